@@ -1,0 +1,1 @@
+declare module "modbus-serial/utils/crc16.js" { const crc16: (buffer: Uint8Array) => number; export default crc16; }

@@ -1,0 +1,40 @@
+/*
+ * The contract between the sans-I/O engines in modules/ and the hosts that carry out their I/O (hosts/esp32, hosts/node,
+ * hosts/sim). Engines never touch a UART, a pin or a clock: a host hands them received bytes and the time, calls them back
+ * at the deadline they ask for, and performs the transmissions they request. See docs/architecture.md.
+ *
+ * Time is integer microseconds on one monotonic clock chosen by the host (Time.microseconds on ESP32, process.hrtime on
+ * Node, the virtual clock in the simulator).
+ */
+
+/** Returned by nextDeadline() when an engine needs no timer callback. */
+export const NO_DEADLINE = -1;
+
+/**
+ * One half-duplex RS-485 port as an engine drives it; implemented by each host.
+ *
+ * transmit(): raise DE at once, send `length` bytes of `buffer` from `offset` (in pieces if the UART FIFO is smaller),
+ * and release DE after the last stop bit has left the wire. The engine leaves those bytes untouched until the host calls
+ * `PortListener.transmitted()`. An engine never calls transmit() again before that.
+ */
+export interface Rs485Port {
+  transmit(buffer: Uint8Array, offset: number, length: number): void;
+}
+
+/** What a host tells an engine about one port. */
+export interface PortListener {
+  /**
+   * Bytes read from the UART. `now` is when the host read them: with a batching UART (the ESP32 delivers its RX FIFO on a
+   * timeout of about 4 character times) that is later than the last byte's stop bit, so engines find frame ends from the
+   * expected length and the CRC first, and use silence only to confirm.
+   */
+  received(buffer: Uint8Array, offset: number, length: number, now: number): void;
+  /** DE is low again after a transmit(): the line is free. */
+  transmitted(now: number): void;
+}
+
+/** Engines with timers: the host calls service(now) at or after nextDeadline(), and rereads nextDeadline() after every call. */
+export interface Timed {
+  nextDeadline(): number;
+  service(now: number): void;
+}
