@@ -13,7 +13,8 @@
  * frame gains at most its own air time plus one character per repeater it passes (store and forward); a frame that has
  * to be corrected gains at most its air time + t3.5 + one host tick + the burst's air time + one character. The master's
  * response timeout must cover the worst case of both directions on top of the slave's own turnaround:
- * `repeaterTimeoutBudgetUs` computes it and `checkMasterTimeout` returns a warning text when a timeout is shorter.
+ * `repeaterTimeoutBudgetUs` computes it (plus one frame ahead in the output queue when other slaves share the master's
+ * side A) and `checkMasterTimeout` returns a warning text when a timeout is shorter.
  */
 import { BAUD_RATES, FRAMING_BITS, LineTiming, type Framing } from "./rtu/timing";
 
@@ -40,6 +41,9 @@ export interface RepeaterConfig {
   /** How late the host delivers received bytes after their last stop bit, in µs (0 for a byte-wise UART; about four
    * character times for the ESP32 RX-timeout FIFO); 0–20000, default 0. */
   readonly rxLatencyUs?: number;
+  /** Frames each side's output can hold while the line is busy (default 4, 1–16). A transparent repeater forwards every
+   * frame, so a request can arrive while the previous reply is still being repeated. */
+  readonly queueFrames?: number;
 }
 
 export const NROOTS_MIN = 2;
@@ -54,6 +58,7 @@ export interface ResolvedRepeaterConfig {
   readonly unitId: number;
   readonly tickUs: number;
   readonly rxLatencyUs: number;
+  readonly queueFrames: number;
   readonly lineA: LineTiming;
   readonly lineB: LineTiming;
 }
@@ -84,7 +89,8 @@ export function resolveRepeaterConfig(config: RepeaterConfig): ResolvedRepeaterC
   const unitId = intIn(config.unitId, "unitId", 0, 247, 0);
   const tickUs = intIn(config.tickUs, "tickUs", 0, TICK_MAX_US, 1000);
   const rxLatencyUs = intIn(config.rxLatencyUs, "rxLatencyUs", 0, TICK_MAX_US, 0);
-  return Object.freeze({ nroots, interleave, unitId, tickUs, rxLatencyUs, lineA: side(config.sideA, "sideA"), lineB: side(config.sideB, "sideB") });
+  const queueFrames = intIn(config.queueFrames, "queueFrames", 1, 16, 4);
+  return Object.freeze({ nroots, interleave, unitId, tickUs, rxLatencyUs, queueFrames, lineA: side(config.sideA, "sideA"), lineB: side(config.sideB, "sideB") });
 }
 
 /** Parity burst length on the wire for a frame of `frameLength` bytes (supplied by the FEC link, see modules/fec-link.ts). */
@@ -106,16 +112,22 @@ export function hopDelayUs(cfg: ResolvedRepeaterConfig, fromA: boolean, frameLen
 
 /**
  * The share of a master's response timeout taken by R/C pairs: the request and the reply each cross `pairs` pairs (two
- * repeaters each: one A→B hop, one B→A hop that may have to correct). Add the slave's turnaround and the reply's own air
- * time for the whole timeout.
+ * repeaters each: one A→B hop, one B→A hop that may have to correct). When other slaves share the master's side A of a
+ * repeater, that repeater also repeats their replies, so a request may have to wait behind one of them in the output
+ * queue: pass the longest such reply as `aheadLength` (0 when the master is alone on side A). Add the slave's turnaround
+ * and the reply's own air time for the whole timeout.
  */
 export function repeaterTimeoutBudgetUs(cfg: ResolvedRepeaterConfig, pairs: number, requestLength: number, replyLength: number,
-  burstLength: BurstLengthRule): number {
+  burstLength: BurstLengthRule, aheadLength: number = 0): number {
+  const b = cfg.lineB;
   const reqBurst = burstLength(requestLength, cfg.nroots, cfg.interleave);
   const repBurst = burstLength(replyLength, cfg.nroots, cfg.interleave);
   const req = hopDelayUs(cfg, true, requestLength, reqBurst, false) + hopDelayUs(cfg, false, requestLength, reqBurst, true);
   const rep = hopDelayUs(cfg, true, replyLength, repBurst, false) + hopDelayUs(cfg, false, replyLength, repBurst, true);
-  return pairs * (req + rep);
+  const ahead = aheadLength > 0
+    ? b.airTimeUs(aheadLength) + 2 * b.t35Us + cfg.tickUs + b.airTimeUs(burstLength(aheadLength, cfg.nroots, cfg.interleave))
+    : 0;
+  return pairs * (req + rep + ahead);
 }
 
 /**
@@ -124,8 +136,9 @@ export function repeaterTimeoutBudgetUs(cfg: ResolvedRepeaterConfig, pairs: numb
  * warning with the minimum.
  */
 export function checkMasterTimeout(cfg: ResolvedRepeaterConfig, pairs: number, requestLength: number, replyLength: number,
-  slaveTurnaroundUs: number, responseTimeoutUs: number, burstLength: BurstLengthRule): string {
-  const need = slaveTurnaroundUs + cfg.lineA.airTimeUs(replyLength) + repeaterTimeoutBudgetUs(cfg, pairs, requestLength, replyLength, burstLength);
+  slaveTurnaroundUs: number, responseTimeoutUs: number, burstLength: BurstLengthRule, aheadLength: number = 0): string {
+  const need = slaveTurnaroundUs + cfg.lineA.airTimeUs(replyLength) +
+    repeaterTimeoutBudgetUs(cfg, pairs, requestLength, replyLength, burstLength, aheadLength);
   if (responseTimeoutUs >= need) return "";
   return `master response timeout ${responseTimeoutUs} µs is shorter than the ${need} µs a ${replyLength}-byte reply may take across ${pairs} R/C pair(s) (turnaround ${slaveTurnaroundUs} µs); raise it to at least ${Math.ceil(need / 1000)} ms`;
 }

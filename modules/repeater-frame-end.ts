@@ -8,24 +8,9 @@
  * Application Protocol V1.1b3 §6; exception replies are 5 bytes, §7). Requiring both makes a false early end about
  * 2^-16 per candidate length instead of 2^-16 per byte. Everything else ends at silence.
  *
- * The length rules below are the ADU lengths of MODBUS Application Protocol V1.1b3 §6 for the functions meters use.
+ * The length rules are the function-code tables of modules/rtu/function-codes.ts.
  */
-
-// fc, request fixed ADU length, request byte-count index, response fixed ADU length, response byte-count index (0 = none).
-const RULES: readonly (readonly number[])[] = [
-  [0x01, 8, 0, 0, 2], [0x02, 8, 0, 0, 2], [0x03, 8, 0, 0, 2], [0x04, 8, 0, 0, 2], [0x05, 8, 0, 8, 0], [0x06, 8, 0, 8, 0],
-  [0x07, 4, 0, 5, 0], [0x0b, 4, 0, 8, 0], [0x0f, 0, 6, 8, 0], [0x10, 0, 6, 8, 0], [0x11, 4, 0, 0, 2], [0x16, 10, 0, 10, 0],
-  [0x17, 0, 10, 0, 2],
-];
-function column(c: number): Uint16Array {
-  const t = new Uint16Array(256);
-  for (const r of RULES) t[r[0]] = r[c];
-  return t;
-}
-const REQUEST_FIXED_LENGTH = column(1);
-const REQUEST_COUNT_AT = column(2);
-const RESPONSE_FIXED_LENGTH = column(3);
-const RESPONSE_COUNT_AT = column(4);
+import { REQUEST_COUNT_AT, REQUEST_FIXED_LENGTH, RESPONSE_COUNT_AT, RESPONSE_FIXED_LENGTH } from "./rtu/function-codes";
 
 /** True when `length` bytes of `buffer` from `offset` (already known to end in a matching CRC) have a length that the
  * frame's function code allows for a request or a reply. Reads only inside the range. */

@@ -61,30 +61,41 @@ export class FecLinkCodec {
     return n + TRAILER;
   }
 
-  /** Total length of the burst whose first `len` bytes are at buf[off …]: 0 if more bytes are needed, −1 if not a burst. */
-  burstLength(buf: Uint8Array, off: number, len: number): number {
+  /**
+   * Total length of the burst whose first `len` bytes are at buf[off …]: 0 if more bytes are needed, −1 if not a burst.
+   * When the receiver holds the frame the burst is for (`frameLength` > 0), the length follows from that frame and this
+   * repeater's own settings, so a noise hit in the header does not lose the burst (the frame is still checked by its CRC
+   * after correction); otherwise it is read from the header.
+   */
+  burstLength(buf: Uint8Array, off: number, len: number, frameLength: number): number {
     if (len < 1) return 0;
-    if (buf[off] !== BURST_ADDRESS) return -1;
+    if (buf[off] < BURST_ADDRESS) return -1;
+    if (frameLength > 0) return burstLengthFor(frameLength, this.nroots, this.interleave);
     if (len < HEADER) return 0;
     const h = buf[off + 2];
-    const r = ((h >>> 4) + 1) * 2;
-    if (r > 16) return -1;
-    return burstLengthFor(buf[off + 1] + 1, r, (h & 15) + 1);
+    return burstLengthFor(buf[off + 1] + 1, ((h >>> 4) + 1) * 2, (h & 15) + 1);
   }
 
   /** The frame length a complete burst announces (−1 if not a burst). */
   frameLength(buf: Uint8Array, off: number, len: number): number {
-    if (len < HEADER || buf[off] !== BURST_ADDRESS) return -1;
+    if (len < HEADER || buf[off] < BURST_ADDRESS) return -1;
     return buf[off + 1] + 1;
   }
 
-  /** Corrects frame[off, off+len) in place from a complete burst; returns bytes corrected or a negative failure code. */
+  /**
+   * Corrects frame[off, off+len) in place from a complete burst of `blen` bytes; returns the bytes corrected or a negative
+   * failure code. The burst's own settings are used when its header is consistent with its length; else this repeater's.
+   */
   correct(frame: Uint8Array, off: number, len: number, burst: Uint8Array, boff: number, blen: number): number {
     this.correctedBits = 0;
-    if (this.burstLength(burst, boff, blen) !== blen || this.frameLength(burst, boff, blen) !== len) return -3;
     const h = burst[boff + 2];
-    const r = ((h >>> 4) + 1) * 2;
-    const depth = (h & 15) + 1;
+    let r = ((h >>> 4) + 1) * 2;
+    let depth = (h & 15) + 1;
+    if (r > 16 || burst[boff + 1] + 1 !== len || burstLengthFor(len, r, depth) !== blen) {
+      r = this.nroots;
+      depth = this.interleave;
+      if (burstLengthFor(len, r, depth) !== blen) return -3;
+    }
     const rs = this.codecs[r];
     const n = rs.decodeFrame(frame, off, len, depth, burst, boff + HEADER);
     if (n >= 0) this.correctedBits = rs.bits;

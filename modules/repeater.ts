@@ -16,13 +16,15 @@
  * Side B is the FEC link, CRC-first: a frame whose CRC checks is forwarded to A at once; its burst, when it comes, is
  * still decoded to count errors in the parity for the BER estimate. A frame that fails its CRC waits for its burst (a
  * burst starts with a reserved address 248–255 after at least t3.5 of silence): corrected, CRC-checked again, then
- * forwarded; not correctable, or no burst in time (a plain slave on the FEC segment sends none), and it is dropped and
- * counted — the master's retry handles it. Bytes that follow a bad frame after less than t2.5 silence continue it. A burst
- * with no frame before it, or for a frame of another length, is discarded and counted (orphaned).
+ * forwarded; not correctable, and it is dropped and counted — the master's retry handles it. A frame that gets no burst in
+ * time came from a plain device on the FEC segment (the paper's first test): it passes through unchanged, as a wire would
+ * carry it, and the destination's CRC check discards it. Bytes that follow a bad frame after less than t2.5 silence
+ * continue it. A burst with no frame before it, or for a frame of another length, is discarded and counted (orphaned).
  *
- * Outputs: each side has one output slot; a frame to forward while that slot is busy is dropped and counted (a Modbus
- * bus has one transaction at a time, so this only happens under faults). A side is free to drive when it is not
- * receiving a frame or burst and t3.5 has passed since it was last busy either way.
+ * Outputs: each side has a ring of `queueFrames` output slots, sent in order with t3.5 between frames (a transparent
+ * repeater forwards every frame, so a request may come while the previous reply is still being repeated); a frame to
+ * forward when the ring is full is dropped and counted. A side is free to drive when it is not receiving a frame or burst
+ * and t3.5 has passed since it was last busy either way.
  */
 import { crc16, CRC16_INIT } from "./crc16";
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "./port";
@@ -54,7 +56,6 @@ const FOR_BAD = 2;
 
 // Output phases.
 const TX_IDLE = 0;
-const TX_QUEUED = 1;
 const TX_FRAME = 2;
 const TX_GAP = 3;
 const TX_BURST = 4;
@@ -83,29 +84,34 @@ class Side {
   burstLen = 0;
   burstExpected = 0;
   burstFor = FOR_NONE;
-  // Output.
+  // Output: a ring of `slots` frames; slot k holds a frame at k·slotSize and, on side B, its burst at k·slotSize + MAX_FRAME.
   readonly tx: Uint8Array;
-  readonly burstOffset = MAX_FRAME;
+  readonly slotSize: number;
+  readonly slots: number;
+  readonly txLens: Uint16Array;
+  readonly txBurstLens: Uint16Array;
+  txHead = 0;
+  txCount = 0;
+  /** Phase of the head slot. */
   txPhase = TX_IDLE;
-  txLen = 0;
-  txBurstLen = 0;
-  txWithBurst = false;
   lastTx = NEVER;
   burstAt = NEVER;
-  /** Time the frame now in the output slot became ready (for latency traces). */
-  readyAt = 0;
-  /** Time the last frame sent from this side started and ended (for latency measurement by hosts). */
+  /** When the last frame sent from this side started and ended (DE up, DE down), for latency measurement by hosts. */
   lastSendStart = NEVER;
   lastSendEnd = NEVER;
 
-  constructor(isB: boolean, port: Rs485Port, charUs: number, t15Us: number, t35Us: number, maxBurst: number) {
+  constructor(isB: boolean, port: Rs485Port, charUs: number, t15Us: number, t35Us: number, maxBurst: number, slots: number) {
     this.isB = isB;
     this.port = port;
     this.charUs = charUs;
     this.t35Us = t35Us;
     this.gapUs = (t15Us + t35Us) >> 1;
     this.burst = new Uint8Array(isB ? maxBurst : 1);
-    this.tx = new Uint8Array(MAX_FRAME + (isB ? maxBurst : 0));
+    this.slots = slots;
+    this.slotSize = MAX_FRAME + (isB ? maxBurst : 0);
+    this.tx = new Uint8Array(slots * this.slotSize);
+    this.txLens = new Uint16Array(slots);
+    this.txBurstLens = new Uint16Array(slots);
   }
 }
 
@@ -129,8 +135,8 @@ export class Repeater implements Timed {
     this.link = new FecLinkCodec(cfg.nroots, cfg.interleave, MAX_FRAME);
     const maxBurst = this.link.maxBurstLength;
     this.stats = new RepeaterStats(cfg.nroots, cfg.interleave, cfg.unitId);
-    this.sa = new Side(false, portA, cfg.lineA.characterUs, cfg.lineA.t15Us, cfg.lineA.t35Us, maxBurst);
-    this.sb = new Side(true, portB, cfg.lineB.characterUs, cfg.lineB.t15Us, cfg.lineB.t35Us, maxBurst);
+    this.sa = new Side(false, portA, cfg.lineA.characterUs, cfg.lineA.t15Us, cfg.lineA.t35Us, maxBurst, cfg.queueFrames);
+    this.sb = new Side(true, portB, cfg.lineB.characterUs, cfg.lineB.t15Us, cfg.lineB.t35Us, maxBurst, cfg.queueFrames);
     // The far side sends its burst t3.5 after DE drops, up to a tick later; its first byte then takes one character.
     this.burstWaitUs = cfg.lineB.t35Us + cfg.tickUs + 2 * cfg.lineB.characterUs + cfg.rxLatencyUs + (cfg.rxLatencyUs > 0 ? cfg.lineB.airTimeUs(maxBurst) : 0);
     const sa = this.sa;
@@ -214,13 +220,13 @@ export class Repeater implements Timed {
           this.startBurst(s, value, FOR_BAD);
           return;
         }
-        this.stats.ba[STAT_BURSTS_MISSING]++;
+        this.noBurst(s, now);
         this.startFrame(s, value, now);
         return;
       case RX_BURST:
         if (s.burstLen < s.burst.length) s.burst[s.burstLen] = value;
         s.burstLen++;
-        if (s.burstExpected === 0 && s.burstLen <= s.burst.length) s.burstExpected = this.link.burstLength(s.burst, 0, s.burstLen);
+        if (s.burstExpected === 0 && s.burstLen <= s.burst.length) s.burstExpected = this.link.burstLength(s.burst, 0, s.burstLen, this.heldLength(s));
         if (s.burstExpected > 0 && s.burstLen === s.burstExpected) this.burstEnded(s, now);
         else if (s.burstExpected < 0) this.burstEnded(s, now);
         return;
@@ -254,7 +260,12 @@ export class Repeater implements Timed {
     s.burstFor = owner;
     s.burst[0] = value;
     s.burstLen = 1;
-    s.burstExpected = this.link.burstLength(s.burst, 0, 1);
+    s.burstExpected = this.link.burstLength(s.burst, 0, 1, this.heldLength(s));
+  }
+
+  /** Length of the frame a burst being received on B would belong to (0: none). */
+  private heldLength(s: Side): number {
+    return s.burstFor === FOR_BAD ? s.rxLen : s.burstFor === FOR_CLEAN ? s.cleanLen : 0;
   }
 
   /** A frame is complete (CRC-and-length rule, or silence). */
@@ -304,14 +315,11 @@ export class Repeater implements Timed {
     }
     const frameLen = owner === FOR_CLEAN ? s.cleanLen : s.rxLen;
     s.cleanUntil = NEVER;
-    if (this.link.frameLength(s.burst, 0, len) !== frameLen) {
-      dir[STAT_BURSTS_ORPHANED]++;
-      if (owner === FOR_BAD) dir[STAT_UNCORRECTABLE]++;
-      return;
-    }
     // For a clean frame, the copy already forwarded is in A's output slot; the receive buffer still holds the frame.
     const fixed = this.link.correct(s.rx, 0, frameLen, s.burst, 0, len);
     if (fixed < 0) {
+      // A burst whose header announces another frame length belonged to another frame (its own was lost).
+      if (this.link.frameLength(s.burst, 0, len) !== frameLen) dir[STAT_BURSTS_ORPHANED]++;
       if (owner === FOR_BAD) dir[STAT_UNCORRECTABLE]++;
       return;
     }
@@ -329,6 +337,16 @@ export class Repeater implements Timed {
     }
   }
 
+  /**
+   * A bad frame got no burst in time: it came from a plain device on the FEC segment (or its burst was lost). It passes
+   * through unchanged, as a wire would carry it; the destination's CRC check discards it.
+   */
+  private noBurst(s: Side, now: number): void {
+    s.rxPhase = RX_IDLE;
+    this.stats.ba[STAT_BURSTS_MISSING]++;
+    this.forwardToA(s.rx, s.rxLen, now);
+  }
+
   private rxDeadline(s: Side): number {
     const p = s.rxPhase;
     if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP) return s.lastRx + s.t35Us;
@@ -339,44 +357,47 @@ export class Repeater implements Timed {
   private rxTimeouts(s: Side, now: number): void {
     const p = s.rxPhase;
     if ((p === RX_FRAME || p === RX_BURST || p === RX_SKIP) && now >= s.lastRx + s.t35Us) this.silenceBefore(s, now);
-    if (s.rxPhase === RX_AWAIT_BURST && now >= s.awaitUntil) {
-      s.rxPhase = RX_IDLE;
-      this.stats.ba[STAT_BURSTS_MISSING]++;
-    }
+    if (s.rxPhase === RX_AWAIT_BURST && now >= s.awaitUntil) this.noBurst(s, now);
   }
 
   // ---- sending ----
 
+  /** Offset of the next free output slot of `s`, or −1 (counted) when all are taken. */
+  private freeSlot(s: Side, dir: Float64Array): number {
+    if (s.txCount === s.slots) {
+      dir[STAT_DROPPED_BUSY]++;
+      return -1;
+    }
+    const k = s.txHead + s.txCount;
+    return (k >= s.slots ? k - s.slots : k) * s.slotSize;
+  }
+
+  /** Queues the frame now written at slot offset `at` (length `len`, with a burst on side B) and starts it if the side is free. */
+  private commit(s: Side, at: number, len: number, now: number): void {
+    const k = (at / s.slotSize) | 0;
+    s.txLens[k] = len;
+    s.txBurstLens[k] = s.isB ? this.link.writeBurst(s.tx, at, len, s.tx, at + MAX_FRAME) : 0;
+    s.txCount++;
+    this.txService(s, now);
+  }
+
   private forwardToB(frame: Uint8Array, len: number, now: number): void {
     const s = this.sb;
-    if (s.txPhase !== TX_IDLE) {
-      this.stats.ab[STAT_DROPPED_BUSY]++;
-      return;
-    }
-    copy(frame, s.tx, len);
-    s.txLen = len;
-    s.txBurstLen = this.link.writeBurst(s.tx, 0, len, s.tx, s.burstOffset);
-    s.txWithBurst = true;
-    s.txPhase = TX_QUEUED;
-    s.readyAt = now;
-    this.txService(s, now);
+    const at = this.freeSlot(s, this.stats.ab);
+    if (at < 0) return;
+    copy(frame, s.tx, at, len);
+    this.commit(s, at, len, now);
   }
 
   private forwardToA(frame: Uint8Array, len: number, now: number): void {
     const s = this.sa;
-    if (s.txPhase !== TX_IDLE) {
-      this.stats.ba[STAT_DROPPED_BUSY]++;
-      return;
-    }
-    copy(frame, s.tx, len);
-    s.txLen = len;
-    s.txWithBurst = false;
-    s.txPhase = TX_QUEUED;
-    s.readyAt = now;
-    this.txService(s, now);
+    const at = this.freeSlot(s, this.stats.ba);
+    if (at < 0) return;
+    copy(frame, s.tx, at, len);
+    this.commit(s, at, len, now);
   }
 
-  /** Earliest time side `s` may be driven; NEVER-style large value while it is receiving. */
+  /** Earliest time side `s` may be driven (while it is receiving: the silence that would end the reception). */
   private freeAt(s: Side): number {
     const p = s.rxPhase;
     if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP) return s.lastRx + s.t35Us;
@@ -386,30 +407,39 @@ export class Repeater implements Timed {
   }
 
   private txDeadline(s: Side): number {
-    if (s.txPhase === TX_QUEUED) return this.freeAt(s);
+    if (s.txPhase === TX_IDLE && s.txCount > 0) return this.freeAt(s);
     if (s.txPhase === TX_GAP) return s.burstAt;
     return NO_DEADLINE;
   }
 
   private txService(s: Side, now: number): void {
-    if (s.txPhase === TX_QUEUED) {
+    if (s.txPhase === TX_IDLE) {
+      if (s.txCount === 0) return;
       const p = s.rxPhase;
       if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP || now < this.freeAt(s)) return;
       s.txPhase = TX_FRAME;
       s.lastSendStart = now;
-      s.port.transmit(s.tx, 0, s.txLen);
+      s.port.transmit(s.tx, s.txHead * s.slotSize, s.txLens[s.txHead]);
       return;
     }
     if (s.txPhase === TX_GAP && now >= s.burstAt) {
       if (s.rxPhase === RX_FRAME || s.rxPhase === RX_BURST || s.lastRx > s.lastTx) {
         // Someone began to talk on B after our frame (a fast reply or noise): never drive a receiving side.
         this.stats.ab[STAT_BURSTS_SKIPPED]++;
-        s.txPhase = TX_IDLE;
+        this.nextSlot(s, now);
         return;
       }
       s.txPhase = TX_BURST;
-      s.port.transmit(s.tx, s.burstOffset, s.txBurstLen);
+      s.port.transmit(s.tx, s.txHead * s.slotSize + MAX_FRAME, s.txBurstLens[s.txHead]);
     }
+  }
+
+  /** The head slot is done: move on (the next frame waits t3.5 after this one, see freeAt). */
+  private nextSlot(s: Side, now: number): void {
+    s.txPhase = TX_IDLE;
+    s.txCount--;
+    s.txHead = s.txHead + 1 === s.slots ? 0 : s.txHead + 1;
+    this.txService(s, now);
   }
 
   private sent(s: Side, now: number): void {
@@ -419,60 +449,56 @@ export class Repeater implements Timed {
       s.lastSendEnd = now;
       const dir = s.isB ? this.stats.ab : this.stats.ba;
       dir[STAT_FRAMES_FORWARDED]++;
-      dir[STAT_BYTES_FORWARDED] += s.txLen;
-      if (s.txWithBurst && s.txBurstLen > 0) {
+      dir[STAT_BYTES_FORWARDED] += s.txLens[s.txHead];
+      if (s.txBurstLens[s.txHead] > 0) {
         s.txPhase = TX_GAP;
         s.burstAt = now + s.t35Us;
         return;
       }
-      s.txPhase = TX_IDLE;
+      this.nextSlot(s, now);
       return;
     }
-    if (phase === TX_BURST) this.stats.ab[STAT_BURSTS_SENT]++;
-    s.txPhase = TX_IDLE;
+    if (phase === TX_BURST) {
+      this.stats.ab[STAT_BURSTS_SENT]++;
+      this.nextSlot(s, now);
+    }
   }
 
   // ---- the repeater's own unit ----
 
   private answer(s: Side, now: number): void {
+    const at = this.freeSlot(s, this.stats.ab);
+    if (at < 0) return;
     const out = s.tx;
-    if (s.txPhase !== TX_IDLE) {
-      this.stats.ab[STAT_DROPPED_BUSY]++;
-      return;
-    }
     const req = s.rx;
     const fc = req[1];
     let len: number;
-    out[0] = req[0];
+    out[at] = req[0];
     if ((fc === 3 || fc === 4) && s.rxLen === 8) {
       const start = (req[2] << 8) | req[3];
       const qty = (req[4] << 8) | req[5];
-      if (qty < 1 || qty > 125) len = exception(out, fc, 3);
-      else if (start + qty > REGISTER_COUNT) len = exception(out, fc, 2);
+      if (qty < 1 || qty > 125) len = exception(out, at, fc, 3);
+      else if (start + qty > REGISTER_COUNT) len = exception(out, at, fc, 2);
       else {
-        out[1] = fc;
-        out[2] = 2 * qty;
-        len = 3 + this.stats.writeRegisters(start, qty, out, 3);
+        out[at + 1] = fc;
+        out[at + 2] = 2 * qty;
+        len = 3 + this.stats.writeRegisters(start, qty, out, at + 3);
       }
-    } else len = exception(out, fc, 1);
-    const c = crc16(out, 0, len);
-    out[len] = c & 0xff;
-    out[len + 1] = c >>> 8;
-    s.txLen = len + 2;
-    s.txWithBurst = false;
-    s.txPhase = TX_QUEUED;
-    s.readyAt = now;
-    this.txService(s, now);
+    } else len = exception(out, at, fc, 1);
+    const c = crc16(out, at, len);
+    out[at + len] = c & 0xff;
+    out[at + len + 1] = c >>> 8;
+    this.commit(s, at, len + 2, now);
   }
 }
 
-function copy(from: Uint8Array, to: Uint8Array, length: number): void {
-  for (let i = 0; i < length; i++) to[i] = from[i];
+function copy(from: Uint8Array, to: Uint8Array, at: number, length: number): void {
+  for (let i = 0; i < length; i++) to[at + i] = from[i];
 }
 
-function exception(out: Uint8Array, fc: number, code: number): number {
-  out[1] = (fc | 0x80) & 0xff;
-  out[2] = code;
+function exception(out: Uint8Array, at: number, fc: number, code: number): number {
+  out[at + 1] = (fc | 0x80) & 0xff;
+  out[at + 2] = code;
   return 3;
 }
 

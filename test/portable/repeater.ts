@@ -8,7 +8,7 @@ import { checkMasterTimeout, resolveRepeaterConfig, type RepeaterConfig } from "
 import { burstLengthFor } from "../../modules/repeater-link";
 import {
   DIRECTION_AB, DIRECTION_BA, STAT_BITS_CORRECTED, STAT_BURSTS_MISSING, STAT_BURSTS_ORPHANED, STAT_BURSTS_SENT,
-  STAT_BURSTS_SKIPPED, STAT_BYTES_CORRECTED, STAT_CRC_FAILURES, STAT_FRAMES_CORRECTED, STAT_FRAMES_FORWARDED,
+  STAT_BURSTS_SKIPPED, STAT_BYTES_CORRECTED, STAT_CRC_FAILURES, STAT_DROPPED_BUSY, STAT_FRAMES_CORRECTED, STAT_FRAMES_FORWARDED,
   STAT_RX_WHILE_TX, STAT_UNCORRECTABLE,
 } from "../../modules/repeater-stats";
 
@@ -183,14 +183,18 @@ export const cases: Cases = {
     t.is(r.stats.get(DIRECTION_BA, STAT_UNCORRECTABLE), 1);
   },
 
-  "B→A: a bad frame with no burst (a plain slave) is dropped after the burst window"(t: Check) {
+  "B→A: a bad frame with no burst (a plain slave) passes through unchanged once the burst window is over"(t: Check) {
     const rep = reply(1, 4).slice();
     rep[4] ^= 0x20;
     const { r, pa } = rig();
     const end = feed(r, "b", rep, 0);
+    runUntil(r, end + T35 + CHAR);
+    t.is(pa.sent.length, 0, "held while a burst may still come");
     runUntil(r, end + 100000);
-    t.is(pa.sent.length, 0);
+    t.is(pa.sent.length, 1);
+    t.deepEqual(pa.sent[0], Array.from(rep), "unchanged: the destination's CRC check discards it");
     t.is(r.stats.get(DIRECTION_BA, STAT_BURSTS_MISSING), 1);
+    t.is(r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED), 0);
     t.is(r.nextDeadline(), NO_DEADLINE);
   },
 
@@ -251,18 +255,49 @@ export const cases: Cases = {
     t.ok(e2 > end);
   },
 
-  "truncated frames and overlong noise are dropped; the engine recovers"(t: Check) {
-    const { r, pa } = rig();
+  "truncated frames and overlong noise: nothing corrected or invented, and the engine recovers"(t: Check) {
+    const { r, pa, pb } = rig();
     const rep = reply(1, 6);
-    const e1 = feed(r, "b", rep.subarray(0, 7), 0);
+    // side A: a truncated request is dropped (bad CRC)
+    const e0 = feed(r, "a", REQUEST.subarray(0, 5), 0);
+    runUntil(r, e0 + 20000);
+    t.is(pb.sent.length, 0);
+    t.is(r.stats.get(DIRECTION_AB, STAT_CRC_FAILURES), 1);
+    // side B: a truncated reply with no burst passes through as it is; 300 bytes of noise are skipped
+    const e1 = feed(r, "b", rep.subarray(0, 7), e0 + 20000);
+    runUntil(r, e1 + 20000);
+    t.is(pa.sent.length, 1);
+    t.deepEqual(pa.sent[0], Array.from(rep.subarray(0, 7)));
+    done(r, pa, "a", e1 + 20000);
     const junk: number[] = [];
     for (let i = 0; i < 300; i++) junk.push((i * 53 + 1) & 0xff);
-    const e2 = feed(r, "b", junk, e1 + 20000);
+    const e2 = feed(r, "b", junk, e1 + 40000);
     runUntil(r, e2 + 50000);
-    t.is(pa.sent.length, 0);
+    t.is(pa.sent.length, 1, "overlong noise is not forwarded");
+    t.is(r.stats.get(DIRECTION_BA, STAT_CRC_FAILURES), 2);
     feed(r, "b", rep, e2 + 60000);
-    t.is(pa.sent.length, 1);
-    t.deepEqual(pa.sent[0], Array.from(rep));
+    t.is(pa.sent.length, 2);
+    t.deepEqual(pa.sent[1], Array.from(rep));
+  },
+
+  "output queue: a request arriving while the previous reply is still being repeated waits its turn"(t: Check) {
+    const { r, pb } = rig({ queueFrames: 2 });
+    const rep = reply(1, 40);
+    const e1 = feed(r, "a", rep, 0);
+    t.is(pb.sent.length, 1);
+    const e2 = feed(r, "a", REQUEST, e1 + T35);
+    t.is(pb.sent.length, 1, "queued behind the reply");
+    const e3 = feed(r, "a", REQUEST, e2 + T35);
+    t.is(r.stats.get(DIRECTION_AB, STAT_DROPPED_BUSY), 1, "a third frame does not fit in two slots");
+    const off = e1 + rep.length * CHAR;
+    done(r, pb, "b", off);
+    runUntil(r, off + T35);
+    t.is(pb.sent.length, 2, "burst of the reply");
+    done(r, pb, "b", off + T35 + 20 * CHAR);
+    runUntil(r, off + T35 + 20 * CHAR + T35);
+    t.is(pb.sent.length, 3);
+    t.deepEqual(pb.sent[2], Array.from(REQUEST), "then the request, t3.5 after the burst");
+    t.ok(e3 > 0);
   },
 
   "own unit: input registers answered on side A and not forwarded"(t: Check) {
