@@ -142,3 +142,15 @@ export function checkMasterTimeout(cfg: ResolvedRepeaterConfig, pairs: number, r
   if (responseTimeoutUs >= need) return "";
   return `master response timeout ${responseTimeoutUs} µs is shorter than the ${need} µs a ${replyLength}-byte reply may take across ${pairs} R/C pair(s) (turnaround ${slaveTurnaroundUs} µs); raise it to at least ${Math.ceil(need / 1000)} ms`;
 }
+
+/**
+ * Config check for the slaves on a repeater's side B (design.md §5: the burst must be over before any device replies):
+ * returns "" when a slave that starts answering `minTurnaroundUs` after a request's last stop bit cannot collide with the
+ * request's parity burst (sent t3.5 + one bit after the request, up to one host tick late), else a one-line warning.
+ */
+export function checkSlaveTurnaround(cfg: ResolvedRepeaterConfig, requestLength: number, minTurnaroundUs: number, burstLength: BurstLengthRule): string {
+  const b = cfg.lineB;
+  const burstEnd = b.t35Us + Math.ceil(1000000 / b.baud) + cfg.tickUs + b.airTimeUs(burstLength(requestLength, cfg.nroots, cfg.interleave));
+  if (minTurnaroundUs > burstEnd) return "";
+  return `slave turnaround ${minTurnaroundUs} µs on side B is not longer than the ${burstEnd} µs the parity burst of a ${requestLength}-byte request may last (nroots ${cfg.nroots}, interleave ${cfg.interleave}, tick ${cfg.tickUs} µs): replies would collide with it`;
+}

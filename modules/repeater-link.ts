@@ -69,11 +69,20 @@ export class FecLinkCodec {
    */
   burstLength(buf: Uint8Array, off: number, len: number, frameLength: number): number {
     if (len < 1) return 0;
-    if (buf[off] < BURST_ADDRESS) return -1;
     if (frameLength > 0) return burstLengthFor(frameLength, this.nroots, this.interleave);
+    if (buf[off] < BURST_ADDRESS) return -1;
     if (len < HEADER) return 0;
     const h = buf[off + 2];
     return burstLengthFor(buf[off + 1] + 1, ((h >>> 4) + 1) * 2, (h & 15) + 1);
+  }
+
+  /**
+   * True when bytes 1 and 2 of `buf[off …]` (at least 3 bytes) are the header this repeater writes for a frame of
+   * `frameLength` bytes: with the frame in hand, a burst whose address byte was hit by noise is still recognised.
+   */
+  headerMatches(buf: Uint8Array, off: number, len: number, frameLength: number): boolean {
+    return len >= HEADER && frameLength > 0 && buf[off + 1] === ((frameLength - 1) & 0xff) &&
+      buf[off + 2] === (((this.nroots / 2 - 1) << 4) | (this.interleave - 1));
   }
 
   /** The frame length a complete burst announces (−1 if not a burst). */

@@ -8,9 +8,10 @@
  *
  * Side A is plain Modbus. A frame is complete when its CRC residue is zero at a length its function code allows
  * (modules/repeater-frame-end.ts) or after t3.5 of silence (Serial Line V1.02 §2.5.1.1). A complete frame with a good CRC
- * is copied to side B's output with its parity burst encoded behind it and sent at once; the burst is sent t3.5
- * after DE drops (the host timer may add one tick), unless side B has started receiving meanwhile (never drive a side that
- * is receiving: the burst is skipped and counted). A frame with a bad CRC is dropped (the destination would drop it too)
+ * is copied to side B's output with its parity burst encoded behind it and sent at once; the burst is sent t3.5 after
+ * the frame's last stop bit (computed from the frame's start and air time, plus one bit for a UART that starts on its
+ * next baud edge; never before DE has dropped; the host timer may add one tick), unless side B has started receiving
+ * meanwhile (never drive a side that is receiving: the burst is skipped and counted). A frame with a bad CRC is dropped (the destination would drop it too)
  * and counted. A request to the repeater's own unit is answered on A with the statistics registers and not forwarded.
  *
  * Side B is the FEC link, CRC-first: a frame whose CRC checks is forwarded to A at once; its burst, when it comes, is
@@ -29,6 +30,7 @@
 import { crc16, CRC16_INIT } from "./crc16";
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "./port";
 import { type RepeaterConfig, type ResolvedRepeaterConfig, resolveRepeaterConfig } from "./repeater-config";
+import type { LineTiming } from "./rtu/timing";
 import { plausibleFrameLength } from "./repeater-frame-end";
 import {
   DIRECTION_AB, DIRECTION_BA, REGISTER_COUNT, RepeaterStats, STAT_BITS_CHECKED, STAT_BITS_CORRECTED, STAT_BURSTS_MISSING,
@@ -48,6 +50,10 @@ const RX_FRAME = 1;
 const RX_AWAIT_BURST = 2;
 const RX_BURST = 3;
 const RX_SKIP = 4;
+/** A chunk right after a frame that does not start with a reserved address: a burst whose first byte was hit, or a frame. */
+const RX_MAYBE_BURST = 5;
+/** Bytes of a candidate seen before deciding whether it is a burst (its header after the address). */
+const CANDIDATE_BYTES = 3;
 
 // What a burst being received belongs to.
 const FOR_NONE = 0;
@@ -60,11 +66,14 @@ const TX_FRAME = 2;
 const TX_GAP = 3;
 const TX_BURST = 4;
 
-const NEVER = -1e15;
+/** "Long ago": a time in V8's small-integer range (a double here would be boxed on every use on Node). */
+const NEVER = -1073741824;
 
 /** One port of the repeater: its receiver, its output slot and its timing. Internal to the engine. */
 class Side {
   readonly isB: boolean;
+  readonly line: LineTiming;
+  readonly bitUs: number;
   readonly charUs: number;
   readonly t35Us: number;
   readonly gapUs: number;
@@ -100,12 +109,14 @@ class Side {
   lastSendStart = NEVER;
   lastSendEnd = NEVER;
 
-  constructor(isB: boolean, port: Rs485Port, charUs: number, t15Us: number, t35Us: number, maxBurst: number, slots: number) {
+  constructor(isB: boolean, port: Rs485Port, line: LineTiming, maxBurst: number, slots: number) {
     this.isB = isB;
     this.port = port;
-    this.charUs = charUs;
-    this.t35Us = t35Us;
-    this.gapUs = (t15Us + t35Us) >> 1;
+    this.line = line;
+    this.bitUs = Math.ceil(1000000 / line.baud);
+    this.charUs = line.characterUs;
+    this.t35Us = line.t35Us;
+    this.gapUs = (line.t15Us + line.t35Us) >> 1;
     this.burst = new Uint8Array(isB ? maxBurst : 1);
     this.slots = slots;
     this.slotSize = MAX_FRAME + (isB ? maxBurst : 0);
@@ -135,8 +146,8 @@ export class Repeater implements Timed {
     this.link = new FecLinkCodec(cfg.nroots, cfg.interleave, MAX_FRAME);
     const maxBurst = this.link.maxBurstLength;
     this.stats = new RepeaterStats(cfg.nroots, cfg.interleave, cfg.unitId);
-    this.sa = new Side(false, portA, cfg.lineA.characterUs, cfg.lineA.t15Us, cfg.lineA.t35Us, maxBurst, cfg.queueFrames);
-    this.sb = new Side(true, portB, cfg.lineB.characterUs, cfg.lineB.t15Us, cfg.lineB.t35Us, maxBurst, cfg.queueFrames);
+    this.sa = new Side(false, portA, cfg.lineA, maxBurst, cfg.queueFrames);
+    this.sb = new Side(true, portB, cfg.lineB, maxBurst, cfg.queueFrames);
     // The far side sends its burst t3.5 after DE drops, up to a tick later; its first byte then takes one character.
     this.burstWaitUs = cfg.lineB.t35Us + cfg.tickUs + 2 * cfg.lineB.characterUs + cfg.rxLatencyUs + (cfg.rxLatencyUs > 0 ? cfg.lineB.airTimeUs(maxBurst) : 0);
     const sa = this.sa;
@@ -149,6 +160,16 @@ export class Repeater implements Timed {
       received: (buffer, offset, length, now) => this.receive(sb, buffer, offset, length, now),
       transmitted: (now) => this.sent(sb, now),
     };
+  }
+
+  /**
+   * Moves the engine's time origin: every stored time is reduced by `deltaUs`, so the host may continue with
+   * `now − deltaUs`. For hosts whose microsecond counter wraps, and for Node runs that keep times in V8's small-integer
+   * range (below 2^30 µs), where larger times are boxed doubles at every call. XS keeps numbers inline either way.
+   */
+  rebase(deltaUs: number): void {
+    rebaseSide(this.sa, deltaUs);
+    rebaseSide(this.sb, deltaUs);
   }
 
   /** When the last frame forwarded onto side A (`toA`) or B started and ended on the wire (DE high, DE low), for hosts and tests. */
@@ -192,6 +213,7 @@ export class Repeater implements Timed {
 
   /** Silence of at least t2.5 was seen before new bytes: whatever was being assembled is over. */
   private silenceBefore(s: Side, now: number): void {
+    if (s.rxPhase === RX_MAYBE_BURST) this.candidateIsFrame(s, now);
     if (s.rxPhase === RX_FRAME) this.frameEnded(s, now);
     else if (s.rxPhase === RX_BURST) this.burstEnded(s, now);
     else if (s.rxPhase === RX_SKIP) s.rxPhase = RX_IDLE;
@@ -202,6 +224,10 @@ export class Repeater implements Timed {
       case RX_IDLE:
         if (s.isB && startsAfterSilence && value >= BURST_ADDRESS_MIN) {
           this.startBurst(s, value, chunkStart <= s.cleanUntil ? FOR_CLEAN : FOR_NONE);
+          return;
+        }
+        if (s.isB && startsAfterSilence && chunkStart <= s.cleanUntil) {
+          this.startCandidate(s, value, FOR_CLEAN);
           return;
         }
         this.startFrame(s, value, now);
@@ -216,12 +242,20 @@ export class Repeater implements Timed {
           this.frameByte(s, value, now);
           return;
         }
-        if (value >= BURST_ADDRESS_MIN) {
-          this.startBurst(s, value, FOR_BAD);
+        if (value >= BURST_ADDRESS_MIN) this.startBurst(s, value, FOR_BAD);
+        else this.startCandidate(s, value, FOR_BAD);
+        return;
+      case RX_MAYBE_BURST:
+        s.burst[s.burstLen++] = value;
+        if (s.burstLen < CANDIDATE_BYTES) return;
+        if (this.link.headerMatches(s.burst, 0, s.burstLen, this.heldLength(s))) {
+          // The rest of the header is what this frame's burst carries: a burst whose first byte was hit.
+          s.rxPhase = RX_BURST;
+          s.burstExpected = this.link.burstLength(s.burst, 0, s.burstLen, this.heldLength(s));
+          if (s.burstLen === s.burstExpected) this.burstEnded(s, now);
           return;
         }
-        this.noBurst(s, now);
-        this.startFrame(s, value, now);
+        this.candidateIsFrame(s, now);
         return;
       case RX_BURST:
         if (s.burstLen < s.burst.length) s.burst[s.burstLen] = value;
@@ -253,6 +287,24 @@ export class Repeater implements Timed {
     s.rx[s.rxLen++] = value;
     s.rxCrc = crc16(s.rx, s.rxLen - 1, 1, s.rxCrc);
     if (s.rxCrc === 0 && plausibleFrameLength(s.rx, 0, s.rxLen)) this.frameEnded(s, now);
+  }
+
+  private startCandidate(s: Side, value: number, owner: number): void {
+    s.rxPhase = RX_MAYBE_BURST;
+    s.burstFor = owner;
+    s.burst[0] = value;
+    s.burstLen = 1;
+    s.burstExpected = 0;
+  }
+
+  /** A candidate burst turned out to be a frame: the held frame got no burst; replay the candidate's bytes as a frame. */
+  private candidateIsFrame(s: Side, now: number): void {
+    if (s.burstFor === FOR_BAD) this.noBurst(s, now);
+    s.burstFor = FOR_NONE;
+    s.cleanUntil = NEVER;
+    const n = s.burstLen;
+    this.startFrame(s, s.burst[0], now);
+    for (let i = 1; i < n && s.rxPhase === RX_FRAME; i++) this.frameByte(s, s.burst[i], now);
   }
 
   private startBurst(s: Side, value: number, owner: number): void {
@@ -349,14 +401,14 @@ export class Repeater implements Timed {
 
   private rxDeadline(s: Side): number {
     const p = s.rxPhase;
-    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP) return s.lastRx + s.t35Us;
+    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) return s.lastRx + s.t35Us;
     if (p === RX_AWAIT_BURST) return s.awaitUntil;
     return NO_DEADLINE;
   }
 
   private rxTimeouts(s: Side, now: number): void {
     const p = s.rxPhase;
-    if ((p === RX_FRAME || p === RX_BURST || p === RX_SKIP) && now >= s.lastRx + s.t35Us) this.silenceBefore(s, now);
+    if ((p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) && now >= s.lastRx + s.t35Us) this.silenceBefore(s, now);
     if (s.rxPhase === RX_AWAIT_BURST && now >= s.awaitUntil) this.noBurst(s, now);
   }
 
@@ -399,8 +451,7 @@ export class Repeater implements Timed {
 
   /** Earliest time side `s` may be driven (while it is receiving: the silence that would end the reception). */
   private freeAt(s: Side): number {
-    const p = s.rxPhase;
-    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP) return s.lastRx + s.t35Us;
+    if (receiving(s)) return s.lastRx + s.t35Us;
     const rx = s.lastRx + s.t35Us;
     const tx = s.lastTx + s.t35Us;
     return rx > tx ? rx : tx;
@@ -415,15 +466,14 @@ export class Repeater implements Timed {
   private txService(s: Side, now: number): void {
     if (s.txPhase === TX_IDLE) {
       if (s.txCount === 0) return;
-      const p = s.rxPhase;
-      if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP || now < this.freeAt(s)) return;
+      if (receiving(s) || now < this.freeAt(s)) return;
       s.txPhase = TX_FRAME;
       s.lastSendStart = now;
       s.port.transmit(s.tx, s.txHead * s.slotSize, s.txLens[s.txHead]);
       return;
     }
     if (s.txPhase === TX_GAP && now >= s.burstAt) {
-      if (s.rxPhase === RX_FRAME || s.rxPhase === RX_BURST || s.lastRx > s.lastTx) {
+      if (receiving(s) || s.lastRx > s.lastTx) {
         // Someone began to talk on B after our frame (a fast reply or noise): never drive a receiving side.
         this.stats.ab[STAT_BURSTS_SKIPPED]++;
         this.nextSlot(s, now);
@@ -451,8 +501,11 @@ export class Repeater implements Timed {
       dir[STAT_FRAMES_FORWARDED]++;
       dir[STAT_BYTES_FORWARDED] += s.txLens[s.txHead];
       if (s.txBurstLens[s.txHead] > 0) {
+        // t3.5 after the frame's last stop bit, computed from when it started (a UART may start up to one bit late),
+        // not from the DE drop, which a host with a coarse timer reports up to a tick late.
+        const due = s.lastSendStart + s.line.airTimeUs(s.txLens[s.txHead]) + s.bitUs + s.t35Us;
         s.txPhase = TX_GAP;
-        s.burstAt = now + s.t35Us;
+        s.burstAt = due > now ? due : now;
         return;
       }
       this.nextSlot(s, now);
@@ -490,6 +543,28 @@ export class Repeater implements Timed {
     out[at + len + 1] = c >>> 8;
     this.commit(s, at, len + 2, now);
   }
+}
+
+/** The side is receiving a frame, a burst or noise: it must not be driven. */
+function receiving(s: Side): boolean {
+  const p = s.rxPhase;
+  return p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST;
+}
+
+function shifted(t: number, delta: number): number {
+  if (t === NEVER) return NEVER;
+  const v = t - delta;
+  return v < NEVER ? NEVER : v;
+}
+
+function rebaseSide(s: Side, delta: number): void {
+  s.lastRx = shifted(s.lastRx, delta);
+  s.awaitUntil = shifted(s.awaitUntil, delta);
+  s.cleanUntil = shifted(s.cleanUntil, delta);
+  s.lastTx = shifted(s.lastTx, delta);
+  s.burstAt = shifted(s.burstAt, delta);
+  s.lastSendStart = shifted(s.lastSendStart, delta);
+  s.lastSendEnd = shifted(s.lastSendEnd, delta);
 }
 
 function copy(from: Uint8Array, to: Uint8Array, at: number, length: number): void {
