@@ -75,6 +75,9 @@ test("exceptions: illegal function, illegal address, illegal value, and device l
     frame(5, 3, 0, 0, 0, 3),     // odd count -> 03
     frame(5, 5, 0, 0, 0x12, 0x34), // coil value neither FF00 nor 0000 -> 03
     frame(5, 3, 0, 0, 0, 80),    // fine
+    frame(5, 0x41, 0, 0),        // a function rc485 has no rule for -> 01
+    frame(5, 0x00, 0, 0),        // function 0 is no request: no answer
+    frame(5, 3, 0, 0, 0, 1, 0),  // CRC-valid but one byte too long for 03: no answer
   ], 115200);
   t.deepEqual(replies.slice(0, 6), [
     hex(frame(5, 0xab, 1)),
@@ -85,7 +88,9 @@ test("exceptions: illegal function, illegal address, illegal value, and device l
     hex(frame(5, 0x85, 3)),
   ]);
   t.is(replies[6].split(" ").length, 5 + 160);
-  t.is(meter.counters.exceptions, 6);
+  t.deepEqual(replies.slice(7), [hex(frame(5, 0xc1, 1)), "", ""]);
+  t.is(meter.counters.exceptions, 7);
+  t.is(meter.counters.ignoredMalformed, 2);
 });
 
 test("a broadcast write is executed and never answered", (t) => {
