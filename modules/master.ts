@@ -183,6 +183,22 @@ export class Master implements PortListener, Timed {
     return n > 0 && this.failures[unit] >= n;
   }
 
+  /**
+   * Moves the engine's clock origin: every time it holds is lowered by `deltaUs`, as if the host's clock had started
+   * `deltaUs` later. A host on V8 may call this (e.g. each time its clock passes 2^29 µs, then subtracting the same amount
+   * from its own origin) to keep times inside V8's small-integer range, where passing them around allocates nothing; past
+   * 2^30 µs every time passed across a call is a boxed double. Not needed on XS.
+   */
+  rebaseTime(deltaUs: number): void {
+    this.lastBusy -= deltaUs;
+    this.quietUntil -= deltaUs;
+    this.sentAt -= deltaUs;
+    this.responseDeadline -= deltaUs;
+    this.hardDeadline -= deltaUs;
+    this.broadcastEnd -= deltaUs;
+    this.lastRxAt -= deltaUs;
+  }
+
   nextDeadline(): number {
     switch (this.state) {
       case GAP: return this.readyAt();

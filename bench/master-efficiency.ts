@@ -1,0 +1,1 @@
+export function busEfficiency(): string { return "(simulator not merged yet)"; }
