@@ -94,7 +94,7 @@ export class MasterConfig {
   readonly offlineAfter: number;
   /** t3.5 of the line (µs). */
   readonly t35Us: number;
-  /** Silence after the last delivered byte of an unfinished frame before it is judged ended (µs). */
+  /** After a full-batch delivery, the wait for more of an unfinished frame before it is judged ended (µs). */
   readonly frameSilenceUs: number;
   /** Per unit 0..247: fixed response timeout (0 = computed), extra gap, retries. */
   readonly unitTimeoutUs: Int32Array;
