@@ -3,6 +3,7 @@
 // Efficiency = achieved transactions/s ÷ the theoretical maximum, where one transaction at best takes the request's air
 // time + the meter's answer delay (its turnaround, never under t3.5: a slave finds the request's end by t3.5 of silence)
 // + the reply's air time + the t3.5 the master must leave before its next request.
+import { STATUS_KINDS, STATUS_TIMEOUT } from "../modules/master-status";
 import { Site } from "../test/harness/master-site";
 
 const METERS = 10;
@@ -41,7 +42,7 @@ export function measure(baud: number, uart: "ideal" | "esp32", tick: number, tur
   const achieved = MEASURED / seconds;
   const theoretical = 1e6 / cycleUs;
   let faults = 0;
-  for (let u = 1; u <= METERS; u++) faults += site.master.counter(u, 10) - site.master.counter(u, 0);
+  for (let u = 1; u <= METERS; u++) for (let kind = STATUS_TIMEOUT; kind < STATUS_KINDS; kind++) faults += site.master.counter(u, kind);
   return {
     baud, uart, tick, achieved, theoretical, ratio: achieved / theoretical, faults,
     collisions: site.segment.counters.collisions, truncated: site.segment.counters.truncated,

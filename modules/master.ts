@@ -240,6 +240,19 @@ export class Master implements PortListener, Timed {
     const listening = this.state === SENDING || this.state === RECEIVING;
     let taken = 0;
     for (let i = offset, end = offset + length; i < end; i++) {
+      if (listening && this.echoAt < 0 && this.rxLength >= 3 && this.frameLength > this.rxLength) {
+        // The body of a frame whose length is known: copy it without per-byte decisions.
+        const n = this.rxLength;
+        const want = this.frameLength - n;
+        const k = end - i < want ? end - i : want;
+        const rx = this.rx;
+        for (let j = 0; j < k; j++) rx[n + j] = buffer[i + j];
+        this.rxLength = n + k;
+        taken += k;
+        i += k - 1;
+        if (this.rxLength === this.frameLength) this.frameFilled();
+        continue;
+      }
       const b = buffer[i];
       if (this.echoAt >= 0) {
         if (b === this.queue.adu[this.base + this.echoAt]) {
@@ -349,18 +362,21 @@ export class Master implements PortListener, Timed {
     } else if (n === 2 && this.frameLength === REPLY_LENGTH_FROM_COUNT) {
       this.frameLength = 5 + b;
     }
-    if (this.frameLength > 0 && n + 1 === this.frameLength) {
-      if (this.lateFrame && crcMatches(this.rx, 0, n + 1)) {
-        // A whole late reply to the last failed attempt: drop it at once, so a reply right behind it starts afresh.
-        this.counters[this.lateUnit * COUNTER_KINDS + COUNT_LATE]++;
-        this.lateUnit = -1;
-        this.lateFrame = false;
-        this.rxLength = 0;
-        this.frameLength = 0;
-        return;
-      }
-      this.complete = true;
+    if (this.frameLength > 0 && n + 1 === this.frameLength) this.frameFilled();
+  }
+
+  /** rxLength has reached the expected frame length. */
+  private frameFilled(): void {
+    if (this.lateFrame && crcMatches(this.rx, 0, this.frameLength)) {
+      // A whole late reply to the last failed attempt: drop it at once, so a reply right behind it starts afresh.
+      this.counters[this.lateUnit * COUNTER_KINDS + COUNT_LATE]++;
+      this.lateUnit = -1;
+      this.lateFrame = false;
+      this.rxLength = 0;
+      this.frameLength = 0;
+      return;
     }
+    this.complete = true;
   }
 
   /** The frame has ended (confirmed by silence, or cut short by the hard deadline): classify it. */
