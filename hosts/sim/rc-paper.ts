@@ -170,9 +170,15 @@ export function runPaper(options: PaperOptions): PaperResult {
 
   const rows: MeterRow[] = UNITS.map((unit) => ({ unit, polls: 0, received: 0, timeouts: 0, errorMessages: 0, errorBits: 0, receivedBits: 0, ber: 0, mer: 0, ok: 0 }));
   let pending = 0;
+  let excerpt: string[] = [];
+  let excerptAt = -1;
+  let correctedSeen = 0;
+  // Frames the master-side repeater corrected (the reply the master got was repaired).
+  const corrected = () => (repeaters.length > 0 ? repeaters[0].r.stats.ba[3] : 0);
   const listener = {
     completed(result: MasterResult) {
       pending--;
+      if (excerptAt < 0 && corrected() > correctedSeen && result.status === 0) excerptAt = sim.now;
       const i = result.tag;
       const row = rows[i];
       if (result.status === STATUS_TIMEOUT && result.frameLength === 0) {
@@ -195,8 +201,6 @@ export function runPaper(options: PaperOptions): PaperResult {
   const master = new Master({ baud: BAUD, retries: 0, responseTimeoutUs, offlineAfter: 0, queueCapacity: 8 }, masterHost.port(0), listener);
   masterHost.attach(master);
 
-  let excerpt: string[] = [];
-  const corrected = () => repeaters.reduce((s, x) => s + x.r.stats.ba[3], 0);
   for (let s = 0; s < options.seconds; s++) {
     sim.runUntil(s * 1000000 + 1000);
     if (pending === 0) {
@@ -208,9 +212,18 @@ export function runPaper(options: PaperOptions): PaperResult {
       }
       sim.poke();
     }
-    const before = corrected();
+    correctedSeen = corrected();
     sim.runUntil(s * 1000000 + 999000);
-    if (excerpt.length === 0 && corrected() > before) excerpt = sim.trace.lines();
+    if (excerptAt >= 0 && excerpt.length === 0) {
+      // The transaction whose reply was corrected, from its request on: every frame on every segment.
+      excerpt = sim.trace.lines().filter((l) => {
+        const t = Number(l.trim().split(" ")[0]);
+        return t >= excerptAt - 400000 && t <= excerptAt;
+      });
+      let from = 0;
+      for (let i = 0; i < excerpt.length; i++) if (/ master /.test(excerpt[i])) from = i;
+      excerpt = excerpt.slice(from);
+    }
   }
   for (const row of rows) {
     row.ber = row.receivedBits > 0 ? row.errorBits / row.receivedBits : 0;
