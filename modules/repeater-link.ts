@@ -76,6 +76,11 @@ export class FecLinkCodec {
     return burstLengthFor(buf[off + 1] + 1, ((h >>> 4) + 1) * 2, (h & 15) + 1);
   }
 
+  /** Length of the burst this repeater writes for a frame of `frameLength` bytes. */
+  burstLengthForFrame(frameLength: number): number {
+    return burstLengthFor(frameLength, this.nroots, this.interleave);
+  }
+
   /**
    * True when bytes 1 and 2 of `buf[off …]` (at least 3 bytes) are the header this repeater writes for a frame of
    * `frameLength` bytes: with the frame in hand, a burst whose address byte was hit by noise is still recognised.

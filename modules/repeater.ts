@@ -84,6 +84,10 @@ class Side {
   rxCrc = CRC16_INIT;
   rxPhase = RX_IDLE;
   lastRx = NEVER;
+  /** Estimated stop bit of the last byte received (the hand-over time less the UART's delay). */
+  lastByteAt = NEVER;
+  /** The last hand-over was a full batch (more bytes may follow without a silence). */
+  lastChunkFull = false;
   /** Deadline for a burst to begin after a bad frame (RX_AWAIT_BURST). */
   awaitUntil = NEVER;
   /** After a clean frame on B, a burst that starts before this time belongs to it. */
@@ -137,6 +141,7 @@ export class Repeater implements Timed {
   private readonly sb: Side;
   private readonly link: FecLinkCodec;
   private readonly burstWaitUs: number;
+  private readonly batchWaitUs: number;
 
   constructor(config: RepeaterConfig, portA: Rs485Port, portB: Rs485Port) {
     if (portA === null || typeof portA !== "object" || typeof portA.transmit !== "function") throw new TypeError("portA must be an Rs485Port");
@@ -150,6 +155,8 @@ export class Repeater implements Timed {
     this.sb = new Side(true, portB, cfg.lineB, maxBurst, cfg.queueFrames);
     // The far side sends its burst t3.5 after DE drops, up to a tick later; its first byte then takes one character.
     this.burstWaitUs = cfg.lineB.t35Us + cfg.tickUs + 2 * cfg.lineB.characterUs + cfg.rxLatencyUs + (cfg.rxLatencyUs > 0 ? cfg.lineB.airTimeUs(maxBurst) : 0);
+    this.batchWaitUs = cfg.rxBatchBytes > 0 ? Math.max(cfg.lineA.airTimeUs(cfg.rxBatchBytes), cfg.lineB.airTimeUs(cfg.rxBatchBytes)) +
+      cfg.rxLatencyUs + Math.max(cfg.lineA.t35Us, cfg.lineB.t35Us) : 0;
     const sa = this.sa;
     const sb = this.sb;
     this.a = {
@@ -204,11 +211,37 @@ export class Repeater implements Timed {
       dir[STAT_RX_WHILE_TX] += length;
       return;
     }
-    const chunkStart = now - length * s.charUs - this.config.rxLatencyUs;
-    const newFrame = chunkStart - s.lastRx >= s.gapUs;
+    // When the bytes were on the line: a hand-over on the RX timeout comes rxLatencyUs after the last stop bit, a
+    // FIFO-full one at once. The silence before this chunk is estimated between stop bits, on the same footing.
+    const full = this.config.rxBatchBytes > 0 && length >= this.config.rxBatchBytes;
+    const lastByteAt = full ? now : now - this.config.rxLatencyUs;
+    const chunkStart = lastByteAt - length * s.charUs;
+    const newFrame = chunkStart - s.lastByteAt >= s.gapUs;
     if (newFrame) this.silenceBefore(s, now);
     s.lastRx = now;
-    for (let i = 0; i < length; i++) this.byte(s, buffer[offset + i], i === 0 && newFrame, chunkStart, now);
+    s.lastByteAt = lastByteAt;
+    s.lastChunkFull = full;
+    const end = offset + length;
+    for (let i = offset; i < end; i++) {
+      let afterSilence = i === offset && newFrame;
+      if (!afterSilence && s.isB && s.rxPhase === RX_FRAME && this.burstFollows(s, buffer, i, end)) {
+        // A batching UART handed over a bad frame and its burst together.
+        this.frameEnded(s, now);
+        afterSilence = true;
+      }
+      this.byte(s, buffer[i], afterSilence, chunkStart, now);
+    }
+  }
+
+  /**
+   * Inside one hand-over, does the burst of the frame received so far start at buffer[i]? Either its reserved address and
+   * header name this frame's length, or the frame has a length its function allows and the hand-over ends exactly where
+   * that frame's burst would (the UART's RX timeout fired after the burst), whatever noise did to the burst's header.
+   */
+  private burstFollows(s: Side, buffer: Uint8Array, i: number, end: number): boolean {
+    if (s.rxLen < 4) return false;
+    if (buffer[i] >= BURST_ADDRESS_MIN && i + CANDIDATE_BYTES <= end && this.link.headerMatches(buffer, i, end - i, s.rxLen)) return true;
+    return end - i === this.link.burstLengthForFrame(s.rxLen) && plausibleFrameLength(s.rx, 0, s.rxLen);
   }
 
   /** Silence of at least t2.5 was seen before new bytes: whatever was being assembled is over. */
@@ -222,7 +255,8 @@ export class Repeater implements Timed {
   private byte(s: Side, value: number, startsAfterSilence: boolean, chunkStart: number, now: number): void {
     switch (s.rxPhase) {
       case RX_IDLE:
-        if (s.isB && startsAfterSilence && value >= BURST_ADDRESS_MIN) {
+        // No frame starts with a reserved address: on B that is a burst, even inside a batch right after its frame.
+        if (s.isB && value >= BURST_ADDRESS_MIN) {
           this.startBurst(s, value, chunkStart <= s.cleanUntil ? FOR_CLEAN : FOR_NONE);
           return;
         }
@@ -236,7 +270,7 @@ export class Repeater implements Timed {
         this.frameByte(s, value, now);
         return;
       case RX_AWAIT_BURST:
-        if (!startsAfterSilence) {
+        if (!startsAfterSilence && value < BURST_ADDRESS_MIN) {
           // Less than t2.5 after the frame: the frame was not over (its length rule was fooled by an error).
           s.rxPhase = RX_FRAME;
           this.frameByte(s, value, now);
@@ -399,16 +433,24 @@ export class Repeater implements Timed {
     this.forwardToA(s.rx, s.rxLen, now);
   }
 
+  /**
+   * When the line counts as silent after the last delivery: t3.5 later, or, when the host handed over a full batch (a
+   * FIFO-full hand-over: more bytes are on their way), after another batch could have arrived.
+   */
+  private silenceAt(s: Side): number {
+    return s.lastChunkFull ? s.lastRx + this.batchWaitUs : s.lastRx + s.t35Us;
+  }
+
   private rxDeadline(s: Side): number {
     const p = s.rxPhase;
-    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) return s.lastRx + s.t35Us;
+    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) return this.silenceAt(s);
     if (p === RX_AWAIT_BURST) return s.awaitUntil;
     return NO_DEADLINE;
   }
 
   private rxTimeouts(s: Side, now: number): void {
     const p = s.rxPhase;
-    if ((p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) && now >= s.lastRx + s.t35Us) this.silenceBefore(s, now);
+    if ((p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) && now >= this.silenceAt(s)) this.silenceBefore(s, now);
     if (s.rxPhase === RX_AWAIT_BURST && now >= s.awaitUntil) this.noBurst(s, now);
   }
 
@@ -451,7 +493,7 @@ export class Repeater implements Timed {
 
   /** Earliest time side `s` may be driven (while it is receiving: the silence that would end the reception). */
   private freeAt(s: Side): number {
-    if (receiving(s)) return s.lastRx + s.t35Us;
+    if (receiving(s)) return this.silenceAt(s);
     const rx = s.lastRx + s.t35Us;
     const tx = s.lastTx + s.t35Us;
     return rx > tx ? rx : tx;
@@ -559,6 +601,7 @@ function shifted(t: number, delta: number): number {
 
 function rebaseSide(s: Side, delta: number): void {
   s.lastRx = shifted(s.lastRx, delta);
+  s.lastByteAt = shifted(s.lastByteAt, delta);
   s.awaitUntil = shifted(s.awaitUntil, delta);
   s.cleanUntil = shifted(s.cleanUntil, delta);
   s.lastTx = shifted(s.lastTx, delta);
