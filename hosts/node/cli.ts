@@ -5,6 +5,7 @@
 import type { Command } from "./commands/command";
 
 const commands: Record<string, () => Promise<Command>> = {
+  fec: async () => (await import("./commands/fec")).default,
 };
 
 function usage(): string {
