@@ -4,7 +4,8 @@
 // then code the two halves as two codewords as well. Decode benches re-insert the same errors each operation.
 import zxing from "reedsolomon";
 import { ReedSolomon } from "../modules/reed-solomon";
-import type { Bench } from "./harness";
+import { monteCarloReport } from "../scripts/fec-montecarlo";
+import type { Bench, Report } from "./harness";
 import { TextbookReedSolomon } from "./peers/rs-textbook";
 
 const NROOTS = 4;
@@ -91,3 +92,7 @@ function zxingBenches(n: number): Bench[] {
 }
 
 export const benches: Bench[] = [8, 89, 256].flatMap((n) => [...rc485Benches(n), ...textbookBenches(n), ...zxingBenches(n)]);
+
+export const reports: Report[] = [
+  { title: "FEC residual frame error rate: Monte Carlo against binomial theory (docs/fec.md §5)", run: () => monteCarloReport() },
+];
