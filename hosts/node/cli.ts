@@ -6,6 +6,7 @@ import type { Command } from "./commands/command";
 
 const commands: Record<string, () => Promise<Command>> = {
   frame: async () => (await import("./commands/frame")).default,
+  fec: async () => (await import("./commands/fec")).default,
 };
 
 function usage(): string {
