@@ -37,12 +37,12 @@ import {
   STAT_BURSTS_ORPHANED, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_BYTES_CORRECTED, STAT_BYTES_FORWARDED, STAT_CRC_FAILURES,
   STAT_DROPPED_BUSY, STAT_FRAMES_CORRECTED, STAT_FRAMES_FORWARDED, STAT_FRAMES_RECEIVED, STAT_RX_WHILE_TX, STAT_UNCORRECTABLE,
 } from "./repeater-stats";
-import { FecLinkCodec } from "./repeater-link";
+import { FecLinkCodec, LINK_ORPHAN, RESERVED_ADDRESS_MIN } from "./repeater-link";
 
 /** Largest Modbus RTU ADU (Serial Line V1.02 §2.5.1). */
 const MAX_FRAME = 256;
 /** First reserved address: a parity burst starts with one of 248–255 (design.md §5). */
-const BURST_ADDRESS_MIN = 248;
+const BURST_ADDRESS_MIN = RESERVED_ADDRESS_MIN;
 
 // Receiver phases.
 const RX_IDLE = 0;
@@ -52,8 +52,6 @@ const RX_BURST = 3;
 const RX_SKIP = 4;
 /** A chunk right after a frame that does not start with a reserved address: a burst whose first byte was hit, or a frame. */
 const RX_MAYBE_BURST = 5;
-/** Bytes of a candidate seen before deciding whether it is a burst (its header after the address). */
-const CANDIDATE_BYTES = 3;
 
 // What a burst being received belongs to.
 const FOR_NONE = 0;
@@ -148,7 +146,7 @@ export class Repeater implements Timed {
     if (portB === null || typeof portB !== "object" || typeof portB.transmit !== "function") throw new TypeError("portB must be an Rs485Port");
     const cfg = resolveRepeaterConfig(config);
     this.config = cfg;
-    this.link = new FecLinkCodec(cfg.nroots, cfg.interleave, MAX_FRAME);
+    this.link = new FecLinkCodec(cfg.nroots, cfg.interleave);
     const maxBurst = this.link.maxBurstLength;
     this.stats = new RepeaterStats(cfg.nroots, cfg.interleave, cfg.unitId);
     this.sa = new Side(false, portA, cfg.lineA, maxBurst, cfg.queueFrames);
@@ -240,7 +238,7 @@ export class Repeater implements Timed {
    */
   private burstFollows(s: Side, buffer: Uint8Array, i: number, end: number): boolean {
     if (s.rxLen < 4) return false;
-    if (buffer[i] >= BURST_ADDRESS_MIN && i + CANDIDATE_BYTES <= end && this.link.headerMatches(buffer, i, end - i, s.rxLen)) return true;
+    if (buffer[i] >= BURST_ADDRESS_MIN && i + this.link.headerLength <= end && this.link.headerMatches(buffer, i, end - i, s.rxLen)) return true;
     return end - i === this.link.burstLengthForFrame(s.rxLen) && plausibleFrameLength(s.rx, 0, s.rxLen);
   }
 
@@ -281,7 +279,7 @@ export class Repeater implements Timed {
         return;
       case RX_MAYBE_BURST:
         s.burst[s.burstLen++] = value;
-        if (s.burstLen < CANDIDATE_BYTES) return;
+        if (s.burstLen < this.link.headerLength) return;
         if (this.link.headerMatches(s.burst, 0, s.burstLen, this.heldLength(s))) {
           // The rest of the header is what this frame's burst carries: a burst whose first byte was hit.
           s.rxPhase = RX_BURST;
@@ -401,26 +399,36 @@ export class Repeater implements Timed {
     }
     const frameLen = owner === FOR_CLEAN ? s.cleanLen : s.rxLen;
     s.cleanUntil = NEVER;
-    // For a clean frame, the copy already forwarded is in A's output slot; the receive buffer still holds the frame.
-    const fixed = this.link.correct(s.rx, 0, frameLen, s.burst, 0, len);
-    if (fixed < 0) {
-      // A burst whose header announces another frame length belonged to another frame (its own was lost).
-      if (this.link.frameLength(s.burst, 0, len) !== frameLen) dir[STAT_BURSTS_ORPHANED]++;
-      if (owner === FOR_BAD) dir[STAT_UNCORRECTABLE]++;
+    if (owner === FOR_CLEAN) {
+      // The frame went out already; its burst only tells how much noise hit the parity (the receive buffer still holds
+      // the frame, the forwarded copy is in A's output).
+      const hit = this.link.verify(s.rx, 0, frameLen, s.burst, 0, len);
+      if (hit < 0) {
+        if (this.link.frameLength(s.burst, 0, len) !== frameLen) dir[STAT_BURSTS_ORPHANED]++;
+        return;
+      }
+      dir[STAT_BYTES_CORRECTED] += hit;
+      dir[STAT_BITS_CORRECTED] += this.link.correctedBits;
+      dir[STAT_BITS_CHECKED] += 8 * (frameLen + len);
       return;
     }
-    if (owner === FOR_BAD && !crcOk(s.rx, frameLen)) {
-      // A miscorrection caught by the Modbus CRC (design.md §5).
+    const fixed = this.link.correct(s.rx, 0, frameLen, s.burst, 0, len);
+    if (fixed < 0) {
+      // LINK_ORPHAN: the burst was for a frame of another length (its own frame was lost); the held frame is dropped too.
+      if (fixed === LINK_ORPHAN) dir[STAT_BURSTS_ORPHANED]++;
+      dir[STAT_UNCORRECTABLE]++;
+      return;
+    }
+    if (!crcOk(s.rx, frameLen)) {
+      // A miscorrection caught by the Modbus CRC (design.md §5); FecReceiver already checks, this is belt and braces.
       dir[STAT_UNCORRECTABLE]++;
       return;
     }
     dir[STAT_BYTES_CORRECTED] += fixed;
     dir[STAT_BITS_CORRECTED] += this.link.correctedBits;
     dir[STAT_BITS_CHECKED] += 8 * (frameLen + len);
-    if (owner === FOR_BAD) {
-      dir[STAT_FRAMES_CORRECTED]++;
-      this.forwardToA(s.rx, frameLen, now);
-    }
+    dir[STAT_FRAMES_CORRECTED]++;
+    this.forwardToA(s.rx, frameLen, now);
   }
 
   /**

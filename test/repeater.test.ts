@@ -128,7 +128,7 @@ test("a parity burst never makes a slave answer, whatever its frame-end rule", (
 test("burst format: reserved first address and a failing Modbus CRC for any frame and settings (property)", (t) => {
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), (frame, half, depth) => {
-      const link = new FecLinkCodec(2 * half, depth, 256);
+      const link = new FecLinkCodec(2 * half, depth);
       const out = new Uint8Array(link.maxBurstLength);
       const n = link.writeBurst(frame, 0, frame.length, out, 0);
       return out[0] >= 248 && crc16(out, 0, n) !== 0 && n === link.burstLength(out, 0, 3, 0);
@@ -187,7 +187,7 @@ test("no allocation in steady state: forwarding frames both ways, with and witho
   f[2] = 80;
   for (let i = 3; i < 83; i++) f[i] = (i * 29 + 7) & 0xff;
   appendCrc(f, 0, 83);
-  const link = new FecLinkCodec(4, 1, 256);
+  const link = new FecLinkCodec(4, 1);
   const burst = new Uint8Array(link.maxBurstLength);
   const blen = link.writeBurst(f, 0, f.length, burst, 0);
   const bad = f.slice();
