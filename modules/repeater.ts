@@ -31,7 +31,7 @@ import { crc16, CRC16_INIT } from "./crc16";
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "./port";
 import { type RepeaterConfig, type ResolvedRepeaterConfig, resolveRepeaterConfig } from "./repeater-config";
 import type { LineTiming } from "./rtu/timing";
-import { plausibleFrameLength } from "./repeater-frame-end";
+import { FrameEndCandidates, plausibleFrameLength } from "./repeater-frame-end";
 import {
   DIRECTION_AB, DIRECTION_BA, REGISTER_COUNT, RepeaterStats, STAT_BITS_CHECKED, STAT_BITS_CORRECTED, STAT_BURSTS_MISSING,
   STAT_BURSTS_ORPHANED, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_BYTES_CORRECTED, STAT_BYTES_FORWARDED, STAT_CRC_FAILURES,
@@ -66,6 +66,8 @@ const TX_BURST = 4;
 
 /** "Long ago": a time in V8's small-integer range (a double here would be boxed on every use on Node). */
 const NEVER = -1073741824;
+/** From this frame length on every length rule is settled (byte counts sit at index 2, 6 or 10): frameRun may take over. */
+const FAST_FROM = 11;
 
 /** One port of the repeater: its receiver, its output slot and its timing. Internal to the engine. */
 class Side {
@@ -79,7 +81,10 @@ class Side {
   // Receiver.
   readonly rx = new Uint8Array(MAX_FRAME);
   rxLen = 0;
+  /** CRC register over rx[0, rxCrcLen): folded lazily, only where a frame may end. */
   rxCrc = CRC16_INIT;
+  rxCrcLen = 0;
+  readonly ends = new FrameEndCandidates();
   rxPhase = RX_IDLE;
   lastRx = NEVER;
   /** Estimated stop bit of the last byte received (the hand-over time less the UART's delay). */
@@ -140,6 +145,8 @@ export class Repeater implements Timed {
   private readonly link: FecLinkCodec;
   private readonly burstWaitUs: number;
   private readonly batchWaitUs: number;
+  /** Longest burst this repeater's settings produce (the zone at the end of a hand-over where a burst may start). */
+  private readonly ownBurstMax: number;
 
   constructor(config: RepeaterConfig, portA: Rs485Port, portB: Rs485Port) {
     if (portA === null || typeof portA !== "object" || typeof portA.transmit !== "function") throw new TypeError("portA must be an Rs485Port");
@@ -148,6 +155,7 @@ export class Repeater implements Timed {
     this.config = cfg;
     this.link = new FecLinkCodec(cfg.nroots, cfg.interleave);
     const maxBurst = this.link.maxBurstLength;
+    this.ownBurstMax = this.link.burstLengthForFrame(MAX_FRAME);
     this.stats = new RepeaterStats(cfg.nroots, cfg.interleave, cfg.unitId);
     this.sa = new Side(false, portA, cfg.lineA, maxBurst, cfg.queueFrames);
     this.sb = new Side(true, portB, cfg.lineB, maxBurst, cfg.queueFrames);
@@ -220,15 +228,55 @@ export class Repeater implements Timed {
     s.lastByteAt = lastByteAt;
     s.lastChunkFull = full;
     const end = offset + length;
-    for (let i = offset; i < end; i++) {
-      let afterSilence = i === offset && newFrame;
-      if (!afterSilence && s.isB && s.rxPhase === RX_FRAME && this.burstFollows(s, buffer, i, end)) {
+    // On B, the last bytes of a hand-over may be a burst that came with its frame (see burstFollows).
+    const splitZone = s.isB ? end - this.ownBurstMax : end;
+    let i = offset;
+    while (i < end) {
+      const afterSilence = i === offset && newFrame;
+      if (!afterSilence && s.rxPhase === RX_FRAME && s.rxLen >= FAST_FROM && i < splitZone && buffer[i] < BURST_ADDRESS_MIN) {
+        i = this.frameRun(s, buffer, i, splitZone, now);
+        continue;
+      }
+      if (!afterSilence && s.isB && s.rxPhase === RX_FRAME && (buffer[i] >= BURST_ADDRESS_MIN || i >= splitZone) &&
+        this.burstFollows(s, buffer, i, end)) {
         // A batching UART handed over a bad frame and its burst together.
         this.frameEnded(s, now);
-        afterSilence = true;
-      }
-      this.byte(s, buffer[i], afterSilence, chunkStart, now);
+        this.byte(s, buffer[i], true, chunkStart, now);
+      } else this.byte(s, buffer[i], afterSilence, chunkStart, now);
+      i++;
     }
+  }
+
+  /**
+   * The body of a frame, past its header (whose bytes fix every length the frame may have): appends bytes until a
+   * candidate length whose CRC checks, a byte the general path must see (a reserved address on B), the split zone, or
+   * the end. Returns where it stopped. The same work as frameByte, without a call and a switch per byte.
+   */
+  private frameRun(s: Side, buffer: Uint8Array, i: number, stop: number, now: number): number {
+    const rx = s.rx;
+    const ends = s.ends;
+    const a = ends.fixedRequest, b = ends.fixedReply, c = ends.byRequestCount, d = ends.byReplyCount;
+    const isB = s.isB;
+    let n = s.rxLen;
+    while (i < stop && n < MAX_FRAME) {
+      const v = buffer[i];
+      if (isB && v >= BURST_ADDRESS_MIN) break;
+      rx[n++] = v;
+      i++;
+      if (n === a || n === b || n === c || n === d) {
+        s.rxLen = n;
+        if (residue(s) === 0) {
+          this.frameEnded(s, now);
+          return i;
+        }
+      }
+    }
+    s.rxLen = n;
+    if (n >= MAX_FRAME && i < stop) {
+      this.frameByte(s, buffer[i], now);
+      return i + 1;
+    }
+    return i;
   }
 
   /**
@@ -305,6 +353,7 @@ export class Repeater implements Timed {
     s.rxPhase = RX_FRAME;
     s.rxLen = 0;
     s.rxCrc = CRC16_INIT;
+    s.rxCrcLen = 0;
     this.frameByte(s, value, now);
   }
 
@@ -317,8 +366,7 @@ export class Repeater implements Timed {
       return;
     }
     s.rx[s.rxLen++] = value;
-    s.rxCrc = crc16(s.rx, s.rxLen - 1, 1, s.rxCrc);
-    if (s.rxCrc === 0 && plausibleFrameLength(s.rx, 0, s.rxLen)) this.frameEnded(s, now);
+    if (s.ends.next(value, s.rxLen) && residue(s) === 0) this.frameEnded(s, now);
   }
 
   private startCandidate(s: Side, value: number, owner: number): void {
@@ -354,7 +402,7 @@ export class Repeater implements Timed {
 
   /** A frame is complete (CRC-and-length rule, or silence). */
   private frameEnded(s: Side, now: number): void {
-    const crcOk = s.rxCrc === 0 && s.rxLen >= 4;
+    const crcOk = s.rxLen >= 4 && residue(s) === 0;
     if (!s.isB) {
       const dir = this.stats.ab;
       s.rxPhase = RX_IDLE;
@@ -593,6 +641,15 @@ export class Repeater implements Timed {
     out[at + len + 1] = c >>> 8;
     this.commit(s, at, len + 2, now);
   }
+}
+
+/** The CRC register over every byte of the frame so far (zero when it ends in its own CRC); folds what is missing. */
+function residue(s: Side): number {
+  if (s.rxCrcLen < s.rxLen) {
+    s.rxCrc = crc16(s.rx, s.rxCrcLen, s.rxLen - s.rxCrcLen, s.rxCrc);
+    s.rxCrcLen = s.rxLen;
+  }
+  return s.rxCrc;
 }
 
 /** The side is receiving a frame, a burst or noise: it must not be driven. */

@@ -9,6 +9,7 @@ import { Master } from "../modules/master";
 import type { MasterResult } from "../modules/master-result";
 import { Repeater } from "../modules/repeater";
 import { checkSlaveTurnaround, resolveRepeaterConfig } from "../modules/repeater-config";
+import { FrameEndCandidates, plausibleFrameLength } from "../modules/repeater-frame-end";
 import { burstLengthFor, FecLinkCodec } from "../modules/repeater-link";
 import { DIRECTION_AB, DIRECTION_BA, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_FRAMES_CORRECTED, STAT_UNCORRECTABLE } from "../modules/repeater-stats";
 import { binomialFailure, measureLatency, paperTable, runPaper, runPair } from "../hosts/sim/rc-paper";
@@ -123,6 +124,18 @@ test("a parity burst never makes a slave answer, whatever its frame-end rule", (
   t.is(meters[0].counters.replies + meters[1].counters.replies, 200);
   t.is(meters[2].counters.requests, 0, "unit 247 never took a burst for a request");
   t.is(meters[2].counters.replies, 0);
+});
+
+test("frame-end candidates byte by byte agree with the length rule on any bytes (property)", (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 260 }), (bytes) => {
+      const ends = new FrameEndCandidates();
+      for (let n = 1; n <= bytes.length; n++) if (ends.next(bytes[n - 1], n) !== plausibleFrameLength(bytes, 0, n)) return false;
+      return true;
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass();
 });
 
 test("burst format: reserved first address and a failing Modbus CRC for any frame and settings (property)", (t) => {
