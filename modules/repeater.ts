@@ -8,19 +8,26 @@
  *
  * Side A is plain Modbus. A frame is complete when its CRC residue is zero at a length its function code allows
  * (modules/repeater-frame-end.ts) or after t3.5 of silence (Serial Line V1.02 §2.5.1.1). A complete frame with a good CRC
- * is copied to side B's output with its parity burst encoded behind it and sent at once; the burst is sent t3.5 after
- * the frame's last stop bit (computed from the frame's start and air time, plus one bit for a UART that starts on its
- * next baud edge; never before DE has dropped; the host timer may add one tick), unless side B has started receiving
- * meanwhile (never drive a side that is receiving: the burst is skipped and counted). A frame with a bad CRC is dropped (the destination would drop it too)
- * and counted. A request to the repeater's own unit is answered on A with the statistics registers and not forwarded.
+ * is copied to side B's output with its parity burst (modules/fec-link.ts) encoded behind it and sent at once; the burst
+ * follows t3.5 after the frame's last stop bit (computed from the frame's start and air time plus one bit, never before
+ * DE has dropped; the host timer may add one tick), unless side B has started receiving meanwhile: a side that is
+ * receiving is never driven, so the burst is skipped and counted. A frame with a bad CRC is dropped (the destination
+ * would drop it too) and counted. A request to the repeater's own unit is answered on A with the statistics registers
+ * (modules/repeater-stats.ts) and not forwarded.
  *
  * Side B is the FEC link, CRC-first: a frame whose CRC checks is forwarded to A at once; its burst, when it comes, is
- * still decoded to count errors in the parity for the BER estimate. A frame that fails its CRC waits for its burst (a
- * burst starts with a reserved address 248–255 after at least t3.5 of silence): corrected, CRC-checked again, then
- * forwarded; not correctable, and it is dropped and counted — the master's retry handles it. A frame that gets no burst in
- * time came from a plain device on the FEC segment (the paper's first test): it passes through unchanged, as a wire would
- * carry it, and the destination's CRC check discards it. Bytes that follow a bad frame after less than t2.5 silence
- * continue it. A burst with no frame before it, or for a frame of another length, is discarded and counted (orphaned).
+ * still decoded to count the errors in the parity for the BER estimate. A frame that fails its CRC waits for its burst (a
+ * burst starts with a reserved address 248–255 after at least t3.5 of silence): repaired, CRC-checked again, forwarded;
+ * beyond repair, dropped and counted (the master's retry handles it). A frame that gets no burst in time came from a
+ * plain device on the FEC segment (the paper's first test): it passes through unchanged, as a wire would carry it, and
+ * the destination's CRC check discards it. Bytes that follow a bad frame after less than t2.5 of silence continue it. A
+ * chunk that starts in a frame's burst window without a reserved address is held for the burst header's five bytes: a
+ * burst whose address byte was hit is recognised from the rest of its header, anything else is replayed as a frame. A
+ * burst with no frame before it, or for a frame of another length, is discarded and counted (orphaned).
+ *
+ * Batching UARTs (the ESP32 hands its RX FIFO over after about four characters of silence or when 120 bytes are in,
+ * design.md §6): silences are estimated between stop bits from `rxLatencyUs` and `rxBatchBytes`, and a frame and its
+ * burst handed over together are split by the burst's header or by the burst length the frame implies.
  *
  * Outputs: each side has a ring of `queueFrames` output slots, sent in order with t3.5 between frames (a transparent
  * repeater forwards every frame, so a request may come while the previous reply is still being repeated); a frame to

@@ -94,7 +94,7 @@ test("a parity burst never makes a slave answer, whatever its frame-end rule", (
   const config = { sideA: line, sideB: line, nroots: 8, interleave: 2 };
   const rc = new Repeater(config, host.port(0), host.port(1));
   host.attach(rc, [rc.a, rc.b]);
-  // nroots 8 in two codewords: a 21-byte burst (11 ms) follows every request; slaves must not answer before it is over.
+  // nroots 8 in two codewords: a 23-byte burst (12 ms) follows every request; slaves must not answer before it is over.
   t.not(checkSlaveTurnaround(resolveRepeaterConfig(config), 8, 12000, burstLengthFor), "", "12 ms is too quick for this burst");
   t.is(checkSlaveTurnaround(resolveRepeaterConfig(config), 8, 16000, burstLengthFor), "");
   const turnaroundUs: [number, number] = [16000, 25000];
