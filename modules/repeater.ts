@@ -119,9 +119,8 @@ class Side {
   txPhase = TX_IDLE;
   lastTx = NEVER;
   burstAt = NEVER;
-  /** When the last frame sent from this side started and ended (DE up, DE down), for latency measurement by hosts. */
-  lastSendStart = NEVER;
-  lastSendEnd = NEVER;
+  /** When the frame now on the wire was handed to the port (its burst is due from there). */
+  txStart = NEVER;
 
   constructor(isB: boolean, port: Rs485Port, line: LineTiming, maxBurst: number, slots: number) {
     this.isB = isB;
@@ -190,12 +189,6 @@ export class Repeater implements Timed {
   rebase(deltaUs: number): void {
     rebaseSide(this.sa, deltaUs);
     rebaseSide(this.sb, deltaUs);
-  }
-
-  /** When the last frame forwarded onto side A (`toA`) or B started and ended on the wire (DE high, DE low), for hosts and tests. */
-  lastSend(toA: boolean): { start: number; end: number } {
-    const s = toA ? this.sa : this.sb;
-    return { start: s.lastSendStart, end: s.lastSendEnd };
   }
 
   nextDeadline(): number {
@@ -573,7 +566,7 @@ export class Repeater implements Timed {
       if (s.txCount === 0) return;
       if (receiving(s) || now < this.freeAt(s)) return;
       s.txPhase = TX_FRAME;
-      s.lastSendStart = now;
+      s.txStart = now;
       s.port.transmit(s.tx, s.txHead * s.slotSize, s.txLens[s.txHead]);
       return;
     }
@@ -601,14 +594,13 @@ export class Repeater implements Timed {
     const phase = s.txPhase;
     s.lastTx = now;
     if (phase === TX_FRAME) {
-      s.lastSendEnd = now;
       const dir = s.isB ? this.stats.ab : this.stats.ba;
       dir[STAT_FRAMES_FORWARDED]++;
       dir[STAT_BYTES_FORWARDED] += s.txLens[s.txHead];
       if (s.txBurstLens[s.txHead] > 0) {
         // t3.5 after the frame's last stop bit, computed from when it started (a UART may start up to one bit late),
         // not from the DE drop, which a host with a coarse timer reports up to a tick late.
-        const due = s.lastSendStart + s.line.airTimeUs(s.txLens[s.txHead]) + s.bitUs + s.t35Us;
+        const due = s.txStart + s.line.airTimeUs(s.txLens[s.txHead]) + s.bitUs + s.t35Us;
         s.txPhase = TX_GAP;
         s.burstAt = due > now ? due : now;
         return;
@@ -678,8 +670,7 @@ function rebaseSide(s: Side, delta: number): void {
   s.cleanUntil = shifted(s.cleanUntil, delta);
   s.lastTx = shifted(s.lastTx, delta);
   s.burstAt = shifted(s.burstAt, delta);
-  s.lastSendStart = shifted(s.lastSendStart, delta);
-  s.lastSendEnd = shifted(s.lastSendEnd, delta);
+  s.txStart = shifted(s.txStart, delta);
 }
 
 function copy(from: Uint8Array, to: Uint8Array, at: number, length: number): void {

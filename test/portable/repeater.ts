@@ -211,6 +211,22 @@ export const cases: Cases = {
     t.deepEqual(Array.from(rx.frame.subarray(0, rx.frameLength)), Array.from(rep));
   },
 
+  "rebase: moving the time origin while a bad frame waits for its burst changes nothing"(t: Check) {
+    const rep = reply(3, 40);
+    const { frame: f, burst } = encodeThrough(rep);
+    const bad = f.slice();
+    bad[30] ^= 0x18;
+    const { r, pa } = rig();
+    const T = 700000000;
+    const end = feed(r, "b", bad, T);
+    const before = r.nextDeadline();
+    r.rebase(600000000);
+    t.is(r.nextDeadline(), before - 600000000, "deadlines move with the origin");
+    feed(r, "b", burst, end - 600000000 + T35);
+    t.is(pa.sent.length, 1);
+    t.deepEqual(pa.sent[0], Array.from(rep));
+  },
+
   "B→A: too many bad bytes → dropped and counted uncorrectable"(t: Check) {
     const rep = reply(3, 10);
     const { frame: f, burst } = encodeThrough(rep);
