@@ -68,16 +68,14 @@ export function checkProfile(profile: unknown, fileId: string, names?: Map<strin
     if (typeof p[f] !== "string" || (p[f] as string).length === 0) bad(f, "must be a non-empty string");
   }
 
-  // Sources: every entry has a title; at least one carries an http(s) URL.
+  // Sources: at least one; every entry has a title and an http(s) URL (the loader requires both).
   if (!Array.isArray(p.sources) || p.sources.length === 0) bad("sources", "must list at least one source");
   else {
     let withUrl = 0;
     p.sources.forEach((s, i) => {
       if (!isObject(s) || typeof s.title !== "string" || s.title.length === 0) bad(`sources[${i}].title`, "missing");
-      else if (s.url !== undefined) {
-        if (typeof s.url !== "string" || !/^https?:\/\/\S+$/.test(s.url)) bad(`sources[${i}].url`, "must be an http(s) URL");
-        else withUrl++;
-      }
+      else if (typeof s.url !== "string" || !/^https?:\/\/\S+$/.test(s.url)) bad(`sources[${i}].url`, "must be an http(s) URL");
+      else withUrl++;
       if (isObject(s) && s.notes !== undefined && typeof s.notes !== "string") bad(`sources[${i}].notes`, "must be a string");
     });
     if (withUrl === 0) bad("sources", "at least one source must have a URL");
