@@ -5,6 +5,7 @@
 import type { Command } from "./commands/command";
 
 const commands: Record<string, () => Promise<Command>> = {
+  plan: async () => (await import("./commands/plan")).default,
 };
 
 function usage(): string {
