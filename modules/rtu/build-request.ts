@@ -151,8 +151,9 @@ export function buildWriteMultipleCoils(buffer: Uint8Array, offset: number, unit
 function putRegisters(buffer: Uint8Array, at: number, values: ArrayLike<number>, from: number, quantity: number): void {
   for (let i = 0; i < quantity; i++) {
     const v = values[from + i];
-    if (!(v >= 0 && v <= 0xffff) || v !== Math.floor(v)) throw new RangeError(`values[${from + i}] must be an integer from 0 to 65535, got ${v}`);
-    putU16(buffer, at + 2 * i, v);
+    if ((v & 0xffff) !== v) throw new RangeError(`values[${from + i}] must be an integer from 0 to 65535, got ${v}`);
+    buffer[at + 2 * i] = v >>> 8;
+    buffer[at + 2 * i + 1] = v & 0xff;
   }
 }
 

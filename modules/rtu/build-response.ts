@@ -55,8 +55,9 @@ export function buildReadRegistersResponse(buffer: Uint8Array, offset: number, u
   buffer[offset + 2] = 2 * quantity;
   for (let i = 0; i < quantity; i++) {
     const v = values[from + i];
-    if (!(v >= 0 && v <= 0xffff) || v !== Math.floor(v)) throw new RangeError(`values[${from + i}] must be an integer from 0 to 65535, got ${v}`);
-    putU16(buffer, offset + 3 + 2 * i, v);
+    if ((v & 0xffff) !== v) throw new RangeError(`values[${from + i}] must be an integer from 0 to 65535, got ${v}`);
+    buffer[offset + 3 + 2 * i] = v >>> 8;
+    buffer[offset + 4 + 2 * i] = v & 0xff;
   }
   return finish(buffer, offset, offset + 3 + 2 * quantity);
 }

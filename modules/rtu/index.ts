@@ -1,5 +1,7 @@
 /*
- * The Modbus RTU wire layer of rc485: one import for engines, emulators and tools. See docs/rtu.md for the rules tables.
+ * The Modbus RTU wire layer of rc485: one import for engines, emulators and tools. Frames follow MODBUS Application
+ * Protocol Specification V1.1b3 (§6 functions, §7 exceptions) inside the serial-line ADU of MODBUS over Serial Line V1.02
+ * (§2.5.1: unit + PDU + CRC-16, at most 256 bytes). See docs/rtu.md for the rules tables.
  *
  * API summary (every function writes into or reads from caller-owned buffers and allocates nothing per frame):
  *
