@@ -7,6 +7,8 @@ import { Readings } from "../modules/readings";
 import { ValueCodec, readRaw, TYPE_S16 } from "../modules/values";
 import type { Bench, Report } from "./harness";
 import { PollLoop } from "../modules/poll-loop";
+import { OUTCOME_OK, Scheduler } from "../modules/scheduler";
+import { TotalSanity } from "../modules/sanity";
 import { codecOf } from "../modules/planner";
 import { writeRaw, typeCode } from "../modules/values";
 import { Simulation } from "../hosts/sim/index";
@@ -42,6 +44,34 @@ export const benches: Bench[] = [
       const data = new Uint8Array(2 * plan.reads[0].count);
       for (let i = 0; i < data.length; i += 4) data.set([0x43, 0x66, 0x80, 0x00], i);
       return () => readings.update(0, data, 0, data.length, 1000);
+    },
+  },
+  {
+    group: "poll bookkeeping", name: "Scheduler.next + complete (30-meter site, one read)", units: 1, unitName: "read",
+    make: () => {
+      const meters: MeterSpec[] = [];
+      for (let i = 0; i < 30; i++) meters.push({ name: `m${i}`, unit: i + 1, profile: SDM120, points: SDM120.points.map((_, k) => k) });
+      const plan = planSite(meters, { baud: 9600, framing: "8N1" });
+      const s = new Scheduler(plan, { meters: meters.map(() => ({ intervalUs: 1000 })) });
+      s.start(0);
+      let now = 0;
+      return () => {
+        const r = s.next(now);
+        if (r >= 0) s.complete(r, OUTCOME_OK, now);
+        now += 10;
+        if (now > 500000000) { now = 0; s.start(0); }
+        return r;
+      };
+    },
+  },
+  {
+    group: "poll bookkeeping", name: "TotalSanity.check (accepted reading)", units: 1, unitName: "value",
+    make: () => {
+      const f = new TotalSanity(1);
+      f.configure(0, 23000, "kWh");
+      let v = 1000;
+      let now = 0;
+      return () => { v += 0.001; now += 1000000; if (now > 500000000) { now = 0; f.reset(0); } return f.check(0, v, now); };
     },
   },
 ];
