@@ -1,5 +1,5 @@
 /*
- * The concentrator's status page: static HTML, CSS and JavaScript served as three files ("/", "/app.css", "/app.js") by
+ * The concentrator's status page: static HTML, CSS and JavaScript served as four files ("/", "/app.css", "/app.js", "/icon.svg") by
  * both hosts. The page holds no data: its script polls the JSON endpoints (modules/status-json.ts) every few seconds and
  * builds the DOM with textContent and SVG elements only, so no value from a meter, profile or site file is ever parsed as
  * markup (the server can send Content-Security-Policy "default-src 'self'"). Charts are inline SVG drawn by the script
@@ -14,6 +14,7 @@ export const STATUS_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>rc485 status</title>
 <link rel="stylesheet" href="app.css">
+<link rel="icon" href="icon.svg" type="image/svg+xml">
 </head>
 <body>
 <header>
@@ -54,6 +55,9 @@ export const STATUS_HTML = `<!doctype html>
 </body>
 </html>
 `;
+
+/** A small icon (a meter dial) for the browser tab. */
+export const STATUS_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#16202c"/><path d="M6 21a10 10 0 0 1 20 0" fill="none" stroke="#2f6fdb" stroke-width="3" stroke-linecap="round"/><path d="M16 21l6-7" stroke="#fff" stroke-width="2.5" stroke-linecap="round"/><circle cx="16" cy="21" r="2.5" fill="#fff"/></svg>`;
 
 export const STATUS_CSS = `:root{--bg:#f4f6f9;--card:#fff;--ink:#1d2733;--muted:#6b7785;--line:#e3e8ee;--ok:#1f9d55;--warn:#d98e04;--bad:#d64545;--accent:#2f6fdb}
 *{box-sizing:border-box}
@@ -130,9 +134,15 @@ export const STATUS_JS = `"use strict";
     var m = max / p;
     return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
   }
+  function tickSi(unit) {
+    return function (v) {
+      var a = Math.abs(v), k = a >= 1e6 ? 1e6 : a >= 1e3 ? 1e3 : 1, p = k === 1e6 ? " M" : k === 1e3 ? " k" : " ";
+      return Number((v / k).toFixed(2)) + p + unit;
+    };
+  }
   // A line chart of one or more series (arrays of numbers or null) over the last hour; gaps where values are null.
   function chart(series, opts) {
-    var W = 320, H = opts.h || 120, L = 42, R = 8, T = 8, B = 18;
+    var W = opts.w || 320, H = opts.h || 120, L = 48, R = 8, T = 8, B = 18;
     var svg = sv("svg", { viewBox: "0 0 " + W + " " + H, class: "chart", role: "img" });
     svg.setAttribute("aria-label", opts.label);
     var max = 0, n = 0;
@@ -141,31 +151,35 @@ export const STATUS_JS = `"use strict";
     for (var g = 0; g <= 4; g++) {
       var y = T + (H - T - B) * g / 4;
       svg.appendChild(sv("line", { x1: L, x2: W - R, y1: y, y2: y, class: g === 4 ? "axis" : "gridl" }));
-      var lbl = sv("text", { x: L - 4, y: y + 3, "text-anchor": "end" });
+      var lbl = sv("text", { x: L - 5, y: y + 3, "text-anchor": "end" });
       lbl.textContent = opts.tick(top * (4 - g) / 4);
       svg.appendChild(lbl);
     }
-    [["-60 min", 0], ["-30 min", 0.5], ["now", 1]].forEach(function (t) {
+    [["-60 min", 0], ["-45", 0.25], ["-30 min", 0.5], ["-15", 0.75], ["now", 1]].forEach(function (t) {
       var tx = sv("text", { x: L + (W - L - R) * t[1], y: H - 4, "text-anchor": t[1] === 0 ? "start" : t[1] === 1 ? "end" : "middle" });
       tx.textContent = t[0];
       svg.appendChild(tx);
     });
     var points = 0;
-    series.forEach(function (s, si) {
-      var d = "", pen = false, first = -1, lastX = 0;
+    series.forEach(function (s) {
+      var d = "", area = "", seg = "", pen = false, segStart = 0, lastX = 0;
+      function close() {
+        if (seg) area += seg + "L" + lastX.toFixed(1) + " " + (H - B) + " L" + segStart.toFixed(1) + " " + (H - B) + " Z ";
+        seg = "";
+      }
       for (var i = 0; i < s.values.length; i++) {
         var v = s.values[i];
-        if (v === null) { pen = false; continue; }
+        if (v === null) { pen = false; close(); continue; }
         var x = L + (W - L - R) * (n > 1 ? i / (n - 1) : 1);
-        var yy = T + (H - T - B) * (1 - Math.min(v, top) / top);
-        d += (pen ? "L" : "M") + x.toFixed(1) + " " + yy.toFixed(1) + " ";
-        if (first < 0) first = x;
+        var yy = T + (H - T - B) * (1 - Math.max(0, Math.min(v, top)) / top);
+        var step = (pen ? "L" : "M") + x.toFixed(1) + " " + yy.toFixed(1) + " ";
+        if (!pen) segStart = x;
+        d += step; seg += step;
         lastX = x; pen = true; points++;
       }
+      close();
       if (!d) return;
-      if (opts.area && series.length === 1) {
-        svg.appendChild(sv("path", { d: d + "L" + lastX.toFixed(1) + " " + (H - B) + " L" + first.toFixed(1) + " " + (H - B) + " Z", class: "area" }));
-      }
+      if (opts.area) svg.appendChild(sv("path", { d: area, class: "area" }));
       var line = sv("path", { d: d, class: "line" });
       if (s.color) line.style.stroke = s.color;
       svg.appendChild(line);
@@ -234,7 +248,7 @@ export const STATUS_JS = `"use strict";
       card.appendChild(vt);
       if (h && h.powerPoint) {
         var unit = h.powerUnit || "";
-        card.appendChild(chart([{ values: h.power }], { label: m.name + " power, last hour", area: true, tick: function (v) { return fmt(v) + (unit ? " " + unit : ""); } }));
+        card.appendChild(chart([{ values: h.power }], { label: m.name + " power, last hour", area: true, tick: tickSi(unit) }));
       } else {
         card.appendChild(el("div", "muted", "no power point to chart"));
       }
@@ -253,7 +267,7 @@ export const STATUS_JS = `"use strict";
     });
     var maxRate = 0;
     series.forEach(function (s) { s.values.forEach(function (v) { if (v !== null && v > maxRate) maxRate = v; }); });
-    lc.appendChild(chart(series, { label: "link error rate, last hour", h: 150, fixedMax: nice(Math.max(maxRate, 1)), tick: function (v) { return fmt(v) + " %"; } }));
+    lc.appendChild(chart(series, { label: "link error rate, last hour", w: 560, h: 200, fixedMax: nice(Math.max(maxRate, 1)), tick: function (v) { return Number(v.toFixed(1)) + " %"; } }));
     var lb = document.querySelector("#links tbody");
     lb.textContent = "";
     if (links.links.length === 0) {

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { ReadingsStore } from "../../modules/readings";
 import { healthDocument, historyDocument, linksDocument, metersDocument, planDocument, type LinkSource, type PlanSource } from "../../modules/status-json";
-import { STATUS_CSS, STATUS_HTML, STATUS_JS } from "../../modules/status-page";
+import { STATUS_CSS, STATUS_HTML, STATUS_ICON, STATUS_JS } from "../../modules/status-page";
 
 export interface HttpServerOptions {
   readonly store: ReadingsStore;
@@ -58,6 +58,8 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
     "/index.html": () => ["text/html; charset=utf-8", STATUS_HTML],
     "/app.css": () => ["text/css; charset=utf-8", STATUS_CSS],
     "/app.js": () => ["text/javascript; charset=utf-8", STATUS_JS],
+    "/icon.svg": () => ["image/svg+xml", STATUS_ICON],
+    "/favicon.ico": () => ["image/svg+xml", STATUS_ICON],
     "/api/meters": () => json(metersDocument(store, nowUs(), nowMs())),
     "/api/history": () => json(historyDocument(store, nowUs(), nowMs())),
     "/api/links": () => json(linksDocument(options.links, nowMs())),
