@@ -273,3 +273,29 @@ function readPem(path: string): Buffer {
 test("mosquitto is installed where the tests expect it", (t) => {
   t.true(existsSync(MOSQUITTO), `${MOSQUITTO} (Debian package mosquitto; .ci/run installs it)`);
 });
+
+test.serial("startForwarding: the site's forwarding section starts HTTP and MQTT over one store; a bad section is a usage error", async (t) => {
+  const { startForwarding } = await import("../hosts/node/forwarding");
+  const { UsageError } = await import("../hosts/node/commands/command");
+  const store = new ReadingsStore({ meters: METERS });
+  await t.throwsAsync(() => startForwarding(store, { section: { mqtt: { url: "mqtt//x" } } }), { instanceOf: UsageError, message: /^forwarding\.mqtt\.url: / });
+  await t.throwsAsync(() => startForwarding(store, { section: { http: { port: "80" } } }), { instanceOf: UsageError, message: /^forwarding\.http\.port/ });
+  const broker = await mosquitto();
+  const rx: Received[] = [];
+  let sub: MqttClient | undefined;
+  const fwd = await startForwarding(store, { section: { mqtt: { url: broker.url, site: "glue", discovery: false }, http: { port: 0 } }, log: () => {} });
+  try {
+    sub = await subscriber(broker.url, "rc485-test-glue", ["rc485/glue/+/state"], rx);
+    t.regex(fwd.httpUrl ?? "", /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    t.true(await until(() => fwd.mqttStats()!.connected, 5000));
+    store.record(0, [230, 1, 2], 5_000_000, BASE_MS);
+    fwd.reading(0);
+    t.true(await until(() => rx.length === 1, 5000));
+    const health = (await (await fetch(fwd.httpUrl + "api/health")).json()) as { mqtt: { connected: boolean; delivered: number } };
+    t.true(health.mqtt.connected);
+  } finally {
+    await fwd.stop(500);
+    sub?.end(true);
+    await broker.dispose();
+  }
+});
