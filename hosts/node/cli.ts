@@ -5,6 +5,7 @@
 import type { Command } from "./commands/command";
 
 const commands: Record<string, () => Promise<Command>> = {
+  frame: async () => (await import("./commands/frame")).default,
 };
 
 function usage(): string {
