@@ -19,6 +19,7 @@
  * (exit status 2 for the command line); an unreachable broker is a counted runtime fault, retried forever.
  */
 import { readFileSync } from "node:fs";
+import { createSecureContext } from "node:tls";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { UsageError } from "./commands/command";
 import type { ForwardRing } from "../../modules/forward-ring";
@@ -89,11 +90,15 @@ export function parseMqttConfig(raw: unknown): MqttSettings {
 
 function readPem(field: string, path: string | undefined): Buffer | undefined {
   if (path === undefined) return undefined;
+  let pem: Buffer;
   try {
-    return readFileSync(path);
+    pem = readFileSync(path);
   } catch (e) {
     throw new MqttConfigError(`forwarding.mqtt.${field}: cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // Node's TLS ignores a CA file without certificates instead of failing; say so before connecting.
+  if (field === "ca" && pem.indexOf("-----BEGIN CERTIFICATE-----") < 0) throw new MqttConfigError(`forwarding.mqtt.ca: '${path}' holds no PEM certificate`);
+  return pem;
 }
 
 export class MqttForwarder {
@@ -156,6 +161,14 @@ export class MqttForwarder {
       key: readPem("key", opts.key),
       rejectUnauthorized: opts.rejectUnauthorized,
     };
+    if (opts.tls) {
+      // Unparseable PEM files or a certificate that does not match its key are configuration errors, found now.
+      try {
+        createSecureContext({ ca: this.clientOptions.ca as Buffer | undefined, cert: this.clientOptions.cert as Buffer | undefined, key: this.clientOptions.key as Buffer | undefined });
+      } catch (e) {
+        throw new MqttConfigError(`forwarding.mqtt.ca/cert/key: ${(e as Error).message.split("\n")[0]}`);
+      }
+    }
     this.stats_ = {
       connected: false, url: redact(opts.url), queued: 0, inFlight: 0, pushed: 0, delivered: 0, dropped: 0,
       connects: 0, connectFailures: 0, disconnects: 0, lastError: null,
