@@ -225,8 +225,13 @@ export class MqttForwarder {
     this.session.disconnected();
     if (!c) return;
     if (c.connected) {
-      await new Promise<void>((r) => c.publish(this.layout.statusTopic, PAYLOAD_OFFLINE, { qos: 1, retain: true }, () => r()));
-      await new Promise<void>((r) => c.end(false, {}, () => r()));
+      // A half-dead connection must not hold the exit: each step gives up after a second, then the socket is dropped.
+      const ok = await within(1000, new Promise<void>((r) => c.publish(this.layout.statusTopic, PAYLOAD_OFFLINE, { qos: 1, retain: true }, () => r())));
+      if (!ok || !(await within(1000, new Promise<void>((r) => c.end(false, {}, () => r()))))) {
+        c.removeAllListeners();
+        c.on("error", () => {});
+        await within(1000, new Promise<void>((r) => c.end(true, {}, () => r())));
+      }
     } else {
       c.removeAllListeners();
       c.on("error", () => {});
@@ -274,6 +279,17 @@ export class MqttForwarder {
       this.backoffMs = Math.min(this.backoffMaxMs, this.backoffMs * 2);
       this.timer = setTimeout(() => { this.timer = null; this.connect(); }, delay);
     });
+  }
+}
+
+/** Resolves true when `p` settles within `ms`, false otherwise (the timer never outlives the race). */
+async function within(ms: number, p: Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
