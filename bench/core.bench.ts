@@ -3,7 +3,7 @@
 import { checkProfile, pointIndex, type Profile } from "../modules/profile";
 import { planSite, readBusTimeUs, type MeterSpec } from "../modules/planner";
 import { paddedSpan } from "../modules/profile";
-import { Readings } from "../modules/readings";
+import { LatestValues } from "../modules/latest-values";
 import { ValueCodec, readRaw, TYPE_S16 } from "../modules/values";
 import type { Bench, Report } from "./harness";
 import { PollLoop } from "../modules/poll-loop";
@@ -37,10 +37,10 @@ export const benches: Bench[] = [
     },
   },
   {
-    group: "decode a whole read", name: "Readings.update: SDM630-like FC04 0 +68 (29 f32 values)", units: 29, unitName: "value",
+    group: "decode a whole read", name: "LatestValues.update: SDM630-like FC04 0 +68 (29 f32 values)", units: 29, unitName: "value",
     make: () => {
       const plan = planSite([{ name: "m", unit: 1, profile: SDM630, points: SDM630.points.map((_, i) => i) }], { baud: 9600, framing: "8N1" });
-      const readings = new Readings(plan);
+      const readings = new LatestValues(plan);
       const data = new Uint8Array(2 * plan.reads[0].count);
       for (let i = 0; i < data.length; i += 4) data.set([0x43, 0x66, 0x80, 0x00], i);
       return () => readings.update(0, data, 0, data.length, 1000);
@@ -168,7 +168,7 @@ export const reports: Report[] = [
 ];
 
 /**
- * One polling cycle of `meters` on the simulator with the real PollLoop (Scheduler + Master + Readings), meters emulated
+ * One polling cycle of `meters` on the simulator with the real PollLoop (Scheduler + Master + LatestValues), meters emulated
  * from their profiles with a fixed turnaround: returns the requests sent and the bus time until every meter's cycle is done.
  */
 function simulatedCycle(meters: readonly MeterSpec[], emulated: readonly MeterSpec[], baud: number, turnaroundUs: number): { requests: number; busUs: number; values: number } {
@@ -186,7 +186,7 @@ function simulatedCycle(meters: readonly MeterSpec[], emulated: readonly MeterSp
   }
   const plan = planSite(meters, { baud, framing: "8N1", turnaroundUs });
   const host = sim.host({ name: "master", tick: 0, ports: [{ segment: bus }] });
-  const loop = new PollLoop(plan, host.port(0), { meters: meters.map(() => ({ intervalUs: 3_600_000_000 })) }, { baud, retries: 0, queueCapacity: 2 });
+  const loop = new PollLoop(plan, host.port(0), { scheduler: { meters: meters.map(() => ({ intervalUs: 3_600_000_000 })) }, master: { baud, retries: 0, queueCapacity: 2 } });
   host.attach(loop);
   loop.start(0);
   const done = () => { for (let m = 0; m < plan.meters.length; m++) if (loop.scheduler.cyclesDone[m] === 0) return false; return true; };

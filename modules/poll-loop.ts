@@ -1,6 +1,6 @@
 /*
  * The concentrator's polling loop: the Scheduler says which planned read is due, the Master (modules/master.ts) carries it
- * out on the RTU line (gaps, timeout, retries, reply framing), and Readings decodes the reply into values stamped with the
+ * out on the RTU line (gaps, timeout, retries, reply framing), and LatestValues decodes the reply into values stamped with the
  * time the reply ended. One sans-I/O engine for the host: it is the port's PortListener and the host's Timed.
  *
  * Theory of operation. Spacing between frames (t3.5, Modbus over Serial Line V1.02 §2.5.1.1; the site's inter-request
@@ -22,7 +22,8 @@ import {
 } from "./master-status";
 import type { Plan } from "./planner";
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "./port";
-import { Readings } from "./readings";
+import { LatestValues } from "./latest-values";
+import { FAULT_CRC, FAULT_EXCEPTION, FAULT_FRAMING, FAULT_TIMEOUT, type ReadingsStore } from "./readings";
 import type { SanityOptions } from "./sanity";
 import { OUTCOME_CRC, OUTCOME_EXCEPTION, OUTCOME_MALFORMED, OUTCOME_OK, OUTCOME_TIMEOUT, Scheduler, type SchedulerOptions } from "./scheduler";
 
@@ -41,6 +42,21 @@ export const OUTCOME_OF_STATUS: Readonly<Uint8Array> = (() => {
   return t;
 })();
 
+/** The forwarders' fault kind (modules/readings.ts FAULT_*) for each scheduler outcome. */
+export const STORE_FAULT_OF_OUTCOME: Readonly<Uint8Array> = Uint8Array.of(FAULT_FRAMING, FAULT_TIMEOUT, FAULT_CRC, FAULT_EXCEPTION, FAULT_FRAMING);
+
+export interface PollLoopOptions {
+  readonly scheduler: SchedulerOptions;
+  readonly master: MasterOptions;
+  readonly sanity?: SanityOptions;
+  readonly listener?: PollLoopListener;
+  /**
+   * The forwarders' store (modules/readings.ts), whose meters are the plan's meters in order with the same points
+   * (meterMetaForSite in modules/site.ts builds them): each finished cycle is recorded, each failed read counted.
+   */
+  readonly store?: ReadingsStore;
+}
+
 export interface PollLoopListener {
   /**
    * After each read's values were decoded (status OK) or its fault was counted; `read` indexes plan.reads and `result` is
@@ -53,18 +69,38 @@ export class PollLoop implements PortListener, Timed, MasterListener {
   readonly plan: Plan;
   readonly scheduler: Scheduler;
   readonly master: Master;
-  readonly readings: Readings;
+  readonly readings: LatestValues;
   /** Submissions the master refused (a programming error: the plan's reads are always valid requests). */
   refused = 0;
   private readonly listener: PollLoopListener | null;
   private started = false;
 
-  constructor(plan: Plan, port: Rs485Port, schedulerOptions: SchedulerOptions, masterOptions: MasterOptions, sanity: SanityOptions = {}, listener: PollLoopListener | null = null) {
+  private readonly store: ReadingsStore | null;
+  /** Per meter, a view of its values in LatestValues (point order), made once for store.record(). */
+  private readonly meterValues: Float64Array[];
+  /** [epoch ms at host time 0 µs]: set by the host when it knows the wall clock (setEpoch); doubles kept unboxed. */
+  private readonly epoch = new Float64Array(1);
+
+  constructor(plan: Plan, port: Rs485Port, options: PollLoopOptions) {
     this.plan = plan;
-    this.scheduler = new Scheduler(plan, schedulerOptions);
-    this.master = new Master(masterOptions, port, this);
-    this.readings = new Readings(plan, sanity);
-    this.listener = listener;
+    this.scheduler = new Scheduler(plan, options.scheduler);
+    this.master = new Master(options.master, port, this);
+    this.readings = new LatestValues(plan, options.sanity ?? {});
+    this.listener = options.listener ?? null;
+    this.store = options.store ?? null;
+    this.meterValues = plan.meters.map((m) => this.readings.values.subarray(m.firstValue, m.firstValue + m.valueCount));
+    if (this.store !== null) {
+      const metas = this.store.meters;
+      if (metas.length !== plan.meters.length) throw new RangeError(`store must have the plan's ${plan.meters.length} meters, has ${metas.length}`);
+      plan.meters.forEach((m, i) => {
+        if (metas[i].values.length !== m.valueCount) throw new RangeError(`store meter ${metas[i].meta.name} must have ${m.valueCount} points (the plan's), has ${metas[i].values.length}`);
+      });
+    }
+  }
+
+  /** Tells the loop the wall clock: `epochMs` (ms since 1970, UTC) is host time `nowUs`. Readings recorded later carry it. */
+  setEpoch(epochMs: number, nowUs: number): void {
+    this.epoch[0] = epochMs - nowUs / 1000;
   }
 
   /** Starts every meter's polling grid at `now`; the host then rereads nextDeadline(). */
@@ -105,7 +141,14 @@ export class PollLoop implements PortListener, Timed, MasterListener {
       const count = r.frame[r.frameOffset + 2];
       this.readings.update(read, r.frame, r.frameOffset + 3, count, r.completedAt);
     }
+    const m = this.plan.reads[read].meter;
+    const cycles = this.scheduler.cyclesDone[m];
     this.scheduler.complete(read, outcome, r.completedAt);
+    const store = this.store;
+    if (store !== null) {
+      if (outcome !== OUTCOME_OK) store.failure(m, STORE_FAULT_OF_OUTCOME[outcome], r.completedAt);
+      else if (this.scheduler.cyclesDone[m] !== cycles) store.record(m, this.meterValues[m], r.completedAt, this.epoch[0] + r.completedAt / 1000);
+    }
     if (this.listener !== null && this.listener.polled) this.listener.polled(read, outcome, r);
     this.pump(r.completedAt);
   }

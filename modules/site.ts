@@ -17,6 +17,7 @@ import { planSite, type Plan, type MeterSpec } from "./planner";
 import { BAUD_RATES, LineTiming, type Framing } from "./rtu/timing";
 import type { SchedulerOptions } from "./scheduler";
 import type { MasterOptions, UnitOptions } from "./master-config";
+import type { MeterMeta, PointMeta } from "./readings";
 
 export interface BusConfig {
   /** Serial device (hosts read it; e.g. /dev/ttyUSB0, or a port number on ESP32). */
@@ -257,4 +258,21 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
   const base = schedulerOptionsFor(site, plan);
   const scheduler: SchedulerOptions = { ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs };
   return { scheduler, master };
+}
+
+/** The forwarders' view of the site's meters (modules/readings.ts ReadingsStore), points in the plan's order. */
+export function meterMetaForSite(site: Site, plan: Plan): MeterMeta[] {
+  return plan.meters.map((mp, m) => {
+    const sm = site.meters[m];
+    const points: PointMeta[] = [];
+    for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) {
+      const p = sm.profile.points[plan.values[v].point];
+      const meta: { name: string; label: string; type: string; unit?: string; deviceClass?: string; stateClass?: string } = { name: p.name, label: p.label, type: p.type };
+      if (p.unit !== "") meta.unit = p.unit;
+      if (p.deviceClass !== "") meta.deviceClass = p.deviceClass;
+      if (p.stateClass !== "") meta.stateClass = p.stateClass;
+      points.push(meta);
+    }
+    return { name: sm.name, profile: sm.profileId, manufacturer: sm.profile.manufacturer, model: sm.profile.model, unit: sm.unit, intervalMs: sm.intervalMs, points };
+  });
 }

@@ -1,7 +1,7 @@
 // The concentrator core on the simulator: meter emulators built from every profile answer the planned reads without an
 // exception (the plan honours the emulated limits) and every value decodes back to what the emulator holds; and a dead
 // meter among five live ones on a simulated 9600-baud bus keeps the others on cadence and costs at most 5% of bus time
-// once backed off. The loop is the real one: PollLoop = Scheduler + Master + Readings, configured from a site file.
+// once backed off. The loop is the real one: PollLoop = Scheduler + Master + LatestValues, configured from a site file.
 import test from "ava";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { profileMeter } from "../hosts/sim/profile-meter";
@@ -9,9 +9,10 @@ import { Simulation } from "../hosts/sim/index";
 import { checkProfile, type Profile } from "../modules/profile";
 import { codecOf, planSite, READ_REQUEST_BYTES } from "../modules/planner";
 import { PollLoop } from "../modules/poll-loop";
-import { STATUS_OK } from "../modules/readings";
+import { VALUE_OK } from "../modules/latest-values";
 import { OUTCOME_OK, STATE_OFFLINE, STATE_ONLINE } from "../modules/scheduler";
-import { checkSite, loopOptionsForSite, planForSite, profileTable } from "../modules/site";
+import { checkSite, loopOptionsForSite, meterMetaForSite, planForSite, profileTable } from "../modules/site";
+import { FAULT_TIMEOUT, ReadingsStore } from "../modules/readings";
 import { writeRaw, typeCode } from "../modules/values";
 import { traceOnFailure } from "./harness/sim";
 import { SDM120 } from "./fixtures/maps";
@@ -56,7 +57,7 @@ for (const profile of profiles) {
     const plan = planSite([{ name: "m", unit: 1, profile, points: profile.points.map((_, i) => i) }], { baud: 9600, framing: "8N1" });
     const host = sim.host({ name: "master", tick: 1000, ports: [{ segment: bus, uart: "esp32" }] });
     const esp32 = { rxIdleDelayUs: 4 * plan.line.characterUs, rxBatchBytes: 120 };
-    const loop = new PollLoop(plan, host.port(0), { meters: [{ intervalUs: 60_000_000 }] }, { baud: 9600, ...esp32 }, { confirmations: 1 });
+    const loop = new PollLoop(plan, host.port(0), { scheduler: { meters: [{ intervalUs: 60_000_000 }] }, master: { baud: 9600, ...esp32 }, sanity: { confirmations: 1 } });
     host.attach(loop);
     loop.start(0);
     sim.runUntil(30_000_000);
@@ -67,7 +68,7 @@ for (const profile of profiles) {
     plan.values.forEach((v, i) => {
       const want = pm.values.get(v.name)!;
       const got = readings.values[i];
-      t.is(readings.status[i], STATUS_OK, v.name);
+      t.is(readings.status[i], VALUE_OK, v.name);
       t.true(got === want || Math.abs(got - want) <= 1e-6 * Math.abs(want), `${v.name}: emulator ${want}, decoded ${got}`);
       t.true(readings.takenAt[i] > 0 && readings.takenAt[i] <= sim.now, `${v.name} carries the time it was taken`);
     });
@@ -94,10 +95,15 @@ test("simulated bus: a dead meter among five live ones costs ≤ 5% of bus time 
   // maxBackoffUs is kept short so the 5% floor (not the 10-minute cap) sets the probe rate: the bound is what is tested.
   const log: { meter: number; read: number; at: number; end: number; outcome: number }[] = [];
   const air = plan.line.airTimeUs(READ_REQUEST_BYTES);
-  const loop = new PollLoop(plan, host.port(0), { ...opts.scheduler, maxBackoffUs: 4_000_000 }, opts.master, {}, {
-    // Bus time of a transaction: from the start of its first request to its end (a dead meter: every attempt).
-    polled: (read, outcome, r) => log.push({ meter: plan.reads[read].meter, read, at: r.sentAt - air - (r.attempts - 1) * (r.completedAt - r.sentAt + air), end: r.completedAt, outcome }),
+  const store = new ReadingsStore({ meters: meterMetaForSite(site.site, plan) });
+  const loop = new PollLoop(plan, host.port(0), {
+    scheduler: { ...opts.scheduler, maxBackoffUs: 4_000_000 }, master: opts.master, store,
+    listener: {
+      // Bus time of a transaction: from the start of its first request to its end (a dead meter: every attempt).
+      polled: (read, outcome, r) => log.push({ meter: plan.reads[read].meter, read, at: r.sentAt - air - (r.attempts - 1) * (r.completedAt - r.sentAt + air), end: r.completedAt, outcome }),
+    },
   });
+  loop.setEpoch(1_700_000_000_000, 0);
   host.attach(loop);
   loop.start(0);
   const HOUR = 3_600_000_000;
@@ -124,7 +130,14 @@ test("simulated bus: a dead meter among five live ones costs ≤ 5% of bus time 
     t.is(late, 0, `meter ${m} cycles outside their period`);
   }
   t.is(loop.refused, 0);
+  // The forwarders' store saw every cycle of the live meters and the dead meter's failures.
+  t.is(store.online(DEAD), false);
+  t.true(store.meters[DEAD].faults[FAULT_TIMEOUT] > 200);
+  t.true(store.online(0));
+  t.true(store.meters[0].readings >= 1799);
+  t.true(Math.abs(store.meters[0].epochMs - (1_700_000_000_000 + store.meters[0].timeUs / 1000)) < 1);
+  t.is(store.meters[0].values[0], readings.values[plan.meters[0].firstValue]);
   const v = plan.values.findIndex((x) => x.meter === 0 && x.name === "voltage");
-  t.is(readings.status[v], STATUS_OK);
+  t.is(readings.status[v], VALUE_OK);
   t.true(readings.takenAt[v] > HOUR - 2_100_000, "fresh readings at the end");
 });

@@ -1,12 +1,12 @@
 // Every profile (shipped profiles/*.json and the test fixtures), every point: values encoded into a register image with the
-// profile's own codecs (what a meter emulator does), read back through the plan's block reads and Readings, equal the
+// profile's own codecs (what a meter emulator does), read back through the plan's block reads and LatestValues, equal the
 // originals within the type's precision. Seeded, so a failure is reproducible.
 import test from "ava";
 import fc from "fast-check";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { checkProfile, type Profile } from "../modules/profile";
 import { planSite } from "../modules/planner";
-import { Readings, STATUS_OK } from "../modules/readings";
+import { LatestValues, VALUE_OK } from "../modules/latest-values";
 import { TYPE_S16, TYPE_U16, writeRaw } from "../modules/values";
 
 const root = new URL("../", import.meta.url);
@@ -26,7 +26,7 @@ const RANGE: Record<string, [number, number]> = {
 };
 
 for (const profile of profiles) {
-  test(`${profile.id}: every point round-trips through plan, reads and Readings`, (t) => {
+  test(`${profile.id}: every point round-trips through plan, reads and LatestValues`, (t) => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
       let x = seed;
       const rand = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) / 4294967296; };
@@ -70,7 +70,7 @@ for (const profile of profiles) {
         if (p.function <= 2) bits[p.function][p.address] = value;
         else v.codec.encode(value, regs[p.function], 2 * p.address, extra);
       });
-      const readings = new Readings(plan, { confirmations: 1 });
+      const readings = new LatestValues(plan, { confirmations: 1 });
       plan.reads.forEach((rd, r) => {
         let data: Uint8Array;
         if (rd.function <= 2) {
@@ -83,7 +83,7 @@ for (const profile of profiles) {
         const got = readings.values[i];
         // Scaled floats may land one float32 step away after value → raw → value; integers and plain floats are exact.
         const tol = profile.points[plan.values[i].point].type === "f32" ? 1e-6 : 1e-9;
-        const ok = readings.status[i] === STATUS_OK && (got === want[i] || Math.abs(got - want[i]) <= tol * Math.abs(want[i]));
+        const ok = readings.status[i] === VALUE_OK && (got === want[i] || Math.abs(got - want[i]) <= tol * Math.abs(want[i]));
         if (!ok) throw new Error(`${plan.values[i].name}: wrote ${want[i]}, read ${got} (status ${readings.status[i]})`);
       }
       return true;

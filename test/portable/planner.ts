@@ -1,8 +1,8 @@
 // The poll planner: block reads within each meter's limits, values never split, gaps bridged only when cheaper, and the
-// decode tables (through Readings) giving back the values an emulator encoded.
+// decode tables (through LatestValues) giving back the values an emulator encoded.
 import { paddedSpan, parseProfile, type Profile } from "../../modules/profile";
 import { planSite, readBusTimeUs, responseDataBytes, type MeterSpec, type Plan } from "../../modules/planner";
-import { Readings, STATUS_OK } from "../../modules/readings";
+import { LatestValues, VALUE_OK } from "../../modules/latest-values";
 import { LineTiming } from "../../modules/rtu/timing";
 import type { Cases, Check } from "../harness/check";
 import { allPoints, DC_METER, NMID30_2, SDM120, SDM630 } from "../fixtures/maps";
@@ -101,7 +101,7 @@ export const cases: Cases = {
     checkInvariants(t, plan);
     t.deepEqual(plan.reads.map((r) => [r.function, r.start, r.count]), [[3, 0, 14], [3, 0x9a00, 2], [3, 0xa001, 1]]);
     // Emulate the meter: encode every value into the read's response data with the profile's own codecs.
-    const readings = new Readings(plan, { confirmations: 1 });
+    const readings = new LatestValues(plan, { confirmations: 1 });
     const data = new Uint8Array(2 * 14);
     const want: Record<string, number> = { voltage: 123.45, current: -4.5, power: 2.25, energy_forward: 1234.567 };
     const dps: Record<number, number> = { 1: 2, 3: 1, 9: 2 };
@@ -118,7 +118,7 @@ export const cases: Cases = {
       const i = plan.values.indexOf(v);
       t.is(readings.values[i], want[v.name], v.name);
       t.is(readings.takenAt[i], 1_000_000);
-      t.is(readings.status[i], STATUS_OK);
+      t.is(readings.status[i], VALUE_OK);
     }
     t.is(readings.update(0, data, 0, data.length - 1, 2), -1, "short data is refused");
   },
@@ -131,7 +131,7 @@ export const cases: Cases = {
     const plan = planSite([meter(prof)], LINE);
     checkInvariants(t, plan);
     t.deepEqual(plan.reads.map((r) => [r.function, r.start, r.count]), [[1, 0, 6], [1, 15, 2], [1, 40, 1], [2, 3, 1]]);
-    const readings = new Readings(plan);
+    const readings = new LatestValues(plan);
     t.is(readings.update(0, Uint8Array.of(0x21), 0, 1, 5), 2);
     t.is(readings.update(1, Uint8Array.of(0x02), 0, 1, 5), 2);
     t.deepEqual(Array.from(readings.values.subarray(0, 4)), [1, 1, 0, 1]);

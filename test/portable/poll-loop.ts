@@ -5,11 +5,12 @@ import { appendCrc } from "../../modules/crc16";
 import { planSite } from "../../modules/planner";
 import { OUTCOME_OF_STATUS, PollLoop } from "../../modules/poll-loop";
 import type { Rs485Port } from "../../modules/port";
-import { STATUS_OK as READING_OK } from "../../modules/readings";
+import { VALUE_OK } from "../../modules/latest-values";
 import { OUTCOME_CRC, OUTCOME_EXCEPTION, OUTCOME_MALFORMED, OUTCOME_OK, OUTCOME_TIMEOUT } from "../../modules/scheduler";
 import type { Cases } from "../harness/check";
 import { toHex } from "../harness/hex";
 import { DC_METER } from "../fixtures/maps";
+import { FAULT_TIMEOUT, ReadingsStore } from "../../modules/readings";
 
 class FakePort implements Rs485Port {
   sent: string[] = [];
@@ -39,7 +40,9 @@ export const cases: Cases = {
   "the due read is sent, its reply decoded with the reply's time, and the next read follows"(t) {
     const plan = planSite([{ name: "dc", unit: 7, profile: DC_METER, points: [0, 1, 2, 3, 4] }], { baud: 9600, framing: "8N1" });
     const port = new FakePort();
-    const loop = new PollLoop(plan, port, { meters: [{ intervalUs: 1_000_000 }] }, { baud: 9600, retries: 0 });
+    const store = new ReadingsStore({ meters: [{ name: "dc", profile: DC_METER.id, points: plan.values.map((v) => ({ name: v.name })) }] });
+    const loop = new PollLoop(plan, port, { scheduler: { meters: [{ intervalUs: 1_000_000 }] }, master: { baud: 9600, retries: 0 }, store });
+    loop.setEpoch(1_700_000_000_000, 0);
     loop.start(0);
     let now = loop.nextDeadline();
     t.ok(now >= 0);
@@ -61,9 +64,21 @@ export const cases: Cases = {
       loop.service(now);
     }
     t.is(loop.readings.values[0], 123.45);
-    t.is(loop.readings.status[0], READING_OK);
+    t.is(loop.readings.status[0], VALUE_OK);
     t.ok(loop.readings.takenAt[0] >= 49000 && loop.readings.takenAt[0] <= now);
     t.is(loop.scheduler.lastGoodAt[0], loop.readings.takenAt[0]);
     t.is(port.sent[1], withCrc(7, 3, 0x9a, 0, 0, 2), "the next planned read");
+    t.is(store.meters[0].readings, 0, "the store records whole cycles only");
+    // The second read times out: counted as the store's timeout fault; the cycle ends without a record.
+    now += 10000;
+    loop.transmitted(now);
+    for (let i = 0; i < 5 && loop.scheduler.faultCount(0, OUTCOME_TIMEOUT) === 0; i++) {
+      const d = loop.nextDeadline();
+      if (d > now) now = d;
+      loop.service(now);
+    }
+    t.is(loop.scheduler.faultCount(0, OUTCOME_TIMEOUT), 1);
+    t.is(store.meters[0].faults[FAULT_TIMEOUT], 1);
+    t.is(store.meters[0].readings, 0);
   },
 };
