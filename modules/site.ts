@@ -1,6 +1,7 @@
 /*
  * The site configuration: one RS-485 bus, the meters on it (each a profile, a unit id, an interval and the points wanted),
- * and the sections later features read (forwarding, gateway, repeater), passed through untouched. Mirrored by
+ * and the sections later features read (forwarding, gateway, repeater), passed through untouched (forwarding is also run
+ * through its own checker, modules/forwarding-config.ts, so its mistakes are reported with the rest). Mirrored by
  * schemas/site.schema.json and documented in docs/profiles.md.
  *
  * Theory of operation. A bad configuration must stop rc485 before it touches the bus, and must say everything that is
@@ -18,6 +19,7 @@ import { BAUD_RATES, LineTiming, type Framing } from "./rtu/timing";
 import type { SchedulerOptions } from "./scheduler";
 import type { MasterOptions, UnitOptions } from "./master-config";
 import type { MeterMeta, PointMeta } from "./readings";
+import { parseForwarding } from "./forwarding-config";
 
 export interface BusConfig {
   /** Serial device (hosts read it; e.g. /dev/ttyUSB0, or a port number on ESP32). */
@@ -160,6 +162,11 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
     return v;
   };
   const forwarding = section("forwarding");
+  // The forwarding section's own checker (modules/forwarding-config.ts) names its first problem; it joins the list here so
+  // that a bad broker address stops rc485 before it starts, like any other mistake.
+  if (forwarding !== null) {
+    try { parseForwarding(forwarding); } catch (e) { errors.push(`$.${e instanceof Error ? e.message : String(e)}`); }
+  }
   const gateway = section("gateway");
   const repeater = section("repeater");
   if (errors.length > 0) return { ok: false, errors };
