@@ -247,11 +247,12 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
     ...(site.bus.timeoutMs > 0 ? { responseTimeoutUs: site.bus.timeoutMs * 1000 } : {}),
     units,
   };
-  // The scheduler's estimate of a silent meter's cost must not be below the master's real timeout (it bounds the dead
-  // meter's share of bus time): the larger of replyTimeoutUs and the master's computed timeout (its turnaround budget +
-  // the reply's air time + the host's hand-over delay + t3.5, modules/master-config.ts).
+  // The scheduler budgets a silent meter's probe with the master's real timeout for that unit (it bounds the dead meter's
+  // share of bus time): the master computes it as its turnaround budget + the reply's air time + the host's hand-over
+  // delay + t3.5 (modules/master-config.ts) unless the bus or the profile fixes one.
   const line = plan.line;
   let timeoutUs = 0;
+  const perMeter: number[] = [];
   for (let m = 0; m < site.meters.length; m++) {
     const mp = plan.meters[m];
     let bytes = 0;
@@ -260,10 +261,16 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
       bytes = Math.max(bytes, 5 + (rd.function <= 2 ? (rd.count + 7) >> 3 : 2 * rd.count));
     }
     const computed = (host.turnaroundUs ?? 50000) + line.airTimeUs(bytes) + (host.rxIdleDelayUs ?? 0) + line.t35Us;
-    timeoutUs = Math.max(timeoutUs, replyTimeoutUs(site, plan, m), units[m].responseTimeoutUs ?? computed);
+    // The master's timeout for this unit: the bus's fixed one, else the profile's, else its computed one.
+    const t = site.bus.timeoutMs > 0 ? site.bus.timeoutMs * 1000 : units[m].responseTimeoutUs ?? computed;
+    perMeter.push(t);
+    timeoutUs = Math.max(timeoutUs, t);
   }
   const base = schedulerOptionsFor(site, plan);
-  const scheduler: SchedulerOptions = { ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs };
+  const scheduler: SchedulerOptions = {
+    ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs,
+    meters: base.meters.map((s, m) => ({ ...s, timeoutUs: perMeter[m] })),
+  };
   return { scheduler, master };
 }
 
