@@ -77,7 +77,7 @@ function makeSliceTables(g: Uint8Array, width: number): Int32Array[] {
 }
 const S4 = makeSliceTables(GENERATORS[4], 4);
 const A0 = S4[0], A1 = S4[1], A2 = S4[2], A3 = S4[3], A4 = S4[4], A5 = S4[5], A6 = S4[6], A7 = S4[7];
-const S2 = makeSliceTables(GENERATORS[2], 2);
+const S2 = makeSliceTables(GENERATORS[2], 2).map((t) => Uint16Array.from(t)); // 16-bit register: half the flash
 const B0 = S2[0], B1 = S2[1], B2 = S2[2], B3 = S2[3], B4 = S2[4], B5 = S2[5], B6 = S2[6], B7 = S2[7];
 
 /** Remainder register (nroots = 4, packed) of the bytes data[off + k·stride], k < len. */
@@ -384,7 +384,15 @@ export class ReedSolomon {
     if (depth <= 1 && len <= this.maxData) {
       if (len <= 0) return 0;
       if (r === 4) {
-        const c = remainder4(frame, off, len, 1);
+        // remainder4() inlined: this is the per-frame path of the link, and a call costs XS about 30 computrons.
+        const b = frame, end = off + len;
+        let c = 0, i = off;
+        for (const end8 = end - 8; i <= end8; i += 8) {
+          c ^= (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
+          c = A7[c >>> 24] ^ A6[(c >> 16) & 255] ^ A5[(c >> 8) & 255] ^ A4[c & 255] ^
+            A3[b[i + 4]] ^ A2[b[i + 5]] ^ A1[b[i + 6]] ^ A0[b[i + 7]];
+        }
+        for (; i < end; i++) c = (c << 8) ^ A0[(c >>> 24) ^ b[i]];
         parity[pOff] = c >>> 24; parity[pOff + 1] = (c >> 16) & 255; parity[pOff + 2] = (c >> 8) & 255; parity[pOff + 3] = c & 255;
       } else {
         this.encode(frame, off, len, 1, parity, pOff);
