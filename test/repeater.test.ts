@@ -14,6 +14,7 @@ import { burstLengthFor, FecLinkCodec } from "../modules/repeater-link";
 import { DIRECTION_AB, DIRECTION_BA, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_FRAMES_CORRECTED, STAT_UNCORRECTABLE } from "../modules/repeater-stats";
 import { binomialFailure, measureLatency, paperTable, runPaper, runPair } from "../hosts/sim/rc-paper";
 import { Simulation } from "../hosts/sim/simulation";
+import type { LinkStats } from "../modules/status-json";
 
 const line = { baud: 19200, framing: "8N1" as const };
 
@@ -184,6 +185,8 @@ test("robustness: noise bursts longer than the code corrects, spurious character
   const rc1 = rcs[0];
   t.log(JSON.stringify({ ok, fast: fast.counters.replies, skipped: rc1.stats.get(DIRECTION_AB, STAT_BURSTS_SKIPPED), uncorrectable: rc1.stats.get(DIRECTION_BA, STAT_UNCORRECTABLE), corrected: rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED), noise: sim.counters()["segment noisy"] }));
   t.true(rc1.stats.get(DIRECTION_BA, STAT_UNCORRECTABLE) > 0, "some bursts were beyond repair");
+  const link: LinkStats = rc1.stats.linkStats("noisy"); // the status API's shape (type-checked here)
+  t.is(link.corrected, rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED));
   t.true(rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) > 0, "others were repaired");
   t.true(rc1.stats.get(DIRECTION_AB, STAT_BURSTS_SKIPPED) > 0, "bursts skipped when the fast slave was already answering");
   // A 12-character burst hits roughly a third of the 150 ms transactions; the rest must go through.

@@ -406,6 +406,29 @@ export const cases: Cases = {
       t.ok(message.indexOf(field) === 0, `message names ${field}: ${message}`);
     }
     t.throws(() => new Repeater(base, null as unknown as Rs485Port, new FakePort()), TypeError);
+    let sited = "";
+    try {
+      resolveRepeaterConfig({ ...base, interleave: 9 }, "$.repeater.");
+    } catch (e) {
+      sited = (e as Error).message;
+    }
+    t.ok(sited.indexOf("$.repeater.interleave must be an integer from 1 to 8") === 0, sited);
+  },
+
+  "link statistics for the status API: frames, damaged, repaired, left damaged"(t: Check) {
+    const rep = reply(3, 10);
+    const { frame: f, burst } = encodeThrough(rep);
+    const bad = f.slice();
+    bad[5] ^= 4;
+    const { r } = rig();
+    const e1 = deliverWithBurst(r, bad, burst, 0);
+    const worse = f.slice();
+    worse[4] ^= 1;
+    worse[6] ^= 1;
+    worse[8] ^= 1;
+    const e2 = deliverWithBurst(r, worse, burst, e1 + 50000);
+    feed(r, "b", f, e2 + 50000);
+    t.deepEqual(r.stats.linkStats("noisy"), { name: "noisy", kind: "fec", frames: 3, errors: 2, corrected: 1, uncorrectable: 1, timeouts: 0 });
   },
 
   "config check: a master timeout too short for replies crossing an R/C pair is flagged"(t: Check) {
