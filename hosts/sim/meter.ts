@@ -1,0 +1,386 @@
+/*
+ * A Modbus RTU slave (meter) emulator: an engine like any other (PortListener + Timed) on its own simulated host.
+ *
+ * Theory of operation:
+ *  - Frame end as a real slave finds it (Modbus over Serial Line V1.02 §2.5.1.1): a frame is the characters received
+ *    between silences of t3.5; a gap longer than t1.5 inside it makes the frame invalid (`strictT15`, default on). With
+ *    `frameEnd: "length"` the slave also ends a frame as soon as the function code's expected length is in and the CRC
+ *    checks, without waiting for the silence. Only a frame of 4..256 bytes whose CRC checks and which is addressed to this
+ *    unit (or broadcast) is acted on: garbage, a parity burst or a frame for another unit never makes it reply.
+ *  - Requests (MODBUS Application Protocol V1.1b3 §6) are read with the RTU wire layer (modules/rtu: parseRequest,
+ *    judgeRequest, the response builders): 01/02 read bits, 03/04 read registers, 05/06 write single, 15/16 write
+ *    multiple (`functions` narrows the set). Exceptions (§7) in the spec's order: 01 unsupported function, 03 quantity or
+ *    value out of the spec's range, then the device's own limits (`maxRegisters`, `evenRegisterCount`: exception
+ *    `limitException`, default 03), then 02 an address outside the register map. A CRC-valid frame whose layout does not
+ *    match its function code is not answered. A broadcast (unit 0) executes writes and never answers.
+ *  - Faults to order: `dead` (never answers), a turnaround uniform in [min, max] µs measured from the request's last stop
+ *    bit (never before the frame end is detected), occasional late answers (`lateProbability`, `lateUs`), `leadingZeros`
+ *    stray 0x00 bytes before each reply, `forceException` (answer everything with that code).
+ * Registers live in Maps (address → value); tests may read and change them at any time.
+ */
+import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
+import type { Prng } from "../../modules/prng";
+import { EX_ILLEGAL_DATA_ADDRESS, EX_ILLEGAL_FUNCTION } from "../../modules/rtu/exceptions";
+import { expectedRequestLength } from "../../modules/rtu/expected-length";
+import { FAULT_CRC, FAULT_NONE, FAULT_UNKNOWN_FUNCTION } from "../../modules/rtu/faults";
+import { FrameView } from "../../modules/rtu/frame-view";
+import { TABLE_COILS, TABLE_DISCRETE_INPUTS, TABLE_HOLDING_REGISTERS, TABLE_INPUT_REGISTERS } from "../../modules/rtu/function-codes";
+import { buildExceptionResponse, buildReadBitsResponse, buildReadRegistersResponse, buildWriteMultipleCoilsResponse, buildWriteMultipleRegistersResponse, buildWriteSingleCoilResponse, buildWriteSingleRegisterResponse } from "../../modules/rtu/build-response";
+import { judgeRequest } from "../../modules/rtu/judge-request";
+import { parseRequest } from "../../modules/rtu/parse-request";
+import { SlaveMap } from "../../modules/rtu/slave-map";
+import type { LineTiming } from "../../modules/rtu/timing";
+import type { UartKind } from "./uart";
+
+type RegisterInit = Readonly<Record<number, number>> | readonly number[] | ReadonlyMap<number, number>;
+type BitInit = Readonly<Record<number, number | boolean>> | readonly (number | boolean)[] | ReadonlyMap<number, number | boolean>;
+
+export interface MeterOptions {
+  /** Unit address 1..247. */
+  unit: number;
+  name?: string;
+  holding?: RegisterInit;
+  input?: RegisterInit;
+  coils?: BitInit;
+  discrete?: BitInit;
+  /** Turnaround from the request's last stop bit to the reply's first start bit, µs: a number or [min, max]. Default 0 (answer as soon as the frame end is found). */
+  turnaroundUs?: number | readonly [number, number];
+  /** Largest register count a read accepts (device limit; default 125, the spec's). */
+  maxRegisters?: number;
+  /** The device refuses odd register counts. */
+  evenRegisterCount?: boolean;
+  /** Exception code for device-limit violations (default 3). */
+  limitException?: number;
+  /** Never answers. */
+  dead?: boolean;
+  /** Probability that an answer comes `lateUs` later than the turnaround. */
+  lateProbability?: number;
+  lateUs?: number;
+  /** Stray 0x00 bytes sent before every reply. */
+  leadingZeros?: number;
+  /** Answer every addressed request with this exception code (0 = off). */
+  forceException?: number;
+  /** How the slave finds the end of a request: "silence" (t3.5, default) or "length" (expected length + CRC, else t3.5). */
+  frameEnd?: "silence" | "length";
+  /** Reject frames with a gap longer than t1.5 (default true). */
+  strictT15?: boolean;
+  /** Function codes answered (default 1, 2, 3, 4, 5, 6, 15, 16); others get exception 01. */
+  functions?: readonly number[];
+  /** The emulator's UART (default "ideal"; with "esp32" t1.5 cannot be checked: set strictT15 false). */
+  uart?: UartKind;
+}
+
+export interface MeterCounters {
+  /** Frames found on the line (any content). */
+  frames: number;
+  requests: number;
+  replies: number;
+  exceptions: number;
+  broadcasts: number;
+  ignoredCrc: number;
+  ignoredShort: number;
+  ignoredOtherUnit: number;
+  ignoredGap: number;
+  ignoredMalformed: number;
+  ignoredBusy: number;
+  ignoredDead: number;
+  lateReplies: number;
+}
+
+const MAX_ADU = 256;
+const IDLE = 0;
+const WAITING = 1;
+const SENDING = 2;
+
+function toMap(init: RegisterInit | BitInit | undefined, field: string, bits: boolean): Map<number, number> {
+  const m = new Map<number, number>();
+  if (init === undefined) return m;
+  const put = (k: number, v: number | boolean) => {
+    if (!Number.isInteger(k) || k < 0 || k > 0xffff) throw new RangeError(`${field}: address must be 0..65535, got ${k}`);
+    const n = typeof v === "boolean" ? (v ? 1 : 0) : v;
+    if (!Number.isInteger(n) || n < 0 || n > (bits ? 1 : 0xffff)) throw new RangeError(`${field}[${k}] must be ${bits ? "0/1/boolean" : "0..65535"}, got ${v}`);
+    m.set(k, n);
+  };
+  if (init instanceof Map) for (const [k, v] of init) put(k, v);
+  else if (Array.isArray(init)) init.forEach((v, i) => put(i, v));
+  else if (typeof init === "object") for (const k of Object.keys(init)) put(Number(k), (init as Record<number, number>)[Number(k)]);
+  else throw new TypeError(`${field} must be an object, array or Map of address → value`);
+  return m;
+}
+
+/** The meter's register maps as the request judge sees them: an address exists when the map holds it. */
+class MeterMap extends SlaveMap {
+  constructor(private readonly meter: MeterEmulator, functions: readonly number[]) {
+    super({ functions });
+  }
+  override contains(table: number, address: number, quantity: number): boolean {
+    const m = this.meter;
+    const map = table === TABLE_COILS ? m.coils : table === TABLE_DISCRETE_INPUTS ? m.discrete : table === TABLE_HOLDING_REGISTERS ? m.holding : table === TABLE_INPUT_REGISTERS ? m.input : null;
+    if (map === null || address + quantity > 0x10000) return false;
+    for (let i = 0; i < quantity; i++) if (!map.has(address + i)) return false;
+    return true;
+  }
+}
+
+const DEFAULT_FUNCTIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 15, 16];
+
+export class MeterEmulator implements PortListener, Timed {
+  readonly name: string;
+  readonly unit: number;
+  readonly holding: Map<number, number>;
+  readonly input: Map<number, number>;
+  readonly coils: Map<number, number>;
+  readonly discrete: Map<number, number>;
+  readonly counters: MeterCounters = {
+    frames: 0, requests: 0, replies: 0, exceptions: 0, broadcasts: 0, ignoredCrc: 0, ignoredShort: 0, ignoredOtherUnit: 0,
+    ignoredGap: 0, ignoredMalformed: 0, ignoredBusy: 0, ignoredDead: 0, lateReplies: 0,
+  };
+  /** Settable at run time. */
+  dead: boolean;
+  turnaroundMinUs: number;
+  turnaroundMaxUs: number;
+  maxRegisters: number;
+  evenRegisterCount: boolean;
+  limitException: number;
+  lateProbability: number;
+  lateUs: number;
+  leadingZeros: number;
+  forceException: number;
+  readonly frameEnd: "silence" | "length";
+  readonly strictT15: boolean;
+
+  private readonly rx = new Uint8Array(MAX_ADU);
+  private rxLength = 0;
+  private rxOverlong = false;
+  private rxGap = false;
+  private lastAt = -1;
+  private readonly tx = new Uint8Array(MAX_ADU + 64);
+  private txLength = 0;
+  private state = IDLE;
+  private replyAt = 0;
+  private readonly view = new FrameView();
+  private readonly map: MeterMap;
+  private readonly scratch = new Uint16Array(125);
+  private readonly bits = new Uint8Array(250);
+
+  constructor(readonly port: Rs485Port, readonly timing: LineTiming, private readonly prng: Prng, options: MeterOptions) {
+    if (options === null || typeof options !== "object") throw new TypeError("meter options must be an object { unit, ... }");
+    if (!Number.isInteger(options.unit) || options.unit < 1 || options.unit > 247) throw new RangeError(`meter unit must be an integer 1..247, got ${options.unit}`);
+    this.unit = options.unit;
+    this.name = options.name ?? `unit${options.unit}`;
+    this.holding = toMap(options.holding, "holding", false);
+    this.input = toMap(options.input, "input", false);
+    this.coils = toMap(options.coils, "coils", true);
+    this.discrete = toMap(options.discrete, "discrete", true);
+    const ta = options.turnaroundUs ?? 0;
+    const [tmin, tmax] = typeof ta === "number" ? [ta, ta] : ta;
+    if (!Number.isInteger(tmin) || !Number.isInteger(tmax) || tmin < 0 || tmax < tmin) throw new RangeError(`turnaroundUs must be an integer >= 0 or [min, max] with 0 <= min <= max, got ${String(ta)}`);
+    this.turnaroundMinUs = tmin;
+    this.turnaroundMaxUs = tmax;
+    this.maxRegisters = options.maxRegisters ?? 125;
+    if (!Number.isInteger(this.maxRegisters) || this.maxRegisters < 1 || this.maxRegisters > 125) throw new RangeError(`maxRegisters must be 1..125, got ${options.maxRegisters}`);
+    this.evenRegisterCount = options.evenRegisterCount === true;
+    this.limitException = options.limitException ?? 3;
+    this.forceException = options.forceException ?? 0;
+    for (const [f, v] of [["limitException", this.limitException], ["forceException", this.forceException]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > 11 || (f === "limitException" && v === 0)) throw new RangeError(`${f} must be an exception code ${f === "limitException" ? 1 : 0}..11, got ${v}`);
+    }
+    this.dead = options.dead === true;
+    this.lateProbability = options.lateProbability ?? 0;
+    this.lateUs = options.lateUs ?? 0;
+    if (!(this.lateProbability >= 0 && this.lateProbability <= 1)) throw new RangeError(`lateProbability must be 0..1, got ${options.lateProbability}`);
+    if (!Number.isInteger(this.lateUs) || this.lateUs < 0) throw new RangeError(`lateUs must be an integer >= 0, got ${options.lateUs}`);
+    this.leadingZeros = options.leadingZeros ?? 0;
+    if (!Number.isInteger(this.leadingZeros) || this.leadingZeros < 0 || this.leadingZeros > 64) throw new RangeError(`leadingZeros must be 0..64, got ${options.leadingZeros}`);
+    const fe = options.frameEnd ?? "silence";
+    if (fe !== "silence" && fe !== "length") throw new RangeError(`frameEnd must be "silence" or "length", got ${String(fe)}`);
+    this.frameEnd = fe;
+    this.strictT15 = options.strictT15 ?? true;
+    const functions = options.functions ?? DEFAULT_FUNCTIONS;
+    for (const fc of functions) if (!DEFAULT_FUNCTIONS.includes(fc)) throw new RangeError(`functions: the meter emulator answers ${DEFAULT_FUNCTIONS.join(", ")}, got ${fc}`);
+    this.map = new MeterMap(this, functions);
+  }
+
+  /** Sets two registers to an IEEE-754 float, high word first ("ABCD", default) or low word first ("CDAB"). */
+  setFloat32(table: "holding" | "input", address: number, value: number, order: "ABCD" | "CDAB" = "ABCD"): void {
+    const dv = new DataView(new ArrayBuffer(4));
+    dv.setFloat32(0, value);
+    this.setWords(table, address, dv.getUint16(0), dv.getUint16(2), order);
+  }
+
+  /** Sets two registers to an unsigned 32-bit value. */
+  setUint32(table: "holding" | "input", address: number, value: number, order: "ABCD" | "CDAB" = "ABCD"): void {
+    this.setWords(table, address, (value >>> 16) & 0xffff, value & 0xffff, order);
+  }
+
+  private setWords(table: "holding" | "input", address: number, hi: number, lo: number, order: "ABCD" | "CDAB"): void {
+    const m = table === "holding" ? this.holding : this.input;
+    m.set(address, order === "ABCD" ? hi : lo);
+    m.set(address + 1, order === "ABCD" ? lo : hi);
+  }
+
+  // ---- engine ----
+
+  nextDeadline(): number {
+    if (this.state === WAITING) return this.replyAt;
+    if (this.rxLength > 0 || this.rxOverlong) return this.lastAt + this.timing.t35Us;
+    return NO_DEADLINE;
+  }
+
+  service(now: number): void {
+    if ((this.rxLength > 0 || this.rxOverlong) && now >= this.lastAt + this.timing.t35Us) this.endFrame(now);
+    if (this.state === WAITING && now >= this.replyAt) {
+      this.state = SENDING;
+      this.counters.replies++;
+      this.port.transmit(this.tx, 0, this.txLength);
+    }
+  }
+
+  received(buffer: Uint8Array, offset: number, length: number, now: number): void {
+    for (let i = 0; i < length; i++) {
+      if (this.rxLength > 0 || this.rxOverlong) {
+        // Silence before this character (its stop bit is at `now` for an ideal UART).
+        const gap = now - this.lastAt - this.timing.characterUs;
+        if (gap >= this.timing.t35Us) this.endFrame(now);
+        else if (gap > this.timing.t15Us && i === 0) this.rxGap = true;
+      }
+      if (this.rxLength < MAX_ADU) this.rx[this.rxLength++] = buffer[offset + i];
+      else this.rxOverlong = true;
+      this.lastAt = now;
+    }
+    if (this.frameEnd === "length" && this.rxLength >= 4 && !this.rxOverlong && this.completeByLength()) this.endFrame(now);
+  }
+
+  transmitted(_now: number): void {
+    this.state = IDLE;
+  }
+
+  /** Expected request length known and reached, with a good CRC. */
+  private completeByLength(): boolean {
+    const need = expectedRequestLength(this.rx, 0, this.rxLength);
+    return need > 0 && this.rxLength === need && parseRequest(this.rx, 0, need, this.view) === FAULT_NONE;
+  }
+
+  private endFrame(now: number): void {
+    const c = this.counters;
+    const length = this.rxLength;
+    const bad = this.rxOverlong || (this.rxGap && this.strictT15);
+    const frameEndAt = this.lastAt;
+    this.rxLength = 0;
+    this.rxOverlong = false;
+    this.rxGap = false;
+    c.frames++;
+    if (bad) {
+      c.ignoredGap++;
+      return;
+    }
+    if (length < 4) {
+      c.ignoredShort++;
+      return;
+    }
+    const fault = parseRequest(this.rx, 0, length, this.view);
+    if (fault === FAULT_CRC) {
+      c.ignoredCrc++;
+      return;
+    }
+    const unit = this.rx[0];
+    if (unit !== 0 && unit !== this.unit) {
+      c.ignoredOtherUnit++;
+      return;
+    }
+    if (fault !== FAULT_NONE && fault !== FAULT_UNKNOWN_FUNCTION) {
+      c.ignoredMalformed++;
+      return;
+    }
+    if (this.dead) {
+      c.ignoredDead++;
+      return;
+    }
+    if (this.state !== IDLE) {
+      c.ignoredBusy++;
+      return;
+    }
+    c.requests++;
+    const z = this.leadingZeros;
+    for (let i = 0; i < z; i++) this.tx[i] = 0;
+    const n = this.answer(fault, z);
+    if (unit === 0) {
+      c.broadcasts++;
+      return;
+    }
+    if (n === 0) {
+      c.ignoredMalformed++;
+      return;
+    }
+    this.txLength = z + n;
+    let delay = this.turnaroundMinUs === this.turnaroundMaxUs ? this.turnaroundMinUs : this.prng.nextRange(this.turnaroundMinUs, this.turnaroundMaxUs);
+    if (this.lateProbability > 0 && this.prng.nextFloat() < this.lateProbability) {
+      delay += this.lateUs;
+      c.lateReplies++;
+    }
+    const at = frameEndAt + delay;
+    this.replyAt = at > now ? at : now;
+    this.state = WAITING;
+  }
+
+  /** Builds the reply ADU at tx[o] and returns its length (0: no reply). Executes writes. */
+  private answer(fault: number, o: number): number {
+    const v = this.view;
+    const fc = this.rx[1];
+    if (fc === 0 || fc >= 0x80) return 0; // not a function code a request can carry
+    if (this.forceException !== 0) return this.exception(o, fc, this.forceException);
+    if (fault === FAULT_UNKNOWN_FUNCTION) return this.exception(o, fc, EX_ILLEGAL_FUNCTION);
+    let ex = judgeRequest(v, this.map);
+    if ((ex === 0 || ex === EX_ILLEGAL_DATA_ADDRESS) && this.overLimit(fc, v.quantity)) ex = this.limitException;
+    if (ex !== 0) return this.exception(o, fc, ex);
+    const t = this.tx;
+    const unit = this.unit;
+    const a = v.address;
+    const q = v.quantity;
+    switch (fc) {
+      case 1:
+      case 2: {
+        const map = fc === 1 ? this.coils : this.discrete;
+        const bits = this.bits;
+        bits.fill(0, 0, (q + 7) >> 3);
+        for (let i = 0; i < q; i++) if (map.get(a + i)) bits[i >> 3] |= 1 << (i & 7);
+        return buildReadBitsResponse(t, o, unit, fc, bits, 0, q);
+      }
+      case 3:
+      case 4: {
+        const map = fc === 3 ? this.holding : this.input;
+        for (let i = 0; i < q; i++) this.scratch[i] = map.get(a + i) as number;
+        return buildReadRegistersResponse(t, o, unit, fc, this.scratch, 0, q);
+      }
+      case 5:
+        this.coils.set(a, v.value === 0 ? 0 : 1);
+        return buildWriteSingleCoilResponse(t, o, unit, a, v.value !== 0);
+      case 6:
+        this.holding.set(a, v.value);
+        return buildWriteSingleRegisterResponse(t, o, unit, a, v.value);
+      case 15: {
+        const d = v.dataOffset;
+        for (let i = 0; i < q; i++) this.coils.set(a + i, (this.rx[d + (i >> 3)] >> (i & 7)) & 1);
+        return buildWriteMultipleCoilsResponse(t, o, unit, a, q);
+      }
+      case 16: {
+        const d = v.dataOffset;
+        for (let i = 0; i < q; i++) this.holding.set(a + i, (this.rx[d + 2 * i] << 8) | this.rx[d + 2 * i + 1]);
+        return buildWriteMultipleRegistersResponse(t, o, unit, a, q);
+      }
+      default:
+        return this.exception(o, fc, EX_ILLEGAL_FUNCTION);
+    }
+  }
+
+  /** The device's own register-count limits (reads and multiple writes of registers). */
+  private overLimit(fc: number, quantity: number): boolean {
+    if (fc !== 3 && fc !== 4 && fc !== 16) return false;
+    return quantity > this.maxRegisters || (this.evenRegisterCount && (quantity & 1) !== 0);
+  }
+
+  private exception(o: number, fc: number, code: number): number {
+    this.counters.exceptions++;
+    return buildExceptionResponse(this.tx, o, this.unit, fc & 0x7f, code);
+  }
+}
