@@ -5,6 +5,7 @@
 import type { Command } from "./commands/command";
 
 const commands: Record<string, () => Promise<Command>> = {
+  fec: async () => (await import("./commands/fec")).default,
   frame: async () => (await import("./commands/frame")).default,
   plan: async () => (await import("./commands/plan")).default,
 };
