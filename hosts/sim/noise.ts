@@ -1,0 +1,90 @@
+/*
+ * Seeded line noise for one segment.
+ *
+ * Theory of operation:
+ *  - Independent bit errors with probability `bitErrorRate` on every bit of every character on the line, start and stop
+ *    bits included (so framing errors and lost or shifted characters happen, see character.ts). Instead of one draw per
+ *    bit, a geometric skip counts the clean bits before the next error: one PRNG draw per error, whatever the rate.
+ *  - Bursts: a Poisson process of `burstsPerSecond`, each `burstUs` long. Every bit whose middle falls inside a burst is
+ *    flipped with probability 1/2. A burst on an idle line is also heard as random characters (one per character time).
+ *  - Spurious characters: a Poisson process of `spuriousPerSecond`; one random character if the line is idle then
+ *    (a driven line is low impedance, so such a spike only matters when no one drives).
+ * Every draw comes from the segment's own PRNG stream, so adding a node elsewhere does not change this segment's noise.
+ */
+import type { Prng } from "../../modules/prng";
+import type { Segment } from "./segment";
+
+export interface NoiseOptions {
+  /** Probability that any one bit on the line is inverted (0 ≤ p < 1). */
+  bitErrorRate?: number;
+  /** Mean number of bursts per second of simulated time. */
+  burstsPerSecond?: number;
+  /** Length of one burst in µs (default: 4 character times). */
+  burstUs?: number;
+  /** Mean number of spurious characters per second on an idle line. */
+  spuriousPerSecond?: number;
+}
+
+const BURST = 10;
+const SPURIOUS = 11;
+
+function rate(value: unknown, field: string, max: number): number {
+  if (value === undefined) return 0;
+  if (typeof value !== "number" || !(value >= 0 && value < max)) throw new RangeError(`noise.${field} must be a number from 0 to below ${max}, got ${value}`);
+  return value;
+}
+
+export class NoiseModel {
+  readonly bitErrorRate: number;
+  readonly burstsPerSecond: number;
+  readonly burstUs: number;
+  readonly spuriousPerSecond: number;
+  private skip: number;
+  private burstStart = -1;
+  private burstEnd = -1;
+
+  constructor(private readonly segment: Segment, private readonly prng: Prng, options: NoiseOptions) {
+    if (options === null || typeof options !== "object") throw new TypeError("noise must be an object { bitErrorRate?, burstsPerSecond?, burstUs?, spuriousPerSecond? }");
+    this.bitErrorRate = rate(options.bitErrorRate, "bitErrorRate", 1);
+    this.burstsPerSecond = rate(options.burstsPerSecond, "burstsPerSecond", 1e6);
+    this.spuriousPerSecond = rate(options.spuriousPerSecond, "spuriousPerSecond", 1e6);
+    const burstUs = options.burstUs ?? 4 * segment.timing.characterUs;
+    if (!Number.isInteger(burstUs) || burstUs < 1) throw new RangeError(`noise.burstUs must be an integer >= 1 (µs), got ${burstUs}`);
+    this.burstUs = burstUs;
+    this.skip = this.prng.geometric(this.bitErrorRate);
+    if (this.burstsPerSecond > 0) segment.queue.at(segment.queue.now + this.prng.exponential(1e6 / this.burstsPerSecond), segment, BURST, 0);
+    if (this.spuriousPerSecond > 0) segment.queue.at(segment.queue.now + this.prng.exponential(1e6 / this.spuriousPerSecond), segment, SPURIOUS, 0);
+  }
+
+  /** Applies bit errors and any burst to the bit vector of a character on the line during [start, end). */
+  corrupt(v: number, start: number, end: number): number {
+    const bits = this.segment.codec.bits;
+    if (this.skip < bits) {
+      let i = 0;
+      while (this.skip < bits - i) {
+        i += this.skip;
+        v ^= 1 << i;
+        this.segment.counters.bitErrors++;
+        i++;
+        this.skip = this.prng.geometric(this.bitErrorRate);
+      }
+      this.skip -= bits - i;
+    } else this.skip -= bits;
+    if (this.burstEnd > start && this.burstStart < end) v = this.segment.scramble(v, start, this.burstStart, this.burstEnd);
+    return v;
+  }
+
+  fire(kind: number, _arg: number, now: number): void {
+    const segment = this.segment;
+    if (kind === BURST) {
+      segment.counters.bursts++;
+      this.burstStart = now;
+      this.burstEnd = now + this.burstUs;
+      segment.startNoise(Math.ceil(this.burstUs / segment.timing.characterUs), now);
+      segment.queue.at(now + this.prng.exponential(1e6 / this.burstsPerSecond), segment, BURST, 0);
+    } else if (kind === SPURIOUS) {
+      segment.startNoise(1, now);
+      segment.queue.at(now + this.prng.exponential(1e6 / this.spuriousPerSecond), segment, SPURIOUS, 0);
+    }
+  }
+}
