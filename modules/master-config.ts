@@ -14,6 +14,7 @@
  * or when rxBatchBytes are buffered. The engine uses these two numbers to date the end of a reply (a batch shorter than
  * rxBatchBytes ended rxIdleDelayUs before it was delivered) and to wait long enough before calling a partial frame truncated.
  */
+import { MAX_ADU_LENGTH, MAX_UNIT } from "./rtu/function-codes";
 import { type Framing, LineTiming } from "./rtu/timing";
 
 export interface UnitOptions {
@@ -58,10 +59,9 @@ export interface MasterOptions {
   readonly units?: readonly UnitOptions[];
 }
 
-/** Highest device address (Serial Line V1.02 §2.2). */
-export const MAX_UNIT = 247;
+export { MAX_UNIT };
 /** Largest ADU on a serial line (Serial Line V1.02 §2.5.1). */
-export const MAX_ADU = 256;
+export const MAX_ADU = MAX_ADU_LENGTH;
 
 const SECOND = 1000000;
 
@@ -94,7 +94,7 @@ export class MasterConfig {
   readonly offlineAfter: number;
   /** t3.5 of the line (µs). */
   readonly t35Us: number;
-  /** Silence after the last delivered byte of an unfinished frame before it is judged ended (µs). */
+  /** After a full-batch delivery, the wait for more of an unfinished frame before it is judged ended (µs). */
   readonly frameSilenceUs: number;
   /** Per unit 0..247: fixed response timeout (0 = computed), extra gap, retries. */
   readonly unitTimeoutUs: Int32Array;

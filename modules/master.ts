@@ -103,6 +103,10 @@ export class Master implements PortListener, Timed {
   private frameLength = 0;
   private complete = false;
   private lastRxAt = 0;
+  /** The last delivery was a full batch (more of the frame may be on its way), not an idle hand-over. */
+  private lastBatchFull = false;
+  /** The frame being received has the header of a late reply (to the last failed attempt), not of the current one. */
+  private lateFrame = false;
   private echoAt = -1;
 
   // The last failed attempt, whose reply may still come late.
@@ -183,13 +187,31 @@ export class Master implements PortListener, Timed {
     return n > 0 && this.failures[unit] >= n;
   }
 
+  /**
+   * Moves the engine's clock origin: every time it holds is lowered by `deltaUs`, as if the host's clock had started
+   * `deltaUs` later. A host on V8 may call this (e.g. each time its clock passes 2^29 µs, then subtracting the same amount
+   * from its own origin) to keep times inside V8's small-integer range, where passing them around allocates nothing; past
+   * 2^30 µs every time passed across a call is a boxed double. Not needed on XS.
+   */
+  rebaseTime(deltaUs: number): void {
+    this.lastBusy -= deltaUs;
+    this.quietUntil -= deltaUs;
+    this.sentAt -= deltaUs;
+    this.responseDeadline -= deltaUs;
+    this.hardDeadline -= deltaUs;
+    this.broadcastEnd -= deltaUs;
+    this.lastRxAt -= deltaUs;
+  }
+
   nextDeadline(): number {
     switch (this.state) {
       case GAP: return this.readyAt();
       case RECEIVING:
         if (this.complete) return this.minHard(this.lastBusy + this.config.t35Us);
         if (this.rxLength === 0) return this.responseDeadline;
-        return this.minHard(this.lastRxAt + this.config.frameSilenceUs);
+        // An unfinished frame ends by silence: t3.5 after its last byte, unless the host handed over a full batch and
+        // the rest may still be arriving.
+        return this.minHard(this.lastBatchFull ? this.lastRxAt + this.config.frameSilenceUs : this.lastBusy + this.config.t35Us);
       case BROADCAST: return this.broadcastEnd;
       default: return NO_DEADLINE;
     }
@@ -218,6 +240,19 @@ export class Master implements PortListener, Timed {
     const listening = this.state === SENDING || this.state === RECEIVING;
     let taken = 0;
     for (let i = offset, end = offset + length; i < end; i++) {
+      if (listening && this.echoAt < 0 && this.rxLength >= 3 && this.frameLength > this.rxLength) {
+        // The body of a frame whose length is known: copy it without per-byte decisions.
+        const n = this.rxLength;
+        const want = this.frameLength - n;
+        const k = end - i < want ? end - i : want;
+        const rx = this.rx;
+        for (let j = 0; j < k; j++) rx[n + j] = buffer[i + j];
+        this.rxLength = n + k;
+        taken += k;
+        i += k - 1;
+        if (this.rxLength === this.frameLength) this.frameFilled();
+        continue;
+      }
       const b = buffer[i];
       if (this.echoAt >= 0) {
         if (b === this.queue.adu[this.base + this.echoAt]) {
@@ -233,9 +268,13 @@ export class Master implements PortListener, Timed {
       } else this.strayBytes++;
     }
     const c = this.config;
-    const end = c.rxIdleDelayUs > 0 && (c.rxBatchBytes === 0 || length < c.rxBatchBytes) ? now - c.rxIdleDelayUs : now;
+    const full = c.rxBatchBytes > 0 && length >= c.rxBatchBytes;
+    const end = c.rxIdleDelayUs > 0 && !full ? now - c.rxIdleDelayUs : now;
     if (end > this.lastBusy) this.lastBusy = end;
-    if (taken > 0) this.lastRxAt = now;
+    if (taken > 0) {
+      this.lastRxAt = now;
+      this.lastBatchFull = full;
+    }
     if (this.state === RECEIVING && this.complete && now >= this.nextDeadline()) this.conclude(now);
     else if (this.state === GAP && now >= this.readyAt()) this.send();
   }
@@ -287,6 +326,7 @@ export class Master implements PortListener, Timed {
     this.rxLost = 0;
     this.frameLength = 0;
     this.complete = false;
+    this.lateFrame = false;
     this.echoAt = this.config.echo ? 0 : -1;
     this.attempts++;
     this.counters[this.unit * COUNTER_KINDS + COUNT_SENT]++;
@@ -308,14 +348,35 @@ export class Master implements PortListener, Timed {
     this.rx[n] = b;
     this.rxLength = n + 1;
     if (n === 1) {
-      if (this.rx[0] !== this.unit) this.frameLength = 0;
-      else if (b === this.fc) this.frameLength = this.expected;
-      else if (b === (this.fc | 0x80)) this.frameLength = EXCEPTION_REPLY_LENGTH;
-      else this.frameLength = 0;
+      const u = this.rx[0];
+      this.lateFrame = false;
+      if (u === this.unit && b === this.fc) this.frameLength = this.expected;
+      else if (u === this.unit && b === (this.fc | 0x80)) this.frameLength = EXCEPTION_REPLY_LENGTH;
+      else if (u === this.lateUnit && b === this.lateFc && this.lateLength > 0) {
+        this.frameLength = this.lateLength;
+        this.lateFrame = true;
+      } else if (u === this.lateUnit && b === (this.lateFc | 0x80)) {
+        this.frameLength = EXCEPTION_REPLY_LENGTH;
+        this.lateFrame = true;
+      } else this.frameLength = 0;
     } else if (n === 2 && this.frameLength === REPLY_LENGTH_FROM_COUNT) {
       this.frameLength = 5 + b;
     }
-    if (this.frameLength > 0 && n + 1 === this.frameLength) this.complete = true;
+    if (this.frameLength > 0 && n + 1 === this.frameLength) this.frameFilled();
+  }
+
+  /** rxLength has reached the expected frame length. */
+  private frameFilled(): void {
+    if (this.lateFrame && crcMatches(this.rx, 0, this.frameLength)) {
+      // A whole late reply to the last failed attempt: drop it at once, so a reply right behind it starts afresh.
+      this.counters[this.lateUnit * COUNTER_KINDS + COUNT_LATE]++;
+      this.lateUnit = -1;
+      this.lateFrame = false;
+      this.rxLength = 0;
+      this.frameLength = 0;
+      return;
+    }
+    this.complete = true;
   }
 
   /** The frame has ended (confirmed by silence, or cut short by the hard deadline): classify it. */

@@ -151,6 +151,9 @@ export class SimHost implements EventTarget {
   private timerGen = 0;
   private armedDeadline = NO_DEADLINE;
   private timerArmed = false;
+  private armedFireAt = 0;
+  /** tick 0 and no jitter: the timer fires exactly at the deadline. */
+  private readonly exact: boolean;
   private sameTimeAt = -1;
   private sameTimeCount = 0;
 
@@ -164,6 +167,7 @@ export class SimHost implements EventTarget {
     if (!Number.isInteger(jitter) || jitter < 0) throw new RangeError(`jitter must be an integer >= 0 (µs), got ${jitter}`);
     this.tick = tick;
     this.jitter = jitter;
+    this.exact = tick === 0 && jitter === 0;
     options.ports.forEach((p, i) => {
       if (options.unsafeDe !== true && p && p.segment) checkDriverRelease(p.segment.timing, tick, jitter);
       const name = p?.name ?? (options.ports.length > 1 ? `${this.name}${i}` : this.name);
@@ -209,10 +213,16 @@ export class SimHost implements EventTarget {
       return;
     }
     if (this.timerArmed && d === this.armedDeadline) return;
+    if (this.timerArmed && this.exact && d > this.armedFireAt) {
+      // Exact timer, deadline moved later: keep the pending event; when it fires early it re-arms (same result, fewer events).
+      this.armedDeadline = d;
+      return;
+    }
     this.armedDeadline = d;
     this.timerArmed = true;
     this.timerGen++;
-    this.queue.at(this.fireTime(now, d), this, TIMER, this.timerGen);
+    this.armedFireAt = this.fireTime(now, d);
+    this.queue.at(this.armedFireAt, this, TIMER, this.timerGen);
   }
 
   fire(kind: number, arg: number, now: number): void {
@@ -221,6 +231,11 @@ export class SimHost implements EventTarget {
       return;
     }
     if (arg !== this.timerGen || !this.timerArmed || !this.timed) return;
+    if (now < this.armedDeadline) {
+      this.armedFireAt = this.armedDeadline;
+      this.queue.at(this.armedFireAt, this, TIMER, this.timerGen);
+      return;
+    }
     this.timerArmed = false;
     if (now === this.sameTimeAt) {
       if (++this.sameTimeCount > MAX_SAME_TIME_SERVICES) throw new Error(`${this.name}: the engine asked for service at ${now} µs ${MAX_SAME_TIME_SERVICES} times without advancing its deadline`);

@@ -7,18 +7,28 @@
  *    `frameEnd: "length"` the slave also ends a frame as soon as the function code's expected length is in and the CRC
  *    checks, without waiting for the silence. Only a frame of 4..256 bytes whose CRC checks and which is addressed to this
  *    unit (or broadcast) is acted on: garbage, a parity burst or a frame for another unit never makes it reply.
- *  - Requests (MODBUS Application Protocol V1.1b3 §6): 01/02 read bits, 03/04 read registers, 05/06 write single, 15/16
- *    write multiple. Exceptions (§7) in the spec's order: 01 unknown function, 03 quantity out of the spec's range, the
- *    device's own limits (`maxRegisters`, `evenRegisterCount`: exception `limitException`, default 03), 02 an address
- *    outside the register map, 03 a bad coil value. A broadcast (unit 0) executes writes and never answers.
+ *  - Requests (MODBUS Application Protocol V1.1b3 §6) are read with the RTU wire layer (modules/rtu: parseRequest,
+ *    judgeRequest, the response builders): 01/02 read bits, 03/04 read registers, 05/06 write single, 15/16 write
+ *    multiple (`functions` narrows the set). Exceptions (§7) in the spec's order: 01 unsupported function, 03 quantity or
+ *    value out of the spec's range, then the device's own limits (`maxRegisters`, `evenRegisterCount`: exception
+ *    `limitException`, default 03), then 02 an address outside the register map. A CRC-valid frame whose layout does not
+ *    match its function code is not answered. A broadcast (unit 0) executes writes and never answers.
  *  - Faults to order: `dead` (never answers), a turnaround uniform in [min, max] µs measured from the request's last stop
  *    bit (never before the frame end is detected), occasional late answers (`lateProbability`, `lateUs`), `leadingZeros`
  *    stray 0x00 bytes before each reply, `forceException` (answer everything with that code).
  * Registers live in Maps (address → value); tests may read and change them at any time.
  */
-import { appendCrc, crcMatches } from "../../modules/crc16";
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
 import type { Prng } from "../../modules/prng";
+import { EX_ILLEGAL_DATA_ADDRESS, EX_ILLEGAL_FUNCTION } from "../../modules/rtu/exceptions";
+import { expectedRequestLength } from "../../modules/rtu/expected-length";
+import { FAULT_CRC, FAULT_NONE, FAULT_UNKNOWN_FUNCTION } from "../../modules/rtu/faults";
+import { FrameView } from "../../modules/rtu/frame-view";
+import { TABLE_COILS, TABLE_DISCRETE_INPUTS, TABLE_HOLDING_REGISTERS, TABLE_INPUT_REGISTERS } from "../../modules/rtu/function-codes";
+import { buildExceptionResponse, buildReadBitsResponse, buildReadRegistersResponse, buildWriteMultipleCoilsResponse, buildWriteMultipleRegistersResponse, buildWriteSingleCoilResponse, buildWriteSingleRegisterResponse } from "../../modules/rtu/build-response";
+import { judgeRequest } from "../../modules/rtu/judge-request";
+import { parseRequest } from "../../modules/rtu/parse-request";
+import { SlaveMap } from "../../modules/rtu/slave-map";
 import type { LineTiming } from "../../modules/rtu/timing";
 import type { UartKind } from "./uart";
 
@@ -54,6 +64,8 @@ export interface MeterOptions {
   frameEnd?: "silence" | "length";
   /** Reject frames with a gap longer than t1.5 (default true). */
   strictT15?: boolean;
+  /** Function codes answered (default 1, 2, 3, 4, 5, 6, 15, 16); others get exception 01. */
+  functions?: readonly number[];
   /** The emulator's UART (default "ideal"; with "esp32" t1.5 cannot be checked: set strictT15 false). */
   uart?: UartKind;
 }
@@ -96,6 +108,22 @@ function toMap(init: RegisterInit | BitInit | undefined, field: string, bits: bo
   return m;
 }
 
+/** The meter's register maps as the request judge sees them: an address exists when the map holds it. */
+class MeterMap extends SlaveMap {
+  constructor(private readonly meter: MeterEmulator, functions: readonly number[]) {
+    super({ functions });
+  }
+  override contains(table: number, address: number, quantity: number): boolean {
+    const m = this.meter;
+    const map = table === TABLE_COILS ? m.coils : table === TABLE_DISCRETE_INPUTS ? m.discrete : table === TABLE_HOLDING_REGISTERS ? m.holding : table === TABLE_INPUT_REGISTERS ? m.input : null;
+    if (map === null || address + quantity > 0x10000) return false;
+    for (let i = 0; i < quantity; i++) if (!map.has(address + i)) return false;
+    return true;
+  }
+}
+
+const DEFAULT_FUNCTIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 15, 16];
+
 export class MeterEmulator implements PortListener, Timed {
   readonly name: string;
   readonly unit: number;
@@ -130,6 +158,10 @@ export class MeterEmulator implements PortListener, Timed {
   private txLength = 0;
   private state = IDLE;
   private replyAt = 0;
+  private readonly view = new FrameView();
+  private readonly map: MeterMap;
+  private readonly scratch = new Uint16Array(125);
+  private readonly bits = new Uint8Array(250);
 
   constructor(readonly port: Rs485Port, readonly timing: LineTiming, private readonly prng: Prng, options: MeterOptions) {
     if (options === null || typeof options !== "object") throw new TypeError("meter options must be an object { unit, ... }");
@@ -151,7 +183,7 @@ export class MeterEmulator implements PortListener, Timed {
     this.limitException = options.limitException ?? 3;
     this.forceException = options.forceException ?? 0;
     for (const [f, v] of [["limitException", this.limitException], ["forceException", this.forceException]] as const) {
-      if (!Number.isInteger(v) || v < 0 || v > 255) throw new RangeError(`${f} must be an exception code 0..255, got ${v}`);
+      if (!Number.isInteger(v) || v < 0 || v > 11 || (f === "limitException" && v === 0)) throw new RangeError(`${f} must be an exception code ${f === "limitException" ? 1 : 0}..11, got ${v}`);
     }
     this.dead = options.dead === true;
     this.lateProbability = options.lateProbability ?? 0;
@@ -164,6 +196,9 @@ export class MeterEmulator implements PortListener, Timed {
     if (fe !== "silence" && fe !== "length") throw new RangeError(`frameEnd must be "silence" or "length", got ${String(fe)}`);
     this.frameEnd = fe;
     this.strictT15 = options.strictT15 ?? true;
+    const functions = options.functions ?? DEFAULT_FUNCTIONS;
+    for (const fc of functions) if (!DEFAULT_FUNCTIONS.includes(fc)) throw new RangeError(`functions: the meter emulator answers ${DEFAULT_FUNCTIONS.join(", ")}, got ${fc}`);
+    this.map = new MeterMap(this, functions);
   }
 
   /** Sets two registers to an IEEE-754 float, high word first ("ABCD", default) or low word first ("CDAB"). */
@@ -222,11 +257,8 @@ export class MeterEmulator implements PortListener, Timed {
 
   /** Expected request length known and reached, with a good CRC. */
   private completeByLength(): boolean {
-    const fc = this.rx[1];
-    let need = 0;
-    if (fc >= 1 && fc <= 6) need = 8;
-    else if ((fc === 15 || fc === 16) && this.rxLength >= 7) need = 9 + this.rx[6];
-    return need > 0 && this.rxLength === need && crcMatches(this.rx, 0, need);
+    const need = expectedRequestLength(this.rx, 0, this.rxLength);
+    return need > 0 && this.rxLength === need && parseRequest(this.rx, 0, need, this.view) === FAULT_NONE;
   }
 
   private endFrame(now: number): void {
@@ -246,13 +278,18 @@ export class MeterEmulator implements PortListener, Timed {
       c.ignoredShort++;
       return;
     }
-    if (!crcMatches(this.rx, 0, length)) {
+    const fault = parseRequest(this.rx, 0, length, this.view);
+    if (fault === FAULT_CRC) {
       c.ignoredCrc++;
       return;
     }
     const unit = this.rx[0];
     if (unit !== 0 && unit !== this.unit) {
       c.ignoredOtherUnit++;
+      return;
+    }
+    if (fault !== FAULT_NONE && fault !== FAULT_UNKNOWN_FUNCTION) {
+      c.ignoredMalformed++;
       return;
     }
     if (this.dead) {
@@ -266,7 +303,7 @@ export class MeterEmulator implements PortListener, Timed {
     c.requests++;
     const z = this.leadingZeros;
     for (let i = 0; i < z; i++) this.tx[i] = 0;
-    const n = this.answer(length, z);
+    const n = this.answer(fault, z);
     if (unit === 0) {
       c.broadcasts++;
       return;
@@ -286,91 +323,64 @@ export class MeterEmulator implements PortListener, Timed {
     this.state = WAITING;
   }
 
-  /** Builds the reply PDU + CRC at tx[o]; returns its length (0: malformed request, no reply). Executes writes. */
-  private answer(length: number, o: number): number {
-    const rx = this.rx;
-    const fc = rx[1];
-    const t = this.tx;
-    t[o] = this.unit;
-    t[o + 1] = fc;
+  /** Builds the reply ADU at tx[o] and returns its length (0: no reply). Executes writes. */
+  private answer(fault: number, o: number): number {
+    const v = this.view;
+    const fc = this.rx[1];
+    if (fc === 0 || fc >= 0x80) return 0; // not a function code a request can carry
     if (this.forceException !== 0) return this.exception(o, fc, this.forceException);
-    const address = (rx[2] << 8) | rx[3];
-    const quantity = (rx[4] << 8) | rx[5];
+    if (fault === FAULT_UNKNOWN_FUNCTION) return this.exception(o, fc, EX_ILLEGAL_FUNCTION);
+    let ex = judgeRequest(v, this.map);
+    if ((ex === 0 || ex === EX_ILLEGAL_DATA_ADDRESS) && this.overLimit(fc, v.quantity)) ex = this.limitException;
+    if (ex !== 0) return this.exception(o, fc, ex);
+    const t = this.tx;
+    const unit = this.unit;
+    const a = v.address;
+    const q = v.quantity;
     switch (fc) {
       case 1:
       case 2: {
-        if (length !== 8) return 0;
-        if (quantity < 1 || quantity > 2000) return this.exception(o, fc, 3);
         const map = fc === 1 ? this.coils : this.discrete;
-        if (!this.allPresent(map, address, quantity)) return this.exception(o, fc, 2);
-        const bytes = (quantity + 7) >> 3;
-        t[o + 2] = bytes;
-        for (let i = 0; i < bytes; i++) t[o + 3 + i] = 0;
-        for (let i = 0; i < quantity; i++) if (map.get(address + i)) t[o + 3 + (i >> 3)] |= 1 << (i & 7);
-        return appendCrc(t, o, 3 + bytes);
+        const bits = this.bits;
+        bits.fill(0, 0, (q + 7) >> 3);
+        for (let i = 0; i < q; i++) if (map.get(a + i)) bits[i >> 3] |= 1 << (i & 7);
+        return buildReadBitsResponse(t, o, unit, fc, bits, 0, q);
       }
       case 3:
       case 4: {
-        if (length !== 8) return 0;
-        if (quantity < 1 || quantity > 125) return this.exception(o, fc, 3);
-        if (quantity > this.maxRegisters || (this.evenRegisterCount && (quantity & 1) !== 0)) return this.exception(o, fc, this.limitException);
         const map = fc === 3 ? this.holding : this.input;
-        if (!this.allPresent(map, address, quantity)) return this.exception(o, fc, 2);
-        t[o + 2] = quantity * 2;
-        for (let i = 0; i < quantity; i++) {
-          const v = map.get(address + i) as number;
-          t[o + 3 + 2 * i] = v >>> 8;
-          t[o + 4 + 2 * i] = v & 0xff;
-        }
-        return appendCrc(t, o, 3 + 2 * quantity);
+        for (let i = 0; i < q; i++) this.scratch[i] = map.get(a + i) as number;
+        return buildReadRegistersResponse(t, o, unit, fc, this.scratch, 0, q);
       }
-      case 5: {
-        if (length !== 8) return 0;
-        if (quantity !== 0xff00 && quantity !== 0) return this.exception(o, fc, 3);
-        if (!this.coils.has(address)) return this.exception(o, fc, 2);
-        this.coils.set(address, quantity === 0 ? 0 : 1);
-        return this.echo(o, 6);
+      case 5:
+        this.coils.set(a, v.value === 0 ? 0 : 1);
+        return buildWriteSingleCoilResponse(t, o, unit, a, v.value !== 0);
+      case 6:
+        this.holding.set(a, v.value);
+        return buildWriteSingleRegisterResponse(t, o, unit, a, v.value);
+      case 15: {
+        const d = v.dataOffset;
+        for (let i = 0; i < q; i++) this.coils.set(a + i, (this.rx[d + (i >> 3)] >> (i & 7)) & 1);
+        return buildWriteMultipleCoilsResponse(t, o, unit, a, q);
       }
-      case 6: {
-        if (length !== 8) return 0;
-        if (!this.holding.has(address)) return this.exception(o, fc, 2);
-        this.holding.set(address, quantity);
-        return this.echo(o, 6);
-      }
-      case 15:
       case 16: {
-        if (length < 9 || length !== 9 + rx[6]) return 0;
-        const count = rx[6];
-        const ok = fc === 15 ? quantity >= 1 && quantity <= 1968 && count === (quantity + 7) >> 3 : quantity >= 1 && quantity <= 123 && count === 2 * quantity;
-        if (!ok) return this.exception(o, fc, 3);
-        if (fc === 16 && (quantity > this.maxRegisters || (this.evenRegisterCount && (quantity & 1) !== 0))) return this.exception(o, fc, this.limitException);
-        const map = fc === 15 ? this.coils : this.holding;
-        if (!this.allPresent(map, address, quantity)) return this.exception(o, fc, 2);
-        for (let i = 0; i < quantity; i++) {
-          map.set(address + i, fc === 15 ? (rx[7 + (i >> 3)] >> (i & 7)) & 1 : (rx[7 + 2 * i] << 8) | rx[8 + 2 * i]);
-        }
-        return this.echo(o, 6);
+        const d = v.dataOffset;
+        for (let i = 0; i < q; i++) this.holding.set(a + i, (this.rx[d + 2 * i] << 8) | this.rx[d + 2 * i + 1]);
+        return buildWriteMultipleRegistersResponse(t, o, unit, a, q);
       }
       default:
-        return this.exception(o, fc, 1);
+        return this.exception(o, fc, EX_ILLEGAL_FUNCTION);
     }
   }
 
-  private allPresent(map: Map<number, number>, address: number, quantity: number): boolean {
-    if (address + quantity > 0x10000) return false;
-    for (let i = 0; i < quantity; i++) if (!map.has(address + i)) return false;
-    return true;
-  }
-
-  private echo(o: number, n: number): number {
-    for (let i = 2; i < n; i++) this.tx[o + i] = this.rx[i];
-    return appendCrc(this.tx, o, n);
+  /** The device's own register-count limits (reads and multiple writes of registers). */
+  private overLimit(fc: number, quantity: number): boolean {
+    if (fc !== 3 && fc !== 4 && fc !== 16) return false;
+    return quantity > this.maxRegisters || (this.evenRegisterCount && (quantity & 1) !== 0);
   }
 
   private exception(o: number, fc: number, code: number): number {
     this.counters.exceptions++;
-    this.tx[o + 1] = (fc | 0x80) & 0xff;
-    this.tx[o + 2] = code;
-    return appendCrc(this.tx, o, 3);
+    return buildExceptionResponse(this.tx, o, this.unit, fc & 0x7f, code);
   }
 }

@@ -208,6 +208,12 @@ export class Uart implements EventTarget, CharacterSink {
 
   private scheduleDelivery(now: number): void {
     if (this.deliverPending) return;
+    if (this.latencyUs === 0 && this.kind === "ideal") {
+      // Hand over at once (no event): the host reads it all within this call.
+      this.counters.rxDeliveries++;
+      if (this.client) this.client.uartReadable(now);
+      return;
+    }
     this.deliverPending = true;
     this.queue.at(now + this.latencyUs, this, RX_DELIVER, 0);
   }

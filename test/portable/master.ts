@@ -233,13 +233,47 @@ export const cases: Cases = {
     t.is(b.sent.length, 2, "the line was silent: unit 2 is asked at once");
     b.txDone(b.now + 8 * CHAR);
     b.rx(readReply(1, 2), b.now + 3000); // unit 1 answers late
-    b.step();
     t.is(b.done.length, 1, "the late reply ended nothing");
     t.is(m.counter(1, COUNT_LATE), 1);
+    t.ok(m.nextDeadline() > b.now + 10000, "still waiting for unit 2 (its response timeout)");
     b.rx(readReply(2, 2), b.now + 5000);
     b.step();
     t.is(b.done[1].status, STATUS_OK);
     t.is(b.done[1].unit, 2);
+  },
+  "a late reply and the current one in one batch: the late one is dropped, the current one accepted"(t) {
+    const b = new Rig({ retries: 0, turnaroundUs: 10000, rxIdleDelayUs: 4 * CHAR });
+    const m = b.master;
+    m.submitRead(1, 3, 0, 2, 1);
+    m.submitRead(2, 3, 0, 1, 2);
+    b.step();
+    b.txDone(b.now + 8 * CHAR);
+    b.step(); // timeout of unit 1
+    t.is(b.sent.length, 1);
+    b.step(); // unit 2 is asked once the host would have handed over anything still on the line
+    t.is(b.sent.length, 2);
+    t.is(b.sentAt[1], b.done[0].at + 4 * CHAR);
+    b.txDone(b.now + 8 * CHAR);
+    b.rx(readReply(1, 2) + " " + readReply(2, 1), b.now + 30000);
+    // Handed over after 4 characters of silence (> t3.5 at 9600 baud): the frame is confirmed at once.
+    t.is(m.counter(1, COUNT_LATE), 1);
+    t.is(b.done[1].status, STATUS_OK);
+    t.deepEqual(b.done[1].registers, [1]);
+  },
+  "an unfinished frame handed over by an idle timeout is judged at once; after a full batch the engine waits for more"(t) {
+    const b = new Rig({ retries: 0, rxIdleDelayUs: 4 * CHAR, rxBatchBytes: 120 });
+    b.master.submitRead(1, 3, 0, 100, 1);
+    b.step();
+    b.txDone(b.now + 8 * CHAR);
+    const reply = fromHex(readReply(1, 100));
+    b.now += 200000;
+    b.master.received(reply, 0, 120, b.now);
+    t.ok(b.master.nextDeadline() > b.now + 80 * CHAR, "a full batch: more may come");
+    b.now += 10 * CHAR;
+    b.master.received(reply, 120, 10, b.now);
+    t.is(b.master.nextDeadline(), b.now - 4 * CHAR + T35, "an idle hand-over: the frame has ended");
+    b.step();
+    t.is(b.done[0].status, STATUS_TRUNCATED);
   },
   "bytes heard while waiting to send push the gap back (a late reply before we send)"(t) {
     const b = new Rig({});
