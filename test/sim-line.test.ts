@@ -105,6 +105,33 @@ test("the host adapter's DE pacing with a 1 ms tick: no truncation and no collis
   }
 });
 
+test("with 1 ms tick and 500 µs jitter at 115200 (DE held at most 1,597 µs < t3.5) there is still no collision", (t) => {
+  const sim = new Simulation({ seed: 77 });
+  traceOnFailure(t, sim);
+  const bus = sim.segment({ baud: 115200 });
+  const host = sim.host({ name: "master", ports: [{ segment: bus, uart: "esp32" }], tick: 1000, jitter: 500 });
+  sim.meter(bus, { unit: 1, holding: [1, 2, 3, 4] });
+  const poller = new Poller(host.port(0), request(1, 0, 4), 13, 3000, bus.timing.t35Us, 100000);
+  host.attach(poller);
+  t.true(sim.runUntilTrue(() => poller.done, 1e10));
+  t.is(poller.replies, 3000);
+  t.is(bus.counters.collisions + bus.counters.truncated, 0);
+});
+
+test("a host whose tick is too coarse for the baud collides with replies that come t3.5 later", (t) => {
+  const sim = new Simulation({ seed: 78 });
+  const bus = sim.segment({ baud: 115200 });
+  // 8 bytes take 704 µs with the start-latency bit; a 3 ms tick holds DE 2,296 µs more, past t3.5 = 1,750 µs.
+  const host = sim.host({ name: "master", ports: [{ segment: bus, uart: "esp32" }], tick: 3000, unsafeDe: true });
+  sim.meter(bus, { unit: 1, holding: [1, 2, 3, 4] });
+  const poller = new Poller(host.port(0), request(1, 0, 4), 13, 200, bus.timing.t35Us, 20000);
+  host.attach(poller);
+  sim.runUntilTrue(() => poller.done, 1e10);
+  // The reply starts 1,750 µs after the request; DE stays until 2,296 µs: the first 7 characters (87 µs each) collide.
+  t.is(bus.counters.collisions, 200 * 7);
+  t.is(sim.trace.lines().filter((l) => / unit1 .*collision/.test(l)).length, Math.min(200, sim.trace.capacity / 2));
+});
+
 test("the host timer: service() never before the deadline; 1 ms tick rounds up from the arming time; jitter stays in range", (t) => {
   const sim = new Simulation({ seed: 5 });
   const bus = sim.segment({ baud: 9600 });

@@ -51,22 +51,30 @@ export class NoiseModel {
     const burstUs = options.burstUs ?? 4 * segment.timing.characterUs;
     if (!Number.isInteger(burstUs) || burstUs < 1) throw new RangeError(`noise.burstUs must be an integer >= 1 (µs), got ${burstUs}`);
     this.burstUs = burstUs;
-    this.skip = this.prng.geometric(this.bitErrorRate);
+    this.skip = this.nextSkip();
     if (this.burstsPerSecond > 0) segment.queue.at(segment.queue.now + this.prng.exponential(1e6 / this.burstsPerSecond), segment, BURST, 0);
     if (this.spuriousPerSecond > 0) segment.queue.at(segment.queue.now + this.prng.exponential(1e6 / this.spuriousPerSecond), segment, SPURIOUS, 0);
+  }
+
+  /** Clean bits before the next bit error, kept a small integer (a skip beyond 2^30 bits is redrawn when it runs out). */
+  private nextSkip(): number {
+    const k = this.prng.geometric(this.bitErrorRate);
+    return k < 0x40000000 ? k : 0x40000000;
   }
 
   /** Applies bit errors and any burst to the bit vector of a character on the line during [start, end). */
   corrupt(v: number, start: number, end: number): number {
     const bits = this.segment.codec.bits;
-    if (this.skip < bits) {
+    if (this.bitErrorRate === 0) {
+      // no independent bit errors
+    } else if (this.skip < bits) {
       let i = 0;
       while (this.skip < bits - i) {
         i += this.skip;
         v ^= 1 << i;
         this.segment.counters.bitErrors++;
         i++;
-        this.skip = this.prng.geometric(this.bitErrorRate);
+        this.skip = this.nextSkip();
       }
       this.skip -= bits - i;
     } else this.skip -= bits;

@@ -66,7 +66,8 @@ export class Trace {
     r.flags = flags;
     r.note = "";
     const n = length < TRACE_FRAME_BYTES ? length : TRACE_FRAME_BYTES;
-    r.bytes.set(bytes.subarray(0, n));
+    const out = r.bytes;
+    for (let i = 0; i < n; i++) out[i] = bytes[i];
     r.length = length;
   }
 
