@@ -26,6 +26,7 @@
  */
 import { NO_DEADLINE } from "./port";
 import { READ_REQUEST_BYTES, type Plan } from "./planner";
+import { FAULT_CRC, FAULT_NONE, FAULT_TOO_LONG, FAULT_TOO_SHORT } from "./rtu/faults";
 
 export const OUTCOME_OK = 0;
 /** No reply within the timeout (after the master's retries). */
@@ -38,6 +39,15 @@ export const OUTCOME_EXCEPTION = 3;
 export const OUTCOME_MALFORMED = 4;
 export const OUTCOME_NAMES: readonly string[] = Object.freeze(["ok", "timeout", "crc", "exception", "malformed"]);
 export const OUTCOME_KINDS = 5;
+
+/**
+ * The outcome for a reply the RTU layer rejected with `fault` (modules/rtu/faults.ts): damaged frames (too short, too
+ * long, CRC) count as OUTCOME_CRC, well-formed frames that do not answer the request as OUTCOME_MALFORMED.
+ */
+export function outcomeOfFault(fault: number): number {
+  if (fault === FAULT_NONE) return OUTCOME_OK;
+  return fault === FAULT_CRC || fault === FAULT_TOO_SHORT || fault === FAULT_TOO_LONG ? OUTCOME_CRC : OUTCOME_MALFORMED;
+}
 
 export const STATE_UNKNOWN = 0;
 export const STATE_ONLINE = 1;

@@ -45,6 +45,9 @@ const TYPE_INTEGER = Uint8Array.of(1, 1, 1, 1, 1, 1, 0, 0, 0);
 const TYPE_MIN = Float64Array.of(0, -32768, 0, -2147483648, 0, -9007199254740991, -Infinity, -Infinity, 0);
 const TYPE_MAX = Float64Array.of(65535, 32767, 4294967295, 2147483647, 9007199254740991, 9007199254740991, Infinity, Infinity, 1);
 
+/** The default "not available" raw of each type that a double holds exactly (NaN: none, or checked otherwise). */
+const TYPE_SENTINEL = Float64Array.of(65535, 32767, 4294967295, 2147483647, NaN, NaN, Infinity, Infinity, NaN);
+
 export const ORDER_ABCD = 0;
 export const ORDER_CDAB = 1;
 export const ORDER_BADC = 2;
@@ -75,7 +78,30 @@ export function scalePow10(x: number, e: number): number {
   return -e < POW10.length ? x / POW10[-e] : x / Math.pow(10, -e);
 }
 
-const FLOAT_VIEW = new DataView(new ArrayBuffer(8));
+const FLOAT_BUFFER = new ArrayBuffer(8);
+const FLOAT_VIEW = new DataView(FLOAT_BUFFER);
+const FLOAT_BYTES = new Uint8Array(FLOAT_BUFFER);
+
+/**
+ * Byte permutations: PERMn[order × 2n + j] is the offset, within an n-register value laid out in `order`, of the j-th
+ * byte of the big-endian (ABCD) representation. One table lookup per byte instead of per-word arithmetic in the decode
+ * path.
+ */
+function permutation(n: number): Uint8Array {
+  const t = new Uint8Array(4 * 2 * n);
+  for (let order = 0; order < 4; order++) {
+    for (let k = 0; k < n; k++) {
+      const w = (order & 1) !== 0 ? n - 1 - k : k;
+      const swap = (order & 2) !== 0;
+      t[order * 2 * n + 2 * k] = 2 * w + (swap ? 1 : 0);
+      t[order * 2 * n + 2 * k + 1] = 2 * w + (swap ? 0 : 1);
+    }
+  }
+  return t;
+}
+const PERM1 = permutation(1);
+const PERM2 = permutation(2);
+const PERM4 = permutation(4);
 
 /** Word k (0 = most significant) of an n-word value at `offset`, after undoing `order`. */
 function wordAt(b: Uint8Array, offset: number, n: number, order: number, k: number): number {
@@ -102,23 +128,38 @@ export function readRaw(type: number, order: number, b: Uint8Array, offset: numb
   const n = TYPE_WORDS[type];
   if (n === undefined || !fits(b, offset, n)) return NaN;
   switch (type) {
-    case TYPE_U16: case TYPE_BOOL: return wordAt(b, offset, 1, order, 0);
-    case TYPE_S16: return (wordAt(b, offset, 1, order, 0) << 16) >> 16;
-    case TYPE_U32: return wordAt(b, offset, 2, order, 0) * 65536 + wordAt(b, offset, 2, order, 1);
-    case TYPE_S32: return (wordAt(b, offset, 2, order, 0) << 16) | wordAt(b, offset, 2, order, 1);
-    case TYPE_U64: case TYPE_S64: {
-      const hi = type === TYPE_S64
-        ? (wordAt(b, offset, 4, order, 0) << 16) | wordAt(b, offset, 4, order, 1)
-        : wordAt(b, offset, 4, order, 0) * 65536 + wordAt(b, offset, 4, order, 1);
-      return hi * 4294967296 + (wordAt(b, offset, 4, order, 2) * 65536 + wordAt(b, offset, 4, order, 3));
+    case TYPE_U16: case TYPE_BOOL: {
+      const o = order << 1;
+      return (b[offset + PERM1[o]] << 8) | b[offset + PERM1[o + 1]];
     }
-    case TYPE_F32:
-      FLOAT_VIEW.setUint16(0, wordAt(b, offset, 2, order, 0));
-      FLOAT_VIEW.setUint16(2, wordAt(b, offset, 2, order, 1));
+    case TYPE_S16: {
+      const o = order << 1;
+      return (((b[offset + PERM1[o]] << 8) | b[offset + PERM1[o + 1]]) << 16) >> 16;
+    }
+    case TYPE_U32: case TYPE_S32: {
+      const o = order << 2;
+      const v = (b[offset + PERM2[o]] << 24) | (b[offset + PERM2[o + 1]] << 16) | (b[offset + PERM2[o + 2]] << 8) | b[offset + PERM2[o + 3]];
+      return type === TYPE_S32 ? v : v >>> 0;
+    }
+    case TYPE_U64: case TYPE_S64: {
+      const o = order << 3;
+      const hi = (b[offset + PERM4[o]] << 24) | (b[offset + PERM4[o + 1]] << 16) | (b[offset + PERM4[o + 2]] << 8) | b[offset + PERM4[o + 3]];
+      const lo = (b[offset + PERM4[o + 4]] << 24) | (b[offset + PERM4[o + 5]] << 16) | (b[offset + PERM4[o + 6]] << 8) | b[offset + PERM4[o + 7]];
+      return (type === TYPE_S64 ? hi : hi >>> 0) * 4294967296 + (lo >>> 0);
+    }
+    case TYPE_F32: {
+      const o = order << 2;
+      FLOAT_BYTES[0] = b[offset + PERM2[o]];
+      FLOAT_BYTES[1] = b[offset + PERM2[o + 1]];
+      FLOAT_BYTES[2] = b[offset + PERM2[o + 2]];
+      FLOAT_BYTES[3] = b[offset + PERM2[o + 3]];
       return FLOAT_VIEW.getFloat32(0);
-    case TYPE_F64:
-      for (let k = 0; k < 4; k++) FLOAT_VIEW.setUint16(2 * k, wordAt(b, offset, 4, order, k));
+    }
+    case TYPE_F64: {
+      const o = order << 3;
+      for (let j = 0; j < 8; j++) FLOAT_BYTES[j] = b[offset + PERM4[o + j]];
       return FLOAT_VIEW.getFloat64(0);
+    }
   }
   return NaN;
 }
@@ -283,8 +324,12 @@ export class ValueCodec {
       return (wordAt(b, offset, 1, this.order, 0) >> this.bit) & 1;
     }
     if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT) return NaN;
-    if (isDefaultSentinel(this.type, this.order, b, offset)) return NaN;
-    const raw = readRaw(this.type, this.order, b, offset);
+    const type = this.type;
+    const raw = readRaw(type, this.order, b, offset);
+    // NaN: outside the buffer or a float NaN. The exact sentinel of 16/32-bit integers, and ±Infinity of floats, compare
+    // on the raw number; 64-bit sentinels are checked on their words (a double cannot hold them exactly).
+    if (raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) return NaN;
+    if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, this.order, b, offset)) return NaN;
     const inv = this.invalid;
     for (let i = 0; i < inv.length; i++) if (inv[i] === raw) return NaN;
     const v = this.scale === 1 ? raw : raw * this.scale;

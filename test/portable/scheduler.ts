@@ -4,8 +4,9 @@
 import { NO_DEADLINE } from "../../modules/port";
 import { planSite, type Plan } from "../../modules/planner";
 import {
-  OUTCOME_CRC, OUTCOME_EXCEPTION, OUTCOME_OK, OUTCOME_TIMEOUT, Scheduler, STATE_OFFLINE, STATE_ONLINE, type SchedulerOptions,
+  OUTCOME_CRC, OUTCOME_EXCEPTION, OUTCOME_MALFORMED, OUTCOME_OK, outcomeOfFault, OUTCOME_TIMEOUT, Scheduler, STATE_OFFLINE, STATE_ONLINE, type SchedulerOptions,
 } from "../../modules/scheduler";
+import { FAULT_CRC, FAULT_NONE, FAULT_WRONG_UNIT } from "../../modules/rtu/faults";
 import type { Cases } from "../harness/check";
 import { allPoints, NMID30_2, SDM120, SDM630 } from "../fixtures/maps";
 
@@ -178,6 +179,11 @@ export const cases: Cases = {
     t.is(s.faultCount(0, OUTCOME_EXCEPTION), 10);
     t.is(s.faultCount(0, OUTCOME_OK), 10);
     t.is(s.state[0], STATE_ONLINE);
+  },
+  "RTU faults map to outcomes"(t) {
+    t.is(outcomeOfFault(FAULT_NONE), OUTCOME_OK);
+    t.is(outcomeOfFault(FAULT_CRC), OUTCOME_CRC);
+    t.is(outcomeOfFault(FAULT_WRONG_UNIT), OUTCOME_MALFORMED);
   },
   "misuse is a RangeError"(t) {
     const plan = sitePlan(1);
