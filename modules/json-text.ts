@@ -38,6 +38,11 @@ export function isoUtc(epochMs: number): string {
   return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(msOfDay % 1000, 3)}Z`;
 }
 
+/** Significant digits published for a point of register type `type` (f32: 7; integers and f64: 15). */
+export function digitsFor(type: string | undefined): number {
+  return type === "f32" ? 7 : 15;
+}
+
 /** A JSON number with at most `digits` (1..17) significant digits; non-finite → "null". */
 export function formatNumber(v: number, digits: number): string {
   if (typeof v !== "number" || v !== v || v === Infinity || v === -Infinity) return "null";

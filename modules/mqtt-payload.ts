@@ -12,7 +12,7 @@
  * [A-Za-z0-9_-] so they are also valid Home Assistant ids. Values are in engineering units, keyed by point name, with
  * NaN (not available) as null. Topics are built once, in the constructor; a state payload is one string per message.
  */
-import { formatNumber, isoUtc } from "./json-text";
+import { digitsFor, formatNumber, isoUtc } from "./json-text";
 import type { MeterMeta } from "./readings";
 
 export const PAYLOAD_ONLINE = "online";
@@ -38,11 +38,6 @@ function checkTopicLevels(field: string, value: string): void {
     if (l.length === 0) throw new RangeError(`${field}: '${value}' has an empty topic level (leading, trailing or double '/')`);
     if (l.indexOf("+") >= 0 || l.indexOf("#") >= 0 || l.indexOf("\u0000") >= 0) throw new RangeError(`${field}: '${value}' must not contain '+', '#' or NUL`);
   }
-}
-
-/** Significant digits published for a point of register type `type`. */
-export function digitsFor(type: string | undefined): number {
-  return type === "f32" ? 7 : 15;
 }
 
 export class MqttLayout {

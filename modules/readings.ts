@@ -64,7 +64,7 @@ export const FAULT_OTHER = 5;
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const POINT_NAME = /^[a-z0-9_]{1,64}$/;
 
-/** What one meter looks like now; fields are read directly (no getters), typed arrays are owned by the store. */
+/** What one meter looks like now; typed arrays are owned by the store (read them, never keep them past a record()). */
 export class MeterReadings {
   readonly index: number;
   readonly meta: MeterMeta;
@@ -74,10 +74,14 @@ export class MeterReadings {
   readonly powerIndex: number;
   /** A reading has been recorded at least once. */
   hasReading = false;
+  /** [latest reading µs, latest reading epoch ms, last failure µs]: doubles kept unboxed in a typed array. */
+  private readonly clock = new Float64Array([0, 0, -1]);
   /** Host-monotonic time of the latest reading (µs). */
-  timeUs = 0;
+  get timeUs(): number { return this.clock[0]; }
+  set timeUs(v: number) { this.clock[0] = v; }
   /** Wall-clock time of the latest reading (epoch ms, UTC). */
-  epochMs = 0;
+  get epochMs(): number { return this.clock[1]; }
+  set epochMs(v: number) { this.clock[1] = v; }
   /** Readings recorded since start. */
   readings = 0;
   /** Polls tried (readings + failures). */
@@ -87,7 +91,8 @@ export class MeterReadings {
   /** Fault counters, indexed by FAULT_KINDS. */
   readonly faults: Uint32Array;
   /** Time of the last failure (µs), or -1. */
-  lastFailureUs = -1;
+  get lastFailureUs(): number { return this.clock[2]; }
+  set lastFailureUs(v: number) { this.clock[2] = v; }
   lastFault = -1;
   // History ring: slot = bucket number % length; a slot is valid when histBucket[slot] equals the bucket number.
   readonly histBucket: Float64Array;
@@ -132,8 +137,9 @@ export class ReadingsStore {
   readonly offlineAfter: number;
   /** Largest point count of any meter (sizes the store-and-forward ring). */
   readonly maxPoints: number;
+  private readonly latest = new Float64Array(1);
   /** Newest time seen by record()/failure() (µs). */
-  latestUs = 0;
+  get latestUs(): number { return this.latest[0]; }
 
   constructor(config: ReadingsConfig) {
     if (!config || !Array.isArray(config.meters) || config.meters.length === 0) throw new TypeError("readings: meters must be a non-empty list");
@@ -185,7 +191,7 @@ export class ReadingsStore {
     m.readings++;
     m.polls++;
     m.consecutiveFailures = 0;
-    if (timeUs > this.latestUs) this.latestUs = timeUs;
+    if (timeUs > this.latest[0]) this.latest[0] = timeUs;
     const slot = this.bucketSlot(m, timeUs);
     m.histPolls[slot]++;
     if (m.powerIndex >= 0) {
@@ -204,7 +210,7 @@ export class ReadingsStore {
     m.consecutiveFailures++;
     m.lastFailureUs = timeUs;
     m.lastFault = k;
-    if (timeUs > this.latestUs) this.latestUs = timeUs;
+    if (timeUs > this.latest[0]) this.latest[0] = timeUs;
     const slot = this.bucketSlot(m, timeUs);
     m.histPolls[slot]++;
     m.histFailures[slot]++;

@@ -11,7 +11,7 @@
  * request (plain objects for JSON.stringify); the store itself is only read. Times: `nowUs` is the host-monotonic clock
  * of the store, `nowEpochMs` the wall clock at the same instant (ages use the former, timestamps the latter).
  */
-import { isoUtc } from "./json-text";
+import { digitsFor, formatNumber, isoUtc } from "./json-text";
 import { FAULT_KINDS, type ReadingsStore } from "./readings";
 
 /** Counters of one link: the RTU bus as the master sees it, or one repeater segment. */
@@ -101,7 +101,7 @@ export function metersDocument(store: ReadingsStore, nowUs: number, nowEpochMs: 
         unit: p.unit ?? null,
         deviceClass: p.deviceClass ?? null,
         stateClass: p.stateClass ?? null,
-        value: num(m.values[i]),
+        value: num(Number(formatNumber(m.values[i], digitsFor(p.type)))),
       })),
     });
   }
