@@ -233,3 +233,16 @@ test("a meter slower than the turnaround budget times out; a per-unit timeout fi
   b.runUntilResults(1, 5e6);
   t.is(b.results[0].status, STATUS_OK);
 });
+
+test("the sample exchange in docs/master.md is what the simulator shows", async (t) => {
+  const { readFile } = await import("node:fs/promises");
+  const doc = await readFile(new URL("../docs/master.md", import.meta.url), "utf8");
+  const block = doc.split("## A sample exchange")[1].split("```")[1].trim().split("\n").map((l) => l.trim());
+  const site = new Site({ baud: 19200, uart: "esp32", tick: 1000, meters: [{ unit: 1, turnaroundUs: 5000 }, { unit: 2, dead: true }], master: { retries: 1, turnaroundUs: 20000 } });
+  site.master.submitRead(1, 3, 0, 10, 1);
+  site.master.submitRead(2, 3, 0, 2, 2);
+  site.master.submitRead(1, 4, 0, 2, 3);
+  t.true(site.runUntilResults(3, 1e7));
+  t.deepEqual(site.sim.trace.lines().map((l) => l.trim()), block);
+  t.deepEqual(site.results.map((r) => [r.unit, r.status, r.attempts, r.completedAt]), [[1, STATUS_OK, 1, 26272], [2, STATUS_TIMEOUT, 2, 97272], [1, STATUS_OK, 1, 116211]]);
+});
