@@ -48,3 +48,10 @@ declare module "embedded:io/socket/tcp/tls" {
     close(): void;
   }
 }
+
+/** XS FFI (documentation/xs/XS FFI.md): the functions named in the manifest's "ffi" section, as methods. */
+declare module "mc/ffi" {
+  export default class FFI {
+    constructor();
+  }
+}

@@ -1,0 +1,145 @@
+/*
+ * The concentrator role on an ESP32 (docs/esp32.md): one RS-485 bus polled by profile (modules/concentrator.ts) on the
+ * ECMA-419 serial/DE adapter, readings forwarded over MQTT (modules/mqtt-session.ts through the SDK's MQTT client) and
+ * served over HTTP (status page and JSON, shared with the Node host). The bus starts first, at boot, whatever Wi-Fi
+ * does; Wi-Fi is joined and re-joined by the app (WifiKeeper), and the forwarders start when it is up.
+ *
+ * The site comes from the build (config.site) or from a replacement stored through PUT /api/site; it is validated
+ * before use (modules/site.ts + the forwarding section) and a bad one is refused while the running one is kept. An
+ * accepted site is stored and the device restarts into it.
+ *
+ * Modbus TCP gateway (issue 9): when modules/gateway.ts lands, its listener (embedded:io/socket/listener) is started here
+ * in startGateway(), after Wi-Fi is up, feeding requests into the same Master between the scheduler's polls.
+ */
+import config from "mc/config";
+import Preference from "preference";
+import Resource from "Resource";
+import WiFi from "wifi";
+import { syncClock } from "./clock-sync";
+import { Concentrator } from "../../modules/concentrator";
+import { parseForwarding } from "../../modules/forwarding-config";
+import { MqttLayout } from "../../modules/mqtt-payload";
+import { MqttSession } from "../../modules/mqtt-session";
+import { parseProfile, type Profile } from "../../modules/profile";
+import { checkSite, type ProfileLookup } from "../../modules/site";
+import { healthDocument, historyDocument, metersDocument, planDocument } from "../../modules/status-json";
+import { EngineLoop } from "./deadline-timer";
+import { deviceConfig } from "./device-config";
+import { HttpRoutes } from "./http-routes";
+import { startHttpServer } from "./http-server";
+import { RX_TIMEOUT_CHARACTERS } from "./io";
+import { MqttForwarder } from "./mqtt-forwarder";
+import { mqttPlatform } from "./network";
+import { log, platform } from "./platform";
+import { restart } from "./restart";
+import { Esp32SerialPort } from "./serial-port";
+import { loadSite, storeSite } from "./site-store";
+import { WifiKeeper, type WifiClass } from "./wifi-keeper";
+
+/** Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. */
+class ResourceProfiles implements ProfileLookup {
+  private readonly cache = new Map<string, Profile>();
+  get(id: string): Profile | undefined {
+    let p = this.cache.get(id);
+    if (p !== undefined) return p;
+    const name = `${id}.json`;
+    if (!/^[a-z0-9-]+$/.test(id) || !Resource.exists(name)) return undefined;
+    p = parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id);
+    this.cache.set(id, p);
+    return p;
+  }
+  keys(): Iterable<string> {
+    return this.cache.keys();
+  }
+}
+
+function siteProblems(json: unknown, profiles: ProfileLookup): readonly string[] {
+  const r = checkSite(json, profiles);
+  if (!r.ok) return r.errors;
+  try {
+    parseForwarding(r.site.forwarding ?? undefined);
+  } catch (e) {
+    return [(e as Error).message];
+  }
+  return [];
+}
+
+export function startConcentrator(): void {
+  const device = deviceConfig(config as Record<string, unknown>);
+  const profiles = new ResourceProfiles();
+  const check = (json: unknown) => siteProblems(json, profiles);
+  const loaded = loadSite(Preference, device.site, check);
+  if (loaded.note) log(loaded.note);
+  const result = checkSite(loaded.json, profiles);
+  if (!result.ok) throw new RangeError(result.errors.join("; "));
+  const site = result.site;
+  log(`concentrator: ${site.meters.length} meters at ${site.bus.baud} baud (${loaded.source} site)`);
+
+  // The bus first.
+  const loop = new EngineLoop(platform);
+  const port = new Esp32SerialPort(platform, { ...device.portA, baud: site.bus.baud, framing: site.bus.framing, field: "bus" });
+  const concentrator = new Concentrator(site, port, {
+    rxIdleDelayUs: RX_TIMEOUT_CHARACTERS * port.timing.characterUs + 1000, rxBatchBytes: 120,
+  });
+  port.listener = concentrator;
+  port.loop = loop;
+  concentrator.start(platform.now());
+  loop.attach(concentrator);
+
+  // Forwarding, once the network is up.
+  const forwarding = parseForwarding(site.forwarding ?? undefined);
+  const store = concentrator.store;
+  let mqtt: MqttForwarder | null = null;
+  if (forwarding.mqtt) {
+    const s = forwarding.mqtt;
+    mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], s.ca ? { certificate: new Resource(s.ca).slice(0) } : undefined), s, log);
+    const layout = new MqttLayout({ prefix: s.prefix, site: s.site, discoveryPrefix: s.discoveryPrefix }, store.meters.map((m) => m.meta));
+    mqtt.session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, retainState: s.retainState, discovery: s.discovery, origin: s.origin });
+  }
+  const session = mqtt !== null ? mqtt.session : null;
+  concentrator.events = {
+    reading(m) {
+      if (session !== null) { session.reading(m); session.health(); }
+    },
+    failure() {
+      if (session !== null) session.health();
+    },
+  };
+  const nowMs = () => (concentrator.epochBaseMs > 0 ? concentrator.epochBaseMs + Math.floor(platform.now() / 1000) : Date.now());
+  const routes = new HttpRoutes({
+    adminToken: device.adminToken,
+    checkSite: check,
+    accept(text) {
+      storeSite(Preference, text);
+      log("site replaced through HTTP; restarting");
+      platform.Timer.set(() => restart(), 500);
+    },
+    documents: {
+      "/api/meters": () => JSON.stringify(metersDocument(store, platform.now(), nowMs())),
+      "/api/history": () => JSON.stringify(historyDocument(store, platform.now(), nowMs())),
+      "/api/plan": () => JSON.stringify(planDocument({ plan: () => concentrator.plan.toJSON() }, nowMs())),
+      "/api/health": () => JSON.stringify(healthDocument(store, nowMs(), {
+        bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins,
+      })),
+    },
+  });
+  let httpStarted = false;
+  const wifi: WifiKeeper = new WifiKeeper(platform, WiFi as unknown as WifiClass, device.ssid, device.password, () => {
+    if (concentrator.epochBaseMs === 0) {
+      syncClock(() => {
+        concentrator.epochBaseMs = Date.now() - Math.floor(platform.now() / 1000);
+      }, log);
+    }
+    if (!httpStarted && forwarding.http.enabled) {
+      startHttpServer(routes, device.httpPort);
+      httpStarted = true;
+    }
+    if (mqtt !== null) mqtt.start();
+    startGateway();
+  }, () => {
+    if (mqtt !== null) mqtt.stop();
+  }, log);
+}
+
+/** The Modbus TCP gateway listener (issue 9) goes here once modules/gateway.ts exists. */
+function startGateway(): void {}
