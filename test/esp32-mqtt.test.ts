@@ -18,7 +18,7 @@ interface Sent { topic: string; payload: string; qos: number; retain: boolean; i
 class FakeClient {
   static instances: FakeClient[] = [];
   readonly sent: Sent[] = [];
-  free = 2048;
+  free = 700;
   closed = false;
   overflows = 0;
   constructor(readonly options: MqttClientOptions) {
@@ -39,7 +39,7 @@ class FakeClient {
   close(): void { this.closed = true; }
   // test controls
   connack(): void { this.options.onControl!.call(this as never, { operation: 2 }); }
-  drain(): void { this.free = 2048; this.options.onWritable!.call(this as never, 600); }
+  drain(): void { this.free = 700; this.options.onWritable!.call(this as never, 600); }
   puback(id: number): void { this.options.onControl!.call(this as never, { operation: 4, id }); }
   fail(): void { this.options.onError!.call(this as never); }
 }
@@ -76,7 +76,7 @@ test("readings go out in order through a socket that overflows, PUBACKs release 
   t.is(c1.sent[0].topic, layout.statusTopic);
   for (let i = 0; i < 20 && states().length < 4; i++) c1.drain();
   t.is(states().length, 4, "window of 4 in flight");
-  t.true(c1.overflows > 0, "the socket overflowed and the rest waited for onWritable");
+  t.true(c1.overflows > 0, `the socket overflowed and the rest waited for onWritable (sizes: ${c1.sent.map((s) => s.payload.length + s.topic.length).join(",")})`);
   const power = (s: Sent) => JSON.parse(s.payload).power;
   t.deepEqual(states().map(power), [1, 2, 3, 4]);
   // Two PUBACKs release two more.
