@@ -4,12 +4,11 @@
 // the fake ESP32's. Checked: readings are published in order, each PUBACK releases one, a dropped connection re-sends
 // the unacknowledged readings after the backoff, and the last will is registered.
 import test from "ava";
-import type { MqttClientOptions } from "embedded:network/mqtt/client";
 import { parseMqttSettings } from "../modules/forwarding-config";
 import { MqttLayout } from "../modules/mqtt-payload";
 import { MqttSession } from "../modules/mqtt-session";
 import { ReadingsStore } from "../modules/readings";
-import { MqttForwarder, type MqttPlatform } from "../hosts/esp32/mqtt-forwarder";
+import { MqttForwarder, utf8, type MqttClientOptionsLike, type MqttPlatform } from "../hosts/esp32/mqtt-forwarder";
 import { FakeEsp32 } from "../hosts/sim/esp32-fakes";
 import { Simulation } from "../hosts/sim/index";
 
@@ -21,7 +20,7 @@ class FakeClient {
   free = 700;
   closed = false;
   overflows = 0;
-  constructor(readonly options: MqttClientOptions) {
+  constructor(readonly options: MqttClientOptionsLike) {
     FakeClient.instances.push(this);
   }
   write(data: ArrayBuffer, o: { topic: string; QoS?: number; retain?: boolean; id?: number }): number {
@@ -44,7 +43,9 @@ class FakeClient {
   fail(): void { this.options.onError!.call(this as never); }
 }
 
-(ArrayBuffer as unknown as { fromString(s: string): ArrayBuffer }).fromString ??= (s: string) => new TextEncoder().encode(s).buffer as ArrayBuffer;
+test("utf8() encodes like TextEncoder", (t) => {
+  for (const s of ["", "rc485", "230.5 V", "µs °C €", "𝄞 pair", "\u07ff\u0800\uffff"]) t.deepEqual(new Uint8Array(utf8(s)), new TextEncoder().encode(s));
+});
 
 test("readings go out in order through a socket that overflows, PUBACKs release them, a lost connection re-sends the unacknowledged ones", (t) => {
   FakeClient.instances = [];

@@ -12,14 +12,61 @@
  * A closed or failed connection → session.disconnected() (in-flight readings return to the ring) and a new attempt after
  * a delay doubling from backoffMinMs to backoffMaxMs. While Wi-Fi is down the forwarder stays closed.
  */
-import type MQTTClient from "embedded:network/mqtt/client";
-import type { MqttClientOptions } from "embedded:network/mqtt/client";
 import { MqttSession, type MqttPublisher } from "../../modules/mqtt-session";
 import type { MqttSettings } from "../../modules/forwarding-config";
 import type { Esp32Io, TimerId } from "./io";
 
+/** The SDK MQTT client as rc485 uses it (examples/io/tcp/mqttclient; declared in hosts/esp32/types for the device). */
+export interface MqttClientLike {
+  write(data: ArrayBuffer | null, options?: { topic?: string; QoS?: number; retain?: boolean; id?: number; operation?: number }): number;
+  read(count: number): ArrayBuffer;
+  close(): void;
+}
+
+export interface MqttClientOptionsLike {
+  host: string;
+  port?: number;
+  id?: string;
+  user?: string;
+  password?: string;
+  clean?: boolean;
+  keepalive?: number;
+  will?: { topic: string; message: ArrayBuffer; QoS?: number; retain?: boolean };
+  dns: { io: unknown; servers: string[]; socket: { io: unknown } };
+  socket: { io: unknown; TCP?: { io: unknown }; secure?: Record<string, unknown> };
+  onControl?: (this: MqttClientLike, message: { operation: number; id?: number }) => void;
+  onReadable?: (this: MqttClientLike, count: number) => void;
+  onWritable?: (this: MqttClientLike, count: number) => void;
+  onClose?: (this: MqttClientLike) => void;
+  onError?: (this: MqttClientLike, error?: unknown) => void;
+}
+
+/** UTF-8 bytes of a string, as the client's write() wants a buffer (ArrayBuffer.fromString on XS; portable here). */
+export function utf8(text: string): ArrayBuffer {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) { n += 4; i++; }
+    else n += 3;
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00);
+      out[o++] = 0xf0 | (c >> 18); out[o++] = 0x80 | ((c >> 12) & 63); out[o++] = 0x80 | ((c >> 6) & 63); out[o++] = 0x80 | (c & 63);
+    } else if (c < 0x80) out[o++] = c;
+    else if (c < 0x800) { out[o++] = 0xc0 | (c >> 6); out[o++] = 0x80 | (c & 63); }
+    else { out[o++] = 0xe0 | (c >> 12); out[o++] = 0x80 | ((c >> 6) & 63); out[o++] = 0x80 | (c & 63); }
+  }
+  return out.buffer;
+}
+
 export interface MqttPlatform {
-  readonly Client: new (options: MqttClientOptions) => MQTTClient;
+  readonly Client: new (options: MqttClientOptionsLike) => MqttClientLike;
   readonly Resolver: unknown;
   readonly UDP: unknown;
   readonly TCP: unknown;
@@ -37,7 +84,7 @@ const CONNACK = 2;
 export class MqttForwarder implements MqttPublisher {
   readonly stats = { connects: 0, published: 0, acked: 0, dropped: 0, errors: 0 };
   session: MqttSession | null = null;
-  private client: MQTTClient | null = null;
+  private client: MqttClientLike | null = null;
   private connected = false;
   private wanted = false;
   private delayMs: number;
@@ -93,7 +140,7 @@ export class MqttForwarder implements MqttPublisher {
       this.client = new p.Client({
         host: s.host, port: s.port, id: s.clientId ?? `rc485-${s.site}`, user: s.username, password: s.password,
         keepalive: s.keepaliveS * 1000, clean: true,
-        will: { topic: statusTopic, message: ArrayBuffer.fromString("offline"), QoS: 1, retain: true },
+        will: { topic: statusTopic, message: utf8("offline"), QoS: 1, retain: true },
         dns: { io: p.Resolver, servers: p.dnsServers, socket: { io: p.UDP } },
         socket,
         onControl(message) {
@@ -137,7 +184,7 @@ export class MqttForwarder implements MqttPublisher {
       const m = this.outbox[0];
       const id = m.qos === 1 ? this.nextId : 0;
       try {
-        client.write(ArrayBuffer.fromString(m.payload), { topic: m.topic, QoS: m.qos, retain: m.retain, id: id || undefined });
+        client.write(utf8(m.payload), { topic: m.topic, QoS: m.qos, retain: m.retain, id: id || undefined });
       } catch {
         return; // "overflow": wait for onWritable
       }

@@ -7,8 +7,8 @@ import TCP from "embedded:io/socket/tcp";
 import UDP from "embedded:io/socket/udp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Resolver from "embedded:network/dns/resolver/udp";
-import type { MqttPlatform } from "./mqtt-forwarder";
+import type { MqttClientLike, MqttClientOptionsLike, MqttPlatform } from "./mqtt-forwarder";
 
 export function mqttPlatform(dnsServers: string[], secure?: Record<string, unknown>): MqttPlatform {
-  return { Client: MQTTClient, Resolver, UDP, TCP, TLS: TLSSocket, secure, dnsServers };
+  return { Client: MQTTClient as unknown as new (options: MqttClientOptionsLike) => MqttClientLike, Resolver, UDP, TCP, TLS: TLSSocket, secure, dnsServers };
 }
