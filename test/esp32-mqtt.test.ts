@@ -8,7 +8,8 @@ import { parseMqttSettings } from "../modules/forwarding-config";
 import { MqttLayout } from "../modules/mqtt-payload";
 import { MqttSession } from "../modules/mqtt-session";
 import { ReadingsStore } from "../modules/readings";
-import { MqttForwarder, utf8, type MqttClientOptionsLike, type MqttPlatform } from "../hosts/esp32/mqtt-forwarder";
+import { MqttForwarder, type MqttClientOptionsLike, type MqttPlatform } from "../hosts/esp32/mqtt-forwarder";
+import { utf8 } from "../hosts/esp32/utf8";
 import { FakeEsp32 } from "../hosts/sim/esp32-fakes";
 import { Simulation } from "../hosts/sim/index";
 

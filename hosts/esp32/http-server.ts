@@ -1,10 +1,11 @@
 /*
  * The HTTP server on the device: the Moddable `http` module's Server (modules/network/http), whose callback receives the
  * request line, headers and body as messages, answering from HttpRoutes (hosts/esp32/http-routes.ts). Request bodies
- * are accepted only on /api/site and are limited to 16 KB.
+ * are accepted only on /api/site and are limited to 16 KB. Response bodies go out as UTF-8 bytes with their byte length.
  */
 import { Server } from "http";
 import type { HttpRoutes } from "./http-routes";
+import { utf8 } from "./utf8";
 
 const MAX_BODY = 16384;
 
@@ -40,7 +41,8 @@ export function startHttpServer(routes: HttpRoutes, port: number): Server {
         break;
       case Server.prepareResponse: {
         const a = routes.handle(x.method, x.path, x.authorization, x.body);
-        return { status: a.status, headers: ["Content-Type", a.type, "Cache-Control", "no-store"], body: a.body };
+        const body = utf8(a.body);
+        return { status: a.status, headers: ["Content-Type", a.type, "Content-Length", String(body.byteLength), "Cache-Control", "no-store"], body };
       }
     }
     return undefined;

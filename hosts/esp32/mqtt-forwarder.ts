@@ -15,6 +15,7 @@
 import { MqttSession, type MqttPublisher } from "../../modules/mqtt-session";
 import type { MqttSettings } from "../../modules/forwarding-config";
 import type { Esp32Io, TimerId } from "./io";
+import { utf8 } from "./utf8";
 
 /** The SDK MQTT client as rc485 uses it (examples/io/tcp/mqttclient; declared in hosts/esp32/types for the device). */
 export interface MqttClientLike {
@@ -39,30 +40,6 @@ export interface MqttClientOptionsLike {
   onWritable?: (this: MqttClientLike, count: number) => void;
   onClose?: (this: MqttClientLike) => void;
   onError?: (this: MqttClientLike, error?: unknown) => void;
-}
-
-/** UTF-8 bytes of a string, as the client's write() wants a buffer (ArrayBuffer.fromString on XS; portable here). */
-export function utf8(text: string): ArrayBuffer {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) { n += 4; i++; }
-    else n += 3;
-  }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
-      c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00);
-      out[o++] = 0xf0 | (c >> 18); out[o++] = 0x80 | ((c >> 12) & 63); out[o++] = 0x80 | ((c >> 6) & 63); out[o++] = 0x80 | (c & 63);
-    } else if (c < 0x80) out[o++] = c;
-    else if (c < 0x800) { out[o++] = 0xc0 | (c >> 6); out[o++] = 0x80 | (c & 63); }
-    else { out[o++] = 0xe0 | (c >> 12); out[o++] = 0x80 | ((c >> 6) & 63); out[o++] = 0x80 | (c & 63); }
-  }
-  return out.buffer;
 }
 
 export interface MqttPlatform {
