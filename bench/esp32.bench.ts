@@ -156,7 +156,7 @@ async function memoryReport(): Promise<string> {
   const { readFileSync } = (await import(FS_MODULE)) as typeof import("node:fs");
   const { checkSite, profileTable } = await import("../modules/site");
   const { parseProfile } = await import("../modules/profile");
-  const { Concentrator } = await import("../modules/concentrator");
+  const { sitePoller } = await import("../hosts/esp32/site-poller");
   const { Repeater } = await import("../modules/repeater");
   const profiles: ReturnType<typeof parseProfile>[] = [];
   for (const id of ["eastron-sdm630", "eastron-sdm120", "nmid30-2", "ubs-djz1226"]) {
@@ -173,17 +173,17 @@ async function memoryReport(): Promise<string> {
     for (let c = 0; c < copies; c++) for (const p of profiles) meters.push({ name: `${p.id}-${c}`, profile: p.id, unit: unit++, intervalMs: 10000 });
     const r = checkSite({ bus: { port: "uart2", baud: 9600, framing: "8N1" }, meters }, lookup);
     if (!r.ok) throw new Error(r.errors.join("\n"));
-    const c = new Concentrator(r.site, { transmit() {} });
+    const c = sitePoller(r.site, { transmit() {} }, 1042, 1000, null);
     const f = footprint(c, exclude);
     const x = xsEstimate(f);
-    rows.push(`| Concentrator | ${label} | ${f.objects} | ${f.properties + f.elements} | ${f.bufferBytes} | ${f.stringBytes} | ${x.slots} | ${x.chunkBytes} | ${x.totalKb} KB |`);
+    rows.push(`| PollLoop + ReadingsStore | ${label} | ${f.objects} | ${f.properties + f.elements} | ${f.bufferBytes} | ${f.stringBytes} | ${x.slots} | ${x.chunkBytes} | ${x.totalKb} KB |`);
   }
   const line = { baud: 9600, framing: "8N1" as const };
   const rep = new Repeater({ nroots: 4, interleave: 1, sideA: line, sideB: line }, { transmit() {} }, { transmit() {} });
   const f = footprint(rep, exclude);
   const x = xsEstimate(f);
   rows.push(`| Repeater | nroots 4, queue 4 frames per side | ${f.objects} | ${f.properties + f.elements} | ${f.bufferBytes} | ${f.stringBytes} | ${x.slots} | ${x.chunkBytes} | ${x.totalKb} KB |`);
-  return rows.join("\n") + "\n\nWalked on Node from the engine object after construction (profiles, plan, scheduler, master, decoded readings, readings store with 120 history buckets; repeater buffers and codec). XS estimate: 2 slots per object and 1 per property or array element (16 bytes each on a 32-bit ESP32), typed-array and string bytes plus 8 bytes per object in the chunk heap. Code and preloaded tables (CRC, GF(256), rule tables) are in flash and not counted. An estimate, not a measurement on XS.";
+  return rows.join("\n") + "\n\nWalked on Node from the engine object after construction (profiles, plan, scheduler, master, latest values, readings store with 120 history buckets; repeater buffers and codec). XS estimate: 2 slots per object and 1 per property or array element (16 bytes each on a 32-bit ESP32), typed-array and string bytes plus 8 bytes per object in the chunk heap. Code and preloaded tables (CRC, GF(256), rule tables) are in flash and not counted. An estimate, not a measurement on XS.";
 }
 
 export const reports: Report[] = [{ title: "ESP32: engine memory after construction", run: memoryReport }];

@@ -84,22 +84,25 @@ export function discoveryDocument(layout: MqttLayout, meter: number, origin: Dis
   const cmps: Record<string, DiscoveryComponent> = {};
   for (const p of m.points) {
     const c: DiscoveryComponent = p.type === "bool"
-      ? { p: "binary_sensor", name: p.label ?? title(p.name), unique_id: `${node}_${p.name}`, value_template: `{{ 'ON' if value_json.${p.name} else 'OFF' }}`, payload_on: "ON", payload_off: "OFF" }
-      : { p: "sensor", name: p.label ?? title(p.name), unique_id: `${node}_${p.name}`, value_template: `{{ value_json.${p.name} }}` };
-    if (p.deviceClass !== undefined) {
-      if (c.p === "sensor" && (HA_SENSOR_DEVICE_CLASSES as readonly string[]).indexOf(p.deviceClass) < 0) {
-        throw new RangeError(`meters[${m.name}].points[${p.name}].deviceClass: '${p.deviceClass}' is not one of ${HA_SENSOR_DEVICE_CLASSES.join(", ")}`);
+      ? { p: "binary_sensor", name: p.label || title(p.name), unique_id: `${node}_${p.name}`, value_template: `{{ 'ON' if value_json.${p.name} else 'OFF' }}`, payload_on: "ON", payload_off: "OFF" }
+      : { p: "sensor", name: p.label || title(p.name), unique_id: `${node}_${p.name}`, value_template: `{{ value_json.${p.name} }}` };
+    // "" and undefined both mean "none" (the profile loader writes "" for an absent field). An `enum` point is published
+    // as a plain text sensor: Home Assistant's enum class wants the list of options, which profiles do not carry.
+    const dc = p.deviceClass && p.deviceClass !== "enum" ? p.deviceClass : "";
+    if (dc) {
+      if (c.p === "sensor" && (HA_SENSOR_DEVICE_CLASSES as readonly string[]).indexOf(dc) < 0) {
+        throw new RangeError(`meters[${m.name}].points[${p.name}].deviceClass: '${dc}' is not one of ${HA_SENSOR_DEVICE_CLASSES.join(", ")}, enum`);
       }
-      c.device_class = p.deviceClass;
+      c.device_class = dc;
     }
-    if (c.p === "sensor") {
-      if (p.stateClass !== undefined) {
+    if (c.p === "sensor" && p.deviceClass !== "enum") {
+      if (p.stateClass) {
         if ((HA_STATE_CLASSES as readonly string[]).indexOf(p.stateClass) < 0) {
           throw new RangeError(`meters[${m.name}].points[${p.name}].stateClass: '${p.stateClass}' is not one of ${HA_STATE_CLASSES.join(", ")}`);
         }
         c.state_class = p.stateClass;
       }
-      if (p.unit !== undefined && p.unit !== "") c.unit_of_measurement = p.unit;
+      if (p.unit) c.unit_of_measurement = p.unit;
     }
     cmps[p.name] = c;
   }

@@ -117,7 +117,7 @@ export class MeterReadings {
 
 function choosePower(meta: MeterMeta): number {
   const pts = meta.points;
-  if (meta.powerPoint !== undefined) {
+  if (meta.powerPoint) {
     for (let i = 0; i < pts.length; i++) if (pts[i].name === meta.powerPoint) return i;
     throw new RangeError(`meters[${meta.name}].powerPoint: '${meta.powerPoint}' is not one of its points`);
   }

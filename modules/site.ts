@@ -1,6 +1,7 @@
 /*
  * The site configuration: one RS-485 bus, the meters on it (each a profile, a unit id, an interval and the points wanted),
- * and the sections later features read (forwarding, gateway, repeater), passed through untouched. Mirrored by
+ * and the sections later features read (forwarding, gateway, repeater), passed through untouched (forwarding is also run
+ * through its own checker, modules/forwarding-config.ts, so its mistakes are reported with the rest). Mirrored by
  * schemas/site.schema.json and documented in docs/profiles.md.
  *
  * Theory of operation. A bad configuration must stop rc485 before it touches the bus, and must say everything that is
@@ -16,6 +17,9 @@ import { FRAMINGS, pointIndex, type Profile } from "./profile";
 import { planSite, type Plan, type MeterSpec } from "./planner";
 import { BAUD_RATES, LineTiming, type Framing } from "./rtu/timing";
 import type { SchedulerOptions } from "./scheduler";
+import type { MasterOptions, UnitOptions } from "./master-config";
+import type { MeterMeta, PointMeta } from "./readings";
+import { parseForwarding } from "./forwarding-config";
 
 export interface BusConfig {
   /** Serial device (hosts read it; e.g. /dev/ttyUSB0, or a port number on ESP32). */
@@ -158,6 +162,11 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
     return v;
   };
   const forwarding = section("forwarding");
+  // The forwarding section's own checker (modules/forwarding-config.ts) names its first problem; it joins the list here so
+  // that a bad broker address stops rc485 before it starts, like any other mistake.
+  if (forwarding !== null) {
+    try { parseForwarding(forwarding); } catch (e) { errors.push(`$.${e instanceof Error ? e.message : String(e)}`); }
+  }
   const gateway = section("gateway");
   const repeater = section("repeater");
   if (errors.length > 0) return { ok: false, errors };
@@ -215,4 +224,69 @@ export function schedulerOptionsFor(site: Site, plan: Plan): SchedulerOptions {
     timeoutUs,
     retries: site.bus.retries,
   };
+}
+
+/**
+ * Options for a PollLoop (modules/poll-loop.ts) on this site: the master does all spacing (t3.5, the site's delays, each
+ * meter's minDelayMs as its unit gap) and timeouts (the bus's fixed timeout, else each profile's responseTimeoutMs, else
+ * its own computed one); the scheduler keeps cadence and priorities. `host` adds what depends on the host's UART and
+ * clock (rxIdleDelayUs, rxBatchBytes, echo, turnaroundUs, queueCapacity).
+ */
+export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterOptions> = {}): { scheduler: SchedulerOptions; master: MasterOptions } {
+  const units: UnitOptions[] = site.meters.map((m) => {
+    const u: { unit: number; gapUs?: number; responseTimeoutUs?: number } = { unit: m.unit };
+    if (m.profile.limits.minDelayMs > 0) u.gapUs = Math.round(m.profile.limits.minDelayMs * 1000);
+    if (site.bus.timeoutMs === 0 && m.profile.limits.responseTimeoutMs > 0) u.responseTimeoutUs = m.profile.limits.responseTimeoutMs * 1000;
+    return u;
+  });
+  const master: MasterOptions = {
+    queueCapacity: 2,
+    ...host,
+    baud: site.bus.baud, framing: site.bus.framing, retries: site.bus.retries,
+    requestGapUs: site.bus.interRequestDelayMs * 1000, unitChangeGapUs: site.bus.interUnitDelayMs * 1000,
+    ...(site.bus.timeoutMs > 0 ? { responseTimeoutUs: site.bus.timeoutMs * 1000 } : {}),
+    units,
+  };
+  // The scheduler budgets a silent meter's probe with the master's real timeout for that unit (it bounds the dead meter's
+  // share of bus time): the master computes it as its turnaround budget + the reply's air time + the host's hand-over
+  // delay + t3.5 (modules/master-config.ts) unless the bus or the profile fixes one.
+  const line = plan.line;
+  let timeoutUs = 0;
+  const perMeter: number[] = [];
+  for (let m = 0; m < site.meters.length; m++) {
+    const mp = plan.meters[m];
+    let bytes = 0;
+    for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
+      const rd = plan.reads[r];
+      bytes = Math.max(bytes, 5 + (rd.function <= 2 ? (rd.count + 7) >> 3 : 2 * rd.count));
+    }
+    const computed = (host.turnaroundUs ?? 50000) + line.airTimeUs(bytes) + (host.rxIdleDelayUs ?? 0) + line.t35Us;
+    // The master's timeout for this unit: the bus's fixed one, else the profile's, else its computed one.
+    const t = site.bus.timeoutMs > 0 ? site.bus.timeoutMs * 1000 : units[m].responseTimeoutUs ?? computed;
+    perMeter.push(t);
+    timeoutUs = Math.max(timeoutUs, t);
+  }
+  const base = schedulerOptionsFor(site, plan);
+  const scheduler: SchedulerOptions = {
+    ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs,
+    meters: base.meters.map((s, m) => ({ ...s, timeoutUs: perMeter[m] })),
+  };
+  return { scheduler, master };
+}
+
+/** The forwarders' view of the site's meters (modules/readings.ts ReadingsStore), points in the plan's order. */
+export function meterMetaForSite(site: Site, plan: Plan): MeterMeta[] {
+  return plan.meters.map((mp, m) => {
+    const sm = site.meters[m];
+    const points: PointMeta[] = [];
+    for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) {
+      const p = sm.profile.points[plan.values[v].point];
+      const meta: { name: string; label: string; type: string; unit?: string; deviceClass?: string; stateClass?: string } = { name: p.name, label: p.label, type: p.type };
+      if (p.unit !== "") meta.unit = p.unit;
+      if (p.deviceClass !== "") meta.deviceClass = p.deviceClass;
+      if (p.stateClass !== "") meta.stateClass = p.stateClass;
+      points.push(meta);
+    }
+    return { name: sm.name, profile: sm.profileId, manufacturer: sm.profile.manufacturer, model: sm.profile.model, unit: sm.unit, intervalMs: sm.intervalMs, points };
+  });
 }

@@ -97,10 +97,10 @@ export function metersDocument(store: ReadingsStore, nowUs: number, nowEpochMs: 
       faults,
       points: meta.points.map((p, i) => ({
         name: p.name,
-        label: p.label ?? p.name,
-        unit: p.unit ?? null,
-        deviceClass: p.deviceClass ?? null,
-        stateClass: p.stateClass ?? null,
+        label: p.label || p.name,
+        unit: p.unit || null,
+        deviceClass: p.deviceClass || null,
+        stateClass: p.stateClass || null,
         value: num(Number(formatNumber(m.values[i], digitsFor(p.type)))),
       })),
     });
@@ -135,7 +135,7 @@ export function historyDocument(store: ReadingsStore, nowUs: number, nowEpochMs:
       polls.push(store.history(m.index, b, 2));
     }
     const pp = m.powerIndex >= 0 ? m.meta.points[m.powerIndex] : undefined;
-    meters.push({ name: m.meta.name, powerPoint: pp ? pp.name : null, powerUnit: pp?.unit ?? null, power, errorRate, polls });
+    meters.push({ name: m.meta.name, powerPoint: pp ? pp.name : null, powerUnit: pp?.unit || null, power, errorRate, polls });
   }
   return { time: isoUtc(nowEpochMs), bucketS: store.bucketUs / 1e6, t0Ms, meters };
 }

@@ -1,10 +1,9 @@
-// Both ESP32 roles' bus sides on fake ESP32 boards (hosts/sim/esp32-fakes.ts) over simulated segments: the concentrator
-// engine (modules/concentrator.ts) polling profile-built meter emulators, and an R/C repeater pair across a noisy segment,
+// Both ESP32 roles' bus sides on fake ESP32 boards (hosts/sim/esp32-fakes.ts) over simulated segments: the concentrator's
+// poll loop (hosts/esp32/site-poller.ts over modules/poll-loop.ts) polling profile-built meter emulators, and an R/C repeater pair across a noisy segment,
 // each at 9600, 19200 and 115200 baud, through the real hosts/esp32 adapters. Asserted: every frame whole (no truncated
 // characters), no DE collision, no RX overrun, and correct data. Virtual time only; deterministic for a seed.
 import test from "ava";
 import { readFileSync } from "node:fs";
-import { Concentrator } from "../modules/concentrator";
 import { Master } from "../modules/master";
 import type { MasterResult } from "../modules/master-result";
 import { STATUS_OK } from "../modules/master-status";
@@ -17,6 +16,7 @@ import { LineTiming } from "../modules/rtu/timing";
 import { EngineLoop } from "../hosts/esp32/deadline-timer";
 import { RX_TIMEOUT_CHARACTERS } from "../hosts/esp32/io";
 import { Esp32SerialPort } from "../hosts/esp32/serial-port";
+import { sitePoller } from "../hosts/esp32/site-poller";
 import { FakeEsp32 } from "../hosts/sim/esp32-fakes";
 import { Simulation, type Segment } from "../hosts/sim/index";
 import { bitRateForCharacterRate } from "../hosts/sim/rc-paper";
@@ -73,14 +73,13 @@ for (const baud of BAUDS) {
 
     const loop = new EngineLoop(board.io);
     const port = new Esp32SerialPort(board.io, { ...W1, baud: site.bus.baud, framing: site.bus.framing });
-    const c = new Concentrator(site, port, { rxIdleDelayUs: RX_TIMEOUT_CHARACTERS * port.timing.characterUs + board.latencyUs, rxBatchBytes: 120 });
     const readings: number[] = site.meters.map(() => 0);
     const failures: number[] = site.meters.map(() => 0);
-    c.events = { reading: (m) => readings[m]++, failure: (m) => failures[m]++ };
-    port.listener = c;
+    const c = sitePoller(site, port, port.timing.characterUs, board.latencyUs, { reading: (m) => readings[m]++, failure: (m) => failures[m]++ });
+    port.listener = c.loop;
     port.loop = loop;
-    c.start(sim.now);
-    loop.attach(c);
+    c.loop.start(sim.now);
+    loop.attach(c.loop);
     sim.runUntil(60e6);
 
     const context = () => JSON.stringify({ readings, failures, port: port.counters, ...sim.counters() }) + "\n" + sim.trace.dump(20);

@@ -1,5 +1,5 @@
 /*
- * The concentrator role on an ESP32 (docs/esp32.md): one RS-485 bus polled by profile (modules/concentrator.ts) on the
+ * The concentrator role on an ESP32 (docs/esp32.md): one RS-485 bus polled by profile (modules/poll-loop.ts) on the
  * ECMA-419 serial/DE adapter, readings forwarded over MQTT (modules/mqtt-session.ts through the SDK's MQTT client) and
  * served over HTTP (status page and JSON, shared with the Node host). The bus starts first, at boot, whatever Wi-Fi
  * does; Wi-Fi is joined and re-joined by the app (WifiKeeper), and the forwarders start when it is up.
@@ -16,7 +16,6 @@ import Preference from "preference";
 import Resource from "Resource";
 import WiFi from "wifi";
 import { syncClock } from "./clock-sync";
-import { Concentrator } from "../../modules/concentrator";
 import { parseForwarding } from "../../modules/forwarding-config";
 import { MqttLayout } from "../../modules/mqtt-payload";
 import { MqttSession } from "../../modules/mqtt-session";
@@ -27,14 +26,17 @@ import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
 import { HttpRoutes } from "./http-routes";
 import { startHttpServer } from "./http-server";
-import { RX_TIMEOUT_CHARACTERS } from "./io";
 import { MqttForwarder } from "./mqtt-forwarder";
 import { mqttPlatform } from "./network";
 import { log, platform } from "./platform";
 import { restart } from "./restart";
 import { Esp32SerialPort } from "./serial-port";
+import { sitePoller, type PollerEvents } from "./site-poller";
 import { loadSite, storeSite } from "./site-store";
 import { WifiKeeper, type WifiClass } from "./wifi-keeper";
+
+/** Interrupt → message → JS callback delay budgeted for received bytes, µs (not measured on a board: see docs/esp32.md). */
+const CALLBACK_LATENCY_US = 1000;
 
 /** Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. */
 class ResourceProfiles implements ProfileLookup {
@@ -78,34 +80,31 @@ export function startConcentrator(): void {
   // The bus first.
   const loop = new EngineLoop(platform);
   const port = new Esp32SerialPort(platform, { ...device.portA, baud: site.bus.baud, framing: site.bus.framing, field: "bus" });
-  const concentrator = new Concentrator(site, port, {
-    rxIdleDelayUs: RX_TIMEOUT_CHARACTERS * port.timing.characterUs + 1000, rxBatchBytes: 120,
-  });
-  port.listener = concentrator;
+  const events: PollerEvents = { reading() {}, failure() {} };
+  const poller = sitePoller(site, port, port.timing.characterUs, CALLBACK_LATENCY_US, events);
+  const store = poller.store;
+  port.listener = poller.loop;
   port.loop = loop;
-  concentrator.start(platform.now());
-  loop.attach(concentrator);
+  poller.loop.start(platform.now());
+  loop.attach(poller.loop);
 
   // Forwarding, once the network is up.
   const forwarding = parseForwarding(site.forwarding ?? undefined);
-  const store = concentrator.store;
   let mqtt: MqttForwarder | null = null;
   if (forwarding.mqtt) {
     const s = forwarding.mqtt;
     mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], s.ca ? { certificate: new Resource(s.ca).slice(0) } : undefined), s, log);
     const layout = new MqttLayout({ prefix: s.prefix, site: s.site, discoveryPrefix: s.discoveryPrefix }, store.meters.map((m) => m.meta));
-    mqtt.session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, retainState: s.retainState, discovery: s.discovery, origin: s.origin });
+    const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, retainState: s.retainState, discovery: s.discovery, origin: s.origin });
+    mqtt.session = session;
+    events.reading = (m) => {
+      session.reading(m);
+      session.health();
+    };
+    events.failure = () => session.health();
   }
-  const session = mqtt !== null ? mqtt.session : null;
-  concentrator.events = {
-    reading(m) {
-      if (session !== null) { session.reading(m); session.health(); }
-    },
-    failure() {
-      if (session !== null) session.health();
-    },
-  };
-  const nowMs = () => (concentrator.epochBaseMs > 0 ? concentrator.epochBaseMs + Math.floor(platform.now() / 1000) : Date.now());
+  let epochKnown = false;
+  const nowMs = () => (epochKnown ? Date.now() : 0);
   const routes = new HttpRoutes({
     adminToken: device.adminToken,
     checkSite: check,
@@ -117,7 +116,7 @@ export function startConcentrator(): void {
     documents: {
       "/api/meters": () => JSON.stringify(metersDocument(store, platform.now(), nowMs())),
       "/api/history": () => JSON.stringify(historyDocument(store, platform.now(), nowMs())),
-      "/api/plan": () => JSON.stringify(planDocument({ plan: () => concentrator.plan.toJSON() }, nowMs())),
+      "/api/plan": () => JSON.stringify(planDocument({ plan: () => poller.plan.toJSON() }, nowMs())),
       "/api/health": () => JSON.stringify(healthDocument(store, nowMs(), {
         bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins,
       })),
@@ -125,9 +124,10 @@ export function startConcentrator(): void {
   });
   let httpStarted = false;
   const wifi: WifiKeeper = new WifiKeeper(platform, WiFi as unknown as WifiClass, device.ssid, device.password, () => {
-    if (concentrator.epochBaseMs === 0) {
+    if (!epochKnown) {
       syncClock(() => {
-        concentrator.epochBaseMs = Date.now() - Math.floor(platform.now() / 1000);
+        epochKnown = true;
+        poller.loop.setEpoch(Date.now(), platform.now());
       }, log);
     }
     if (!httpStarted && forwarding.http.enabled) {

@@ -78,6 +78,17 @@ export const cases: Cases = {
     t.is(o.dev.via_device, "rc485_home");
     t.is(o.cmps.power.device_class, "power");
   },
+  "empty strings from the profile loader mean absent; enum points become plain sensors"(t) {
+    const l = new MqttLayout({ site: "s" }, [{ name: "m", profile: "x", points: [
+      { name: "pf", label: "", unit: "", deviceClass: "power_factor", stateClass: "measurement" },
+      { name: "mode", label: "Mode", unit: "", deviceClass: "enum", stateClass: "" },
+      { name: "raw", label: "", unit: "", deviceClass: "", stateClass: "" },
+    ] }]);
+    const d = discoveryDocument(l, 0, { name: "rc485" });
+    t.deepEqual(d.cmps.pf, { p: "sensor", name: "Pf", unique_id: "rc485_s_m_pf", value_template: "{{ value_json.pf }}", device_class: "power_factor", state_class: "measurement" });
+    t.deepEqual(d.cmps.mode, { p: "sensor", name: "Mode", unique_id: "rc485_s_m_mode", value_template: "{{ value_json.mode }}" });
+    t.deepEqual(d.cmps.raw, { p: "sensor", name: "Raw", unique_id: "rc485_s_m_raw", value_template: "{{ value_json.raw }}" });
+  },
   "unknown device or state classes and a missing origin are refused"(t) {
     const bad = (p: object): MeterMeta[] => [{ name: "m", profile: "x", points: [{ name: "v", ...p }] }];
     t.throws(() => discoveryDocument(new MqttLayout({ site: "s" }, bad({ deviceClass: "volts" })), 0, { name: "rc485" }), RangeError);
