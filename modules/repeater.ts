@@ -8,9 +8,10 @@
  *
  * Side A is plain Modbus. A frame is complete when its CRC residue is zero at a length its function code allows
  * (modules/repeater-frame-end.ts) or after t3.5 of silence (Serial Line V1.02 §2.5.1.1). A complete frame with a good CRC
- * is copied to side B's output with its parity burst encoded behind it and sent at once; the burst is sent t3.5
- * after DE drops (the host timer may add one tick), unless side B has started receiving meanwhile (never drive a side that
- * is receiving: the burst is skipped and counted). A frame with a bad CRC is dropped (the destination would drop it too)
+ * is copied to side B's output with its parity burst encoded behind it and sent at once; the burst is sent t3.5 after
+ * the frame's last stop bit (computed from the frame's start and air time, plus one bit for a UART that starts on its
+ * next baud edge; never before DE has dropped; the host timer may add one tick), unless side B has started receiving
+ * meanwhile (never drive a side that is receiving: the burst is skipped and counted). A frame with a bad CRC is dropped (the destination would drop it too)
  * and counted. A request to the repeater's own unit is answered on A with the statistics registers and not forwarded.
  *
  * Side B is the FEC link, CRC-first: a frame whose CRC checks is forwarded to A at once; its burst, when it comes, is
@@ -29,18 +30,19 @@
 import { crc16, CRC16_INIT } from "./crc16";
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "./port";
 import { type RepeaterConfig, type ResolvedRepeaterConfig, resolveRepeaterConfig } from "./repeater-config";
-import { plausibleFrameLength } from "./repeater-frame-end";
+import type { LineTiming } from "./rtu/timing";
+import { FrameEndCandidates, plausibleFrameLength } from "./repeater-frame-end";
 import {
   DIRECTION_AB, DIRECTION_BA, REGISTER_COUNT, RepeaterStats, STAT_BITS_CHECKED, STAT_BITS_CORRECTED, STAT_BURSTS_MISSING,
   STAT_BURSTS_ORPHANED, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_BYTES_CORRECTED, STAT_BYTES_FORWARDED, STAT_CRC_FAILURES,
   STAT_DROPPED_BUSY, STAT_FRAMES_CORRECTED, STAT_FRAMES_FORWARDED, STAT_FRAMES_RECEIVED, STAT_RX_WHILE_TX, STAT_UNCORRECTABLE,
 } from "./repeater-stats";
-import { FecLinkCodec } from "./repeater-link";
+import { FecLinkCodec, LINK_ORPHAN, RESERVED_ADDRESS_MIN } from "./repeater-link";
 
 /** Largest Modbus RTU ADU (Serial Line V1.02 §2.5.1). */
 const MAX_FRAME = 256;
 /** First reserved address: a parity burst starts with one of 248–255 (design.md §5). */
-const BURST_ADDRESS_MIN = 248;
+const BURST_ADDRESS_MIN = RESERVED_ADDRESS_MIN;
 
 // Receiver phases.
 const RX_IDLE = 0;
@@ -48,6 +50,8 @@ const RX_FRAME = 1;
 const RX_AWAIT_BURST = 2;
 const RX_BURST = 3;
 const RX_SKIP = 4;
+/** A chunk right after a frame that does not start with a reserved address: a burst whose first byte was hit, or a frame. */
+const RX_MAYBE_BURST = 5;
 
 // What a burst being received belongs to.
 const FOR_NONE = 0;
@@ -60,11 +64,16 @@ const TX_FRAME = 2;
 const TX_GAP = 3;
 const TX_BURST = 4;
 
-const NEVER = -1e15;
+/** "Long ago": a time in V8's small-integer range (a double here would be boxed on every use on Node). */
+const NEVER = -1073741824;
+/** From this frame length on every length rule is settled (byte counts sit at index 2, 6 or 10): frameRun may take over. */
+const FAST_FROM = 11;
 
 /** One port of the repeater: its receiver, its output slot and its timing. Internal to the engine. */
 class Side {
   readonly isB: boolean;
+  readonly line: LineTiming;
+  readonly bitUs: number;
   readonly charUs: number;
   readonly t35Us: number;
   readonly gapUs: number;
@@ -72,9 +81,16 @@ class Side {
   // Receiver.
   readonly rx = new Uint8Array(MAX_FRAME);
   rxLen = 0;
+  /** CRC register over rx[0, rxCrcLen): folded lazily, only where a frame may end. */
   rxCrc = CRC16_INIT;
+  rxCrcLen = 0;
+  readonly ends = new FrameEndCandidates();
   rxPhase = RX_IDLE;
   lastRx = NEVER;
+  /** Estimated stop bit of the last byte received (the hand-over time less the UART's delay). */
+  lastByteAt = NEVER;
+  /** The last hand-over was a full batch (more bytes may follow without a silence). */
+  lastChunkFull = false;
   /** Deadline for a burst to begin after a bad frame (RX_AWAIT_BURST). */
   awaitUntil = NEVER;
   /** After a clean frame on B, a burst that starts before this time belongs to it. */
@@ -100,12 +116,14 @@ class Side {
   lastSendStart = NEVER;
   lastSendEnd = NEVER;
 
-  constructor(isB: boolean, port: Rs485Port, charUs: number, t15Us: number, t35Us: number, maxBurst: number, slots: number) {
+  constructor(isB: boolean, port: Rs485Port, line: LineTiming, maxBurst: number, slots: number) {
     this.isB = isB;
     this.port = port;
-    this.charUs = charUs;
-    this.t35Us = t35Us;
-    this.gapUs = (t15Us + t35Us) >> 1;
+    this.line = line;
+    this.bitUs = Math.ceil(1000000 / line.baud);
+    this.charUs = line.characterUs;
+    this.t35Us = line.t35Us;
+    this.gapUs = (line.t15Us + line.t35Us) >> 1;
     this.burst = new Uint8Array(isB ? maxBurst : 1);
     this.slots = slots;
     this.slotSize = MAX_FRAME + (isB ? maxBurst : 0);
@@ -126,19 +144,25 @@ export class Repeater implements Timed {
   private readonly sb: Side;
   private readonly link: FecLinkCodec;
   private readonly burstWaitUs: number;
+  private readonly batchWaitUs: number;
+  /** Longest burst this repeater's settings produce (the zone at the end of a hand-over where a burst may start). */
+  private readonly ownBurstMax: number;
 
   constructor(config: RepeaterConfig, portA: Rs485Port, portB: Rs485Port) {
     if (portA === null || typeof portA !== "object" || typeof portA.transmit !== "function") throw new TypeError("portA must be an Rs485Port");
     if (portB === null || typeof portB !== "object" || typeof portB.transmit !== "function") throw new TypeError("portB must be an Rs485Port");
     const cfg = resolveRepeaterConfig(config);
     this.config = cfg;
-    this.link = new FecLinkCodec(cfg.nroots, cfg.interleave, MAX_FRAME);
+    this.link = new FecLinkCodec(cfg.nroots, cfg.interleave);
     const maxBurst = this.link.maxBurstLength;
+    this.ownBurstMax = this.link.burstLengthForFrame(MAX_FRAME);
     this.stats = new RepeaterStats(cfg.nroots, cfg.interleave, cfg.unitId);
-    this.sa = new Side(false, portA, cfg.lineA.characterUs, cfg.lineA.t15Us, cfg.lineA.t35Us, maxBurst, cfg.queueFrames);
-    this.sb = new Side(true, portB, cfg.lineB.characterUs, cfg.lineB.t15Us, cfg.lineB.t35Us, maxBurst, cfg.queueFrames);
+    this.sa = new Side(false, portA, cfg.lineA, maxBurst, cfg.queueFrames);
+    this.sb = new Side(true, portB, cfg.lineB, maxBurst, cfg.queueFrames);
     // The far side sends its burst t3.5 after DE drops, up to a tick later; its first byte then takes one character.
     this.burstWaitUs = cfg.lineB.t35Us + cfg.tickUs + 2 * cfg.lineB.characterUs + cfg.rxLatencyUs + (cfg.rxLatencyUs > 0 ? cfg.lineB.airTimeUs(maxBurst) : 0);
+    this.batchWaitUs = cfg.rxBatchBytes > 0 ? Math.max(cfg.lineA.airTimeUs(cfg.rxBatchBytes), cfg.lineB.airTimeUs(cfg.rxBatchBytes)) +
+      cfg.rxLatencyUs + Math.max(cfg.lineA.t35Us, cfg.lineB.t35Us) : 0;
     const sa = this.sa;
     const sb = this.sb;
     this.a = {
@@ -149,6 +173,16 @@ export class Repeater implements Timed {
       received: (buffer, offset, length, now) => this.receive(sb, buffer, offset, length, now),
       transmitted: (now) => this.sent(sb, now),
     };
+  }
+
+  /**
+   * Moves the engine's time origin: every stored time is reduced by `deltaUs`, so the host may continue with
+   * `now − deltaUs`. For hosts whose microsecond counter wraps, and for Node runs that keep times in V8's small-integer
+   * range (below 2^30 µs), where larger times are boxed doubles at every call. XS keeps numbers inline either way.
+   */
+  rebase(deltaUs: number): void {
+    rebaseSide(this.sa, deltaUs);
+    rebaseSide(this.sb, deltaUs);
   }
 
   /** When the last frame forwarded onto side A (`toA`) or B started and ended on the wire (DE high, DE low), for hosts and tests. */
@@ -183,15 +217,82 @@ export class Repeater implements Timed {
       dir[STAT_RX_WHILE_TX] += length;
       return;
     }
-    const chunkStart = now - length * s.charUs - this.config.rxLatencyUs;
-    const newFrame = chunkStart - s.lastRx >= s.gapUs;
+    // When the bytes were on the line: a hand-over on the RX timeout comes rxLatencyUs after the last stop bit, a
+    // FIFO-full one at once. The silence before this chunk is estimated between stop bits, on the same footing.
+    const full = this.config.rxBatchBytes > 0 && length >= this.config.rxBatchBytes;
+    const lastByteAt = full ? now : now - this.config.rxLatencyUs;
+    const chunkStart = lastByteAt - length * s.charUs;
+    const newFrame = chunkStart - s.lastByteAt >= s.gapUs;
     if (newFrame) this.silenceBefore(s, now);
     s.lastRx = now;
-    for (let i = 0; i < length; i++) this.byte(s, buffer[offset + i], i === 0 && newFrame, chunkStart, now);
+    s.lastByteAt = lastByteAt;
+    s.lastChunkFull = full;
+    const end = offset + length;
+    // On B, the last bytes of a hand-over may be a burst that came with its frame (see burstFollows).
+    const splitZone = s.isB ? end - this.ownBurstMax : end;
+    let i = offset;
+    while (i < end) {
+      const afterSilence = i === offset && newFrame;
+      if (!afterSilence && s.rxPhase === RX_FRAME && s.rxLen >= FAST_FROM && i < splitZone && buffer[i] < BURST_ADDRESS_MIN) {
+        i = this.frameRun(s, buffer, i, splitZone, now);
+        continue;
+      }
+      if (!afterSilence && s.isB && s.rxPhase === RX_FRAME && (buffer[i] >= BURST_ADDRESS_MIN || i >= splitZone) &&
+        this.burstFollows(s, buffer, i, end)) {
+        // A batching UART handed over a bad frame and its burst together.
+        this.frameEnded(s, now);
+        this.byte(s, buffer[i], true, chunkStart, now);
+      } else this.byte(s, buffer[i], afterSilence, chunkStart, now);
+      i++;
+    }
+  }
+
+  /**
+   * The body of a frame, past its header (whose bytes fix every length the frame may have): appends bytes until a
+   * candidate length whose CRC checks, a byte the general path must see (a reserved address on B), the split zone, or
+   * the end. Returns where it stopped. The same work as frameByte, without a call and a switch per byte.
+   */
+  private frameRun(s: Side, buffer: Uint8Array, i: number, stop: number, now: number): number {
+    const rx = s.rx;
+    const ends = s.ends;
+    const a = ends.fixedRequest, b = ends.fixedReply, c = ends.byRequestCount, d = ends.byReplyCount;
+    const isB = s.isB;
+    let n = s.rxLen;
+    while (i < stop && n < MAX_FRAME) {
+      const v = buffer[i];
+      if (isB && v >= BURST_ADDRESS_MIN) break;
+      rx[n++] = v;
+      i++;
+      if (n === a || n === b || n === c || n === d) {
+        s.rxLen = n;
+        if (residue(s) === 0) {
+          this.frameEnded(s, now);
+          return i;
+        }
+      }
+    }
+    s.rxLen = n;
+    if (n >= MAX_FRAME && i < stop) {
+      this.frameByte(s, buffer[i], now);
+      return i + 1;
+    }
+    return i;
+  }
+
+  /**
+   * Inside one hand-over, does the burst of the frame received so far start at buffer[i]? Either its reserved address and
+   * header name this frame's length, or the frame has a length its function allows and the hand-over ends exactly where
+   * that frame's burst would (the UART's RX timeout fired after the burst), whatever noise did to the burst's header.
+   */
+  private burstFollows(s: Side, buffer: Uint8Array, i: number, end: number): boolean {
+    if (s.rxLen < 4) return false;
+    if (buffer[i] >= BURST_ADDRESS_MIN && i + this.link.headerLength <= end && this.link.headerMatches(buffer, i, end - i, s.rxLen)) return true;
+    return end - i === this.link.burstLengthForFrame(s.rxLen) && plausibleFrameLength(s.rx, 0, s.rxLen);
   }
 
   /** Silence of at least t2.5 was seen before new bytes: whatever was being assembled is over. */
   private silenceBefore(s: Side, now: number): void {
+    if (s.rxPhase === RX_MAYBE_BURST) this.candidateIsFrame(s, now);
     if (s.rxPhase === RX_FRAME) this.frameEnded(s, now);
     else if (s.rxPhase === RX_BURST) this.burstEnded(s, now);
     else if (s.rxPhase === RX_SKIP) s.rxPhase = RX_IDLE;
@@ -200,8 +301,13 @@ export class Repeater implements Timed {
   private byte(s: Side, value: number, startsAfterSilence: boolean, chunkStart: number, now: number): void {
     switch (s.rxPhase) {
       case RX_IDLE:
-        if (s.isB && startsAfterSilence && value >= BURST_ADDRESS_MIN) {
+        // No frame starts with a reserved address: on B that is a burst, even inside a batch right after its frame.
+        if (s.isB && value >= BURST_ADDRESS_MIN) {
           this.startBurst(s, value, chunkStart <= s.cleanUntil ? FOR_CLEAN : FOR_NONE);
+          return;
+        }
+        if (s.isB && startsAfterSilence && chunkStart <= s.cleanUntil) {
+          this.startCandidate(s, value, FOR_CLEAN);
           return;
         }
         this.startFrame(s, value, now);
@@ -210,18 +316,26 @@ export class Repeater implements Timed {
         this.frameByte(s, value, now);
         return;
       case RX_AWAIT_BURST:
-        if (!startsAfterSilence) {
+        if (!startsAfterSilence && value < BURST_ADDRESS_MIN) {
           // Less than t2.5 after the frame: the frame was not over (its length rule was fooled by an error).
           s.rxPhase = RX_FRAME;
           this.frameByte(s, value, now);
           return;
         }
-        if (value >= BURST_ADDRESS_MIN) {
-          this.startBurst(s, value, FOR_BAD);
+        if (value >= BURST_ADDRESS_MIN) this.startBurst(s, value, FOR_BAD);
+        else this.startCandidate(s, value, FOR_BAD);
+        return;
+      case RX_MAYBE_BURST:
+        s.burst[s.burstLen++] = value;
+        if (s.burstLen < this.link.headerLength) return;
+        if (this.link.headerMatches(s.burst, 0, s.burstLen, this.heldLength(s))) {
+          // The rest of the header is what this frame's burst carries: a burst whose first byte was hit.
+          s.rxPhase = RX_BURST;
+          s.burstExpected = this.link.burstLength(s.burst, 0, s.burstLen, this.heldLength(s));
+          if (s.burstLen === s.burstExpected) this.burstEnded(s, now);
           return;
         }
-        this.noBurst(s, now);
-        this.startFrame(s, value, now);
+        this.candidateIsFrame(s, now);
         return;
       case RX_BURST:
         if (s.burstLen < s.burst.length) s.burst[s.burstLen] = value;
@@ -239,6 +353,7 @@ export class Repeater implements Timed {
     s.rxPhase = RX_FRAME;
     s.rxLen = 0;
     s.rxCrc = CRC16_INIT;
+    s.rxCrcLen = 0;
     this.frameByte(s, value, now);
   }
 
@@ -251,8 +366,25 @@ export class Repeater implements Timed {
       return;
     }
     s.rx[s.rxLen++] = value;
-    s.rxCrc = crc16(s.rx, s.rxLen - 1, 1, s.rxCrc);
-    if (s.rxCrc === 0 && plausibleFrameLength(s.rx, 0, s.rxLen)) this.frameEnded(s, now);
+    if (s.ends.next(value, s.rxLen) && residue(s) === 0) this.frameEnded(s, now);
+  }
+
+  private startCandidate(s: Side, value: number, owner: number): void {
+    s.rxPhase = RX_MAYBE_BURST;
+    s.burstFor = owner;
+    s.burst[0] = value;
+    s.burstLen = 1;
+    s.burstExpected = 0;
+  }
+
+  /** A candidate burst turned out to be a frame: the held frame got no burst; replay the candidate's bytes as a frame. */
+  private candidateIsFrame(s: Side, now: number): void {
+    if (s.burstFor === FOR_BAD) this.noBurst(s, now);
+    s.burstFor = FOR_NONE;
+    s.cleanUntil = NEVER;
+    const n = s.burstLen;
+    this.startFrame(s, s.burst[0], now);
+    for (let i = 1; i < n && s.rxPhase === RX_FRAME; i++) this.frameByte(s, s.burst[i], now);
   }
 
   private startBurst(s: Side, value: number, owner: number): void {
@@ -270,7 +402,7 @@ export class Repeater implements Timed {
 
   /** A frame is complete (CRC-and-length rule, or silence). */
   private frameEnded(s: Side, now: number): void {
-    const crcOk = s.rxCrc === 0 && s.rxLen >= 4;
+    const crcOk = s.rxLen >= 4 && residue(s) === 0;
     if (!s.isB) {
       const dir = this.stats.ab;
       s.rxPhase = RX_IDLE;
@@ -315,26 +447,36 @@ export class Repeater implements Timed {
     }
     const frameLen = owner === FOR_CLEAN ? s.cleanLen : s.rxLen;
     s.cleanUntil = NEVER;
-    // For a clean frame, the copy already forwarded is in A's output slot; the receive buffer still holds the frame.
-    const fixed = this.link.correct(s.rx, 0, frameLen, s.burst, 0, len);
-    if (fixed < 0) {
-      // A burst whose header announces another frame length belonged to another frame (its own was lost).
-      if (this.link.frameLength(s.burst, 0, len) !== frameLen) dir[STAT_BURSTS_ORPHANED]++;
-      if (owner === FOR_BAD) dir[STAT_UNCORRECTABLE]++;
+    if (owner === FOR_CLEAN) {
+      // The frame went out already; its burst only tells how much noise hit the parity (the receive buffer still holds
+      // the frame, the forwarded copy is in A's output).
+      const hit = this.link.verify(s.rx, 0, frameLen, s.burst, 0, len);
+      if (hit < 0) {
+        if (this.link.frameLength(s.burst, 0, len) !== frameLen) dir[STAT_BURSTS_ORPHANED]++;
+        return;
+      }
+      dir[STAT_BYTES_CORRECTED] += hit;
+      dir[STAT_BITS_CORRECTED] += this.link.correctedBits;
+      dir[STAT_BITS_CHECKED] += 8 * (frameLen + len);
       return;
     }
-    if (owner === FOR_BAD && !crcOk(s.rx, frameLen)) {
-      // A miscorrection caught by the Modbus CRC (design.md §5).
+    const fixed = this.link.correct(s.rx, 0, frameLen, s.burst, 0, len);
+    if (fixed < 0) {
+      // LINK_ORPHAN: the burst was for a frame of another length (its own frame was lost); the held frame is dropped too.
+      if (fixed === LINK_ORPHAN) dir[STAT_BURSTS_ORPHANED]++;
+      dir[STAT_UNCORRECTABLE]++;
+      return;
+    }
+    if (!crcOk(s.rx, frameLen)) {
+      // A miscorrection caught by the Modbus CRC (design.md §5); FecReceiver already checks, this is belt and braces.
       dir[STAT_UNCORRECTABLE]++;
       return;
     }
     dir[STAT_BYTES_CORRECTED] += fixed;
     dir[STAT_BITS_CORRECTED] += this.link.correctedBits;
     dir[STAT_BITS_CHECKED] += 8 * (frameLen + len);
-    if (owner === FOR_BAD) {
-      dir[STAT_FRAMES_CORRECTED]++;
-      this.forwardToA(s.rx, frameLen, now);
-    }
+    dir[STAT_FRAMES_CORRECTED]++;
+    this.forwardToA(s.rx, frameLen, now);
   }
 
   /**
@@ -347,16 +489,24 @@ export class Repeater implements Timed {
     this.forwardToA(s.rx, s.rxLen, now);
   }
 
+  /**
+   * When the line counts as silent after the last delivery: t3.5 later, or, when the host handed over a full batch (a
+   * FIFO-full hand-over: more bytes are on their way), after another batch could have arrived.
+   */
+  private silenceAt(s: Side): number {
+    return s.lastChunkFull ? s.lastRx + this.batchWaitUs : s.lastRx + s.t35Us;
+  }
+
   private rxDeadline(s: Side): number {
     const p = s.rxPhase;
-    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP) return s.lastRx + s.t35Us;
+    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) return this.silenceAt(s);
     if (p === RX_AWAIT_BURST) return s.awaitUntil;
     return NO_DEADLINE;
   }
 
   private rxTimeouts(s: Side, now: number): void {
     const p = s.rxPhase;
-    if ((p === RX_FRAME || p === RX_BURST || p === RX_SKIP) && now >= s.lastRx + s.t35Us) this.silenceBefore(s, now);
+    if ((p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) && now >= this.silenceAt(s)) this.silenceBefore(s, now);
     if (s.rxPhase === RX_AWAIT_BURST && now >= s.awaitUntil) this.noBurst(s, now);
   }
 
@@ -399,8 +549,7 @@ export class Repeater implements Timed {
 
   /** Earliest time side `s` may be driven (while it is receiving: the silence that would end the reception). */
   private freeAt(s: Side): number {
-    const p = s.rxPhase;
-    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP) return s.lastRx + s.t35Us;
+    if (receiving(s)) return this.silenceAt(s);
     const rx = s.lastRx + s.t35Us;
     const tx = s.lastTx + s.t35Us;
     return rx > tx ? rx : tx;
@@ -415,15 +564,14 @@ export class Repeater implements Timed {
   private txService(s: Side, now: number): void {
     if (s.txPhase === TX_IDLE) {
       if (s.txCount === 0) return;
-      const p = s.rxPhase;
-      if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP || now < this.freeAt(s)) return;
+      if (receiving(s) || now < this.freeAt(s)) return;
       s.txPhase = TX_FRAME;
       s.lastSendStart = now;
       s.port.transmit(s.tx, s.txHead * s.slotSize, s.txLens[s.txHead]);
       return;
     }
     if (s.txPhase === TX_GAP && now >= s.burstAt) {
-      if (s.rxPhase === RX_FRAME || s.rxPhase === RX_BURST || s.lastRx > s.lastTx) {
+      if (receiving(s) || s.lastRx > s.lastTx) {
         // Someone began to talk on B after our frame (a fast reply or noise): never drive a receiving side.
         this.stats.ab[STAT_BURSTS_SKIPPED]++;
         this.nextSlot(s, now);
@@ -451,8 +599,11 @@ export class Repeater implements Timed {
       dir[STAT_FRAMES_FORWARDED]++;
       dir[STAT_BYTES_FORWARDED] += s.txLens[s.txHead];
       if (s.txBurstLens[s.txHead] > 0) {
+        // t3.5 after the frame's last stop bit, computed from when it started (a UART may start up to one bit late),
+        // not from the DE drop, which a host with a coarse timer reports up to a tick late.
+        const due = s.lastSendStart + s.line.airTimeUs(s.txLens[s.txHead]) + s.bitUs + s.t35Us;
         s.txPhase = TX_GAP;
-        s.burstAt = now + s.t35Us;
+        s.burstAt = due > now ? due : now;
         return;
       }
       this.nextSlot(s, now);
@@ -490,6 +641,38 @@ export class Repeater implements Timed {
     out[at + len + 1] = c >>> 8;
     this.commit(s, at, len + 2, now);
   }
+}
+
+/** The CRC register over every byte of the frame so far (zero when it ends in its own CRC); folds what is missing. */
+function residue(s: Side): number {
+  if (s.rxCrcLen < s.rxLen) {
+    s.rxCrc = crc16(s.rx, s.rxCrcLen, s.rxLen - s.rxCrcLen, s.rxCrc);
+    s.rxCrcLen = s.rxLen;
+  }
+  return s.rxCrc;
+}
+
+/** The side is receiving a frame, a burst or noise: it must not be driven. */
+function receiving(s: Side): boolean {
+  const p = s.rxPhase;
+  return p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST;
+}
+
+function shifted(t: number, delta: number): number {
+  if (t === NEVER) return NEVER;
+  const v = t - delta;
+  return v < NEVER ? NEVER : v;
+}
+
+function rebaseSide(s: Side, delta: number): void {
+  s.lastRx = shifted(s.lastRx, delta);
+  s.lastByteAt = shifted(s.lastByteAt, delta);
+  s.awaitUntil = shifted(s.awaitUntil, delta);
+  s.cleanUntil = shifted(s.cleanUntil, delta);
+  s.lastTx = shifted(s.lastTx, delta);
+  s.burstAt = shifted(s.burstAt, delta);
+  s.lastSendStart = shifted(s.lastSendStart, delta);
+  s.lastSendEnd = shifted(s.lastSendEnd, delta);
 }
 
 function copy(from: Uint8Array, to: Uint8Array, at: number, length: number): void {

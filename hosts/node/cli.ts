@@ -7,6 +7,7 @@ import type { Command } from "./commands/command";
 const commands: Record<string, () => Promise<Command>> = {
   frame: async () => (await import("./commands/frame")).default,
   plan: async () => (await import("./commands/plan")).default,
+  fec: async () => (await import("./commands/fec")).default,
 };
 
 function usage(): string {

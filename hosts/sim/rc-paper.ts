@@ -23,6 +23,7 @@ import { repeaterTimeoutBudgetUs, resolveRepeaterConfig, type RepeaterConfig } f
 import { burstLengthFor } from "../../modules/repeater-link";
 import { DIRECTION_AB, DIRECTION_BA, STAT_COUNT, STAT_NAMES, type RepeaterStats } from "../../modules/repeater-stats";
 import { LineTiming } from "../../modules/rtu/timing";
+import { ScriptedNode } from "./probe";
 import type { Segment } from "./segment";
 import { Simulation } from "./simulation";
 
@@ -169,9 +170,15 @@ export function runPaper(options: PaperOptions): PaperResult {
 
   const rows: MeterRow[] = UNITS.map((unit) => ({ unit, polls: 0, received: 0, timeouts: 0, errorMessages: 0, errorBits: 0, receivedBits: 0, ber: 0, mer: 0, ok: 0 }));
   let pending = 0;
+  let excerpt: string[] = [];
+  let excerptAt = -1;
+  let correctedSeen = 0;
+  // Frames the master-side repeater corrected (the reply the master got was repaired).
+  const corrected = () => (repeaters.length > 0 ? repeaters[0].r.stats.ba[3] : 0);
   const listener = {
     completed(result: MasterResult) {
       pending--;
+      if (excerptAt < 0 && corrected() > correctedSeen && result.status === 0) excerptAt = sim.now;
       const i = result.tag;
       const row = rows[i];
       if (result.status === STATUS_TIMEOUT && result.frameLength === 0) {
@@ -194,8 +201,6 @@ export function runPaper(options: PaperOptions): PaperResult {
   const master = new Master({ baud: BAUD, retries: 0, responseTimeoutUs, offlineAfter: 0, queueCapacity: 8 }, masterHost.port(0), listener);
   masterHost.attach(master);
 
-  let excerpt: string[] = [];
-  const corrected = () => repeaters.reduce((s, x) => s + x.r.stats.ba[3], 0);
   for (let s = 0; s < options.seconds; s++) {
     sim.runUntil(s * 1000000 + 1000);
     if (pending === 0) {
@@ -207,9 +212,18 @@ export function runPaper(options: PaperOptions): PaperResult {
       }
       sim.poke();
     }
-    const before = corrected();
+    correctedSeen = corrected();
     sim.runUntil(s * 1000000 + 999000);
-    if (excerpt.length === 0 && corrected() > before) excerpt = sim.trace.lines();
+    if (excerptAt >= 0 && excerpt.length === 0) {
+      // The transaction whose reply was corrected, from its request on: every frame on every segment.
+      excerpt = sim.trace.lines().filter((l) => {
+        const t = Number(l.trim().split(" ")[0]);
+        return t >= excerptAt - 400000 && t <= excerptAt;
+      });
+      let from = 0;
+      for (let i = 0; i < excerpt.length; i++) if (/ master /.test(excerpt[i])) from = i;
+      excerpt = excerpt.slice(from);
+    }
   }
   for (const row of rows) {
     row.ber = row.receivedBits > 0 ? row.errorBits / row.receivedBits : 0;
@@ -245,4 +259,197 @@ export function paperTable(r: PaperResult): string {
   ];
   r.rows.forEach((row, i) => lines.push(`| ${i + 1} (unit ${row.unit}) | ${row.polls} | ${row.received} | ${row.timeouts} | ${(100 * row.mer).toFixed(2)}% | ${row.ber.toExponential(2)} | ${row.ok} |`));
   return lines.join("\n");
+}
+
+// ---- one R/C pair across a noisy segment: the benchmark target, and per-hop latency ----
+
+export interface PairOptions {
+  /** With the R/C pair (master ─ RC1 ═ noisy ═ RC2 ─ meter) or without (master and meter on the noisy segment). */
+  withRc: boolean;
+  transactions: number;
+  /** Probability that a received byte's value is wrong (noise on its start and data bits). */
+  byteErrorRate: number;
+  registers?: number;
+  nroots?: number;
+  interleave?: number;
+  seed?: number;
+  tickUs?: number;
+  /** The repeaters' UARTs: "ideal" (each byte at its stop bit, default) or "esp32" (RX FIFO handed over after 4 characters of silence). */
+  rcUart?: "ideal" | "esp32";
+}
+
+export interface PairResult {
+  transactions: number;
+  failed: number;
+  failureRate: number;
+  /** Reply bytes the master received with a wrong value / reply bytes received (measured without R/C only). */
+  measuredByteErrorRate: number;
+  repeater: RepeaterRow | null;
+}
+
+/** Bit error rate per line bit so that a byte's value (start bit + 8 data bits) is wrong with probability `p`. */
+export function bitRateForByteRate(p: number): number {
+  return 1 - Math.pow(1 - p, 1 / 9);
+}
+
+/** Probability that more than t = nroots/2 of n + nroots symbols are hit, each with probability p (binomial). */
+export function binomialFailure(n: number, nroots: number, p: number): number {
+  const total = n + nroots;
+  let ok = 0;
+  let term = Math.pow(1 - p, total);
+  for (let k = 0; k <= nroots / 2; k++) {
+    ok += term;
+    term = (term * (total - k) * p) / ((k + 1) * (1 - p));
+  }
+  return 1 - ok;
+}
+
+export function runPair(options: PairOptions): PairResult {
+  const registers = options.registers ?? 40;
+  const tickUs = options.tickUs ?? 1000;
+  const sim = new Simulation({ seed: options.seed ?? 1, traceCapacity: 8 });
+  const line = { baud: BAUD, framing: "8N1" as const };
+  const noise = { bitErrorRate: bitRateForByteRate(options.byteErrorRate) };
+  let masterSeg: Segment;
+  let meterSeg: Segment;
+  let rc: Repeater | null = null;
+  const esp32 = options.rcUart === "esp32";
+  const rcConfig: RepeaterConfig = {
+    nroots: options.nroots ?? 4, interleave: options.interleave ?? 1, sideA: line, sideB: line, tickUs,
+    rxLatencyUs: esp32 ? 4 * new LineTiming(BAUD, "8N1").characterUs : 0, rxBatchBytes: esp32 ? 120 : 0,
+  };
+  if (options.withRc) {
+    masterSeg = sim.segment({ name: "m", ...line });
+    const noisy = sim.segment({ name: "noisy", ...line, noise });
+    meterSeg = sim.segment({ name: "s", ...line });
+    for (const [name, a] of [["rc1", masterSeg], ["rc2", meterSeg]] as const) {
+      const uart = esp32 ? "esp32" as const : "ideal" as const;
+      const host = sim.host({ name, ports: [{ segment: a, uart }, { segment: noisy, uart }], tick: tickUs });
+      const r = new Repeater(rcConfig, host.port(0), host.port(1));
+      host.attach(r, [r.a, r.b]);
+      if (name === "rc1") rc = r;
+    }
+  } else masterSeg = meterSeg = sim.segment({ name: "noisy", ...line, noise });
+  const regs = registersOf(30, registers);
+  const ref = reference(30, regs);
+  sim.meter(meterSeg, { unit: 30, holding: regs, turnaroundUs: [10000, 20000] });
+  const cfg = resolveRepeaterConfig(rcConfig);
+  const responseTimeoutUs = 20000 + cfg.lineA.airTimeUs(ref.length) + (options.withRc ? repeaterTimeoutBudgetUs(cfg, 1, 8, ref.length, burstLengthFor) : 0) + 20000;
+  let done = 0;
+  let failed = 0;
+  let bytes = 0;
+  let badBytes = 0;
+  const masterHost = sim.host({ name: "master", ports: [{ segment: masterSeg }], tick: tickUs });
+  const master: Master = new Master({ baud: BAUD, retries: 0, responseTimeoutUs, offlineAfter: 0 }, masterHost.port(0), {
+    completed(result: MasterResult) {
+      done++;
+      if (result.status !== 0) failed++;
+      if (result.frameLength === ref.length) {
+        bytes += ref.length;
+        for (let i = 0; i < ref.length; i++) if (result.frame[result.frameOffset + i] !== ref[i]) badBytes++;
+      }
+      if (done < options.transactions) master.submitRead(30, 3, 0, registers, 0);
+    },
+  });
+  masterHost.attach(master);
+  master.submitRead(30, 3, 0, registers, 0);
+  sim.runUntilTrue(() => done >= options.transactions, options.transactions * 2000000);
+  return {
+    transactions: done,
+    failed,
+    failureRate: done > 0 ? failed / done : 0,
+    measuredByteErrorRate: bytes > 0 ? badBytes / bytes : 0,
+    repeater: rc ? { name: "rc1", counters: countersOf((rc as Repeater).stats), berEstimate: (rc as Repeater).stats.ber(DIRECTION_BA) } : null,
+  };
+}
+
+export interface LatencyRow {
+  hop: string;
+  frames: number;
+  /** Frame air time on the outgoing line, µs. */
+  airUs: number;
+  meanUs: number;
+  maxUs: number;
+  /** The target for this hop, µs (issue 6). */
+  targetUs: number;
+}
+
+/**
+ * Per-hop delay of a repeater pair, measured from each frame's last stop bit on one segment to its last stop bit on the
+ * next (ideal UARTs on sniffers hand every byte over at its stop bit): seg m ─ RC1 ═ seg noisy ═ RC2 ─ seg s. Frames that
+ * arrive clean at RC2 and frames RC2 had to correct are reported apart. Frames are `frameLength`-byte read replies.
+ */
+export function measureLatency(options: { frames: number; frameLength: number; byteErrorRate: number; seed?: number; tickUs?: number; nroots?: number; rcUart?: "ideal" | "esp32" }): LatencyRow[] {
+  const tickUs = options.tickUs ?? 1000;
+  const uart = options.rcUart ?? "ideal";
+  const rxLatencyUs = uart === "esp32" ? 4 * new LineTiming(BAUD, "8N1").characterUs : 0;
+  const sim = new Simulation({ seed: options.seed ?? 5, traceCapacity: 8 });
+  const line = { baud: BAUD, framing: "8N1" as const };
+  const segM = sim.segment({ name: "m", ...line });
+  const noisy = sim.segment({ name: "noisy", ...line, noise: { bitErrorRate: bitRateForByteRate(options.byteErrorRate) } });
+  const segS = sim.segment({ name: "s", ...line });
+  const rcConfig: RepeaterConfig = { nroots: options.nroots ?? 4, sideA: line, sideB: line, tickUs, rxLatencyUs, rxBatchBytes: uart === "esp32" ? 120 : 0 };
+  for (const [name, a] of [["rc1", segM], ["rc2", segS]] as const) {
+    const host = sim.host({ name, ports: [{ segment: a, uart }, { segment: noisy, uart }], tick: tickUs });
+    const r = new Repeater(rcConfig, host.port(0), host.port(1));
+    host.attach(r, [r.a, r.b]);
+  }
+  const node = (segment: Segment, name: string) => {
+    const host = sim.host({ name, ports: [{ segment }], tick: 0 });
+    const n = new ScriptedNode(host.port(0));
+    host.attach(n);
+    return n;
+  };
+  const src = node(segM, "src");
+  const spyB = node(noisy, "spyB");
+  const dst = node(segS, "dst");
+  const regs = (options.frameLength - 5) >> 1;
+  const frame = reference(1, registersOf(1, regs));
+  const period = Math.max(200000, 4 * new LineTiming(BAUD, "8N1").airTimeUs(frame.length));
+  for (let k = 0; k < options.frames; k++) src.send(10000 + k * period, frame);
+  sim.runUntil(10000 + options.frames * period + period);
+  const timing = new LineTiming(BAUD, "8N1");
+  const cfg = resolveRepeaterConfig(rcConfig);
+  // Group sniffed bytes into frames (a gap over t1.5 ends one).
+  const frames = (n: ScriptedNode) => {
+    const out: { end: number; bytes: number[] }[] = [];
+    let cur: { end: number; bytes: number[] } | null = null;
+    for (const b of n.batches) {
+      if (cur && b.time - b.bytes.length * timing.characterUs - cur.end <= timing.t15Us) {
+        cur.bytes.push(...b.bytes);
+        cur.end = b.time;
+      } else {
+        cur = { end: b.time, bytes: Array.from(b.bytes) };
+        out.push(cur);
+      }
+    }
+    return out;
+  };
+  const onB = frames(spyB).filter((f) => f.bytes.length === frame.length && f.bytes[0] < 248);
+  const onS = frames(dst).filter((f) => f.bytes.length === frame.length);
+  const hopAB: number[] = [];
+  const clean: number[] = [];
+  const corrected: number[] = [];
+  for (let k = 0; k < options.frames; k++) {
+    const end1 = src.transmittedAt[k] !== undefined ? 10000 + k * period + timing.airTimeUs(frame.length) : -1;
+    const b = onB.find((f) => f.end > end1 && f.end < end1 + period / 2 + 40000);
+    if (!b) continue;
+    hopAB.push(b.end - end1);
+    const s = onS.find((f) => f.end > b.end && f.end < b.end + period / 2 + 40000);
+    if (!s || s.bytes.some((v, i) => v !== frame[i])) continue;
+    const wasClean = b.bytes.every((v, i) => v === frame[i]);
+    (wasClean ? clean : corrected).push(s.end - b.end);
+  }
+  const air = timing.airTimeUs(frame.length);
+  const burstAir = timing.airTimeUs(burstLengthFor(frame.length, cfg.nroots, cfg.interleave));
+  const row = (hop: string, xs: number[], targetUs: number): LatencyRow => ({
+    hop, frames: xs.length, airUs: air, meanUs: xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0,
+    maxUs: xs.length ? Math.max(...xs) : 0, targetUs,
+  });
+  // The targets of issue 6, plus the UART's hand-over delay when it batches (a property of the host, not the engine).
+  return [
+    row("RC1 A→B (frame out on the FEC link)", hopAB, air + timing.characterUs + rxLatencyUs),
+    row("RC2 B→A, frame arrived clean", clean, air + timing.characterUs + rxLatencyUs),
+    row("RC2 B→A, frame corrected from its burst", corrected, air + timing.t35Us + burstAir + 1000 + rxLatencyUs),
+  ];
 }

@@ -3,6 +3,7 @@
 import type { Cases, Check } from "../harness/check";
 import { appendCrc, crc16 } from "../../modules/crc16";
 import { NO_DEADLINE, type Rs485Port } from "../../modules/port";
+import { FEC_FRAME_CORRECTED, FEC_FRAME_HELD, FecReceiver } from "../../modules/fec-link";
 import { Repeater } from "../../modules/repeater";
 import { checkMasterTimeout, resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater-config";
 import { burstLengthFor } from "../../modules/repeater-link";
@@ -109,10 +110,11 @@ export const cases: Cases = {
     t.deepEqual(pb.sent[0], Array.from(REQUEST));
     const off = end + REQUEST.length * CHAR;
     done(r, pb, "b", off);
-    t.is(r.nextDeadline(), off + T35, "burst due t3.5 after the frame");
-    r.service(off + T35 - 1);
+    const due = r.nextDeadline();
+    t.ok(due >= off + T35 && due <= off + T35 + 60, `burst due t3.5 after the frame's last stop bit (+ at most one bit): ${due - off}`);
+    r.service(due - 1);
     t.is(pb.sent.length, 1);
-    r.service(off + T35);
+    r.service(due);
     t.is(pb.sent.length, 2);
     const burst = pb.sent[1];
     t.ok(burst[0] >= 248, "burst starts with a reserved address");
@@ -167,6 +169,46 @@ export const cases: Cases = {
     t.is(r.stats.get(DIRECTION_BA, STAT_BYTES_CORRECTED), 2);
     t.is(r.stats.get(DIRECTION_BA, STAT_BITS_CORRECTED), 3);
     t.is(r.stats.get(DIRECTION_BA, STAT_CRC_FAILURES), 1);
+  },
+
+  "B→A: a burst whose reserved address byte was hit is still recognised from its header and used"(t: Check) {
+    const rep = reply(3, 40);
+    const { frame: f, burst } = encodeThrough(rep);
+    const bad = f.slice();
+    bad[7] ^= 0x40;
+    const hit = burst.slice();
+    hit[0] ^= 0x08; // 0xFA → 0xF2: no longer a reserved address
+    const { r, pa } = rig();
+    deliverWithBurst(r, bad, hit, 0);
+    t.is(pa.sent.length, 1);
+    t.deepEqual(pa.sent[0], Array.from(rep));
+    t.is(r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED), 1);
+    t.is(r.stats.get(DIRECTION_BA, STAT_BURSTS_MISSING), 0);
+  },
+
+  "B: a real frame arriving right after a clean frame (a fast slave) is not taken for a burst"(t: Check) {
+    const { r, pa } = rig();
+    const req = Array.from(REQUEST);
+    const end = feed(r, "b", req, 0);
+    t.is(pa.sent.length, 1);
+    done(r, pa, "a", end + 8 * CHAR);
+    const rep = reply(2, 3);
+    feed(r, "b", rep, end + T35); // inside the burst window of the request
+    runUntil(r, end + 100000);
+    t.is(pa.sent.length, 2);
+    t.deepEqual(pa.sent[1], Array.from(rep));
+  },
+
+  "the bursts a repeater sends are the FEC link's format: a FecReceiver repairs a frame from them"(t: Check) {
+    const rep = reply(3, 40);
+    const { frame: f, burst } = encodeThrough(rep, { nroots: 6, interleave: 3 });
+    const bad = Uint8Array.from(f);
+    bad[9] ^= 0x10;
+    bad[10] ^= 0x01;
+    const rx = new FecReceiver();
+    t.is(rx.receive(bad, 0, bad.length), FEC_FRAME_HELD);
+    t.is(rx.receive(Uint8Array.from(burst), 0, burst.length), FEC_FRAME_CORRECTED);
+    t.deepEqual(Array.from(rx.frame.subarray(0, rx.frameLength)), Array.from(rep));
   },
 
   "B→A: too many bad bytes → dropped and counted uncorrectable"(t: Check) {
@@ -291,7 +333,7 @@ export const cases: Cases = {
     t.is(r.stats.get(DIRECTION_AB, STAT_DROPPED_BUSY), 1, "a third frame does not fit in two slots");
     const off = e1 + rep.length * CHAR;
     done(r, pb, "b", off);
-    runUntil(r, off + T35);
+    runUntil(r, off + T35 + 60);
     t.is(pb.sent.length, 2, "burst of the reply");
     done(r, pb, "b", off + T35 + 20 * CHAR);
     runUntil(r, off + T35 + 20 * CHAR + T35);
