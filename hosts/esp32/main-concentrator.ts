@@ -66,6 +66,20 @@ function siteProblems(json: unknown, profiles: ProfileLookup): readonly string[]
   return [];
 }
 
+/**
+ * TLS options for the SDK's TLS socket (examples/io/tcp/tlssocket → modules/crypt/ssl): on the device `forwarding.mqtt.ca`
+ * names a DER certificate built in as a data resource (not a PEM file path as on Node); `rejectUnauthorized: false`
+ * turns verification off.
+ */
+function tlsOptions(ca: string | undefined, verify: boolean): Record<string, unknown> {
+  const secure: Record<string, unknown> = { verify };
+  if (ca !== undefined && ca !== "") {
+    if (!Resource.exists(ca)) throw new RangeError(`forwarding.mqtt.ca: no resource "${ca}" in this firmware (add the DER certificate to the manifest's data)`);
+    secure.certificate = new Resource(ca).slice(0);
+  }
+  return secure;
+}
+
 export function startConcentrator(): void {
   const device = deviceConfig(config as Record<string, unknown>);
   const profiles = new ResourceProfiles();
@@ -93,7 +107,7 @@ export function startConcentrator(): void {
   let mqtt: MqttForwarder | null = null;
   if (forwarding.mqtt) {
     const s = forwarding.mqtt;
-    mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], s.ca ? { certificate: new Resource(s.ca).slice(0) } : undefined), s, log);
+    mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], tlsOptions(s.ca, s.rejectUnauthorized)), s, log);
     const layout = new MqttLayout({ prefix: s.prefix, site: s.site, discoveryPrefix: s.discoveryPrefix }, store.meters.map((m) => m.meta));
     const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, retainState: s.retainState, discovery: s.discovery, origin: s.origin });
     mqtt.session = session;
