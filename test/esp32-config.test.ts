@@ -1,11 +1,14 @@
 // The ESP32 host's site handling without a board: the authenticated site endpoint (hosts/esp32/http-routes.ts) refuses
 // bad sites and keeps the running one, and the preference-backed store (hosts/esp32/site-store.ts) boots into the stored
-// site only when it still passes its checker.
+// site only when it still passes its checker; the Wi-Fi keeper joins, backs off and recovers.
 import test from "ava";
 import { HttpRoutes, tokenMatches } from "../hosts/esp32/http-routes";
 import { loadSite, PREF_DOMAIN, PREF_SITE, storeSite, type PreferenceStore } from "../hosts/esp32/site-store";
 import { checkSite, profileTable } from "../modules/site";
 import { FIXTURE_PROFILES } from "./fixtures/maps";
+import { WifiKeeper } from "../hosts/esp32/wifi-keeper";
+import { FakeEsp32 } from "../hosts/sim/esp32-fakes";
+import { Simulation } from "../hosts/sim/index";
 
 class MemoryPrefs implements PreferenceStore {
   readonly map = new Map<string, string | boolean | number | ArrayBuffer>();
@@ -96,4 +99,72 @@ test("boot: the stored site when it passes, else the build default with the reas
   t.is(loadSite(prefs, build, check).note, "stored site is not JSON");
   t.throws(() => loadSite(new MemoryPrefs(), "{}", check), { instanceOf: RangeError, message: /config.site is invalid/ });
   t.throws(() => loadSite(new MemoryPrefs(), "nope", check), { instanceOf: TypeError });
+});
+
+// ---- Wi-Fi keeper (hosts/esp32/wifi-keeper.ts) with a fake of the SDK's `wifi` class on the fake board's timers ----
+
+class FakeWiFi {
+  static made: FakeWiFi[] = [];
+  closed = false;
+  constructor(readonly options: { ssid: string; password?: string } | undefined, readonly notify: (m: string) => void) {
+    FakeWiFi.made.push(this);
+  }
+  close(): void { this.closed = true; }
+}
+
+function keeper(ssid: string, firstDelayMs = 20000) {
+  FakeWiFi.made = [];
+  const sim = new Simulation({ seed: 1 });
+  const board = new FakeEsp32(sim.queue, { name: "esp", uarts: [] });
+  const events: string[] = [];
+  const k = new WifiKeeper(board.io, FakeWiFi, ssid, "pw", () => events.push("up"), () => events.push("down"), () => {}, firstDelayMs);
+  return { sim, k, events };
+}
+
+test("wifi: no ssid, no join; the bus runs alone", (t) => {
+  const { sim, k } = keeper("");
+  sim.runFor(120e6);
+  t.is(FakeWiFi.made.length, 0);
+  t.is(k.joins, 0);
+});
+
+test("wifi: the SDK's own join gets an address first: the keeper only listens and reports up", (t) => {
+  const { sim, k, events } = keeper("home");
+  t.is(FakeWiFi.made.length, 1);
+  t.is(FakeWiFi.made[0].options, undefined, "monitor only, no connect");
+  sim.runFor(5e6);
+  FakeWiFi.made[0].notify("gotIP");
+  sim.runFor(60e6);
+  t.deepEqual(events, ["up"]);
+  t.is(k.joins, 0);
+});
+
+test("wifi: access point down at boot: the keeper joins after its delay, retries with a doubling delay, and recovers", (t) => {
+  const { sim, k, events } = keeper("home");
+  sim.runFor(19.9e6);
+  t.is(k.joins, 0);
+  sim.runFor(0.2e6);
+  t.is(k.joins, 1);
+  t.deepEqual(FakeWiFi.made[1].options, { ssid: "home", password: "pw" });
+  t.true(FakeWiFi.made[0].closed, "the monitor is closed before joining");
+  // The attempt fails twice (the driver may repeat the event): 2 s, then 4 s.
+  FakeWiFi.made[1].notify("disconnect");
+  FakeWiFi.made[1].notify("disconnect");
+  sim.runFor(2.1e6);
+  t.is(k.joins, 2);
+  FakeWiFi.made[2].notify("disconnect");
+  sim.runFor(3.9e6);
+  t.is(k.joins, 2);
+  sim.runFor(0.2e6);
+  t.is(k.joins, 3);
+  FakeWiFi.made[3].notify("gotIP");
+  t.deepEqual(events, ["up"]);
+  // Lost later: down, and a join 2 s later (the delay was reset by the success).
+  FakeWiFi.made[3].notify("lostIP");
+  t.deepEqual(events, ["up", "down"]);
+  sim.runFor(2.1e6);
+  t.is(k.joins, 4);
+  FakeWiFi.made[4].notify("gotIP");
+  t.deepEqual(events, ["up", "down", "up"]);
+  t.true(k.up);
 });

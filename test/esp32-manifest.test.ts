@@ -78,3 +78,54 @@ test("the manifest's config defaults give a valid device config, site (with the 
   t.throws(() => deviceConfig({ ...manifest.config, role: "gateway" }), { message: /config.role/ });
   t.throws(() => deviceConfig({ ...manifest.config, aDe: "x" }), { message: /config.aDe/ });
 });
+
+/** Specifiers the SDK provides through the manifest's includes (not files of this repository). */
+const SDK_MODULES = new Set(["mc/config", "mc/ffi", "timer", "time", "preference", "wifi", "sntp", "http", "Resource",
+  "embedded:io/serial", "embedded:io/digital", "embedded:io/socket/tcp", "embedded:io/socket/udp", "embedded:io/socket/listener",
+  "embedded:io/socket/tcp/tls", "embedded:network/mqtt/client", "embedded:network/dns/resolver/udp"]);
+
+/** Resolves `spec` imported by the module `from` the way XS does: relative to the importer's specifier, not its file. */
+function resolveSpecifier(from: string, spec: string): string {
+  if (!spec.startsWith(".")) return spec;
+  const parts = from.split("/").slice(0, -1);
+  for (const p of spec.split("/")) {
+    if (p === "..") parts.pop();
+    else if (p !== ".") parts.push(p);
+  }
+  return parts.join("/");
+}
+
+test("every import of every firmware module resolves to a mapped module or an SDK module, by XS's specifier rules", (t) => {
+  // Specifier → file, from the manifest's mappings (wildcards expanded).
+  const files = new Map<string, string>();
+  for (const [specifier, path] of Object.entries(esp32.modules as Record<string, string>)) {
+    if (specifier.endsWith("/*")) {
+      for (const f of filesOf(path)) {
+        const name = f.slice(f.lastIndexOf("/") + 1).replace(/\.d\.ts$|\.ts$|\.js$/, "");
+        files.set(specifier.slice(0, -1) + name, f);
+      }
+    } else for (const f of filesOf(path)) files.set(specifier, f);
+  }
+  // Walk from creation.main and the set-up step.
+  const todo = [manifest.creation.main, "setup/rc485"];
+  const seen = new Set<string>();
+  let checked = 0;
+  while (todo.length > 0) {
+    const spec = todo.pop()!;
+    if (seen.has(spec)) continue;
+    seen.add(spec);
+    const file = files.get(spec);
+    if (file === undefined) { t.fail(`${spec}: not mapped by the manifest`); continue; }
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/^\s*import\s+(type\s+)?[^"']*?from\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']/gm)) {
+      if (m[1]) continue; // type-only imports vanish when compiled
+      const target = resolveSpecifier(spec, m[2] ?? m[3]);
+      checked++;
+      if (SDK_MODULES.has(target)) continue;
+      t.true(files.has(target), `${spec} imports "${m[2] ?? m[3]}" → "${target}", which the manifest does not map`);
+      todo.push(target);
+    }
+  }
+  t.true(checked > 50, `${checked} imports checked`);
+  t.true(seen.has("hosts/esp32/serial-port") && seen.has("modules/poll-loop") && seen.has("modules/repeater"));
+});

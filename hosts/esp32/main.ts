@@ -1,14 +1,10 @@
 /*
- * rc485 on an ESP32: picks the role from the build configuration (manifest config.role, or role=… on the mcconfig
- * command line) and starts it. See docs/esp32.md.
+ * rc485 on an ESP32: `creation.main`. The role was already started at boot by hosts/esp32/setup-rc485.ts (so the bus
+ * never waits for Wi-Fi); main runs once every set-up step is done, which with config.ssid set includes the SDK's Wi-Fi
+ * join. See docs/esp32.md.
  */
-import config from "mc/config";
-import { startConcentrator } from "./main-concentrator";
-import { startRepeater } from "./main-repeater";
+import { log } from "./platform";
 
 export default function main(): void {
-  const role = (config as Record<string, unknown>).role ?? "concentrator";
-  if (role === "repeater") startRepeater();
-  else if (role === "concentrator") startConcentrator();
-  else throw new RangeError(`config.role must be "concentrator" or "repeater", got "${String(role)}"`);
+  log("set-up complete");
 }
