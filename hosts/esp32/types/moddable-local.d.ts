@@ -1,7 +1,8 @@
 /*
  * Local declarations for the Moddable SDK modules rc485 uses where npm @moddable/typings 5.6.0 is missing or stale
  * (checked against the SDK sources: examples/io/tcp/mqttclient/mqttclient.js, examples/io/tcp/tlssocket/tlssocket.js,
- * modules/io/serial/esp32/serial.c). Only what rc485 calls is declared.
+ * modules/io/serial/esp32/serial.c). Only what rc485 calls is declared. Used by tsconfig.esp32.json on this machine; a
+ * device build type-checks against the SDK's own, newer typings (mcconfig maps them), so the code casts where the two differ.
  */
 
 /** The ECMA-419 MQTT client the SDK ships as an example (examples/io/tcp/mqttclient); onControl gets one message object. */
