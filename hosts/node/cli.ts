@@ -5,9 +5,9 @@
 import type { Command } from "./commands/command";
 
 const commands: Record<string, () => Promise<Command>> = {
+  fec: async () => (await import("./commands/fec")).default,
   frame: async () => (await import("./commands/frame")).default,
   plan: async () => (await import("./commands/plan")).default,
-  fec: async () => (await import("./commands/fec")).default,
 };
 
 function usage(): string {
