@@ -8,19 +8,26 @@
  *
  * Side A is plain Modbus. A frame is complete when its CRC residue is zero at a length its function code allows
  * (modules/repeater-frame-end.ts) or after t3.5 of silence (Serial Line V1.02 §2.5.1.1). A complete frame with a good CRC
- * is copied to side B's output with its parity burst encoded behind it and sent at once; the burst is sent t3.5 after
- * the frame's last stop bit (computed from the frame's start and air time, plus one bit for a UART that starts on its
- * next baud edge; never before DE has dropped; the host timer may add one tick), unless side B has started receiving
- * meanwhile (never drive a side that is receiving: the burst is skipped and counted). A frame with a bad CRC is dropped (the destination would drop it too)
- * and counted. A request to the repeater's own unit is answered on A with the statistics registers and not forwarded.
+ * is copied to side B's output with its parity burst (modules/fec-link.ts) encoded behind it and sent at once; the burst
+ * follows t3.5 after the frame's last stop bit (computed from the frame's start and air time plus one bit, never before
+ * DE has dropped; the host timer may add one tick), unless side B has started receiving meanwhile: a side that is
+ * receiving is never driven, so the burst is skipped and counted. A frame with a bad CRC is dropped (the destination
+ * would drop it too) and counted. A request to the repeater's own unit is answered on A with the statistics registers
+ * (modules/repeater-stats.ts) and not forwarded.
  *
  * Side B is the FEC link, CRC-first: a frame whose CRC checks is forwarded to A at once; its burst, when it comes, is
- * still decoded to count errors in the parity for the BER estimate. A frame that fails its CRC waits for its burst (a
- * burst starts with a reserved address 248–255 after at least t3.5 of silence): corrected, CRC-checked again, then
- * forwarded; not correctable, and it is dropped and counted — the master's retry handles it. A frame that gets no burst in
- * time came from a plain device on the FEC segment (the paper's first test): it passes through unchanged, as a wire would
- * carry it, and the destination's CRC check discards it. Bytes that follow a bad frame after less than t2.5 silence
- * continue it. A burst with no frame before it, or for a frame of another length, is discarded and counted (orphaned).
+ * still decoded to count the errors in the parity for the BER estimate. A frame that fails its CRC waits for its burst (a
+ * burst starts with a reserved address 248–255 after at least t3.5 of silence): repaired, CRC-checked again, forwarded;
+ * beyond repair, dropped and counted (the master's retry handles it). A frame that gets no burst in time came from a
+ * plain device on the FEC segment (the paper's first test): it passes through unchanged, as a wire would carry it, and
+ * the destination's CRC check discards it. Bytes that follow a bad frame after less than t2.5 of silence continue it. A
+ * chunk that starts in a frame's burst window without a reserved address is held for the burst header's five bytes: a
+ * burst whose address byte was hit is recognised from the rest of its header, anything else is replayed as a frame. A
+ * burst with no frame before it, or for a frame of another length, is discarded and counted (orphaned).
+ *
+ * Batching UARTs (the ESP32 hands its RX FIFO over after about four characters of silence or when 120 bytes are in,
+ * design.md §6): silences are estimated between stop bits from `rxLatencyUs` and `rxBatchBytes`, and a frame and its
+ * burst handed over together are split by the burst's header or by the burst length the frame implies.
  *
  * Outputs: each side has a ring of `queueFrames` output slots, sent in order with t3.5 between frames (a transparent
  * repeater forwards every frame, so a request may come while the previous reply is still being repeated); a frame to
@@ -112,9 +119,8 @@ class Side {
   txPhase = TX_IDLE;
   lastTx = NEVER;
   burstAt = NEVER;
-  /** When the last frame sent from this side started and ended (DE up, DE down), for latency measurement by hosts. */
-  lastSendStart = NEVER;
-  lastSendEnd = NEVER;
+  /** When the frame now on the wire was handed to the port (its burst is due from there). */
+  txStart = NEVER;
 
   constructor(isB: boolean, port: Rs485Port, line: LineTiming, maxBurst: number, slots: number) {
     this.isB = isB;
@@ -183,12 +189,6 @@ export class Repeater implements Timed {
   rebase(deltaUs: number): void {
     rebaseSide(this.sa, deltaUs);
     rebaseSide(this.sb, deltaUs);
-  }
-
-  /** When the last frame forwarded onto side A (`toA`) or B started and ended on the wire (DE high, DE low), for hosts and tests. */
-  lastSend(toA: boolean): { start: number; end: number } {
-    const s = toA ? this.sa : this.sb;
-    return { start: s.lastSendStart, end: s.lastSendEnd };
   }
 
   nextDeadline(): number {
@@ -566,7 +566,7 @@ export class Repeater implements Timed {
       if (s.txCount === 0) return;
       if (receiving(s) || now < this.freeAt(s)) return;
       s.txPhase = TX_FRAME;
-      s.lastSendStart = now;
+      s.txStart = now;
       s.port.transmit(s.tx, s.txHead * s.slotSize, s.txLens[s.txHead]);
       return;
     }
@@ -594,14 +594,13 @@ export class Repeater implements Timed {
     const phase = s.txPhase;
     s.lastTx = now;
     if (phase === TX_FRAME) {
-      s.lastSendEnd = now;
       const dir = s.isB ? this.stats.ab : this.stats.ba;
       dir[STAT_FRAMES_FORWARDED]++;
       dir[STAT_BYTES_FORWARDED] += s.txLens[s.txHead];
       if (s.txBurstLens[s.txHead] > 0) {
         // t3.5 after the frame's last stop bit, computed from when it started (a UART may start up to one bit late),
         // not from the DE drop, which a host with a coarse timer reports up to a tick late.
-        const due = s.lastSendStart + s.line.airTimeUs(s.txLens[s.txHead]) + s.bitUs + s.t35Us;
+        const due = s.txStart + s.line.airTimeUs(s.txLens[s.txHead]) + s.bitUs + s.t35Us;
         s.txPhase = TX_GAP;
         s.burstAt = due > now ? due : now;
         return;
@@ -671,8 +670,7 @@ function rebaseSide(s: Side, delta: number): void {
   s.cleanUntil = shifted(s.cleanUntil, delta);
   s.lastTx = shifted(s.lastTx, delta);
   s.burstAt = shifted(s.burstAt, delta);
-  s.lastSendStart = shifted(s.lastSendStart, delta);
-  s.lastSendEnd = shifted(s.lastSendEnd, delta);
+  s.txStart = shifted(s.txStart, delta);
 }
 
 function copy(from: Uint8Array, to: Uint8Array, at: number, length: number): void {

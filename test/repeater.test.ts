@@ -14,6 +14,7 @@ import { burstLengthFor, FecLinkCodec } from "../modules/repeater-link";
 import { DIRECTION_AB, DIRECTION_BA, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_FRAMES_CORRECTED, STAT_UNCORRECTABLE } from "../modules/repeater-stats";
 import { binomialFailure, measureLatency, paperTable, runPaper, runPair } from "../hosts/sim/rc-paper";
 import { Simulation } from "../hosts/sim/simulation";
+import type { LinkStats } from "../modules/status-json";
 
 const line = { baud: 19200, framing: "8N1" as const };
 
@@ -94,7 +95,7 @@ test("a parity burst never makes a slave answer, whatever its frame-end rule", (
   const config = { sideA: line, sideB: line, nroots: 8, interleave: 2 };
   const rc = new Repeater(config, host.port(0), host.port(1));
   host.attach(rc, [rc.a, rc.b]);
-  // nroots 8 in two codewords: a 21-byte burst (11 ms) follows every request; slaves must not answer before it is over.
+  // nroots 8 in two codewords: a 23-byte burst (12 ms) follows every request; slaves must not answer before it is over.
   t.not(checkSlaveTurnaround(resolveRepeaterConfig(config), 8, 12000, burstLengthFor), "", "12 ms is too quick for this burst");
   t.is(checkSlaveTurnaround(resolveRepeaterConfig(config), 8, 16000, burstLengthFor), "");
   const turnaroundUs: [number, number] = [16000, 25000];
@@ -184,6 +185,8 @@ test("robustness: noise bursts longer than the code corrects, spurious character
   const rc1 = rcs[0];
   t.log(JSON.stringify({ ok, fast: fast.counters.replies, skipped: rc1.stats.get(DIRECTION_AB, STAT_BURSTS_SKIPPED), uncorrectable: rc1.stats.get(DIRECTION_BA, STAT_UNCORRECTABLE), corrected: rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED), noise: sim.counters()["segment noisy"] }));
   t.true(rc1.stats.get(DIRECTION_BA, STAT_UNCORRECTABLE) > 0, "some bursts were beyond repair");
+  const link: LinkStats = rc1.stats.linkStats("noisy"); // the status API's shape (type-checked here)
+  t.is(link.corrected, rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED));
   t.true(rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) > 0, "others were repaired");
   t.true(rc1.stats.get(DIRECTION_AB, STAT_BURSTS_SKIPPED) > 0, "bursts skipped when the fast slave was already answering");
   // A 12-character burst hits roughly a third of the 150 ms transactions; the rest must go through.
