@@ -44,8 +44,11 @@ export interface GatewayBus {
 export interface GatewayLink {
   /** Send these bytes on connection `client`; copy them before returning (the buffer is reused). */
   send(client: number, buffer: Uint8Array, offset: number, length: number): void;
-  /** The engine has dropped `client` (malformed header, idle): close the socket; make no more calls for this client. */
-  close(client: number): void;
+  /**
+   * The engine has dropped `client`: close the socket and make no more calls for this client. `reason` is the counter
+   * index of the cause (GW_CLOSED_MALFORMED, GW_CLOSED_IDLE; names in GW_COUNTER_NAMES).
+   */
+  close(client: number, reason: number): void;
   /** `client` can take more bytes again: offer the bytes received() left unconsumed. */
   resume(client: number): void;
 }
@@ -535,7 +538,7 @@ export class Gateway implements Timed {
   private drop(client: number, counter: number, now: number): void {
     this.counters[counter]++;
     this.release(client);
-    this.link!.close(client);
+    this.link!.close(client, counter);
     this.pump(now);
   }
 
