@@ -1,0 +1,498 @@
+/*
+ * The RTU master engine: sans-I/O, fixed memory. It implements PortListener + Timed (modules/port.ts) and drives one
+ * Rs485Port; docs/master.md is its manual.
+ *
+ * Theory of operation (Modbus over Serial Line V1.02 §2.4 master state diagram, §2.5.1 RTU framing):
+ *  - one transaction at a time, taken from a ring of preallocated request slots (master-queue.ts);
+ *  - GAP: before sending, the line must have been silent for at least t3.5 (plus any configured gap) since it was last
+ *    busy: the end of the last byte received (dated from the delivery time minus the host's idle delay when the host
+ *    batches) or the moment our DE dropped. Any byte that arrives meanwhile, a late reply included, moves that moment on.
+ *    The engine never transmits before its deadline, whatever the host timer's resolution, so a coarse timer only
+ *    lengthens gaps; with an exact timer the gap is t3.5 to the microsecond;
+ *  - SENDING: the host raises DE, sends, drops DE after the last stop bit and calls transmitted(now). The receive frame is
+ *    reset when we send (flush), so nothing heard before our request can be taken for its reply. With echo enabled the
+ *    request's own bytes are matched first and skipped;
+ *  - RECEIVING: the response timeout runs from the DE drop. Leading 0x00/0xFF bytes (idle-bus glitches) are skipped. The
+ *    reply's length follows from the request (master-reply-length.ts) once unit and function are seen; a frame of that length
+ *    is complete, and is confirmed by t3.5 of silence (which the next request must wait anyway, so it costs no bus time)
+ *    and by its CRC. A frame of unknown length (wrong unit/function, garbled header) ends by silence;
+ *  - the frame is classified: OK, EXCEPTION, or a fault (master-status.ts). A well-formed frame that matches the unit,
+ *    function and length of an earlier attempt that failed, but not the current request, is a late reply: it is counted,
+ *    discarded, and the engine keeps waiting for the current reply. Faults are retried (fewer for units that went offline);
+ *  - BROADCAST (unit 0): no reply; the next request waits the broadcast turnaround delay (§2.4.1) after our DE drop.
+ * Results go to the MasterListener in one reused MasterResult. Nothing is allocated after construction.
+ */
+import { crcMatches } from "./crc16";
+import { MAX_ADU, MAX_UNIT, MasterConfig, type MasterOptions } from "./master-config";
+import { MasterQueue } from "./master-queue";
+import { EXCEPTION_REPLY_LENGTH, REPLY_LENGTH_FROM_COUNT } from "./master-reply-length";
+import { MasterResult } from "./master-result";
+import {
+  COUNT_FAILED, COUNT_LATE, COUNT_RETRIES, COUNT_SENT, COUNTER_KINDS, STATUS_CRC, STATUS_EXCEPTION, STATUS_LENGTH, STATUS_OK,
+  STATUS_OVERRUN, STATUS_RETRYABLE, STATUS_TIMEOUT, STATUS_TRUNCATED, STATUS_WRONG_FUNCTION, STATUS_WRONG_UNIT,
+} from "./master-status";
+import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "./port";
+
+/** Receives every finished transaction. `result` is reused: copy what you keep before returning. May call submit*(). */
+export interface MasterListener {
+  completed(result: MasterResult): void;
+}
+
+// Engine states.
+const IDLE = 0;
+const GAP = 1;
+const SENDING = 2;
+const RECEIVING = 3;
+const BROADCAST = 4;
+
+/** Bytes an idle or switching bus produces before a frame (skipped while no frame has started). */
+const STRAY_LEADING = new Uint8Array(256);
+STRAY_LEADING[0x00] = 1;
+STRAY_LEADING[0xff] = 1;
+
+/** Function codes whose reply carries a byte count at ADU index 2 equal to the ADU length - 5 (§6.1-6.4, §6.10, §6.13, §6.17). */
+const BYTE_COUNT_AT_2 = new Uint8Array(256);
+for (const fc of [0x01, 0x02, 0x03, 0x04, 0x0c, 0x11, 0x17]) BYTE_COUNT_AT_2[fc] = 1;
+/** Function codes whose reply is a list of registers (§6.3, §6.4, §6.17). */
+const REGISTER_REPLY = new Uint8Array(256);
+for (const fc of [0x03, 0x04, 0x17]) REGISTER_REPLY[fc] = 1;
+
+/** Receive buffer: one maximal ADU plus room to see that more came. */
+const RX_CAPACITY = MAX_ADU + 8;
+
+export class Master implements PortListener, Timed {
+  readonly config: MasterConfig;
+  /** Per unit 0..247 × COUNTER_KINDS: counters[unit * COUNTER_KINDS + kind] (kinds in master-status.ts). */
+  readonly counters: Uint32Array;
+  /** Bytes heard that belonged to no frame (idle-line glitches, stray leading bytes, noise while idle). */
+  strayBytes = 0;
+  /** Echoes that did not match the request sent (collision or noise while transmitting). */
+  echoMismatches = 0;
+
+  private readonly port: Rs485Port;
+  private readonly listener: MasterListener;
+  private readonly queue: MasterQueue;
+  private readonly result: MasterResult;
+  private readonly rx: Uint8Array;
+  private readonly failures: Uint8Array;
+
+  private state = IDLE;
+  /** End of the last known activity on the line (µs). */
+  private lastBusy = 0;
+  /** After a fault: do not send before this (µs), so a batching host has delivered whatever was still on the line. */
+  private quietUntil = 0;
+  private previousUnit = -1;
+
+  // The transaction in progress (the queue's head slot).
+  private base = 0;
+  private txLength = 0;
+  private unit = 0;
+  private fc = 0;
+  private expected = 0;
+  private gapUs = 0;
+  private attempts = 0;
+  private maxAttempts = 1;
+  private sentAt = 0;
+  private responseDeadline = 0;
+  private hardDeadline = 0;
+  private broadcastEnd = 0;
+
+  // The reply being received.
+  private rxLength = 0;
+  private rxLost = 0;
+  private frameLength = 0;
+  private complete = false;
+  private lastRxAt = 0;
+  /** The last delivery was a full batch (more of the frame may be on its way), not an idle hand-over. */
+  private lastBatchFull = false;
+  /** The frame being received has the header of a late reply (to the last failed attempt), not of the current one. */
+  private lateFrame = false;
+  private echoAt = -1;
+
+  // The last failed attempt, whose reply may still come late.
+  private lateUnit = -1;
+  private lateFc = 0;
+  private lateLength = 0;
+
+  constructor(options: MasterOptions, port: Rs485Port, listener: MasterListener) {
+    this.config = new MasterConfig(options);
+    if (typeof port !== "object" || port === null || typeof port.transmit !== "function") throw new TypeError("port must be an Rs485Port (an object with transmit(buffer, offset, length))");
+    if (typeof listener !== "object" || listener === null || typeof listener.completed !== "function") throw new TypeError("listener must be a MasterListener (an object with completed(result))");
+    this.port = port;
+    this.listener = listener;
+    this.queue = new MasterQueue(this.config.queueCapacity);
+    this.rx = new Uint8Array(RX_CAPACITY);
+    this.result = new MasterResult(this.rx);
+    this.counters = new Uint32Array((MAX_UNIT + 1) * COUNTER_KINDS);
+    this.failures = new Uint8Array(MAX_UNIT + 1);
+  }
+
+  // ---- submitting (return SUBMIT_OK or a negative SUBMIT_* code; see master-status.ts) ----
+
+  /**
+   * Queues `pdu[offset, offset+length)` (function code + data) for `unit` (0 = broadcast, 1..247). The reply's length
+   * is derived from the function code (master-reply-length.ts); for functions without a rule the reply ends by silence.
+   * After submitting, the host must reread nextDeadline(): it may be due at once.
+   */
+  submit(unit: number, pdu: Uint8Array, offset: number, length: number, tag: number): number {
+    return this.queued(this.queue.pushPdu(unit, pdu, offset, length, tag));
+  }
+
+  /** Queues a read: function 01, 02 (1..2000 bits), 03 or 04 (1..125 registers). */
+  submitRead(unit: number, functionCode: number, address: number, quantity: number, tag: number): number {
+    return this.queued(this.queue.pushRead(unit, functionCode, address, quantity, tag));
+  }
+
+  /** Queues a single write: 05 (value 0xFF00 or 0) or 06. Unit 0 broadcasts. */
+  submitWriteSingle(unit: number, functionCode: number, address: number, value: number, tag: number): number {
+    return this.queued(this.queue.pushWriteSingle(unit, functionCode, address, value, tag));
+  }
+
+  /** Queues a 10 (Write Multiple Registers) of values[offset, offset+count), count 1..123. Unit 0 broadcasts. */
+  submitWriteRegisters(unit: number, address: number, values: Uint16Array, offset: number, count: number, tag: number): number {
+    return this.queued(this.queue.pushWriteRegisters(unit, address, values, offset, count, tag));
+  }
+
+  private queued(code: number): number {
+    if (code === 0 && this.state === IDLE) this.load();
+    return code;
+  }
+
+  // ---- what the host and the caller read ----
+
+  /** Requests queued, the one in progress included. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** Free request slots. */
+  get free(): number {
+    return this.queue.capacity - this.queue.size;
+  }
+
+  /** One counter: `kind` is a STATUS_* or COUNT_* index (master-status.ts). */
+  counter(unit: number, kind: number): number {
+    return this.counters[unit * COUNTER_KINDS + kind];
+  }
+
+  resetCounters(): void {
+    this.counters.fill(0);
+    this.strayBytes = 0;
+    this.echoMismatches = 0;
+  }
+
+  /** True when `unit` failed offlineAfter transactions in a row (it then gets no retries until it answers). */
+  isOffline(unit: number): boolean {
+    const n = this.config.offlineAfter;
+    return n > 0 && this.failures[unit] >= n;
+  }
+
+  /**
+   * Moves the engine's clock origin: every time it holds is lowered by `deltaUs`, as if the host's clock had started
+   * `deltaUs` later. A host on V8 may call this (e.g. each time its clock passes 2^29 µs, then subtracting the same amount
+   * from its own origin) to keep times inside V8's small-integer range, where passing them around allocates nothing; past
+   * 2^30 µs every time passed across a call is a boxed double. Not needed on XS.
+   */
+  rebaseTime(deltaUs: number): void {
+    this.lastBusy -= deltaUs;
+    this.quietUntil -= deltaUs;
+    this.sentAt -= deltaUs;
+    this.responseDeadline -= deltaUs;
+    this.hardDeadline -= deltaUs;
+    this.broadcastEnd -= deltaUs;
+    this.lastRxAt -= deltaUs;
+  }
+
+  nextDeadline(): number {
+    switch (this.state) {
+      case GAP: return this.readyAt();
+      case RECEIVING:
+        if (this.complete) return this.minHard(this.lastBusy + this.config.t35Us);
+        if (this.rxLength === 0) return this.responseDeadline;
+        // An unfinished frame ends by silence: t3.5 after its last byte, unless the host handed over a full batch and
+        // the rest may still be arriving.
+        return this.minHard(this.lastBatchFull ? this.lastRxAt + this.config.frameSilenceUs : this.lastBusy + this.config.t35Us);
+      case BROADCAST: return this.broadcastEnd;
+      default: return NO_DEADLINE;
+    }
+  }
+
+  // ---- host events ----
+
+  service(now: number): void {
+    switch (this.state) {
+      case GAP:
+        if (now >= this.readyAt()) this.send();
+        return;
+      case RECEIVING:
+        if (now >= this.nextDeadline()) {
+          if (this.rxLength === 0) this.endAttempt(STATUS_TIMEOUT, now);
+          else this.conclude(now);
+        }
+        return;
+      case BROADCAST:
+        if (now >= this.broadcastEnd) this.finish(STATUS_OK, now);
+        return;
+    }
+  }
+
+  received(buffer: Uint8Array, offset: number, length: number, now: number): void {
+    const listening = this.state === SENDING || this.state === RECEIVING;
+    let taken = 0;
+    for (let i = offset, end = offset + length; i < end; i++) {
+      if (listening && this.echoAt < 0 && this.rxLength >= 3 && this.frameLength > this.rxLength) {
+        // The body of a frame whose length is known: copy it without per-byte decisions.
+        const n = this.rxLength;
+        const want = this.frameLength - n;
+        const k = end - i < want ? end - i : want;
+        const rx = this.rx;
+        for (let j = 0; j < k; j++) rx[n + j] = buffer[i + j];
+        this.rxLength = n + k;
+        taken += k;
+        i += k - 1;
+        if (this.rxLength === this.frameLength) this.frameFilled();
+        continue;
+      }
+      const b = buffer[i];
+      if (this.echoAt >= 0) {
+        if (b === this.queue.adu[this.base + this.echoAt]) {
+          if (++this.echoAt === this.txLength) this.echoAt = -1;
+          continue;
+        }
+        this.echoMismatches++;
+        this.echoAt = -1;
+      }
+      if (listening) {
+        this.take(b);
+        taken++;
+      } else this.strayBytes++;
+    }
+    const c = this.config;
+    const full = c.rxBatchBytes > 0 && length >= c.rxBatchBytes;
+    const end = c.rxIdleDelayUs > 0 && !full ? now - c.rxIdleDelayUs : now;
+    if (end > this.lastBusy) this.lastBusy = end;
+    if (taken > 0) {
+      this.lastRxAt = now;
+      this.lastBatchFull = full;
+    }
+    if (this.state === RECEIVING && this.complete && now >= this.nextDeadline()) this.conclude(now);
+    else if (this.state === GAP && now >= this.readyAt()) this.send();
+  }
+
+  transmitted(now: number): void {
+    if (this.state !== SENDING) return;
+    if (now > this.lastBusy) this.lastBusy = now;
+    this.sentAt = now;
+    if (this.unit === 0) {
+      this.state = BROADCAST;
+      this.broadcastEnd = now + this.config.broadcastTurnaroundUs;
+      return;
+    }
+    this.state = RECEIVING;
+    this.responseDeadline = now + this.config.responseTimeout(this.unit, this.expected);
+    this.hardDeadline = this.responseDeadline + this.config.airUs[MAX_ADU] + this.config.frameSilenceUs;
+    if (this.complete && now >= this.nextDeadline()) this.conclude(now);
+  }
+
+  // ---- internals ----
+
+  private minHard(t: number): number {
+    return t < this.hardDeadline ? t : this.hardDeadline;
+  }
+
+  private readyAt(): number {
+    const t = this.lastBusy + this.gapUs;
+    return t > this.quietUntil ? t : this.quietUntil;
+  }
+
+  /** Makes the queue's head the transaction in progress and waits for the gap. */
+  private load(): void {
+    const q = this.queue;
+    const slot = q.first;
+    this.base = slot * MAX_ADU;
+    this.txLength = q.length[slot];
+    this.unit = q.adu[this.base];
+    this.fc = q.adu[this.base + 1];
+    this.expected = q.expected[slot];
+    this.gapUs = this.config.gapBefore(this.unit, this.previousUnit);
+    this.attempts = 0;
+    this.maxAttempts = this.unit === 0 || this.isOffline(this.unit) ? 1 : 1 + this.config.unitRetries[this.unit];
+    this.state = GAP;
+  }
+
+  private send(): void {
+    this.state = SENDING;
+    this.rxLength = 0;
+    this.rxLost = 0;
+    this.frameLength = 0;
+    this.complete = false;
+    this.lateFrame = false;
+    this.echoAt = this.config.echo ? 0 : -1;
+    this.attempts++;
+    this.counters[this.unit * COUNTER_KINDS + COUNT_SENT]++;
+    if (this.attempts > 1) this.counters[this.unit * COUNTER_KINDS + COUNT_RETRIES]++;
+    this.port.transmit(this.queue.adu, this.base, this.txLength);
+  }
+
+  /** One byte of a possible reply. */
+  private take(b: number): void {
+    const n = this.rxLength;
+    if (n === 0 && STRAY_LEADING[b] === 1) {
+      this.strayBytes++;
+      return;
+    }
+    if (n === RX_CAPACITY) {
+      this.rxLost++;
+      return;
+    }
+    this.rx[n] = b;
+    this.rxLength = n + 1;
+    if (n === 1) {
+      const u = this.rx[0];
+      this.lateFrame = false;
+      if (u === this.unit && b === this.fc) this.frameLength = this.expected;
+      else if (u === this.unit && b === (this.fc | 0x80)) this.frameLength = EXCEPTION_REPLY_LENGTH;
+      else if (u === this.lateUnit && b === this.lateFc && this.lateLength > 0) {
+        this.frameLength = this.lateLength;
+        this.lateFrame = true;
+      } else if (u === this.lateUnit && b === (this.lateFc | 0x80)) {
+        this.frameLength = EXCEPTION_REPLY_LENGTH;
+        this.lateFrame = true;
+      } else this.frameLength = 0;
+    } else if (n === 2 && this.frameLength === REPLY_LENGTH_FROM_COUNT) {
+      this.frameLength = 5 + b;
+    }
+    if (this.frameLength > 0 && n + 1 === this.frameLength) this.frameFilled();
+  }
+
+  /** rxLength has reached the expected frame length. */
+  private frameFilled(): void {
+    if (this.lateFrame && crcMatches(this.rx, 0, this.frameLength)) {
+      // A whole late reply to the last failed attempt: drop it at once, so a reply right behind it starts afresh.
+      this.counters[this.lateUnit * COUNTER_KINDS + COUNT_LATE]++;
+      this.lateUnit = -1;
+      this.lateFrame = false;
+      this.rxLength = 0;
+      this.frameLength = 0;
+      return;
+    }
+    this.complete = true;
+  }
+
+  /** The frame has ended (confirmed by silence, or cut short by the hard deadline): classify it. */
+  private conclude(now: number): void {
+    const n = this.rxLength;
+    const rx = this.rx;
+    if (this.rxLost > 0) return this.endAttempt(STATUS_OVERRUN, now);
+    if (n >= 4 && crcMatches(rx, 0, n)) return this.judge(0, n, now);
+    // A good frame of the expected length followed by more bytes before the silence.
+    if (this.frameLength > 0 && n > this.frameLength && crcMatches(rx, 0, this.frameLength)) return this.endAttempt(STATUS_OVERRUN, now);
+    // Stray bytes before a good frame (e.g. noise on the idle line just before the reply): find the frame after them.
+    for (let s = 1; s + 4 <= n; s++) {
+      if (rx[s] === this.unit && crcMatches(rx, s, n - s)) {
+        this.strayBytes += s;
+        return this.judge(s, n - s, now);
+      }
+    }
+    if (n < 4 && now < this.responseDeadline) {
+      // A few bytes of noise, then silence: not a reply. Keep waiting for the real one.
+      this.strayBytes += n;
+      this.rxLength = 0;
+      this.frameLength = 0;
+      return;
+    }
+    if (this.frameLength > 0 ? n < this.frameLength : n < 4) return this.endAttempt(STATUS_TRUNCATED, now);
+    return this.endAttempt(STATUS_CRC, now);
+  }
+
+  /** A frame with a good CRC at rx[start, start+n). */
+  private judge(start: number, n: number, now: number): void {
+    const rx = this.rx;
+    const u = rx[start];
+    const f = rx[start + 1];
+    const matchesCurrent = u === this.unit && (f === this.fc ? this.expected <= 0 || n === this.expected : f === (this.fc | 0x80) && n === EXCEPTION_REPLY_LENGTH);
+    if (!matchesCurrent && u === this.lateUnit &&
+      (f === this.lateFc ? this.lateLength <= 0 || n === this.lateLength : f === (this.lateFc | 0x80) && n === EXCEPTION_REPLY_LENGTH)) {
+      // A late reply to an earlier attempt: never attributed to this one.
+      this.counters[u * COUNTER_KINDS + COUNT_LATE]++;
+      this.rxLength = 0;
+      this.frameLength = 0;
+      this.complete = false;
+      this.lateUnit = -1;
+      return;
+    }
+    this.result.frameOffset = start;
+    this.result.frameLength = n;
+    if (u !== this.unit) return this.endAttempt(STATUS_WRONG_UNIT, now);
+    if (f === (this.fc | 0x80)) {
+      if (n !== EXCEPTION_REPLY_LENGTH) return this.endAttempt(STATUS_LENGTH, now);
+      this.result.exceptionCode = rx[start + 2];
+      return this.endAttempt(STATUS_EXCEPTION, now);
+    }
+    if (f !== this.fc) return this.endAttempt(STATUS_WRONG_FUNCTION, now);
+    if ((this.expected > 0 && n !== this.expected) || (BYTE_COUNT_AT_2[f] === 1 && rx[start + 2] !== n - 5)) return this.endAttempt(STATUS_LENGTH, now);
+    return this.endAttempt(STATUS_OK, now);
+  }
+
+  /** One attempt is over: count it, then retry or finish. */
+  private endAttempt(status: number, now: number): void {
+    this.counters[this.unit * COUNTER_KINDS + status]++;
+    if (STATUS_RETRYABLE[status] === 1) {
+      this.lateUnit = this.unit;
+      this.lateFc = this.fc;
+      this.lateLength = this.expected;
+      const quiet = now + this.config.rxIdleDelayUs;
+      if (quiet > this.quietUntil) this.quietUntil = quiet;
+      if (this.attempts < this.maxAttempts) {
+        this.gapUs = this.config.gapBefore(this.unit, this.unit);
+        this.state = GAP;
+        if (now >= this.readyAt()) this.send();
+        return;
+      }
+    } else {
+      this.lateUnit = -1;
+    }
+    this.finish(status, now);
+  }
+
+  /** The transaction is over: hand the result over, then start the next one. */
+  private finish(status: number, now: number): void {
+    const r = this.result;
+    const unit = this.unit;
+    r.tag = this.queue.tag[this.queue.first];
+    r.unit = unit;
+    r.functionCode = this.fc;
+    r.status = status;
+    if (status !== STATUS_EXCEPTION) r.exceptionCode = 0;
+    r.attempts = this.attempts;
+    r.sentAt = this.sentAt;
+    r.completedAt = now;
+    r.registerCount = 0;
+    if (status === STATUS_OK && unit !== 0) {
+      const s = r.frameOffset;
+      if (REGISTER_REPLY[this.fc] === 1) {
+        const count = (r.frameLength - 5) >> 1;
+        const rx = this.rx;
+        const regs = r.registers;
+        for (let i = 0, p = s + 3; i < count; i++, p += 2) regs[i] = (rx[p] << 8) | rx[p + 1];
+        r.registerCount = count;
+      }
+    } else if (status !== STATUS_EXCEPTION) {
+      r.frameOffset = 0;
+      r.frameLength = unit === 0 ? 0 : this.rxLength;
+    }
+    if (unit !== 0) {
+      if (status === STATUS_OK || status === STATUS_EXCEPTION) this.failures[unit] = 0;
+      else {
+        if (this.failures[unit] < 255) this.failures[unit]++;
+        this.counters[unit * COUNTER_KINDS + COUNT_FAILED]++;
+      }
+    }
+    this.previousUnit = unit;
+    this.queue.shift();
+    this.state = IDLE;
+    this.listener.completed(r);
+    if (this.state === IDLE && this.queue.size > 0) this.load();
+    if (this.state === GAP && now >= this.readyAt()) this.send();
+  }
+}
