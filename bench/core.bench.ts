@@ -3,7 +3,7 @@
 import { checkProfile, pointIndex, type Profile } from "../modules/profile";
 import { planSite, readBusTimeUs, type MeterSpec } from "../modules/planner";
 import { paddedSpan } from "../modules/profile";
-import { Readings } from "../modules/readings";
+import { Readings } from "../modules/plan-readings";
 import { ValueCodec, readRaw, TYPE_S16 } from "../modules/values";
 import type { Bench, Report } from "./harness";
 import { DC_METER, NMID30_2, SDM120, SDM630 } from "../test/fixtures/maps";

@@ -2,7 +2,7 @@
 // decode tables (through Readings) giving back the values an emulator encoded.
 import { parseProfile, type Profile } from "../../modules/profile";
 import { planSite, readBusTimeUs, responseDataBytes, type MeterSpec, type Plan } from "../../modules/planner";
-import { Readings, STATUS_OK } from "../../modules/readings";
+import { Readings, STATUS_OK } from "../../modules/plan-readings";
 import { LineTiming } from "../../modules/rtu/timing";
 import type { Cases, Check } from "../harness/check";
 import { allPoints, DC_METER, NMID30_2, SDM120, SDM630 } from "../fixtures/maps";
