@@ -7,6 +7,7 @@ import type { Command } from "./commands/command";
 const commands: Record<string, () => Promise<Command>> = {
   frame: async () => (await import("./commands/frame")).default,
   plan: async () => (await import("./commands/plan")).default,
+  read: async () => (await import("./commands/read")).default,
 };
 
 function usage(): string {
