@@ -6,6 +6,9 @@ import type { Command } from "./commands/command";
 
 const commands: Record<string, () => Promise<Command>> = {
   frame: async () => (await import("./commands/frame")).default,
+  plan: async () => (await import("./commands/plan")).default,
+  read: async () => (await import("./commands/read")).default,
+  sim: async () => (await import("./commands/sim")).default,
 };
 
 function usage(): string {

@@ -1,0 +1,112 @@
+/*
+ * The concentrator's HTTP server on Node (node:http): the status page and the JSON endpoints of modules/status-json.ts.
+ * Binds to 127.0.0.1 unless told otherwise (the page has no authentication). Read-only: GET and HEAD only. Every
+ * response carries `X-Content-Type-Options: nosniff`, and the page a Content-Security-Policy allowing only its own
+ * script and stylesheet, so nothing that reaches the page as data can run as code.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ReadingsStore } from "../../modules/readings";
+import { healthDocument, historyDocument, linksDocument, metersDocument, planDocument, type LinkSource, type PlanSource } from "../../modules/status-json";
+import { STATUS_CSS, STATUS_HTML, STATUS_ICON, STATUS_JS } from "../../modules/status-page";
+
+export interface HttpServerOptions {
+  readonly store: ReadingsStore;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 8485; 0 picks a free port. */
+  readonly port?: number;
+  readonly links?: LinkSource;
+  readonly plan?: PlanSource;
+  /** Extra fields for /api/health (e.g. the MQTT forwarder's stats()). */
+  readonly health?: () => Record<string, unknown>;
+  /** The store's clock, integer µs (default: process.hrtime). Must be the clock record()/failure() were given. */
+  readonly nowUs?: () => number;
+  /** Wall clock, epoch ms (default Date.now). */
+  readonly nowMs?: () => number;
+}
+
+export interface StatusServer {
+  /** e.g. http://127.0.0.1:8485/ */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const PAGE_HEADERS = {
+  "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-store",
+};
+
+export function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** Starts the server; resolves once it listens. A port in use or a bad host rejects with a one-line error. */
+export function startHttpServer(options: HttpServerOptions): Promise<StatusServer> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 8485;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`forwarding.http.port: ${String(port)} must be an integer 0..65535`);
+  const nowUs = options.nowUs ?? monotonicUs;
+  const nowMs = options.nowMs ?? Date.now;
+  const store = options.store;
+
+  const routes: Record<string, () => [string, string]> = {
+    "/": () => ["text/html; charset=utf-8", STATUS_HTML],
+    "/index.html": () => ["text/html; charset=utf-8", STATUS_HTML],
+    "/app.css": () => ["text/css; charset=utf-8", STATUS_CSS],
+    "/app.js": () => ["text/javascript; charset=utf-8", STATUS_JS],
+    "/icon.svg": () => ["image/svg+xml", STATUS_ICON],
+    "/favicon.ico": () => ["image/svg+xml", STATUS_ICON],
+    "/api/meters": () => json(metersDocument(store, nowUs(), nowMs())),
+    "/api/history": () => json(historyDocument(store, nowUs(), nowMs())),
+    "/api/links": () => json(linksDocument(options.links, nowMs())),
+    "/api/plan": () => json(planDocument(options.plan, nowMs())),
+    "/api/health": () => json(healthDocument(store, nowMs(), options.health ? options.health() : undefined)),
+  };
+
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      send(res, 405, "application/json", JSON.stringify({ error: "method not allowed" }), { Allow: "GET, HEAD" });
+      return;
+    }
+    const path = (req.url ?? "/").split("?")[0];
+    const route = Object.prototype.hasOwnProperty.call(routes, path) ? routes[path] : undefined;
+    if (!route) {
+      send(res, 404, "application/json", JSON.stringify({ error: "not found", endpoints: Object.keys(routes).filter((p) => p.startsWith("/api/")) }));
+      return;
+    }
+    let body: [string, string];
+    try {
+      body = route();
+    } catch (e) {
+      send(res, 500, "application/json", JSON.stringify({ error: String((e as Error).message ?? e) }));
+      return;
+    }
+    send(res, 200, body[0], req.method === "HEAD" ? "" : body[1]);
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`http: cannot listen on ${host}:${port}: ${e.code ?? e.message}`)));
+    server.listen(port, host, () => {
+      const a = server.address() as AddressInfo;
+      const shown = a.family === "IPv6" ? `[${a.address}]` : a.address;
+      resolve({
+        url: `http://${shown}:${a.port}/`,
+        port: a.port,
+        close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+      });
+    });
+  });
+}
+
+function json(doc: unknown): [string, string] {
+  return ["application/json; charset=utf-8", JSON.stringify(doc)];
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, extra?: Record<string, string>): void {
+  res.writeHead(status, { ...PAGE_HEADERS, "Content-Type": type, "Content-Length": Buffer.byteLength(body), ...extra });
+  res.end(body);
+}

@@ -1,0 +1,276 @@
+/*
+ * MQTT forwarding on Node over the npm package `mqtt` (docs/mqtt.md). What is published and when is the portable
+ * session of modules/mqtt-session.ts (topics and payloads: modules/mqtt-payload.ts, discovery: modules/ha-discovery.ts,
+ * store-and-forward: modules/forward-ring.ts); this file owns the socket:
+ *
+ *   reading(meter) ─▶ ForwardRing (bounded, in order) ─▶ up to `window` QoS 1 publishes in flight ─▶ PUBACK releases them
+ *
+ * Connection handling is ours, not the client's: one `mqtt` client per connection attempt with its own reconnect turned
+ * off. When a connection closes, the client is discarded (its pending callbacks are ignored by generation), every
+ * in-flight reading returns to the queue, and a new attempt follows after an exponential backoff (min → max). So a
+ * reading is published again only if it was in flight without a PUBACK when the connection dropped — QoS 1's "at least
+ * once" (MQTT 3.1.1 §4.3.2), nothing more — and readings taken while the broker is unreachable wait in the ring and go
+ * out in order after reconnection. When the ring is full the oldest reading is dropped and counted.
+ *
+ * On every connection: the concentrator's status "online" (retained; the last will publishes "offline"), the discovery
+ * document of each meter (retained), each meter's availability (retained), then the queued readings.
+ *
+ * Configuration errors (malformed URL, unknown scheme, unreadable TLS file) throw MqttConfigError before anything starts
+ * (exit status 2 for the command line); an unreachable broker is a counted runtime fault, retried forever.
+ */
+import { readFileSync } from "node:fs";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { UsageError } from "./commands/command";
+import type { ForwardRing } from "../../modules/forward-ring";
+import { parseMqttSettings, type MqttSettings } from "../../modules/forwarding-config";
+import type { DiscoveryOrigin } from "../../modules/ha-discovery";
+import { MqttLayout, PAYLOAD_OFFLINE } from "../../modules/mqtt-payload";
+import { MqttSession, type MqttPublisher } from "../../modules/mqtt-session";
+import type { ReadingsStore } from "../../modules/readings";
+
+/** A configuration problem: one line naming the field; the command line exits with status 2. */
+export class MqttConfigError extends UsageError {}
+
+export interface MqttForwarderOptions {
+  /** mqtt://host[:port] or mqtts://host[:port] (default ports 1883 / 8883). */
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** PEM file paths for TLS: the CA that signed the broker's certificate, and a client certificate and key. */
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  /** Verify the broker's certificate (default true). */
+  readonly rejectUnauthorized?: boolean;
+  /** Default "rc485-<site>". */
+  readonly clientId?: string;
+  readonly prefix?: string;
+  readonly site?: string;
+  readonly discoveryPrefix?: string;
+  /** Publish Home Assistant discovery documents (default true). */
+  readonly discovery?: boolean;
+  /** Retain state messages (default false). */
+  readonly retainState?: boolean;
+  /** Store-and-forward capacity in readings (default 1000). */
+  readonly ring?: number;
+  /** Readings in flight at once (default 16). */
+  readonly window?: number;
+  readonly keepaliveS?: number;
+  readonly connectTimeoutMs?: number;
+  readonly backoffMinMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly origin?: DiscoveryOrigin;
+  /** One-line diagnostics (default: console.error). */
+  readonly log?: (line: string) => void;
+}
+
+export interface MqttStats {
+  connected: boolean;
+  url: string;
+  queued: number;
+  inFlight: number;
+  pushed: number;
+  delivered: number;
+  dropped: number;
+  connects: number;
+  connectFailures: number;
+  disconnects: number;
+  lastError: string | null;
+}
+
+/** Validates the site file's `forwarding.mqtt` section (modules/forwarding-config.ts); errors become MqttConfigError. */
+export function parseMqttConfig(raw: unknown): MqttSettings {
+  try {
+    return parseMqttSettings(raw);
+  } catch (e) {
+    throw new MqttConfigError((e as Error).message);
+  }
+}
+
+function readPem(field: string, path: string | undefined): Buffer | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new MqttConfigError(`forwarding.mqtt.${field}: cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export class MqttForwarder {
+  readonly layout: MqttLayout;
+  readonly session: MqttSession;
+  private readonly url: string;
+  private readonly clientOptions: IClientOptions;
+  private readonly backoffMinMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly log: (line: string) => void;
+  private client: MqttClient | null = null;
+  private generation = 0;
+  private stopped = true;
+  private backoffMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly stats_: MqttStats;
+
+  constructor(store: ReadingsStore, options: MqttForwarderOptions) {
+    const { log, ...config } = options;
+    const opts = parseMqttConfig(config);
+    this.url = opts.url;
+    try {
+      this.layout = new MqttLayout({ prefix: opts.prefix, site: opts.site, discoveryPrefix: opts.discoveryPrefix }, store.meters.map((m) => m.meta));
+    } catch (e) {
+      throw new MqttConfigError((e as Error).message);
+    }
+    const publisher: MqttPublisher = {
+      publish: (topic, payload, qos, retain, token) => {
+        const c = this.client;
+        if (!c) return;
+        const gen = this.generation;
+        if (token === 0) { c.publish(topic, payload, { qos, retain }); return; }
+        c.publish(topic, payload, { qos, retain }, (err) => {
+          // A callback from an earlier connection: that reading was requeued when the connection closed.
+          if (gen !== this.generation) return;
+          if (err) { this.stats_.lastError = err.message; return; }
+          this.session.acked(token);
+        });
+      },
+    };
+    this.session = new MqttSession(store, this.layout, publisher, {
+      window: opts.window, ring: opts.ring, retainState: opts.retainState, discovery: opts.discovery, origin: opts.origin,
+    });
+    this.backoffMinMs = opts.backoffMinMs;
+    this.backoffMaxMs = opts.backoffMaxMs;
+    this.backoffMs = this.backoffMinMs;
+    this.log = log ?? ((line) => console.error(line));
+    this.clientOptions = {
+      clientId: opts.clientId ?? `rc485-${opts.site}`,
+      username: opts.username,
+      password: opts.password,
+      clean: true,
+      keepalive: opts.keepaliveS,
+      connectTimeout: opts.connectTimeoutMs,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+      will: { topic: this.layout.statusTopic, payload: Buffer.from(PAYLOAD_OFFLINE), qos: 1, retain: true },
+      ca: readPem("ca", opts.ca),
+      cert: readPem("cert", opts.cert),
+      key: readPem("key", opts.key),
+      rejectUnauthorized: opts.rejectUnauthorized,
+    };
+    this.stats_ = {
+      connected: false, url: redact(opts.url), queued: 0, inFlight: 0, pushed: 0, delivered: 0, dropped: 0,
+      connects: 0, connectFailures: 0, disconnects: 0, lastError: null,
+    };
+  }
+
+  /** The store-and-forward ring (read-only use). */
+  get ring(): ForwardRing {
+    return this.session.ring;
+  }
+
+  /** Starts connecting (returns at once; readings are queued until the broker answers). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Queues the store's latest reading of `meter` and sends what the window allows. Call after store.record(). */
+  reading(meter: number): void {
+    this.session.reading(meter);
+  }
+
+  /** Publishes changed meter availability (call after store.record()/failure(); cheap when nothing changed). */
+  health(): void {
+    this.session.health();
+  }
+
+  stats(): MqttStats {
+    const s = this.stats_;
+    const ring = this.session.ring;
+    s.connected = this.session.isConnected;
+    s.queued = ring.length;
+    s.inFlight = ring.inFlight;
+    s.pushed = ring.pushed;
+    s.delivered = ring.acknowledged;
+    s.dropped = ring.dropped;
+    return { ...s };
+  }
+
+  /**
+   * Stops: waits up to `drainMs` for queued readings to be acknowledged, publishes "offline" on the status topic, and
+   * disconnects cleanly.
+   */
+  async stop(drainMs = 2000): Promise<void> {
+    if (this.stopped) return;
+    const deadline = Date.now() + drainMs;
+    while (this.session.isConnected && this.session.ring.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.stopped = true;
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    const c = this.client;
+    this.client = null;
+    this.generation++;
+    this.session.disconnected();
+    if (!c) return;
+    if (c.connected) {
+      await new Promise<void>((r) => c.publish(this.layout.statusTopic, PAYLOAD_OFFLINE, { qos: 1, retain: true }, () => r()));
+      await new Promise<void>((r) => c.end(false, {}, () => r()));
+    } else {
+      c.removeAllListeners();
+      c.on("error", () => {});
+      await new Promise<void>((r) => c.end(true, {}, () => r()));
+    }
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const gen = ++this.generation;
+    const c = mqtt.connect(this.url, this.clientOptions);
+    this.client = c;
+    let opened = false;
+    c.on("connect", () => {
+      if (gen !== this.generation) return;
+      opened = true;
+      this.stats_.connects++;
+      this.backoffMs = this.backoffMinMs;
+      if (this.stats_.lastError !== null) this.log(`mqtt: connected to ${redact(this.url)}`);
+      this.stats_.lastError = null;
+      this.session.connected();
+    });
+    c.on("error", (e: Error & { code?: string | number }) => {
+      if (gen !== this.generation) return;
+      const code = e.code === undefined ? "" : String(e.code);
+      const msg = code && e.message.indexOf(code) < 0 ? `${code} ${e.message}` : e.message;
+      if (this.stats_.lastError !== msg) this.log(`mqtt: ${redact(this.url)}: ${msg} (retrying with backoff)`);
+      this.stats_.lastError = msg;
+    });
+    c.on("close", () => {
+      if (gen !== this.generation) return;
+      this.generation++;
+      this.client = null;
+      this.session.disconnected();
+      if (opened) {
+        this.stats_.disconnects++;
+        this.stats_.lastError = "connection lost";
+        this.log(`mqtt: connection to ${redact(this.url)} lost; readings wait in the ring (retrying with backoff)`);
+      } else this.stats_.connectFailures++;
+      c.removeAllListeners();
+      c.on("error", () => {});
+      c.end(true);
+      if (this.stopped) return;
+      const delay = this.backoffMs;
+      this.backoffMs = Math.min(this.backoffMaxMs, this.backoffMs * 2);
+      this.timer = setTimeout(() => { this.timer = null; this.connect(); }, delay);
+    });
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return "(malformed url)";
+  }
+}

@@ -1,0 +1,109 @@
+/*
+ * MQTT topic layout and payloads of rc485 (docs/mqtt.md), shared by the Node host and the ESP32 host.
+ *
+ *   <prefix>/<site>/status               concentrator availability, retained: "online"; last will "offline"
+ *   <prefix>/<site>/<meter>/availability meter availability, retained: "online" | "offline" (polls failing)
+ *   <prefix>/<site>/<meter>/state        one JSON message per reading, QoS 1:
+ *                                          {"time":"<ISO 8601 UTC>","time_ms":<epoch ms>,"<point>":<value|null>,…}
+ *   <discovery>/device/<node>/config     Home Assistant device discovery (modules/ha-discovery.ts), retained
+ *
+ * Topic names follow MQTT 3.1.1 §4.7: levels separated by '/', no wildcards ('+', '#') in a published topic, no empty
+ * level, no NUL. `prefix` may hold several levels ("site-a/energy"); `site` and meter names are one level of
+ * [A-Za-z0-9_-] so they are also valid Home Assistant ids. Values are in engineering units, keyed by point name, with
+ * NaN (not available) as null. Topics are built once, in the constructor; a state payload is one string per message.
+ */
+import { digitsFor, formatNumber, isoUtc } from "./json-text";
+import type { MeterMeta } from "./readings";
+
+export const PAYLOAD_ONLINE = "online";
+export const PAYLOAD_OFFLINE = "offline";
+/** Keys of the state payload that are not points; a point with one of these names is refused. */
+export const RESERVED_STATE_KEYS = ["time", "time_ms"] as const;
+
+export interface MqttLayoutConfig {
+  /** Topic prefix, one or more levels (default "rc485"). */
+  readonly prefix?: string;
+  /** Site name: one level, [A-Za-z0-9_-] (default "site"). */
+  readonly site?: string;
+  /** Home Assistant discovery prefix (default "homeassistant"). */
+  readonly discoveryPrefix?: string;
+}
+
+const LEVEL = /^[A-Za-z0-9_-]{1,64}$/;
+
+function checkTopicLevels(field: string, value: string): void {
+  if (typeof value !== "string" || value.length === 0 || value.length > 200) throw new RangeError(`${field}: a topic of 1..200 characters is required`);
+  const levels = value.split("/");
+  for (const l of levels) {
+    if (l.length === 0) throw new RangeError(`${field}: '${value}' has an empty topic level (leading, trailing or double '/')`);
+    if (l.indexOf("+") >= 0 || l.indexOf("#") >= 0 || l.indexOf("\u0000") >= 0) throw new RangeError(`${field}: '${value}' must not contain '+', '#' or NUL`);
+  }
+}
+
+export class MqttLayout {
+  readonly prefix: string;
+  readonly site: string;
+  readonly discoveryPrefix: string;
+  /** Concentrator availability topic (also the last-will topic). */
+  readonly statusTopic: string;
+  readonly stateTopics: readonly string[];
+  readonly availabilityTopics: readonly string[];
+  /** Home Assistant device node id per meter: rc485_<site>_<meter>. */
+  readonly nodeIds: readonly string[];
+  readonly discoveryTopics: readonly string[];
+  readonly meters: readonly MeterMeta[];
+  private readonly digits: readonly Uint8Array[];
+
+  constructor(config: MqttLayoutConfig, meters: readonly MeterMeta[]) {
+    const prefix = config.prefix ?? "rc485";
+    const site = config.site ?? "site";
+    const discoveryPrefix = config.discoveryPrefix ?? "homeassistant";
+    checkTopicLevels("forwarding.mqtt.prefix", prefix);
+    checkTopicLevels("forwarding.mqtt.discoveryPrefix", discoveryPrefix);
+    if (typeof site !== "string" || !LEVEL.test(site)) throw new RangeError(`forwarding.mqtt.site: '${String(site)}' must match [A-Za-z0-9_-]{1,64}`);
+    this.prefix = prefix;
+    this.site = site;
+    this.discoveryPrefix = discoveryPrefix;
+    this.statusTopic = `${prefix}/${site}/status`;
+    const state: string[] = [];
+    const avail: string[] = [];
+    const nodes: string[] = [];
+    const disc: string[] = [];
+    const digits: Uint8Array[] = [];
+    for (const m of meters) {
+      if (typeof m.name !== "string" || !LEVEL.test(m.name)) throw new RangeError(`meters: name '${String(m.name)}' must match [A-Za-z0-9_-]{1,64}`);
+      if (m.name === "status") throw new RangeError("meters: a meter must not be called 'status' (the concentrator's topic)");
+      for (const p of m.points) {
+        if ((RESERVED_STATE_KEYS as readonly string[]).indexOf(p.name) >= 0) {
+          throw new RangeError(`meters[${m.name}].points: '${p.name}' is reserved in the state payload (${RESERVED_STATE_KEYS.join(", ")})`);
+        }
+      }
+      state.push(`${prefix}/${site}/${m.name}/state`);
+      avail.push(`${prefix}/${site}/${m.name}/availability`);
+      const node = `rc485_${site}_${m.name}`;
+      nodes.push(node);
+      disc.push(`${discoveryPrefix}/device/${node}/config`);
+      const d = new Uint8Array(m.points.length);
+      for (let i = 0; i < d.length; i++) d[i] = digitsFor(m.points[i].type);
+      digits.push(d);
+    }
+    this.meters = meters;
+    this.stateTopics = state;
+    this.availabilityTopics = avail;
+    this.nodeIds = nodes;
+    this.discoveryTopics = disc;
+    this.digits = digits;
+  }
+
+  /**
+   * The state message of one reading: `values` (point order, engineering units) read from `offset`, `count` of them,
+   * taken at `epochMs` (wall clock, UTC).
+   */
+  statePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number): string {
+    const m = this.meters[meter];
+    const d = this.digits[meter];
+    let s = `{"time":"${isoUtc(epochMs)}","time_ms":${Math.floor(epochMs)}`;
+    for (let i = 0; i < d.length; i++) s += `,"${m.points[i].name}":${formatNumber(values[offset + i], d[i])}`;
+    return s + "}";
+  }
+}

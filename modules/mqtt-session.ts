@@ -1,0 +1,133 @@
+/*
+ * What rc485 publishes over one MQTT connection, and when (docs/mqtt.md): a sans-I/O session shared by the Node host
+ * (hosts/node/mqtt.ts, npm `mqtt`) and the ESP32 host (the Moddable MQTT client). The host owns the socket and tells the
+ * session `connected()` (CONNACK received), `disconnected()` (connection lost) and `acked(token)` (PUBACK of a reading);
+ * the session calls `publisher.publish(...)`.
+ *
+ * On connected(): the concentrator status "online" (retained; the host registers the last will "offline" on the same
+ * topic when it connects), one Home Assistant device discovery document per meter (retained), each meter's availability
+ * (retained), then queued readings. reading(meter) copies the store's latest values into the store-and-forward ring;
+ * up to `window` readings are in flight (QoS 1, MQTT 3.1.1 §4.3.2) and each PUBACK releases one and sends the next, so
+ * readings leave in the order taken. disconnected() returns the in-flight readings to the queue: the next connection
+ * sends them again (at least once: a reading whose PUBACK was lost can arrive twice, never more often than that).
+ * health() publishes meter availability when it changes.
+ *
+ * Memory: the ring is preallocated; per published message the host's client and one payload string are the only
+ * allocations (payloads are formatted at send time from the ring's compact Float64 values).
+ */
+import { ForwardRing } from "./forward-ring";
+import { discoveryMessage, type DiscoveryOrigin } from "./ha-discovery";
+import { PAYLOAD_OFFLINE, PAYLOAD_ONLINE, type MqttLayout } from "./mqtt-payload";
+import type { ReadingsStore } from "./readings";
+
+export interface MqttPublisher {
+  /**
+   * Publishes one message. `token` > 0 marks a reading: the host calls `session.acked(token)` when its PUBACK arrives
+   * (and never for a message sent on an earlier connection). `token` 0: no acknowledgement wanted.
+   */
+  publish(topic: string, payload: string, qos: 0 | 1, retain: boolean, token: number): void;
+}
+
+export interface MqttSessionOptions {
+  /** Readings in flight at once (default 16). */
+  readonly window?: number;
+  /** Ring capacity in readings (default 1000). */
+  readonly ring?: number;
+  readonly retainState?: boolean;
+  /** Publish discovery documents on each connection (default true). */
+  readonly discovery?: boolean;
+  readonly origin?: DiscoveryOrigin;
+}
+
+export class MqttSession {
+  readonly ring: ForwardRing;
+  readonly layout: MqttLayout;
+  private readonly store: ReadingsStore;
+  private readonly publisher: MqttPublisher;
+  private readonly window: number;
+  private readonly retainState: boolean;
+  private readonly discovery: boolean;
+  private readonly origin: DiscoveryOrigin;
+  /** Availability last published per meter: -1 unknown, 0 offline, 1 online. */
+  private readonly published: Int8Array;
+  private online = false;
+
+  constructor(store: ReadingsStore, layout: MqttLayout, publisher: MqttPublisher, options: MqttSessionOptions = {}) {
+    const window = options.window ?? 16;
+    if (!Number.isInteger(window) || window < 1 || window > 1000) throw new RangeError("forwarding.mqtt.window: must be an integer 1..1000");
+    if (layout.meters.length !== store.meters.length) throw new RangeError("mqtt session: the layout and the store must list the same meters");
+    this.store = store;
+    this.layout = layout;
+    this.publisher = publisher;
+    this.window = window;
+    this.ring = new ForwardRing(options.ring ?? 1000, store.maxPoints);
+    this.retainState = options.retainState ?? false;
+    this.discovery = options.discovery ?? true;
+    this.origin = options.origin ?? { name: "rc485", sw: "0.1.0" };
+    this.published = new Int8Array(store.meters.length).fill(-1);
+  }
+
+  get isConnected(): boolean {
+    return this.online;
+  }
+
+  /** The broker accepted the connection (CONNACK). */
+  connected(): void {
+    this.online = true;
+    const p = this.publisher;
+    p.publish(this.layout.statusTopic, PAYLOAD_ONLINE, 1, true, 0);
+    if (this.discovery) {
+      for (let i = 0; i < this.store.meters.length; i++) {
+        const d = discoveryMessage(this.layout, i, this.origin);
+        p.publish(d.topic, d.payload, 1, true, 0);
+      }
+    }
+    for (let i = 0; i < this.published.length; i++) this.publishAvailability(i, this.store.online(i) ? 1 : 0);
+    this.pump();
+  }
+
+  /** The connection is gone: in-flight readings go back to the queue. */
+  disconnected(): void {
+    this.online = false;
+    this.ring.requeue();
+  }
+
+  /** Queues the store's latest reading of `meter` (call after store.record()) and sends what the window allows. */
+  reading(meter: number): void {
+    const m = this.store.meters[meter];
+    this.ring.push(meter, m.epochMs, m.values, m.values.length);
+    this.pump();
+  }
+
+  /** Publishes meter availability that changed since last published (call after store.record()/failure()). */
+  health(): void {
+    if (!this.online) return;
+    for (let i = 0; i < this.published.length; i++) {
+      const on = this.store.online(i) ? 1 : 0;
+      if (this.published[i] !== on) this.publishAvailability(i, on);
+    }
+  }
+
+  /** PUBACK of the reading published with `token`. */
+  acked(token: number): void {
+    this.ring.ack(token);
+    this.pump();
+  }
+
+  private publishAvailability(meter: number, on: number): void {
+    this.published[meter] = on;
+    this.publisher.publish(this.layout.availabilityTopics[meter], on ? PAYLOAD_ONLINE : PAYLOAD_OFFLINE, 1, true, 0);
+  }
+
+  private pump(): void {
+    const ring = this.ring;
+    while (this.online && ring.inFlight < this.window) {
+      const seq = ring.nextQueued();
+      if (seq === 0) break;
+      const meter = ring.meter(seq);
+      const payload = this.layout.statePayload(meter, ring.values, ring.valuesOffset(seq), ring.epochMs(seq));
+      ring.markSent(seq);
+      this.publisher.publish(this.layout.stateTopics[meter], payload, 1, this.retainState, seq);
+    }
+  }
+}

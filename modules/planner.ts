@@ -1,0 +1,310 @@
+/*
+ * The poll planner: from the meters of a site and the points wanted from each, the set of block reads that fetches them
+ * all in the least bus time, honouring every meter's limits.
+ *
+ * Theory of operation. A read request (MODBUS Application Protocol V1.1b3 §6.1–§6.4: FC01/FC02/FC03/FC04) names a start
+ * address and a count; the RTU frame (Modbus over Serial Line V1.02 §2.5.1) costs 8 characters out and 5 + data characters
+ * back, each frame followed by a t3.5 silence, plus the meter's turnaround and any minimum delay the meter needs. So one
+ * request has a fixed cost and each register adds two characters of reply. Bridging a gap between two wanted values with
+ * one request therefore pays the gap's characters instead of a second request's fixed cost; the planner bridges exactly
+ * when that is cheaper.
+ *
+ * Per meter and function code, the wanted spans (each value's registers, and the decimal-point registers of values that
+ * have one) are sorted and overlapping spans merged; a value is never split because a span is indivisible. An optimal
+ * plan covers consecutive spans with each read, so a dynamic programme over the sorted spans finds the minimum total bus
+ * time exactly (ties: fewer reads, then the first split found), subject to: at most maxRegisters (maxBits for bits) per
+ * read; an even start (evenStartOnly: the start moves down one) and an even count (evenCountsOnly: the count grows by one).
+ * The result is deterministic: the same site gives the same plan.
+ *
+ * The plan is built at configuration time (it allocates); its decode tables are flat typed arrays so that a master can
+ * decode each response without allocating (see modules/readings.ts).
+ */
+import { paddedSpan, type FunctionCode, type Limits, type Point, type Profile } from "./profile";
+import { LineTiming, type Framing } from "./rtu/timing";
+import { TYPE_S16, TYPE_U16, ValueCodec, orderCode, typeCode } from "./values";
+
+/** One meter of the site as the planner sees it. */
+export interface MeterSpec {
+  readonly name: string;
+  readonly unit: number;
+  readonly profile: Profile;
+  /** Indices into profile.points, in the order readings are reported. */
+  readonly points: readonly number[];
+}
+
+export interface PlanOptions {
+  readonly baud: number;
+  readonly framing: Framing;
+  /** Assumed time a meter takes to start its reply after a request (default 5 ms; typical meters answer in 2–20 ms). */
+  readonly turnaroundUs?: number;
+  /** Extra silence the master leaves between any two requests (site bus.interRequestDelayMs), in µs. */
+  readonly interRequestDelayUs?: number;
+}
+
+export const DEFAULT_TURNAROUND_US = 5000;
+/** Request ADU of FC01–FC04: unit, function, start (2), count (2), CRC (2). */
+export const READ_REQUEST_BYTES = 8;
+/** Response ADU without data: unit, function, byte count, CRC (2). */
+export const READ_RESPONSE_OVERHEAD_BYTES = 5;
+
+/** Data bytes in the response to a read of `count` registers (FC03/04) or bits (FC01/02). */
+export function responseDataBytes(fn: number, count: number): number {
+  return fn <= 2 ? (count + 7) >> 3 : 2 * count;
+}
+
+/**
+ * Bus time of one read, in µs: request air time, t3.5, the meter's turnaround, response air time, t3.5, and the larger of
+ * the meter's minimum delay and the site's inter-request delay.
+ */
+export function readBusTimeUs(line: LineTiming, fn: number, count: number, turnaroundUs: number, delayUs: number): number {
+  return line.airTimeUs(READ_REQUEST_BYTES) + line.t35Us + turnaroundUs
+    + line.airTimeUs(READ_RESPONSE_OVERHEAD_BYTES + responseDataBytes(fn, count)) + line.t35Us + delayUs;
+}
+
+/** One block read of the plan. */
+export interface PlannedRead {
+  readonly meter: number;
+  readonly unit: number;
+  readonly function: FunctionCode;
+  readonly start: number;
+  /** Registers (FC03/04) or bits (FC01/02). */
+  readonly count: number;
+  readonly busTimeUs: number;
+}
+
+/** Where one wanted point is found in the plan's reads. */
+export interface PlannedValue {
+  readonly meter: number;
+  /** Index into the meter's profile.points. */
+  readonly point: number;
+  readonly name: string;
+  readonly read: number;
+  /** Byte offset of the value in the read's response data (FC01/02: the bit index). */
+  readonly offset: number;
+  readonly codec: ValueCodec;
+  /** Read holding the decimal-point register, or -1. */
+  readonly exponentRead: number;
+  readonly exponentOffset: number;
+  /** TYPE_S16 or TYPE_U16. */
+  readonly exponentType: number;
+  readonly exponentSign: number;
+}
+
+export interface MeterPlan {
+  readonly name: string;
+  readonly unit: number;
+  readonly profile: Profile;
+  readonly firstRead: number;
+  readonly readCount: number;
+  readonly firstValue: number;
+  readonly valueCount: number;
+  /** Sum of this meter's reads' bus time. */
+  readonly busTimeUs: number;
+}
+
+/** A span of one function code's address space that must be read whole. */
+interface Span { start: number; end: number }
+
+/** A complete plan with flat decode tables (CSR lists of value indices per read). */
+export class Plan {
+  readonly meters: readonly MeterPlan[];
+  readonly reads: readonly PlannedRead[];
+  readonly values: readonly PlannedValue[];
+  readonly line: LineTiming;
+  readonly turnaroundUs: number;
+  /** Values decoded from read r: valueIndex[readValueStart[r] .. readValueStart[r + 1]). */
+  readonly readValueStart: Int32Array;
+  readonly readValueIndex: Int32Array;
+  /** Values whose decimal-point register is in read r: exponentValueIndex[readExponentStart[r] .. readExponentStart[r + 1]). */
+  readonly readExponentStart: Int32Array;
+  readonly exponentValueIndex: Int32Array;
+  /** Largest response data of any read (for sizing buffers). */
+  readonly maxResponseDataBytes: number;
+
+  constructor(meters: MeterPlan[], reads: PlannedRead[], values: PlannedValue[], line: LineTiming, turnaroundUs: number) {
+    this.meters = meters;
+    this.reads = reads;
+    this.values = values;
+    this.line = line;
+    this.turnaroundUs = turnaroundUs;
+    this.readValueStart = new Int32Array(reads.length + 1);
+    this.readValueIndex = new Int32Array(values.length);
+    this.readExponentStart = new Int32Array(reads.length + 1);
+    const withExponent = values.filter((v) => v.exponentRead >= 0).length;
+    this.exponentValueIndex = new Int32Array(withExponent);
+    let k = 0;
+    let e = 0;
+    for (let r = 0; r < reads.length; r++) {
+      this.readValueStart[r] = k;
+      this.readExponentStart[r] = e;
+      for (let v = 0; v < values.length; v++) {
+        if (values[v].read === r) this.readValueIndex[k++] = v;
+        if (values[v].exponentRead === r) this.exponentValueIndex[e++] = v;
+      }
+    }
+    this.readValueStart[reads.length] = k;
+    this.readExponentStart[reads.length] = e;
+    let max = 0;
+    for (const r of reads) max = Math.max(max, responseDataBytes(r.function, r.count));
+    this.maxResponseDataBytes = max;
+  }
+
+  /** Bus time of one full polling cycle of every meter, µs. */
+  get busTimePerCycleUs(): number {
+    let t = 0;
+    for (const r of this.reads) t += r.busTimeUs;
+    return t;
+  }
+
+  /** A human-readable table of the plan. */
+  format(): string {
+    const lines: string[] = [];
+    lines.push(`plan: ${this.meters.length} meters, ${this.reads.length} reads, ${this.values.length} values per cycle; bus ${this.line.baud} ${this.line.framing}, turnaround ${this.turnaroundUs / 1000} ms; ${(this.busTimePerCycleUs / 1000).toFixed(1)} ms of bus time per cycle`);
+    for (let m = 0; m < this.meters.length; m++) {
+      const mp = this.meters[m];
+      lines.push("");
+      lines.push(`meter ${mp.name} (unit ${mp.unit}, ${mp.profile.id}): ${mp.readCount} reads, ${mp.valueCount} values, ${(mp.busTimeUs / 1000).toFixed(1)} ms`);
+      for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
+        const rd = this.reads[r];
+        const names: string[] = [];
+        for (let i = this.readValueStart[r]; i < this.readValueStart[r + 1]; i++) names.push(this.values[this.readValueIndex[i]].name);
+        const kind = rd.function <= 2 ? "bits" : "registers";
+        lines.push(`  FC${String(rd.function).padStart(2, "0")} ${String(rd.start).padStart(5)} +${String(rd.count).padEnd(3)} ${kind.padEnd(9)} ${(rd.busTimeUs / 1000).toFixed(1).padStart(6)} ms  ${names.join(", ")}`);
+      }
+    }
+    return lines.join("\n");
+  }
+
+  /** Plain data for `rc485 plan --json`. */
+  toJSON(): unknown {
+    return {
+      baud: this.line.baud, framing: this.line.framing, turnaroundUs: this.turnaroundUs, busTimePerCycleUs: this.busTimePerCycleUs,
+      meters: this.meters.map((mp) => ({
+        name: mp.name, unit: mp.unit, profile: mp.profile.id, busTimeUs: mp.busTimeUs,
+        reads: this.reads.slice(mp.firstRead, mp.firstRead + mp.readCount).map((rd, i) => {
+          const r = mp.firstRead + i;
+          const names: string[] = [];
+          for (let k = this.readValueStart[r]; k < this.readValueStart[r + 1]; k++) names.push(this.values[this.readValueIndex[k]].name);
+          return { function: rd.function, start: rd.start, count: rd.count, busTimeUs: rd.busTimeUs, points: names };
+        }),
+      })),
+    };
+  }
+}
+
+/** Builds the ValueCodec of a profile point. */
+export function codecOf(p: Point): ValueCodec {
+  const bit = p.function <= 2 ? -2 : p.bit;
+  return new ValueCodec(typeCode(p.type), orderCode(p.order), bit, p.scale, p.exponent, p.invalid);
+}
+
+/** Start and count of a read covering [start, end) under the meter's rules (count may exceed the limit: caller checks). */
+function blockOf(fn: number, start: number, end: number, limits: Limits): { start: number; count: number } {
+  if (fn <= 2) return { start, count: end - start };
+  const count = paddedSpan(start, end - start, limits);
+  const s = limits.evenStartOnly && start % 2 === 1 ? start - 1 : start;
+  return { start: s, count };
+}
+
+/** Minimum-bus-time cover of sorted, disjoint spans by reads; returns [start, count] pairs. Exported for tests. */
+export function coverSpans(fn: number, spans: readonly Span[], limits: Limits, cost: (fn: number, count: number) => number): { start: number; count: number }[] {
+  const n = spans.length;
+  const limit = fn <= 2 ? limits.maxBits : limits.maxRegisters;
+  const best = new Float64Array(n + 1);
+  const reads = new Int32Array(n + 1);
+  const from = new Int32Array(n + 1);
+  for (let j = 1; j <= n; j++) {
+    best[j] = Infinity;
+    for (let i = j; i >= 1; i--) {
+      const b = blockOf(fn, spans[i - 1].start, spans[j - 1].end, limits);
+      if (b.count > limit || b.start + b.count > 65536) break;
+      const c = best[i - 1] + cost(fn, b.count);
+      const k = reads[i - 1] + 1;
+      if (c < best[j] || (c === best[j] && k < reads[j])) { best[j] = c; reads[j] = k; from[j] = i; }
+    }
+    if (best[j] === Infinity) throw new RangeError(`a value at ${spans[j - 1].start} does not fit in one read of at most ${limit}`);
+  }
+  const out: { start: number; count: number }[] = [];
+  for (let j = n; j > 0; j = from[j] - 1) out.push(blockOf(fn, spans[from[j] - 1].start, spans[j - 1].end, limits));
+  return out.reverse();
+}
+
+/** Sorts spans and merges overlapping ones. */
+function mergeSpans(list: Span[]): Span[] {
+  list.sort((a, b) => a.start - b.start || a.end - b.end);
+  const out: Span[] = [];
+  for (const s of list) {
+    const last = out[out.length - 1];
+    if (last && s.start < last.end) last.end = Math.max(last.end, s.end);
+    else out.push({ start: s.start, end: s.end });
+  }
+  return out;
+}
+
+/** Plans the reads of every meter. Throws RangeError on a point index or limit that makes a value unreadable. */
+export function planSite(meters: readonly MeterSpec[], options: PlanOptions): Plan {
+  const line = new LineTiming(options.baud, options.framing);
+  const turnaroundUs = options.turnaroundUs ?? DEFAULT_TURNAROUND_US;
+  const siteDelayUs = options.interRequestDelayUs ?? 0;
+  if (!(turnaroundUs >= 0) || !(siteDelayUs >= 0)) throw new RangeError("turnaroundUs and interRequestDelayUs must be ≥ 0");
+  const reads: PlannedRead[] = [];
+  const values: PlannedValue[] = [];
+  const meterPlans: MeterPlan[] = [];
+
+  meters.forEach((m, mi) => {
+    const limits = m.profile.limits;
+    const delayUs = Math.max(siteDelayUs, Math.round(limits.minDelayMs * 1000));
+    const cost = (fn: number, count: number) => readBusTimeUs(line, fn, count, turnaroundUs, delayUs);
+    const firstRead = reads.length;
+    const firstValue = values.length;
+    const points = m.points.map((i) => {
+      const p = m.profile.points[i];
+      if (!p) throw new RangeError(`meters[${mi}] ${m.name}: point index ${i} is not in profile ${m.profile.id}`);
+      return p;
+    });
+    for (const fn of [1, 2, 3, 4] as const) {
+      const spans: Span[] = [];
+      for (const p of points) {
+        if (p.function === fn) spans.push({ start: p.address, end: p.address + p.words });
+        if (p.exponentFrom && p.exponentFrom.function === fn) spans.push({ start: p.exponentFrom.address, end: p.exponentFrom.address + 1 });
+      }
+      if (spans.length === 0) continue;
+      for (const b of coverSpans(fn, mergeSpans(spans), limits, cost)) {
+        reads.push({ meter: mi, unit: m.unit, function: fn, start: b.start, count: b.count, busTimeUs: cost(fn, b.count) });
+      }
+    }
+    const find = (fn: number, address: number, words: number): number => {
+      for (let r = firstRead; r < reads.length; r++) {
+        const rd = reads[r];
+        if (rd.function === fn && address >= rd.start && address + words <= rd.start + rd.count) return r;
+      }
+      throw new RangeError(`internal: no read covers FC${fn} ${address}`);
+    };
+    m.points.forEach((pi, k) => {
+      const p = points[k];
+      const r = find(p.function, p.address, p.words);
+      const unitSize = p.function <= 2 ? 1 : 2;
+      let exponentRead = -1;
+      let exponentOffset = 0;
+      if (p.exponentFrom) {
+        exponentRead = find(p.exponentFrom.function, p.exponentFrom.address, 1);
+        exponentOffset = 2 * (p.exponentFrom.address - reads[exponentRead].start);
+      }
+      values.push({
+        meter: mi, point: pi, name: p.name, read: r, offset: unitSize * (p.address - reads[r].start), codec: codecOf(p),
+        exponentRead, exponentOffset, exponentType: p.exponentFrom?.type === "u16" ? TYPE_U16 : TYPE_S16, exponentSign: p.exponentFrom?.sign ?? 1,
+      });
+    });
+    let busTimeUs = 0;
+    for (let r = firstRead; r < reads.length; r++) busTimeUs += reads[r].busTimeUs;
+    meterPlans.push({ name: m.name, unit: m.unit, profile: m.profile, firstRead, readCount: reads.length - firstRead, firstValue, valueCount: values.length - firstValue, busTimeUs });
+  });
+  return new Plan(meterPlans, reads, values, line, turnaroundUs);
+}
+
+/** The naive plan for comparison: one read per wanted value (and one per decimal-point register). */
+export function naiveReadCount(meters: readonly MeterSpec[]): number {
+  let n = 0;
+  for (const m of meters) for (const i of m.points) n += m.profile.points[i].exponentFrom ? 2 : 1;
+  return n;
+}

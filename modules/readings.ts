@@ -1,0 +1,255 @@
+/*
+ * The readings store: what the concentrator knows about each meter, in fixed memory, for the forwarders (MQTT, HTTP JSON,
+ * status page) to read. The polling side feeds it (`record` after a decoded and sanity-checked reading, `failure` after a
+ * failed transaction); the forwarders only read it.
+ *
+ * Per meter: the point metadata (field names as in the agreed profile format, docs: prompts/formats.md — `name`, `label`,
+ * `unit`, `deviceClass`, `stateClass`), the latest values in engineering units (Float64Array, point order; NaN = not
+ * available), the reading time twice (host-monotonic microseconds for ages, wall-clock epoch milliseconds for publishing),
+ * health (online/offline, consecutive failures, last good reading, fault counters by kind), and a history ring of fixed
+ * time buckets (default 120 × 30 s = the last hour) holding mean active power and poll/failure counts, from which the
+ * status page draws power and link-error-rate charts.
+ *
+ * Memory: everything is allocated in the constructor, sized from the meter list and `historyBuckets`; record() and
+ * failure() write into typed arrays and allocate nothing. Time is an argument (integer microseconds, one monotonic clock).
+ */
+
+/** One point of a meter profile, as far as forwarding needs it (same field names as profiles/<id>.json). */
+export interface PointMeta {
+  readonly name: string;
+  readonly label?: string;
+  readonly unit?: string;
+  readonly deviceClass?: string;
+  readonly stateClass?: string;
+  /** Register type (u16 … f64, bool); chooses the digits published (f32 carries about 7 significant digits). */
+  readonly type?: string;
+}
+
+/** One meter of the site, with the points actually polled (in the order of `record()`'s values). */
+export interface MeterMeta {
+  /** Site name of the meter, [A-Za-z0-9_-] (it becomes an MQTT topic level and a Home Assistant id). */
+  readonly name: string;
+  /** Profile id (profiles/<id>.json). */
+  readonly profile: string;
+  readonly manufacturer?: string;
+  readonly model?: string;
+  /** Modbus unit address on the bus. */
+  readonly unit?: number;
+  readonly points: readonly PointMeta[];
+  /** Polling interval (ms) from the site file; a reading older than 3 intervals is shown as stale (default 10000). */
+  readonly intervalMs?: number;
+  /** Point charted as "power"; default: the first point with deviceClass "power" (a name with "total" preferred). */
+  readonly powerPoint?: string;
+}
+
+export interface ReadingsConfig {
+  readonly meters: readonly MeterMeta[];
+  /** History buckets per meter (default 120). */
+  readonly historyBuckets?: number;
+  /** Bucket width in microseconds (default 30 s). */
+  readonly bucketUs?: number;
+  /** Consecutive failed polls after which a meter counts as offline (default 3). */
+  readonly offlineAfter?: number;
+}
+
+/** Fault kinds counted per meter; `failure(meter, kind, now)` takes the index. */
+export const FAULT_KINDS = ["timeout", "crc", "exception", "framing", "sanity", "other"] as const;
+export const FAULT_TIMEOUT = 0;
+export const FAULT_CRC = 1;
+export const FAULT_EXCEPTION = 2;
+export const FAULT_FRAMING = 3;
+export const FAULT_SANITY = 4;
+export const FAULT_OTHER = 5;
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const POINT_NAME = /^[a-z0-9_]{1,64}$/;
+
+/** What one meter looks like now; typed arrays are owned by the store (read them, never keep them past a record()). */
+export class MeterReadings {
+  readonly index: number;
+  readonly meta: MeterMeta;
+  /** Latest values, one per point, engineering units; NaN = not available. */
+  readonly values: Float64Array;
+  /** Index of the charted power point, or -1. */
+  readonly powerIndex: number;
+  /** A reading has been recorded at least once. */
+  hasReading = false;
+  /** [latest reading µs, latest reading epoch ms, last failure µs]: doubles kept unboxed in a typed array. */
+  private readonly clock = new Float64Array([0, 0, -1]);
+  /** Host-monotonic time of the latest reading (µs). */
+  get timeUs(): number { return this.clock[0]; }
+  set timeUs(v: number) { this.clock[0] = v; }
+  /** Wall-clock time of the latest reading (epoch ms, UTC). */
+  get epochMs(): number { return this.clock[1]; }
+  set epochMs(v: number) { this.clock[1] = v; }
+  /** Readings recorded since start. */
+  readings = 0;
+  /** Polls tried (readings + failures). */
+  polls = 0;
+  failures = 0;
+  consecutiveFailures = 0;
+  /** Fault counters, indexed by FAULT_KINDS. */
+  readonly faults: Uint32Array;
+  /** Time of the last failure (µs), or -1. */
+  get lastFailureUs(): number { return this.clock[2]; }
+  set lastFailureUs(v: number) { this.clock[2] = v; }
+  lastFault = -1;
+  // History ring: slot = bucket number % length; a slot is valid when histBucket[slot] equals the bucket number.
+  readonly histBucket: Float64Array;
+  readonly histPowerSum: Float64Array;
+  readonly histPowerCount: Uint32Array;
+  readonly histPolls: Uint32Array;
+  readonly histFailures: Uint32Array;
+
+  constructor(index: number, meta: MeterMeta, buckets: number) {
+    this.index = index;
+    this.meta = meta;
+    this.values = new Float64Array(meta.points.length).fill(NaN);
+    this.powerIndex = choosePower(meta);
+    this.faults = new Uint32Array(FAULT_KINDS.length);
+    this.histBucket = new Float64Array(buckets).fill(-1);
+    this.histPowerSum = new Float64Array(buckets);
+    this.histPowerCount = new Uint32Array(buckets);
+    this.histPolls = new Uint32Array(buckets);
+    this.histFailures = new Uint32Array(buckets);
+  }
+}
+
+function choosePower(meta: MeterMeta): number {
+  const pts = meta.points;
+  if (meta.powerPoint) {
+    for (let i = 0; i < pts.length; i++) if (pts[i].name === meta.powerPoint) return i;
+    throw new RangeError(`meters[${meta.name}].powerPoint: '${meta.powerPoint}' is not one of its points`);
+  }
+  let first = -1;
+  for (let i = 0; i < pts.length; i++) {
+    if (pts[i].deviceClass !== "power") continue;
+    if (pts[i].name.indexOf("total") >= 0) return i;
+    if (first < 0) first = i;
+  }
+  return first;
+}
+
+export class ReadingsStore {
+  readonly meters: readonly MeterReadings[];
+  readonly historyBuckets: number;
+  readonly bucketUs: number;
+  readonly offlineAfter: number;
+  /** Largest point count of any meter (sizes the store-and-forward ring). */
+  readonly maxPoints: number;
+  private readonly latest = new Float64Array(1);
+  /** Newest time seen by record()/failure() (µs). */
+  get latestUs(): number { return this.latest[0]; }
+
+  constructor(config: ReadingsConfig) {
+    if (!config || !Array.isArray(config.meters) || config.meters.length === 0) throw new TypeError("readings: meters must be a non-empty list");
+    const buckets = config.historyBuckets ?? 120;
+    const bucketUs = config.bucketUs ?? 30_000_000;
+    const offlineAfter = config.offlineAfter ?? 3;
+    if (!Number.isInteger(buckets) || buckets < 2 || buckets > 10_000) throw new RangeError("readings: historyBuckets must be an integer 2..10000");
+    if (!Number.isInteger(bucketUs) || bucketUs < 1000) throw new RangeError("readings: bucketUs must be an integer >= 1000");
+    if (!Number.isInteger(offlineAfter) || offlineAfter < 1) throw new RangeError("readings: offlineAfter must be an integer >= 1");
+    const seen: Record<string, boolean> = {};
+    let maxPoints = 0;
+    const meters: MeterReadings[] = [];
+    config.meters.forEach((m, i) => {
+      if (typeof m.name !== "string" || !NAME.test(m.name)) throw new RangeError(`meters[${i}].name: '${String(m.name)}' must match [A-Za-z0-9_-]{1,64}`);
+      if (seen[m.name]) throw new RangeError(`meters[${i}].name: '${m.name}' is used twice`);
+      seen[m.name] = true;
+      if (typeof m.profile !== "string" || m.profile.length === 0) throw new TypeError(`meters[${m.name}].profile: a profile id is required`);
+      if (!Array.isArray(m.points) || m.points.length === 0) throw new RangeError(`meters[${m.name}].points: at least one point is required`);
+      const names: Record<string, boolean> = {};
+      for (const p of m.points) {
+        if (typeof p.name !== "string" || !POINT_NAME.test(p.name)) throw new RangeError(`meters[${m.name}].points: name '${String(p.name)}' must match [a-z0-9_]{1,64}`);
+        if (names[p.name]) throw new RangeError(`meters[${m.name}].points: '${p.name}' is listed twice`);
+        names[p.name] = true;
+      }
+      maxPoints = Math.max(maxPoints, m.points.length);
+      meters.push(new MeterReadings(i, m, buckets));
+    });
+    this.meters = meters;
+    this.historyBuckets = buckets;
+    this.bucketUs = bucketUs;
+    this.offlineAfter = offlineAfter;
+    this.maxPoints = maxPoints;
+  }
+
+  /** Index of the meter called `name`, or -1. */
+  indexOf(name: string): number {
+    for (let i = 0; i < this.meters.length; i++) if (this.meters[i].meta.name === name) return i;
+    return -1;
+  }
+
+  /** A good reading: `values` in point order (engineering units, NaN = not available). */
+  record(meter: number, values: ArrayLike<number>, timeUs: number, epochMs: number): void {
+    const m = this.meters[meter];
+    const n = m.values.length;
+    for (let i = 0; i < n; i++) m.values[i] = i < values.length ? values[i] : NaN;
+    m.hasReading = true;
+    m.timeUs = timeUs;
+    m.epochMs = epochMs;
+    m.readings++;
+    m.polls++;
+    m.consecutiveFailures = 0;
+    if (timeUs > this.latest[0]) this.latest[0] = timeUs;
+    const slot = this.bucketSlot(m, timeUs);
+    m.histPolls[slot]++;
+    if (m.powerIndex >= 0) {
+      const p = m.values[m.powerIndex];
+      if (p === p) { m.histPowerSum[slot] += p; m.histPowerCount[slot]++; }
+    }
+  }
+
+  /** A failed poll of `meter`: `kind` indexes FAULT_KINDS. */
+  failure(meter: number, kind: number, timeUs: number): void {
+    const m = this.meters[meter];
+    const k = kind >= 0 && kind < FAULT_KINDS.length ? kind | 0 : FAULT_OTHER;
+    m.faults[k]++;
+    m.failures++;
+    m.polls++;
+    m.consecutiveFailures++;
+    m.lastFailureUs = timeUs;
+    m.lastFault = k;
+    if (timeUs > this.latest[0]) this.latest[0] = timeUs;
+    const slot = this.bucketSlot(m, timeUs);
+    m.histPolls[slot]++;
+    m.histFailures[slot]++;
+  }
+
+  /** Online: has read at least once and fewer than `offlineAfter` polls in a row have failed since. */
+  online(meter: number): boolean {
+    const m = this.meters[meter];
+    return m.hasReading && m.consecutiveFailures < this.offlineAfter;
+  }
+
+  /** Bucket number holding time `timeUs`. */
+  bucketOf(timeUs: number): number {
+    return timeUs > 0 ? Math.floor(timeUs / this.bucketUs) : 0;
+  }
+
+  /**
+   * History value of `meter` in bucket number `bucket`: mean power (W) or NaN for kind 0; link error rate 0..1 or NaN
+   * (no polls) for kind 1; polls for kind 2.
+   */
+  history(meter: number, bucket: number, kind: 0 | 1 | 2): number {
+    const m = this.meters[meter];
+    const slot = bucket % this.historyBuckets;
+    if (bucket < 0 || m.histBucket[slot] !== bucket) return kind === 2 ? 0 : NaN;
+    if (kind === 0) return m.histPowerCount[slot] > 0 ? m.histPowerSum[slot] / m.histPowerCount[slot] : NaN;
+    if (kind === 1) return m.histPolls[slot] > 0 ? m.histFailures[slot] / m.histPolls[slot] : NaN;
+    return m.histPolls[slot];
+  }
+
+  private bucketSlot(m: MeterReadings, timeUs: number): number {
+    const bucket = this.bucketOf(timeUs);
+    const slot = bucket % this.historyBuckets;
+    if (m.histBucket[slot] !== bucket) {
+      m.histBucket[slot] = bucket;
+      m.histPowerSum[slot] = 0;
+      m.histPowerCount[slot] = 0;
+      m.histPolls[slot] = 0;
+      m.histFailures[slot] = 0;
+    }
+    return slot;
+  }
+}

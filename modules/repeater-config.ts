@@ -1,0 +1,156 @@
+/*
+ * Configuration of the R/C repeater (modules/repeater.ts), validated once before anything starts, and the timing rules
+ * that follow from it.
+ *
+ * Theory of operation. A repeater sits between side A (plain Modbus RTU, toward the master or toward protected slaves)
+ * and side B (the FEC link across a noisy segment, design.md §5). Each side has its own baud rate and framing (Modbus over
+ * Serial Line V1.02 §2.5.1: t1.5 / t3.5 from the character time). The parity burst that follows every frame sent on B
+ * leaves after the frame's t3.5 silence (Urrea & Morales 2019, §3) and, because the host timer has a resolution of
+ * `tickUs`, up to one tick later. The receiver on B waits that long plus two characters for a burst to begin before it
+ * gives up on a frame whose CRC failed.
+ *
+ * Response-timeout rule (documented in docs/fec.md): a request and its reply each cross every R/C pair once. A clean
+ * frame gains at most its own air time plus one character per repeater it passes (store and forward); a frame that has
+ * to be corrected gains at most its air time + t3.5 + one host tick + the burst's air time + one character. The master's
+ * response timeout must cover the worst case of both directions on top of the slave's own turnaround:
+ * `repeaterTimeoutBudgetUs` computes it (plus one frame ahead in the output queue when other slaves share the master's
+ * side A) and `checkMasterTimeout` returns a warning text when a timeout is shorter.
+ */
+import { BAUD_RATES, FRAMING_BITS, LineTiming, type Framing } from "./rtu/timing";
+
+export interface RepeaterSideConfig {
+  /** Line speed in bit/s, one of BAUD_RATES. */
+  readonly baud: number;
+  /** Character framing, one of the keys of FRAMING_BITS. */
+  readonly framing: Framing;
+}
+
+export interface RepeaterConfig {
+  /** Reed–Solomon parity symbols per codeword: an even number from 2 to 16 (default 4, RS(255,251)). */
+  readonly nroots?: number;
+  /** Interleaving depth of the codeword split (default 1 = no interleaving); see docs/fec.md. */
+  readonly interleave?: number;
+  /** The repeater's own Modbus unit, answered on side A: 1–247, or 0 for none (default 0). */
+  readonly unitId?: number;
+  /** Plain Modbus side. */
+  readonly sideA: RepeaterSideConfig;
+  /** FEC link side. */
+  readonly sideB: RepeaterSideConfig;
+  /** Host timer resolution in µs (0 = exact timer, default 1000 as on ESP32); 0–20000. */
+  readonly tickUs?: number;
+  /** How late the host delivers received bytes after their last stop bit, in µs (0 for a byte-wise UART; about four
+   * character times for the ESP32 RX-timeout FIFO); 0–20000, default 0. */
+  readonly rxLatencyUs?: number;
+  /** Frames each side's output can hold while the line is busy (default 4, 1–16). A transparent repeater forwards every
+   * frame, so a request can arrive while the previous reply is still being repeated. */
+  readonly queueFrames?: number;
+}
+
+export const NROOTS_MIN = 2;
+export const NROOTS_MAX = 16;
+export const INTERLEAVE_MIN = 1;
+export const INTERLEAVE_MAX = 8;
+export const TICK_MAX_US = 20000;
+
+export interface ResolvedRepeaterConfig {
+  readonly nroots: number;
+  readonly interleave: number;
+  readonly unitId: number;
+  readonly tickUs: number;
+  readonly rxLatencyUs: number;
+  readonly queueFrames: number;
+  readonly lineA: LineTiming;
+  readonly lineB: LineTiming;
+}
+
+function intIn(value: unknown, field: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${field} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  return value;
+}
+
+function side(value: RepeaterSideConfig | undefined, field: string): LineTiming {
+  if (value === undefined || value === null || typeof value !== "object")
+    throw new TypeError(`${field} must be an object { baud, framing }`);
+  if (BAUD_RATES.indexOf(value.baud) < 0)
+    throw new RangeError(`${field}.baud must be one of ${BAUD_RATES.join(", ")}, got ${String(value.baud)}`);
+  if (typeof value.framing !== "string" || !Object.prototype.hasOwnProperty.call(FRAMING_BITS, value.framing))
+    throw new RangeError(`${field}.framing must be one of ${Object.keys(FRAMING_BITS).join(", ")}, got ${String(value.framing)}`);
+  return new LineTiming(value.baud, value.framing);
+}
+
+/** Validates a repeater configuration; throws TypeError/RangeError naming the field and the allowed values. */
+export function resolveRepeaterConfig(config: RepeaterConfig): ResolvedRepeaterConfig {
+  if (config === undefined || config === null || typeof config !== "object") throw new TypeError("repeater config must be an object");
+  const nroots = intIn(config.nroots, "nroots", NROOTS_MIN, NROOTS_MAX, 4);
+  if (nroots % 2 !== 0) throw new RangeError(`nroots must be even (2, 4, … 16), got ${nroots}`);
+  const interleave = intIn(config.interleave, "interleave", INTERLEAVE_MIN, INTERLEAVE_MAX, 1);
+  const unitId = intIn(config.unitId, "unitId", 0, 247, 0);
+  const tickUs = intIn(config.tickUs, "tickUs", 0, TICK_MAX_US, 1000);
+  const rxLatencyUs = intIn(config.rxLatencyUs, "rxLatencyUs", 0, TICK_MAX_US, 0);
+  const queueFrames = intIn(config.queueFrames, "queueFrames", 1, 16, 4);
+  return Object.freeze({ nroots, interleave, unitId, tickUs, rxLatencyUs, queueFrames, lineA: side(config.sideA, "sideA"), lineB: side(config.sideB, "sideB") });
+}
+
+/** Parity burst length on the wire for a frame of `frameLength` bytes (supplied by the FEC link, see modules/fec-link.ts). */
+export type BurstLengthRule = (frameLength: number, nroots: number, interleave: number) => number;
+
+/**
+ * Worst-case time one frame of `frameLength` bytes gains crossing one repeater, in µs, measured from its last stop bit on
+ * the incoming side to its last stop bit on the outgoing side (store and forward: the frame's air time on the outgoing
+ * line plus one character of reaction). `fromA` true: side A to side B (the frame goes out at once, its burst follows and
+ * delays nothing). `fromA` false and `corrected`: the frame waits for its burst: t3.5 + one host tick + the burst's air time
+ * on B (+ the host's receive latency) before it goes out on A.
+ */
+export function hopDelayUs(cfg: ResolvedRepeaterConfig, fromA: boolean, frameLength: number, burstLength: number, corrected: boolean): number {
+  const out = fromA ? cfg.lineB : cfg.lineA;
+  const clean = out.airTimeUs(frameLength) + out.characterUs + cfg.rxLatencyUs;
+  if (fromA || !corrected) return clean;
+  return clean + cfg.lineB.t35Us + cfg.tickUs + cfg.lineB.airTimeUs(burstLength);
+}
+
+/**
+ * The share of a master's response timeout taken by R/C pairs: the request and the reply each cross `pairs` pairs (two
+ * repeaters each: one A→B hop, one B→A hop that may have to correct). When other slaves share the master's side A of a
+ * repeater, that repeater also repeats their replies, so a request may have to wait behind one of them in the output
+ * queue: pass the longest such reply as `aheadLength` (0 when the master is alone on side A). Add the slave's turnaround
+ * and the reply's own air time for the whole timeout.
+ */
+export function repeaterTimeoutBudgetUs(cfg: ResolvedRepeaterConfig, pairs: number, requestLength: number, replyLength: number,
+  burstLength: BurstLengthRule, aheadLength: number = 0): number {
+  const b = cfg.lineB;
+  const reqBurst = burstLength(requestLength, cfg.nroots, cfg.interleave);
+  const repBurst = burstLength(replyLength, cfg.nroots, cfg.interleave);
+  const req = hopDelayUs(cfg, true, requestLength, reqBurst, false) + hopDelayUs(cfg, false, requestLength, reqBurst, true);
+  const rep = hopDelayUs(cfg, true, replyLength, repBurst, false) + hopDelayUs(cfg, false, replyLength, repBurst, true);
+  const ahead = aheadLength > 0
+    ? b.airTimeUs(aheadLength) + 2 * b.t35Us + cfg.tickUs + b.airTimeUs(burstLength(aheadLength, cfg.nroots, cfg.interleave))
+    : 0;
+  return pairs * (req + rep + ahead);
+}
+
+/**
+ * Config check for the master side: returns "" when `responseTimeoutUs` (measured by the master from the end of its
+ * request) covers the slave turnaround, the reply's air time on the master's line and the R/C budget; else a one-line
+ * warning with the minimum.
+ */
+export function checkMasterTimeout(cfg: ResolvedRepeaterConfig, pairs: number, requestLength: number, replyLength: number,
+  slaveTurnaroundUs: number, responseTimeoutUs: number, burstLength: BurstLengthRule, aheadLength: number = 0): string {
+  const need = slaveTurnaroundUs + cfg.lineA.airTimeUs(replyLength) +
+    repeaterTimeoutBudgetUs(cfg, pairs, requestLength, replyLength, burstLength, aheadLength);
+  if (responseTimeoutUs >= need) return "";
+  return `master response timeout ${responseTimeoutUs} µs is shorter than the ${need} µs a ${replyLength}-byte reply may take across ${pairs} R/C pair(s) (turnaround ${slaveTurnaroundUs} µs); raise it to at least ${Math.ceil(need / 1000)} ms`;
+}
+
+/**
+ * Config check for the slaves on a repeater's side B (design.md §5: the burst must be over before any device replies):
+ * returns "" when a slave that starts answering `minTurnaroundUs` after a request's last stop bit cannot collide with the
+ * request's parity burst (sent t3.5 + one bit after the request, up to one host tick late), else a one-line warning.
+ */
+export function checkSlaveTurnaround(cfg: ResolvedRepeaterConfig, requestLength: number, minTurnaroundUs: number, burstLength: BurstLengthRule): string {
+  const b = cfg.lineB;
+  const burstEnd = b.t35Us + Math.ceil(1000000 / b.baud) + cfg.tickUs + b.airTimeUs(burstLength(requestLength, cfg.nroots, cfg.interleave));
+  if (minTurnaroundUs > burstEnd) return "";
+  return `slave turnaround ${minTurnaroundUs} µs on side B is not longer than the ${burstEnd} µs the parity burst of a ${requestLength}-byte request may last (nroots ${cfg.nroots}, interleave ${cfg.interleave}, tick ${cfg.tickUs} µs): replies would collide with it`;
+}

@@ -1,0 +1,218 @@
+/*
+ * The site configuration: one RS-485 bus, the meters on it (each a profile, a unit id, an interval and the points wanted),
+ * and the sections later features read (forwarding, gateway, repeater), passed through untouched. Mirrored by
+ * schemas/site.schema.json and documented in docs/profiles.md.
+ *
+ * Theory of operation. A bad configuration must stop rc485 before it touches the bus, and must say everything that is
+ * wrong at once: checkSite() never stops at the first problem and names each one by its JSON path
+ * (`$.meters[2].points[0]: unknown point "voltage_l4" in profile eastron-sdm630`). Profile names and point names are
+ * resolved here against the loaded profiles, so the planner and scheduler only ever see valid indices. Unit ids follow
+ * MODBUS over Serial Line V1.02 §2.2 (1–247; 0 is broadcast, which a poller never reads); two meters on one bus may not
+ * share a unit id.
+ *
+ * Configuration time only (allocates freely).
+ */
+import { FRAMINGS, pointIndex, type Profile } from "./profile";
+import { planSite, type Plan, type MeterSpec } from "./planner";
+import { BAUD_RATES, LineTiming, type Framing } from "./rtu/timing";
+import type { SchedulerOptions } from "./scheduler";
+
+export interface BusConfig {
+  /** Serial device (hosts read it; e.g. /dev/ttyUSB0, or a port number on ESP32). */
+  readonly port: string;
+  readonly baud: number;
+  readonly framing: Framing;
+  /** Retries after a timeout (0..10, default 1). */
+  readonly retries: number;
+  /** Reply timeout in ms; 0 = computed per meter (see replyTimeoutUs). */
+  readonly timeoutMs: number;
+  readonly interRequestDelayMs: number;
+  readonly interUnitDelayMs: number;
+  /** Assumed meter turnaround for planning, ms (default 5). */
+  readonly turnaroundMs: number;
+}
+
+export interface SiteMeter {
+  readonly name: string;
+  /** Profile id. */
+  readonly profileId: string;
+  readonly profile: Profile;
+  readonly unit: number;
+  readonly intervalMs: number;
+  readonly priority: number;
+  /** Indices into profile.points (all points when the config lists none). */
+  readonly points: readonly number[];
+}
+
+export interface Site {
+  readonly bus: BusConfig;
+  readonly meters: readonly SiteMeter[];
+  /** Sections validated by the features that own them; null when absent. */
+  readonly forwarding: Readonly<Record<string, unknown>> | null;
+  readonly gateway: Readonly<Record<string, unknown>> | null;
+  readonly repeater: Readonly<Record<string, unknown>> | null;
+}
+
+export type SiteResult = { readonly ok: true; readonly site: Site } | { readonly ok: false; readonly errors: readonly string[] };
+
+/** Profiles by id. */
+export interface ProfileLookup {
+  get(id: string): Profile | undefined;
+  keys(): Iterable<string>;
+}
+
+const TOP_KEYS = ["bus", "meters", "forwarding", "gateway", "repeater"];
+const BUS_KEYS = ["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"];
+const METER_KEYS = ["name", "profile", "unit", "intervalMs", "priority", "points"];
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+export const MIN_INTERVAL_MS = 100;
+export const MAX_INTERVAL_MS = 86400000;
+/** Reply allowance added to the air time of a meter's largest reply when the timeout is computed. */
+export const DEFAULT_REPLY_ALLOWANCE_US = 200000;
+
+function show(v: unknown): string {
+  if (v === undefined) return "nothing";
+  try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
+}
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function isInt(v: unknown, min: number, max: number): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+}
+
+/** Checks a parsed site file against the loaded profiles; lists every problem with its JSON path. */
+export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
+  const errors: string[] = [];
+  const bad = (path: string, message: string, ...got: unknown[]) => errors.push(`${path}: ${message}${got.length ? ` (got ${show(got[0])})` : ""}`);
+  if (!isObject(json)) { bad("$", "must be a JSON object {bus, meters, ...}", json); return { ok: false, errors }; }
+  for (const k of Object.keys(json)) if (!TOP_KEYS.includes(k)) bad(`$.${k}`, `unknown section; allowed: ${TOP_KEYS.join(", ")}`);
+
+  let bus: BusConfig = { port: "", baud: 9600, framing: "8N1", retries: 1, timeoutMs: 0, interRequestDelayMs: 0, interUnitDelayMs: 0, turnaroundMs: 5 };
+  if (!isObject(json.bus)) bad("$.bus", "must be an object {port, baud, framing, ...}", json.bus);
+  else {
+    const b = json.bus;
+    for (const k of Object.keys(b)) if (!BUS_KEYS.includes(k)) bad(`$.bus.${k}`, `unknown field; allowed: ${BUS_KEYS.join(", ")}`);
+    if (typeof b.port !== "string" || b.port === "") bad("$.bus.port", "must be a non-empty string (serial device)", b.port);
+    if (!BAUD_RATES.includes(b.baud as number)) bad("$.bus.baud", `must be one of ${BAUD_RATES.join(", ")}`, b.baud);
+    if (!FRAMINGS.includes(b.framing as Framing)) bad("$.bus.framing", `must be one of ${FRAMINGS.join(", ")}`, b.framing);
+    if (b.retries !== undefined && !isInt(b.retries, 0, 10)) bad("$.bus.retries", "must be an integer from 0 to 10", b.retries);
+    for (const k of ["timeoutMs", "interRequestDelayMs", "interUnitDelayMs"]) {
+      if (b[k] !== undefined && !isInt(b[k], 0, 10000)) bad(`$.bus.${k}`, "must be an integer from 0 to 10000", b[k]);
+    }
+    if (b.turnaroundMs !== undefined && !(typeof b.turnaroundMs === "number" && b.turnaroundMs >= 0 && b.turnaroundMs <= 1000)) bad("$.bus.turnaroundMs", "must be a number from 0 to 1000", b.turnaroundMs);
+    bus = {
+      port: String(b.port), baud: b.baud as number, framing: b.framing as Framing,
+      retries: b.retries === undefined ? 1 : (b.retries as number), timeoutMs: (b.timeoutMs as number | undefined) ?? 0,
+      interRequestDelayMs: (b.interRequestDelayMs as number | undefined) ?? 0, interUnitDelayMs: (b.interUnitDelayMs as number | undefined) ?? 0,
+      turnaroundMs: (b.turnaroundMs as number | undefined) ?? 5,
+    };
+  }
+
+  const meters: SiteMeter[] = [];
+  if (!Array.isArray(json.meters) || json.meters.length === 0) bad("$.meters", "must be a non-empty list of meters", json.meters);
+  else {
+    const names = new Map<string, number>();
+    const units = new Map<number, number>();
+    const known = () => Array.from(profiles.keys()).sort().join(", ") || "none loaded";
+    json.meters.forEach((m, i) => {
+      const path = `$.meters[${i}]`;
+      if (!isObject(m)) { bad(path, "must be an object {name, profile, unit, intervalMs, ...}", m); return; }
+      for (const k of Object.keys(m)) if (!METER_KEYS.includes(k)) bad(`${path}.${k}`, `unknown field; allowed: ${METER_KEYS.join(", ")}`);
+      const before = errors.length;
+      if (typeof m.name !== "string" || !NAME_PATTERN.test(m.name)) bad(`${path}.name`, "must be letters, digits, _ or - (starting with a letter or digit)", m.name);
+      else if (names.has(m.name)) bad(`${path}.name`, `repeats $.meters[${names.get(m.name)}].name`, m.name);
+      else names.set(m.name, i);
+      if (!isInt(m.unit, 1, 247)) bad(`${path}.unit`, "must be an integer from 1 to 247", m.unit);
+      else if (units.has(m.unit)) bad(`${path}.unit`, `repeats $.meters[${units.get(m.unit)}].unit: two meters cannot share a unit id on one bus`, m.unit);
+      else units.set(m.unit, i);
+      if (!isInt(m.intervalMs, MIN_INTERVAL_MS, MAX_INTERVAL_MS)) bad(`${path}.intervalMs`, `must be an integer from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}`, m.intervalMs);
+      if (m.priority !== undefined && !isInt(m.priority, 0, 1000)) bad(`${path}.priority`, "must be an integer from 0 (most urgent) to 1000", m.priority);
+      let profile: Profile | undefined;
+      if (typeof m.profile !== "string") bad(`${path}.profile`, "must be a profile id (a file name in profiles/ without .json)", m.profile);
+      else if (!(profile = profiles.get(m.profile))) bad(`${path}.profile`, `unknown profile ${JSON.stringify(m.profile)} (known: ${known()})`);
+      const points: number[] = [];
+      if (m.points !== undefined) {
+        if (!Array.isArray(m.points) || m.points.length === 0) bad(`${path}.points`, "must be a non-empty list of point names (omit it for all points)", m.points);
+        else m.points.forEach((name, k) => {
+          if (typeof name !== "string") { bad(`${path}.points[${k}]`, "must be a point name", name); return; }
+          if (!profile) return;
+          const idx = pointIndex(profile, name);
+          if (idx < 0) bad(`${path}.points[${k}]`, `unknown point ${JSON.stringify(name)} in profile ${profile.id}`);
+          else if (points.includes(idx)) bad(`${path}.points[${k}]`, `repeats point ${JSON.stringify(name)}`);
+          else points.push(idx);
+        });
+      } else if (profile) for (let k = 0; k < profile.points.length; k++) points.push(k);
+      if (errors.length > before || !profile) return;
+      meters.push({
+        name: m.name as string, profileId: profile.id, profile, unit: m.unit as number, intervalMs: m.intervalMs as number,
+        priority: (m.priority as number | undefined) ?? 0, points,
+      });
+    });
+  }
+
+  const section = (k: "forwarding" | "gateway" | "repeater"): Record<string, unknown> | null => {
+    const v = json[k];
+    if (v === undefined) return null;
+    if (!isObject(v)) { bad(`$.${k}`, "must be an object", v); return null; }
+    return v;
+  };
+  const forwarding = section("forwarding");
+  const gateway = section("gateway");
+  const repeater = section("repeater");
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, site: { bus, meters, forwarding, gateway, repeater } };
+}
+
+/** A ProfileLookup over a list of profiles. Throws RangeError on a repeated id. */
+export function profileTable(list: readonly Profile[]): ProfileLookup {
+  const map = new Map<string, Profile>();
+  for (const p of list) {
+    if (map.has(p.id)) throw new RangeError(`profile id ${p.id} is loaded twice`);
+    map.set(p.id, p);
+  }
+  return map;
+}
+
+/** The planner's view of a site. */
+export function meterSpecs(site: Site): MeterSpec[] {
+  return site.meters.map((m) => ({ name: m.name, unit: m.unit, profile: m.profile, points: m.points }));
+}
+
+/** Plans the site's reads with its bus settings. */
+export function planForSite(site: Site): Plan {
+  return planSite(meterSpecs(site), {
+    baud: site.bus.baud, framing: site.bus.framing, turnaroundUs: Math.round(site.bus.turnaroundMs * 1000),
+    interRequestDelayUs: site.bus.interRequestDelayMs * 1000,
+  });
+}
+
+/**
+ * Reply timeout for meter m, µs: bus.timeoutMs when set, else the profile's responseTimeoutMs, else the air time of the
+ * meter's largest planned reply plus DEFAULT_REPLY_ALLOWANCE_US.
+ */
+export function replyTimeoutUs(site: Site, plan: Plan, m: number): number {
+  if (site.bus.timeoutMs > 0) return site.bus.timeoutMs * 1000;
+  const p = site.meters[m].profile.limits.responseTimeoutMs;
+  if (p > 0) return p * 1000;
+  const mp = plan.meters[m];
+  let bytes = 0;
+  for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
+    const rd = plan.reads[r];
+    bytes = Math.max(bytes, 5 + (rd.function <= 2 ? (rd.count + 7) >> 3 : 2 * rd.count));
+  }
+  return new LineTiming(site.bus.baud, site.bus.framing).airTimeUs(bytes) + DEFAULT_REPLY_ALLOWANCE_US;
+}
+
+/** Scheduler options from the site (intervals, priorities, delays, the largest reply timeout and the retries). */
+export function schedulerOptionsFor(site: Site, plan: Plan): SchedulerOptions {
+  let timeoutUs = 0;
+  for (let m = 0; m < site.meters.length; m++) timeoutUs = Math.max(timeoutUs, replyTimeoutUs(site, plan, m));
+  return {
+    meters: site.meters.map((m) => ({ intervalUs: m.intervalMs * 1000, priority: m.priority })),
+    interRequestDelayUs: site.bus.interRequestDelayMs * 1000,
+    interUnitDelayUs: site.bus.interUnitDelayMs * 1000,
+    timeoutUs,
+    retries: site.bus.retries,
+  };
+}

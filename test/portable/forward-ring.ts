@@ -1,0 +1,90 @@
+import { ForwardRing } from "../../modules/forward-ring";
+import type { Cases } from "../harness/check";
+
+function fill(r: ForwardRing, from: number, to: number): void {
+  for (let i = from; i < to; i++) r.push(i % 3, 1000 + i, [i, i + 0.5], 2);
+}
+
+/** Sends and acknowledges everything queued, one by one; returns the epochs delivered. */
+function drain(r: ForwardRing): number[] {
+  const out: number[] = [];
+  for (let s = r.nextQueued(); s !== 0; s = r.nextQueued()) {
+    out.push(r.epochMs(s));
+    r.markSent(s);
+    r.ack(s);
+  }
+  return out;
+}
+
+export const cases: Cases = {
+  "entries leave in push order with their meter, time and values"(t) {
+    const r = new ForwardRing(8, 4);
+    fill(r, 0, 5);
+    t.is(r.length, 5);
+    const s = r.nextQueued();
+    t.is(s, 1);
+    t.is(r.meter(s), 0);
+    t.is(r.epochMs(s), 1000);
+    t.is(r.count(s), 2);
+    t.is(r.values[r.valuesOffset(s) + 1], 0.5);
+    t.deepEqual(drain(r), [1000, 1001, 1002, 1003, 1004]);
+    t.is(r.length, 0);
+    t.is(r.acknowledged, 5);
+  },
+  "when full the oldest are dropped and counted; delivery resumes from the oldest kept"(t) {
+    const r = new ForwardRing(4, 2);
+    fill(r, 0, 10);
+    t.is(r.length, 4);
+    t.is(r.dropped, 6);
+    t.is(r.pushed, 10);
+    t.deepEqual(drain(r), [1006, 1007, 1008, 1009]);
+  },
+  "a window of in-flight entries: out-of-order acknowledgements never release past an unacknowledged head"(t) {
+    const r = new ForwardRing(8, 2);
+    fill(r, 0, 4);
+    const a = r.nextQueued(); r.markSent(a);
+    const b = r.nextQueued(); r.markSent(b);
+    const c = r.nextQueued(); r.markSent(c);
+    t.deepEqual([a, b, c], [1, 2, 3]);
+    t.is(r.inFlight, 3);
+    t.ok(r.ack(c));
+    t.ok(r.ack(b));
+    t.is(r.length, 4, "head still unacknowledged");
+    t.ok(r.ack(a));
+    t.is(r.length, 1);
+    t.is(r.inFlight, 0);
+    t.is(r.nextQueued(), 4);
+  },
+  "requeue after a lost connection resends in-flight entries first, in order"(t) {
+    const r = new ForwardRing(8, 2);
+    fill(r, 0, 5);
+    for (let i = 0; i < 3; i++) r.markSent(r.nextQueued());
+    r.ack(1);
+    r.requeue();
+    t.is(r.inFlight, 0);
+    t.deepEqual(drain(r), [1001, 1002, 1003, 1004]);
+  },
+  "dropping in-flight entries while disconnected; late acks of dropped entries are ignored"(t) {
+    const r = new ForwardRing(3, 1);
+    fill(r, 0, 3);
+    r.markSent(r.nextQueued());
+    r.markSent(r.nextQueued());
+    fill(r, 3, 5); // drops seq 1 and 2 (both in flight)
+    t.is(r.dropped, 2);
+    t.is(r.inFlight, 0);
+    t.ok(!r.ack(1), "seq 1 is gone");
+    t.ok(!r.holds(2));
+    t.deepEqual(drain(r), [1002, 1003, 1004]);
+  },
+  "fixed memory: the value store is allocated once and never grows"(t) {
+    const r = new ForwardRing(16, 3);
+    const v = r.values;
+    t.is(v.length, 48);
+    for (let i = 0; i < 10_000; i++) { r.push(1, i, [1, 2, 3, 4, 5], 5); if (i % 3 === 0) { const s = r.nextQueued(); r.markSent(s); r.ack(s); } }
+    t.ok(r.values === v);
+    t.is(r.values.length, 48);
+    t.is(r.count(r.nextQueued()), 3, "values beyond maxPoints are not stored");
+    t.throws(() => new ForwardRing(0, 1), RangeError);
+    t.throws(() => new ForwardRing(4, 0), RangeError);
+  },
+};

@@ -1,0 +1,90 @@
+import { MqttLayout } from "../../modules/mqtt-payload";
+import { MqttSession, type MqttPublisher } from "../../modules/mqtt-session";
+import { FAULT_TIMEOUT, ReadingsStore, type MeterMeta } from "../../modules/readings";
+import type { Cases } from "../harness/check";
+
+const meters: MeterMeta[] = [
+  { name: "a", profile: "p", points: [{ name: "power", unit: "W", deviceClass: "power", stateClass: "measurement" }] },
+  { name: "b", profile: "p", points: [{ name: "power", unit: "W", deviceClass: "power", stateClass: "measurement" }, { name: "energy", unit: "kWh", deviceClass: "energy", stateClass: "total_increasing" }] },
+];
+
+interface Sent { topic: string; payload: string; qos: number; retain: boolean; token: number }
+
+function setup(window = 2, ring = 8) {
+  const store = new ReadingsStore({ meters, offlineAfter: 1 });
+  const layout = new MqttLayout({ site: "s" }, meters);
+  const sent: Sent[] = [];
+  const pub: MqttPublisher = { publish: (topic, payload, qos, retain, token) => void sent.push({ topic, payload, qos, retain, token }) };
+  const session = new MqttSession(store, layout, pub, { window, ring });
+  let k = 0;
+  const take = (m: number): void => { k++; store.record(m, [k, k * 10], k * 1_000_000, 1_000_000 + k); session.reading(m); };
+  return { store, session, sent, take };
+}
+
+const stateKs = (sent: Sent[]): number[] => sent.filter((s) => s.token > 0).map((s) => JSON.parse(s.payload).time_ms - 1_000_000);
+
+export const cases: Cases = {
+  "on connect: status online, one discovery document per meter, availability, then queued readings in order"(t) {
+    const { session, sent, take } = setup(10);
+    take(0); take(1); take(0);
+    t.is(sent.length, 0, "nothing is published before the connection");
+    session.connected();
+    t.deepEqual(sent.map((s) => s.topic), [
+      "rc485/s/status", "homeassistant/device/rc485_s_a/config", "homeassistant/device/rc485_s_b/config",
+      "rc485/s/a/availability", "rc485/s/b/availability", "rc485/s/a/state", "rc485/s/b/state", "rc485/s/a/state",
+    ]);
+    t.deepEqual(sent.slice(0, 5).map((s) => s.retain), [true, true, true, true, true]);
+    t.deepEqual(sent.slice(3, 5).map((s) => s.payload), ["online", "online"]);
+    t.deepEqual(stateKs(sent), [1, 2, 3]);
+    t.ok(sent.every((s) => s.qos === 1));
+    t.is(JSON.parse(sent[6].payload).energy, 20);
+  },
+  "the window bounds readings in flight; each PUBACK sends the next"(t) {
+    const { session, sent, take } = setup(2);
+    session.connected();
+    sent.length = 0;
+    for (let i = 0; i < 5; i++) take(0);
+    t.deepEqual(stateKs(sent), [1, 2]);
+    session.acked(sent[0].token);
+    t.deepEqual(stateKs(sent), [1, 2, 3]);
+    session.acked(sent[2].token);
+    session.acked(sent[1].token);
+    t.deepEqual(stateKs(sent), [1, 2, 3, 4, 5]);
+    t.is(session.ring.length, 2);
+  },
+  "a lost connection requeues in-flight readings; the next connection sends them first, in order"(t) {
+    const { session, sent, take } = setup(2);
+    session.connected();
+    take(0); take(0); take(0);
+    session.acked(sent.filter((s) => s.token > 0)[0].token); // reading 1 delivered; 2 and 3 in flight
+    session.disconnected();
+    take(1); take(1);
+    sent.length = 0;
+    session.connected();
+    t.deepEqual(stateKs(sent), [2, 3], "window of 2: the two readings that were in flight go first");
+    for (const s of sent.filter((x) => x.token > 0)) session.acked(s.token);
+    t.deepEqual(stateKs(sent), [2, 3, 4, 5]);
+  },
+  "availability is published when it changes, not on every reading"(t) {
+    const { store, session, sent, take } = setup(10);
+    take(0);
+    session.connected();
+    const avail = () => sent.filter((s) => s.topic.endsWith("/availability")).map((s) => s.topic.split("/")[2] + "=" + s.payload);
+    t.deepEqual(avail(), ["a=online", "b=offline"]);
+    take(0);
+    session.health();
+    t.is(avail().length, 2);
+    store.failure(0, FAULT_TIMEOUT, 99_000_000);
+    take(1);
+    session.health();
+    t.deepEqual(avail().slice(2), ["a=offline", "b=online"]);
+  },
+  "a full ring drops the oldest while disconnected"(t) {
+    const { session, sent, take } = setup(2, 4);
+    for (let i = 0; i < 10; i++) take(0);
+    t.is(session.ring.dropped, 6);
+    session.connected();
+    for (let i = 0; i < 4; i++) { const s = sent.filter((x) => x.token > 0)[i]; session.acked(s.token); }
+    t.deepEqual(stateKs(sent), [7, 8, 9, 10]);
+  },
+};

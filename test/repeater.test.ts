@@ -1,0 +1,214 @@
+// The R/C repeater over the simulator (Node only): the paper's layouts in short, the noisy-segment target, latency per hop,
+// parity bursts never answered by a slave, robustness (noise bursts, collisions with fast slaves), and no allocation.
+import test from "ava";
+import fc from "fast-check";
+import { runInNewContext } from "node:vm";
+import { setFlagsFromString } from "node:v8";
+import { appendCrc, crc16 } from "../modules/crc16";
+import { Master } from "../modules/master";
+import type { MasterResult } from "../modules/master-result";
+import { Repeater } from "../modules/repeater";
+import { checkSlaveTurnaround, resolveRepeaterConfig } from "../modules/repeater-config";
+import { burstLengthFor, FecLinkCodec } from "../modules/repeater-link";
+import { DIRECTION_AB, DIRECTION_BA, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_FRAMES_CORRECTED, STAT_UNCORRECTABLE } from "../modules/repeater-stats";
+import { binomialFailure, measureLatency, paperTable, runPaper, runPair } from "../hosts/sim/rc-paper";
+import { Simulation } from "../hosts/sim/simulation";
+
+const line = { baud: 19200, framing: "8N1" as const };
+
+test("paper, no R/C: every meter loses many replies to the noise", (t) => {
+  const r = runPaper({ topology: "none", seconds: 120, characterErrorRate: 0.01, seed: 41 });
+  t.log(paperTable(r));
+  for (const row of r.rows) t.true(row.mer > 0.3, `meter ${row.unit} MER ${row.mer}`);
+  t.is(r.meterExtraRequests, 0);
+});
+
+test("paper test 1 (R/C at the master and at meter 3, one shared noisy bus): meters 1–2 stay bad, meter 3 is clean", (t) => {
+  const r = runPaper({ topology: "test1", seconds: 120, characterErrorRate: 0.01, seed: 42 });
+  t.log(paperTable(r));
+  const [m1, m2, m3] = r.rows;
+  t.true(m1.mer > 0.3 && m2.mer > 0.3, `meters 1–2 MER ${m1.mer} ${m2.mer}`);
+  t.true(m3.mer < 0.03, `meter 3 MER ${m3.mer}`);
+  t.true(m3.timeouts / m3.polls < 0.15, `meter 3 timeouts ${m3.timeouts}/${m3.polls}`);
+  t.true(m3.ok / m3.polls > 0.85);
+  for (const x of r.repeaters) t.true(x.berEstimate > 3e-4 && x.berEstimate < 3e-3, `${x.name} BER estimate ${x.berEstimate}`);
+  t.is(r.meterExtraRequests, 0, "no meter acted on a parity burst");
+});
+
+test("paper test 2 (the R/C pair isolates the noisy segment): all three meters clean", (t) => {
+  const r = runPaper({ topology: "test2", seconds: 120, characterErrorRate: 0.01, seed: 43 });
+  t.log(paperTable(r));
+  const [m1, m2, m3] = r.rows;
+  for (const m of [m1, m2]) {
+    t.is(m.mer, 0, `meter ${m.unit} MER`);
+    t.is(m.timeouts, 0, `meter ${m.unit} timeouts`);
+  }
+  t.true(m3.mer < 0.03, `meter 3 MER ${m3.mer}`);
+  t.true(m3.ok / m3.polls > 0.85, `meter 3 good ${m3.ok}/${m3.polls}`);
+  const rc2 = r.repeaters[1];
+  t.true(rc2.counters["ba.framesCorrected"] > 0);
+  t.true(rc2.berEstimate > 3e-4 && rc2.berEstimate < 3e-3, `rc2 BER estimate ${rc2.berEstimate}`);
+  t.is(r.meterExtraRequests, 0);
+});
+
+test("target: 85-byte reads at byte error rate 1e-2 fail at most 1.2× the binomial theory through an R/C pair (vs >50% without)", (t) => {
+  const p = 0.01;
+  const withRc = runPair({ withRc: true, transactions: 1500, byteErrorRate: p, seed: 12 });
+  const without = runPair({ withRc: false, transactions: 600, byteErrorRate: p, seed: 12 });
+  const theory = 1 - (1 - binomialFailure(8, 4, p)) * (1 - binomialFailure(85, 4, p));
+  t.log(`R/C ${withRc.failed}/${withRc.transactions} = ${withRc.failureRate}, theory ${theory}; plain ${without.failureRate}`);
+  t.true(withRc.failureRate <= 1.2 * theory, `R/C failure ${withRc.failureRate} vs theory ${theory}`);
+  t.true(withRc.failureRate >= 0.5 * theory, "the noise really is there");
+  t.true(without.failureRate > 0.5, `plain failure ${without.failureRate}`);
+});
+
+test("latency per hop: clean ≤ air time + 1 character; corrected ≤ air time + t3.5 + burst air time + 1 ms", (t) => {
+  const rows = measureLatency({ frames: 120, frameLength: 85, byteErrorRate: 0.01, seed: 9 });
+  for (const r of rows) {
+    t.log(`${r.hop}: ${r.frames} frames, max ${r.maxUs} µs, target ${r.targetUs} µs`);
+    t.true(r.frames > 10, `${r.hop}: enough frames`);
+    t.true(r.maxUs <= r.targetUs, `${r.hop}: ${r.maxUs} > ${r.targetUs}`);
+  }
+  t.true(rows[2].meanUs > rows[1].meanUs, "a corrected frame waits for its burst");
+});
+
+test("a parity burst never makes a slave answer, whatever its frame-end rule", (t) => {
+  const sim = new Simulation({ seed: 3 });
+  const a = sim.segment({ name: "a", ...line });
+  const b = sim.segment({ name: "b", ...line });
+  const host = sim.host({ name: "rc", ports: [{ segment: a }, { segment: b }], tick: 1000 });
+  const config = { sideA: line, sideB: line, nroots: 8, interleave: 2 };
+  const rc = new Repeater(config, host.port(0), host.port(1));
+  host.attach(rc, [rc.a, rc.b]);
+  // nroots 8 in two codewords: a 21-byte burst (11 ms) follows every request; slaves must not answer before it is over.
+  t.not(checkSlaveTurnaround(resolveRepeaterConfig(config), 8, 12000, burstLengthFor), "", "12 ms is too quick for this burst");
+  t.is(checkSlaveTurnaround(resolveRepeaterConfig(config), 8, 16000, burstLengthFor), "");
+  const turnaroundUs: [number, number] = [16000, 25000];
+  const meters = [
+    sim.meter(b, { unit: 1, holding: [1, 2, 3, 4], turnaroundUs }),
+    sim.meter(b, { unit: 2, holding: [5, 6, 7, 8], turnaroundUs, frameEnd: "length" }),
+    sim.meter(b, { unit: 247, holding: [9], turnaroundUs, strictT15: false }),
+  ];
+  let done = 0;
+  let ok = 0;
+  const mh = sim.host({ name: "master", ports: [{ segment: a }], tick: 1000 });
+  const master: Master = new Master({ baud: 19200, retries: 0, responseTimeoutUs: 200000 }, mh.port(0), {
+    completed(res: MasterResult) {
+      done++;
+      if (res.status === 0) ok++;
+      if (done < 200) master.submitRead(1 + (done % 2), 3, 0, 1 + (done % 4), 0);
+    },
+  });
+  mh.attach(master);
+  master.submitRead(1, 3, 0, 1, 0);
+  sim.runUntilTrue(() => done >= 200, 200 * 1000000);
+  t.is(done, 200);
+  t.is(ok, 200, "clean line: every transaction succeeds");
+  t.true(rc.stats.get(DIRECTION_AB, STAT_BURSTS_SENT) >= 200, "bursts went out");
+  t.is(meters[0].counters.requests, 100);
+  t.is(meters[1].counters.requests, 100);
+  t.is(meters[0].counters.replies + meters[1].counters.replies, 200);
+  t.is(meters[2].counters.requests, 0, "unit 247 never took a burst for a request");
+  t.is(meters[2].counters.replies, 0);
+});
+
+test("burst format: reserved first address and a failing Modbus CRC for any frame and settings (property)", (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), (frame, half, depth) => {
+      const link = new FecLinkCodec(2 * half, depth, 256);
+      const out = new Uint8Array(link.maxBurstLength);
+      const n = link.writeBurst(frame, 0, frame.length, out, 0);
+      return out[0] >= 248 && crc16(out, 0, n) !== 0 && n === link.burstLength(out, 0, 3, 0);
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+test("robustness: noise bursts longer than the code corrects, spurious characters and fast slaves colliding with bursts", (t) => {
+  const sim = new Simulation({ seed: 8, traceCapacity: 16 });
+  const m = sim.segment({ name: "m", ...line });
+  // Bursts of 12 characters (far beyond 2 correctable bytes), 3 per second, and stray characters on the idle line.
+  const noisy = sim.segment({ name: "noisy", ...line, noise: { burstsPerSecond: 3, burstUs: 12 * 521, spuriousPerSecond: 2, bitErrorRate: 2e-4 } });
+  const s = sim.segment({ name: "s", ...line });
+  const rcs: Repeater[] = [];
+  for (const [name, segA] of [["rc1", m], ["rc2", s]] as const) {
+    const host = sim.host({ name, ports: [{ segment: segA }, { segment: noisy }], tick: 1000 });
+    const r = new Repeater({ sideA: line, sideB: line }, host.port(0), host.port(1));
+    host.attach(r, [r.a, r.b]);
+    rcs.push(r);
+  }
+  sim.meter(s, { unit: 3, holding: new Array(40).fill(7), turnaroundUs: [10000, 20000] });
+  // A slave on the FEC segment that answers 0–1 ms after the request: it starts while RC1's burst is due.
+  const fast = sim.meter(noisy, { unit: 4, holding: [1, 2], turnaroundUs: [0, 1000] });
+  let done = 0;
+  const ok = [0, 0];
+  const mh = sim.host({ name: "master", ports: [{ segment: m }], tick: 1000 });
+  const master: Master = new Master({ baud: 19200, retries: 0, responseTimeoutUs: 300000 }, mh.port(0), {
+    completed(res: MasterResult) {
+      done++;
+      if (res.status === 0) ok[res.unit === 3 ? 0 : 1]++;
+      if (done < 600) master.submitRead(done % 3 === 0 ? 4 : 3, 3, 0, done % 3 === 0 ? 2 : 40, 0);
+    },
+  });
+  mh.attach(master);
+  master.submitRead(3, 3, 0, 40, 0);
+  sim.runUntilTrue(() => done >= 600, 600 * 2000000);
+  t.is(done, 600, "the site kept running");
+  const rc1 = rcs[0];
+  t.log(JSON.stringify({ ok, fast: fast.counters.replies, skipped: rc1.stats.get(DIRECTION_AB, STAT_BURSTS_SKIPPED), uncorrectable: rc1.stats.get(DIRECTION_BA, STAT_UNCORRECTABLE), corrected: rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED), noise: sim.counters()["segment noisy"] }));
+  t.true(rc1.stats.get(DIRECTION_BA, STAT_UNCORRECTABLE) > 0, "some bursts were beyond repair");
+  t.true(rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) > 0, "others were repaired");
+  t.true(rc1.stats.get(DIRECTION_AB, STAT_BURSTS_SKIPPED) > 0, "bursts skipped when the fast slave was already answering");
+  // A 12-character burst hits roughly a third of the 150 ms transactions; the rest must go through.
+  t.true(ok[0] / 400 > 0.5, `meter 3 good replies ${ok[0]}/400`);
+  t.true(ok[1] / 200 > 0.5, `fast slave good replies ${ok[1]}/200`);
+});
+
+test("no allocation in steady state: forwarding frames both ways, with and without correction", (t) => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const f = new Uint8Array(85);
+  f[0] = 30;
+  f[1] = 3;
+  f[2] = 80;
+  for (let i = 3; i < 83; i++) f[i] = (i * 29 + 7) & 0xff;
+  appendCrc(f, 0, 83);
+  const link = new FecLinkCodec(4, 1, 256);
+  const burst = new Uint8Array(link.maxBurstLength);
+  const blen = link.writeBurst(f, 0, f.length, burst, 0);
+  const bad = f.slice();
+  bad[20] ^= 0x11;
+  bad[70] ^= 0x02;
+  const r = new Repeater({ sideA: line, sideB: line, tickUs: 1000, unitId: 9 }, { transmit() {} }, { transmit() {} });
+  let now = 0;
+  const op = (k: number) => {
+    now += 200000;
+    if (now > 500000000) {
+      r.rebase(400000000);
+      now -= 400000000;
+    }
+    r.a.received(f, 0, f.length, now);
+    r.b.transmitted(now + 45000);
+    r.service(r.nextDeadline());
+    r.b.transmitted(now + 60000);
+    const frame = k & 1 ? bad : f;
+    r.b.received(frame, 0, frame.length, now + 100000);
+    r.b.received(burst, 0, blen, now + 110000);
+    r.service(r.nextDeadline());
+    r.a.transmitted(now + 150000);
+  };
+  for (let k = 0; k < 20000; k++) op(k);
+  const perChunk: number[] = [];
+  for (let c = 0; c < 15; c++) {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let k = 0; k < 2000; k++) op(k);
+    perChunk.push((process.memoryUsage().heapUsed - before) / 2000);
+  }
+  perChunk.sort((x, y) => x - y);
+  const median = perChunk[7];
+  t.log(`bytes per round trip (median of 15 chunks): ${median.toFixed(2)}`);
+  t.true(r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) >= 25000, `the corrected path ran: ${r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED)}`);
+  t.true(median < 1, `allocates ${median} bytes per forwarded frame pair`);
+});
