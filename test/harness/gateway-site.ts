@@ -24,6 +24,8 @@ export interface GatewaySiteOptions {
   speed?: number;
   local?: LocalRegisters;
   cache?: PollCache;
+  /** Record the silence before each master request (Site.gaps). */
+  measureGaps?: boolean;
 }
 
 export class GatewaySite {
@@ -32,7 +34,6 @@ export class GatewaySite {
   readonly server: GatewayServer;
   readonly speed: number;
   address: AddressInfo | null = null;
-  /** Virtual time the bus carried a transaction of the gateway's (request start to reply end), µs. */
   private wall0 = 0n;
   private virtual0 = 0;
   private interval: NodeJS.Timeout | null = null;
@@ -40,7 +41,7 @@ export class GatewaySite {
 
   constructor(o: GatewaySiteOptions) {
     this.speed = o.speed ?? 1;
-    this.site = new Site({ baud: o.baud, meters: o.meters, keep: false, traceCapacity: 64, master: { queueCapacity: 32, ...o.master } });
+    this.site = new Site({ baud: o.baud, meters: o.meters, keep: false, traceCapacity: 64, measureGaps: o.measureGaps, master: { queueCapacity: 32, ...o.master } });
     this.gateway = new Gateway({ port: 0, ...o.gateway }, this.site.master, o.local ?? null, o.cache ?? null);
     this.site.onResult = (r) => {
       if (this.gateway.owns(r.tag)) this.gateway.completed(r);
@@ -88,6 +89,6 @@ export class GatewaySite {
   async stop(): Promise<void> {
     if (this.interval) clearInterval(this.interval);
     this.interval = null;
-    await this.server.close();
+    await this.server.stop();
   }
 }
