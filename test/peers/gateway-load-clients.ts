@@ -36,7 +36,7 @@ function client(index: number): Promise<void> {
     let done = 0;
     let tid = (index * 4099) & 0xffff;
     let expect: Expect | null = null;
-    let rx = Buffer.alloc(0);
+    let rx: Buffer = Buffer.alloc(0);
     let timer: NodeJS.Timeout | null = null;
     const socket: Socket = connect({ port, host: "127.0.0.1", noDelay: true });
 
