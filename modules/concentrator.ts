@@ -74,8 +74,8 @@ export class Concentrator implements Timed, PortListener, MasterListener {
   readonly withheld: Uint32Array;
   /** Transactions completed, and those that went out and came back OK at the first attempt. */
   transactions = 0;
-  /** When the last read was handed to the master (µs): the master may send from then on. */
-  lastSubmitAt = -1;
+  /** When the last read handed to the master became due by the schedule (µs; at most the time it was handed over). */
+  lastDueAt = -1;
   private readonly listener: ConcentratorListener;
   private started = false;
 
@@ -142,10 +142,11 @@ export class Concentrator implements Timed, PortListener, MasterListener {
   /** Submits the scheduler's due read when the master is free. */
   private pump(now: number): void {
     if (!this.started || this.master.pending > 0) return;
+    const due = this.scheduler.nextDeadline();
     const read = this.scheduler.next(now);
     if (read < 0) return;
     const rd = this.plan.reads[read];
-    this.lastSubmitAt = now;
+    this.lastDueAt = due >= 0 && due < now ? due : now;
     if (this.master.submitRead(rd.unit, rd.function, rd.start, rd.count, read) !== 0) this.scheduler.complete(read, 4, now);
   }
 

@@ -5,8 +5,8 @@
  * (modules/repeater.ts) across a noisy segment, with those meters on the far segment. The master's response timeout for
  * them grows by the pair's budget (modules/repeater-config.ts). A passive sniffer on the bus measures the master's bus
  * efficiency: for every transaction answered at the first attempt, the least time it could take (request air time, the
- * meter's actual answer delay, reply air time, the t3.5 that confirms the frame end) against the time it took from the
- * moment the read was due (and the line free) to its completion.
+ * meter's actual answer delay, reply air time, the t3.5 that confirms the frame end) against that plus how late the
+ * request left after it was due and the line had been quiet for t3.5 (timer ticks, engine delays).
  *
  * `simulation` section (all optional): { seed, tickUs, meters: { NAME: { loadShare, turnaroundMs: [min, max], energyKwh,
  * behindRepeater } }, repeater: { nroots, interleave, noise: { bitErrorRate, burstsPerSecond, burstUs, spuriousPerSecond } } }.
@@ -114,7 +114,7 @@ export class SimSite {
     const transmit = port.transmit.bind(port);
     port.transmit = (b: Uint8Array, off: number, len: number) => {
       const now = sim.now;
-      s.readyAt = Math.max(s.conc.engine.lastSubmitAt, s.lineLast + bus.timing.t35Us);
+      s.readyAt = Math.max(s.conc.engine.lastDueAt, s.lineLast + bus.timing.t35Us);
       s.reqStart = now;
       s.reqEnd = now + bus.timing.airTimeUs(len);
       s.replyFirst = -1;
@@ -137,10 +137,12 @@ export class SimSite {
     if (r.status !== 0 || r.attempts !== 1 || this.replyFirst < 0) return;
     const t = this.bus.timing;
     const ideal = (this.reqEnd - this.reqStart) + Math.max(0, this.replyFirst - this.reqEnd) + t.airTimeUs(r.frameLength) + t.t35Us;
-    const start = Math.min(this.reqStart, Math.max(this.readyAt, 0));
+    // The master's own cost: how long after the read was due and the line had been quiet for t3.5 the request started.
+    // (The frame end it confirms during that t3.5 is included in the ideal; the next request's delay is charged to it.)
+    const late = Math.max(0, this.reqStart - this.readyAt);
     this.efficiency.transactions++;
     this.efficiency.idealUs += ideal;
-    this.efficiency.actualUs += Math.max(ideal, r.completedAt - start);
+    this.efficiency.actualUs += ideal + late;
   }
 
   /** The R/C pair's FEC segment, both directions: damaged frames before correction, corrected, left damaged. */

@@ -72,7 +72,8 @@ const command: Command = {
     const seed = seedOpt ?? (typeof loaded.simulation.seed === "number" ? loaded.simulation.seed : 1);
     const tty = process.stdout.isTTY === true && !o.flags.json;
     const url = s.conc.forwarding.httpUrl;
-    if (!o.flags.json) console.log(`rc485 sim: ${file}, seed ${seed}, ${speed}x${url ? `; status page ${url}` : ""}`);
+    const banner = `rc485 sim: ${file}, seed ${seed}, ${speed}x${url ? `; status page ${url}` : ""}`;
+    if (o.flags.json) console.error(banner); else console.log(banner);
 
     const t0 = performance.now();
     let stopping = false;
@@ -86,7 +87,7 @@ const command: Command = {
       if (wall >= duration) break;
       const target = Math.floor(wall * speed * 1e6);
       if (target > s.sim.now) s.runUntil(target);
-      if (performance.now() - lastDraw >= drawEvery) {
+      if (!o.flags.json && performance.now() - lastDraw >= drawEvery) {
         lastDraw = performance.now();
         const text = view(s, file, speed, url, logs);
         if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n`); else console.log(text + "\n");
