@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<Command>> = {
   frame: async () => (await import("./commands/frame")).default,
   plan: async () => (await import("./commands/plan")).default,
   read: async () => (await import("./commands/read")).default,
+  run: async () => (await import("./commands/run")).default,
   sim: async () => (await import("./commands/sim")).default,
 };
 
