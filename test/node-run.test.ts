@@ -100,3 +100,27 @@ test("an unknown profile and a malformed site file: one line each, exit status 2
   t.is(r2.code, 2);
   t.regex(r2.stderr, /unknown profile "pymodbus-test"/);
 });
+
+test.serial("an adapter that disappears is reported and reopened with backoff; polling resumes", async (t) => {
+  const { rc485Background, pymodbusSlave: slaveOn } = await import("./harness/node-peers");
+  const run = rc485Background(["run", "--site", siteFile("unplug.json", pty.b), "--profiles", PROFILES, "--duration", "15", "--http-port", "0", "--json"]);
+  await new Promise((r) => setTimeout(r, 4000));
+  slave.stop();
+  pty.unplug();
+  await new Promise((r) => setTimeout(r, 2500));
+  await pty.replug();
+  slave = await slaveOn(pty.a);
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => { void run.stop("SIGKILL").then(resolve); }, 25000);
+    run.child.on("exit", (c) => { clearTimeout(timer); resolve(c); });
+  });
+  t.is(code, 0, run.stderr());
+  t.regex(run.stderr(), /disconnected \(adapter unplugged\?\); reopening with backoff/);
+  t.regex(run.stderr(), /reopened/);
+  const s = JSON.parse(run.stdout());
+  t.is(s.serial.disconnects, 1);
+  t.true(s.serial.opens >= 2);
+  const m1 = s.meters.find((m: { name: string }) => m.name === "m1");
+  t.true(m1.faults.timeout >= 1, "polls while the device was gone timed out and were counted");
+  t.is(m1.state, "online", "polling resumed after the reopen");
+});
