@@ -19,7 +19,7 @@ import type { MasterResult } from "../../modules/master-result";
 import type { Site } from "../../modules/site";
 import type { LinkStats } from "../../modules/status-json";
 import { Simulation, type NoiseOptions, type Segment } from "../sim/index";
-import { ProfileMeter } from "../sim/profile-meter";
+import { LiveMeter } from "../sim/live-meter";
 import { UsageError } from "./commands/command";
 import { startConcentrator, type NodeConcentrator } from "./concentrator";
 
@@ -43,7 +43,7 @@ export class SimSite {
   readonly sim: Simulation;
   readonly bus: Segment;
   readonly noisy: Segment | null = null;
-  readonly meters: ProfileMeter[] = [];
+  readonly meters: LiveMeter[] = [];
   readonly repeaters: Repeater[] = [];
   readonly efficiency: Efficiency = { transactions: 0, idealUs: 0, actualUs: 0 };
   conc!: NodeConcentrator;
@@ -52,6 +52,10 @@ export class SimSite {
   private replyFirst = -1;
   private lineLast = 0;
   private readyAt = 0;
+  /** When the read handed to the master last became due by the schedule (µs). */
+  private dueAt = 0;
+  /** Transactions completed (every planned read, whatever its outcome). */
+  transactions = 0;
 
   private constructor(readonly site: Site, sim: Simulation, bus: Segment) {
     this.sim = sim;
@@ -94,7 +98,7 @@ export class SimSite {
     site.meters.forEach((m, i) => {
       const ms = metersSim[m.name] ?? {};
       const t = ms.turnaroundMs ?? [3, 8];
-      s.meters.push(new ProfileMeter(sim, ms.behindRepeater ? far : bus, m.profile, {
+      s.meters.push(new LiveMeter(sim, ms.behindRepeater ? far : bus, m.profile, {
         unit: m.unit, name: m.name, seed: seed * 7919 + i * 104729, loadShare: ms.loadShare, energyKwh: ms.energyKwh,
         turnaroundUs: [Math.round(t[0] * 1000), Math.round(t[1] * 1000)],
       }));
@@ -114,7 +118,7 @@ export class SimSite {
     const transmit = port.transmit.bind(port);
     port.transmit = (b: Uint8Array, off: number, len: number) => {
       const now = sim.now;
-      s.readyAt = Math.max(s.conc.engine.lastDueAt, s.lineLast + bus.timing.t35Us);
+      s.readyAt = Math.max(s.dueAt, s.lineLast + bus.timing.t35Us);
       s.reqStart = now;
       s.reqEnd = now + bus.timing.airTimeUs(len);
       s.replyFirst = -1;
@@ -126,10 +130,19 @@ export class SimSite {
       nowMs: () => epoch + Math.floor(sim.now / 1000),
       http: o.http, log: o.log, extraTimeoutUs,
       extraLinks: () => s.fecLinks(),
-      transaction: (r, read) => s.account(r, read),
+      listener: { polled: (read, _outcome, r) => { s.transactions++; s.account(r, read); } },
     });
-    host.attach(s.conc.engine);
-    s.conc.engine.start(sim.now);
+    // Measurement only: note when each read the scheduler hands out became due (its deadline, or now if later).
+    const sch = s.conc.loop.scheduler;
+    const next = sch.next.bind(sch);
+    sch.next = (now: number) => {
+      const due = sch.nextDeadline();
+      const read = next(now);
+      if (read >= 0) s.dueAt = due >= 0 && due < now ? due : now;
+      return read;
+    };
+    host.attach(s.conc.loop);
+    s.conc.loop.start(sim.now);
     return s;
   }
 

@@ -59,8 +59,8 @@ const command: Command = {
     }
     const url = conc.forwarding.httpUrl;
     log(`${site.meters.length} meters on ${host.settings.path} at ${site.bus.baud} ${site.bus.framing}${url ? `; status page ${url}` : ""}`);
-    host.attach(conc.engine, conc.engine);
-    conc.engine.start(host.now());
+    host.attach(conc.loop, conc.loop);
+    conc.loop.start(host.now());
     host.poke();
     await new Promise<void>((resolve) => {
       const done = () => resolve();
@@ -68,15 +68,15 @@ const command: Command = {
       process.once("SIGTERM", done);
       if (duration !== Infinity) setTimeout(done, duration * 1000);
     });
-    const eng = conc.engine;
+    const loop = conc.loop;
     const summary = {
-      site: o.values.site, port: host.settings.path, transactions: eng.transactions, serial: host.counters,
+      site: o.values.site, port: host.settings.path, requests: conc.links()[0].frames, serial: host.counters,
       meters: conc.store.meters.map((m, i) => {
         const faults: Record<string, number> = {};
         FAULT_KINDS.forEach((k, j) => { faults[k] = m.faults[j]; });
         const values: Record<string, number | null> = {};
         m.meta.points.forEach((p, j) => { values[p.name] = Number.isFinite(m.values[j]) ? m.values[j] : null; });
-        return { name: m.meta.name, unit: m.meta.unit, state: STATE_NAMES[eng.scheduler.state[i]], readings: m.readings, failures: m.failures, faults, values };
+        return { name: m.meta.name, unit: m.meta.unit, state: STATE_NAMES[loop.scheduler.state[i]], readings: m.readings, failures: m.failures, faults, values };
       }),
       links: conc.links(),
       mqtt: conc.forwarding.mqttStats(),
@@ -85,7 +85,7 @@ const command: Command = {
     await conc.stop(2000);
     if (o.flags.json) console.log(JSON.stringify(summary, null, 2));
     else {
-      console.log(`summary: ${summary.transactions} transactions on ${summary.port}`);
+      console.log(`summary: ${summary.requests} requests sent on ${summary.port}`);
       for (const m of summary.meters) {
         const vals = Object.entries(m.values).map(([k, v]) => `${k}=${v === null ? "–" : Number(v.toPrecision(7))}`).join(" ");
         console.log(`  ${m.name} (unit ${m.unit}) ${m.state}: ${m.readings} readings, ${m.failures} failed polls; ${vals}`);
