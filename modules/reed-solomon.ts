@@ -84,12 +84,23 @@ const B0 = S2[0], B1 = S2[1], B2 = S2[2], B3 = S2[3], B4 = S2[4], B5 = S2[5], B6
 function remainder4(b: Uint8Array, off: number, len: number, stride: number): number {
   let c = 0;
   let i = off;
-  let left = len;
   if (stride === 1) {
-    for (; left >= 8; left -= 8, i += 8) {
+    const end = off + len;
+    for (const end8 = end - 8; i <= end8; i += 8) {
       c ^= (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
       c = A7[c >>> 24] ^ A6[(c >> 16) & 255] ^ A5[(c >> 8) & 255] ^ A4[c & 255] ^
         A3[b[i + 4]] ^ A2[b[i + 5]] ^ A1[b[i + 6]] ^ A0[b[i + 7]];
+    }
+    for (; i < end; i++) c = (c << 8) ^ A0[(c >>> 24) ^ b[i]];
+    return c;
+  }
+  let left = len;
+  if (left >= 8) {
+    const s = stride, s2 = s + s, s3 = s2 + s, s4 = s3 + s, s5 = s4 + s, s6 = s5 + s, s7 = s6 + s, s8 = s7 + s;
+    for (; left >= 8; left -= 8, i += s8) {
+      c ^= (b[i] << 24) | (b[i + s] << 16) | (b[i + s2] << 8) | b[i + s3];
+      c = A7[c >>> 24] ^ A6[(c >> 16) & 255] ^ A5[(c >> 8) & 255] ^ A4[c & 255] ^
+        A3[b[i + s4]] ^ A2[b[i + s5]] ^ A1[b[i + s6]] ^ A0[b[i + s7]];
     }
   }
   for (; left > 0; left--, i += stride) c = (c << 8) ^ A0[(c >>> 24) ^ b[i]];
@@ -105,6 +116,12 @@ function remainder2(b: Uint8Array, off: number, len: number, stride: number): nu
     for (; left >= 8; left -= 8, i += 8) {
       c ^= (b[i] << 8) | b[i + 1];
       c = B7[c >>> 8] ^ B6[c & 255] ^ B5[b[i + 2]] ^ B4[b[i + 3]] ^ B3[b[i + 4]] ^ B2[b[i + 5]] ^ B1[b[i + 6]] ^ B0[b[i + 7]];
+    }
+  } else if (left >= 8) {
+    const s = stride, s2 = s + s, s3 = s2 + s, s4 = s3 + s, s5 = s4 + s, s6 = s5 + s, s7 = s6 + s, s8 = s7 + s;
+    for (; left >= 8; left -= 8, i += s8) {
+      c ^= (b[i] << 8) | b[i + s];
+      c = B7[c >>> 8] ^ B6[c & 255] ^ B5[b[i + s2]] ^ B4[b[i + s3]] ^ B3[b[i + s4]] ^ B2[b[i + s5]] ^ B1[b[i + s6]] ^ B0[b[i + s7]];
     }
   }
   for (; left > 0; left--, i += stride) c = ((c << 8) & 0xffff) ^ B0[(c >>> 8) ^ b[i]];
@@ -149,8 +166,8 @@ export class ReedSolomon {
     this.mags = new Uint8Array(nroots);
   }
 
-  private checkLength(len: number): void {
-    if (len < 0 || len > this.maxData) throw new RangeError(`ReedSolomon: codeword data length must be 0..${this.maxData}, got ${len}`);
+  private badLength(len: number): never {
+    throw new RangeError(`ReedSolomon: codeword data length must be 0..${this.maxData}, got ${len}`);
   }
 
   /**
@@ -158,7 +175,7 @@ export class ReedSolomon {
    * to parity[pOff …].
    */
   encode(data: Uint8Array, off: number, len: number, stride: number, parity: Uint8Array, pOff: number): void {
-    this.checkLength(len);
+    if (len < 0 || len > this.maxData) this.badLength(len);
     const r = this.nroots;
     if (r === 4) {
       const c = remainder4(data, off, len, stride);
@@ -173,7 +190,7 @@ export class ReedSolomon {
 
   /** The same parity through the byte-at-a-time log-domain register (any nroots; the reference for the sliced tables). */
   encodeGeneral(data: Uint8Array, off: number, len: number, stride: number, parity: Uint8Array, pOff: number): void {
-    this.checkLength(len);
+    if (len < 0 || len > this.maxData) this.badLength(len);
     this.remainderGeneral(data, off, len, stride);
     const reg = this.reg;
     for (let k = 0; k < this.nroots; k++) parity[pOff + k] = reg[k];
@@ -195,7 +212,7 @@ export class ReedSolomon {
    * RS_OUTSIDE_CODEWORD and changes nothing. nroots ≤ 4 takes the closed-form fast path.
    */
   decode(data: Uint8Array, off: number, len: number, stride: number, parity: Uint8Array, pOff: number): number {
-    this.checkLength(len);
+    if (len < 0 || len > this.maxData) this.badLength(len);
     if (this.nroots === 4) return this.decode4(data, off, len, stride, parity, pOff);
     if (this.nroots === 2) return this.decode2(data, off, len, stride, parity, pOff);
     return this.decodeGeneral(data, off, len, stride, parity, pOff);
@@ -268,7 +285,7 @@ export class ReedSolomon {
 
   /** decode() through Berlekamp–Massey, Chien search and Forney, for every nroots (the fast path must agree with it). */
   decodeGeneral(data: Uint8Array, off: number, len: number, stride: number, parity: Uint8Array, pOff: number): number {
-    this.checkLength(len);
+    if (len < 0 || len > this.maxData) this.badLength(len);
     const r = this.nroots, reg = this.reg, syn = this.syn;
     this.bits = 0;
     this.remainderGeneral(data, off, len, stride);
@@ -351,7 +368,7 @@ export class ReedSolomon {
   /** Codewords a frame of `len` bytes is split into at interleaving depth `depth` (see the header comment). */
   codewords(len: number, depth: number = 1): number {
     if (len <= 0) return 0;
-    let m = Math.ceil(len / this.maxData);
+    let m = ((len + this.maxData - 1) / this.maxData) | 0;
     if (depth > m) m = depth;
     return m > len ? len : m;
   }
@@ -363,7 +380,18 @@ export class ReedSolomon {
 
   /** Writes the parity of every codeword of frame[off, off+len) to parity[pOff …]; returns the number of parity bytes. */
   encodeFrame(frame: Uint8Array, off: number, len: number, depth: number, parity: Uint8Array, pOff: number): number {
-    const m = this.codewords(len, depth), r = this.nroots;
+    const r = this.nroots;
+    if (depth <= 1 && len <= this.maxData) {
+      if (len <= 0) return 0;
+      if (r === 4) {
+        const c = remainder4(frame, off, len, 1);
+        parity[pOff] = c >>> 24; parity[pOff + 1] = (c >> 16) & 255; parity[pOff + 2] = (c >> 8) & 255; parity[pOff + 3] = c & 255;
+      } else {
+        this.encode(frame, off, len, 1, parity, pOff);
+      }
+      return r;
+    }
+    const m = this.codewords(len, depth);
     for (let j = 0; j < m; j++) this.encode(frame, off + j, ((len - j + m - 1) / m) | 0, m, parity, pOff + j * r);
     return m * r;
   }
@@ -374,7 +402,13 @@ export class ReedSolomon {
    * (codewords before it may already be corrected: drop the frame).
    */
   decodeFrame(frame: Uint8Array, off: number, len: number, depth: number, parity: Uint8Array, pOff: number): number {
-    const m = this.codewords(len, depth), r = this.nroots;
+    const r = this.nroots;
+    if (depth <= 1 && len <= this.maxData) {
+      if (len <= 0) { this.bits = 0; return 0; }
+      if (r === 4) return this.decode4(frame, off, len, 1, parity, pOff);
+      return this.decode(frame, off, len, 1, parity, pOff);
+    }
+    const m = this.codewords(len, depth);
     let bytes = 0, bits = 0;
     for (let j = 0; j < m; j++) {
       const res = this.decode(frame, off + j, ((len - j + m - 1) / m) | 0, m, parity, pOff + j * r);
