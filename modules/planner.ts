@@ -17,7 +17,7 @@
  * The result is deterministic: the same site gives the same plan.
  *
  * The plan is built at configuration time (it allocates); its decode tables are flat typed arrays so that a master can
- * decode each response without allocating (see modules/readings.ts).
+ * decode each response without allocating (see modules/latest-values.ts).
  */
 import { paddedSpan, type FunctionCode, type Limits, type Point, type Profile } from "./profile";
 import { LineTiming, type Framing } from "./rtu/timing";

@@ -9,7 +9,8 @@
  *   the remainder of data(x)·x^nroots divided by the generator g(x), the first parity byte being the x^(nroots−1) term.
  * - Encoding (nroots 2 and 4) keeps the whole remainder register in one int32 and consumes eight bytes per step with eight
  *   precomputed tables (slice-by-8, as for a CRC): the remainder is linear in the input, so the table Tk[v] is the register
- *   produced by byte v followed by k zero bytes. Other nroots use a byte-at-a-time register in the log domain.
+ *   produced by byte v followed by k zero bytes. nroots 6..16 pack the register into 2..4 int32 words and step one byte
+ *   at a time with one table per word. encodeGeneral() is a plain log-domain register, the reference for both.
  * - Decoding first recomputes the remainder of the received word (the encoder over the received data, xor the received
  *   parity): zero means a clean codeword, so verifying costs one encode. Otherwise the syndromes S_j = rem(α^j) come from
  *   the nroots-byte remainder alone, not from the whole codeword.
@@ -77,19 +78,30 @@ function makeSliceTables(g: Uint8Array, width: number): Int32Array[] {
 }
 const S4 = makeSliceTables(GENERATORS[4], 4);
 const A0 = S4[0], A1 = S4[1], A2 = S4[2], A3 = S4[3], A4 = S4[4], A5 = S4[5], A6 = S4[6], A7 = S4[7];
-const S2 = makeSliceTables(GENERATORS[2], 2);
+const S2 = makeSliceTables(GENERATORS[2], 2).map((t) => Uint16Array.from(t)); // 16-bit register: half the flash
 const B0 = S2[0], B1 = S2[1], B2 = S2[2], B3 = S2[3], B4 = S2[4], B5 = S2[5], B6 = S2[6], B7 = S2[7];
 
 /** Remainder register (nroots = 4, packed) of the bytes data[off + k·stride], k < len. */
 function remainder4(b: Uint8Array, off: number, len: number, stride: number): number {
   let c = 0;
   let i = off;
-  let left = len;
   if (stride === 1) {
-    for (; left >= 8; left -= 8, i += 8) {
+    const end = off + len;
+    for (const end8 = end - 8; i <= end8; i += 8) {
       c ^= (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
       c = A7[c >>> 24] ^ A6[(c >> 16) & 255] ^ A5[(c >> 8) & 255] ^ A4[c & 255] ^
         A3[b[i + 4]] ^ A2[b[i + 5]] ^ A1[b[i + 6]] ^ A0[b[i + 7]];
+    }
+    for (; i < end; i++) c = (c << 8) ^ A0[(c >>> 24) ^ b[i]];
+    return c;
+  }
+  let left = len;
+  if (left >= 8) {
+    const s = stride, s2 = s + s, s3 = s2 + s, s4 = s3 + s, s5 = s4 + s, s6 = s5 + s, s7 = s6 + s, s8 = s7 + s;
+    for (; left >= 8; left -= 8, i += s8) {
+      c ^= (b[i] << 24) | (b[i + s] << 16) | (b[i + s2] << 8) | b[i + s3];
+      c = A7[c >>> 24] ^ A6[(c >> 16) & 255] ^ A5[(c >> 8) & 255] ^ A4[c & 255] ^
+        A3[b[i + s4]] ^ A2[b[i + s5]] ^ A1[b[i + s6]] ^ A0[b[i + s7]];
     }
   }
   for (; left > 0; left--, i += stride) c = (c << 8) ^ A0[(c >>> 24) ^ b[i]];
@@ -106,9 +118,71 @@ function remainder2(b: Uint8Array, off: number, len: number, stride: number): nu
       c ^= (b[i] << 8) | b[i + 1];
       c = B7[c >>> 8] ^ B6[c & 255] ^ B5[b[i + 2]] ^ B4[b[i + 3]] ^ B3[b[i + 4]] ^ B2[b[i + 5]] ^ B1[b[i + 6]] ^ B0[b[i + 7]];
     }
+  } else if (left >= 8) {
+    const s = stride, s2 = s + s, s3 = s2 + s, s4 = s3 + s, s5 = s4 + s, s6 = s5 + s, s7 = s6 + s, s8 = s7 + s;
+    for (; left >= 8; left -= 8, i += s8) {
+      c ^= (b[i] << 8) | b[i + s];
+      c = B7[c >>> 8] ^ B6[c & 255] ^ B5[b[i + s2]] ^ B4[b[i + s3]] ^ B3[b[i + s4]] ^ B2[b[i + s5]] ^ B1[b[i + s6]] ^ B0[b[i + s7]];
+    }
   }
   for (; left > 0; left--, i += stride) c = ((c << 8) & 0xffff) ^ B0[(c >>> 8) ^ b[i]];
   return c;
+}
+
+/**
+ * Byte-at-a-time tables for nroots 6..16: the register is the nroots parity bytes packed big-endian into ⌈nroots/4⌉ int32
+ * words (zero-padded at the end); WIDE[nroots][w][v] is word w of the register produced by feedback byte v.
+ */
+function makeWideTables(g: Uint8Array, nroots: number): Int32Array[] {
+  const words = (nroots + 3) >> 2;
+  const tables: Int32Array[] = [];
+  for (let w = 0; w < words; w++) {
+    const t = new Int32Array(256);
+    for (let v = 0; v < 256; v++) {
+      let packed = 0;
+      for (let k = 4 * w; k < 4 * w + 4; k++) packed = (packed << 8) | (k < nroots ? GF_EXP[GF_LOG[v] + GF_LOG[g[nroots - 1 - k]]] : 0);
+      t[v] = packed;
+    }
+    tables.push(t);
+  }
+  return tables;
+}
+const WIDE: Int32Array[][] = [];
+for (let r = 6; r <= 16; r += 2) WIDE[r] = makeWideTables(GENERATORS[r], r);
+
+/** Remainder of the bytes data[off + k·stride], k < len, for nroots 6..16, unpacked into reg[0, nroots). */
+function remainderWide(b: Uint8Array, off: number, len: number, stride: number, nroots: number, reg: Uint8Array): void {
+  const t = WIDE[nroots], t0 = t[0], t1 = t[1], words = t.length;
+  let w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+  let i = off;
+  if (words === 2) {
+    for (let left = len; left > 0; left--, i += stride) {
+      const fb = (w0 >>> 24) ^ b[i];
+      w0 = ((w0 << 8) | (w1 >>> 24)) ^ t0[fb];
+      w1 = (w1 << 8) ^ t1[fb];
+    }
+  } else if (words === 3) {
+    const t2 = t[2];
+    for (let left = len; left > 0; left--, i += stride) {
+      const fb = (w0 >>> 24) ^ b[i];
+      w0 = ((w0 << 8) | (w1 >>> 24)) ^ t0[fb];
+      w1 = ((w1 << 8) | (w2 >>> 24)) ^ t1[fb];
+      w2 = (w2 << 8) ^ t2[fb];
+    }
+  } else {
+    const t2 = t[2], t3 = t[3];
+    for (let left = len; left > 0; left--, i += stride) {
+      const fb = (w0 >>> 24) ^ b[i];
+      w0 = ((w0 << 8) | (w1 >>> 24)) ^ t0[fb];
+      w1 = ((w1 << 8) | (w2 >>> 24)) ^ t1[fb];
+      w2 = ((w2 << 8) | (w3 >>> 24)) ^ t2[fb];
+      w3 = (w3 << 8) ^ t3[fb];
+    }
+  }
+  for (let k = 0; k < nroots; k++) {
+    const w = k < 4 ? w0 : k < 8 ? w1 : k < 12 ? w2 : w3;
+    reg[k] = (w >>> (24 - 8 * (k & 3))) & 255;
+  }
 }
 
 export class ReedSolomon {
@@ -149,8 +223,8 @@ export class ReedSolomon {
     this.mags = new Uint8Array(nroots);
   }
 
-  private checkLength(len: number): void {
-    if (len < 0 || len > this.maxData) throw new RangeError(`ReedSolomon: codeword data length must be 0..${this.maxData}, got ${len}`);
+  private badLength(len: number): never {
+    throw new RangeError(`ReedSolomon: codeword data length must be 0..${this.maxData}, got ${len}`);
   }
 
   /**
@@ -158,7 +232,7 @@ export class ReedSolomon {
    * to parity[pOff …].
    */
   encode(data: Uint8Array, off: number, len: number, stride: number, parity: Uint8Array, pOff: number): void {
-    this.checkLength(len);
+    if (len < 0 || len > this.maxData) this.badLength(len);
     const r = this.nroots;
     if (r === 4) {
       const c = remainder4(data, off, len, stride);
@@ -167,13 +241,15 @@ export class ReedSolomon {
       const c = remainder2(data, off, len, stride);
       parity[pOff] = c >>> 8; parity[pOff + 1] = c & 255;
     } else {
-      this.encodeGeneral(data, off, len, stride, parity, pOff);
+      const reg = this.reg;
+      remainderWide(data, off, len, stride, r, reg);
+      for (let k = 0; k < r; k++) parity[pOff + k] = reg[k];
     }
   }
 
   /** The same parity through the byte-at-a-time log-domain register (any nroots; the reference for the sliced tables). */
   encodeGeneral(data: Uint8Array, off: number, len: number, stride: number, parity: Uint8Array, pOff: number): void {
-    this.checkLength(len);
+    if (len < 0 || len > this.maxData) this.badLength(len);
     this.remainderGeneral(data, off, len, stride);
     const reg = this.reg;
     for (let k = 0; k < this.nroots; k++) parity[pOff + k] = reg[k];
@@ -195,10 +271,11 @@ export class ReedSolomon {
    * RS_OUTSIDE_CODEWORD and changes nothing. nroots ≤ 4 takes the closed-form fast path.
    */
   decode(data: Uint8Array, off: number, len: number, stride: number, parity: Uint8Array, pOff: number): number {
-    this.checkLength(len);
+    if (len < 0 || len > this.maxData) this.badLength(len);
     if (this.nroots === 4) return this.decode4(data, off, len, stride, parity, pOff);
     if (this.nroots === 2) return this.decode2(data, off, len, stride, parity, pOff);
-    return this.decodeGeneral(data, off, len, stride, parity, pOff);
+    remainderWide(data, off, len, stride, this.nroots, this.reg);
+    return this.solveGeneral(data, off, len, stride, parity, pOff);
   }
 
   private decode2(data: Uint8Array, off: number, len: number, stride: number, parity: Uint8Array, pOff: number): number {
@@ -268,10 +345,15 @@ export class ReedSolomon {
 
   /** decode() through Berlekamp–Massey, Chien search and Forney, for every nroots (the fast path must agree with it). */
   decodeGeneral(data: Uint8Array, off: number, len: number, stride: number, parity: Uint8Array, pOff: number): number {
-    this.checkLength(len);
+    if (len < 0 || len > this.maxData) this.badLength(len);
+    this.remainderGeneral(data, off, len, stride);
+    return this.solveGeneral(data, off, len, stride, parity, pOff);
+  }
+
+  /** The general decoder from the remainder of the received data in `reg` (parity not yet folded in). */
+  private solveGeneral(data: Uint8Array, off: number, len: number, stride: number, parity: Uint8Array, pOff: number): number {
     const r = this.nroots, reg = this.reg, syn = this.syn;
     this.bits = 0;
-    this.remainderGeneral(data, off, len, stride);
     let any = 0;
     for (let k = 0; k < r; k++) { reg[k] ^= parity[pOff + k]; any |= reg[k]; }
     if (any === 0) return 0;
@@ -351,7 +433,7 @@ export class ReedSolomon {
   /** Codewords a frame of `len` bytes is split into at interleaving depth `depth` (see the header comment). */
   codewords(len: number, depth: number = 1): number {
     if (len <= 0) return 0;
-    let m = Math.ceil(len / this.maxData);
+    let m = ((len + this.maxData - 1) / this.maxData) | 0;
     if (depth > m) m = depth;
     return m > len ? len : m;
   }
@@ -363,7 +445,26 @@ export class ReedSolomon {
 
   /** Writes the parity of every codeword of frame[off, off+len) to parity[pOff …]; returns the number of parity bytes. */
   encodeFrame(frame: Uint8Array, off: number, len: number, depth: number, parity: Uint8Array, pOff: number): number {
-    const m = this.codewords(len, depth), r = this.nroots;
+    const r = this.nroots;
+    if (depth <= 1 && len <= this.maxData) {
+      if (len <= 0) return 0;
+      if (r === 4) {
+        // remainder4() inlined: this is the per-frame path of the link, and a call costs XS about 30 computrons.
+        const b = frame, end = off + len;
+        let c = 0, i = off;
+        for (const end8 = end - 8; i <= end8; i += 8) {
+          c ^= (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
+          c = A7[c >>> 24] ^ A6[(c >> 16) & 255] ^ A5[(c >> 8) & 255] ^ A4[c & 255] ^
+            A3[b[i + 4]] ^ A2[b[i + 5]] ^ A1[b[i + 6]] ^ A0[b[i + 7]];
+        }
+        for (; i < end; i++) c = (c << 8) ^ A0[(c >>> 24) ^ b[i]];
+        parity[pOff] = c >>> 24; parity[pOff + 1] = (c >> 16) & 255; parity[pOff + 2] = (c >> 8) & 255; parity[pOff + 3] = c & 255;
+      } else {
+        this.encode(frame, off, len, 1, parity, pOff);
+      }
+      return r;
+    }
+    const m = this.codewords(len, depth);
     for (let j = 0; j < m; j++) this.encode(frame, off + j, ((len - j + m - 1) / m) | 0, m, parity, pOff + j * r);
     return m * r;
   }
@@ -374,7 +475,13 @@ export class ReedSolomon {
    * (codewords before it may already be corrected: drop the frame).
    */
   decodeFrame(frame: Uint8Array, off: number, len: number, depth: number, parity: Uint8Array, pOff: number): number {
-    const m = this.codewords(len, depth), r = this.nroots;
+    const r = this.nroots;
+    if (depth <= 1 && len <= this.maxData) {
+      if (len <= 0) { this.bits = 0; return 0; }
+      if (r === 4) return this.decode4(frame, off, len, 1, parity, pOff);
+      return this.decode(frame, off, len, 1, parity, pOff);
+    }
+    const m = this.codewords(len, depth);
     let bytes = 0, bits = 0;
     for (let j = 0; j < m; j++) {
       const res = this.decode(frame, off + j, ((len - j + m - 1) / m) | 0, m, parity, pOff + j * r);

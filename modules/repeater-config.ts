@@ -41,6 +41,10 @@ export interface RepeaterConfig {
   /** How late the host delivers received bytes after their last stop bit, in µs (0 for a byte-wise UART; about four
    * character times for the ESP32 RX-timeout FIFO); 0–20000, default 0. */
   readonly rxLatencyUs?: number;
+  /** The host also hands bytes over as soon as this many are buffered (ESP32: its RX FIFO threshold, 120); 0 = never
+   * (default). After such a full batch more bytes may follow with no silence, so the engine waits longer before it
+   * ends a frame by silence. 0–1024. */
+  readonly rxBatchBytes?: number;
   /** Frames each side's output can hold while the line is busy (default 4, 1–16). A transparent repeater forwards every
    * frame, so a request can arrive while the previous reply is still being repeated. */
   readonly queueFrames?: number;
@@ -58,6 +62,7 @@ export interface ResolvedRepeaterConfig {
   readonly unitId: number;
   readonly tickUs: number;
   readonly rxLatencyUs: number;
+  readonly rxBatchBytes: number;
   readonly queueFrames: number;
   readonly lineA: LineTiming;
   readonly lineB: LineTiming;
@@ -90,7 +95,8 @@ export function resolveRepeaterConfig(config: RepeaterConfig): ResolvedRepeaterC
   const tickUs = intIn(config.tickUs, "tickUs", 0, TICK_MAX_US, 1000);
   const rxLatencyUs = intIn(config.rxLatencyUs, "rxLatencyUs", 0, TICK_MAX_US, 0);
   const queueFrames = intIn(config.queueFrames, "queueFrames", 1, 16, 4);
-  return Object.freeze({ nroots, interleave, unitId, tickUs, rxLatencyUs, queueFrames, lineA: side(config.sideA, "sideA"), lineB: side(config.sideB, "sideB") });
+  const rxBatchBytes = intIn(config.rxBatchBytes, "rxBatchBytes", 0, 1024, 0);
+  return Object.freeze({ nroots, interleave, unitId, tickUs, rxLatencyUs, rxBatchBytes, queueFrames, lineA: side(config.sideA, "sideA"), lineB: side(config.sideB, "sideB") });
 }
 
 /** Parity burst length on the wire for a frame of `frameLength` bytes (supplied by the FEC link, see modules/fec-link.ts). */

@@ -37,12 +37,12 @@ import {
   STAT_BURSTS_ORPHANED, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_BYTES_CORRECTED, STAT_BYTES_FORWARDED, STAT_CRC_FAILURES,
   STAT_DROPPED_BUSY, STAT_FRAMES_CORRECTED, STAT_FRAMES_FORWARDED, STAT_FRAMES_RECEIVED, STAT_RX_WHILE_TX, STAT_UNCORRECTABLE,
 } from "./repeater-stats";
-import { FecLinkCodec } from "./repeater-link";
+import { FecLinkCodec, LINK_ORPHAN, RESERVED_ADDRESS_MIN } from "./repeater-link";
 
 /** Largest Modbus RTU ADU (Serial Line V1.02 §2.5.1). */
 const MAX_FRAME = 256;
 /** First reserved address: a parity burst starts with one of 248–255 (design.md §5). */
-const BURST_ADDRESS_MIN = 248;
+const BURST_ADDRESS_MIN = RESERVED_ADDRESS_MIN;
 
 // Receiver phases.
 const RX_IDLE = 0;
@@ -52,8 +52,6 @@ const RX_BURST = 3;
 const RX_SKIP = 4;
 /** A chunk right after a frame that does not start with a reserved address: a burst whose first byte was hit, or a frame. */
 const RX_MAYBE_BURST = 5;
-/** Bytes of a candidate seen before deciding whether it is a burst (its header after the address). */
-const CANDIDATE_BYTES = 3;
 
 // What a burst being received belongs to.
 const FOR_NONE = 0;
@@ -84,6 +82,10 @@ class Side {
   rxCrc = CRC16_INIT;
   rxPhase = RX_IDLE;
   lastRx = NEVER;
+  /** Estimated stop bit of the last byte received (the hand-over time less the UART's delay). */
+  lastByteAt = NEVER;
+  /** The last hand-over was a full batch (more bytes may follow without a silence). */
+  lastChunkFull = false;
   /** Deadline for a burst to begin after a bad frame (RX_AWAIT_BURST). */
   awaitUntil = NEVER;
   /** After a clean frame on B, a burst that starts before this time belongs to it. */
@@ -137,19 +139,22 @@ export class Repeater implements Timed {
   private readonly sb: Side;
   private readonly link: FecLinkCodec;
   private readonly burstWaitUs: number;
+  private readonly batchWaitUs: number;
 
   constructor(config: RepeaterConfig, portA: Rs485Port, portB: Rs485Port) {
     if (portA === null || typeof portA !== "object" || typeof portA.transmit !== "function") throw new TypeError("portA must be an Rs485Port");
     if (portB === null || typeof portB !== "object" || typeof portB.transmit !== "function") throw new TypeError("portB must be an Rs485Port");
     const cfg = resolveRepeaterConfig(config);
     this.config = cfg;
-    this.link = new FecLinkCodec(cfg.nroots, cfg.interleave, MAX_FRAME);
+    this.link = new FecLinkCodec(cfg.nroots, cfg.interleave);
     const maxBurst = this.link.maxBurstLength;
     this.stats = new RepeaterStats(cfg.nroots, cfg.interleave, cfg.unitId);
     this.sa = new Side(false, portA, cfg.lineA, maxBurst, cfg.queueFrames);
     this.sb = new Side(true, portB, cfg.lineB, maxBurst, cfg.queueFrames);
     // The far side sends its burst t3.5 after DE drops, up to a tick later; its first byte then takes one character.
     this.burstWaitUs = cfg.lineB.t35Us + cfg.tickUs + 2 * cfg.lineB.characterUs + cfg.rxLatencyUs + (cfg.rxLatencyUs > 0 ? cfg.lineB.airTimeUs(maxBurst) : 0);
+    this.batchWaitUs = cfg.rxBatchBytes > 0 ? Math.max(cfg.lineA.airTimeUs(cfg.rxBatchBytes), cfg.lineB.airTimeUs(cfg.rxBatchBytes)) +
+      cfg.rxLatencyUs + Math.max(cfg.lineA.t35Us, cfg.lineB.t35Us) : 0;
     const sa = this.sa;
     const sb = this.sb;
     this.a = {
@@ -204,11 +209,37 @@ export class Repeater implements Timed {
       dir[STAT_RX_WHILE_TX] += length;
       return;
     }
-    const chunkStart = now - length * s.charUs - this.config.rxLatencyUs;
-    const newFrame = chunkStart - s.lastRx >= s.gapUs;
+    // When the bytes were on the line: a hand-over on the RX timeout comes rxLatencyUs after the last stop bit, a
+    // FIFO-full one at once. The silence before this chunk is estimated between stop bits, on the same footing.
+    const full = this.config.rxBatchBytes > 0 && length >= this.config.rxBatchBytes;
+    const lastByteAt = full ? now : now - this.config.rxLatencyUs;
+    const chunkStart = lastByteAt - length * s.charUs;
+    const newFrame = chunkStart - s.lastByteAt >= s.gapUs;
     if (newFrame) this.silenceBefore(s, now);
     s.lastRx = now;
-    for (let i = 0; i < length; i++) this.byte(s, buffer[offset + i], i === 0 && newFrame, chunkStart, now);
+    s.lastByteAt = lastByteAt;
+    s.lastChunkFull = full;
+    const end = offset + length;
+    for (let i = offset; i < end; i++) {
+      let afterSilence = i === offset && newFrame;
+      if (!afterSilence && s.isB && s.rxPhase === RX_FRAME && this.burstFollows(s, buffer, i, end)) {
+        // A batching UART handed over a bad frame and its burst together.
+        this.frameEnded(s, now);
+        afterSilence = true;
+      }
+      this.byte(s, buffer[i], afterSilence, chunkStart, now);
+    }
+  }
+
+  /**
+   * Inside one hand-over, does the burst of the frame received so far start at buffer[i]? Either its reserved address and
+   * header name this frame's length, or the frame has a length its function allows and the hand-over ends exactly where
+   * that frame's burst would (the UART's RX timeout fired after the burst), whatever noise did to the burst's header.
+   */
+  private burstFollows(s: Side, buffer: Uint8Array, i: number, end: number): boolean {
+    if (s.rxLen < 4) return false;
+    if (buffer[i] >= BURST_ADDRESS_MIN && i + this.link.headerLength <= end && this.link.headerMatches(buffer, i, end - i, s.rxLen)) return true;
+    return end - i === this.link.burstLengthForFrame(s.rxLen) && plausibleFrameLength(s.rx, 0, s.rxLen);
   }
 
   /** Silence of at least t2.5 was seen before new bytes: whatever was being assembled is over. */
@@ -222,7 +253,8 @@ export class Repeater implements Timed {
   private byte(s: Side, value: number, startsAfterSilence: boolean, chunkStart: number, now: number): void {
     switch (s.rxPhase) {
       case RX_IDLE:
-        if (s.isB && startsAfterSilence && value >= BURST_ADDRESS_MIN) {
+        // No frame starts with a reserved address: on B that is a burst, even inside a batch right after its frame.
+        if (s.isB && value >= BURST_ADDRESS_MIN) {
           this.startBurst(s, value, chunkStart <= s.cleanUntil ? FOR_CLEAN : FOR_NONE);
           return;
         }
@@ -236,7 +268,7 @@ export class Repeater implements Timed {
         this.frameByte(s, value, now);
         return;
       case RX_AWAIT_BURST:
-        if (!startsAfterSilence) {
+        if (!startsAfterSilence && value < BURST_ADDRESS_MIN) {
           // Less than t2.5 after the frame: the frame was not over (its length rule was fooled by an error).
           s.rxPhase = RX_FRAME;
           this.frameByte(s, value, now);
@@ -247,7 +279,7 @@ export class Repeater implements Timed {
         return;
       case RX_MAYBE_BURST:
         s.burst[s.burstLen++] = value;
-        if (s.burstLen < CANDIDATE_BYTES) return;
+        if (s.burstLen < this.link.headerLength) return;
         if (this.link.headerMatches(s.burst, 0, s.burstLen, this.heldLength(s))) {
           // The rest of the header is what this frame's burst carries: a burst whose first byte was hit.
           s.rxPhase = RX_BURST;
@@ -367,26 +399,36 @@ export class Repeater implements Timed {
     }
     const frameLen = owner === FOR_CLEAN ? s.cleanLen : s.rxLen;
     s.cleanUntil = NEVER;
-    // For a clean frame, the copy already forwarded is in A's output slot; the receive buffer still holds the frame.
-    const fixed = this.link.correct(s.rx, 0, frameLen, s.burst, 0, len);
-    if (fixed < 0) {
-      // A burst whose header announces another frame length belonged to another frame (its own was lost).
-      if (this.link.frameLength(s.burst, 0, len) !== frameLen) dir[STAT_BURSTS_ORPHANED]++;
-      if (owner === FOR_BAD) dir[STAT_UNCORRECTABLE]++;
+    if (owner === FOR_CLEAN) {
+      // The frame went out already; its burst only tells how much noise hit the parity (the receive buffer still holds
+      // the frame, the forwarded copy is in A's output).
+      const hit = this.link.verify(s.rx, 0, frameLen, s.burst, 0, len);
+      if (hit < 0) {
+        if (this.link.frameLength(s.burst, 0, len) !== frameLen) dir[STAT_BURSTS_ORPHANED]++;
+        return;
+      }
+      dir[STAT_BYTES_CORRECTED] += hit;
+      dir[STAT_BITS_CORRECTED] += this.link.correctedBits;
+      dir[STAT_BITS_CHECKED] += 8 * (frameLen + len);
       return;
     }
-    if (owner === FOR_BAD && !crcOk(s.rx, frameLen)) {
-      // A miscorrection caught by the Modbus CRC (design.md §5).
+    const fixed = this.link.correct(s.rx, 0, frameLen, s.burst, 0, len);
+    if (fixed < 0) {
+      // LINK_ORPHAN: the burst was for a frame of another length (its own frame was lost); the held frame is dropped too.
+      if (fixed === LINK_ORPHAN) dir[STAT_BURSTS_ORPHANED]++;
+      dir[STAT_UNCORRECTABLE]++;
+      return;
+    }
+    if (!crcOk(s.rx, frameLen)) {
+      // A miscorrection caught by the Modbus CRC (design.md §5); FecReceiver already checks, this is belt and braces.
       dir[STAT_UNCORRECTABLE]++;
       return;
     }
     dir[STAT_BYTES_CORRECTED] += fixed;
     dir[STAT_BITS_CORRECTED] += this.link.correctedBits;
     dir[STAT_BITS_CHECKED] += 8 * (frameLen + len);
-    if (owner === FOR_BAD) {
-      dir[STAT_FRAMES_CORRECTED]++;
-      this.forwardToA(s.rx, frameLen, now);
-    }
+    dir[STAT_FRAMES_CORRECTED]++;
+    this.forwardToA(s.rx, frameLen, now);
   }
 
   /**
@@ -399,16 +441,24 @@ export class Repeater implements Timed {
     this.forwardToA(s.rx, s.rxLen, now);
   }
 
+  /**
+   * When the line counts as silent after the last delivery: t3.5 later, or, when the host handed over a full batch (a
+   * FIFO-full hand-over: more bytes are on their way), after another batch could have arrived.
+   */
+  private silenceAt(s: Side): number {
+    return s.lastChunkFull ? s.lastRx + this.batchWaitUs : s.lastRx + s.t35Us;
+  }
+
   private rxDeadline(s: Side): number {
     const p = s.rxPhase;
-    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) return s.lastRx + s.t35Us;
+    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) return this.silenceAt(s);
     if (p === RX_AWAIT_BURST) return s.awaitUntil;
     return NO_DEADLINE;
   }
 
   private rxTimeouts(s: Side, now: number): void {
     const p = s.rxPhase;
-    if ((p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) && now >= s.lastRx + s.t35Us) this.silenceBefore(s, now);
+    if ((p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) && now >= this.silenceAt(s)) this.silenceBefore(s, now);
     if (s.rxPhase === RX_AWAIT_BURST && now >= s.awaitUntil) this.noBurst(s, now);
   }
 
@@ -451,7 +501,7 @@ export class Repeater implements Timed {
 
   /** Earliest time side `s` may be driven (while it is receiving: the silence that would end the reception). */
   private freeAt(s: Side): number {
-    if (receiving(s)) return s.lastRx + s.t35Us;
+    if (receiving(s)) return this.silenceAt(s);
     const rx = s.lastRx + s.t35Us;
     const tx = s.lastTx + s.t35Us;
     return rx > tx ? rx : tx;
@@ -559,6 +609,7 @@ function shifted(t: number, delta: number): number {
 
 function rebaseSide(s: Side, delta: number): void {
   s.lastRx = shifted(s.lastRx, delta);
+  s.lastByteAt = shifted(s.lastByteAt, delta);
   s.awaitUntil = shifted(s.awaitUntil, delta);
   s.cleanUntil = shifted(s.cleanUntil, delta);
   s.lastTx = shifted(s.lastTx, delta);

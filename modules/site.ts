@@ -16,6 +16,8 @@ import { FRAMINGS, pointIndex, type Profile } from "./profile";
 import { planSite, type Plan, type MeterSpec } from "./planner";
 import { BAUD_RATES, LineTiming, type Framing } from "./rtu/timing";
 import type { SchedulerOptions } from "./scheduler";
+import type { MasterOptions, UnitOptions } from "./master-config";
+import type { MeterMeta, PointMeta } from "./readings";
 
 export interface BusConfig {
   /** Serial device (hosts read it; e.g. /dev/ttyUSB0, or a port number on ESP32). */
@@ -215,4 +217,62 @@ export function schedulerOptionsFor(site: Site, plan: Plan): SchedulerOptions {
     timeoutUs,
     retries: site.bus.retries,
   };
+}
+
+/**
+ * Options for a PollLoop (modules/poll-loop.ts) on this site: the master does all spacing (t3.5, the site's delays, each
+ * meter's minDelayMs as its unit gap) and timeouts (the bus's fixed timeout, else each profile's responseTimeoutMs, else
+ * its own computed one); the scheduler keeps cadence and priorities. `host` adds what depends on the host's UART and
+ * clock (rxIdleDelayUs, rxBatchBytes, echo, turnaroundUs, queueCapacity).
+ */
+export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterOptions> = {}): { scheduler: SchedulerOptions; master: MasterOptions } {
+  const units: UnitOptions[] = site.meters.map((m) => {
+    const u: { unit: number; gapUs?: number; responseTimeoutUs?: number } = { unit: m.unit };
+    if (m.profile.limits.minDelayMs > 0) u.gapUs = Math.round(m.profile.limits.minDelayMs * 1000);
+    if (site.bus.timeoutMs === 0 && m.profile.limits.responseTimeoutMs > 0) u.responseTimeoutUs = m.profile.limits.responseTimeoutMs * 1000;
+    return u;
+  });
+  const master: MasterOptions = {
+    queueCapacity: 2,
+    ...host,
+    baud: site.bus.baud, framing: site.bus.framing, retries: site.bus.retries,
+    requestGapUs: site.bus.interRequestDelayMs * 1000, unitChangeGapUs: site.bus.interUnitDelayMs * 1000,
+    ...(site.bus.timeoutMs > 0 ? { responseTimeoutUs: site.bus.timeoutMs * 1000 } : {}),
+    units,
+  };
+  // The scheduler's estimate of a silent meter's cost must not be below the master's real timeout (it bounds the dead
+  // meter's share of bus time): the larger of replyTimeoutUs and the master's computed timeout (its turnaround budget +
+  // the reply's air time + the host's hand-over delay + t3.5, modules/master-config.ts).
+  const line = plan.line;
+  let timeoutUs = 0;
+  for (let m = 0; m < site.meters.length; m++) {
+    const mp = plan.meters[m];
+    let bytes = 0;
+    for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
+      const rd = plan.reads[r];
+      bytes = Math.max(bytes, 5 + (rd.function <= 2 ? (rd.count + 7) >> 3 : 2 * rd.count));
+    }
+    const computed = (host.turnaroundUs ?? 50000) + line.airTimeUs(bytes) + (host.rxIdleDelayUs ?? 0) + line.t35Us;
+    timeoutUs = Math.max(timeoutUs, replyTimeoutUs(site, plan, m), units[m].responseTimeoutUs ?? computed);
+  }
+  const base = schedulerOptionsFor(site, plan);
+  const scheduler: SchedulerOptions = { ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs };
+  return { scheduler, master };
+}
+
+/** The forwarders' view of the site's meters (modules/readings.ts ReadingsStore), points in the plan's order. */
+export function meterMetaForSite(site: Site, plan: Plan): MeterMeta[] {
+  return plan.meters.map((mp, m) => {
+    const sm = site.meters[m];
+    const points: PointMeta[] = [];
+    for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) {
+      const p = sm.profile.points[plan.values[v].point];
+      const meta: { name: string; label: string; type: string; unit?: string; deviceClass?: string; stateClass?: string } = { name: p.name, label: p.label, type: p.type };
+      if (p.unit !== "") meta.unit = p.unit;
+      if (p.deviceClass !== "") meta.deviceClass = p.deviceClass;
+      if (p.stateClass !== "") meta.stateClass = p.stateClass;
+      points.push(meta);
+    }
+    return { name: sm.name, profile: sm.profileId, manufacturer: sm.profile.manufacturer, model: sm.profile.model, unit: sm.unit, intervalMs: sm.intervalMs, points };
+  });
 }

@@ -249,6 +249,10 @@ const hasOpenssl = existsSync("/usr/bin/openssl");
     t.true(await until(() => rx.some((r) => r.topic === "rc485/tls/pump/state"), 5000));
     t.is(JSON.parse(rx.find((r) => r.topic === "rc485/tls/pump/state")!.payload).power, 42.5);
 
+    // A key that does not belong to the certificate, or a file that is not PEM, is a configuration error.
+    t.throws(() => new MqttForwarder(store, { url, site: "bad", ca: tls.ca, cert: tls.cert, key: `${dir}/server.key` }), { instanceOf: MqttConfigError, message: /^forwarding\.mqtt\.ca\/cert\/key: / });
+    t.throws(() => new MqttForwarder(store, { url, site: "bad", ca: `${dir}/server.csr`, cert: tls.cert, key: tls.key }), { instanceOf: MqttConfigError, message: /^forwarding\.mqtt\.ca: '.*server\.csr' holds no PEM certificate$/ });
+
     // Without the client certificate the broker refuses: a counted runtime fault, not a crash.
     const refused = new MqttForwarder(store, { url, site: "tls2", ca: tls.ca, discovery: false, backoffMinMs: 50, backoffMaxMs: 100, log: () => {} });
     try {

@@ -72,6 +72,19 @@ test("latency per hop: clean ≤ air time + 1 character; corrected ≤ air time 
   t.true(rows[2].meanUs > rows[1].meanUs, "a corrected frame waits for its burst");
 });
 
+test("ESP32 UARTs (RX FIFO handed over after 4 characters or at 120 bytes): clean run loses nothing, noisy run stays near theory, latency adds only the hand-over", (t) => {
+  const clean = runPair({ withRc: true, transactions: 300, byteErrorRate: 0, seed: 4, rcUart: "esp32" });
+  t.is(clean.failed, 0);
+  const noisy = runPair({ withRc: true, transactions: 800, byteErrorRate: 0.01, seed: 4, rcUart: "esp32" });
+  t.log(`esp32 R/C failure ${noisy.failureRate}`);
+  t.true(noisy.failureRate < 0.09 && noisy.failureRate > 0.03, `failure ${noisy.failureRate}`);
+  // 255-byte frames: more than one FIFO-full hand-over per frame, and two codewords.
+  for (const r of measureLatency({ frames: 40, frameLength: 255, byteErrorRate: 0.003, seed: 2, rcUart: "esp32" })) {
+    t.true(r.frames > 5, `${r.hop}: ${r.frames} frames`);
+    t.true(r.maxUs <= r.targetUs, `${r.hop}: ${r.maxUs} > ${r.targetUs}`);
+  }
+});
+
 test("a parity burst never makes a slave answer, whatever its frame-end rule", (t) => {
   const sim = new Simulation({ seed: 3 });
   const a = sim.segment({ name: "a", ...line });
@@ -115,7 +128,7 @@ test("a parity burst never makes a slave answer, whatever its frame-end rule", (
 test("burst format: reserved first address and a failing Modbus CRC for any frame and settings (property)", (t) => {
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), (frame, half, depth) => {
-      const link = new FecLinkCodec(2 * half, depth, 256);
+      const link = new FecLinkCodec(2 * half, depth);
       const out = new Uint8Array(link.maxBurstLength);
       const n = link.writeBurst(frame, 0, frame.length, out, 0);
       return out[0] >= 248 && crc16(out, 0, n) !== 0 && n === link.burstLength(out, 0, 3, 0);
@@ -174,7 +187,7 @@ test("no allocation in steady state: forwarding frames both ways, with and witho
   f[2] = 80;
   for (let i = 3; i < 83; i++) f[i] = (i * 29 + 7) & 0xff;
   appendCrc(f, 0, 83);
-  const link = new FecLinkCodec(4, 1, 256);
+  const link = new FecLinkCodec(4, 1);
   const burst = new Uint8Array(link.maxBurstLength);
   const blen = link.writeBurst(f, 0, f.length, burst, 0);
   const bad = f.slice();

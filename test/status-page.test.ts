@@ -60,6 +60,10 @@ test("JSON endpoints, headers, 404 and 405, loopback by default", async (t) => {
     t.is(nf.status, 404);
     t.is((await fetch(server.url + "api/meters", { method: "POST" })).status, 405);
     t.is((await fetch(server.url + "__proto__")).status, 404);
+    const head = await fetch(server.url + "api/meters", { method: "HEAD" });
+    t.is(head.status, 200);
+    t.is(Number(head.headers.get("content-length")), JSON.stringify(m).length, "HEAD announces the GET body length");
+    t.is((await head.text()).length, 0);
   } finally {
     await server.close();
   }

@@ -1,84 +1,104 @@
 /*
- * The concentrator on Node, shared by `rc485 sim` and `rc485 run`: a checked site → the Concentrator engine
- * (modules/concentrator.ts: planner, scheduler, master, decoding, sanity filter) → the readings store (modules/readings.ts)
- * → forwarding (hosts/node/forwarding.ts: HTTP status page and JSON always, MQTT when configured). The host that owns the
- * port (the simulator or the serial host) attaches `engine` and calls `engine.start(now)`.
+ * The concentrator on Node, shared by `rc485 sim` and `rc485 run`. Glue only; the engines do the work: a checked site
+ * (modules/site.ts) → plan (modules/planner.ts) → the poll loop (modules/poll-loop.ts: scheduler, master, decoding and the
+ * sanity filter, recording finished cycles in the readings store, modules/readings.ts) → forwarding
+ * (hosts/node/forwarding.ts: the HTTP status page and JSON always, MQTT when the site configures it). The host that owns
+ * the port (the simulator or the serial host) attaches `loop` and calls `loop.start(now)`.
  */
-import { Concentrator, type ConcentratorOptions } from "../../modules/concentrator";
-import type { MasterResult } from "../../modules/master-result";
+import type { MasterOptions } from "../../modules/master-config";
 import { COUNT_SENT, STATUS_CRC, STATUS_KINDS, STATUS_TIMEOUT } from "../../modules/master-status";
+import type { Plan } from "../../modules/planner";
+import { PollLoop, type PollLoopListener } from "../../modules/poll-loop";
 import type { Rs485Port } from "../../modules/port";
-import { ReadingsStore, type MeterMeta } from "../../modules/readings";
-import type { Site } from "../../modules/site";
+import { ReadingsStore } from "../../modules/readings";
+import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
 import type { LinkStats } from "../../modules/status-json";
 import { startForwarding, type Forwarding } from "./forwarding";
 
-export interface NodeConcentratorOptions extends ConcentratorOptions {
-  /** Host clock (µs) and matching wall clock (epoch ms). */
+export interface NodeConcentratorOptions {
+  /** Host clock (µs) and the matching wall clock (epoch ms). */
   readonly nowUs: () => number;
   readonly nowMs: () => number;
-  /** Overrides of forwarding.http (--http-port). */
+  /** The host's hand-over rules and anything else the master should know about it (modules/master-config.ts). */
+  readonly master?: Partial<MasterOptions>;
+  /** Extra response time per unit, µs (e.g. an R/C repeater pair's budget, modules/repeater-config.ts). */
+  readonly extraTimeoutUs?: Readonly<Record<number, number>>;
+  /** Overrides of forwarding.http (--http-port, --no-http). */
   readonly http?: { readonly host?: string; readonly port?: number; readonly enabled?: boolean };
-  /** Links besides the bus (e.g. an R/C pair's FEC segment). */
+  /** Links besides the bus (an R/C pair's FEC segment). */
   readonly extraLinks?: () => LinkStats[];
+  readonly listener?: PollLoopListener;
   readonly log?: (line: string) => void;
-  readonly transaction?: (r: MasterResult, read: number) => void;
 }
 
 export interface NodeConcentrator {
-  readonly engine: Concentrator;
+  readonly site: Site;
+  readonly plan: Plan;
+  readonly loop: PollLoop;
   readonly store: ReadingsStore;
   readonly forwarding: Forwarding;
   links(): LinkStats[];
   stop(drainMs?: number): Promise<void>;
 }
 
-/** The readings store's view of the site's meters (points in site order, profile metadata). */
-export function meterMetas(site: Site): MeterMeta[] {
-  return site.meters.map((m) => ({
-    name: m.name, profile: m.profileId, manufacturer: m.profile.manufacturer, model: m.profile.model, unit: m.unit, intervalMs: m.intervalMs,
-    points: m.points.map((i) => {
-      const p = m.profile.points[i];
-      return { name: p.name, label: p.label || undefined, unit: p.unit || undefined, deviceClass: p.deviceClass || undefined, stateClass: p.stateClass || undefined, type: p.type };
-    }),
-  }));
-}
-
-/** The bus as the master sees it: attempts, damaged replies, timeouts (no correction on a plain bus). */
-export function busLink(engine: Concentrator): LinkStats {
+/** The bus as the master sees it: request frames sent, damaged or wrong replies, timeouts (nothing corrects a plain bus). */
+export function busLink(site: Site, loop: PollLoop): LinkStats {
   let frames = 0;
   let errors = 0;
   let timeouts = 0;
-  for (const m of engine.site.meters) {
-    frames += engine.master.counter(m.unit, COUNT_SENT);
-    timeouts += engine.master.counter(m.unit, STATUS_TIMEOUT);
-    for (let k = STATUS_CRC; k < STATUS_KINDS; k++) errors += engine.master.counter(m.unit, k);
+  for (const m of site.meters) {
+    frames += loop.master.counter(m.unit, COUNT_SENT);
+    timeouts += loop.master.counter(m.unit, STATUS_TIMEOUT);
+    for (let k = STATUS_CRC; k < STATUS_KINDS; k++) errors += loop.master.counter(m.unit, k);
   }
   return { name: "bus", kind: "bus", frames, errors, corrected: 0, uncorrectable: errors, timeouts };
 }
 
-/** Builds the engine on `port` and starts forwarding; throws UsageError for a bad forwarding section. */
+/**
+ * Builds the poll loop on `port` and starts forwarding. Throws UsageError for a bad forwarding section, an Error with a
+ * one-line message when the HTTP port is taken.
+ */
 export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConcentratorOptions): Promise<NodeConcentrator> {
-  const store = new ReadingsStore({ meters: meterMetas(site) });
-  let fwd: Forwarding | null = null;
-  const engine = new Concentrator(site, port, {
-    reading(meter, values, timeUs) {
-      store.record(meter, values, timeUs, o.nowMs());
-      fwd?.reading(meter);
+  const plan = planForSite(site);
+  const store = new ReadingsStore({ meters: meterMetaForSite(site, plan) });
+  const opts = loopOptionsForSite(site, plan, o.master ?? {});
+  const extra = o.extraTimeoutUs ?? {};
+  const line = plan.line;
+  const units = (opts.master.units ?? []).map((u, m) => {
+    const add = extra[u.unit];
+    if (!add) return u;
+    // The unit's own timeout (or what the master would compute: turnaround budget + largest reply + t3.5) plus the extra.
+    const mp = plan.meters[m];
+    let bytes = 0;
+    for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) bytes = Math.max(bytes, 5 + 2 * plan.reads[r].count);
+    const base = u.responseTimeoutUs ?? opts.master.responseTimeoutUs ?? (opts.master.turnaroundUs ?? 50000) + line.airTimeUs(bytes) + line.t35Us;
+    return { ...u, responseTimeoutUs: base + add };
+  });
+  // MQTT publishes after each recorded reading: the store's counters tell which meter got a new one or a failure.
+  let forwarding: Forwarding | null = null;
+  const seen = new Float64Array(store.meters.length);
+  const failed = new Float64Array(store.meters.length);
+  const inner = o.listener;
+  const listener: PollLoopListener = {
+    polled(read, outcome, result) {
+      const m = plan.reads[read].meter;
+      const sm = store.meters[m];
+      if (forwarding !== null) {
+        if (sm.readings !== seen[m]) { seen[m] = sm.readings; forwarding.reading(m); }
+        if (sm.failures !== failed[m]) { failed[m] = sm.failures; forwarding.failure(m); }
+      }
+      if (inner?.polled) inner.polled(read, outcome, result);
     },
-    failure(meter, kind, timeUs) {
-      store.failure(meter, kind, timeUs);
-      fwd?.failure(meter);
-    },
-    transaction: o.transaction,
-  }, o);
-  const links = () => [busLink(engine), ...(o.extraLinks ? o.extraLinks() : [])];
-  fwd = await startForwarding(store, {
+  };
+  const loop = new PollLoop(plan, port, { scheduler: opts.scheduler, master: { ...opts.master, units }, store, listener });
+  loop.setEpoch(o.nowMs(), o.nowUs());
+  const links = () => [busLink(site, loop), ...(o.extraLinks ? o.extraLinks() : [])];
+  const fwd = await startForwarding(store, {
     section: site.forwarding ?? undefined,
     links: { links },
-    plan: { plan: () => engine.plan.toJSON() },
+    plan: { plan: () => plan.toJSON() },
     nowUs: o.nowUs, nowMs: o.nowMs, http: o.http, log: o.log,
   });
-  const forwarding = fwd;
-  return { engine, store, forwarding, links, stop: (drainMs) => forwarding.stop(drainMs) };
+  forwarding = fwd;
+  return { site, plan, loop, store, forwarding: fwd, links, stop: (drainMs) => fwd.stop(drainMs) };
 }

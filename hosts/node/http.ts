@@ -85,7 +85,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
       send(res, 500, "application/json", JSON.stringify({ error: String((e as Error).message ?? e) }));
       return;
     }
-    send(res, 200, body[0], req.method === "HEAD" ? "" : body[1]);
+    send(res, 200, body[0], body[1], undefined, req.method === "HEAD");
   });
 
   return new Promise((resolve, reject) => {
@@ -106,7 +106,7 @@ function json(doc: unknown): [string, string] {
   return ["application/json; charset=utf-8", JSON.stringify(doc)];
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, extra?: Record<string, string>): void {
+function send(res: ServerResponse, status: number, type: string, body: string, extra?: Record<string, string>, headOnly = false): void {
   res.writeHead(status, { ...PAGE_HEADERS, "Content-Type": type, "Content-Length": Buffer.byteLength(body), ...extra });
-  res.end(body);
+  res.end(headOnly ? undefined : body);
 }

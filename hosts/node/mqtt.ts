@@ -19,6 +19,7 @@
  * (exit status 2 for the command line); an unreachable broker is a counted runtime fault, retried forever.
  */
 import { readFileSync } from "node:fs";
+import { createSecureContext } from "node:tls";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { UsageError } from "./commands/command";
 import type { ForwardRing } from "../../modules/forward-ring";
@@ -89,11 +90,15 @@ export function parseMqttConfig(raw: unknown): MqttSettings {
 
 function readPem(field: string, path: string | undefined): Buffer | undefined {
   if (path === undefined) return undefined;
+  let pem: Buffer;
   try {
-    return readFileSync(path);
+    pem = readFileSync(path);
   } catch (e) {
     throw new MqttConfigError(`forwarding.mqtt.${field}: cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // Node's TLS ignores a CA file without certificates instead of failing; say so before connecting.
+  if (field === "ca" && pem.indexOf("-----BEGIN CERTIFICATE-----") < 0) throw new MqttConfigError(`forwarding.mqtt.ca: '${path}' holds no PEM certificate`);
+  return pem;
 }
 
 export class MqttForwarder {
@@ -156,6 +161,14 @@ export class MqttForwarder {
       key: readPem("key", opts.key),
       rejectUnauthorized: opts.rejectUnauthorized,
     };
+    if (opts.tls) {
+      // Unparseable PEM files or a certificate that does not match its key are configuration errors, found now.
+      try {
+        createSecureContext({ ca: this.clientOptions.ca as Buffer | undefined, cert: this.clientOptions.cert as Buffer | undefined, key: this.clientOptions.key as Buffer | undefined });
+      } catch (e) {
+        throw new MqttConfigError(`forwarding.mqtt.ca/cert/key: ${(e as Error).message.split("\n")[0]}`);
+      }
+    }
     this.stats_ = {
       connected: false, url: redact(opts.url), queued: 0, inFlight: 0, pushed: 0, delivered: 0, dropped: 0,
       connects: 0, connectFailures: 0, disconnects: 0, lastError: null,
@@ -212,8 +225,13 @@ export class MqttForwarder {
     this.session.disconnected();
     if (!c) return;
     if (c.connected) {
-      await new Promise<void>((r) => c.publish(this.layout.statusTopic, PAYLOAD_OFFLINE, { qos: 1, retain: true }, () => r()));
-      await new Promise<void>((r) => c.end(false, {}, () => r()));
+      // A half-dead connection must not hold the exit: each step gives up after a second, then the socket is dropped.
+      const ok = await within(1000, new Promise<void>((r) => c.publish(this.layout.statusTopic, PAYLOAD_OFFLINE, { qos: 1, retain: true }, () => r())));
+      if (!ok || !(await within(1000, new Promise<void>((r) => c.end(false, {}, () => r()))))) {
+        c.removeAllListeners();
+        c.on("error", () => {});
+        await within(1000, new Promise<void>((r) => c.end(true, {}, () => r())));
+      }
     } else {
       c.removeAllListeners();
       c.on("error", () => {});
@@ -261,6 +279,17 @@ export class MqttForwarder {
       this.backoffMs = Math.min(this.backoffMaxMs, this.backoffMs * 2);
       this.timer = setTimeout(() => { this.timer = null; this.connect(); }, delay);
     });
+  }
+}
+
+/** Resolves true when `p` settles within `ms`, false otherwise (the timer never outlives the race). */
+async function within(ms: number, p: Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -5,8 +5,8 @@
  * (modules/repeater.ts) across a noisy segment, with those meters on the far segment. The master's response timeout for
  * them grows by the pair's budget (modules/repeater-config.ts). A passive sniffer on the bus measures the master's bus
  * efficiency: for every transaction answered at the first attempt, the least time it could take (request air time, the
- * meter's actual answer delay, reply air time, the t3.5 that confirms the frame end) against the time it took from the
- * moment the read was due (and the line free) to its completion.
+ * meter's actual answer delay, reply air time, the t3.5 that confirms the frame end) against that plus how late the
+ * request left after it was due and the line had been quiet for t3.5 (timer ticks, engine delays).
  *
  * `simulation` section (all optional): { seed, tickUs, meters: { NAME: { loadShare, turnaroundMs: [min, max], energyKwh,
  * behindRepeater } }, repeater: { nroots, interleave, noise: { bitErrorRate, burstsPerSecond, burstUs, spuriousPerSecond } } }.
@@ -19,7 +19,7 @@ import type { MasterResult } from "../../modules/master-result";
 import type { Site } from "../../modules/site";
 import type { LinkStats } from "../../modules/status-json";
 import { Simulation, type NoiseOptions, type Segment } from "../sim/index";
-import { ProfileMeter } from "../sim/profile-meter";
+import { LiveMeter } from "../sim/live-meter";
 import { UsageError } from "./commands/command";
 import { startConcentrator, type NodeConcentrator } from "./concentrator";
 
@@ -43,7 +43,7 @@ export class SimSite {
   readonly sim: Simulation;
   readonly bus: Segment;
   readonly noisy: Segment | null = null;
-  readonly meters: ProfileMeter[] = [];
+  readonly meters: LiveMeter[] = [];
   readonly repeaters: Repeater[] = [];
   readonly efficiency: Efficiency = { transactions: 0, idealUs: 0, actualUs: 0 };
   conc!: NodeConcentrator;
@@ -52,6 +52,10 @@ export class SimSite {
   private replyFirst = -1;
   private lineLast = 0;
   private readyAt = 0;
+  /** When the read handed to the master last became due by the schedule (µs). */
+  private dueAt = 0;
+  /** Transactions completed (every planned read, whatever its outcome). */
+  transactions = 0;
 
   private constructor(readonly site: Site, sim: Simulation, bus: Segment) {
     this.sim = sim;
@@ -94,7 +98,7 @@ export class SimSite {
     site.meters.forEach((m, i) => {
       const ms = metersSim[m.name] ?? {};
       const t = ms.turnaroundMs ?? [3, 8];
-      s.meters.push(new ProfileMeter(sim, ms.behindRepeater ? far : bus, m.profile, {
+      s.meters.push(new LiveMeter(sim, ms.behindRepeater ? far : bus, m.profile, {
         unit: m.unit, name: m.name, seed: seed * 7919 + i * 104729, loadShare: ms.loadShare, energyKwh: ms.energyKwh,
         turnaroundUs: [Math.round(t[0] * 1000), Math.round(t[1] * 1000)],
       }));
@@ -114,7 +118,7 @@ export class SimSite {
     const transmit = port.transmit.bind(port);
     port.transmit = (b: Uint8Array, off: number, len: number) => {
       const now = sim.now;
-      s.readyAt = Math.max(s.conc.engine.lastSubmitAt, s.lineLast + bus.timing.t35Us);
+      s.readyAt = Math.max(s.dueAt, s.lineLast + bus.timing.t35Us);
       s.reqStart = now;
       s.reqEnd = now + bus.timing.airTimeUs(len);
       s.replyFirst = -1;
@@ -126,10 +130,19 @@ export class SimSite {
       nowMs: () => epoch + Math.floor(sim.now / 1000),
       http: o.http, log: o.log, extraTimeoutUs,
       extraLinks: () => s.fecLinks(),
-      transaction: (r, read) => s.account(r, read),
+      listener: { polled: (read, _outcome, r) => { s.transactions++; s.account(r, read); } },
     });
-    host.attach(s.conc.engine);
-    s.conc.engine.start(sim.now);
+    // Measurement only: note when each read the scheduler hands out became due (its deadline, or now if later).
+    const sch = s.conc.loop.scheduler;
+    const next = sch.next.bind(sch);
+    sch.next = (now: number) => {
+      const due = sch.nextDeadline();
+      const read = next(now);
+      if (read >= 0) s.dueAt = due >= 0 && due < now ? due : now;
+      return read;
+    };
+    host.attach(s.conc.loop);
+    s.conc.loop.start(sim.now);
     return s;
   }
 
@@ -137,10 +150,12 @@ export class SimSite {
     if (r.status !== 0 || r.attempts !== 1 || this.replyFirst < 0) return;
     const t = this.bus.timing;
     const ideal = (this.reqEnd - this.reqStart) + Math.max(0, this.replyFirst - this.reqEnd) + t.airTimeUs(r.frameLength) + t.t35Us;
-    const start = Math.min(this.reqStart, Math.max(this.readyAt, 0));
+    // The master's own cost: how long after the read was due and the line had been quiet for t3.5 the request started.
+    // (The frame end it confirms during that t3.5 is included in the ideal; the next request's delay is charged to it.)
+    const late = Math.max(0, this.reqStart - this.readyAt);
     this.efficiency.transactions++;
     this.efficiency.idealUs += ideal;
-    this.efficiency.actualUs += Math.max(ideal, r.completedAt - start);
+    this.efficiency.actualUs += ideal + late;
   }
 
   /** The R/C pair's FEC segment, both directions: damaged frames before correction, corrected, left damaged. */

@@ -34,6 +34,9 @@ export interface PtyPair {
   readonly a: string;
   readonly b: string;
   readonly dir: string;
+  /** Kills socat (both ends vanish, as an unplugged adapter) and, with `restart`, makes the same links again. */
+  unplug(): void;
+  replug(): Promise<void>;
   stop(): void;
 }
 
@@ -42,9 +45,18 @@ export async function ptyPair(): Promise<PtyPair> {
   const dir = mkdtempSync(join(tmpdir(), "rc485-pty-"));
   const a = join(dir, "A");
   const b = join(dir, "B");
-  const c = track(spawn("socat", [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: "ignore" }));
-  await waitFor(() => existsSync(a) && existsSync(b), 5000, "socat links");
-  return { a, b, dir, stop: () => { c.kill("SIGKILL"); rmSync(dir, { recursive: true, force: true }); } };
+  let c: ChildProcess;
+  const start = async () => {
+    c = track(spawn("socat", [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: "ignore" }));
+    await waitFor(() => existsSync(a) && existsSync(b), 5000, "socat links");
+  };
+  await start();
+  return {
+    a, b, dir,
+    unplug: () => { c.kill("SIGTERM"); },
+    replug: async () => { await waitFor(() => c.exitCode !== null || c.signalCode !== null, 5000, "socat to exit"); await start(); },
+    stop: () => { c.kill("SIGKILL"); rmSync(dir, { recursive: true, force: true }); },
+  };
 }
 
 /** The pymodbus slave (unit 1) on `device`; resolves about 1 s after it says it is ready. */

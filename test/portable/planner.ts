@@ -1,8 +1,8 @@
 // The poll planner: block reads within each meter's limits, values never split, gaps bridged only when cheaper, and the
-// decode tables (through Readings) giving back the values an emulator encoded.
-import { parseProfile, type Profile } from "../../modules/profile";
+// decode tables (through LatestValues) giving back the values an emulator encoded.
+import { paddedSpan, parseProfile, type Profile } from "../../modules/profile";
 import { planSite, readBusTimeUs, responseDataBytes, type MeterSpec, type Plan } from "../../modules/planner";
-import { Readings, STATUS_OK } from "../../modules/plan-readings";
+import { LatestValues, VALUE_OK } from "../../modules/latest-values";
 import { LineTiming } from "../../modules/rtu/timing";
 import type { Cases, Check } from "../harness/check";
 import { allPoints, DC_METER, NMID30_2, SDM120, SDM630 } from "../fixtures/maps";
@@ -101,7 +101,7 @@ export const cases: Cases = {
     checkInvariants(t, plan);
     t.deepEqual(plan.reads.map((r) => [r.function, r.start, r.count]), [[3, 0, 14], [3, 0x9a00, 2], [3, 0xa001, 1]]);
     // Emulate the meter: encode every value into the read's response data with the profile's own codecs.
-    const readings = new Readings(plan, { confirmations: 1 });
+    const readings = new LatestValues(plan, { confirmations: 1 });
     const data = new Uint8Array(2 * 14);
     const want: Record<string, number> = { voltage: 123.45, current: -4.5, power: 2.25, energy_forward: 1234.567 };
     const dps: Record<number, number> = { 1: 2, 3: 1, 9: 2 };
@@ -118,7 +118,7 @@ export const cases: Cases = {
       const i = plan.values.indexOf(v);
       t.is(readings.values[i], want[v.name], v.name);
       t.is(readings.takenAt[i], 1_000_000);
-      t.is(readings.status[i], STATUS_OK);
+      t.is(readings.status[i], VALUE_OK);
     }
     t.is(readings.update(0, data, 0, data.length - 1, 2), -1, "short data is refused");
   },
@@ -131,10 +131,28 @@ export const cases: Cases = {
     const plan = planSite([meter(prof)], LINE);
     checkInvariants(t, plan);
     t.deepEqual(plan.reads.map((r) => [r.function, r.start, r.count]), [[1, 0, 6], [1, 15, 2], [1, 40, 1], [2, 3, 1]]);
-    const readings = new Readings(plan);
+    const readings = new LatestValues(plan);
     t.is(readings.update(0, Uint8Array.of(0x21), 0, 1, 5), 2);
     t.is(readings.update(1, Uint8Array.of(0x02), 0, 1, 5), 2);
     t.deepEqual(Array.from(readings.values.subarray(0, 4)), [1, 1, 0, 1]);
+  },
+  "30-meter site, every point: ≥ 5× fewer requests and ≥ 3× less bus time than one value per request"(t) {
+    const site: MeterSpec[] = [];
+    let unit = 1;
+    for (const [p, n] of [[SDM630, 10], [SDM120, 10], [NMID30_2, 5], [DC_METER, 5]] as const) for (let i = 0; i < n; i++) site.push(meter(p, unit++));
+    const plan = planSite(site, LINE);
+    let naiveReads = 0;
+    let naiveUs = 0;
+    for (const m of site) for (const i of m.points) {
+      const p = m.profile.points[i];
+      for (const [fn, address, words] of p.exponentFrom ? [[p.function, p.address, p.words], [p.exponentFrom.function, p.exponentFrom.address, 1]] : [[p.function, p.address, p.words]]) {
+        naiveReads++;
+        naiveUs += readBusTimeUs(plan.line, fn, paddedSpan(address, words, m.profile.limits), 5000, 0);
+      }
+    }
+    t.is(plan.reads.length, 110);
+    t.ok(naiveReads / plan.reads.length >= 5, `${naiveReads} vs ${plan.reads.length} requests`);
+    t.ok(naiveUs / plan.busTimePerCycleUs >= 3, `${naiveUs} vs ${plan.busTimePerCycleUs} µs`);
   },
   "plans are deterministic and list meters in site order"(t) {
     const site = [meter(SDM630, 1), meter(SDM120, 2), meter(NMID30_2, 3), meter(DC_METER, 4)];

@@ -72,14 +72,14 @@ export const cases: Cases = {
     new ReedSolomon(4).encode(ramp(251), 0, 251, 1, p, 0);
     t.is(toHex(p, 0, 4), "3A 2C A9 21", "RS(255,251) full length");
   },
-  "sliced encoders equal the byte-at-a-time register for every length, offset and stride"(t) {
+  "sliced and packed encoders equal the byte-at-a-time register for every nroots, length, offset and stride"(t) {
     const rnd = xorshift(7);
-    const buf = new Uint8Array(600);
+    const buf = new Uint8Array(800);
     for (let i = 0; i < buf.length; i++) buf[i] = rnd() & 0xff;
-    for (const nroots of [2, 4]) {
+    for (const nroots of [2, 4, 6, 8, 10, 12, 14, 16]) {
       const rs = new ReedSolomon(nroots);
       const a = new Uint8Array(nroots), b = new Uint8Array(nroots);
-      for (let len = 0; len <= 255 - nroots; len++) {
+      for (let len = 0; len <= 255 - nroots; len += nroots <= 4 ? 1 : 7) {
         const stride = 1 + (len % 3), off = len % 5;
         rs.encode(buf, off, len, stride, a, 0);
         rs.encodeGeneral(buf, off, len, stride, b, 0);
@@ -165,6 +165,28 @@ export const cases: Cases = {
         t.is(abits, bbits);
         t.deepEqual(d, d2);
         t.deepEqual(p, p2);
+      }
+    }
+  },
+  "nroots 6..16: decode (packed remainder) equals decodeGeneral and corrects nroots/2 errors"(t) {
+    const rnd = xorshift(4242);
+    for (const nroots of [6, 8, 10, 12, 14, 16]) {
+      const rs = new ReedSolomon(nroots);
+      for (let k = 0; k < 40; k++) {
+        const len = 1 + (rnd() % (255 - nroots));
+        const d = new Uint8Array(len), p = new Uint8Array(nroots);
+        for (let i = 0; i < len; i++) d[i] = rnd() & 0xff;
+        rs.encode(d, 0, len, 1, p, 0);
+        const d0 = d.slice(), p0 = p.slice();
+        const errors = rnd() % (nroots / 2 + 3);
+        for (let e = 0; e < errors; e++) hit(d, p, rnd() % (len + nroots), 1 + (rnd() % 255));
+        const d2 = d.slice(), p2 = p.slice();
+        const a = rs.decode(d, 0, len, 1, p, 0);
+        const b = rs.decodeGeneral(d2, 0, len, 1, p2, 0);
+        t.is(a, b, `nroots ${nroots} len ${len} errors ${errors}`);
+        t.deepEqual(d, d2);
+        t.deepEqual(p, p2);
+        if (errors <= nroots / 2) { t.deepEqual(d, d0); t.deepEqual(p, p0); }
       }
     }
   },

@@ -3,6 +3,7 @@
 import type { Cases, Check } from "../harness/check";
 import { appendCrc, crc16 } from "../../modules/crc16";
 import { NO_DEADLINE, type Rs485Port } from "../../modules/port";
+import { FEC_FRAME_CORRECTED, FEC_FRAME_HELD, FecReceiver } from "../../modules/fec-link";
 import { Repeater } from "../../modules/repeater";
 import { checkMasterTimeout, resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater-config";
 import { burstLengthFor } from "../../modules/repeater-link";
@@ -176,7 +177,7 @@ export const cases: Cases = {
     const bad = f.slice();
     bad[7] ^= 0x40;
     const hit = burst.slice();
-    hit[0] ^= 0x08; // 0xF8 → 0xF0: no longer a reserved address
+    hit[0] ^= 0x08; // 0xFA → 0xF2: no longer a reserved address
     const { r, pa } = rig();
     deliverWithBurst(r, bad, hit, 0);
     t.is(pa.sent.length, 1);
@@ -196,6 +197,18 @@ export const cases: Cases = {
     runUntil(r, end + 100000);
     t.is(pa.sent.length, 2);
     t.deepEqual(pa.sent[1], Array.from(rep));
+  },
+
+  "the bursts a repeater sends are the FEC link's format: a FecReceiver repairs a frame from them"(t: Check) {
+    const rep = reply(3, 40);
+    const { frame: f, burst } = encodeThrough(rep, { nroots: 6, interleave: 3 });
+    const bad = Uint8Array.from(f);
+    bad[9] ^= 0x10;
+    bad[10] ^= 0x01;
+    const rx = new FecReceiver();
+    t.is(rx.receive(bad, 0, bad.length), FEC_FRAME_HELD);
+    t.is(rx.receive(Uint8Array.from(burst), 0, burst.length), FEC_FRAME_CORRECTED);
+    t.deepEqual(Array.from(rx.frame.subarray(0, rx.frameLength)), Array.from(rep));
   },
 
   "B→A: too many bad bytes → dropped and counted uncorrectable"(t: Check) {

@@ -7,6 +7,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { STATE_NAMES } from "../../../modules/scheduler";
+import { VALUE_WITHHELD } from "../../../modules/latest-values";
 import { FAULT_KINDS, type ReadingsStore } from "../../../modules/readings";
 import type { LinkStats } from "../../../modules/status-json";
 import { intOption, numberOption, parseOptions, withUsage } from "../options";
@@ -72,7 +73,8 @@ const command: Command = {
     const seed = seedOpt ?? (typeof loaded.simulation.seed === "number" ? loaded.simulation.seed : 1);
     const tty = process.stdout.isTTY === true && !o.flags.json;
     const url = s.conc.forwarding.httpUrl;
-    if (!o.flags.json) console.log(`rc485 sim: ${file}, seed ${seed}, ${speed}x${url ? `; status page ${url}` : ""}`);
+    const banner = `rc485 sim: ${file}, seed ${seed}, ${speed}x${url ? `; status page ${url}` : ""}`;
+    if (o.flags.json) console.error(banner); else console.log(banner);
 
     const t0 = performance.now();
     let stopping = false;
@@ -86,7 +88,7 @@ const command: Command = {
       if (wall >= duration) break;
       const target = Math.floor(wall * speed * 1e6);
       if (target > s.sim.now) s.runUntil(target);
-      if (performance.now() - lastDraw >= drawEvery) {
+      if (!o.flags.json && performance.now() - lastDraw >= drawEvery) {
         lastDraw = performance.now();
         const text = view(s, file, speed, url, logs);
         if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n`); else console.log(text + "\n");
@@ -129,7 +131,7 @@ function linkLine(l: LinkStats): string {
 
 function view(s: SimSite, file: string, speed: number, url: string | null, logs: string[]): string {
   const store = s.conc.store;
-  const eng = s.conc.engine;
+  const loop = s.conc.loop;
   const lines = [
     `rc485 sim  ${file}  site time ${clock(s.sim.now)}  speed ${speed}x${url ? `  status page ${url}` : ""}`,
     "",
@@ -140,12 +142,12 @@ function view(s: SimSite, file: string, speed: number, url: string | null, logs:
     const energy = pick(store, i, (n, dc) => dc === "energy" && n.includes("import"));
     const volt = pick(store, i, (_n, dc) => dc === "voltage");
     const age = m.hasReading ? (s.sim.now - m.timeUs) / 1e6 : NaN;
-    lines.push(`${m.meta.name.padEnd(10)} ${m.meta.profile.padEnd(20)} ${String(m.meta.unit).padStart(4)} ${STATE_NAMES[eng.scheduler.state[i]].padEnd(8)} ` +
+    lines.push(`${m.meta.name.padEnd(10)} ${m.meta.profile.padEnd(20)} ${String(m.meta.unit).padStart(4)} ${STATE_NAMES[loop.scheduler.state[i]].padEnd(8)} ` +
       `${fmt(power).padStart(9)} ${fmt(energy, 2).padStart(11)} ${fmt(volt).padStart(9)} ${fmt(age).padStart(6)} ${String(m.readings).padStart(8)} ${String(m.failures).padStart(6)}`);
   });
   lines.push("", "links (the bus as the master sees it; the R/C pair's noisy segment before and after Reed–Solomon correction)");
   for (const l of s.conc.links()) lines.push(linkLine(l));
-  lines.push("", `master: ${eng.transactions} transactions, bus efficiency ${fmt(100 * s.busEfficiency(), 2)}% (virtual time)`);
+  lines.push("", `master: ${s.transactions} transactions, bus efficiency ${fmt(100 * s.busEfficiency(), 2)}% (virtual time)`);
   const faults: string[] = [];
   store.meters.forEach((m) => FAULT_KINDS.forEach((k, j) => { if (m.faults[j] > 0) faults.push(`${m.meta.name} ${k} ${m.faults[j]}`); }));
   lines.push(`faults: ${faults.length > 0 ? faults.join(", ") : "none"}`);
@@ -155,19 +157,27 @@ function view(s: SimSite, file: string, speed: number, url: string | null, logs:
 
 function summary(s: SimSite, file: string, seed: number, wallTimeS: number, url: string | null): Summary {
   const store = s.conc.store;
-  const eng = s.conc.engine;
+  const loop = s.conc.loop;
   return {
     site: file, seed, siteTimeS: s.sim.now / 1e6, wallTimeS, speed: s.sim.now / 1e6 / wallTimeS,
-    transactions: eng.transactions, busEfficiency: s.busEfficiency(), efficiencyTransactions: s.efficiency.transactions, statusUrl: url,
+    transactions: s.transactions, busEfficiency: s.busEfficiency(), efficiencyTransactions: s.efficiency.transactions, statusUrl: url,
     meters: store.meters.map((m, i) => {
       const faults: Record<string, number> = {};
       FAULT_KINDS.forEach((k, j) => { faults[k] = m.faults[j]; });
       const values: Record<string, number | null> = {};
       m.meta.points.forEach((p, j) => { values[p.name] = Number.isFinite(m.values[j]) ? m.values[j] : null; });
-      return { name: m.meta.name, profile: m.meta.profile, unit: m.meta.unit ?? 0, state: STATE_NAMES[eng.scheduler.state[i]], readings: m.readings, failures: m.failures, faults, withheldTotals: eng.withheld[i], values };
+      return { name: m.meta.name, profile: m.meta.profile, unit: m.meta.unit ?? 0, state: STATE_NAMES[loop.scheduler.state[i]], readings: m.readings, failures: m.failures, faults, withheldTotals: withheld(s, i), values };
     }),
     links: s.conc.links().map((l) => ({ ...l, errorRate: l.frames > 0 ? l.errors / l.frames : null, residualRate: l.frames > 0 ? l.uncorrectable / l.frames : null })),
   };
+}
+
+/** Totals of meter m the sanity filter is withholding now. */
+function withheld(s: SimSite, m: number): number {
+  const mp = s.conc.plan.meters[m];
+  let n = 0;
+  for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) if (s.conc.loop.readings.status[v] === VALUE_WITHHELD) n++;
+  return n;
 }
 
 function summaryText(x: Summary): string {

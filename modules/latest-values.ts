@@ -1,5 +1,6 @@
 /*
- * The latest reading of every planned value, decoded straight from read responses.
+ * The latest value of every planned point, decoded straight from read responses (the polling side; the forwarders'
+ * per-meter store is modules/readings.ts).
  *
  * Theory of operation. A master completes one planned read (modules/planner.ts) and hands over the response's data bytes
  * (the bytes after the byte count of an FC01–FC04 reply, MODBUS Application Protocol V1.1b3 §6.1–§6.4) with the time it
@@ -16,15 +17,15 @@ import { TotalSanity, VERDICT_ACCEPTED, VERDICT_REBASELINED, VERDICT_INVALID, ty
 import { readRaw } from "./values";
 
 /** Status of a value's latest reading. */
-export const STATUS_NONE = 0;
-export const STATUS_OK = 1;
+export const VALUE_NONE = 0;
+export const VALUE_OK = 1;
 /** The meter answered with a "not available" sentinel, or the exponent was unknown: value NaN. */
-export const STATUS_INVALID = 2;
+export const VALUE_INVALID = 2;
 /** A running total the sanity filter withheld; `values` keeps the last accepted total. */
-export const STATUS_WITHHELD = 3;
-export const STATUS_NAMES: readonly string[] = Object.freeze(["none", "ok", "invalid", "withheld"]);
+export const VALUE_WITHHELD = 3;
+export const VALUE_STATUS_NAMES: readonly string[] = Object.freeze(["none", "ok", "invalid", "withheld"]);
 
-export class Readings {
+export class LatestValues {
   readonly plan: Plan;
   /** Latest value per plan value (NaN when none or invalid; last accepted total when withheld). */
   readonly values: Float64Array;
@@ -85,15 +86,15 @@ export class Readings {
         if (verdict === VERDICT_ACCEPTED || verdict === VERDICT_REBASELINED) {
           this.values[v] = x;
           this.takenAt[v] = now;
-          this.status[v] = STATUS_OK;
+          this.status[v] = VALUE_OK;
         } else {
-          this.status[v] = verdict === VERDICT_INVALID ? STATUS_INVALID : STATUS_WITHHELD;
+          this.status[v] = verdict === VERDICT_INVALID ? VALUE_INVALID : VALUE_WITHHELD;
         }
         continue;
       }
       this.values[v] = x;
       this.takenAt[v] = now;
-      this.status[v] = x === x ? STATUS_OK : STATUS_INVALID;
+      this.status[v] = x === x ? VALUE_OK : VALUE_INVALID;
     }
     return n;
   }

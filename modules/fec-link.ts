@@ -1,0 +1,264 @@
+/*
+ * The rc485 FEC link (docs/fec.md §3–4; design.md §5; Urrea & Morales 2019 §3): after every Modbus RTU frame sent onto a
+ * protected segment, and after that frame's 3.5-character silence (Modbus over Serial Line V1.02 §2.5.1.1), the sending
+ * repeater transmits a parity burst; the receiving repeater repairs a damaged frame from it. Standard devices on the bus
+ * ignore the burst: it starts with a reserved address (248–255, Modbus over Serial Line §2.2) and fails the CRC by
+ * construction, its last two bytes being the bitwise complement of the CRC-16/MODBUS of the bytes before them.
+ *
+ * Burst, version 1 (all offsets in bytes; P = m·nroots parity bytes, m codewords as in modules/reed-solomon.ts):
+ *
+ *     0        1        2          3    4    5 … 4+P              5+P  6+P
+ *     0xFA     format   length−1   h0   h1   parity cw0 … cw m−1  ~crc lo, hi
+ *     format = 0b01nnnddd: version 1 in the top two bits, nnn = nroots/2 − 1, ddd = depth − 1
+ *     h0 h1  = RS parity (nroots 2) of bytes 0..2, so one damaged header byte is repaired
+ *
+ * Theory of operation. The sender needs only its own nroots and depth (FecTransmitter); the receiver (FecReceiver) needs
+ * no configuration: it learns version, nroots, depth and the protected frame's length from each burst. It classifies every
+ * silence-delimited chunk: a chunk whose first five bytes decode as a burst header and whose length matches it is a
+ * burst; otherwise it is a frame. A frame with a good CRC needs no parity and is forwarded at once (its burst, when it
+ * comes, is counted as unneeded). A frame with a bad CRC is held; the next burst repairs it if it is for a frame of the
+ * same length, and the repaired frame is accepted only if its Modbus CRC then checks. A burst with no frame before it,
+ * or for a frame of another length, is discarded. Every outcome is a numeric verdict and a counter; nothing throws on
+ * wire data, and all memory is allocated in the constructors.
+ */
+import { crc16, crcMatches } from "./crc16";
+import { ReedSolomon } from "./reed-solomon";
+
+/** First byte of every burst: a reserved Modbus address no standard device answers. */
+export const FEC_BURST_ADDRESS = 0xfa;
+/** Burst format version carried in the top two bits of the format byte. */
+export const FEC_FORMAT_VERSION = 1;
+/** Header bytes (address, format, length−1, two header parity bytes) and trailer bytes. */
+export const FEC_HEADER_LENGTH = 5;
+export const FEC_TRAILER_LENGTH = 2;
+/** Longest frame a burst can protect (the Modbus RTU ADU limit). */
+export const FEC_MAX_FRAME = 256;
+/** Largest interleaving depth the format carries. */
+export const FEC_MAX_DEPTH = 8;
+
+// Verdicts of FecReceiver.receive().
+/** Frame with a good CRC: forward the bytes you passed in. */
+export const FEC_FRAME_GOOD = 1;
+/** Frame with a bad CRC: held until its burst arrives (call expire() if none comes). */
+export const FEC_FRAME_HELD = 2;
+/** Burst repaired the held frame and its CRC checks: forward receiver.frame[0, receiver.frameLength). */
+export const FEC_FRAME_CORRECTED = 3;
+/** Burst could not repair the held frame (more errors than nroots/2 in a codeword): frame dropped. */
+export const FEC_FRAME_UNCORRECTABLE = 4;
+/** Burst "repaired" the held frame but its CRC still fails (a miscorrection caught): frame dropped. */
+export const FEC_FRAME_CRC_FAILED = 5;
+/** Burst for a frame that already arrived with a good CRC: nothing to do. */
+export const FEC_BURST_UNNEEDED = 6;
+/** Burst with no frame before it, or for a frame of another length: discarded (a held frame is dropped too). */
+export const FEC_BURST_ORPHAN = 7;
+/** Frame with a bad CRC longer than the receiver can hold or a burst can protect: dropped. */
+export const FEC_FRAME_OVERSIZE = 8;
+
+/** Names of the verdicts, indexed by verdict, for logs and the command line. */
+export const FEC_VERDICT_NAMES: readonly string[] = Object.freeze([
+  "", "frame-good", "frame-held", "frame-corrected", "frame-uncorrectable", "frame-crc-failed", "burst-unneeded",
+  "burst-orphan", "frame-oversize",
+]);
+
+const NO_FRAME = 0, GOOD_FRAME = 1, HELD_FRAME = 2;
+
+function checkNroots(nroots: number, field: string): void {
+  if (!Number.isInteger(nroots) || nroots < 2 || nroots > 16 || nroots % 2 !== 0) {
+    throw new RangeError(`${field} must be an even integer 2..16, got ${nroots}`);
+  }
+}
+
+/** Sender side: writes the parity burst for a frame. */
+export class FecTransmitter {
+  readonly nroots: number;
+  readonly depth: number;
+  /** Length of the burst for the longest frame (FEC_MAX_FRAME bytes): size transmit buffers with it. */
+  readonly maxBurstLength: number;
+  private readonly codec: ReedSolomon;
+  private readonly header: ReedSolomon;
+
+  constructor(options: { nroots?: number; depth?: number } = {}) {
+    const nroots = options.nroots ?? 4, depth = options.depth ?? 1;
+    checkNroots(nroots, "FecTransmitter: nroots");
+    if (!Number.isInteger(depth) || depth < 1 || depth > FEC_MAX_DEPTH) {
+      throw new RangeError(`FecTransmitter: depth must be an integer 1..${FEC_MAX_DEPTH}, got ${depth}`);
+    }
+    this.nroots = nroots;
+    this.depth = depth;
+    this.codec = new ReedSolomon(nroots);
+    this.header = new ReedSolomon(2);
+    this.maxBurstLength = this.burstLength(FEC_MAX_FRAME);
+  }
+
+  /** Burst length for a frame of `len` bytes; 0 when no burst can be made (len outside 1..256). */
+  burstLength(len: number): number {
+    if (len < 1 || len > FEC_MAX_FRAME) return 0;
+    return FEC_HEADER_LENGTH + this.codec.parityLength(len, this.depth) + FEC_TRAILER_LENGTH;
+  }
+
+  /**
+   * Writes the burst for frame[off, off+len) to out[outOff …] and returns its length, or 0 (nothing written) when len is
+   * outside 1..256. out needs burstLength(len) bytes from outOff.
+   */
+  encode(frame: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
+    if (len < 1 || len > FEC_MAX_FRAME) return 0;
+    out[outOff] = FEC_BURST_ADDRESS;
+    out[outOff + 1] = (FEC_FORMAT_VERSION << 6) | ((this.nroots / 2 - 1) << 3) | (this.depth - 1);
+    out[outOff + 2] = len - 1;
+    this.header.encode(out, outOff, 3, 1, out, outOff + 3);
+    const p = this.codec.encodeFrame(frame, off, len, this.depth, out, outOff + FEC_HEADER_LENGTH);
+    const body = FEC_HEADER_LENGTH + p;
+    const c = crc16(out, outOff, body) ^ 0xffff;
+    out[outOff + body] = c & 0xff;
+    out[outOff + body + 1] = c >>> 8;
+    return body + FEC_TRAILER_LENGTH;
+  }
+}
+
+/** Receiver side: classifies frames and bursts, repairs damaged frames, counts every outcome. */
+export class FecReceiver {
+  /** The repaired frame after FEC_FRAME_CORRECTED (also the hold buffer: valid only until the next receive()). */
+  readonly frame: Uint8Array;
+  /** Length of the repaired frame after FEC_FRAME_CORRECTED. */
+  frameLength = 0;
+  /** From the last burst that repaired a frame: bytes and bits corrected. */
+  lastCorrectedBytes = 0;
+  lastCorrectedBits = 0;
+
+  // Counters (never reset by the receiver; read them for statistics).
+  framesGood = 0;
+  framesHeld = 0;
+  framesCorrected = 0;
+  framesUncorrectable = 0;
+  framesCrcFailed = 0;
+  /** Held frames dropped because no matching burst came (expire(), a newer frame, or an orphan burst). */
+  framesUnrepaired = 0;
+  framesOversize = 0;
+  burstsUnneeded = 0;
+  burstsOrphan = 0;
+  /** Bursts that arrived with errors (their trailer no longer complements their CRC); informational. */
+  burstsDamaged = 0;
+  bytesCorrected = 0;
+  bitsCorrected = 0;
+
+  private readonly maxFrame: number;
+  private readonly codecs: ReedSolomon[];
+  private readonly headerCodec: ReedSolomon;
+  private readonly hdr = new Uint8Array(FEC_HEADER_LENGTH);
+  private readonly parity: Uint8Array;
+  private state = NO_FRAME;
+  private lastLength = 0;
+  // Fields of the last header parsed by parseBurst().
+  private bNroots = 0;
+  private bDepth = 0;
+  private bFrameLength = 0;
+
+  constructor(options: { maxFrame?: number } = {}) {
+    const maxFrame = options.maxFrame ?? FEC_MAX_FRAME;
+    if (!Number.isInteger(maxFrame) || maxFrame < 4 || maxFrame > FEC_MAX_FRAME) {
+      throw new RangeError(`FecReceiver: maxFrame must be an integer 4..${FEC_MAX_FRAME}, got ${maxFrame}`);
+    }
+    this.maxFrame = maxFrame;
+    this.frame = new Uint8Array(maxFrame);
+    this.codecs = [];
+    for (let r = 2; r <= 16; r += 2) this.codecs.push(new ReedSolomon(r));
+    this.headerCodec = this.codecs[0];
+    this.parity = new Uint8Array(FEC_MAX_DEPTH * 16);
+  }
+
+  /** All frames dropped so far, whatever the reason. */
+  get framesDropped(): number {
+    return this.framesUncorrectable + this.framesCrcFailed + this.framesUnrepaired + this.framesOversize;
+  }
+
+  /** One silence-delimited chunk from the bus: a frame or a burst. Returns a FEC_* verdict. */
+  receive(buf: Uint8Array, off: number, len: number): number {
+    const crcOk = crcMatches(buf, off, len);
+    if (crcOk && buf[off] < 248) return this.goodFrame(len);
+    if (this.parseBurst(buf, off, len)) return this.burst(buf, off, len);
+    if (crcOk) return this.goodFrame(len);
+    if (this.state === HELD_FRAME) this.framesUnrepaired++;
+    if (len > this.maxFrame) {
+      this.state = NO_FRAME;
+      this.framesOversize++;
+      return FEC_FRAME_OVERSIZE;
+    }
+    for (let i = 0; i < len; i++) this.frame[i] = buf[off + i];
+    this.state = HELD_FRAME;
+    this.lastLength = len;
+    this.framesHeld++;
+    return FEC_FRAME_HELD;
+  }
+
+  /** The burst for a held frame is overdue: drop it. Returns true if a frame was held. */
+  expire(): boolean {
+    const held = this.state === HELD_FRAME;
+    if (held) this.framesUnrepaired++;
+    this.state = NO_FRAME;
+    return held;
+  }
+
+  /** True while a frame with a bad CRC waits for its burst. */
+  get holding(): boolean {
+    return this.state === HELD_FRAME;
+  }
+
+  private goodFrame(len: number): number {
+    if (this.state === HELD_FRAME) this.framesUnrepaired++;
+    this.state = GOOD_FRAME;
+    this.lastLength = len;
+    this.framesGood++;
+    return FEC_FRAME_GOOD;
+  }
+
+  /** Decodes a candidate burst header (repairing one damaged byte in a copy) and checks the chunk length against it. */
+  private parseBurst(buf: Uint8Array, off: number, len: number): boolean {
+    if (len < FEC_HEADER_LENGTH + 2 + FEC_TRAILER_LENGTH) return false;
+    const h = this.hdr;
+    for (let i = 0; i < FEC_HEADER_LENGTH; i++) h[i] = buf[off + i];
+    if (this.headerCodec.decode(h, 0, 3, 1, h, 3) < 0) return false;
+    if (h[0] !== FEC_BURST_ADDRESS || h[1] >>> 6 !== FEC_FORMAT_VERSION) return false;
+    const nroots = (((h[1] >> 3) & 7) + 1) * 2, depth = (h[1] & 7) + 1, frameLength = h[2] + 1;
+    const codec = this.codecs[nroots / 2 - 1];
+    if (len !== FEC_HEADER_LENGTH + codec.parityLength(frameLength, depth) + FEC_TRAILER_LENGTH) return false;
+    this.bNroots = nroots;
+    this.bDepth = depth;
+    this.bFrameLength = frameLength;
+    return true;
+  }
+
+  private burst(buf: Uint8Array, off: number, len: number): number {
+    const body = len - FEC_TRAILER_LENGTH;
+    if ((crc16(buf, off, body) ^ 0xffff) !== (buf[off + body] | (buf[off + body + 1] << 8))) this.burstsDamaged++;
+    const state = this.state, frameLength = this.bFrameLength;
+    this.state = NO_FRAME;
+    if (state === GOOD_FRAME && this.lastLength === frameLength) {
+      this.burstsUnneeded++;
+      return FEC_BURST_UNNEEDED;
+    }
+    if (state !== HELD_FRAME || this.lastLength !== frameLength) {
+      if (state === HELD_FRAME) this.framesUnrepaired++;
+      this.burstsOrphan++;
+      return FEC_BURST_ORPHAN;
+    }
+    const codec = this.codecs[this.bNroots / 2 - 1], parity = this.parity;
+    const plen = body - FEC_HEADER_LENGTH;
+    for (let i = 0; i < plen; i++) parity[i] = buf[off + FEC_HEADER_LENGTH + i];
+    const res = codec.decodeFrame(this.frame, 0, frameLength, this.bDepth, parity, 0);
+    if (res < 0) {
+      this.framesUncorrectable++;
+      return FEC_FRAME_UNCORRECTABLE;
+    }
+    if (!crcMatches(this.frame, 0, frameLength)) {
+      this.framesCrcFailed++;
+      return FEC_FRAME_CRC_FAILED;
+    }
+    this.frameLength = frameLength;
+    this.lastCorrectedBytes = res;
+    this.lastCorrectedBits = codec.bits;
+    this.framesCorrected++;
+    this.bytesCorrected += res;
+    this.bitsCorrected += codec.bits;
+    return FEC_FRAME_CORRECTED;
+  }
+}

@@ -1,0 +1,162 @@
+import { appendCrc, crcMatches } from "../../modules/crc16";
+import {
+  FEC_BURST_ADDRESS, FEC_BURST_ORPHAN, FEC_BURST_UNNEEDED, FEC_FRAME_CORRECTED, FEC_FRAME_CRC_FAILED, FEC_FRAME_GOOD,
+  FEC_FRAME_HELD, FEC_FRAME_OVERSIZE, FEC_FRAME_UNCORRECTABLE, FecReceiver, FecTransmitter,
+} from "../../modules/fec-link";
+import type { Cases } from "../harness/check";
+import { fromHex, toHex } from "../harness/hex";
+
+const request = "11 03 00 6B 00 03 76 87"; // read 3 holding registers of unit 17 (Modbus application protocol §6.3)
+
+function burstFor(frame: Uint8Array, nroots = 4, depth = 1): Uint8Array {
+  const tx = new FecTransmitter({ nroots, depth });
+  const out = new Uint8Array(tx.burstLength(frame.length));
+  tx.encode(frame, 0, frame.length, out, 0);
+  return out;
+}
+
+function modbusFrame(n: number, seed: number): Uint8Array {
+  const f = new Uint8Array(n);
+  f[0] = 1 + (seed % 247);
+  for (let i = 1; i < n - 2; i++) f[i] = (i * 53 + seed * 7) & 0xff;
+  appendCrc(f, 0, n - 2);
+  return f;
+}
+
+export const cases: Cases = {
+  // Header parity B3 06 and data parity 58 8D 80 DE checked with libfec; trailer = ~CRC-16/MODBUS (0x2D0C) low byte first.
+  "burst layout of the spec example request (docs/fec.md §3 vector)"(t) {
+    const b = burstFor(fromHex(request));
+    t.is(b.length, 5 + 4 + 2);
+    t.is(toHex(b), "FA 48 07 B3 06 58 8D 80 DE 0C 2D");
+    t.is(b[0], FEC_BURST_ADDRESS);
+    t.is(b[1], 0b01_001_000, "version 1, nroots 4, depth 1");
+    t.is(b[2], 7, "length - 1");
+  },
+  "the burst fails the Modbus CRC by construction, for several settings and lengths"(t) {
+    for (const nroots of [2, 4, 8, 16]) for (const depth of [1, 3, 8]) for (const n of [1, 4, 8, 89, 252, 256]) {
+      const b = burstFor(modbusFrame(Math.max(n, 4), n), nroots, depth);
+      t.ok(!crcMatches(b, 0, b.length), `nroots ${nroots} depth ${depth} len ${n}`);
+      t.ok(b[0] >= 248);
+    }
+  },
+  "burst length: header + m·nroots + trailer; no burst for 0 or more than 256 bytes"(t) {
+    const tx = new FecTransmitter({ nroots: 4, depth: 2 });
+    t.is(tx.burstLength(8), 5 + 8 + 2);
+    t.is(tx.burstLength(1), 5 + 4 + 2, "one byte is one codeword");
+    t.is(tx.burstLength(0), 0);
+    t.is(tx.burstLength(257), 0);
+    t.is(tx.encode(new Uint8Array(300), 0, 257, new Uint8Array(400), 0), 0);
+    t.is(new FecTransmitter().maxBurstLength, 5 + 8 + 2);
+    t.is(new FecTransmitter({ nroots: 16, depth: 8 }).maxBurstLength, 5 + 128 + 2);
+  },
+  "good frame forwarded at once; its burst is unneeded"(t) {
+    const rx = new FecReceiver();
+    const f = fromHex(request);
+    t.is(rx.receive(f, 0, f.length), FEC_FRAME_GOOD);
+    const b = burstFor(f);
+    t.is(rx.receive(b, 0, b.length), FEC_BURST_UNNEEDED);
+    t.is(rx.framesGood, 1);
+    t.is(rx.burstsUnneeded, 1);
+    t.is(rx.burstsOrphan, 0);
+  },
+  "bad frame held, repaired by its burst (2 errors with nroots 4), counted"(t) {
+    const rx = new FecReceiver();
+    const f = modbusFrame(89, 5);
+    const b = burstFor(f);
+    const g = f.slice();
+    g[10] ^= 0x0f; g[70] ^= 0x80;
+    t.is(rx.receive(g, 0, g.length), FEC_FRAME_HELD);
+    t.ok(rx.holding);
+    t.is(rx.receive(b, 0, b.length), FEC_FRAME_CORRECTED);
+    t.is(rx.frameLength, 89);
+    t.deepEqual(rx.frame.subarray(0, 89), f);
+    t.is(rx.lastCorrectedBytes, 2);
+    t.is(rx.lastCorrectedBits, 5);
+    t.is(rx.framesCorrected, 1);
+    t.is(rx.bitsCorrected, 5);
+    t.ok(!rx.holding);
+  },
+  "a damaged burst still repairs (one bad header byte, one bad parity byte)"(t) {
+    const rx = new FecReceiver();
+    const f = modbusFrame(20, 9);
+    const b = burstFor(f);
+    b[0] ^= 0x20; b[6] ^= 0x44;
+    const g = f.slice();
+    g[3] ^= 1;
+    t.is(rx.receive(g, 0, g.length), FEC_FRAME_HELD);
+    t.is(rx.receive(b, 0, b.length), FEC_FRAME_CORRECTED);
+    t.deepEqual(rx.frame.subarray(0, 20), f);
+    t.is(rx.burstsDamaged, 1);
+  },
+  "too many errors: dropped as uncorrectable or CRC-failed, never accepted"(t) {
+    const f = modbusFrame(40, 3);
+    const b = burstFor(f, 2);
+    let seen = 0;
+    for (let k = 0; k < 60; k++) {
+      const rx = new FecReceiver();
+      const g = f.slice();
+      g[k % 40] ^= 0x11; g[(k * 7 + 3) % 40] ^= 0x22; g[(k * 13 + 5) % 40] ^= 0x40;
+      if (crcMatches(g, 0, 40)) continue;
+      t.is(rx.receive(g, 0, 40), FEC_FRAME_HELD);
+      const v = rx.receive(b, 0, b.length);
+      t.ok(v === FEC_FRAME_UNCORRECTABLE || v === FEC_FRAME_CRC_FAILED || (v === FEC_FRAME_CORRECTED && toHex(rx.frame, 0, 40) === toHex(f)), `k ${k}`);
+      t.is(rx.framesDropped, v === FEC_FRAME_CORRECTED ? 0 : 1);
+      seen++;
+    }
+    t.ok(seen > 40);
+  },
+  "orphan bursts: none before it, or for a frame of another length"(t) {
+    const rx = new FecReceiver();
+    const b = burstFor(modbusFrame(10, 1));
+    t.is(rx.receive(b, 0, b.length), FEC_BURST_ORPHAN, "nothing before");
+    const g = modbusFrame(11, 1);
+    g[2] ^= 1;
+    t.is(rx.receive(g, 0, g.length), FEC_FRAME_HELD);
+    t.is(rx.receive(b, 0, b.length), FEC_BURST_ORPHAN, "length 11 vs 10");
+    t.is(rx.burstsOrphan, 2);
+    t.is(rx.framesUnrepaired, 1, "the held frame goes with it");
+    const good = modbusFrame(12, 2);
+    t.is(rx.receive(good, 0, 12), FEC_FRAME_GOOD);
+    t.is(rx.receive(b, 0, b.length), FEC_BURST_ORPHAN, "good frame of another length");
+    t.is(rx.receive(burstFor(good), 0, 2 + 5 + 4), FEC_BURST_ORPHAN, "a second burst has no frame");
+  },
+  "held frame expires or is replaced; oversize bad frames are dropped"(t) {
+    const rx = new FecReceiver({ maxFrame: 64 });
+    const g = modbusFrame(30, 4);
+    g[0] ^= 2;
+    t.is(rx.receive(g, 0, 30), FEC_FRAME_HELD);
+    t.ok(rx.expire());
+    t.ok(!rx.expire());
+    t.is(rx.receive(g, 0, 30), FEC_FRAME_HELD);
+    t.is(rx.receive(g, 0, 30), FEC_FRAME_HELD);
+    t.is(rx.framesUnrepaired, 2);
+    const big = new Uint8Array(100);
+    t.is(rx.receive(big, 0, 100), FEC_FRAME_OVERSIZE);
+    t.is(rx.framesDropped, 4);
+  },
+  "self-describing: one receiver handles every nroots and depth"(t) {
+    const rx = new FecReceiver();
+    for (const nroots of [2, 4, 6, 8, 16]) for (const depth of [1, 2, 5, 8]) {
+      const f = modbusFrame(256, nroots + depth);
+      const b = burstFor(f, nroots, depth);
+      const g = f.slice();
+      g[100] ^= 0xff;
+      t.is(rx.receive(g, 0, 256), FEC_FRAME_HELD);
+      t.is(rx.receive(b, 0, b.length), FEC_FRAME_CORRECTED, `nroots ${nroots} depth ${depth}`);
+      t.deepEqual(rx.frame, f);
+    }
+  },
+  "a corrupted burst length is not a burst; short chunks and garbage never throw"(t) {
+    const rx = new FecReceiver();
+    const b = burstFor(modbusFrame(10, 1));
+    t.is(rx.receive(b, 0, b.length - 1), FEC_FRAME_HELD, "one byte lost: treated as a damaged frame");
+    for (let n = 0; n < 12; n++) t.ok(rx.receive(new Uint8Array(n), 0, n) > 0);
+  },
+  "configuration errors throw RangeError naming the field"(t) {
+    t.throws(() => new FecTransmitter({ nroots: 5 }), RangeError);
+    t.throws(() => new FecTransmitter({ depth: 0 }), RangeError);
+    t.throws(() => new FecTransmitter({ depth: 9 }), RangeError);
+    t.throws(() => new FecReceiver({ maxFrame: 300 }), RangeError);
+  },
+};
