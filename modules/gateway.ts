@@ -55,10 +55,10 @@ export interface GatewayLink {
 
 /** The concentrator's own registers, answered for the local unit id. Return 0, or an exception code (e.g. 02). */
 export interface LocalRegisters {
-  /** `fc` 3 or 4; fill into[0..count). */
-  readRegisters(fc: number, address: number, count: number, into: Uint16Array): number;
+  /** `fc` 3 or 4; fill into[0..count). `now` is the engine's clock (µs). */
+  readRegisters(fc: number, address: number, count: number, into: Uint16Array, now: number): number;
   /** values[0..count) from `address` (06, 10); return 01 if the concentrator takes no writes. */
-  writeRegisters(address: number, values: Uint16Array, count: number): number;
+  writeRegisters(address: number, values: Uint16Array, count: number, now: number): number;
 }
 
 // accept() refusals.
@@ -462,7 +462,7 @@ export class Gateway implements Timed {
     if (fc === 3 || fc === 4) {
       if (word < 1 || word > 125) ex = EX_ILLEGAL_DATA_VALUE;
       else if (address + word > 0x10000) ex = EX_ILLEGAL_DATA_ADDRESS;
-      else ex = local.readRegisters(fc, address, word, this.registers);
+      else ex = local.readRegisters(fc, address, word, this.registers, now);
       if (ex === 0) {
         this.counters[GW_FROM_LOCAL]++;
         this.answerRegisters(s, fc, word, now);
@@ -470,13 +470,13 @@ export class Gateway implements Timed {
       }
     } else if (fc === 6) {
       this.registers[0] = word;
-      ex = local.writeRegisters(address, this.registers, 1);
+      ex = local.writeRegisters(address, this.registers, 1, now);
     } else if (fc === 0x10) {
       if (word < 1 || word > 123 || pdu[p + 5] !== 2 * word) ex = EX_ILLEGAL_DATA_VALUE;
       else if (address + word > 0x10000) ex = EX_ILLEGAL_DATA_ADDRESS;
       else {
         for (let i = 0; i < word; i++) this.registers[i] = (pdu[p + 6 + 2 * i] << 8) | pdu[p + 7 + 2 * i];
-        ex = local.writeRegisters(address, this.registers, word);
+        ex = local.writeRegisters(address, this.registers, word, now);
       }
     } else ex = EX_ILLEGAL_FUNCTION;
     if (ex !== 0) {

@@ -78,7 +78,7 @@ export class GatewayServer implements GatewayLink {
   }
 
   /** Stops listening, closes every connection and the timer. */
-  close(): Promise<void> {
+  stop(): Promise<void> {
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -229,8 +229,8 @@ export interface RunningGateway {
  * The hook for `rc485 run` and `rc485 sim`: validates the site's `gateway` section (errors name `$.gateway.<field>`),
  * builds the engine on the runtime's master and starts listening. Throws RangeError/TypeError on a bad section.
  */
-export async function startGateway(section: GatewayOptions, o: StartGatewayOptions): Promise<RunningGateway> {
-  const config = new GatewayConfig(section, "$.gateway");
+export async function startGateway(section: GatewayOptions | GatewayConfig, o: StartGatewayOptions): Promise<RunningGateway> {
+  const config = section instanceof GatewayConfig ? section : new GatewayConfig(section, "$.gateway");
   const gateway = new Gateway(config, o.bus, o.local ?? null, o.cache ?? null, o.tagBase);
   const server = new GatewayServer(gateway, o);
   const address = await server.listen();
@@ -242,6 +242,6 @@ export async function startGateway(section: GatewayOptions, o: StartGatewayOptio
       gateway.pump(r.completedAt);
       return false;
     },
-    close: () => server.close(),
+    close: () => server.stop(),
   };
 }
