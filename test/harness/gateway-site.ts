@@ -13,6 +13,8 @@ import type { PollCache } from "../../modules/poll-cache";
 import { NO_DEADLINE } from "../../modules/port";
 import type { MeterOptions } from "../../hosts/sim/index";
 import { GatewayServer } from "../../hosts/node/gateway-server";
+import { GatewayListener } from "../../hosts/esp32/gateway-listener";
+import { FakeListener, FakeTcp } from "./moddable-socket-fakes";
 import { Site } from "./master-site";
 
 export interface GatewaySiteOptions {
@@ -26,12 +28,16 @@ export interface GatewaySiteOptions {
   cache?: PollCache;
   /** Record the silence before each master request (Site.gaps). */
   measureGaps?: boolean;
+  /** The TCP side: the Node server (default) or the ESP32 listener adapter over fakes of the Moddable socket classes. */
+  host?: "node" | "esp32";
 }
 
 export class GatewaySite {
   readonly site: Site;
   readonly gateway: Gateway;
-  readonly server: GatewayServer;
+  readonly server: GatewayServer | null = null;
+  readonly listener: GatewayListener | null = null;
+  private fake: FakeListener | null = null;
   readonly speed: number;
   address: AddressInfo | null = null;
   private wall0 = 0n;
@@ -47,13 +53,21 @@ export class GatewaySite {
       if (this.gateway.owns(r.tag)) this.gateway.completed(r);
       else this.gateway.pump(r.completedAt);
     };
-    this.server = new GatewayServer(this.gateway, { now: () => this.now(), afterInput: () => this.site.sim.poke(), timer: false });
+    if (o.host === "esp32") {
+      this.listener = new GatewayListener(this.gateway, { Listener: FakeListener, TCP: FakeTcp, now: () => this.now(), onInput: () => this.site.sim.poke() });
+    } else {
+      this.server = new GatewayServer(this.gateway, { now: () => this.now(), afterInput: () => this.site.sim.poke(), timer: false });
+    }
   }
 
   async start(): Promise<AddressInfo> {
     this.wall0 = process.hrtime.bigint();
     this.virtual0 = this.site.sim.now;
-    this.address = await this.server.listen();
+    if (this.listener) {
+      this.listener.start();
+      this.fake = FakeListener.last!;
+      this.address = await this.fake.listening;
+    } else this.address = await this.server!.listen();
     this.interval = setInterval(() => this.sync(), 1);
     return this.address;
   }
@@ -89,6 +103,9 @@ export class GatewaySite {
   async stop(): Promise<void> {
     if (this.interval) clearInterval(this.interval);
     this.interval = null;
-    await this.server.stop();
+    if (this.listener) {
+      this.listener.stop();
+      this.fake?.close();
+    } else await this.server!.stop();
   }
 }
