@@ -13,6 +13,8 @@
  *    an answer, and a broadcast has none.
  */
 
+import { IpAllowlist } from "./ip-allowlist";
+
 export interface GatewayOptions {
   /** Listen address (hosts read it); default "127.0.0.1". */
   readonly bind?: string;
@@ -75,6 +77,8 @@ export class GatewayConfig {
   readonly idleTimeoutUs: number;
   readonly queueTimeoutUs: number;
   readonly allow: readonly string[];
+  /** The allow list, parsed. */
+  readonly allowlist: IpAllowlist;
   readonly readOnly: boolean;
   readonly localUnit: number;
   readonly cacheTtlUs: number;
@@ -100,6 +104,7 @@ export class GatewayConfig {
     const allow = o.allow === undefined ? [] : o.allow;
     if (!Array.isArray(allow)) throw new TypeError(`${path}.allow must be a list of IPv4 addresses or CIDR blocks such as "192.168.1.0/24"`);
     this.allow = allow.slice() as string[];
+    this.allowlist = new IpAllowlist(this.allow, `${path}.allow`);
 
     const route = new Uint8Array(256);
     if (bool(o, "passThrough", true, path)) for (let u = 1; u <= 247; u++) route[u] = u;

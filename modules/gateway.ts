@@ -26,7 +26,7 @@
  * Everything is allocated in the constructor; accept/received/completed/service allocate nothing.
  */
 import { GatewayConfig, ROUTE_LOCAL, ROUTE_NONE, type GatewayOptions } from "./gateway-config";
-import { IpAllowlist } from "./ip-allowlist";
+import type { IpAllowlist } from "./ip-allowlist";
 import { checkMbapHeader, MAX_PDU_LENGTH, MAX_TCP_ADU_LENGTH, MBAP_HEADER_LENGTH, MBAP_OK, mbapLength, mbapTransactionId, mbapUnit, writeMbapHeader } from "./mbap";
 import type { MasterResult } from "./master-result";
 import { STATUS_EXCEPTION, STATUS_OK, SUBMIT_OK } from "./master-status";
@@ -144,7 +144,7 @@ export class Gateway implements Timed {
   constructor(options: GatewayOptions, bus: GatewayBus, local: LocalRegisters | null = null, cache: PollCache | null = null, tagBase = DEFAULT_TAG_BASE) {
     this.config = options instanceof GatewayConfig ? options : new GatewayConfig(options);
     const c = this.config;
-    this.allowlist = new IpAllowlist(c.allow, "gateway.allow");
+    this.allowlist = c.allowlist;
     if (typeof bus !== "object" || bus === null || typeof bus.submit !== "function") throw new TypeError("bus must be a GatewayBus (an object with submit(unit, pdu, offset, length, tag), e.g. the Master)");
     if (c.localUnit >= 0 && (local === null || typeof local.readRegisters !== "function")) throw new TypeError(`gateway.localUnit ${c.localUnit} needs LocalRegisters (an object with readRegisters and writeRegisters)`);
     if (c.cacheTtlUs > 0 && (cache === null || typeof cache.lookup !== "function")) throw new TypeError("gateway.cacheTtlMs needs a PollCache (an object with lookup())");

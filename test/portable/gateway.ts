@@ -7,6 +7,7 @@ import { checkMbapHeader, MBAP_BAD_PROTOCOL, MBAP_LENGTH_TOO_LONG, MBAP_LENGTH_T
 import { MasterResult } from "../../modules/master-result";
 import { STATUS_CRC, STATUS_EXCEPTION, STATUS_OK, STATUS_TIMEOUT, SUBMIT_OK, SUBMIT_QUEUE_FULL } from "../../modules/master-status";
 import { RegisterCache } from "../../modules/poll-cache";
+import { ConcentratorRegisters } from "../../modules/concentrator-registers";
 import { NO_DEADLINE } from "../../modules/port";
 import type { Cases, Check } from "../harness/check";
 import { fromHex, toHex } from "../harness/hex";
@@ -409,5 +410,23 @@ export const cases: Cases = {
     r.complete(STATUS_OK, "04 04 00 00 00 00");
     r.feed(c, req(4, 5, "03 00 65 00 02"), 1600000);
     t.is(r.submitted.length, 1, "too old");
+  },
+
+  "the concentrator's own registers: counts, uptime, per-meter unit, state, failures and age; read-only"(t) {
+    const health = { state: new Uint8Array([1, 2, 0]), consecutiveFailures: new Uint32Array([0, 7, 70000]), lastGoodAt: new Float64Array([90e6, 10e6, -1]) };
+    const regs = new ConcentratorRegisters([1, 5, 9], health, 0);
+    t.is(regs.size, 28);
+    const into = new Uint16Array(125);
+    t.is(regs.readRegisters(4, 0, 6, into, 100e6 + 70000e6), 0);
+    t.deepEqual(Array.from(into.subarray(0, 6)), [1, 3, 1, 1, 1, 70100 - 65536]);
+    t.is(regs.readRegisters(3, 16, 12, into, 100e6), 0);
+    t.deepEqual(Array.from(into.subarray(0, 12)), [1, 1, 0, 10, 5, 2, 7, 90, 9, 0, 65535, 65535]);
+    t.is(regs.readRegisters(3, 27, 2, into, 0), 2, "past the map: 02");
+    t.is(regs.writeRegisters(), 1);
+    const r = new Rig({ localUnit: 255 }, regs);
+    const c = r.gw.accept("127.0.0.1", 0);
+    r.feed(c, req(1, 255, "04 00 01 00 01"), 5e6);
+    r.feed(c, req(2, 255, "06 00 01 00 01"), 5e6);
+    t.deepEqual(r.sent[c], ["00 01 00 00 00 05 FF 04 02 00 03", "00 02 00 00 00 03 FF 86 01"]);
   },
 };
