@@ -58,8 +58,8 @@ test.before(async () => {
   const dir = m.dir;
   const a = join(dir, "rcA.json");
   const b = join(dir, "rcB.json");
-  writeFileSync(a, JSON.stringify({ repeater: { sideA: { port: m.b, baud: 9600, framing: "8N1" }, sideB: { port: n1.a, baud: 9600, framing: "8N1" }, nroots: 4, rxLatencyUs: 4000 } }));
-  writeFileSync(b, JSON.stringify({ repeater: { sideA: { port: s.a, baud: 9600, framing: "8N1" }, sideB: { port: n2.b, baud: 9600, framing: "8N1" }, nroots: 4, rxLatencyUs: 4000 } }));
+  writeFileSync(a, JSON.stringify({ repeater: { sideA: { port: m.b, baud: 9600, framing: "8N1" }, sideB: { port: n1.a, baud: 9600, framing: "8N1" }, nroots: 4, rxLatencyUs: 10000 } }));
+  writeFileSync(b, JSON.stringify({ repeater: { sideA: { port: s.a, baud: 9600, framing: "8N1" }, sideB: { port: n2.b, baud: 9600, framing: "8N1" }, nroots: 4, rxLatencyUs: 10000 } }));
   // The slave answers after 30 ms, as meters do: a reply must not start before the request's parity burst has crossed
   // the noisy segment (design.md §5; modules/repeater-config.ts checkSlaveTurnaround).
   slave = await pymodbusSlave(s.b, 9600, 30);
