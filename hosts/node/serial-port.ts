@@ -35,6 +35,8 @@ export interface SerialSettings {
   /** First and longest reopen delay after the device disappears, ms (default 500 and 30000). */
   readonly reopenMinMs?: number;
   readonly reopenMaxMs?: number;
+  /** The host clock in µs (default: process.hrtime since this host was created); hosts sharing one engine share one clock. */
+  readonly clock?: () => number;
   /** Status lines (disconnects, reopen attempts). */
   readonly log?: (line: string) => void;
 }
@@ -99,7 +101,7 @@ export class SerialHost implements Rs485Port {
 
   /** µs since this host was created. */
   now(): number {
-    return Number((process.hrtime.bigint() - this.origin) / 1000n);
+    return this.settings.clock ? this.settings.clock() : Number((process.hrtime.bigint() - this.origin) / 1000n);
   }
 
   get isOpen(): boolean {

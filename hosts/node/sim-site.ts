@@ -14,7 +14,7 @@
 import { Repeater } from "../../modules/repeater";
 import { repeaterTimeoutBudgetUs, resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater-config";
 import { burstLengthFor } from "../../modules/repeater-link";
-import { DIRECTION_BA, STAT_CRC_FAILURES, STAT_FRAMES_CORRECTED, STAT_FRAMES_RECEIVED, STAT_UNCORRECTABLE } from "../../modules/repeater-stats";
+import { DIRECTION_BA, STAT_BURSTS_MISSING, STAT_CRC_FAILURES, STAT_FRAMES_CORRECTED, STAT_FRAMES_RECEIVED, STAT_UNCORRECTABLE } from "../../modules/repeater-stats";
 import type { MasterResult } from "../../modules/master-result";
 import type { Site } from "../../modules/site";
 import type { LinkStats } from "../../modules/status-json";
@@ -117,10 +117,12 @@ export class SimSite {
       },
       transmitted: () => {},
     }]);
+    // The silence the site asks for before each request (never below t3.5) is not the master's overhead.
+    const gapUs = Math.max(bus.timing.t35Us, site.bus.interRequestDelayMs * 1000);
     const transmit = port.transmit.bind(port);
     port.transmit = (b: Uint8Array, off: number, len: number) => {
       const now = sim.now;
-      s.readyAt = Math.max(s.dueAt, s.lineLast + bus.timing.t35Us);
+      s.readyAt = Math.max(s.dueAt, s.lineLast + gapUs);
       s.reqStart = now;
       s.reqEnd = now + bus.timing.airTimeUs(len);
       s.replyFirst = -1;
@@ -176,6 +178,13 @@ export class SimSite {
       uncorrectable += r.stats.get(d, STAT_UNCORRECTABLE);
     }
     return [{ name: "noisy (R/C pair)", kind: "fec", frames, errors, corrected, uncorrectable, timeouts: 0 }];
+  }
+
+  /** Damaged frames on the noisy segment that got no usable parity burst (passed on as they were, or noise). */
+  burstsMissing(): number {
+    let n = 0;
+    for (const r of this.repeaters) n += r.stats.get(DIRECTION_BA, STAT_BURSTS_MISSING);
+    return n;
   }
 
   /** Advances virtual time to `untilUs`, moving every emulator's load model each virtual second. */
