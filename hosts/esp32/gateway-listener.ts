@@ -49,9 +49,10 @@ export interface TcpOptions {
 }
 
 export interface TcpIo {
-  readonly remoteAddress: string;
-  read(buffer: Uint8Array): number | undefined;
-  write(buffer: Uint8Array): number;
+  readonly remoteAddress: string | undefined;
+  read(buffer: Uint8Array): number | undefined | void;
+  /** The lwIP build returns the send-buffer space left; older typings say void (then the adapter estimates it). */
+  write(buffer: Uint8Array): number | undefined | void;
   close(): void;
 }
 
@@ -160,10 +161,11 @@ export class GatewayListener implements GatewayLink {
         self.input();
       },
     });
-    id = this.gateway.accept(socket.remoteAddress, this.o.now());
+    const address = socket.remoteAddress ?? "";
+    id = this.gateway.accept(address, this.o.now());
     if (id < 0) {
       this.refused++;
-      this.o.log?.(`gateway: refused ${socket.remoteAddress}`);
+      this.o.log?.(`gateway: refused ${address}`);
       id = -1;
       socket.close();
       return;
@@ -206,9 +208,15 @@ export class GatewayListener implements GatewayLink {
     if (c.socket === null || c.outboxLength === 0) return;
     const n = c.outboxLength < c.room ? c.outboxLength : c.room;
     if (n === 0) return;
-    c.room = c.socket.write(c.outbox.subarray(0, n));
+    c.room = this.write(c.socket, c.outbox.subarray(0, n), c.room);
     c.outbox.copyWithin(0, n, c.outboxLength);
     c.outboxLength -= n;
+  }
+
+  /** Writes `bytes` (known to fit `room`) and returns the space left. */
+  private write(socket: TcpIo, bytes: Uint8Array, room: number): number {
+    const left = socket.write(bytes);
+    return typeof left === "number" ? left : room - bytes.length;
   }
 
   private forget(c: Connection): void {
@@ -226,7 +234,7 @@ export class GatewayListener implements GatewayLink {
     const c = this.connections[client];
     if (c.socket === null) return;
     if (c.outboxLength === 0 && length <= c.room) {
-      c.room = c.socket.write(buffer.subarray(offset, offset + length));
+      c.room = this.write(c.socket, buffer.subarray(offset, offset + length), c.room);
       return;
     }
     if (c.outboxLength + length > c.outbox.length) {
