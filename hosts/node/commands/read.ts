@@ -1,0 +1,133 @@
+/*
+ * `rc485 read`: one read from one device on a real serial port, like mbpoll, through the same master engine
+ * (modules/master.ts) and serial host (hosts/node/serial-port.ts) the concentrator uses. Registers are decoded as the
+ * chosen type and word order (modules/values.ts). Exit status: 0 values read, 1 the device answered with an exception or
+ * did not answer (timeout) or the reply was damaged, 2 bad usage or a device that cannot be opened.
+ */
+import { Master } from "../../../modules/master";
+import { STATUS_EXCEPTION, STATUS_OK, STATUS_TIMEOUT, SUBMIT_OK, statusName } from "../../../modules/master-status";
+import type { MasterResult } from "../../../modules/master-result";
+import { exceptionName } from "../../../modules/rtu/exceptions";
+import type { Framing } from "../../../modules/rtu/timing";
+import { readRaw, orderCode, typeCode, TYPE_NAMES, TYPE_WORDS, ORDER_NAMES, TYPE_BOOL, TYPE_F32, type ValueTypeName, type OrderName } from "../../../modules/values";
+import { choiceOption, intOption, parseOptions, withUsage } from "../options";
+import { SerialHost, SerialOpenError } from "../serial-port";
+import { UsageError, type Command } from "./command";
+
+const HELP = `usage: rc485 read --port DEVICE [options]
+
+Reads registers (or coils/inputs) from one Modbus RTU device and prints the decoded values.
+
+  --port DEVICE        serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/usb-... (required)
+  --baud N             line speed (default 9600)
+  --framing F          8N1 (default), 8E1, 8O1, 8N2
+  --unit N             device address 1..247 (default 1)
+  --function N         3 holding registers (default), 4 input registers, 1 coils, 2 discrete inputs
+  --address N          first protocol address, 0-based (default 0); 0x prefix for hex
+  --count N            number of values (default 1); a 32-bit value takes 2 registers, a 64-bit value 4
+  --type T             ${TYPE_NAMES.join(", ")} (default u16; bool for functions 1 and 2)
+  --order O            word/byte order of multi-register values: ABCD (default, high word first), CDAB (low word
+                       first), BADC (bytes swapped), DCBA (little-endian)
+  --timeout MS         response timeout (default 1000)
+  --retries N          retries after a timeout or damaged reply (default 0)
+  --rts                drive RTS as driver enable while sending
+  --json               print one JSON object
+
+exit status: 0 read, 1 exception, timeout or damaged reply, 2 bad usage or a device that cannot be opened
+
+example: rc485 read --port /dev/ttyUSB0 --baud 9600 --unit 1 --function 4 --address 0 --count 2 --type f32`;
+
+export interface ReadResult {
+  ok: boolean;
+  status: string;
+  unit: number;
+  function: number;
+  address: number;
+  type?: string;
+  order?: string;
+  values?: { address: number; value: number | boolean | null }[];
+  registers?: number[];
+  exception?: { code: number; name: string };
+  attempts: number;
+}
+
+const command: Command = {
+  summary: "one read from one device on a serial port (like mbpoll), values decoded by type and word order",
+  run: (args) => withUsage("read", async () => {
+    const o = parseOptions("read", args, { values: ["port", "baud", "framing", "unit", "function", "address", "count", "type", "order", "timeout", "retries"], flags: ["rts", "json"] });
+    if (o.help) { console.log(HELP); return 0; }
+    const path = o.values.port;
+    if (!path) throw new UsageError("--port DEVICE is required (try rc485 read --help)");
+    const baud = intOption(o, "baud", 300, 4_000_000, 9600);
+    const framing = choiceOption<Framing>(o, "framing", ["8N1", "8E1", "8O1", "8N2"], "8N1");
+    const unit = intOption(o, "unit", 1, 247, 1);
+    const fc = intOption(o, "function", 1, 4, 3);
+    const address = intOption(o, "address", 0, 65535, 0);
+    const bits = fc <= 2;
+    const type = choiceOption<ValueTypeName>(o, "type", TYPE_NAMES, bits ? "bool" : "u16");
+    if (bits && type !== "bool") throw new UsageError(`--type must be bool for function ${fc} (got '${type}')`);
+    const order = choiceOption<OrderName>(o, "order", ORDER_NAMES, "ABCD");
+    const words = bits ? 1 : TYPE_WORDS[typeCode(type)];
+    const count = intOption(o, "count", 1, bits ? 2000 : Math.floor(125 / words), 1);
+    const quantity = count * words;
+    if (address + quantity > 65536) throw new UsageError(`--address ${address} + ${quantity} ${bits ? "bits" : "registers"} passes 65535`);
+    const timeoutMs = intOption(o, "timeout", 1, 60000, 1000);
+    const retries = intOption(o, "retries", 0, 15, 0);
+
+    const host = new SerialHost({ path, baud, framing, rts: !!o.flags.rts });
+    let result: ReadResult | null = null;
+    let done: () => void = () => {};
+    const finished = new Promise<void>((resolve) => { done = resolve; });
+    const master = new Master({ baud, framing, retries, responseTimeoutUs: timeoutMs * 1000, offlineAfter: 0 }, host, {
+      completed(r: MasterResult) { result = describe(r, fc, address, count, type, order, bits); done(); },
+    });
+    try {
+      await host.open();
+    } catch (e) {
+      if (e instanceof SerialOpenError) { console.error(`rc485 read: ${e.message}`); return 2; }
+      throw e;
+    }
+    try {
+      host.attach(master, master);
+      if (master.submitRead(unit, fc, address, quantity, 0) !== SUBMIT_OK) throw new UsageError("the request is outside Modbus limits");
+      host.poke();
+      await finished;
+    } finally {
+      await host.close();
+    }
+    const r = result as ReadResult | null;
+    if (!r) return 1;
+    if (o.flags.json) console.log(JSON.stringify(r));
+    else if (r.ok) for (const v of r.values!) console.log(`[${v.address}]: ${v.value === null ? "NaN" : String(v.value)}`);
+    else if (r.exception) console.log(`exception ${r.exception.code.toString(16).padStart(2, "0")} ${r.exception.name}`);
+    else console.log(r.status);
+    return r.ok ? 0 : 1;
+  }),
+};
+
+function describe(r: MasterResult, fc: number, address: number, count: number, type: string, order: string, bits: boolean): ReadResult {
+  const base = { unit: r.unit, function: fc, address, attempts: r.attempts };
+  if (r.status === STATUS_EXCEPTION) {
+    return { ok: false, status: "exception", ...base, exception: { code: r.exceptionCode, name: exceptionName(r.exceptionCode) } };
+  }
+  if (r.status !== STATUS_OK) return { ok: false, status: r.status === STATUS_TIMEOUT ? "timeout" : statusName(r.status), ...base };
+  const values: { address: number; value: number | boolean | null }[] = [];
+  if (bits) {
+    for (let i = 0; i < count; i++) values.push({ address: address + i, value: r.bit(i) });
+    return { ok: true, status: "ok", ...base, type: "bool", values };
+  }
+  const t = typeCode(type);
+  const ord = orderCode(order);
+  const words = TYPE_WORDS[t];
+  const bytes = new Uint8Array(2 * r.registerCount);
+  for (let i = 0; i < r.registerCount; i++) { bytes[2 * i] = r.registers[i] >> 8; bytes[2 * i + 1] = r.registers[i] & 0xff; }
+  for (let i = 0; i < count; i++) {
+    const raw = readRaw(t, ord, bytes, 2 * words * i);
+    // A float32 carries about 7 significant digits: print those, not the binary expansion.
+    const v = t === TYPE_BOOL ? raw !== 0 : t === TYPE_F32 && Number.isFinite(raw) ? Number(raw.toPrecision(7)) : raw;
+    values.push({ address: address + i * words, value: typeof v === "number" && !Number.isFinite(v) ? null : v });
+  }
+  return { ok: true, status: "ok", ...base, type, order, values, registers: Array.from(r.registers.subarray(0, r.registerCount)) };
+}
+
+export default command;

@@ -1,0 +1,157 @@
+/*
+ * The concentrator on Node, shared by `rc485 sim` and `rc485 run`. Glue only; the engines do the work: a checked site
+ * (modules/site.ts) → plan (modules/planner.ts) → the poll loop (modules/poll-loop.ts: scheduler, master, decoding and the
+ * sanity filter, recording finished cycles in the readings store, modules/readings.ts) → forwarding
+ * (hosts/node/forwarding.ts: the HTTP status page and JSON always, MQTT when the site configures it). The host that owns
+ * the port (the simulator or the serial host) attaches `loop` and calls `loop.start(now)`.
+ */
+import type { MasterOptions } from "../../modules/master-config";
+import { COUNT_SENT, STATUS_CRC, STATUS_KINDS, STATUS_TIMEOUT } from "../../modules/master-status";
+import type { Plan } from "../../modules/planner";
+import { PollLoop, type PollLoopListener } from "../../modules/poll-loop";
+import type { Rs485Port } from "../../modules/port";
+import { ReadingsStore } from "../../modules/readings";
+import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
+import type { LinkStats } from "../../modules/status-json";
+import { startForwarding, type Forwarding } from "./forwarding";
+import { ConcentratorRegisters } from "../../modules/concentrator-registers";
+import type { Gateway } from "../../modules/gateway";
+import { GatewayConfig } from "../../modules/gateway-config";
+import type { PollLoopGuest } from "../../modules/poll-loop";
+import { RegisterCache } from "../../modules/poll-cache";
+import { startGateway, type RunningGateway } from "./gateway-server";
+
+export interface NodeConcentratorOptions {
+  /** Host clock (µs) and the matching wall clock (epoch ms). */
+  readonly nowUs: () => number;
+  readonly nowMs: () => number;
+  /** The host's hand-over rules and anything else the master should know about it (modules/master-config.ts). */
+  readonly master?: Partial<MasterOptions>;
+  /** Extra response time per unit, µs (e.g. an R/C repeater pair's budget, modules/repeater-config.ts). */
+  readonly extraTimeoutUs?: Readonly<Record<number, number>>;
+  /** Overrides of forwarding.http (--http-port, --no-http). */
+  readonly http?: { readonly host?: string; readonly port?: number; readonly enabled?: boolean };
+  /** Links besides the bus (an R/C pair's FEC segment). */
+  readonly extraLinks?: () => LinkStats[];
+  readonly listener?: PollLoopListener;
+  readonly log?: (line: string) => void;
+  /** Overrides of the site's gateway section (--gateway-port, --no-gateway). */
+  readonly gateway?: { readonly port?: number; readonly enabled?: boolean };
+  /** Rereads the engines' deadlines after input from outside their callbacks (SerialHost.poke, Simulation.poke). */
+  readonly poke?: () => void;
+  /** Whether the serial line is usable now (SerialHost.isOpen); the gateway answers 0A while it is not. */
+  readonly busUp?: () => boolean;
+}
+
+export interface NodeConcentrator {
+  readonly site: Site;
+  readonly plan: Plan;
+  readonly loop: PollLoop;
+  readonly store: ReadingsStore;
+  readonly forwarding: Forwarding;
+  /** The Modbus TCP gateway (docs/gateway.md) when the site has a `gateway` section. */
+  readonly gateway: RunningGateway | null;
+  links(): LinkStats[];
+  stop(drainMs?: number): Promise<void>;
+}
+
+/** The bus as the master sees it: request frames sent, damaged or wrong replies, timeouts (nothing corrects a plain bus). */
+export function busLink(site: Site, loop: PollLoop): LinkStats {
+  let frames = 0;
+  let errors = 0;
+  let timeouts = 0;
+  for (const m of site.meters) {
+    frames += loop.master.counter(m.unit, COUNT_SENT);
+    timeouts += loop.master.counter(m.unit, STATUS_TIMEOUT);
+    for (let k = STATUS_CRC; k < STATUS_KINDS; k++) errors += loop.master.counter(m.unit, k);
+  }
+  return { name: "bus", kind: "bus", frames, errors, corrected: 0, uncorrectable: errors, timeouts };
+}
+
+/**
+ * Builds the poll loop on `port` and starts forwarding. Throws UsageError for a bad forwarding section, an Error with a
+ * one-line message when the HTTP port is taken.
+ */
+export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConcentratorOptions): Promise<NodeConcentrator> {
+  const plan = planForSite(site);
+  const store = new ReadingsStore({ meters: meterMetaForSite(site, plan) });
+  const opts = loopOptionsForSite(site, plan, o.master ?? {});
+  const extra = o.extraTimeoutUs ?? {};
+  const line = plan.line;
+  const units = (opts.master.units ?? []).map((u, m) => {
+    const add = extra[u.unit];
+    if (!add) return u;
+    // The unit's own timeout (or what the master would compute: turnaround budget + largest reply + t3.5) plus the extra.
+    const mp = plan.meters[m];
+    let bytes = 0;
+    for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) bytes = Math.max(bytes, 5 + 2 * plan.reads[r].count);
+    const base = u.responseTimeoutUs ?? opts.master.responseTimeoutUs ?? (opts.master.turnaroundUs ?? 50000) + line.airTimeUs(bytes) + line.t35Us;
+    return { ...u, responseTimeoutUs: base + add };
+  });
+  // MQTT publishes after each recorded reading: the store's counters tell which meter got a new one or a failure.
+  let forwarding: Forwarding | null = null;
+  const seen = new Float64Array(store.meters.length);
+  const failed = new Float64Array(store.meters.length);
+  const inner = o.listener;
+  // The gateway section (already checked by checkSite; errors name $.gateway.<field>), its poll-data cache, and the
+  // guest hook through which it shares the master with the polls.
+  const gatewayConfig = site.gateway !== null && o.gateway?.enabled !== false
+    ? new GatewayConfig(o.gateway?.port !== undefined ? { ...site.gateway, port: o.gateway.port } : site.gateway, "$.gateway") : null;
+  const cache = gatewayConfig !== null && gatewayConfig.cacheTtlUs > 0 ? new RegisterCache(Math.max(1, Math.min(1024, plan.reads.length))) : null;
+  let gw: Gateway | null = null;
+  const guest: PollLoopGuest = {
+    owns: (tag) => gw !== null && gw.owns(tag),
+    completed: (r) => gw!.completed(r),
+    pump: (now) => { if (gw !== null) gw.pump(now); },
+  };
+  const listener: PollLoopListener = {
+    polled(read, outcome, result) {
+      if (cache !== null && outcome === 0 && (result.functionCode === 3 || result.functionCode === 4)) {
+        const rd = plan.reads[read];
+        cache.record(rd.unit, rd.function, rd.start, result.registers, result.registerCount, result.completedAt);
+      }
+      const m = plan.reads[read].meter;
+      const sm = store.meters[m];
+      if (forwarding !== null) {
+        if (sm.readings !== seen[m]) { seen[m] = sm.readings; forwarding.reading(m); }
+        if (sm.failures !== failed[m]) { failed[m] = sm.failures; forwarding.failure(m); }
+      }
+      if (inner?.polled) inner.polled(read, outcome, result);
+    },
+  };
+  const loop = new PollLoop(plan, port, { scheduler: opts.scheduler, master: { ...opts.master, units }, store, listener, guest: gatewayConfig !== null ? guest : undefined });
+  loop.setEpoch(o.nowMs(), o.nowUs());
+  const links = () => [busLink(site, loop), ...(o.extraLinks ? o.extraLinks() : [])];
+  const fwd = await startForwarding(store, {
+    section: site.forwarding ?? undefined,
+    links: { links },
+    plan: { plan: () => plan.toJSON() },
+    nowUs: o.nowUs, nowMs: o.nowMs, http: o.http, log: o.log,
+  });
+  forwarding = fwd;
+  let gateway: RunningGateway | null = null;
+  if (gatewayConfig !== null) {
+    const local = gatewayConfig.localUnit >= 0 ? new ConcentratorRegisters(site.meters.map((m) => m.unit), loop.scheduler, o.nowUs()) : null;
+    try {
+      gateway = await startGateway(gatewayConfig, {
+        bus: loop.master, local, cache, now: o.nowUs, log: o.log,
+        afterInput: () => {
+          if (o.busUp && gw !== null) {
+            const up = o.busUp();
+            if (up !== gw.busAvailable) gw.setBusAvailable(up, o.nowUs());
+          }
+          if (o.poke) o.poke();
+        },
+      });
+    } catch (e) {
+      await fwd.stop(0);
+      throw e;
+    }
+    gw = gateway.gateway;
+  }
+  const running = gateway;
+  return {
+    site, plan, loop, store, forwarding: fwd, gateway, links,
+    stop: async (drainMs) => { if (running) await running.close(); await fwd.stop(drainMs); },
+  };
+}

@@ -1,0 +1,262 @@
+/*
+ * The Node serial host: one RS-485 port over the npm `serialport` package (v13), running one sans-I/O engine through the
+ * port contract of modules/port.ts (docs/architecture.md).
+ *
+ * - Line: any baud the adapter accepts; framing 8N1, 8E1, 8O1 or 8N2 (Modbus over Serial Line V1.02 §2.5.1).
+ * - Time: integer µs from process.hrtime since the host was created (small numbers, one monotonic clock).
+ * - Timer: one setTimeout, re-armed at the engine's nextDeadline() after every call into the engine; service(now) is never
+ *   called before the deadline (a timer that fires early is re-armed).
+ * - Driver enable: most USB adapters switch direction themselves; with `rts` the host raises RTS before writing and drops
+ *   it at the time modules/driver-enable.ts computes from the bytes written, the baud and the timer tick (1 ms), and not
+ *   before the kernel reports the bytes drained. The engine hears `transmitted(now)` at that time either way, so its
+ *   silence rules see the line as a real one. A peer that answers before that time (a pseudo-terminal has no baud rate)
+ *   proves the line free: the transmission is ended at once and the bytes are delivered.
+ * - Hot-unplug: a port that closes on its own (adapter unplugged, `disconnected`) is reported and reopened with backoff
+ *   (0.5 s doubling to 30 s). Meanwhile the engine keeps running: writes are dropped and counted, `transmitted` still
+ *   comes at the computed time, so the master times out and the scheduler keeps its grid and backoff.
+ * - A device that cannot be opened at start is a one-line SerialOpenError naming the device and the cause.
+ */
+import { SerialPort } from "serialport";
+import { driverReleaseTimeUs } from "../../modules/driver-enable";
+import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
+import { LineTiming, type Framing } from "../../modules/rtu/timing";
+
+export interface SerialSettings {
+  /** Device path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/usb-…. */
+  readonly path: string;
+  readonly baud: number;
+  readonly framing: Framing;
+  /** Drive RTS as driver enable (high while sending). */
+  readonly rts?: boolean;
+  /** RTS is active low on this adapter. */
+  readonly rtsInvert?: boolean;
+  /** The adapter hears its own transmissions (RE not tied to DE): deliver them (the master's `echo` option skips them). */
+  readonly echo?: boolean;
+  /** First and longest reopen delay after the device disappears, ms (default 500 and 30000). */
+  readonly reopenMinMs?: number;
+  readonly reopenMaxMs?: number;
+  /** The host clock in µs (default: process.hrtime since this host was created); hosts sharing one engine share one clock. */
+  readonly clock?: () => number;
+  /** Status lines (disconnects, reopen attempts). */
+  readonly log?: (line: string) => void;
+}
+
+export class SerialOpenError extends Error {}
+
+const FRAMING: Record<Framing, { parity: "none" | "even" | "odd"; stopBits: 1 | 2 }> = {
+  "8N1": { parity: "none", stopBits: 1 },
+  "8E1": { parity: "even", stopBits: 1 },
+  "8O1": { parity: "odd", stopBits: 1 },
+  "8N2": { parity: "none", stopBits: 2 },
+};
+
+/** Node timers have millisecond resolution. */
+export const NODE_TICK_US = 1000;
+
+export function describeOpenError(path: string, e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const msg = String(err?.message ?? e);
+  if (/ENOENT|No such file/i.test(msg)) return `serial port ${path}: no such device (is the adapter plugged in? ls /dev/serial/by-id/)`;
+  if (/EACCES|Permission denied/i.test(msg)) return `serial port ${path}: permission denied (add the user to the dialout group)`;
+  if (/EBUSY|Resource busy|Cannot lock/i.test(msg)) return `serial port ${path}: busy (another program has it open)`;
+  return `serial port ${path}: cannot open (${msg.replace(/^Error: /, "").split("\n")[0]})`;
+}
+
+export interface SerialCounters {
+  opens: number;
+  disconnects: number;
+  reopenAttempts: number;
+  rxBytes: number;
+  txBytes: number;
+  /** Bytes the engine asked to send while the device was gone. */
+  txDropped: number;
+  writeErrors: number;
+}
+
+export class SerialHost implements Rs485Port {
+  readonly settings: SerialSettings;
+  readonly timing: LineTiming;
+  readonly counters: SerialCounters = { opens: 0, disconnects: 0, reopenAttempts: 0, rxBytes: 0, txBytes: 0, txDropped: 0, writeErrors: 0 };
+  private port: SerialPort | null = null;
+  private engine: Timed | null = null;
+  private listener: PortListener | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = NO_DEADLINE;
+  private readonly origin = process.hrtime.bigint();
+  private transmitting = false;
+  private drained = false;
+  private releaseAt = 0;
+  private releaseTimer: NodeJS.Timeout | null = null;
+  private reopenTimer: NodeJS.Timeout | null = null;
+  private reopenDelay = 0;
+  private closing = false;
+  private connected = false;
+
+  constructor(settings: SerialSettings) {
+    if (typeof settings.path !== "string" || settings.path.length === 0) throw new TypeError("serial: path must be a device path");
+    if (!Object.prototype.hasOwnProperty.call(FRAMING, settings.framing)) throw new RangeError(`serial: framing must be one of 8N1, 8E1, 8O1, 8N2 (got ${String(settings.framing)})`);
+    this.settings = settings;
+    this.timing = new LineTiming(settings.baud, settings.framing);
+  }
+
+  /** µs since this host was created. */
+  now(): number {
+    return this.settings.clock ? this.settings.clock() : Number((process.hrtime.bigint() - this.origin) / 1000n);
+  }
+
+  get isOpen(): boolean {
+    return this.connected;
+  }
+
+  /** The engine (its timer side) and the listener of this port's bytes. */
+  attach(engine: Timed | null, listener: PortListener): void {
+    this.engine = engine;
+    this.listener = listener;
+    this.poke();
+  }
+
+  /** Opens the device; rejects with a one-line SerialOpenError. */
+  async open(): Promise<void> {
+    this.closing = false;
+    await this.openOnce();
+  }
+
+  private openOnce(): Promise<void> {
+    const s = this.settings;
+    const f = FRAMING[s.framing];
+    return new Promise((resolve, reject) => {
+      const port = new SerialPort({ path: s.path, baudRate: s.baud, dataBits: 8, parity: f.parity, stopBits: f.stopBits, autoOpen: false, hupcl: false });
+      port.open((err) => {
+        if (err) { reject(new SerialOpenError(describeOpenError(s.path, err))); return; }
+        this.port = port;
+        this.connected = true;
+        this.counters.opens++;
+        this.reopenDelay = 0;
+        port.on("data", (chunk: Buffer) => this.onData(chunk));
+        port.on("error", (e: Error) => { this.counters.writeErrors++; this.log(`serial port ${s.path}: ${e.message}`); });
+        port.on("close", (e: (Error & { disconnected?: boolean }) | null) => this.onClose(e));
+        if (s.rts) port.set({ rts: !!s.rtsInvert }, () => resolve()); else resolve();
+      });
+    });
+  }
+
+  private log(line: string): void {
+    if (this.settings.log) this.settings.log(line);
+  }
+
+  private onClose(e: (Error & { disconnected?: boolean }) | null): void {
+    this.connected = false;
+    this.port = null;
+    if (this.closing) return;
+    this.counters.disconnects++;
+    this.log(`serial port ${this.settings.path}: ${e?.disconnected ? "disconnected (adapter unplugged?)" : "closed"}; reopening with backoff`);
+    this.scheduleReopen();
+  }
+
+  private scheduleReopen(): void {
+    const min = this.settings.reopenMinMs ?? 500;
+    const max = this.settings.reopenMaxMs ?? 30000;
+    this.reopenDelay = this.reopenDelay === 0 ? min : Math.min(max, this.reopenDelay * 2);
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = null;
+      if (this.closing) return;
+      this.counters.reopenAttempts++;
+      this.openOnce().then(
+        () => this.log(`serial port ${this.settings.path}: reopened`),
+        (err: Error) => { this.log(`${err.message}; retrying in ${Math.min(max, this.reopenDelay * 2)} ms`); this.scheduleReopen(); },
+      );
+    }, this.reopenDelay);
+  }
+
+  // ---- Rs485Port ----
+
+  transmit(buffer: Uint8Array, offset: number, length: number): void {
+    const start = this.now();
+    this.transmitting = true;
+    this.drained = false;
+    this.releaseAt = driverReleaseTimeUs(start, length, this.timing, NODE_TICK_US);
+    const port = this.port;
+    if (!port || !this.connected) {
+      this.counters.txDropped += length;
+      this.drained = true;
+      this.armRelease();
+      return;
+    }
+    const bytes = Buffer.from(buffer.subarray(offset, offset + length));
+    const write = () => {
+      port.write(bytes, (err) => { if (err) this.counters.writeErrors++; });
+      this.counters.txBytes += length;
+      port.drain(() => { this.drained = true; this.armRelease(); });
+    };
+    if (this.settings.rts) port.set({ rts: !this.settings.rtsInvert }, write); else write();
+  }
+
+  private armRelease(): void {
+    if (!this.transmitting) return;
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    const wait = this.releaseAt - this.now();
+    if (wait <= 0) { this.release(); return; }
+    this.releaseTimer = setTimeout(() => { this.releaseTimer = null; this.armRelease(); }, Math.ceil(wait / 1000));
+  }
+
+  private release(): void {
+    if (!this.transmitting) return;
+    if (this.releaseTimer) { clearTimeout(this.releaseTimer); this.releaseTimer = null; }
+    this.transmitting = false;
+    if (this.settings.rts && this.port && this.connected) this.port.set({ rts: !!this.settings.rtsInvert }, () => {});
+    const now = this.now();
+    this.listener?.transmitted(now);
+    this.poke();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.counters.rxBytes += chunk.length;
+    if (this.transmitting) {
+      // An answer can only follow our last byte: the line is free (see the header). Before the drain, it is our echo.
+      if (this.drained) this.release();
+      else if (!this.settings.echo) return;
+    }
+    const data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    this.listener?.received(data, 0, data.length, this.now());
+    this.poke();
+  }
+
+  // ---- timer ----
+
+  /** Rereads the engine's deadline and re-arms the timer (call after submitting work from outside the engine). */
+  poke(): void {
+    const e = this.engine;
+    if (!e) return;
+    const d = e.nextDeadline();
+    if (d === this.timerAt && this.timer) return;
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    this.timerAt = d;
+    if (d === NO_DEADLINE || this.closing) return;
+    const wait = Math.max(0, Math.ceil((d - this.now()) / 1000));
+    this.timer = setTimeout(() => this.fire(), wait);
+  }
+
+  private fire(): void {
+    this.timer = null;
+    const e = this.engine;
+    if (!e || this.closing) return;
+    const d = this.timerAt;
+    const now = this.now();
+    if (d !== NO_DEADLINE && now < d) { this.timerAt = NO_DEADLINE; this.poke(); return; }
+    this.timerAt = NO_DEADLINE;
+    e.service(now);
+    this.poke();
+  }
+
+  /** Stops the timers and closes the device. */
+  close(): Promise<void> {
+    this.closing = true;
+    for (const t of [this.timer, this.releaseTimer, this.reopenTimer]) if (t) clearTimeout(t);
+    this.timer = this.releaseTimer = this.reopenTimer = null;
+    const port = this.port;
+    this.port = null;
+    this.connected = false;
+    if (!port || !port.isOpen) return Promise.resolve();
+    return new Promise((resolve) => port.close(() => resolve()));
+  }
+}

@@ -1,0 +1,128 @@
+// `rc485 run` against a real slave: pymodbus 3.0.0 (unit 1) on one end of a socat pseudo-terminal pair, the concentrator
+// on the other, with a test profile of the slave's registers (float32 in ABCD and CDAB order, scaled integers, a
+// total), a meter that does not exist (timeouts, offline) and a point the slave does not have (exception 02). Also: a
+// missing device and an unreachable MQTT broker.
+import test from "ava";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { killAll, ptyPair, pymodbusSlave, rc485, ROOT, type PtyPair } from "./harness/node-peers";
+
+const PROFILES = join(ROOT, "test/fixtures/node/profiles");
+let pty: PtyPair;
+let slave: { stop(): void; output(): string };
+let dir: string;
+
+function siteFile(name: string, port: string, extra: Record<string, unknown> = {}): string {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify({
+    // One retry, and the profiles' response timeouts: 1.5 s for the slave (on a loaded 2-core CI the Python slave can be
+    // slow to answer), 0.2 s for the unit nobody answers.
+    bus: { port, baud: 9600, framing: "8N1", retries: 1 },
+    meters: [
+      { name: "m1", profile: "pymodbus-test", unit: 1, intervalMs: 500 },
+      { name: "ghost", profile: "pymodbus-missing", unit: 9, intervalMs: 1000 },
+    ],
+    ...extra,
+  }));
+  return file;
+}
+
+test.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "rc485-run-"));
+  pty = await ptyPair();
+  slave = await pymodbusSlave(pty.a);
+});
+test.after.always(() => {
+  slave?.stop();
+  pty?.stop();
+  killAll();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test.serial("polls the slave by profile: float32 in two word orders, scaled integers, a total; a silent unit is counted and goes offline", async (t) => {
+  const r = await rc485(["run", "--site", siteFile("site.json", pty.b), "--profiles", PROFILES, "--duration", "6", "--http-port", "0", "--json"], 30000);
+  t.is(r.code, 0, r.stderr + slave.output());
+  const s = JSON.parse(r.stdout);
+  const m1 = s.meters.find((m: { name: string }) => m.name === "m1");
+  t.true(m1.readings >= 3, `m1 readings ${m1.readings}`);
+  t.is(m1.values.voltage, 230.5);
+  t.is(m1.values.power, -12.25);
+  t.is(m1.values.current, 12.34);
+  t.is(m1.values.energy, 123456.789, "the total passed the sanity filter after its confirmations");
+  t.true(Math.abs(m1.values.frequency - 50.02) < 1e-4);
+  t.true(m1.failures <= 1, `m1 failed polls: ${JSON.stringify(m1.faults)}`);
+  const ghost = s.meters.find((m: { name: string }) => m.name === "ghost");
+  t.is(ghost.readings, 0);
+  t.true(ghost.faults.timeout >= 1);
+  t.is(ghost.state, "offline");
+  t.regex(r.stderr, /status page http:\/\/127\.0\.0\.1:\d+\//);
+});
+
+test.serial("an exception reply is counted as a fault of that meter, the others keep their readings", async (t) => {
+  const file = join(dir, "gap.json");
+  writeFileSync(file, JSON.stringify({
+    bus: { port: pty.b, baud: 9600, framing: "8N1", retries: 0, timeoutMs: 1500 },
+    meters: [{ name: "gap", profile: "pymodbus-missing", unit: 1, intervalMs: 500 }],
+  }));
+  const r = await rc485(["run", "--site", file, "--profiles", PROFILES, "--duration", "2.5", "--http-port", "0", "--json"], 30000);
+  t.is(r.code, 0, r.stderr);
+  const gap = JSON.parse(r.stdout).meters[0];
+  t.is(gap.readings, 0);
+  t.true(gap.faults.exception >= 2, JSON.stringify(gap.faults));
+  t.is(gap.faults.timeout, 0);
+});
+
+test.serial("an unreachable MQTT broker is a counted, retried runtime fault: polling goes on", async (t) => {
+  const file = siteFile("broker.json", pty.b, { forwarding: { mqtt: { url: "mqtt://127.0.0.1:1" } } });
+  const r = await rc485(["run", "--site", file, "--profiles", PROFILES, "--duration", "3", "--http-port", "0", "--json"], 30000);
+  t.is(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  const m1 = s.meters.find((m: { name: string }) => m.name === "m1");
+  t.true(m1.readings >= 2);
+  t.false(s.mqtt.connected);
+  t.true(s.mqtt.connectFailures >= 1, JSON.stringify(s.mqtt));
+  t.true(s.mqtt.queued > 0, "readings wait in the store-and-forward ring");
+});
+
+test("a missing serial device is one line naming it, exit status 2", async (t) => {
+  const r = await rc485(["run", "--site", siteFile("missing.json", "/dev/ttyRC485-missing"), "--profiles", PROFILES]);
+  t.is(r.code, 2);
+  t.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+  t.regex(r.stderr, /\/dev\/ttyRC485-missing: no such device/);
+});
+
+test("an unknown profile and a malformed site file: one line each, exit status 2", async (t) => {
+  const bad = join(dir, "bad.json");
+  writeFileSync(bad, "[1, 2");
+  const r1 = await rc485(["run", "--site", bad]);
+  t.is(r1.code, 2);
+  t.regex(r1.stderr.trim(), /^[^\n]*bad\.json: not valid JSON[^\n]*$/);
+  const r2 = await rc485(["run", "--site", siteFile("unknown.json", "/dev/null"), "--profiles", join(ROOT, "profiles")]);
+  t.is(r2.code, 2);
+  t.regex(r2.stderr, /unknown profile "pymodbus-test"/);
+});
+
+test.serial("an adapter that disappears is reported and reopened with backoff; polling resumes", async (t) => {
+  const { rc485Background, pymodbusSlave: slaveOn } = await import("./harness/node-peers");
+  const run = rc485Background(["run", "--site", siteFile("unplug.json", pty.b), "--profiles", PROFILES, "--duration", "15", "--http-port", "0", "--json"]);
+  await new Promise((r) => setTimeout(r, 4000));
+  slave.stop();
+  pty.unplug();
+  await new Promise((r) => setTimeout(r, 2500));
+  await pty.replug();
+  slave = await slaveOn(pty.a);
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => { void run.stop("SIGKILL").then(resolve); }, 25000);
+    run.child.on("exit", (c) => { clearTimeout(timer); resolve(c); });
+  });
+  t.is(code, 0, run.stderr());
+  t.regex(run.stderr(), /disconnected \(adapter unplugged\?\); reopening with backoff/);
+  t.regex(run.stderr(), /reopened/);
+  const s = JSON.parse(run.stdout());
+  t.is(s.serial.disconnects, 1);
+  t.true(s.serial.opens >= 2);
+  const m1 = s.meters.find((m: { name: string }) => m.name === "m1");
+  t.true(m1.faults.timeout >= 1, "polls while the device was gone timed out and were counted");
+  t.is(m1.state, "online", "polling resumed after the reopen");
+});
