@@ -3,6 +3,8 @@
 // roots), on frames of 8, 89 and 256 bytes. Frames over 251 bytes are two interleaved codewords (rc485 rule); the peers
 // then code the two halves as two codewords as well. Decode benches re-insert the same errors each operation.
 import zxing from "reedsolomon";
+import { appendCrc } from "../modules/crc16";
+import { FecReceiver, FecTransmitter } from "../modules/fec-link";
 import { ReedSolomon } from "../modules/reed-solomon";
 import { monteCarloReport } from "../scripts/fec-montecarlo";
 import type { Bench, Report } from "./harness";
@@ -91,7 +93,31 @@ function zxingBenches(n: number): Bench[] {
   ];
 }
 
-export const benches: Bench[] = [8, 89, 256].flatMap((n) => [...rc485Benches(n), ...textbookBenches(n), ...zxingBenches(n)]);
+/** The link as the repeater drives it: burst for a frame, a good frame plus its unneeded burst, a repaired frame. */
+function linkBenches(n: number): Bench[] {
+  const group = `fec link nroots 4 (${n}-byte frame)`;
+  const setup = () => {
+    const f = frame(n);
+    appendCrc(f, 0, n - 2);
+    const tx = new FecTransmitter(), rx = new FecReceiver(), burst = new Uint8Array(tx.maxBurstLength);
+    const len = tx.encode(f, 0, n, burst, 0);
+    return { f, tx, rx, burst, len };
+  };
+  return [
+    { group, name: "FecTransmitter.encode", units: n, unitName: "byte", make: () => { const s = setup(); return () => s.tx.encode(s.f, 0, n, s.burst, 0); } },
+    { group, name: "FecReceiver good frame + unneeded burst", units: n, unitName: "byte", make: () => { const s = setup(); return () => { s.rx.receive(s.f, 0, n); return s.rx.receive(s.burst, 0, s.len); }; } },
+    { group, name: "FecReceiver bad frame (2 errors) + burst: corrected", units: n, unitName: "byte", make: () => {
+      const s = setup(), g = s.f.slice();
+      g[1] ^= 0x40; g[n - 3] ^= 0x03;
+      return () => { s.rx.receive(g, 0, n); return s.rx.receive(s.burst, 0, s.len); };
+    } },
+  ];
+}
+
+export const benches: Bench[] = [
+  ...[8, 89, 256].flatMap((n) => [...rc485Benches(n), ...textbookBenches(n), ...zxingBenches(n)]),
+  ...[8, 89, 256].flatMap(linkBenches),
+];
 
 export const reports: Report[] = [
   { title: "FEC residual frame error rate: Monte Carlo against binomial theory (docs/fec.md §5)", run: () => monteCarloReport() },

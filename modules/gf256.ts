@@ -10,7 +10,8 @@
  * it to find two error locations without a Chien search.
  *
  * The tables are built once at module top level so that a Moddable `preload` freezes them into flash; values fit int32.
- * Nothing may write to them.
+ * (JavaScript cannot Object.freeze a typed array that has elements, so on Node they are exported as plain typed arrays:
+ * nothing may write to them.)
  */
 
 /** Logarithm of zero: GF_EXP is 0 from here on, so sums involving it yield 0. */

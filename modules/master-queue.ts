@@ -71,6 +71,20 @@ export class MasterQueue {
     return SUBMIT_OK;
   }
 
+  /** Writes unit, function code and two big-endian words (the common head of 03/04/05/06/10 requests) into the next slot. */
+  private header(unit: number, functionCode: number, first: number, second: number): number {
+    const slot = this.tail();
+    const base = slot * MAX_ADU;
+    const a = this.adu;
+    a[base] = unit;
+    a[base + 1] = functionCode;
+    a[base + 2] = first >> 8;
+    a[base + 3] = first & 0xff;
+    a[base + 4] = second >> 8;
+    a[base + 5] = second & 0xff;
+    return slot;
+  }
+
   private check(unit: number): number {
     if (this.count === this.capacity) return SUBMIT_QUEUE_FULL;
     if (!(unit >= 0 && unit <= MAX_UNIT && (unit | 0) === unit)) return SUBMIT_BAD_UNIT;
@@ -97,16 +111,7 @@ export class MasterQueue {
     const max = READ_MAX[functionCode & 0xff];
     if (max === 0 || functionCode !== (functionCode & 0xff) || !(quantity >= 1 && quantity <= max) || (quantity | 0) !== quantity ||
       !(address >= 0 && address + quantity <= 0x10000) || (address | 0) !== address) return SUBMIT_BAD_REQUEST;
-    const slot = this.tail();
-    const base = slot * MAX_ADU;
-    const a = this.adu;
-    a[base] = unit;
-    a[base + 1] = functionCode;
-    a[base + 2] = address >> 8;
-    a[base + 3] = address & 0xff;
-    a[base + 4] = quantity >> 8;
-    a[base + 5] = quantity & 0xff;
-    return this.commit(slot, 5, tag);
+    return this.commit(this.header(unit, functionCode, address, quantity), 5, tag);
   }
 
   /** Queues a single write: 05 (value 0xFF00 on / 0x0000 off) or 06 (any 16-bit value). */
@@ -115,16 +120,7 @@ export class MasterQueue {
     if (c !== SUBMIT_OK) return c;
     if ((functionCode !== 0x05 && functionCode !== 0x06) || !(address >= 0 && address <= 0xffff) || (address | 0) !== address ||
       !(value >= 0 && value <= 0xffff) || (value | 0) !== value || (functionCode === 0x05 && value !== 0xff00 && value !== 0)) return SUBMIT_BAD_REQUEST;
-    const slot = this.tail();
-    const base = slot * MAX_ADU;
-    const a = this.adu;
-    a[base] = unit;
-    a[base + 1] = functionCode;
-    a[base + 2] = address >> 8;
-    a[base + 3] = address & 0xff;
-    a[base + 4] = value >> 8;
-    a[base + 5] = value & 0xff;
-    return this.commit(slot, 5, tag);
+    return this.commit(this.header(unit, functionCode, address, value), 5, tag);
   }
 
   /** Queues a 10 (Write Multiple Registers) of `count` (1..123) values from `values[offset]`. */
@@ -133,15 +129,9 @@ export class MasterQueue {
     if (c !== SUBMIT_OK) return c;
     if (!(count >= 1 && count <= 123) || (count | 0) !== count || offset < 0 || offset + count > values.length ||
       !(address >= 0 && address + count <= 0x10000) || (address | 0) !== address) return SUBMIT_BAD_REQUEST;
-    const slot = this.tail();
+    const slot = this.header(unit, 0x10, address, count);
     const base = slot * MAX_ADU;
     const a = this.adu;
-    a[base] = unit;
-    a[base + 1] = 0x10;
-    a[base + 2] = address >> 8;
-    a[base + 3] = address & 0xff;
-    a[base + 4] = 0;
-    a[base + 5] = count;
     a[base + 6] = 2 * count;
     for (let i = 0; i < count; i++) {
       const v = values[offset + i];

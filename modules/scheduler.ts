@@ -61,6 +61,8 @@ export interface MeterSchedule {
   readonly priority?: number;
   /** Offset of this meter's grid from start(), µs (default 0). */
   readonly phaseUs?: number;
+  /** This meter's reply timeout, µs, for its probe cost (default: SchedulerOptions.timeoutUs). */
+  readonly timeoutUs?: number;
 }
 
 export interface SchedulerOptions {
@@ -158,7 +160,9 @@ export class Scheduler {
       this.priority[m] = pr;
       this.phaseOffset[m] = ph;
       this.minDelay[m] = Math.round(plan.meters[m].profile.limits.minDelayMs * 1000);
-      this.probeCost[m] = (1 + retries) * (line.airTimeUs(READ_REQUEST_BYTES) + timeoutUs + line.t35Us);
+      const mt = s.timeoutUs ?? timeoutUs;
+      if (!(mt > 0)) throw new RangeError(`meters[${m}].timeoutUs must be > 0, got ${mt}`);
+      this.probeCost[m] = (1 + retries) * (line.airTimeUs(READ_REQUEST_BYTES) + mt + line.t35Us);
     }
     this.phase = new Float64Array(n);
     this.deadline = new Float64Array(n);

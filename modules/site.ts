@@ -1,6 +1,7 @@
 /*
  * The site configuration: one RS-485 bus, the meters on it (each a profile, a unit id, an interval and the points wanted),
- * and the sections later features read (forwarding, gateway, repeater), passed through untouched. Mirrored by
+ * and the sections later features read (forwarding, gateway, repeater), passed through untouched (forwarding is also run
+ * through its own checker, modules/forwarding-config.ts, so its mistakes are reported with the rest). Mirrored by
  * schemas/site.schema.json and documented in docs/profiles.md.
  *
  * Theory of operation. A bad configuration must stop rc485 before it touches the bus, and must say everything that is
@@ -18,6 +19,7 @@ import { BAUD_RATES, LineTiming, type Framing } from "./rtu/timing";
 import type { SchedulerOptions } from "./scheduler";
 import type { MasterOptions, UnitOptions } from "./master-config";
 import type { MeterMeta, PointMeta } from "./readings";
+import { parseForwarding } from "./forwarding-config";
 
 export interface BusConfig {
   /** Serial device (hosts read it; e.g. /dev/ttyUSB0, or a port number on ESP32). */
@@ -160,6 +162,11 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
     return v;
   };
   const forwarding = section("forwarding");
+  // The forwarding section's own checker (modules/forwarding-config.ts) names its first problem; it joins the list here so
+  // that a bad broker address stops rc485 before it starts, like any other mistake.
+  if (forwarding !== null) {
+    try { parseForwarding(forwarding); } catch (e) { errors.push(`$.${e instanceof Error ? e.message : String(e)}`); }
+  }
   const gateway = section("gateway");
   const repeater = section("repeater");
   if (errors.length > 0) return { ok: false, errors };
@@ -240,11 +247,12 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
     ...(site.bus.timeoutMs > 0 ? { responseTimeoutUs: site.bus.timeoutMs * 1000 } : {}),
     units,
   };
-  // The scheduler's estimate of a silent meter's cost must not be below the master's real timeout (it bounds the dead
-  // meter's share of bus time): the larger of replyTimeoutUs and the master's computed timeout (its turnaround budget +
-  // the reply's air time + the host's hand-over delay + t3.5, modules/master-config.ts).
+  // The scheduler budgets a silent meter's probe with the master's real timeout for that unit (it bounds the dead meter's
+  // share of bus time): the master computes it as its turnaround budget + the reply's air time + the host's hand-over
+  // delay + t3.5 (modules/master-config.ts) unless the bus or the profile fixes one.
   const line = plan.line;
   let timeoutUs = 0;
+  const perMeter: number[] = [];
   for (let m = 0; m < site.meters.length; m++) {
     const mp = plan.meters[m];
     let bytes = 0;
@@ -253,10 +261,16 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
       bytes = Math.max(bytes, 5 + (rd.function <= 2 ? (rd.count + 7) >> 3 : 2 * rd.count));
     }
     const computed = (host.turnaroundUs ?? 50000) + line.airTimeUs(bytes) + (host.rxIdleDelayUs ?? 0) + line.t35Us;
-    timeoutUs = Math.max(timeoutUs, replyTimeoutUs(site, plan, m), units[m].responseTimeoutUs ?? computed);
+    // The master's timeout for this unit: the bus's fixed one, else the profile's, else its computed one.
+    const t = site.bus.timeoutMs > 0 ? site.bus.timeoutMs * 1000 : units[m].responseTimeoutUs ?? computed;
+    perMeter.push(t);
+    timeoutUs = Math.max(timeoutUs, t);
   }
   const base = schedulerOptionsFor(site, plan);
-  const scheduler: SchedulerOptions = { ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs };
+  const scheduler: SchedulerOptions = {
+    ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs,
+    meters: base.meters.map((s, m) => ({ ...s, timeoutUs: perMeter[m] })),
+  };
   return { scheduler, master };
 }
 

@@ -3,6 +3,7 @@
 import test from "ava";
 import { readdirSync, readFileSync } from "node:fs";
 import { checkProfile, parsePointTable } from "./harness/profile-format";
+import { checkProfile as checkLoaded, pointIndex } from "../modules/profile";
 
 const root = new URL("../", import.meta.url);
 const dir = new URL("profiles/", root);
@@ -98,4 +99,33 @@ test("distinct bits of one register may share it; the same bit may not", (t) => 
   t.deepEqual(checkProfile(p, "x-meter").filter((m) => /overlaps/.test(m)), []);
   p.points.push({ name: "voltage_dc", function: 3, address: 10, type: "bool", bit: 0 });
   t.true(checkProfile(p, "x-meter").some((m) => /overlaps/.test(m)));
+});
+
+// The loader (modules/profile.ts) accepts every shipped profile, and its 0-based addresses agree with the protocol
+// addresses that public integrations read (volkszaehler/mbmd and others, cited in each file's sources): this is where a
+// wrong addressBase or an off-by-one in a manual's numbering would show.
+const CROSS_CHECKED: { [id: string]: { [point: string]: number } } = {
+  "schneider-iem3000": { current_l1: 0x0bb7, voltage_l1: 0x0bd3, power_active_total: 0x0bf3, frequency: 0x0c25, energy_import_total: 0x0c83, energy_import_l1: 0x0dbd },
+  "schneider-pm5100": { current_l1: 2999, power_active_total: 3059, frequency: 3109, energy_import_total: 2699 },
+  "eastron-sdm630": { voltage_l1: 0x0000, current_l1: 0x0006, power_active_total: 0x0034, energy_import_total: 0x0048, energy_import_l1: 0x015a },
+  "nmid30-2": { current_l1: 0x0006, current_l2: 0x0008 },
+  "abb-b23": { voltage_l1: 0x5b00, power_active_total: 0x5b14, frequency: 0x5b2c, energy_import_total: 0x5000 },
+  "carlo-gavazzi-em340": { power_active_total: 0x28, energy_import_total: 0x34, energy_export_total: 0x4e },
+  "ubs-djz1226": { voltage_dc: 0x0000, power_dc: 0x0008, energy_import_total: 0x000c, energy_import_total_float: 0x9a00, modbus_address: 0xa001 },
+};
+
+for (const file of files) {
+  test(`profile ${file} loads through modules/profile.ts`, (t) => {
+    const id = file.replace(/\.json$/, "");
+    const result = checkLoaded(load(file), id);
+    t.deepEqual(result.ok ? [] : result.errors, []);
+    if (!result.ok) return;
+    for (const [name, address] of Object.entries(CROSS_CHECKED[id] ?? {})) {
+      t.is(result.profile.points[pointIndex(result.profile, name)]?.address, address, `${id} ${name}`);
+    }
+  });
+}
+
+test("every cross-checked profile ships", (t) => {
+  for (const id of Object.keys(CROSS_CHECKED)) t.true(files.includes(`${id}.json`), id);
 });

@@ -4,7 +4,7 @@
  * are for programmer errors and throw RangeError naming the field and the allowed values.
  */
 import { appendCrc } from "../crc16";
-import { MAX_ADU_LENGTH, MAX_UNIT } from "./function-codes";
+import { DIAG_RETURN_QUERY_DATA, FC_DIAGNOSTICS, MAX_ADU_LENGTH, MAX_UNIT } from "./function-codes";
 
 export function getU16(b: Uint8Array, i: number): number {
   return (b[i] << 8) | b[i + 1];
@@ -45,6 +45,28 @@ export function checkWindow(buffer: Uint8Array, offset: number, length: number):
   if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > buffer.length) {
     throw new RangeError(`offset ${offset} and length ${length} must lie inside the buffer of ${buffer.length} bytes`);
   }
+}
+
+/** Throws unless `source` holds `count` items from `from`. */
+export function checkSource(field: string, source: ArrayLike<number>, from: number, count: number): void {
+  if (!Number.isInteger(from) || from < 0 || from + count > source.length) {
+    throw new RangeError(`${field} must hold ${count} items from ${from}, has ${source.length}`);
+  }
+}
+
+/**
+ * 08 Diagnostics sub-function 00 Return Query Data (§6.8.1), the same bytes in both directions: `length` bytes of `data`
+ * from `from`. The caller checks the unit for its direction.
+ */
+export function writeDiagnosticEcho(buffer: Uint8Array, offset: number, unit: number, data: Uint8Array, from: number, length: number): number {
+  checkRange("length", length, 0, MAX_ADU_LENGTH - 6);
+  checkSource("data", data, from, length);
+  checkSpace(buffer, offset, 6 + length);
+  buffer[offset] = unit;
+  buffer[offset + 1] = FC_DIAGNOSTICS;
+  putU16(buffer, offset + 2, DIAG_RETURN_QUERY_DATA);
+  for (let i = 0; i < length; i++) buffer[offset + 4 + i] = data[from + i];
+  return finish(buffer, offset, offset + 4 + length);
 }
 
 /** Copies `length` bytes; safe when source and target are the same buffer. Allocates nothing. */

@@ -4,12 +4,12 @@
  * that sends them would only earn exception 03 or 02: quantities (function-codes.ts), address + quantity <= 65536, coil
  * values, units 0–247 (0 = broadcast, Modbus over Serial Line V1.02 §2.2). Allocates nothing.
  */
-import { checkRange, checkRequestUnit, checkSpace, finish, putU16 } from "./adu";
+import { checkRange, checkRequestUnit, checkSource, checkSpace, finish, putU16, writeDiagnosticEcho } from "./adu";
 import {
-  ADDRESS_SPACE, DIAG_RETURN_QUERY_DATA, FC_DIAGNOSTICS, FC_ENCAPSULATED_INTERFACE, FC_GET_COMM_EVENT_COUNTER,
+  ADDRESS_SPACE, FC_DIAGNOSTICS, FC_ENCAPSULATED_INTERFACE, FC_GET_COMM_EVENT_COUNTER,
   FC_MASK_WRITE_REGISTER, FC_READ_COILS, FC_READ_DISCRETE_INPUTS, FC_READ_EXCEPTION_STATUS, FC_READ_HOLDING_REGISTERS,
   FC_READ_INPUT_REGISTERS, FC_READ_WRITE_MULTIPLE_REGISTERS, FC_REPORT_SERVER_ID, FC_WRITE_MULTIPLE_COILS,
-  FC_WRITE_MULTIPLE_REGISTERS, FC_WRITE_SINGLE_COIL, FC_WRITE_SINGLE_REGISTER, MAX_ADU_LENGTH, MEI_READ_DEVICE_IDENTIFICATION,
+  FC_WRITE_MULTIPLE_REGISTERS, FC_WRITE_SINGLE_COIL, FC_WRITE_SINGLE_REGISTER, MEI_READ_DEVICE_IDENTIFICATION,
   QUANTITY_MAX, QUANTITY_MIN, RW_WRITE_QUANTITY_MAX,
 } from "./function-codes";
 
@@ -19,12 +19,6 @@ function checkBlock(addressField: string, quantityField: string, fc: number, add
   checkRange(quantityField, quantity, QUANTITY_MIN[fc], max);
   if (address + quantity > ADDRESS_SPACE) {
     throw new RangeError(`${addressField} + ${quantityField} must be at most 65536, got ${address} + ${quantity}`);
-  }
-}
-
-function checkSource(field: string, source: ArrayLike<number>, from: number, count: number): void {
-  if (!Number.isInteger(from) || from < 0 || from + count > source.length) {
-    throw new RangeError(`${field} must hold ${count} items from ${from}, has ${source.length}`);
   }
 }
 
@@ -117,14 +111,7 @@ export function buildDiagnostic(buffer: Uint8Array, offset: number, unit: number
 /** 08 Diagnostics sub-function 00 Return Query Data (§6.8.1): `length` bytes of `data` from `from`, echoed back. */
 export function buildDiagnosticEcho(buffer: Uint8Array, offset: number, unit: number, data: Uint8Array, from: number, length: number): number {
   checkRequestUnit(unit);
-  checkRange("length", length, 0, MAX_ADU_LENGTH - 6);
-  checkSource("data", data, from, length);
-  checkSpace(buffer, offset, 6 + length);
-  buffer[offset] = unit;
-  buffer[offset + 1] = FC_DIAGNOSTICS;
-  putU16(buffer, offset + 2, DIAG_RETURN_QUERY_DATA);
-  for (let i = 0; i < length; i++) buffer[offset + 4 + i] = data[from + i];
-  return finish(buffer, offset, offset + 4 + length);
+  return writeDiagnosticEcho(buffer, offset, unit, data, from, length);
 }
 
 /**

@@ -4,20 +4,14 @@
  * responses); a response's unit is 1–247 (no device answers a broadcast, Modbus over Serial Line V1.02 §2.2). Violations
  * throw RangeError. Allocates nothing.
  */
-import { checkRange, checkResponseUnit, checkSpace, finish, putU16 } from "./adu";
+import { checkRange, checkResponseUnit, checkSource, checkSpace, finish, putU16, writeDiagnosticEcho } from "./adu";
 import {
-  DIAG_RETURN_QUERY_DATA, EXCEPTION_FLAG, FC_DIAGNOSTICS, FC_ENCAPSULATED_INTERFACE, FC_GET_COMM_EVENT_COUNTER,
+  EXCEPTION_FLAG, FC_DIAGNOSTICS, FC_ENCAPSULATED_INTERFACE, FC_GET_COMM_EVENT_COUNTER,
   FC_MASK_WRITE_REGISTER, FC_READ_COILS, FC_READ_DISCRETE_INPUTS, FC_READ_EXCEPTION_STATUS, FC_READ_HOLDING_REGISTERS,
   FC_READ_INPUT_REGISTERS, FC_READ_WRITE_MULTIPLE_REGISTERS, FC_REPORT_SERVER_ID, FC_WRITE_MULTIPLE_COILS,
   FC_WRITE_MULTIPLE_REGISTERS, FC_WRITE_SINGLE_COIL, FC_WRITE_SINGLE_REGISTER, MAX_ADU_LENGTH, MEI_READ_DEVICE_IDENTIFICATION,
   QUANTITY_MAX,
 } from "./function-codes";
-
-function checkSource(field: string, source: ArrayLike<number>, from: number, count: number): void {
-  if (!Number.isInteger(from) || from < 0 || from + count > source.length) {
-    throw new RangeError(`${field} must hold ${count} items from ${from}, has ${source.length}`);
-  }
-}
 
 /**
  * 01/02 response (§6.1, §6.2): `quantity` bits (1–2000) packed 8 per byte from `bits[from…]`, first bit in bit 0; the
@@ -128,14 +122,7 @@ export function buildCommEventCounterResponse(buffer: Uint8Array, offset: number
 /** 08 sub-function 00 response (§6.8.1): identical to the request, `length` data bytes from `data[from…]`. */
 export function buildDiagnosticEchoResponse(buffer: Uint8Array, offset: number, unit: number, data: Uint8Array, from: number, length: number): number {
   checkResponseUnit(unit);
-  checkRange("length", length, 0, MAX_ADU_LENGTH - 6);
-  checkSource("data", data, from, length);
-  checkSpace(buffer, offset, 6 + length);
-  buffer[offset] = unit;
-  buffer[offset + 1] = FC_DIAGNOSTICS;
-  putU16(buffer, offset + 2, DIAG_RETURN_QUERY_DATA);
-  for (let i = 0; i < length; i++) buffer[offset + 4 + i] = data[from + i];
-  return finish(buffer, offset, offset + 4 + length);
+  return writeDiagnosticEcho(buffer, offset, unit, data, from, length);
 }
 
 /** 07 response (§6.7): the eight exception status outputs as one byte. */

@@ -67,6 +67,11 @@ export const cases: Cases = {
     t.ok(r2.ok);
     if (r2.ok) t.deepEqual(r2.site.meters[0].points, [DC_METER.points.findIndex((p) => p.name === "power")]);
   },
+  "the forwarding section is checked by its own checker and reported with the rest"(t) {
+    const r = checkSite({ ...small, forwarding: { http: { port: 70000 } } }, profiles);
+    t.ok(!r.ok);
+    if (!r.ok) t.deepEqual(r.errors, ["$.forwarding.http.port: 70000 must be an integer 0..65535"]);
+  },
   "a profile id loaded twice is an error"(t) {
     t.throws(() => profileTable([SDM630, SDM630]), RangeError);
   },
