@@ -85,18 +85,25 @@ function side(value: RepeaterSideConfig | undefined, field: string): LineTiming 
   return new LineTiming(value.baud, value.framing);
 }
 
-/** Validates a repeater configuration; throws TypeError/RangeError naming the field and the allowed values. */
-export function resolveRepeaterConfig(config: RepeaterConfig): ResolvedRepeaterConfig {
-  if (config === undefined || config === null || typeof config !== "object") throw new TypeError("repeater config must be an object");
-  const nroots = intIn(config.nroots, "nroots", NROOTS_MIN, NROOTS_MAX, 4);
-  if (nroots % 2 !== 0) throw new RangeError(`nroots must be even (2, 4, … 16), got ${nroots}`);
-  const interleave = intIn(config.interleave, "interleave", INTERLEAVE_MIN, INTERLEAVE_MAX, 1);
-  const unitId = intIn(config.unitId, "unitId", 0, 247, 0);
-  const tickUs = intIn(config.tickUs, "tickUs", 0, TICK_MAX_US, 1000);
-  const rxLatencyUs = intIn(config.rxLatencyUs, "rxLatencyUs", 0, TICK_MAX_US, 0);
-  const queueFrames = intIn(config.queueFrames, "queueFrames", 1, 16, 4);
-  const rxBatchBytes = intIn(config.rxBatchBytes, "rxBatchBytes", 0, 1024, 0);
-  return Object.freeze({ nroots, interleave, unitId, tickUs, rxLatencyUs, rxBatchBytes, queueFrames, lineA: side(config.sideA, "sideA"), lineB: side(config.sideB, "sideB") });
+/**
+ * Validates a repeater configuration; throws TypeError/RangeError naming the field and the allowed values. The site
+ * configuration's `repeater` section (modules/site.ts passes it through) is exactly this object: pass `"$.repeater."` as
+ * `path` so that messages name the field by its JSON path.
+ */
+export function resolveRepeaterConfig(config: RepeaterConfig, path: string = ""): ResolvedRepeaterConfig {
+  if (config === undefined || config === null || typeof config !== "object") throw new TypeError(`${path || "repeater config "}must be an object`);
+  const nroots = intIn(config.nroots, `${path}nroots`, NROOTS_MIN, NROOTS_MAX, 4);
+  if (nroots % 2 !== 0) throw new RangeError(`${path}nroots must be even (2, 4, … 16), got ${nroots}`);
+  const interleave = intIn(config.interleave, `${path}interleave`, INTERLEAVE_MIN, INTERLEAVE_MAX, 1);
+  const unitId = intIn(config.unitId, `${path}unitId`, 0, 247, 0);
+  const tickUs = intIn(config.tickUs, `${path}tickUs`, 0, TICK_MAX_US, 1000);
+  const rxLatencyUs = intIn(config.rxLatencyUs, `${path}rxLatencyUs`, 0, TICK_MAX_US, 0);
+  const queueFrames = intIn(config.queueFrames, `${path}queueFrames`, 1, 16, 4);
+  const rxBatchBytes = intIn(config.rxBatchBytes, `${path}rxBatchBytes`, 0, 1024, 0);
+  return Object.freeze({
+    nroots, interleave, unitId, tickUs, rxLatencyUs, rxBatchBytes, queueFrames,
+    lineA: side(config.sideA, `${path}sideA`), lineB: side(config.sideB, `${path}sideB`),
+  });
 }
 
 /** Parity burst length on the wire for a frame of `frameLength` bytes (supplied by the FEC link, see modules/fec-link.ts). */

@@ -25,3 +25,38 @@ export function plausibleFrameLength(buffer: Uint8Array, offset: number, length:
   if (rs > 0 && length > rs + 2 && length === rs + 1 + buffer[offset + rs] + 2) return true;
   return false;
 }
+
+/**
+ * The same rule, byte by byte, for an engine that assembles a frame: fed each byte with its 1-based position, it says
+ * whether a frame may end there, so the CRC is folded (with the fast slice-by-8 routine) only at those few lengths instead
+ * of a CRC step per byte. Four candidates at most: request fixed length, reply fixed length, request byte count (at
+ * index 6 or 10), reply byte count (index 2); an exception reply is 5 bytes.
+ */
+export class FrameEndCandidates {
+  /** The candidate lengths (0 = none), settled once the byte-count positions are past (index 10 at most). */
+  fixedRequest = 0;
+  fixedReply = 0;
+  byRequestCount = 0;
+  byReplyCount = 0;
+  private requestCountAt = 0;
+  private replyCountAt = 0;
+
+  /** Returns true when a frame of `n` bytes, whose n-th byte is `value`, has a length its function code allows. */
+  next(value: number, n: number): boolean {
+    if (n <= 2) {
+      if (n === 2) {
+        const exception = (value & 0x80) !== 0;
+        this.fixedRequest = exception ? 5 : REQUEST_FIXED_LENGTH[value];
+        this.fixedReply = exception ? 0 : RESPONSE_FIXED_LENGTH[value];
+        this.requestCountAt = exception ? 0 : REQUEST_COUNT_AT[value];
+        this.replyCountAt = exception ? 0 : RESPONSE_COUNT_AT[value];
+        this.byRequestCount = 0;
+        this.byReplyCount = 0;
+      }
+      return false;
+    }
+    if (n === this.requestCountAt + 1) this.byRequestCount = n + 2 + value;
+    if (n === this.replyCountAt + 1) this.byReplyCount = n + 2 + value;
+    return n >= 4 && (n === this.fixedRequest || n === this.fixedReply || n === this.byRequestCount || n === this.byReplyCount);
+  }
+}

@@ -54,6 +54,17 @@ export const REG_DIRECTION_BASE: readonly number[] = Object.freeze([16, 48]);
 export const REGISTER_COUNT = 80;
 export const MAP_VERSION = 1;
 
+/** Counters of one FEC-protected segment in the shape the status API serves (modules/status-json.ts, GET /api/links). */
+export interface RepeaterLinkStats {
+  readonly name: string;
+  readonly kind: string;
+  readonly frames: number;
+  readonly errors: number;
+  readonly corrected: number;
+  readonly uncorrectable: number;
+  readonly timeouts: number;
+}
+
 export class RepeaterStats {
   /** Counters of direction AB (index DIRECTION_AB) and BA; read them through `get`. */
   readonly ab = new Float64Array(STAT_COUNT);
@@ -92,6 +103,18 @@ export class RepeaterStats {
   reset(): void {
     this.ab.fill(0);
     this.ba.fill(0);
+  }
+
+  /**
+   * The FEC side as a link for the status API and forwarders: frames received on B, damaged on arrival, repaired, and
+   * left damaged (dropped, or passed through without a burst). Allocates: for status requests, not the byte path.
+   */
+  linkStats(name: string): RepeaterLinkStats {
+    const c = this.ba;
+    return {
+      name, kind: "fec", frames: c[STAT_FRAMES_RECEIVED], errors: c[STAT_CRC_FAILURES], corrected: c[STAT_FRAMES_CORRECTED],
+      uncorrectable: c[STAT_CRC_FAILURES] - c[STAT_FRAMES_CORRECTED], timeouts: 0,
+    };
   }
 
   /** Value of input register `address` (0 ≤ address < REGISTER_COUNT). */

@@ -8,19 +8,26 @@
  *
  * Side A is plain Modbus. A frame is complete when its CRC residue is zero at a length its function code allows
  * (modules/repeater-frame-end.ts) or after t3.5 of silence (Serial Line V1.02 §2.5.1.1). A complete frame with a good CRC
- * is copied to side B's output with its parity burst encoded behind it and sent at once; the burst is sent t3.5 after
- * the frame's last stop bit (computed from the frame's start and air time, plus one bit for a UART that starts on its
- * next baud edge; never before DE has dropped; the host timer may add one tick), unless side B has started receiving
- * meanwhile (never drive a side that is receiving: the burst is skipped and counted). A frame with a bad CRC is dropped (the destination would drop it too)
- * and counted. A request to the repeater's own unit is answered on A with the statistics registers and not forwarded.
+ * is copied to side B's output with its parity burst (modules/fec-link.ts) encoded behind it and sent at once; the burst
+ * follows t3.5 after the frame's last stop bit (computed from the frame's start and air time plus one bit, never before
+ * DE has dropped; the host timer may add one tick), unless side B has started receiving meanwhile: a side that is
+ * receiving is never driven, so the burst is skipped and counted. A frame with a bad CRC is dropped (the destination
+ * would drop it too) and counted. A request to the repeater's own unit is answered on A with the statistics registers
+ * (modules/repeater-stats.ts) and not forwarded.
  *
  * Side B is the FEC link, CRC-first: a frame whose CRC checks is forwarded to A at once; its burst, when it comes, is
- * still decoded to count errors in the parity for the BER estimate. A frame that fails its CRC waits for its burst (a
- * burst starts with a reserved address 248–255 after at least t3.5 of silence): corrected, CRC-checked again, then
- * forwarded; not correctable, and it is dropped and counted — the master's retry handles it. A frame that gets no burst in
- * time came from a plain device on the FEC segment (the paper's first test): it passes through unchanged, as a wire would
- * carry it, and the destination's CRC check discards it. Bytes that follow a bad frame after less than t2.5 silence
- * continue it. A burst with no frame before it, or for a frame of another length, is discarded and counted (orphaned).
+ * still decoded to count the errors in the parity for the BER estimate. A frame that fails its CRC waits for its burst (a
+ * burst starts with a reserved address 248–255 after at least t3.5 of silence): repaired, CRC-checked again, forwarded;
+ * beyond repair, dropped and counted (the master's retry handles it). A frame that gets no burst in time came from a
+ * plain device on the FEC segment (the paper's first test): it passes through unchanged, as a wire would carry it, and
+ * the destination's CRC check discards it. Bytes that follow a bad frame after less than t2.5 of silence continue it. A
+ * chunk that starts in a frame's burst window without a reserved address is held for the burst header's five bytes: a
+ * burst whose address byte was hit is recognised from the rest of its header, anything else is replayed as a frame. A
+ * burst with no frame before it, or for a frame of another length, is discarded and counted (orphaned).
+ *
+ * Batching UARTs (the ESP32 hands its RX FIFO over after about four characters of silence or when 120 bytes are in,
+ * design.md §6): silences are estimated between stop bits from `rxLatencyUs` and `rxBatchBytes`, and a frame and its
+ * burst handed over together are split by the burst's header or by the burst length the frame implies.
  *
  * Outputs: each side has a ring of `queueFrames` output slots, sent in order with t3.5 between frames (a transparent
  * repeater forwards every frame, so a request may come while the previous reply is still being repeated); a frame to
@@ -31,7 +38,7 @@ import { crc16, CRC16_INIT } from "./crc16";
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "./port";
 import { type RepeaterConfig, type ResolvedRepeaterConfig, resolveRepeaterConfig } from "./repeater-config";
 import type { LineTiming } from "./rtu/timing";
-import { plausibleFrameLength } from "./repeater-frame-end";
+import { FrameEndCandidates, plausibleFrameLength } from "./repeater-frame-end";
 import {
   DIRECTION_AB, DIRECTION_BA, REGISTER_COUNT, RepeaterStats, STAT_BITS_CHECKED, STAT_BITS_CORRECTED, STAT_BURSTS_MISSING,
   STAT_BURSTS_ORPHANED, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_BYTES_CORRECTED, STAT_BYTES_FORWARDED, STAT_CRC_FAILURES,
@@ -66,6 +73,8 @@ const TX_BURST = 4;
 
 /** "Long ago": a time in V8's small-integer range (a double here would be boxed on every use on Node). */
 const NEVER = -1073741824;
+/** From this frame length on every length rule is settled (byte counts sit at index 2, 6 or 10): frameRun may take over. */
+const FAST_FROM = 11;
 
 /** One port of the repeater: its receiver, its output slot and its timing. Internal to the engine. */
 class Side {
@@ -79,7 +88,10 @@ class Side {
   // Receiver.
   readonly rx = new Uint8Array(MAX_FRAME);
   rxLen = 0;
+  /** CRC register over rx[0, rxCrcLen): folded lazily, only where a frame may end. */
   rxCrc = CRC16_INIT;
+  rxCrcLen = 0;
+  readonly ends = new FrameEndCandidates();
   rxPhase = RX_IDLE;
   lastRx = NEVER;
   /** Estimated stop bit of the last byte received (the hand-over time less the UART's delay). */
@@ -107,9 +119,8 @@ class Side {
   txPhase = TX_IDLE;
   lastTx = NEVER;
   burstAt = NEVER;
-  /** When the last frame sent from this side started and ended (DE up, DE down), for latency measurement by hosts. */
-  lastSendStart = NEVER;
-  lastSendEnd = NEVER;
+  /** When the frame now on the wire was handed to the port (its burst is due from there). */
+  txStart = NEVER;
 
   constructor(isB: boolean, port: Rs485Port, line: LineTiming, maxBurst: number, slots: number) {
     this.isB = isB;
@@ -140,6 +151,8 @@ export class Repeater implements Timed {
   private readonly link: FecLinkCodec;
   private readonly burstWaitUs: number;
   private readonly batchWaitUs: number;
+  /** Longest burst this repeater's settings produce (the zone at the end of a hand-over where a burst may start). */
+  private readonly ownBurstMax: number;
 
   constructor(config: RepeaterConfig, portA: Rs485Port, portB: Rs485Port) {
     if (portA === null || typeof portA !== "object" || typeof portA.transmit !== "function") throw new TypeError("portA must be an Rs485Port");
@@ -148,6 +161,7 @@ export class Repeater implements Timed {
     this.config = cfg;
     this.link = new FecLinkCodec(cfg.nroots, cfg.interleave);
     const maxBurst = this.link.maxBurstLength;
+    this.ownBurstMax = this.link.burstLengthForFrame(MAX_FRAME);
     this.stats = new RepeaterStats(cfg.nroots, cfg.interleave, cfg.unitId);
     this.sa = new Side(false, portA, cfg.lineA, maxBurst, cfg.queueFrames);
     this.sb = new Side(true, portB, cfg.lineB, maxBurst, cfg.queueFrames);
@@ -175,12 +189,6 @@ export class Repeater implements Timed {
   rebase(deltaUs: number): void {
     rebaseSide(this.sa, deltaUs);
     rebaseSide(this.sb, deltaUs);
-  }
-
-  /** When the last frame forwarded onto side A (`toA`) or B started and ended on the wire (DE high, DE low), for hosts and tests. */
-  lastSend(toA: boolean): { start: number; end: number } {
-    const s = toA ? this.sa : this.sb;
-    return { start: s.lastSendStart, end: s.lastSendEnd };
   }
 
   nextDeadline(): number {
@@ -220,15 +228,55 @@ export class Repeater implements Timed {
     s.lastByteAt = lastByteAt;
     s.lastChunkFull = full;
     const end = offset + length;
-    for (let i = offset; i < end; i++) {
-      let afterSilence = i === offset && newFrame;
-      if (!afterSilence && s.isB && s.rxPhase === RX_FRAME && this.burstFollows(s, buffer, i, end)) {
+    // On B, the last bytes of a hand-over may be a burst that came with its frame (see burstFollows).
+    const splitZone = s.isB ? end - this.ownBurstMax : end;
+    let i = offset;
+    while (i < end) {
+      const afterSilence = i === offset && newFrame;
+      if (!afterSilence && s.rxPhase === RX_FRAME && s.rxLen >= FAST_FROM && i < splitZone && buffer[i] < BURST_ADDRESS_MIN) {
+        i = this.frameRun(s, buffer, i, splitZone, now);
+        continue;
+      }
+      if (!afterSilence && s.isB && s.rxPhase === RX_FRAME && (buffer[i] >= BURST_ADDRESS_MIN || i >= splitZone) &&
+        this.burstFollows(s, buffer, i, end)) {
         // A batching UART handed over a bad frame and its burst together.
         this.frameEnded(s, now);
-        afterSilence = true;
-      }
-      this.byte(s, buffer[i], afterSilence, chunkStart, now);
+        this.byte(s, buffer[i], true, chunkStart, now);
+      } else this.byte(s, buffer[i], afterSilence, chunkStart, now);
+      i++;
     }
+  }
+
+  /**
+   * The body of a frame, past its header (whose bytes fix every length the frame may have): appends bytes until a
+   * candidate length whose CRC checks, a byte the general path must see (a reserved address on B), the split zone, or
+   * the end. Returns where it stopped. The same work as frameByte, without a call and a switch per byte.
+   */
+  private frameRun(s: Side, buffer: Uint8Array, i: number, stop: number, now: number): number {
+    const rx = s.rx;
+    const ends = s.ends;
+    const a = ends.fixedRequest, b = ends.fixedReply, c = ends.byRequestCount, d = ends.byReplyCount;
+    const isB = s.isB;
+    let n = s.rxLen;
+    while (i < stop && n < MAX_FRAME) {
+      const v = buffer[i];
+      if (isB && v >= BURST_ADDRESS_MIN) break;
+      rx[n++] = v;
+      i++;
+      if (n === a || n === b || n === c || n === d) {
+        s.rxLen = n;
+        if (residue(s) === 0) {
+          this.frameEnded(s, now);
+          return i;
+        }
+      }
+    }
+    s.rxLen = n;
+    if (n >= MAX_FRAME && i < stop) {
+      this.frameByte(s, buffer[i], now);
+      return i + 1;
+    }
+    return i;
   }
 
   /**
@@ -305,6 +353,7 @@ export class Repeater implements Timed {
     s.rxPhase = RX_FRAME;
     s.rxLen = 0;
     s.rxCrc = CRC16_INIT;
+    s.rxCrcLen = 0;
     this.frameByte(s, value, now);
   }
 
@@ -317,8 +366,7 @@ export class Repeater implements Timed {
       return;
     }
     s.rx[s.rxLen++] = value;
-    s.rxCrc = crc16(s.rx, s.rxLen - 1, 1, s.rxCrc);
-    if (s.rxCrc === 0 && plausibleFrameLength(s.rx, 0, s.rxLen)) this.frameEnded(s, now);
+    if (s.ends.next(value, s.rxLen) && residue(s) === 0) this.frameEnded(s, now);
   }
 
   private startCandidate(s: Side, value: number, owner: number): void {
@@ -354,7 +402,7 @@ export class Repeater implements Timed {
 
   /** A frame is complete (CRC-and-length rule, or silence). */
   private frameEnded(s: Side, now: number): void {
-    const crcOk = s.rxCrc === 0 && s.rxLen >= 4;
+    const crcOk = s.rxLen >= 4 && residue(s) === 0;
     if (!s.isB) {
       const dir = this.stats.ab;
       s.rxPhase = RX_IDLE;
@@ -518,7 +566,7 @@ export class Repeater implements Timed {
       if (s.txCount === 0) return;
       if (receiving(s) || now < this.freeAt(s)) return;
       s.txPhase = TX_FRAME;
-      s.lastSendStart = now;
+      s.txStart = now;
       s.port.transmit(s.tx, s.txHead * s.slotSize, s.txLens[s.txHead]);
       return;
     }
@@ -546,14 +594,13 @@ export class Repeater implements Timed {
     const phase = s.txPhase;
     s.lastTx = now;
     if (phase === TX_FRAME) {
-      s.lastSendEnd = now;
       const dir = s.isB ? this.stats.ab : this.stats.ba;
       dir[STAT_FRAMES_FORWARDED]++;
       dir[STAT_BYTES_FORWARDED] += s.txLens[s.txHead];
       if (s.txBurstLens[s.txHead] > 0) {
         // t3.5 after the frame's last stop bit, computed from when it started (a UART may start up to one bit late),
         // not from the DE drop, which a host with a coarse timer reports up to a tick late.
-        const due = s.lastSendStart + s.line.airTimeUs(s.txLens[s.txHead]) + s.bitUs + s.t35Us;
+        const due = s.txStart + s.line.airTimeUs(s.txLens[s.txHead]) + s.bitUs + s.t35Us;
         s.txPhase = TX_GAP;
         s.burstAt = due > now ? due : now;
         return;
@@ -595,6 +642,15 @@ export class Repeater implements Timed {
   }
 }
 
+/** The CRC register over every byte of the frame so far (zero when it ends in its own CRC); folds what is missing. */
+function residue(s: Side): number {
+  if (s.rxCrcLen < s.rxLen) {
+    s.rxCrc = crc16(s.rx, s.rxCrcLen, s.rxLen - s.rxCrcLen, s.rxCrc);
+    s.rxCrcLen = s.rxLen;
+  }
+  return s.rxCrc;
+}
+
 /** The side is receiving a frame, a burst or noise: it must not be driven. */
 function receiving(s: Side): boolean {
   const p = s.rxPhase;
@@ -614,8 +670,7 @@ function rebaseSide(s: Side, delta: number): void {
   s.cleanUntil = shifted(s.cleanUntil, delta);
   s.lastTx = shifted(s.lastTx, delta);
   s.burstAt = shifted(s.burstAt, delta);
-  s.lastSendStart = shifted(s.lastSendStart, delta);
-  s.lastSendEnd = shifted(s.lastSendEnd, delta);
+  s.txStart = shifted(s.txStart, delta);
 }
 
 function copy(from: Uint8Array, to: Uint8Array, at: number, length: number): void {

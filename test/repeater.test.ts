@@ -9,10 +9,12 @@ import { Master } from "../modules/master";
 import type { MasterResult } from "../modules/master-result";
 import { Repeater } from "../modules/repeater";
 import { checkSlaveTurnaround, resolveRepeaterConfig } from "../modules/repeater-config";
+import { FrameEndCandidates, plausibleFrameLength } from "../modules/repeater-frame-end";
 import { burstLengthFor, FecLinkCodec } from "../modules/repeater-link";
 import { DIRECTION_AB, DIRECTION_BA, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_FRAMES_CORRECTED, STAT_UNCORRECTABLE } from "../modules/repeater-stats";
 import { binomialFailure, measureLatency, paperTable, runPaper, runPair } from "../hosts/sim/rc-paper";
 import { Simulation } from "../hosts/sim/simulation";
+import type { LinkStats } from "../modules/status-json";
 
 const line = { baud: 19200, framing: "8N1" as const };
 
@@ -93,7 +95,7 @@ test("a parity burst never makes a slave answer, whatever its frame-end rule", (
   const config = { sideA: line, sideB: line, nroots: 8, interleave: 2 };
   const rc = new Repeater(config, host.port(0), host.port(1));
   host.attach(rc, [rc.a, rc.b]);
-  // nroots 8 in two codewords: a 21-byte burst (11 ms) follows every request; slaves must not answer before it is over.
+  // nroots 8 in two codewords: a 23-byte burst (12 ms) follows every request; slaves must not answer before it is over.
   t.not(checkSlaveTurnaround(resolveRepeaterConfig(config), 8, 12000, burstLengthFor), "", "12 ms is too quick for this burst");
   t.is(checkSlaveTurnaround(resolveRepeaterConfig(config), 8, 16000, burstLengthFor), "");
   const turnaroundUs: [number, number] = [16000, 25000];
@@ -123,6 +125,18 @@ test("a parity burst never makes a slave answer, whatever its frame-end rule", (
   t.is(meters[0].counters.replies + meters[1].counters.replies, 200);
   t.is(meters[2].counters.requests, 0, "unit 247 never took a burst for a request");
   t.is(meters[2].counters.replies, 0);
+});
+
+test("frame-end candidates byte by byte agree with the length rule on any bytes (property)", (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 260 }), (bytes) => {
+      const ends = new FrameEndCandidates();
+      for (let n = 1; n <= bytes.length; n++) if (ends.next(bytes[n - 1], n) !== plausibleFrameLength(bytes, 0, n)) return false;
+      return true;
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass();
 });
 
 test("burst format: reserved first address and a failing Modbus CRC for any frame and settings (property)", (t) => {
@@ -171,6 +185,8 @@ test("robustness: noise bursts longer than the code corrects, spurious character
   const rc1 = rcs[0];
   t.log(JSON.stringify({ ok, fast: fast.counters.replies, skipped: rc1.stats.get(DIRECTION_AB, STAT_BURSTS_SKIPPED), uncorrectable: rc1.stats.get(DIRECTION_BA, STAT_UNCORRECTABLE), corrected: rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED), noise: sim.counters()["segment noisy"] }));
   t.true(rc1.stats.get(DIRECTION_BA, STAT_UNCORRECTABLE) > 0, "some bursts were beyond repair");
+  const link: LinkStats = rc1.stats.linkStats("noisy"); // the status API's shape (type-checked here)
+  t.is(link.corrected, rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED));
   t.true(rc1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) > 0, "others were repaired");
   t.true(rc1.stats.get(DIRECTION_AB, STAT_BURSTS_SKIPPED) > 0, "bursts skipped when the fast slave was already answering");
   // A 12-character burst hits roughly a third of the 150 ms transactions; the rest must go through.

@@ -211,6 +211,22 @@ export const cases: Cases = {
     t.deepEqual(Array.from(rx.frame.subarray(0, rx.frameLength)), Array.from(rep));
   },
 
+  "rebase: moving the time origin while a bad frame waits for its burst changes nothing"(t: Check) {
+    const rep = reply(3, 40);
+    const { frame: f, burst } = encodeThrough(rep);
+    const bad = f.slice();
+    bad[30] ^= 0x18;
+    const { r, pa } = rig();
+    const T = 700000000;
+    const end = feed(r, "b", bad, T);
+    const before = r.nextDeadline();
+    r.rebase(600000000);
+    t.is(r.nextDeadline(), before - 600000000, "deadlines move with the origin");
+    feed(r, "b", burst, end - 600000000 + T35);
+    t.is(pa.sent.length, 1);
+    t.deepEqual(pa.sent[0], Array.from(rep));
+  },
+
   "B→A: too many bad bytes → dropped and counted uncorrectable"(t: Check) {
     const rep = reply(3, 10);
     const { frame: f, burst } = encodeThrough(rep);
@@ -390,6 +406,29 @@ export const cases: Cases = {
       t.ok(message.indexOf(field) === 0, `message names ${field}: ${message}`);
     }
     t.throws(() => new Repeater(base, null as unknown as Rs485Port, new FakePort()), TypeError);
+    let sited = "";
+    try {
+      resolveRepeaterConfig({ ...base, interleave: 9 }, "$.repeater.");
+    } catch (e) {
+      sited = (e as Error).message;
+    }
+    t.ok(sited.indexOf("$.repeater.interleave must be an integer from 1 to 8") === 0, sited);
+  },
+
+  "link statistics for the status API: frames, damaged, repaired, left damaged"(t: Check) {
+    const rep = reply(3, 10);
+    const { frame: f, burst } = encodeThrough(rep);
+    const bad = f.slice();
+    bad[5] ^= 4;
+    const { r } = rig();
+    const e1 = deliverWithBurst(r, bad, burst, 0);
+    const worse = f.slice();
+    worse[4] ^= 1;
+    worse[6] ^= 1;
+    worse[8] ^= 1;
+    const e2 = deliverWithBurst(r, worse, burst, e1 + 50000);
+    feed(r, "b", f, e2 + 50000);
+    t.deepEqual(r.stats.linkStats("noisy"), { name: "noisy", kind: "fec", frames: 3, errors: 2, corrected: 1, uncorrectable: 1, timeouts: 0 });
   },
 
   "config check: a master timeout too short for replies crossing an R/C pair is flagged"(t: Check) {
