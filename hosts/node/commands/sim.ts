@@ -120,11 +120,11 @@ function pick(store: ReadingsStore, m: number, test: (name: string, dc: string) 
   return i < 0 ? NaN : meter.values[i];
 }
 
-function linkLine(l: LinkStats, noBurst = -1): string {
+function linkLine(l: LinkStats): string {
   const pct = (a: number) => (l.frames > 0 ? `${((100 * a) / l.frames).toFixed(2)}%` : "–");
   if (l.kind === "fec") {
     return `  ${l.name.padEnd(18)} frames ${String(l.frames).padStart(7)}  damaged before correction ${String(l.errors).padStart(5)} (${pct(l.errors)})  ` +
-      `corrected ${l.corrected}  uncorrectable ${l.uncorrectable} (${pct(l.uncorrectable)})${noBurst >= 0 ? `  no burst ${noBurst}` : ""}`;
+      `corrected ${l.corrected}  left damaged ${l.uncorrectable} (${pct(l.uncorrectable)})`;
   }
   return `  ${l.name.padEnd(18)} frames ${String(l.frames).padStart(7)}  damaged replies ${String(l.errors).padStart(5)} (${pct(l.errors)})  timeouts ${l.timeouts} (${pct(l.timeouts)})`;
 }
@@ -146,7 +146,7 @@ function view(s: SimSite, file: string, speed: number, url: string | null, logs:
       `${fmt(power).padStart(9)} ${fmt(energy, 2).padStart(11)} ${fmt(volt).padStart(9)} ${fmt(age).padStart(6)} ${String(m.readings).padStart(8)} ${String(m.failures).padStart(6)}`);
   });
   lines.push("", "links (the bus as the master sees it; the R/C pair's noisy segment before and after Reed–Solomon correction)");
-  for (const l of s.conc.links()) lines.push(linkLine(l, l.kind === "fec" ? s.burstsMissing() : -1));
+  for (const l of s.conc.links()) lines.push(linkLine(l));
   lines.push("", `master: ${s.transactions} transactions, bus efficiency ${fmt(100 * s.busEfficiency(), 2)}% (virtual time)`);
   const faults: string[] = [];
   store.meters.forEach((m) => FAULT_KINDS.forEach((k, j) => { if (m.faults[j] > 0) faults.push(`${m.meta.name} ${k} ${m.faults[j]}`); }));
