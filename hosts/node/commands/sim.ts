@@ -61,12 +61,19 @@ const command: Command = {
     const log = (line: string) => { logs.push(line); if (logs.length > 5) logs.shift(); };
     const http = o.flags["no-http"] ? { enabled: false } : httpPort !== undefined ? { port: httpPort } : undefined;
     let s: SimSite;
+    const create = (h: typeof http) => SimSite.create(loaded.site!, loaded.simulation, { seed: seedOpt, epochMs: Date.now(), http: h, log });
     try {
-      s = await SimSite.create(loaded.site, loaded.simulation, { seed: seedOpt, epochMs: Date.now(), http, log });
+      try {
+        s = await create(http);
+      } catch (e) {
+        // The default status page port is taken (another rc485 running?): any free port will do, the URL is printed.
+        if (httpPort !== undefined || http !== undefined || !/EADDRINUSE/.test(String((e as Error).message))) throw e;
+        s = await create({ port: 0 });
+      }
     } catch (e) {
       if (e instanceof UsageError || e instanceof RangeError || e instanceof TypeError) throw new UsageError(`${file}: ${(e as Error).message}`);
-      if (/EADDRINUSE/.test(String((e as Error).message)) || (e as NodeJS.ErrnoException).code === "EADDRINUSE") {
-        throw new UsageError(`HTTP port in use (${(e as Error).message}); choose another with --http-port N (0 = any free port)`);
+      if (/EADDRINUSE/.test(String((e as Error).message))) {
+        throw new UsageError(`${(e as Error).message.split("\n")[0]}; choose another with --http-port N (0 = any free port)`);
       }
       throw e;
     }
