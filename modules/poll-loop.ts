@@ -55,6 +55,19 @@ export interface PollLoopOptions {
    * (meterMetaForSite in modules/site.ts builds them): each finished cycle is recorded, each failed read counted.
    */
   readonly store?: ReadingsStore;
+  /**
+   * Another user of the master between the polls (the Modbus TCP gateway, modules/gateway.ts): results whose tag it owns
+   * go to it, after the next due poll has been queued (so polls and guest requests alternate when both are waiting);
+   * after each poll it may queue its own next request.
+   */
+  readonly guest?: PollLoopGuest;
+}
+
+/** What the poll loop needs of a guest of its master (Gateway has this shape). */
+export interface PollLoopGuest {
+  owns(tag: number): boolean;
+  completed(result: MasterResult): void;
+  pump(now: number): void;
 }
 
 export interface PollLoopListener {
@@ -73,6 +86,7 @@ export class PollLoop implements PortListener, Timed, MasterListener {
   /** Submissions the master refused (a programming error: the plan's reads are always valid requests). */
   refused = 0;
   private readonly listener: PollLoopListener | null;
+  private readonly guest: PollLoopGuest | null;
   private started = false;
 
   private readonly store: ReadingsStore | null;
@@ -87,6 +101,7 @@ export class PollLoop implements PortListener, Timed, MasterListener {
     this.master = new Master(options.master, port, this);
     this.readings = new LatestValues(plan, options.sanity ?? {});
     this.listener = options.listener ?? null;
+    this.guest = options.guest ?? null;
     this.store = options.store ?? null;
     this.meterValues = plan.meters.map((m) => this.readings.values.subarray(m.firstValue, m.firstValue + m.valueCount));
     if (this.store !== null) {
@@ -134,6 +149,12 @@ export class PollLoop implements PortListener, Timed, MasterListener {
 
   /** MasterListener: one planned read finished. */
   completed(r: MasterResult): void {
+    const guest = this.guest;
+    if (guest !== null && guest.owns(r.tag)) {
+      this.pump(r.completedAt);
+      guest.completed(r);
+      return;
+    }
     const read = r.tag;
     const outcome = r.status < STATUS_KINDS ? OUTCOME_OF_STATUS[r.status] : OUTCOME_MALFORMED;
     if (outcome === OUTCOME_OK) {
@@ -151,6 +172,7 @@ export class PollLoop implements PortListener, Timed, MasterListener {
     }
     if (this.listener !== null && this.listener.polled) this.listener.polled(read, outcome, r);
     this.pump(r.completedAt);
+    if (guest !== null) guest.pump(r.completedAt);
   }
 
   /** Submits the next due read when the master's queue is empty. */

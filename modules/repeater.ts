@@ -155,8 +155,12 @@ export class Repeater implements Timed {
   private readonly ownBurstMax: number;
 
   constructor(config: RepeaterConfig, portA: Rs485Port, portB: Rs485Port) {
-    if (portA === null || typeof portA !== "object" || typeof portA.transmit !== "function") throw new TypeError("portA must be an Rs485Port");
-    if (portB === null || typeof portB !== "object" || typeof portB.transmit !== "function") throw new TypeError("portB must be an Rs485Port");
+    if (portA === null || typeof portA !== "object" || typeof portA.transmit !== "function") {
+      throw new TypeError("portA must be an Rs485Port (an object with transmit(buffer, offset, length))");
+    }
+    if (portB === null || typeof portB !== "object" || typeof portB.transmit !== "function") {
+      throw new TypeError("portB must be an Rs485Port (an object with transmit(buffer, offset, length))");
+    }
     const cfg = resolveRepeaterConfig(config);
     this.config = cfg;
     this.link = new FecLinkCodec(cfg.nroots, cfg.interleave);
@@ -166,7 +170,8 @@ export class Repeater implements Timed {
     this.sa = new Side(false, portA, cfg.lineA, maxBurst, cfg.queueFrames);
     this.sb = new Side(true, portB, cfg.lineB, maxBurst, cfg.queueFrames);
     // The far side sends its burst t3.5 after DE drops, up to a tick later; its first byte then takes one character.
-    this.burstWaitUs = cfg.lineB.t35Us + cfg.tickUs + 2 * cfg.lineB.characterUs + cfg.rxLatencyUs + (cfg.rxLatencyUs > 0 ? cfg.lineB.airTimeUs(maxBurst) : 0);
+    this.burstWaitUs = cfg.lineB.t35Us + cfg.tickUs + 2 * cfg.lineB.characterUs + cfg.rxLatencyUs +
+      (cfg.rxLatencyUs > 0 ? cfg.lineB.airTimeUs(maxBurst) : 0);
     this.batchWaitUs = cfg.rxBatchBytes > 0 ? Math.max(cfg.lineA.airTimeUs(cfg.rxBatchBytes), cfg.lineB.airTimeUs(cfg.rxBatchBytes)) +
       cfg.rxLatencyUs + Math.max(cfg.lineA.t35Us, cfg.lineB.t35Us) : 0;
     const sa = this.sa;
@@ -498,15 +503,13 @@ export class Repeater implements Timed {
   }
 
   private rxDeadline(s: Side): number {
-    const p = s.rxPhase;
-    if (p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) return this.silenceAt(s);
-    if (p === RX_AWAIT_BURST) return s.awaitUntil;
+    if (receiving(s)) return this.silenceAt(s);
+    if (s.rxPhase === RX_AWAIT_BURST) return s.awaitUntil;
     return NO_DEADLINE;
   }
 
   private rxTimeouts(s: Side, now: number): void {
-    const p = s.rxPhase;
-    if ((p === RX_FRAME || p === RX_BURST || p === RX_SKIP || p === RX_MAYBE_BURST) && now >= this.silenceAt(s)) this.silenceBefore(s, now);
+    if (receiving(s) && now >= this.silenceAt(s)) this.silenceBefore(s, now);
     if (s.rxPhase === RX_AWAIT_BURST && now >= s.awaitUntil) this.noBurst(s, now);
   }
 

@@ -13,6 +13,7 @@
  *
  * Configuration time only (allocates freely).
  */
+import { GatewayConfig } from "./gateway-config";
 import { FRAMINGS, pointIndex, type Profile } from "./profile";
 import { planSite, type Plan, type MeterSpec } from "./planner";
 import { BAUD_RATES, LineTiming, type Framing } from "./rtu/timing";
@@ -169,6 +170,10 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
   }
   const gateway = section("gateway");
   const repeater = section("repeater");
+  // The gateway section's own checker (modules/gateway-config.ts) names its first problem as $.gateway.<field>.
+  if (gateway !== null) {
+    try { new GatewayConfig(gateway, "$.gateway"); } catch (e) { errors.push(e instanceof Error ? e.message : String(e)); }
+  }
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, site: { bus, meters, forwarding, gateway, repeater } };
 }

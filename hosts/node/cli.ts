@@ -5,8 +5,8 @@
 import type { Command } from "./commands/command";
 
 const commands: Record<string, () => Promise<Command>> = {
-  fec: async () => (await import("./commands/fec")).default,
   frame: async () => (await import("./commands/frame")).default,
+  fec: async () => (await import("./commands/fec")).default,
   plan: async () => (await import("./commands/plan")).default,
   read: async () => (await import("./commands/read")).default,
   repeat: async () => (await import("./commands/repeat")).default,

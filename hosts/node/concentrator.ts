@@ -14,6 +14,12 @@ import { ReadingsStore } from "../../modules/readings";
 import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
 import type { LinkStats } from "../../modules/status-json";
 import { startForwarding, type Forwarding } from "./forwarding";
+import { ConcentratorRegisters } from "../../modules/concentrator-registers";
+import type { Gateway } from "../../modules/gateway";
+import { GatewayConfig } from "../../modules/gateway-config";
+import type { PollLoopGuest } from "../../modules/poll-loop";
+import { RegisterCache } from "../../modules/poll-cache";
+import { startGateway, type RunningGateway } from "./gateway-server";
 
 export interface NodeConcentratorOptions {
   /** Host clock (µs) and the matching wall clock (epoch ms). */
@@ -29,6 +35,12 @@ export interface NodeConcentratorOptions {
   readonly extraLinks?: () => LinkStats[];
   readonly listener?: PollLoopListener;
   readonly log?: (line: string) => void;
+  /** Overrides of the site's gateway section (--gateway-port, --no-gateway). */
+  readonly gateway?: { readonly port?: number; readonly enabled?: boolean };
+  /** Rereads the engines' deadlines after input from outside their callbacks (SerialHost.poke, Simulation.poke). */
+  readonly poke?: () => void;
+  /** Whether the serial line is usable now (SerialHost.isOpen); the gateway answers 0A while it is not. */
+  readonly busUp?: () => boolean;
 }
 
 export interface NodeConcentrator {
@@ -37,6 +49,8 @@ export interface NodeConcentrator {
   readonly loop: PollLoop;
   readonly store: ReadingsStore;
   readonly forwarding: Forwarding;
+  /** The Modbus TCP gateway (docs/gateway.md) when the site has a `gateway` section. */
+  readonly gateway: RunningGateway | null;
   links(): LinkStats[];
   stop(drainMs?: number): Promise<void>;
 }
@@ -79,8 +93,23 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
   const seen = new Float64Array(store.meters.length);
   const failed = new Float64Array(store.meters.length);
   const inner = o.listener;
+  // The gateway section (already checked by checkSite; errors name $.gateway.<field>), its poll-data cache, and the
+  // guest hook through which it shares the master with the polls.
+  const gatewayConfig = site.gateway !== null && o.gateway?.enabled !== false
+    ? new GatewayConfig(o.gateway?.port !== undefined ? { ...site.gateway, port: o.gateway.port } : site.gateway, "$.gateway") : null;
+  const cache = gatewayConfig !== null && gatewayConfig.cacheTtlUs > 0 ? new RegisterCache(Math.max(1, Math.min(1024, plan.reads.length))) : null;
+  let gw: Gateway | null = null;
+  const guest: PollLoopGuest = {
+    owns: (tag) => gw !== null && gw.owns(tag),
+    completed: (r) => gw!.completed(r),
+    pump: (now) => { if (gw !== null) gw.pump(now); },
+  };
   const listener: PollLoopListener = {
     polled(read, outcome, result) {
+      if (cache !== null && outcome === 0 && (result.functionCode === 3 || result.functionCode === 4)) {
+        const rd = plan.reads[read];
+        cache.record(rd.unit, rd.function, rd.start, result.registers, result.registerCount, result.completedAt);
+      }
       const m = plan.reads[read].meter;
       const sm = store.meters[m];
       if (forwarding !== null) {
@@ -90,7 +119,7 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
       if (inner?.polled) inner.polled(read, outcome, result);
     },
   };
-  const loop = new PollLoop(plan, port, { scheduler: opts.scheduler, master: { ...opts.master, units }, store, listener });
+  const loop = new PollLoop(plan, port, { scheduler: opts.scheduler, master: { ...opts.master, units }, store, listener, guest: gatewayConfig !== null ? guest : undefined });
   loop.setEpoch(o.nowMs(), o.nowUs());
   const links = () => [busLink(site, loop), ...(o.extraLinks ? o.extraLinks() : [])];
   const fwd = await startForwarding(store, {
@@ -100,5 +129,29 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
     nowUs: o.nowUs, nowMs: o.nowMs, http: o.http, log: o.log,
   });
   forwarding = fwd;
-  return { site, plan, loop, store, forwarding: fwd, links, stop: (drainMs) => fwd.stop(drainMs) };
+  let gateway: RunningGateway | null = null;
+  if (gatewayConfig !== null) {
+    const local = gatewayConfig.localUnit >= 0 ? new ConcentratorRegisters(site.meters.map((m) => m.unit), loop.scheduler, o.nowUs()) : null;
+    try {
+      gateway = await startGateway(gatewayConfig, {
+        bus: loop.master, local, cache, now: o.nowUs, log: o.log,
+        afterInput: () => {
+          if (o.busUp && gw !== null) {
+            const up = o.busUp();
+            if (up !== gw.busAvailable) gw.setBusAvailable(up, o.nowUs());
+          }
+          if (o.poke) o.poke();
+        },
+      });
+    } catch (e) {
+      await fwd.stop(0);
+      throw e;
+    }
+    gw = gateway.gateway;
+  }
+  const running = gateway;
+  return {
+    site, plan, loop, store, forwarding: fwd, gateway, links,
+    stop: async (drainMs) => { if (running) await running.close(); await fwd.stop(drainMs); },
+  };
 }

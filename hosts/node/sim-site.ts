@@ -28,6 +28,8 @@ export interface SimSiteOptions {
   readonly epochMs: number;
   readonly http?: { readonly host?: string; readonly port?: number; readonly enabled?: boolean };
   readonly log?: (line: string) => void;
+  /** Overrides of the site's gateway section (--gateway-port, --no-gateway). */
+  readonly gateway?: { readonly port?: number; readonly enabled?: boolean };
 }
 
 interface MeterSim { loadShare?: number; turnaroundMs?: [number, number]; energyKwh?: number; behindRepeater?: boolean }
@@ -129,7 +131,7 @@ export class SimSite {
     s.conc = await startConcentrator(site, port, {
       nowUs: () => sim.now,
       nowMs: () => epoch + Math.floor(sim.now / 1000),
-      http: o.http, log: o.log, extraTimeoutUs,
+      http: o.http, log: o.log, extraTimeoutUs, gateway: o.gateway, poke: () => sim.poke(),
       extraLinks: () => s.fecLinks(),
       listener: { polled: (read, _outcome, r) => { s.transactions++; s.account(r, read); } },
     });

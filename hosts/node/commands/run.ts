@@ -23,6 +23,8 @@ forwarding.mqtt is set. Stops on Ctrl-C / SIGTERM with a summary.
   --port DEVICE     serial device instead of the site's bus.port
   --rts             drive RTS as driver enable while sending (adapters without automatic direction control)
   --http-port N     status page port (0 = any free port)
+  --gateway-port N  Modbus TCP gateway port when the site has a gateway section (docs/gateway.md; 0 = any free port)
+  --no-gateway      do not start the site's Modbus TCP gateway
   --duration S      stop after S seconds
   --json            print the summary as JSON
   --profiles DIR    load meter profiles from DIR instead of profiles/
@@ -32,7 +34,7 @@ exit status: 0 stopped, 2 bad usage, bad site file or a device that cannot be op
 const command: Command = {
   summary: "the concentrator on a real serial port: poll, status page, MQTT (--site FILE)",
   run: (args) => withUsage("run", async () => {
-    const o = parseOptions("run", args, { values: ["site", "port", "http-port", "duration", "profiles"], flags: ["rts", "json"] });
+    const o = parseOptions("run", args, { values: ["site", "port", "http-port", "duration", "profiles", "gateway-port"], flags: ["rts", "json", "no-gateway"] });
     if (o.help) { console.log(HELP); return 0; }
     if (!o.values.site) throw new UsageError("--site FILE is required (try rc485 run --help)");
     const duration = o.values.duration === undefined ? Infinity : numberOption(o, "duration", 0.1, 1e9, 10);
@@ -51,7 +53,8 @@ const command: Command = {
     const epoch0 = Date.now() - host.now() / 1000;
     let conc: NodeConcentrator;
     try {
-      conc = await startConcentrator(site, host, { nowUs: () => host.now(), nowMs: () => Math.floor(epoch0 + host.now() / 1000), http: httpPort !== undefined ? { port: httpPort } : undefined, log });
+      const gateway = { enabled: !o.flags["no-gateway"], port: o.values["gateway-port"] === undefined ? undefined : intOption(o, "gateway-port", 0, 65535, 502) };
+      conc = await startConcentrator(site, host, { nowUs: () => host.now(), nowMs: () => Math.floor(epoch0 + host.now() / 1000), http: httpPort !== undefined ? { port: httpPort } : undefined, log, gateway, poke: () => host.poke(), busUp: () => host.isOpen });
     } catch (e) {
       await host.close();
       if (e instanceof UsageError) throw new UsageError(`${o.values.site}: ${e.message}`);

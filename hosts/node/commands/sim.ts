@@ -28,6 +28,8 @@ status page; Ctrl-C stops with a summary.
   --duration S      stop after S wall-clock seconds and print a summary (exit 0)
   --http-port N     status page port (default: the site's forwarding.http.port, else 8485; 0 = any free port)
   --no-http         no HTTP server
+  --gateway-port N  Modbus TCP gateway port when the site has a gateway section (docs/gateway.md; 0 = any free port)
+  --no-gateway      do not start the site's Modbus TCP gateway
   --json            print the summary as JSON (with --duration)
   --profiles DIR    load meter profiles from DIR instead of profiles/ (repeatable: last one wins for the option)`;
 
@@ -48,7 +50,7 @@ interface Summary {
 const command: Command = {
   summary: "the demo site (or --site FILE) in the simulator: live view, status page, --duration summary",
   run: (args) => withUsage("sim", async () => {
-    const o = parseOptions("sim", args, { values: ["site", "seed", "speed", "duration", "http-port", "profiles"], flags: ["json", "no-http"] });
+    const o = parseOptions("sim", args, { values: ["site", "seed", "speed", "duration", "http-port", "profiles", "gateway-port"], flags: ["json", "no-http", "no-gateway"] });
     if (o.help) { console.log(HELP); return 0; }
     const file = o.values.site ?? DEMO_SITE;
     const seedOpt = o.values.seed === undefined ? undefined : intOption(o, "seed", 0, 0x7fffffff, 1);
@@ -61,13 +63,14 @@ const command: Command = {
     const log = (line: string) => { logs.push(line); if (logs.length > 5) logs.shift(); };
     const http = o.flags["no-http"] ? { enabled: false } : httpPort !== undefined ? { port: httpPort } : undefined;
     let s: SimSite;
-    const create = (h: typeof http) => SimSite.create(loaded.site!, loaded.simulation, { seed: seedOpt, epochMs: Date.now(), http: h, log });
+    const gateway = { enabled: !o.flags["no-gateway"], port: o.values["gateway-port"] === undefined ? undefined : intOption(o, "gateway-port", 0, 65535, 502) };
+    const create = (h: typeof http) => SimSite.create(loaded.site!, loaded.simulation, { seed: seedOpt, epochMs: Date.now(), http: h, log, gateway });
     try {
       try {
         s = await create(http);
       } catch (e) {
         // The default status page port is taken (another rc485 running?): any free port will do, the URL is printed.
-        if (httpPort !== undefined || http !== undefined || !/EADDRINUSE/.test(String((e as Error).message))) throw e;
+        if (httpPort !== undefined || http !== undefined || !/^http: .*EADDRINUSE/.test(String((e as Error).message))) throw e;
         s = await create({ port: 0 });
       }
     } catch (e) {
@@ -80,7 +83,8 @@ const command: Command = {
     const seed = seedOpt ?? (typeof loaded.simulation.seed === "number" ? loaded.simulation.seed : 1);
     const tty = process.stdout.isTTY === true && !o.flags.json;
     const url = s.conc.forwarding.httpUrl;
-    const banner = `rc485 sim: ${file}, seed ${seed}, ${speed}x${url ? `; status page ${url}` : ""}`;
+    const gwAddr = s.conc.gateway?.address;
+    const banner = `rc485 sim: ${file}, seed ${seed}, ${speed}x${url ? `; status page ${url}` : ""}${gwAddr ? `; Modbus TCP gateway ${gwAddr.address}:${gwAddr.port}` : ""}`;
     if (o.flags.json) console.error(banner); else console.log(banner);
 
     const t0 = performance.now();

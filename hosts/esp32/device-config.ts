@@ -1,0 +1,55 @@
+/*
+ * Build-time configuration of a device (manifest `config`, overridable as key=value on the mcconfig command line, where
+ * every value arrives as a string): role, Wi-Fi, pins, HTTP, the admin token and the default site. Numbers are parsed
+ * and checked here; errors name the config key.
+ */
+export interface PortPins {
+  readonly uart: number;
+  readonly txPin: number;
+  readonly rxPin: number;
+  readonly dePin: number;
+}
+
+export interface DeviceConfig {
+  readonly role: "concentrator" | "repeater";
+  readonly ssid: string;
+  readonly password: string;
+  readonly httpPort: number;
+  readonly adminToken: string;
+  readonly dnsServer: string;
+  /** Concentrator bus; repeater side A. */
+  readonly portA: PortPins;
+  /** Repeater side B (FEC link). */
+  readonly portB: PortPins;
+  readonly site: string;
+}
+
+function int(config: Record<string, unknown>, key: string, fallback: number): number {
+  const raw = config[key];
+  const v = raw === undefined || raw === "" ? fallback : typeof raw === "number" ? raw : Number(raw);
+  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new RangeError(`config.${key} must be an integer, got ${String(raw)}`);
+  return v;
+}
+
+function str(config: Record<string, unknown>, key: string, fallback: string): string {
+  const raw = config[key];
+  if (raw === undefined) return fallback;
+  if (typeof raw === "string") return raw;
+  return JSON.stringify(raw);
+}
+
+export function deviceConfig(config: Record<string, unknown>): DeviceConfig {
+  const role = str(config, "role", "concentrator");
+  if (role !== "concentrator" && role !== "repeater") throw new RangeError(`config.role must be "concentrator" or "repeater", got "${role}"`);
+  return {
+    role,
+    ssid: str(config, "ssid", ""),
+    password: str(config, "password", ""),
+    httpPort: int(config, "httpPort", 80),
+    adminToken: str(config, "adminToken", ""),
+    dnsServer: str(config, "dnsServer", "1.1.1.1"),
+    portA: { uart: int(config, "aUart", 2), txPin: int(config, "aTx", 17), rxPin: int(config, "aRx", 16), dePin: int(config, "aDe", 4) },
+    portB: { uart: int(config, "bUart", 1), txPin: int(config, "bTx", 26), rxPin: int(config, "bRx", 25), dePin: int(config, "bDe", 27) },
+    site: str(config, "site", ""),
+  };
+}

@@ -1,0 +1,159 @@
+/*
+ * The concentrator role on an ESP32 (docs/esp32.md): one RS-485 bus polled by profile (modules/poll-loop.ts) on the
+ * ECMA-419 serial/DE adapter, readings forwarded over MQTT (modules/mqtt-session.ts through the SDK's MQTT client) and
+ * served over HTTP (status page and JSON, shared with the Node host). The bus starts first, at boot, whatever Wi-Fi
+ * does; Wi-Fi is joined and re-joined by the app (WifiKeeper), and the forwarders start when it is up.
+ *
+ * The site comes from the build (config.site) or from a replacement stored through PUT /api/site; it is validated
+ * before use (modules/site.ts + the forwarding section) and a bad one is refused while the running one is kept. An
+ * accepted site is stored and the device restarts into it.
+ *
+ * Modbus TCP gateway (issue 9): when modules/gateway.ts lands, its listener (embedded:io/socket/listener) is started here
+ * in startGateway(), after Wi-Fi is up, feeding requests into the same Master between the scheduler's polls.
+ */
+import config from "mc/config";
+import Preference from "preference";
+import Resource from "Resource";
+import WiFi from "wifi";
+import { syncClock } from "./clock-sync";
+import { parseForwarding } from "../../modules/forwarding-config";
+import { MqttLayout } from "../../modules/mqtt-payload";
+import { MqttSession } from "../../modules/mqtt-session";
+import { parseProfile, type Profile } from "../../modules/profile";
+import { checkSite, type ProfileLookup } from "../../modules/site";
+import { healthDocument, historyDocument, metersDocument, planDocument } from "../../modules/status-json";
+import { EngineLoop } from "./deadline-timer";
+import { deviceConfig } from "./device-config";
+import { HttpRoutes } from "./http-routes";
+import { startHttpServer } from "./http-server";
+import { MqttForwarder } from "./mqtt-forwarder";
+import { mqttPlatform } from "./network";
+import { log, platform } from "./platform";
+import { restart } from "./restart";
+import { Esp32SerialPort } from "./serial-port";
+import { sitePoller, type PollerEvents } from "./site-poller";
+import { loadSite, storeSite } from "./site-store";
+import { WifiKeeper, type WifiClass } from "./wifi-keeper";
+
+/** Interrupt → message → JS callback delay budgeted for received bytes, µs (not measured on a board: see docs/esp32.md). */
+const CALLBACK_LATENCY_US = 1000;
+
+/** Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. */
+class ResourceProfiles implements ProfileLookup {
+  private readonly cache = new Map<string, Profile>();
+  get(id: string): Profile | undefined {
+    let p = this.cache.get(id);
+    if (p !== undefined) return p;
+    const name = `${id}.json`;
+    if (!/^[a-z0-9-]+$/.test(id) || !Resource.exists(name)) return undefined;
+    p = parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id);
+    this.cache.set(id, p);
+    return p;
+  }
+  keys(): Iterable<string> {
+    return this.cache.keys();
+  }
+}
+
+function siteProblems(json: unknown, profiles: ProfileLookup): readonly string[] {
+  const r = checkSite(json, profiles);
+  if (!r.ok) return r.errors;
+  try {
+    parseForwarding(r.site.forwarding ?? undefined);
+  } catch (e) {
+    return [(e as Error).message];
+  }
+  return [];
+}
+
+/**
+ * TLS options for the SDK's TLS socket (examples/io/tcp/tlssocket → modules/crypt/ssl): on the device `forwarding.mqtt.ca`
+ * names a DER certificate built in as a data resource (not a PEM file path as on Node); `rejectUnauthorized: false`
+ * turns verification off.
+ */
+function tlsOptions(ca: string | undefined, verify: boolean): Record<string, unknown> {
+  const secure: Record<string, unknown> = { verify };
+  if (ca !== undefined && ca !== "") {
+    if (!Resource.exists(ca)) throw new RangeError(`forwarding.mqtt.ca: no resource "${ca}" in this firmware (add the DER certificate to the manifest's data)`);
+    secure.certificate = new Resource(ca).slice(0);
+  }
+  return secure;
+}
+
+export function startConcentrator(): void {
+  const device = deviceConfig(config as Record<string, unknown>);
+  const profiles = new ResourceProfiles();
+  const check = (json: unknown) => siteProblems(json, profiles);
+  const loaded = loadSite(Preference, device.site, check);
+  if (loaded.note) log(loaded.note);
+  const result = checkSite(loaded.json, profiles);
+  if (!result.ok) throw new RangeError(result.errors.join("; "));
+  const site = result.site;
+  log(`concentrator: ${site.meters.length} meters at ${site.bus.baud} baud (${loaded.source} site)`);
+
+  // The bus first.
+  const loop = new EngineLoop(platform);
+  const port = new Esp32SerialPort(platform, { ...device.portA, baud: site.bus.baud, framing: site.bus.framing, field: "bus" });
+  const events: PollerEvents = { reading() {}, failure() {} };
+  const poller = sitePoller(site, port, port.timing.characterUs, CALLBACK_LATENCY_US, events);
+  const store = poller.store;
+  port.listener = poller.loop;
+  port.loop = loop;
+  poller.loop.start(platform.now());
+  loop.attach(poller.loop);
+
+  // Forwarding, once the network is up.
+  const forwarding = parseForwarding(site.forwarding ?? undefined);
+  let mqtt: MqttForwarder | null = null;
+  if (forwarding.mqtt) {
+    const s = forwarding.mqtt;
+    mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], tlsOptions(s.ca, s.rejectUnauthorized)), s, log);
+    const layout = new MqttLayout({ prefix: s.prefix, site: s.site, discoveryPrefix: s.discoveryPrefix }, store.meters.map((m) => m.meta));
+    const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, retainState: s.retainState, discovery: s.discovery, origin: s.origin });
+    mqtt.session = session;
+    events.reading = (m) => {
+      session.reading(m);
+      session.health();
+    };
+    events.failure = () => session.health();
+  }
+  let epochKnown = false;
+  const nowMs = () => (epochKnown ? Date.now() : 0);
+  const routes = new HttpRoutes({
+    adminToken: device.adminToken,
+    checkSite: check,
+    accept(text) {
+      storeSite(Preference, text);
+      log("site replaced through HTTP; restarting");
+      platform.Timer.set(() => restart(), 500);
+    },
+    documents: {
+      "/api/meters": () => JSON.stringify(metersDocument(store, platform.now(), nowMs())),
+      "/api/history": () => JSON.stringify(historyDocument(store, platform.now(), nowMs())),
+      "/api/plan": () => JSON.stringify(planDocument({ plan: () => poller.plan.toJSON() }, nowMs())),
+      "/api/health": () => JSON.stringify(healthDocument(store, nowMs(), {
+        bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins,
+      })),
+    },
+  });
+  let httpStarted = false;
+  const wifi: WifiKeeper = new WifiKeeper(platform, WiFi as unknown as WifiClass, device.ssid, device.password, () => {
+    if (!epochKnown) {
+      syncClock(() => {
+        epochKnown = true;
+        poller.loop.setEpoch(Date.now(), platform.now());
+      }, log);
+    }
+    if (!httpStarted && forwarding.http.enabled) {
+      startHttpServer(routes, device.httpPort);
+      httpStarted = true;
+    }
+    if (mqtt !== null) mqtt.start();
+    startGateway();
+  }, () => {
+    if (mqtt !== null) mqtt.stop();
+  }, log);
+}
+
+/** The Modbus TCP gateway listener (issue 9) goes here once modules/gateway.ts exists. */
+function startGateway(): void {}

@@ -1,0 +1,109 @@
+/*
+ * The R/C repeater role on an ESP32 (docs/esp32.md): two UARTs with two MAX485 transceivers, side A plain Modbus and
+ * side B the Reed–Solomon link (modules/repeater.ts), statistics served over HTTP (/api/repeater) and, with an MQTT
+ * broker configured, published every 60 s. The bus sides start at boot; Wi-Fi is joined and re-joined by the app.
+ *
+ * The configuration is the site's `repeater` section (modules/repeater-config.ts): from the build (config.site) or
+ * replaced through PUT /api/site, validated by resolveRepeaterConfig before use.
+ */
+import config from "mc/config";
+import Preference from "preference";
+import WiFi from "wifi";
+import { parseMqttSettings } from "../../modules/forwarding-config";
+import { Repeater } from "../../modules/repeater";
+import { resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater-config";
+import { DIRECTION_AB, DIRECTION_BA, STAT_COUNT, STAT_NAMES } from "../../modules/repeater-stats";
+import { LineTiming } from "../../modules/rtu/timing";
+import { EngineLoop } from "./deadline-timer";
+import { deviceConfig } from "./device-config";
+import { HttpRoutes } from "./http-routes";
+import { startHttpServer } from "./http-server";
+import { RX_TIMEOUT_CHARACTERS, TIMER_TICK_US } from "./io";
+import { MqttForwarder } from "./mqtt-forwarder";
+import { mqttPlatform } from "./network";
+import { log, platform } from "./platform";
+import { restart } from "./restart";
+import { Esp32SerialPort } from "./serial-port";
+import { loadSite, storeSite } from "./site-store";
+import { WifiKeeper, type WifiClass } from "./wifi-keeper";
+
+interface RepeaterSite {
+  repeater: RepeaterConfig;
+  forwarding?: { mqtt?: unknown };
+}
+
+function problems(json: unknown): readonly string[] {
+  if (json === null || typeof json !== "object" || typeof (json as RepeaterSite).repeater !== "object") return ["$.repeater: must be an object {sideA, sideB, nroots, ...}"];
+  try {
+    resolveRepeaterConfig((json as RepeaterSite).repeater);
+    const f = (json as RepeaterSite).forwarding;
+    if (f !== undefined && f.mqtt !== undefined) parseMqttSettings(f.mqtt);
+  } catch (e) {
+    return [(e as Error).message];
+  }
+  return [];
+}
+
+function statsDocument(r: Repeater): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < STAT_COUNT; i++) {
+    out[`ab.${STAT_NAMES[i]}`] = r.stats.get(DIRECTION_AB, i);
+    out[`ba.${STAT_NAMES[i]}`] = r.stats.get(DIRECTION_BA, i);
+  }
+  return out;
+}
+
+export function startRepeater(): void {
+  const device = deviceConfig(config as Record<string, unknown>);
+  const loaded = loadSite(Preference, device.site, problems);
+  if (loaded.note) log(loaded.note);
+  const site = loaded.json as RepeaterSite;
+  const a = site.repeater.sideA;
+  const b = site.repeater.sideB;
+  const latency = (baud: number) => RX_TIMEOUT_CHARACTERS * new LineTiming(baud, "8N1").characterUs + 1000;
+  const rxLatencyUs = Math.max(latency(a.baud), latency(b.baud));
+
+  const loop = new EngineLoop(platform);
+  const portA = new Esp32SerialPort(platform, { ...device.portA, baud: a.baud, framing: a.framing, field: "repeater.sideA" });
+  const portB = new Esp32SerialPort(platform, { ...device.portB, baud: b.baud, framing: b.framing, field: "repeater.sideB" });
+  const repeater = new Repeater({ ...site.repeater, tickUs: TIMER_TICK_US, rxLatencyUs }, portA, portB);
+  portA.listener = repeater.a;
+  portB.listener = repeater.b;
+  portA.loop = portB.loop = loop;
+  loop.attach(repeater);
+  log(`repeater: A ${a.baud} baud, B ${b.baud} baud (${loaded.source} site)`);
+
+  const routes = new HttpRoutes({
+    adminToken: device.adminToken,
+    checkSite: problems,
+    accept(text) {
+      storeSite(Preference, text);
+      log("site replaced through HTTP; restarting");
+      platform.Timer.set(() => restart(), 500);
+    },
+    documents: {
+      "/api/repeater": () => JSON.stringify({ stats: statsDocument(repeater), portA: portA.counters, portB: portB.counters }),
+    },
+  });
+
+  let mqtt: MqttForwarder | null = null;
+  let statsTopic = "";
+  if (site.forwarding?.mqtt !== undefined) {
+    const s = parseMqttSettings(site.forwarding.mqtt);
+    mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer]), s, log);
+    statsTopic = `${s.prefix}/${s.site}/repeater/${repeater.config.unitId}/stats`;
+    platform.Timer.set(() => {
+      if (mqtt !== null) mqtt.publish(statsTopic, JSON.stringify(statsDocument(repeater)), 0, false, 0);
+    }, 60000, 60000);
+  }
+  let httpStarted = false;
+  new WifiKeeper(platform, WiFi as unknown as WifiClass, device.ssid, device.password, () => {
+    if (!httpStarted) {
+      startHttpServer(routes, device.httpPort);
+      httpStarted = true;
+    }
+    if (mqtt !== null) mqtt.start();
+  }, () => {
+    if (mqtt !== null) mqtt.stop();
+  }, log);
+}

@@ -1,0 +1,20 @@
+/*
+ * The real platform for the adapters (hosts/esp32/io.ts): ECMA-419 Serial and Digital, the Moddable timer and
+ * Time.microseconds (manifest: $(MODULES)/base/microseconds). Device only.
+ */
+import Digital from "embedded:io/digital";
+import Serial from "embedded:io/serial";
+import Time from "time";
+import Timer from "timer";
+import type { DigitalClass, Esp32Io, SerialClass, TimerApi } from "./io";
+
+export const platform: Esp32Io = Object.freeze({
+  Serial: Serial as unknown as SerialClass,
+  Digital: Digital as unknown as DigitalClass,
+  Timer: Timer as unknown as TimerApi,
+  now: () => Time.microseconds as number,
+});
+
+export function log(line: string): void {
+  trace(`rc485 ${line}\n`);
+}

@@ -1,0 +1,237 @@
+/*
+ * One half-duplex RS-485 port on an ESP32: a UART through ECMA-419 `embedded:io/serial` plus the MAX485 DE/RE pin through
+ * `embedded:io/digital`. Implements Rs485Port (modules/port.ts) and feeds a PortListener.
+ *
+ * Theory of operation (the driver's behaviour is summed up in hosts/esp32/io.ts and design.md §6):
+ *  - Receive. Every onReadable drains the RX FIFO with read(buffer) into one preallocated 128-byte buffer until read()
+ *    has nothing left, and hands each batch to the listener with the time of the hand-over (Time.microseconds). A read
+ *    that returns a full FIFO (128 bytes) means the FIFO filled before the script got to it, so bytes arriving meanwhile
+ *    were lost: that is counted as an overrun (the driver reports no overflow itself). The engine's CRC and length checks
+ *    reject the damaged frame; the counter tells the user the loop was too slow for the baud.
+ *  - Transmit. transmit() raises DE, then writes as much of the frame as the TX FIFO holds (all 128 bytes at the start,
+ *    the FIFO being empty after the previous frame) and the rest from onWritable, whose argument is the free space.
+ *    write() takes a whole buffer view, so pieces go through a preallocated staging buffer and fixed views of it of 1, 2,
+ *    4 … 128 bytes (a piece of n bytes is at most 8 writes): no view is created per frame.
+ *  - DE release. There is no transmit-complete event. After the last write the characters still to leave are the ones
+ *    queued in the FIFO (128 − free space) plus the one in the shift register, and modules/driver-enable.ts gives the time
+ *    their last stop bit is gone. A DeadlineTimer (1 ms Moddable timer, corrected with Time.microseconds so it never
+ *    fires early) drops DE then, and the listener hears transmitted(now). DE is never dropped before the computed time,
+ *    and is held at most one character + one bit + one JS loop pass longer, below t3.5 at every Modbus baud
+ *    (checkDriverRelease is run at construction with the Moddable tick as a bound).
+ *  - Configuration errors throw at construction, before any pin is touched: UART0 (the console), pins the ESP32 cannot
+ *    drive (GPIO 34–39 are input only; 6–11 belong to the flash), repeated pins, and any framing but 8N1, which the ESP32
+ *    ECMA-419 serial driver cannot produce.
+ *
+ * Allocation: buffers, views and callbacks are made in the constructor; the byte path allocates nothing.
+ */
+import { checkDriverRelease, driverReleaseTimeUs } from "../../modules/driver-enable";
+import type { PortListener, Rs485Port } from "../../modules/port";
+import { LineTiming } from "../../modules/rtu/timing";
+import { DeadlineTimer, type EngineLoop } from "./deadline-timer";
+import { TIMER_TICK_US, UART_FIFO_BYTES, type DigitalIo, type Esp32Io, type SerialIo } from "./io";
+
+export interface Esp32PortConfig {
+  /** UART number: 1 or 2 (UART0 is the USB console and the debugger). */
+  readonly uart: number;
+  /** GPIO wired to the transceiver's DI (UART TX). */
+  readonly txPin: number;
+  /** GPIO wired to the transceiver's RO (UART RX). */
+  readonly rxPin: number;
+  /** GPIO wired to DE and /RE tied together. */
+  readonly dePin: number;
+  readonly baud: number;
+  /** Must be "8N1" (default); anything else is refused with a message naming the field. */
+  readonly framing?: string;
+  /** DE is active low (an inverting level shifter between the GPIO and DE); default false. */
+  readonly deActiveLow?: boolean;
+  /** Field path used in error messages (default "port"). */
+  readonly field?: string;
+}
+
+export interface Esp32PortCounters {
+  rxBytes: number;
+  rxBatches: number;
+  /** Reads that found the RX FIFO full: bytes may have been lost. */
+  overruns: number;
+  txFrames: number;
+  txBytes: number;
+  /** Pieces written from onWritable (frames longer than the free FIFO space). */
+  txRefills: number;
+  /** Writes the driver refused ("output full"); never expected, counted if the FIFO accounting were wrong. */
+  txRefused: number;
+}
+
+/** Output-capable GPIOs of the ESP32 (0–33 minus the flash pins 6–11); 34–39 are input only. */
+const OUTPUT_PIN = new Uint8Array(40);
+for (let p = 0; p <= 33; p++) OUTPUT_PIN[p] = p >= 6 && p <= 11 ? 0 : 1;
+const INPUT_PIN = new Uint8Array(40);
+for (let p = 0; p <= 39; p++) INPUT_PIN[p] = p >= 6 && p <= 11 ? 0 : 1;
+
+function pin(value: unknown, field: string, table: Uint8Array, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value >= table.length || table[value] === 0) {
+    throw new RangeError(`${field} must be a GPIO number usable as ${what} (0–${table === OUTPUT_PIN ? "33" : "39"}, not 6–11 which belong to the flash${table === OUTPUT_PIN ? "; 34–39 are input only" : ""}), got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Checks a port configuration for the ESP32 without touching hardware; returns the line timing. */
+export function checkEsp32Port(config: Esp32PortConfig): LineTiming {
+  if (config === null || typeof config !== "object") throw new TypeError("port configuration must be an object { uart, txPin, rxPin, dePin, baud, framing? }");
+  const f = config.field ?? "port";
+  if (config.uart !== 1 && config.uart !== 2) throw new RangeError(`${f}.uart must be 1 or 2 (UART0 is the console), got ${String(config.uart)}`);
+  const tx = pin(config.txPin, `${f}.txPin`, OUTPUT_PIN, "an output");
+  const rx = pin(config.rxPin, `${f}.rxPin`, INPUT_PIN, "an input");
+  const de = pin(config.dePin, `${f}.dePin`, OUTPUT_PIN, "an output");
+  if (tx === rx || tx === de || rx === de) throw new RangeError(`${f}: txPin ${tx}, rxPin ${rx} and dePin ${de} must be three different GPIOs`);
+  const framing = config.framing ?? "8N1";
+  if (framing !== "8N1") {
+    throw new RangeError(`${f}.framing: the ESP32 serial driver (ECMA-419 embedded:io/serial) sends and receives 8N1 only, got "${String(framing)}"; set the meters to 8N1, or run this bus from the Linux host (rc485 run), which supports 8E1, 8O1 and 8N2`);
+  }
+  const timing = new LineTiming(config.baud, "8N1");
+  checkDriverRelease(timing, TIMER_TICK_US, 0);
+  return timing;
+}
+
+export class Esp32SerialPort implements Rs485Port {
+  readonly timing: LineTiming;
+  readonly counters: Esp32PortCounters = { rxBytes: 0, rxBatches: 0, overruns: 0, txFrames: 0, txBytes: 0, txRefills: 0, txRefused: 0 };
+  listener: PortListener | null = null;
+  /** The engine loop to rearm after each call into the listener (null: none). */
+  loop: EngineLoop | null = null;
+
+  private readonly io: Esp32Io;
+  private readonly serial: SerialIo;
+  private readonly de: DigitalIo;
+  private readonly deOn: 0 | 1;
+  private readonly deOff: 0 | 1;
+  private readonly deTimer: DeadlineTimer;
+  private readonly rx = new Uint8Array(UART_FIFO_BYTES);
+  private readonly staging = new Uint8Array(UART_FIFO_BYTES);
+  /** views[k] = the first 2^k bytes of `staging`. */
+  private readonly views: Uint8Array[] = [];
+
+  private active = false;
+  private source: Uint8Array = this.staging;
+  private sourceOffset = 0;
+  private remaining = 0;
+  /** Free TX FIFO bytes as last known (exact after our own writes, from onWritable's count otherwise). */
+  private free = UART_FIFO_BYTES;
+  private pieces = 0;
+
+  constructor(io: Esp32Io, config: Esp32PortConfig) {
+    this.timing = checkEsp32Port(config);
+    this.io = io;
+    for (let size = 1; size <= UART_FIFO_BYTES; size <<= 1) this.views.push(this.staging.subarray(0, size));
+    this.deOn = config.deActiveLow === true ? 0 : 1;
+    this.deOff = config.deActiveLow === true ? 1 : 0;
+    this.de = new io.Digital({ pin: config.dePin, mode: io.Digital.Output });
+    this.de.write(this.deOff);
+    this.deTimer = new DeadlineTimer(io, (now) => this.release(now));
+    this.serial = new io.Serial({
+      port: config.uart,
+      receive: config.rxPin,
+      transmit: config.txPin,
+      baud: config.baud,
+      format: "buffer",
+      onReadable: () => this.readable(),
+      onWritable: (count) => this.writable(count),
+    });
+  }
+
+  /** True from transmit() until DE has dropped. */
+  get transmitting(): boolean {
+    return this.active;
+  }
+
+  transmit(buffer: Uint8Array, offset: number, length: number): void {
+    if (this.active) throw new Error("transmit() called before transmitted() for the previous frame");
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 1 || offset + length > buffer.length) {
+      throw new RangeError(`transmit(offset ${offset}, length ${length}) outside a ${buffer.length}-byte buffer`);
+    }
+    this.active = true;
+    this.source = buffer;
+    this.sourceOffset = offset;
+    this.remaining = length;
+    this.free = UART_FIFO_BYTES;
+    this.pieces = 0;
+    this.counters.txFrames++;
+    this.de.write(this.deOn);
+    this.fill();
+  }
+
+  /** Releases the UART, the pin and the timer. */
+  close(): void {
+    this.deTimer.close();
+    this.de.write(this.deOff);
+    this.serial.close();
+    this.de.close();
+  }
+
+  private fill(): void {
+    let n = this.remaining < this.free ? this.remaining : this.free;
+    if (n > 0) {
+      this.pieces++;
+      const src = this.source;
+      let at = this.sourceOffset;
+      let k = this.views.length - 1;
+      while (n > 0) {
+        while ((1 << k) > n) k--;
+        const size = 1 << k;
+        const view = this.views[k];
+        for (let i = 0; i < size; i++) view[i] = src[at + i];
+        try {
+          this.serial.write(view);
+        } catch {
+          // "output full": the FIFO holds less than we believed; wait for onWritable and write the rest then.
+          this.counters.txRefused++;
+          this.free = 0;
+          break;
+        }
+        at += size;
+        n -= size;
+        this.free -= size;
+        this.remaining -= size;
+        this.counters.txBytes += size;
+      }
+      this.sourceOffset = at;
+    }
+    if (this.remaining > 0) return; // the rest goes from onWritable
+    const now = this.io.now();
+    // Characters whose stop bit has not left: the FIFO, plus the shift register unless this was the only piece (the
+    // UART was idle when it started, so the first character is already counted in the FIFO bytes).
+    const pending = UART_FIFO_BYTES - this.free + (this.pieces > 1 ? 1 : 0);
+    this.deTimer.arm(driverReleaseTimeUs(now, pending, this.timing, 0));
+  }
+
+  private writable(count: number): void {
+    if (!this.active || this.remaining === 0) return;
+    this.free = count;
+    this.counters.txRefills++;
+    this.fill();
+  }
+
+  private release(now: number): void {
+    this.de.write(this.deOff);
+    this.active = false;
+    const listener = this.listener;
+    if (listener !== null) {
+      listener.transmitted(now);
+      if (this.loop !== null) this.loop.rearm();
+    }
+  }
+
+  private readable(): void {
+    const listener = this.listener;
+    const now = this.io.now();
+    for (;;) {
+      const n = this.serial.read(this.rx);
+      if (n === undefined || n <= 0) break;
+      if (n >= UART_FIFO_BYTES) this.counters.overruns++;
+      this.counters.rxBytes += n;
+      this.counters.rxBatches++;
+      if (listener !== null) listener.received(this.rx, 0, n, now);
+      if (n < UART_FIFO_BYTES) break;
+    }
+    if (listener !== null && this.loop !== null) this.loop.rearm();
+  }
+}

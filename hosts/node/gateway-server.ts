@@ -1,0 +1,247 @@
+/*
+ * The Node host of the Modbus TCP gateway: a `net` listener that carries out the I/O of the sans-I/O engine in
+ * modules/gateway.ts (docs/gateway.md). One socket per client number the engine hands out; bytes go in with
+ * gateway.received(), responses come out through send(), and the engine's own decisions (malformed header, idle) come
+ * back as close().
+ *
+ * - Backpressure: when received() consumes only part of a chunk (the client has maxPerClient requests pending), the rest
+ *   is kept and the socket paused; after gateway resume() the rest is offered again (on the next microtask, never from
+ *   inside the engine's call) and the socket resumed once all of it was taken.
+ * - Time: `now()` is the clock the master runs on (the serial host's µs, or the simulator's virtual clock). With
+ *   `timer: true` (default) the server keeps one timer at the engine's nextDeadline() (idle and queue timeouts); a host
+ *   that already drives engines on a clock of its own (the paced simulator) passes `timer: false` and calls
+ *   gateway.service() itself.
+ * - `afterInput()` runs after every call that may have submitted requests to the master (so its host rereads the
+ *   master's deadline: SerialHost.poke(), Simulation.poke()).
+ * - Refused connections (allowlist, client limit) are destroyed at once; the engine counts them.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { Gateway, GW_COUNTER_NAMES, REFUSED_ADDRESS, type GatewayBus, type GatewayLink, type LocalRegisters } from "../../modules/gateway";
+import { GatewayConfig, type GatewayOptions } from "../../modules/gateway-config";
+import type { MasterResult } from "../../modules/master-result";
+import type { PollCache } from "../../modules/poll-cache";
+import { NO_DEADLINE } from "../../modules/port";
+
+export interface GatewayServerOptions {
+  /** The master's clock, µs. */
+  now: () => number;
+  /** Called after input that may have submitted requests to the master (reread its deadline). */
+  afterInput?: () => void;
+  /** Keep a timer for the engine's deadlines (default true). */
+  timer?: boolean;
+  /** Connection events (refusals, closes by the engine). */
+  log?: (line: string) => void;
+}
+
+interface Connection {
+  readonly id: number;
+  readonly socket: Socket;
+  pending: Buffer | null;
+}
+
+export class GatewayServer implements GatewayLink {
+  readonly gateway: Gateway;
+  private readonly options: GatewayServerOptions;
+  private readonly connections: (Connection | null)[];
+  private server: Server | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = NO_DEADLINE;
+  private closing = false;
+  /** Sockets refused at accept(). */
+  refused = 0;
+
+  constructor(gateway: Gateway, options: GatewayServerOptions) {
+    if (typeof options?.now !== "function") throw new TypeError("options.now must be a function returning the master's clock in µs");
+    this.gateway = gateway;
+    this.options = options;
+    this.connections = new Array<Connection | null>(gateway.config.maxClients).fill(null);
+    gateway.attach(this);
+  }
+
+  /** Listens on the configured bind address and port; resolves with the address actually bound (port 0 picks one). */
+  listen(): Promise<AddressInfo> {
+    const { bind, port } = this.gateway.config;
+    return new Promise((resolve, reject) => {
+      const server = createServer({ noDelay: true }, (socket) => this.accepted(socket));
+      server.once("error", reject);
+      server.listen(port, bind, () => {
+        server.off("error", reject);
+        server.on("error", (e) => this.log(`gateway: ${e.message}`));
+        this.server = server;
+        resolve(server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get address(): AddressInfo | null {
+    return this.server ? (this.server.address() as AddressInfo) : null;
+  }
+
+  /** Stops listening, closes every connection and the timer. */
+  stop(): Promise<void> {
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const now = this.options.now();
+    for (const c of this.connections) {
+      if (!c) continue;
+      this.connections[c.id] = null;
+      c.socket.destroy();
+      this.gateway.disconnected(c.id, now);
+    }
+    const server = this.server;
+    this.server = null;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  private log(line: string): void {
+    if (this.options.log) this.options.log(line);
+  }
+
+  private accepted(socket: Socket): void {
+    if (this.closing) { socket.destroy(); return; }
+    const address = socket.remoteAddress ?? "";
+    const id = this.gateway.accept(address, this.options.now());
+    if (id < 0) {
+      this.refused++;
+      this.log(`gateway: refused ${address} (${id === REFUSED_ADDRESS ? "not in allow list" : "maxClients reached"})`);
+      socket.destroy();
+      return;
+    }
+    const c: Connection = { id, socket, pending: null };
+    this.connections[id] = c;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.data(c, chunk));
+    socket.on("error", () => { /* 'close' follows */ });
+    socket.on("close", () => {
+      if (this.connections[id] !== c) return;
+      this.connections[id] = null;
+      this.gateway.disconnected(id, this.options.now());
+      this.after();
+    });
+    this.after();
+  }
+
+  private data(c: Connection, chunk: Buffer): void {
+    if (this.connections[c.id] !== c) return;
+    if (c.pending) {
+      // Paused with bytes held: keep order.
+      c.pending = Buffer.concat([c.pending, chunk]);
+      return;
+    }
+    this.offer(c, chunk);
+  }
+
+  private offer(c: Connection, bytes: Buffer): void {
+    const used = this.gateway.received(c.id, bytes, 0, bytes.length, this.options.now());
+    if (this.connections[c.id] === c && used < bytes.length) {
+      c.pending = bytes.subarray(used);
+      c.socket.pause();
+    }
+    this.after();
+  }
+
+  private after(): void {
+    if (this.options.afterInput) this.options.afterInput();
+    this.arm();
+  }
+
+  // ---- GatewayLink ----
+
+  send(client: number, buffer: Uint8Array, offset: number, length: number): void {
+    const c = this.connections[client];
+    if (!c) return;
+    c.socket.write(Buffer.from(buffer.subarray(offset, offset + length)));
+    this.arm();
+  }
+
+  close(client: number, reason: number): void {
+    const c = this.connections[client];
+    if (!c) return;
+    this.connections[client] = null;
+    this.log(`gateway: closed ${c.socket.remoteAddress ?? "?"} (${GW_COUNTER_NAMES[reason]})`);
+    c.socket.destroy();
+  }
+
+  resume(client: number): void {
+    const c = this.connections[client];
+    if (!c) return;
+    queueMicrotask(() => {
+      if (this.connections[client] !== c || !c.pending) return;
+      const bytes = c.pending;
+      c.pending = null;
+      this.offer(c, bytes);
+      if (this.connections[client] === c && !c.pending) c.socket.resume();
+    });
+  }
+
+  // ---- timer ----
+
+  /** Re-arms the timer at the engine's deadline when that is earlier than the one armed. */
+  arm(): void {
+    if (this.options.timer === false || this.closing) return;
+    const d = this.gateway.nextDeadline();
+    if (d === NO_DEADLINE) return;
+    if (this.timer && this.timerAt <= d) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = d;
+    const wait = Math.max(0, Math.ceil((d - this.options.now()) / 1000));
+    this.timer = setTimeout(() => this.fire(), wait);
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.timerAt = NO_DEADLINE;
+    if (this.closing) return;
+    const now = this.options.now();
+    if (this.gateway.nextDeadline() !== NO_DEADLINE && now >= this.gateway.nextDeadline()) this.gateway.service(now);
+    this.after();
+  }
+}
+
+export interface StartGatewayOptions extends GatewayServerOptions {
+  /** Where requests go: the concentrator's Master. */
+  bus: GatewayBus;
+  /** The concentrator's own registers (needed when the section sets localUnit). */
+  local?: LocalRegisters | null;
+  /** Poll data (needed when the section sets cacheTtlMs). */
+  cache?: PollCache | null;
+  /** First master tag the gateway uses (default: the engine's DEFAULT_TAG_BASE). */
+  tagBase?: number;
+}
+
+export interface RunningGateway {
+  readonly gateway: Gateway;
+  readonly server: GatewayServer;
+  readonly address: AddressInfo;
+  /**
+   * Feed every master result through this from the runtime's MasterListener: the gateway's own results are answered;
+   * any result (a scheduler poll's too) lets waiting TCP requests into the freed queue slot. Returns true when the
+   * result was the gateway's (the scheduler must not see it).
+   */
+  masterCompleted(r: MasterResult): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The hook for `rc485 run` and `rc485 sim`: validates the site's `gateway` section (errors name `$.gateway.<field>`),
+ * builds the engine on the runtime's master and starts listening. Throws RangeError/TypeError on a bad section.
+ */
+export async function startGateway(section: GatewayOptions | GatewayConfig, o: StartGatewayOptions): Promise<RunningGateway> {
+  const config = section instanceof GatewayConfig ? section : new GatewayConfig(section, "$.gateway");
+  const gateway = new Gateway(config, o.bus, o.local ?? null, o.cache ?? null, o.tagBase);
+  const server = new GatewayServer(gateway, o);
+  const address = await server.listen();
+  o.log?.(`gateway: Modbus TCP on ${address.address}:${address.port}${config.readOnly ? " (read-only)" : ""}`);
+  return {
+    gateway, server, address,
+    masterCompleted(r: MasterResult): boolean {
+      if (gateway.owns(r.tag)) { gateway.completed(r); return true; }
+      gateway.pump(r.completedAt);
+      return false;
+    },
+    close: () => server.stop(),
+  };
+}

@@ -1,0 +1,232 @@
+/*
+ * Fakes of the ESP32 platform classes the rc485 ESP32 host uses (ECMA-419 Serial and Digital, the Moddable Timer and
+ * Time.microseconds), running on the simulator's virtual clock and segments, so hosts/esp32 code runs unchanged on Node.
+ *
+ * They enforce the ESP32 behaviour read from the Moddable SDK (modules/io/serial/esp32/serial.c,
+ * modules/base/timer/mc/timer.c; summed up in design.md §6 and hosts/esp32/io.ts):
+ *  - Serial: UART1/UART2 only (UART0 is the console: "port in use"), pins must match the board's wiring, the baud must be
+ *    the segment's; 128-byte FIFOs (the simulator's "esp32" UART); onReadable after 4 character times of silence or when
+ *    the RX FIFO reaches its full threshold, with the count available; bytes arriving on a full RX FIFO are lost (counted
+ *    by the UART, never reported to the script); read(buffer) returns min(byteLength, available) or undefined when empty;
+ *    write(view) is all or nothing and throws "output full"; after each write, onWritable(free) once the TX FIFO holds
+ *    fewer than 10 bytes; callbacks arrive `latencyUs` after the UART event (the interrupt → message → JS loop path).
+ *  - Digital: the DE pin of a wired UART; write(1) drives the segment (MAX485 DE and /RE tied).
+ *  - Timer: a millisecond counter = floor(virtual µs / 1000); a timer fires when the counter reaches arm-count + interval
+ *    (so up to 1 ms early in real time, as on the device) plus `loopUs`; a one-shot is gone after firing (rescheduling it
+ *    throws, as the real host-data check does); Timer.schedule(id) pauses a repeating timer.
+ *  - now(): the virtual clock (Time.microseconds).
+ * Test tooling (Node only); allocates freely.
+ */
+import type { DigitalClass, DigitalIo, Esp32Io, SerialClass, SerialIo, SerialOptions, TimerApi, TimerId } from "../esp32/io";
+import type { EventQueue, EventTarget } from "./events";
+import type { Link, Segment } from "./segment";
+import { Uart, type UartClient } from "./uart";
+
+export interface FakeUartWiring {
+  segment: Segment;
+  uart: 1 | 2;
+  txPin: number;
+  rxPin: number;
+  dePin: number;
+  /** Name in the trace. */
+  name?: string;
+}
+
+export interface FakeBoardOptions {
+  name: string;
+  uarts: FakeUartWiring[];
+  /** UART interrupt → JS callback delay, µs (default 50). */
+  latencyUs?: number;
+  /** One pass of the JS loop (a 0 ms timer), µs (default 20). */
+  loopUs?: number;
+  /** RX FIFO full threshold (default 120). */
+  rxFullThreshold?: number;
+}
+
+export interface FakeBoardCounters {
+  timerFires: number;
+  serialReadable: number;
+  serialWritable: number;
+  outputFull: number;
+}
+
+const FIRE = 1;
+
+class FakeTimerRecord {
+  gen = 0;
+  triggerMs = 0;
+  repeat = 0;
+  scheduled = false;
+  alive = true;
+  constructor(readonly callback: (t: TimerId) => void) {}
+}
+
+/** One simulated ESP32 board: its UART wiring and the platform classes bound to it. */
+export class FakeEsp32 implements EventTarget {
+  readonly io: Esp32Io;
+  readonly uarts: Map<number, { wiring: FakeUartWiring; uart: Uart; open: boolean; link: Link }> = new Map();
+  readonly counters: FakeBoardCounters = { timerFires: 0, serialReadable: 0, serialWritable: 0, outputFull: 0 };
+  readonly latencyUs: number;
+  readonly loopUs: number;
+  private readonly queue: EventQueue;
+  private readonly timers: FakeTimerRecord[] = [];
+  private readonly dePins = new Map<number, number>();
+
+  constructor(queue: EventQueue, options: FakeBoardOptions) {
+    this.queue = queue;
+    this.latencyUs = options.latencyUs ?? 50;
+    this.loopUs = options.loopUs ?? 20;
+    for (const w of options.uarts) {
+      const uart = new Uart(queue, w.segment, w.name ?? `${options.name}.uart${w.uart}`, false, {
+        kind: "esp32", rxFullThreshold: options.rxFullThreshold ?? 120, latencyUs: this.latencyUs,
+      });
+      this.uarts.set(w.uart, { wiring: w, uart, open: false, link: uart.link });
+      this.dePins.set(w.dePin, w.uart);
+    }
+    const board = this;
+
+    class Serial implements SerialIo, UartClient {
+      private readonly uart: Uart;
+      private readonly options: SerialOptions;
+      private closed = false;
+      constructor(options: SerialOptions) {
+        const entry = board.uarts.get(options.port);
+        if (options.port === 0) throw new Error("port in use (UART0 is the console)");
+        if (!entry) throw new RangeError("invalid port");
+        if (entry.open) throw new RangeError("port in use");
+        const w = entry.wiring;
+        if (options.transmit !== w.txPin || options.receive !== w.rxPin) throw new Error(`UART${w.uart} is wired to TX ${w.txPin} / RX ${w.rxPin}, got TX ${options.transmit} / RX ${options.receive}`);
+        if (!Number.isInteger(options.baud) || options.baud <= 0 || options.baud > 20000000) throw new RangeError("invalid baud");
+        if (options.baud !== w.segment.timing.baud) throw new Error(`UART${w.uart}: ${options.baud} baud on a ${w.segment.timing.baud}-baud bus`);
+        if ((options.format ?? "buffer") !== "buffer") throw new RangeError("rc485 uses the buffer format");
+        entry.open = true;
+        this.uart = entry.uart;
+        this.options = options;
+        this.uart.client = this;
+      }
+      read(buffer?: Uint8Array): number | undefined {
+        if (this.closed) throw new Error("closed");
+        if (!(buffer instanceof Uint8Array)) throw new TypeError("rc485 reads with read(buffer) only (read() and read(n) allocate)");
+        if (this.uart.readable === 0) return undefined;
+        return this.uart.read(buffer, 0, buffer.length);
+      }
+      write(buffer: Uint8Array): void {
+        if (this.closed) throw new Error("closed");
+        if (!ArrayBuffer.isView(buffer)) throw new TypeError("write(buffer) needs a buffer");
+        if (buffer.length > this.uart.writable) {
+          board.counters.outputFull++;
+          throw new Error("output full");
+        }
+        this.uart.write(buffer, 0, buffer.length);
+        this.uart.requestWritable();
+      }
+      close(): void {
+        this.closed = true;
+        this.uart.client = null;
+      }
+      uartReadable(): void {
+        if (this.closed) return;
+        const count = this.uart.readable;
+        if (count === 0) return;
+        board.counters.serialReadable++;
+        this.options.onReadable(count);
+      }
+      uartWritable(): void {
+        if (this.closed) return;
+        board.counters.serialWritable++;
+        this.options.onWritable(this.uart.writable);
+      }
+    }
+
+    const OUTPUT = Object.freeze({ mode: "output" });
+    class Digital implements DigitalIo {
+      static readonly Output: unknown = OUTPUT;
+      private readonly link: Link;
+      private readonly segment: Segment;
+      constructor(options: { pin: number; mode: unknown }) {
+        if (options.mode !== OUTPUT) throw new RangeError("rc485 drives DE as Digital.Output");
+        const u = board.dePins.get(options.pin);
+        if (u === undefined) throw new Error(`GPIO ${options.pin} is not wired to a transceiver's DE`);
+        const entry = board.uarts.get(u)!;
+        this.link = entry.link;
+        this.segment = entry.wiring.segment;
+      }
+      write(value: 0 | 1): void {
+        if (value !== 0 && value !== 1) throw new RangeError("invalid value");
+        this.segment.setDe(this.link, value === 1, board.queue.now);
+      }
+      close(): void {}
+    }
+
+    const Timer: TimerApi = {
+      set(callback, interval = 0, repeat = 0) {
+        const r = new FakeTimerRecord(callback as (t: TimerId) => void);
+        board.timers.push(r);
+        board.scheduleTimer(r, interval, repeat);
+        return r;
+      },
+      schedule(id, interval?, repeat = 0) {
+        const r = id as FakeTimerRecord;
+        if (!(r instanceof FakeTimerRecord) || !r.alive) throw new Error("timer: invalid (a one-shot timer cannot be rescheduled after it fired)");
+        if (interval === undefined) {
+          r.scheduled = false;
+          r.gen++;
+          r.repeat = -1;
+          return;
+        }
+        board.scheduleTimer(r, interval, repeat);
+      },
+      clear(id) {
+        const r = id as FakeTimerRecord | undefined;
+        if (!(r instanceof FakeTimerRecord)) return;
+        r.alive = false;
+        r.scheduled = false;
+        r.gen++;
+      },
+    };
+
+    this.io = { Serial: Serial as SerialClass, Digital: Digital as unknown as DigitalClass, Timer, now: () => queue.now };
+  }
+
+  /** The simulator UART behind UARTn (counters: rxOverflow, txRefused …). */
+  uart(n: number): Uart {
+    const e = this.uarts.get(n);
+    if (!e) throw new RangeError(`no UART${n} on this board`);
+    return e.uart;
+  }
+
+  private msNow(): number {
+    return Math.floor(this.queue.now / 1000);
+  }
+
+  private scheduleTimer(r: FakeTimerRecord, interval: number, repeat: number): void {
+    if (!Number.isInteger(interval) || interval < 0) throw new RangeError(`timer interval must be an integer >= 0 ms, got ${interval}`);
+    r.gen++;
+    r.scheduled = true;
+    r.repeat = repeat;
+    r.triggerMs = this.msNow() + interval;
+    this.post(r);
+  }
+
+  private post(r: FakeTimerRecord): void {
+    const at = Math.max(this.queue.now, r.triggerMs * 1000) + this.loopUs;
+    this.queue.at(at, this, FIRE, this.timers.indexOf(r) * 65536 + (r.gen & 0xffff));
+  }
+
+  fire(kind: number, arg: number, _now: number): void {
+    if (kind !== FIRE) return;
+    const r = this.timers[Math.floor(arg / 65536)];
+    if (!r || !r.alive || !r.scheduled || (r.gen & 0xffff) !== arg % 65536) return;
+    this.counters.timerFires++;
+    if (r.repeat > 0) {
+      r.triggerMs += r.repeat;
+      const gen = r.gen;
+      r.callback(r);
+      if (r.gen === gen && r.scheduled) this.post(r);
+    } else {
+      r.scheduled = false;
+      r.alive = false;
+      r.callback(r);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/*
+ * Configuration of the Modbus TCP gateway: the `gateway` section of the site configuration (docs/gateway.md), validated
+ * once into GatewayConfig with every duration in integer µs and the unit routing as a 256-entry table.
+ *
+ * Validation follows design.md §3.6: an unknown field or a bad value throws a RangeError/TypeError whose message names the
+ * field and the allowed values, before anything listens. Routing rules (MODBUS Messaging on TCP/IP Implementation Guide
+ * V1.0b §4.4.1: behind a gateway the unit identifier selects the serial device; Serial Line V1.02 §2.2: serial addresses
+ * 1-247):
+ *  - `aliases` maps a TCP unit id (0-255) to an RTU address (1-247);
+ *  - with `passThrough` (default) TCP unit ids 1-247 that are not aliased go to the RTU address of the same number;
+ *  - `localUnit` is answered by the concentrator itself and never reaches the bus;
+ *  - anything else has no path (exception 0A). Broadcast (RTU address 0) is never produced: a TCP client always expects
+ *    an answer, and a broadcast has none.
+ */
+
+import { IpAllowlist } from "./ip-allowlist";
+
+export interface GatewayOptions {
+  /** Listen address (hosts read it); default "127.0.0.1". */
+  readonly bind?: string;
+  /** TCP port (hosts read it); default 502; 0 = any free port. */
+  readonly port?: number;
+  /** Connections at once, 1..64; default 8. */
+  readonly maxClients?: number;
+  /** Requests one connection may have waiting or on the bus, 1..16; default 4. Further bytes are left unread. */
+  readonly maxPerClient?: number;
+  /** Gateway requests in the master's queue at once, 1..8; default 1 (the scheduler's polls interleave). */
+  readonly busSlots?: number;
+  /** Close a connection silent this long with nothing pending, ms; 0 = never; default 60000. */
+  readonly idleTimeoutMs?: number;
+  /** A request that has not reached the bus after this long is answered 0A, ms, 10..600000; default 5000. */
+  readonly queueTimeoutMs?: number;
+  /** Client IPv4 addresses or CIDR blocks allowed to connect; empty or absent = any. */
+  readonly allow?: readonly string[];
+  /** Refuse writes (05, 06, 0F, 10, 16, 17) with exception 01; default false. */
+  readonly readOnly?: boolean;
+  /** TCP unit id ("0".."255") → RTU address (1..247). */
+  readonly aliases?: Readonly<Record<string, number>>;
+  /** Unaliased TCP unit ids 1..247 reach the RTU address of the same number; default true. */
+  readonly passThrough?: boolean;
+  /** TCP unit id answered by the concentrator's own registers (0..255), or null/absent for none. */
+  readonly localUnit?: number | null;
+  /** Answer 03/04 reads from poll data at most this old, ms, 0..3600000; default 0 = off (always ask the device). */
+  readonly cacheTtlMs?: number;
+}
+
+const FIELDS = ["bind", "port", "maxClients", "maxPerClient", "busSlots", "idleTimeoutMs", "queueTimeoutMs", "allow", "readOnly",
+  "aliases", "passThrough", "localUnit", "cacheTtlMs"];
+
+/** Route table value for a TCP unit with no path. */
+export const ROUTE_NONE = 0;
+/** Route table value for the local unit. */
+export const ROUTE_LOCAL = 255;
+
+function int(o: Readonly<Record<string, unknown>>, field: string, min: number, max: number, fallback: number, path: string): number {
+  const v = o[field];
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`${path}.${field} must be an integer from ${min} to ${max} (got ${String(v)})`);
+  }
+  return v;
+}
+
+function bool(o: Readonly<Record<string, unknown>>, field: string, fallback: boolean, path: string): boolean {
+  const v = o[field];
+  if (v === undefined) return fallback;
+  if (typeof v !== "boolean") throw new TypeError(`${path}.${field} must be true or false (got ${String(v)})`);
+  return v;
+}
+
+export class GatewayConfig {
+  readonly bind: string;
+  readonly port: number;
+  readonly maxClients: number;
+  readonly maxPerClient: number;
+  readonly busSlots: number;
+  readonly idleTimeoutUs: number;
+  readonly queueTimeoutUs: number;
+  readonly allow: readonly string[];
+  /** The allow list, parsed. */
+  readonly allowlist: IpAllowlist;
+  readonly readOnly: boolean;
+  readonly localUnit: number;
+  readonly cacheTtlUs: number;
+  /** TCP unit id → RTU address 1..247, ROUTE_LOCAL, or ROUTE_NONE. */
+  readonly route: Uint8Array;
+
+  /** `path` prefixes field names in error messages (the site loader passes "$.gateway"). */
+  constructor(options: GatewayOptions = {}, path = "gateway") {
+    if (typeof options !== "object" || options === null || Array.isArray(options)) throw new TypeError(`${path} must be an object`);
+    const o = options as Readonly<Record<string, unknown>>;
+    for (const k of Object.keys(o)) if (FIELDS.indexOf(k) < 0) throw new RangeError(`${path}.${k} is not a gateway option; allowed: ${FIELDS.join(", ")}`);
+    const bind = o.bind === undefined ? "127.0.0.1" : o.bind;
+    if (typeof bind !== "string" || bind.length === 0) throw new TypeError(`${path}.bind must be an address to listen on, such as "127.0.0.1" or "0.0.0.0"`);
+    this.bind = bind;
+    this.port = int(o, "port", 0, 65535, 502, path);
+    this.maxClients = int(o, "maxClients", 1, 64, 8, path);
+    this.maxPerClient = int(o, "maxPerClient", 1, 16, 4, path);
+    this.busSlots = int(o, "busSlots", 1, 8, 1, path);
+    this.idleTimeoutUs = int(o, "idleTimeoutMs", 0, 86400000, 60000, path) * 1000;
+    this.queueTimeoutUs = int(o, "queueTimeoutMs", 10, 600000, 5000, path) * 1000;
+    this.cacheTtlUs = int(o, "cacheTtlMs", 0, 3600000, 0, path) * 1000;
+    this.readOnly = bool(o, "readOnly", false, path);
+    const allow = o.allow === undefined ? [] : o.allow;
+    if (!Array.isArray(allow)) throw new TypeError(`${path}.allow must be a list of IPv4 addresses or CIDR blocks such as "192.168.1.0/24"`);
+    this.allow = allow.slice() as string[];
+    this.allowlist = new IpAllowlist(this.allow, `${path}.allow`);
+
+    const route = new Uint8Array(256);
+    if (bool(o, "passThrough", true, path)) for (let u = 1; u <= 247; u++) route[u] = u;
+    const aliases = o.aliases === undefined ? {} : o.aliases;
+    if (typeof aliases !== "object" || aliases === null || Array.isArray(aliases)) throw new TypeError(`${path}.aliases must be an object {"<TCP unit 0-255>": <RTU address 1-247>}`);
+    for (const key of Object.keys(aliases)) {
+      const tcp = /^\d{1,3}$/.test(key) ? Number(key) : -1;
+      if (tcp < 0 || tcp > 255) throw new RangeError(`${path}.aliases: key ${JSON.stringify(key)} must be a TCP unit id 0-255`);
+      const rtu = (aliases as Record<string, unknown>)[key];
+      if (typeof rtu !== "number" || !Number.isInteger(rtu) || rtu < 1 || rtu > 247) throw new RangeError(`${path}.aliases.${key} must be an RTU address from 1 to 247 (got ${String(rtu)})`);
+      route[tcp] = rtu;
+    }
+    const local = o.localUnit;
+    if (local === undefined || local === null) this.localUnit = -1;
+    else {
+      if (typeof local !== "number" || !Number.isInteger(local) || local < 0 || local > 255) throw new RangeError(`${path}.localUnit must be a TCP unit id from 0 to 255, or null (got ${String(local)})`);
+      if (Object.prototype.hasOwnProperty.call(aliases, String(local))) throw new RangeError(`${path}.localUnit ${local} is also a key of ${path}.aliases: a unit id is either local or routed`);
+      this.localUnit = local;
+      route[local] = ROUTE_LOCAL;
+    }
+    this.route = route;
+  }
+}

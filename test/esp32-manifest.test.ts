@@ -1,0 +1,131 @@
+// manifest.json (the mcconfig build of the ESP32 firmware): valid JSON, every module it maps exists, it preloads only
+// pure modules/ files, and its config defaults build a valid device configuration and site.
+import test from "ava";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { deviceConfig } from "../hosts/esp32/device-config";
+import { parseProfile } from "../modules/profile";
+import { resolveRepeaterConfig } from "../modules/repeater-config";
+import { checkSite, profileTable } from "../modules/site";
+
+const root = new URL("..", import.meta.url).pathname;
+const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8"));
+const esp32 = manifest.platforms.esp32;
+
+/** The files a module mapping names: "dir/*" → every .ts/.js/.d.ts in dir; "path" → path.ts or path.js. */
+function filesOf(path: string): string[] {
+  if (path.startsWith("$(")) return [];
+  const p = join(root, path);
+  if (path.endsWith("/*")) {
+    const dir = p.slice(0, -2);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f)).map((f) => join(dir, f));
+  }
+  return [".ts", ".js", ".d.ts"].map((e) => p + e).filter((f) => existsSync(f));
+}
+
+test("manifest.json is JSON with the includes, creation, config and platforms the build needs", (t) => {
+  t.true(manifest.include.includes("$(MODDABLE)/modules/io/manifest.json"));
+  t.is(manifest.creation.main, "hosts/esp32/main");
+  // Fixed memory: no static pool, no growth.
+  t.is(manifest.creation.static, 0);
+  t.is(manifest.creation.chunk.incremental, 0);
+  t.is(manifest.creation.heap.incremental, 0);
+  t.is(manifest.creation.keys.incremental, 0);
+  t.true(Number.isInteger(manifest.creation.stack));
+  t.regex(manifest.platforms["..."].error, /esp32/);
+  t.truthy(manifest.typescript.tsconfig.compilerOptions.strict);
+  for (const inc of esp32.include) t.regex(inc, /^\$\((MODDABLE|MODULES)\)\//);
+});
+
+test("every module file the manifest maps exists", (t) => {
+  for (const [specifier, path] of Object.entries(esp32.modules as Record<string, string>)) {
+    const files = filesOf(path);
+    t.true(files.length > 0, `${specifier} → ${path}: no such file`);
+  }
+  t.true(filesOf("./hosts/esp32/main").length === 1, "the creation.main module exists");
+  // Every .ts under modules/, modules/rtu/ and hosts/esp32/ is reachable through a wildcard mapping.
+  t.true(filesOf("./modules/*").length >= 30);
+  t.true(filesOf("./hosts/esp32/*").some((f) => f.endsWith("serial-port.ts")));
+});
+
+test("the manifest preloads only modules/ files, and each exists", (t) => {
+  t.true(esp32.preload.length > 10);
+  for (const specifier of esp32.preload as string[]) {
+    t.regex(specifier, /^modules\//, `${specifier} is not a pure module`);
+    t.true(existsSync(join(root, `${specifier}.ts`)), `${specifier}.ts does not exist`);
+  }
+  // Every module under modules/ is preloaded (pure modules and their tables go to flash).
+  const all = [...readdirSync(join(root, "modules")).filter((f) => f.endsWith(".ts")).map((f) => `modules/${f.slice(0, -3)}`),
+    ...readdirSync(join(root, "modules/rtu")).filter((f) => f.endsWith(".ts")).map((f) => `modules/rtu/${f.slice(0, -3)}`)];
+  t.deepEqual([...esp32.preload].sort(), all.sort());
+});
+
+test("the manifest's config defaults give a valid device config, site (with the shipped profiles) and repeater section", (t) => {
+  const device = deviceConfig(manifest.config);
+  t.is(device.role, "concentrator");
+  t.deepEqual(device.portA, { uart: 2, txPin: 17, rxPin: 16, dePin: 4 });
+  const site = JSON.parse(device.site);
+  const profiles = readdirSync(join(root, "profiles")).filter((f) => f.endsWith(".json"))
+    .map((f) => parseProfile(JSON.parse(readFileSync(join(root, "profiles", f), "utf8")), f.slice(0, -5)));
+  const r = checkSite(site, profileTable(profiles));
+  t.true(r.ok, r.ok ? "" : r.errors.join("\n"));
+  t.notThrows(() => resolveRepeaterConfig(site.repeater));
+  // The profiles the site names are shipped as data resources.
+  t.deepEqual(esp32.data["*"], ["./profiles/*"]);
+  // Command-line overrides arrive as strings.
+  t.deepEqual(deviceConfig({ ...manifest.config, role: "repeater", bTx: "33" }).portB.txPin, 33);
+  t.throws(() => deviceConfig({ ...manifest.config, role: "gateway" }), { message: /config.role/ });
+  t.throws(() => deviceConfig({ ...manifest.config, aDe: "x" }), { message: /config.aDe/ });
+});
+
+/** Specifiers the SDK provides through the manifest's includes (not files of this repository). */
+const SDK_MODULES = new Set(["mc/config", "mc/ffi", "timer", "time", "preference", "wifi", "sntp", "http", "Resource",
+  "embedded:io/serial", "embedded:io/digital", "embedded:io/socket/tcp", "embedded:io/socket/udp", "embedded:io/socket/listener",
+  "embedded:io/socket/tcp/tls", "embedded:network/mqtt/client", "embedded:network/dns/resolver/udp"]);
+
+/** Resolves `spec` imported by the module `from` the way XS does: relative to the importer's specifier, not its file. */
+function resolveSpecifier(from: string, spec: string): string {
+  if (!spec.startsWith(".")) return spec;
+  const parts = from.split("/").slice(0, -1);
+  for (const p of spec.split("/")) {
+    if (p === "..") parts.pop();
+    else if (p !== ".") parts.push(p);
+  }
+  return parts.join("/");
+}
+
+test("every import of every firmware module resolves to a mapped module or an SDK module, by XS's specifier rules", (t) => {
+  // Specifier → file, from the manifest's mappings (wildcards expanded).
+  const files = new Map<string, string>();
+  for (const [specifier, path] of Object.entries(esp32.modules as Record<string, string>)) {
+    if (specifier.endsWith("/*")) {
+      for (const f of filesOf(path)) {
+        const name = f.slice(f.lastIndexOf("/") + 1).replace(/\.d\.ts$|\.ts$|\.js$/, "");
+        files.set(specifier.slice(0, -1) + name, f);
+      }
+    } else for (const f of filesOf(path)) files.set(specifier, f);
+  }
+  // Walk from creation.main and the set-up step.
+  const todo = [manifest.creation.main, "setup/rc485"];
+  const seen = new Set<string>();
+  let checked = 0;
+  while (todo.length > 0) {
+    const spec = todo.pop()!;
+    if (seen.has(spec)) continue;
+    seen.add(spec);
+    const file = files.get(spec);
+    if (file === undefined) { t.fail(`${spec}: not mapped by the manifest`); continue; }
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/^\s*import\s+(type\s+)?[^"']*?from\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']/gm)) {
+      if (m[1]) continue; // type-only imports vanish when compiled
+      const target = resolveSpecifier(spec, m[2] ?? m[3]);
+      checked++;
+      if (SDK_MODULES.has(target)) continue;
+      t.true(files.has(target), `${spec} imports "${m[2] ?? m[3]}" → "${target}", which the manifest does not map`);
+      todo.push(target);
+    }
+  }
+  t.true(checked > 50, `${checked} imports checked`);
+  t.true(seen.has("hosts/esp32/serial-port") && seen.has("modules/poll-loop") && seen.has("modules/repeater"));
+});
