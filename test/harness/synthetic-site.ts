@@ -13,25 +13,25 @@ const A = (name: string, label: string): PointMeta => ({ name, label, unit: "A",
 const W = (name: string, label: string): PointMeta => ({ name, label, unit: "W", deviceClass: "power", stateClass: "measurement", type: "f32" });
 const KWH = (name: string, label: string): PointMeta => ({ name, label, unit: "kWh", deviceClass: "energy", stateClass: "total_increasing", type: "f32" });
 const HZ: PointMeta = { name: "frequency", label: "Frequency", unit: "Hz", deviceClass: "frequency", stateClass: "measurement", type: "f32" };
-const PF: PointMeta = { name: "power_factor", label: "Power factor", deviceClass: "power_factor", stateClass: "measurement", type: "f32" };
+const PF: PointMeta = { name: "power_factor_total", label: "Power factor", deviceClass: "power_factor", stateClass: "measurement", type: "f32" };
 
 export const SYNTHETIC_METERS: MeterMeta[] = [
   {
     name: "house", profile: "eastron-sdm630", manufacturer: "Eastron", model: "SDM630-Modbus V2", unit: 1, intervalMs: 10_000,
     points: [V("voltage_l1", "Voltage L1"), V("voltage_l2", "Voltage L2"), V("voltage_l3", "Voltage L3"), A("current_l1", "Current L1"),
-      W("power_total", "Total active power"), HZ, PF, KWH("energy_import", "Import active energy")],
+      W("power_active_total", "Total active power"), HZ, PF, KWH("energy_import_total", "Import active energy")],
   },
   {
     name: "heatpump", profile: "eastron-sdm120", manufacturer: "Eastron", model: "SDM120-Modbus", unit: 2, intervalMs: 10_000,
-    points: [V("voltage", "Voltage"), A("current", "Current"), W("power", "Active power"), KWH("energy_import", "Import active energy")],
+    points: [V("voltage_l1", "Voltage"), A("current_l1", "Current"), W("power_active_total", "Active power"), KWH("energy_import_total", "Import active energy")],
   },
   {
-    name: "pv", profile: "eastron-sdm72d", manufacturer: "Eastron", model: "SDM72D-M", unit: 3, intervalMs: 10_000,
-    points: [W("power_total", "Total active power"), KWH("energy_export", "Export active energy"), HZ],
+    name: "pv", profile: "eastron-sdm72", manufacturer: "Eastron", model: "SDM72D-M", unit: 3, intervalMs: 10_000,
+    points: [W("power_active_total", "Total active power"), KWH("energy_export_total", "Export active energy"), HZ],
   },
   {
     name: "barn", profile: "eastron-sdm120", manufacturer: "Eastron", model: "SDM120-Modbus", unit: 7, intervalMs: 10_000,
-    points: [V("voltage", "Voltage"), A("current", "Current"), W("power", "Active power"), KWH("energy_import", "Import active energy")],
+    points: [V("voltage_l1", "Voltage"), A("current_l1", "Current"), W("power_active_total", "Active power"), KWH("energy_import_total", "Import active energy")],
   },
 ];
 

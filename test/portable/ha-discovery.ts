@@ -44,11 +44,11 @@ export const cases: Cases = {
   "sensor components carry device_class, state_class, unit and a value_template from the profile"(t) {
     const l = new MqttLayout({ site: "home" }, meters);
     const d = discoveryDocument(l, 0, { name: "rc485" });
-    t.deepEqual(d.cmps.energy_import, {
-      p: "sensor", name: "Import active energy", unique_id: "rc485_home_house_energy_import", device_class: "energy",
-      state_class: "total_increasing", unit_of_measurement: "kWh", value_template: "{{ value_json.energy_import }}",
+    t.deepEqual(d.cmps.energy_import_total, {
+      p: "sensor", name: "Import active energy", unique_id: "rc485_home_house_energy_import_total", device_class: "energy",
+      state_class: "total_increasing", unit_of_measurement: "kWh", value_template: "{{ value_json.energy_import_total }}",
     });
-    t.is(d.cmps.power_factor.unit_of_measurement, undefined, "power factor has no unit");
+    t.is(d.cmps.power_factor_total.unit_of_measurement, undefined, "power factor has no unit");
     const ids: Record<string, boolean> = {};
     for (let m = 0; m < meters.length; m++) {
       const doc = discoveryDocument(l, m, { name: "rc485" });
@@ -76,7 +76,7 @@ export const cases: Cases = {
     t.is(msg.topic, "homeassistant/device/rc485_home_heatpump/config");
     const o = JSON.parse(msg.payload);
     t.is(o.dev.via_device, "rc485_home");
-    t.is(o.cmps.power.device_class, "power");
+    t.is(o.cmps.power_active_total.device_class, "power");
   },
   "empty strings from the profile loader mean absent; enum points become plain sensors"(t) {
     const l = new MqttLayout({ site: "s" }, [{ name: "m", profile: "x", points: [

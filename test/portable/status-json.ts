@@ -11,7 +11,7 @@ export const cases: Cases = {
     const house = d.meters[0];
     t.ok(house.online && !house.stale);
     t.is(house.points.length, 8);
-    t.is(house.points[4].name, "power_total");
+    t.is(house.points[4].name, "power_active_total");
     t.ok(typeof house.points[4].value === "number" && (house.points[4].value as number) > 0);
     t.is(house.points[6].unit, null, "power factor has no unit");
     t.is(house.readingTime, "2026-11-21T05:59:50.040Z");
@@ -31,7 +31,7 @@ export const cases: Cases = {
     t.is(h.meters[0].power.length, 120);
     // now = 3601 s on the store's clock: the last bucket is [3600 s, 3630 s), the first [30 s, 60 s)
     t.is(h.t0Ms, s.nowMs - 3_571_000);
-    t.is(h.meters[0].powerPoint, "power_total");
+    t.is(h.meters[0].powerPoint, "power_active_total");
     t.is(h.meters[0].powerUnit, "W");
     t.ok(h.meters[0].power.filter((v) => v !== null).length >= 119);
     const barnRates = h.meters[3].errorRate.filter((v) => v !== null) as number[];
