@@ -107,7 +107,7 @@ test("bad repeater sections: one line naming the problem, exit status 2", async 
     [{ bus: {} }, /\$\.repeater: must be an object/],
     [{ repeater: { sideA: { port: "/dev/ttyRC485-missing", baud: 9600, framing: "8N1" }, sideB: { port: "/dev/ttyRC485-missing2", baud: 9600, framing: "8N1" } } }, /\/dev\/ttyRC485-missing: no such device/],
     [{ repeater: { sideA: { port: "x", baud: 9600, framing: "8N1" }, sideB: { port: "y", baud: 9600, framing: "8N1" }, nroots: 3 } }, /nroots must be even/],
-    [{ repeater: { sideA: { port: "x", baud: 12345, framing: "8N1" }, sideB: { port: "y", baud: 9600, framing: "8N1" } } }, /sideA\.baud must be one of/],
+    [{ repeater: { sideA: { port: "x", baud: 12345, framing: "8N1" }, sideB: { port: "y", baud: 9600, framing: "8N1" } } }, /\$\.repeater\.sideA\.baud must be one of/],
   ];
   let i = 0;
   for (const [json, re] of cases) {

@@ -70,7 +70,10 @@ test.serial("an exception reply is counted as a fault of that meter, the others 
   const gap = JSON.parse(r.stdout).meters[0];
   t.is(gap.readings, 0);
   t.true(gap.faults.exception >= 2, JSON.stringify(gap.faults));
-  t.is(gap.faults.timeout, 0);
+  // The first request may meet bytes a previous test's process left in the slave's buffer (pymodbus drops a whole buffer
+  // that fails its CRC, design.md §7): at most that one times out.
+  t.true(gap.faults.timeout <= 1, JSON.stringify(gap.faults));
+  t.true(gap.faults.exception > gap.faults.timeout);
 });
 
 test.serial("an unreachable MQTT broker is a counted, retried runtime fault: polling goes on", async (t) => {

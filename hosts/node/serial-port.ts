@@ -149,6 +149,8 @@ export class SerialHost implements Rs485Port {
     this.port = null;
     if (this.closing) return;
     this.counters.disconnects++;
+    // A write cut off by the disconnect never drains: end it at its computed time, so the engine goes on.
+    if (this.transmitting && !this.drained) { this.drained = true; this.armRelease(); }
     this.log(`serial port ${this.settings.path}: ${e?.disconnected ? "disconnected (adapter unplugged?)" : "closed"}; reopening with backoff`);
     this.scheduleReopen();
   }

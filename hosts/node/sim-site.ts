@@ -14,7 +14,6 @@
 import { Repeater } from "../../modules/repeater";
 import { repeaterTimeoutBudgetUs, resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater-config";
 import { burstLengthFor } from "../../modules/repeater-link";
-import { DIRECTION_BA, STAT_BURSTS_MISSING, STAT_CRC_FAILURES, STAT_FRAMES_CORRECTED, STAT_FRAMES_RECEIVED, STAT_UNCORRECTABLE } from "../../modules/repeater-stats";
 import type { MasterResult } from "../../modules/master-result";
 import type { Site } from "../../modules/site";
 import type { LinkStats } from "../../modules/status-json";
@@ -162,7 +161,10 @@ export class SimSite {
     this.efficiency.actualUs += ideal + late;
   }
 
-  /** The R/C pair's FEC segment, both directions: damaged frames before correction, corrected, left damaged. */
+  /**
+   * The R/C pair's noisy segment: the two repeaters' FEC sides (RepeaterStats.linkStats) summed — frames received on
+   * the segment, damaged on arrival, repaired from their parity, left damaged.
+   */
   fecLinks(): LinkStats[] {
     if (this.repeaters.length === 0) return [];
     let frames = 0;
@@ -170,21 +172,13 @@ export class SimSite {
     let corrected = 0;
     let uncorrectable = 0;
     for (const r of this.repeaters) {
-      // Frames each repeater received on its side B, the noisy segment (direction BA).
-      const d = DIRECTION_BA;
-      frames += r.stats.get(d, STAT_FRAMES_RECEIVED);
-      errors += r.stats.get(d, STAT_CRC_FAILURES);
-      corrected += r.stats.get(d, STAT_FRAMES_CORRECTED);
-      uncorrectable += r.stats.get(d, STAT_UNCORRECTABLE);
+      const l = r.stats.linkStats("noisy");
+      frames += l.frames;
+      errors += l.errors;
+      corrected += l.corrected;
+      uncorrectable += l.uncorrectable;
     }
     return [{ name: "noisy (R/C pair)", kind: "fec", frames, errors, corrected, uncorrectable, timeouts: 0 }];
-  }
-
-  /** Damaged frames on the noisy segment that got no usable parity burst (passed on as they were, or noise). */
-  burstsMissing(): number {
-    let n = 0;
-    for (const r of this.repeaters) n += r.stats.get(DIRECTION_BA, STAT_BURSTS_MISSING);
-    return n;
   }
 
   /** Advances virtual time to `untilUs`, moving every emulator's load model each virtual second. */

@@ -116,7 +116,7 @@ export class LiveMeter {
         const kwh = name.includes("export") ? this.energyExportKwh : this.energyImportKwh * (phase ? 1 / phases : 1);
         return kwh * (pt.unit === "Wh" ? 1000 : pt.unit === "MWh" ? 1e-3 : 1);
       }
-      case "reactive_energy": return this.energyImportKwh * 0.3 * (pt.unit === "varh" ? 1000 : 1);
+      case "reactive_energy": return this.energyImportKwh * (name.includes("export") ? 0.02 : 0.3) * (pt.unit === "varh" ? 1000 : 1);
       case "temperature": return 31;
       default: return pt.type === "bool" ? 0 : 1;
     }

@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Repeater } from "../../../modules/repeater";
-import type { RepeaterConfig } from "../../../modules/repeater-config";
+import { resolveRepeaterConfig, type RepeaterConfig } from "../../../modules/repeater-config";
 import { DIRECTION_AB, DIRECTION_BA, STAT_NAMES } from "../../../modules/repeater-stats";
 import type { Framing } from "../../../modules/rtu/timing";
 import { numberOption, parseOptions, withUsage } from "../options";
@@ -75,10 +75,12 @@ const command: Command = {
     const hostA = new SerialHost({ path: a.port, baud: a.baud, framing: a.framing, rts: a.rts, clock, log });
     const hostB = new SerialHost({ path: b.port, baud: b.baud, framing: b.framing, rts: b.rts, clock, log });
     let r: Repeater;
+    const config: RepeaterConfig = { ...(code as Partial<RepeaterConfig>), sideA: { baud: a.baud, framing: a.framing }, sideB: { baud: b.baud, framing: b.framing } };
     try {
-      r = new Repeater({ ...(code as Partial<RepeaterConfig>), sideA: { baud: a.baud, framing: a.framing }, sideB: { baud: b.baud, framing: b.framing } }, hostA, hostB);
+      resolveRepeaterConfig(config, "$.repeater.");
+      r = new Repeater(config, hostA, hostB);
     } catch (e) {
-      if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(`${file}: $.repeater: ${e.message}`);
+      if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(`${file}: ${e.message}`);
       throw e;
     }
     try {

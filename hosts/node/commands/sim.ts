@@ -63,13 +63,20 @@ const command: Command = {
     const log = (line: string) => { logs.push(line); if (logs.length > 5) logs.shift(); };
     const http = o.flags["no-http"] ? { enabled: false } : httpPort !== undefined ? { port: httpPort } : undefined;
     let s: SimSite;
+    const gateway = { enabled: !o.flags["no-gateway"], port: o.values["gateway-port"] === undefined ? undefined : intOption(o, "gateway-port", 0, 65535, 502) };
+    const create = (h: typeof http) => SimSite.create(loaded.site!, loaded.simulation, { seed: seedOpt, epochMs: Date.now(), http: h, log, gateway });
     try {
-      const gateway = { enabled: !o.flags["no-gateway"], port: o.values["gateway-port"] === undefined ? undefined : intOption(o, "gateway-port", 0, 65535, 502) };
-      s = await SimSite.create(loaded.site, loaded.simulation, { seed: seedOpt, epochMs: Date.now(), http, log, gateway });
+      try {
+        s = await create(http);
+      } catch (e) {
+        // The default status page port is taken (another rc485 running?): any free port will do, the URL is printed.
+        if (httpPort !== undefined || http !== undefined || !/^http: .*EADDRINUSE/.test(String((e as Error).message))) throw e;
+        s = await create({ port: 0 });
+      }
     } catch (e) {
       if (e instanceof UsageError || e instanceof RangeError || e instanceof TypeError) throw new UsageError(`${file}: ${(e as Error).message}`);
-      if (/EADDRINUSE/.test(String((e as Error).message)) || (e as NodeJS.ErrnoException).code === "EADDRINUSE") {
-        throw new UsageError(`HTTP port in use (${(e as Error).message}); choose another with --http-port N (0 = any free port)`);
+      if (/EADDRINUSE/.test(String((e as Error).message))) {
+        throw new UsageError(`${(e as Error).message.split("\n")[0]}; choose another with --http-port N (0 = any free port)`);
       }
       throw e;
     }
@@ -124,11 +131,11 @@ function pick(store: ReadingsStore, m: number, test: (name: string, dc: string) 
   return i < 0 ? NaN : meter.values[i];
 }
 
-function linkLine(l: LinkStats, noBurst = -1): string {
+function linkLine(l: LinkStats): string {
   const pct = (a: number) => (l.frames > 0 ? `${((100 * a) / l.frames).toFixed(2)}%` : "–");
   if (l.kind === "fec") {
     return `  ${l.name.padEnd(18)} frames ${String(l.frames).padStart(7)}  damaged before correction ${String(l.errors).padStart(5)} (${pct(l.errors)})  ` +
-      `corrected ${l.corrected}  uncorrectable ${l.uncorrectable} (${pct(l.uncorrectable)})${noBurst >= 0 ? `  no burst ${noBurst}` : ""}`;
+      `corrected ${l.corrected}  left damaged ${l.uncorrectable} (${pct(l.uncorrectable)})`;
   }
   return `  ${l.name.padEnd(18)} frames ${String(l.frames).padStart(7)}  damaged replies ${String(l.errors).padStart(5)} (${pct(l.errors)})  timeouts ${l.timeouts} (${pct(l.timeouts)})`;
 }
@@ -150,7 +157,7 @@ function view(s: SimSite, file: string, speed: number, url: string | null, logs:
       `${fmt(power).padStart(9)} ${fmt(energy, 2).padStart(11)} ${fmt(volt).padStart(9)} ${fmt(age).padStart(6)} ${String(m.readings).padStart(8)} ${String(m.failures).padStart(6)}`);
   });
   lines.push("", "links (the bus as the master sees it; the R/C pair's noisy segment before and after Reed–Solomon correction)");
-  for (const l of s.conc.links()) lines.push(linkLine(l, l.kind === "fec" ? s.burstsMissing() : -1));
+  for (const l of s.conc.links()) lines.push(linkLine(l));
   lines.push("", `master: ${s.transactions} transactions, bus efficiency ${fmt(100 * s.busEfficiency(), 2)}% (virtual time)`);
   const faults: string[] = [];
   store.meters.forEach((m) => FAULT_KINDS.forEach((k, j) => { if (m.faults[j] > 0) faults.push(`${m.meta.name} ${k} ${m.faults[j]}`); }));
