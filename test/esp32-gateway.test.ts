@@ -260,7 +260,9 @@ test.serial("cacheTtlMs on the device: reads of polled registers are answered fr
 });
 
 test("the device's gateway configuration: bind 0.0.0.0 by default, loopback and names refused, a bad section refused while the bus runs", (t) => {
-  t.is(deviceGatewayConfig({}).bind, "0.0.0.0");
+  const d = deviceGatewayConfig({});
+  t.deepEqual([d.bind, d.port, d.maxClients, d.maxPerClient, d.busSlots], ["0.0.0.0", 502, 4, 2, 1]);
+  t.deepEqual([deviceGatewayConfig({ maxClients: 8, maxPerClient: 4 }).maxClients, deviceGatewayConfig({ maxClients: 8, maxPerClient: 4 }).maxPerClient], [8, 4]);
   t.is(deviceGatewayConfig({ bind: "192.168.1.20", port: 1502 }).bind, "192.168.1.20");
   t.throws(() => deviceGatewayConfig({ bind: "127.0.0.1" }), { message: /\$\.gateway\.bind must be "0\.0\.0\.0"/ });
   t.throws(() => deviceGatewayConfig({ bind: "localhost" }), { message: /\$\.gateway\.bind/ });

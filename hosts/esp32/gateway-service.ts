@@ -7,7 +7,7 @@
  *  - Configuration. The site's `gateway` section is checked at boot on its own (deviceGatewayConfig): the same rules as
  *    on Node (modules/gateway-config.ts, errors name $.gateway.<field>) plus the device's: `bind` defaults to 0.0.0.0
  *    (every interface) instead of Node's 127.0.0.1, and a loopback or non-IPv4 bind is refused, since nothing on the
- *    network could reach it. A bad section is refused with one log line and the bus runs without the gateway
+ *    network could reach it; maxClients and maxPerClient default to 4 and 2 (DEVICE_DEFAULTS: heap). A bad section is refused with one log line and the bus runs without the gateway
  *    (bootGateway); PUT /api/site refuses it like any other site error (gatewayProblems).
  *  - Sharing the master. The site poller (hosts/esp32/site-poller.ts) was built with the configuration, so its PollLoop
  *    has a GatewayGuest: results tagged for the gateway go to it, and after each poll it may queue its next request
@@ -34,6 +34,13 @@ import type { SitePoller } from "./site-poller";
 /** A device's gateway listens on every interface unless the site names the device's own address. */
 export const DEVICE_BIND = "0.0.0.0";
 
+/**
+ * Defaults that differ on a device (fields the section leaves out): every interface, and fewer connection slots than
+ * Node's 8 × 4, since each slot's buffers come out of the XS chunk heap (about 520 + maxPerClient × 535 bytes per client:
+ * docs/esp32.md, memory budget).
+ */
+export const DEVICE_DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({ bind: DEVICE_BIND, maxClients: 4, maxPerClient: 2 });
+
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 function isDeviceBind(bind: string): boolean {
@@ -44,13 +51,16 @@ function isDeviceBind(bind: string): boolean {
 }
 
 /**
- * The site's `gateway` section as a device runs it. `bind` defaults to "0.0.0.0"; a loopback address or a name is
- * refused. Throws TypeError/RangeError naming `$.gateway.<field>`.
+ * The site's `gateway` section as a device runs it: DEVICE_DEFAULTS for the fields it leaves out; a loopback address
+ * or a name as `bind` is refused. Throws TypeError/RangeError naming `$.gateway.<field>`.
  */
 export function deviceGatewayConfig(section: unknown): GatewayConfig {
   if (typeof section !== "object" || section === null || Array.isArray(section)) throw new TypeError("$.gateway must be an object");
   const o = section as Readonly<Record<string, unknown>>;
-  const config = new GatewayConfig((o.bind === undefined ? { ...o, bind: DEVICE_BIND } : o) as GatewayOptions, "$.gateway");
+  const withDefaults: Record<string, unknown> = {};
+  for (const k of Object.keys(DEVICE_DEFAULTS)) if (o[k] === undefined) withDefaults[k] = DEVICE_DEFAULTS[k];
+  for (const k of Object.keys(o)) withDefaults[k] = o[k];
+  const config = new GatewayConfig(withDefaults as GatewayOptions, "$.gateway");
   if (!isDeviceBind(config.bind)) {
     throw new RangeError(`$.gateway.bind must be "0.0.0.0" (every interface) or the device's own IPv4 address on an ESP32; a loopback address or a name cannot be reached from the network (got "${config.bind}")`);
   }
