@@ -8,9 +8,14 @@
  * before use (modules/site.ts + the forwarding section) and a bad one is refused while the running one is kept. An
  * accepted site is stored and the device restarts into it.
  *
- * Modbus TCP gateway (issue 9): when modules/gateway.ts lands, its listener (embedded:io/socket/listener) is started here
- * in startGateway(), after Wi-Fi is up, feeding requests into the same Master between the scheduler's polls.
+ * Modbus TCP gateway (docs/gateway.md): when the site has a `gateway` section, the poll loop is built with a guest slot
+ * for it, and hosts/esp32/gateway-service.ts builds the engine and its ECMA-419 listener (embedded:io/socket/listener,
+ * embedded:io/socket/tcp) when Wi-Fi is first up, stops it when Wi-Fi is lost and listens again when it returns. TCP
+ * requests go into the same Master, alternating with the scheduler's polls. The section is checked at boot on its own:
+ * a bad one is logged and refused, and the bus runs without the gateway. On the device `bind` defaults to 0.0.0.0.
  */
+import Listener from "embedded:io/socket/listener";
+import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import Preference from "preference";
 import Resource from "Resource";
@@ -24,6 +29,8 @@ import { checkSite, type ProfileLookup } from "../../modules/site";
 import { healthDocument, historyDocument, metersDocument, planDocument } from "../../modules/status-json";
 import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
+import type { ListenerClass, TcpClass } from "./gateway-listener";
+import { bootGateway, gatewayProblems, GatewayService } from "./gateway-service";
 import { HttpRoutes } from "./http-routes";
 import { startHttpServer } from "./http-server";
 import { MqttForwarder } from "./mqtt-forwarder";
@@ -63,7 +70,8 @@ function siteProblems(json: unknown, profiles: ProfileLookup): readonly string[]
   } catch (e) {
     return [(e as Error).message];
   }
-  return [];
+  // The device's own rule on top of checkSite's: bind defaults to 0.0.0.0, loopback refused.
+  return gatewayProblems(r.site.gateway);
 }
 
 /**
@@ -84,23 +92,38 @@ export function startConcentrator(): void {
   const device = deviceConfig(config as Record<string, unknown>);
   const profiles = new ResourceProfiles();
   const check = (json: unknown) => siteProblems(json, profiles);
-  const loaded = loadSite(Preference, device.site, check);
+  // At boot the gateway section does not decide which site runs (it is checked apart, below); PUT /api/site uses `check`.
+  const loaded = loadSite(Preference, device.site, (json) => siteProblems(bootGateway(json, () => {}).site, profiles));
   if (loaded.note) log(loaded.note);
-  const result = checkSite(loaded.json, profiles);
+  // The gateway section on its own: a bad one is refused (logged) and the bus runs without it.
+  const split = bootGateway(loaded.json, log);
+  const result = checkSite(split.site, profiles);
   if (!result.ok) throw new RangeError(result.errors.join("; "));
   const site = result.site;
-  log(`concentrator: ${site.meters.length} meters at ${site.bus.baud} baud (${loaded.source} site)`);
+  const gatewayConfig = split.gateway;
+  log(`concentrator: ${site.meters.length} meters at ${site.bus.baud} baud (${loaded.source} site)${gatewayConfig !== null ? `, Modbus TCP gateway on port ${gatewayConfig.port}` : ""}`);
 
   // The bus first.
   const loop = new EngineLoop(platform);
   const port = new Esp32SerialPort(platform, { ...device.portA, baud: site.bus.baud, framing: site.bus.framing, field: "bus" });
   const events: PollerEvents = { reading() {}, failure() {} };
-  const poller = sitePoller(site, port, port.timing.characterUs, CALLBACK_LATENCY_US, events);
+  const poller = sitePoller(site, port, port.timing.characterUs, CALLBACK_LATENCY_US, events, gatewayConfig);
   const store = poller.store;
   port.listener = poller.loop;
   port.loop = loop;
   poller.loop.start(platform.now());
   loop.attach(poller.loop);
+
+  // The Modbus TCP gateway: built and started once Wi-Fi is up (the npm typings of the socket classes are older than
+  // the lwIP implementation the adapter follows: hosts/esp32/gateway-listener.ts).
+  const gateway = gatewayConfig === null ? null : new GatewayService(gatewayConfig, poller, {
+    io: platform,
+    Listener: Listener as unknown as ListenerClass,
+    TCP: TCP as unknown as TcpClass,
+    busLoop: loop,
+    units: site.meters.map((m) => m.unit),
+    log,
+  });
 
   // Forwarding, once the network is up.
   const forwarding = parseForwarding(site.forwarding ?? undefined);
@@ -149,11 +172,9 @@ export function startConcentrator(): void {
       httpStarted = true;
     }
     if (mqtt !== null) mqtt.start();
-    startGateway();
+    if (gateway !== null) gateway.start();
   }, () => {
     if (mqtt !== null) mqtt.stop();
+    if (gateway !== null) gateway.stop();
   }, log);
 }
-
-/** The Modbus TCP gateway listener (issue 9) goes here once modules/gateway.ts exists. */
-function startGateway(): void {}

@@ -4,10 +4,18 @@
  * host options for the ESP32 UART: bytes arrive RX_TIMEOUT_CHARACTERS of silence after the last one (plus the
  * interrupt-to-script latency), or when the RX FIFO holds its full threshold. `events` hears finished cycles and failed
  * reads, for the MQTT session. No Moddable import: the tests build it on the fake board.
+ *
+ * With a gateway configuration (the site's `gateway` section, checked: hosts/esp32/gateway-service.ts) the loop gets a
+ * guest (modules/poll-loop.ts `guest`): a GatewayGuest that forwards to the Modbus TCP gateway once it is built, so TCP
+ * requests share this master and alternate with the polls (busSlots 1, docs/gateway.md "Fairness"). With `cacheTtlMs`
+ * the poller also records each good 03/04 poll in a RegisterCache for the gateway (one block per planned read, at most 1024).
  */
+import type { Gateway } from "../../modules/gateway";
+import type { GatewayConfig } from "../../modules/gateway-config";
 import type { MasterResult } from "../../modules/master-result";
 import type { Plan } from "../../modules/planner";
-import { PollLoop } from "../../modules/poll-loop";
+import { RegisterCache } from "../../modules/poll-cache";
+import { PollLoop, type PollLoopGuest, type PollLoopListener } from "../../modules/poll-loop";
 import type { Rs485Port } from "../../modules/port";
 import { ReadingsStore } from "../../modules/readings";
 import { OUTCOME_OK } from "../../modules/scheduler";
@@ -21,28 +29,70 @@ export interface PollerEvents {
   failure(m: number): void;
 }
 
+/** Something to re-arm after the gateway's state changed (the gateway's EngineLoop). */
+export interface Rearmable {
+  rearm(): void;
+}
+
+/**
+ * The poll loop's guest slot for the Modbus TCP gateway, filled in when the gateway is built (after Wi-Fi is up). Until
+ * then, and for results that are not the gateway's, it owns nothing. After each result it re-arms the gateway's timer:
+ * a finished request can make the next one the head of its queue, whose queue timeout may be earlier than the armed one.
+ */
+export class GatewayGuest implements PollLoopGuest {
+  gateway: Gateway | null = null;
+  timers: Rearmable | null = null;
+
+  owns(tag: number): boolean {
+    return this.gateway !== null && this.gateway.owns(tag);
+  }
+
+  completed(result: MasterResult): void {
+    if (this.gateway === null) return;
+    this.gateway.completed(result);
+    if (this.timers !== null) this.timers.rearm();
+  }
+
+  pump(now: number): void {
+    if (this.gateway === null) return;
+    this.gateway.pump(now);
+    if (this.timers !== null) this.timers.rearm();
+  }
+}
+
 export interface SitePoller {
   readonly plan: Plan;
   readonly loop: PollLoop;
   readonly store: ReadingsStore;
+  /** The gateway's slot in the poll loop (null without a gateway configuration). */
+  readonly guest: GatewayGuest | null;
+  /** Recent poll data for the gateway (null unless gateway.cacheTtlMs > 0). */
+  readonly cache: RegisterCache | null;
 }
 
 /** RX FIFO level at which the ESP32 hands bytes over without waiting for the timeout. */
 export const RX_FULL_THRESHOLD = 120;
 
-export function sitePoller(site: Site, port: Rs485Port, characterUs: number, latencyUs: number, events: PollerEvents | null): SitePoller {
+export function sitePoller(site: Site, port: Rs485Port, characterUs: number, latencyUs: number, events: PollerEvents | null, gateway: GatewayConfig | null = null): SitePoller {
   const plan = planForSite(site);
   const store = new ReadingsStore({ meters: meterMetaForSite(site, plan) });
   const options = loopOptionsForSite(site, plan, { rxIdleDelayUs: RX_TIMEOUT_CHARACTERS * characterUs + latencyUs, rxBatchBytes: RX_FULL_THRESHOLD });
   const lastRead = new Int32Array(plan.meters.length);
   plan.meters.forEach((m, i) => (lastRead[i] = m.firstRead + m.readCount - 1));
-  const listener = events === null ? undefined : {
-    polled(read: number, outcome: number, _result: MasterResult): void {
+  const guest = gateway === null ? null : new GatewayGuest();
+  const cache = gateway === null || gateway.cacheTtlUs <= 0 ? null : new RegisterCache(Math.max(1, Math.min(1024, plan.reads.length)));
+  const listener: PollLoopListener | undefined = events === null && cache === null ? undefined : {
+    polled(read: number, outcome: number, result: MasterResult): void {
+      if (cache !== null && outcome === OUTCOME_OK && (result.functionCode === 3 || result.functionCode === 4)) {
+        const rd = plan.reads[read];
+        cache.record(rd.unit, rd.function, rd.start, result.registers, result.registerCount, result.completedAt);
+      }
+      if (events === null) return;
       const m = plan.reads[read].meter;
       if (outcome !== OUTCOME_OK) events.failure(m);
       else if (read === lastRead[m]) events.reading(m);
     },
   };
-  const loop = new PollLoop(plan, port, { ...options, store, listener });
-  return { plan, loop, store };
+  const loop = new PollLoop(plan, port, { ...options, store, listener, guest: guest ?? undefined });
+  return { plan, loop, store, guest, cache };
 }
