@@ -3,10 +3,9 @@
 // meter among five live ones on a simulated 9600-baud bus keeps the others on cadence and costs at most 5% of bus time
 // once backed off. The loop is the real one: PollLoop = Scheduler + Master + LatestValues, configured from a site file.
 import test from "ava";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { profileMeter } from "../hosts/sim/profile-meter";
 import { Simulation } from "../hosts/sim/index";
-import { checkProfile, type Profile } from "../modules/profile";
+import type { Profile } from "../modules/profile";
 import { codecOf, planSite, READ_REQUEST_BYTES } from "../modules/planner";
 import { PollLoop } from "../modules/poll-loop";
 import { VALUE_OK } from "../modules/latest-values";
@@ -16,17 +15,9 @@ import { FAULT_TIMEOUT, ReadingsStore } from "../modules/readings";
 import { writeRaw, typeCode } from "../modules/values";
 import { traceOnFailure } from "./harness/sim";
 import { SDM120 } from "./fixtures/maps";
+import { allProfiles } from "./harness/profiles";
 
-const root = new URL("../", import.meta.url);
-const profiles: Profile[] = [];
-for (const d of ["profiles/", "test/fixtures/profiles/"]) {
-  const dir = new URL(d, root);
-  if (!existsSync(dir)) continue;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith(".json")).sort()) {
-    const r = checkProfile(JSON.parse(readFileSync(new URL(f, dir), "utf8")), f.replace(/\.json$/, ""));
-    if (r.ok) profiles.push(r.profile);
-  }
-}
+const profiles = allProfiles();
 
 /** Plausible engineering values for every point (from random raws, so they fit the type), seeded. */
 function valuesFor(profile: Profile, seed: number): { values: Record<string, number>; decimals: Record<string, number> } {

@@ -3,22 +3,12 @@
 // originals within the type's precision. Seeded, so a failure is reproducible.
 import test from "ava";
 import fc from "fast-check";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { checkProfile, type Profile } from "../modules/profile";
 import { planSite } from "../modules/planner";
 import { LatestValues, VALUE_OK } from "../modules/latest-values";
 import { TYPE_S16, TYPE_U16, writeRaw } from "../modules/values";
+import { allProfiles } from "./harness/profiles";
 
-const root = new URL("../", import.meta.url);
-const profiles: Profile[] = [];
-for (const d of ["profiles/", "test/fixtures/profiles/"]) {
-  const dir = new URL(d, root);
-  if (!existsSync(dir)) continue;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith(".json")).sort()) {
-    const r = checkProfile(JSON.parse(readFileSync(new URL(f, dir), "utf8")), f.replace(/\.json$/, ""));
-    if (r.ok) profiles.push(r.profile);
-  }
-}
+const profiles = allProfiles();
 
 const RANGE: Record<string, [number, number]> = {
   u16: [0, 65534], s16: [-32768, 32766], u32: [0, 4294967294], s32: [-2147483648, 2147483646],

@@ -1,25 +1,8 @@
 // Steady-state building and parsing allocate nothing (issue 2 target): heap growth over many operations with GC held off
 // must stay at the measurement's noise floor (well under one byte per operation; one allocated object would be >= 16).
 import test from "ava";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import * as rtu from "../modules/rtu/index";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
-function bytesPerOp(op: () => unknown): number {
-  const n = 200000;
-  let least = Infinity;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    for (let i = 0; i < 20000; i++) op();
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < n; i++) op();
-    least = Math.min(least, (process.memoryUsage().heapUsed - before) / n);
-  }
-  return least;
-}
+import { bytesPerOp } from "./harness/allocation";
 
 test("build, parse, expected length, judge and writeFrame allocate nothing per frame", (t) => {
   const b = new Uint8Array(260);
