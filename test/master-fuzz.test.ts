@@ -9,11 +9,6 @@ import { Master } from "../modules/master";
 import { STATUS_KINDS, STATUS_OK, SUBMIT_OK } from "../modules/master-status";
 import { NO_DEADLINE } from "../modules/port";
 
-type Event =
-  | { kind: "bytes"; bytes: number[]; dt: number }
-  | { kind: "reply"; unit: number; count: number; dt: number; corrupt: number }
-  | { kind: "tick"; dt: number };
-
 const event = fc.oneof(
   fc.record({ kind: fc.constant("bytes" as const), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 40 }), dt: fc.integer({ min: 0, max: 20000 }) }),
   fc.record({ kind: fc.constant("reply" as const), unit: fc.integer({ min: 1, max: 3 }), count: fc.integer({ min: 1, max: 4 }), dt: fc.integer({ min: 0, max: 20000 }), corrupt: fc.integer({ min: -1, max: 12 }) }),

@@ -22,7 +22,6 @@ export class Poller implements PortListener, Timed {
   replies = 0;
   timeouts = 0;
   private got = 0;
-  private lastRx = 0;
   private state = 0; // 0 idle, 1 sending, 2 waiting for reply
   private due = 0;
   constructor(readonly port: Rs485Port, readonly request: Uint8Array, readonly replyLength: number, readonly count: number, readonly gapUs: number, readonly timeoutUs: number, start = 1000) {
@@ -31,7 +30,6 @@ export class Poller implements PortListener, Timed {
   received(_b: Uint8Array, _o: number, length: number, now: number): void {
     if (this.state !== 2) return;
     this.got += length;
-    this.lastRx = now;
     if (this.got >= this.replyLength) {
       this.replies++;
       this.state = 0;
@@ -41,7 +39,6 @@ export class Poller implements PortListener, Timed {
   transmitted(now: number): void {
     this.state = 2;
     this.got = 0;
-    this.lastRx = now;
     this.due = now + this.timeoutUs;
   }
   nextDeadline(): number {

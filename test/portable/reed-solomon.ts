@@ -1,5 +1,5 @@
 import { GF_EXP, GF_LOG, GF_QUADRATIC_ROOT, gfDiv, gfMul } from "../../modules/gf256";
-import { ReedSolomon, RS_OUTSIDE_CODEWORD, RS_TOO_MANY_ERRORS } from "../../modules/reed-solomon";
+import { ReedSolomon, RS_OUTSIDE_CODEWORD } from "../../modules/reed-solomon";
 import type { Cases } from "../harness/check";
 import { fromHex, toHex } from "../harness/hex";
 
