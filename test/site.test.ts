@@ -68,6 +68,11 @@ test("rc485 plan prints the plan of a valid site, and --json its data", (t) => {
   t.deepEqual(json.meters[3].reads[0], { function: 3, start: 0, count: 14, busTimeUs: json.meters[3].reads[0].busTimeUs, points: ["voltage", "current", "power", "energy_forward"] });
 });
 
+test("rc485 plan reads the same site files as run and sim (the demo site, with its simulation section)", (t) => {
+  const out = execFileSync(process.execPath, [cli, "plan", "--site", join(root, "sites/demo.json")], { encoding: "utf8" });
+  t.regex(out, /^plan: 5 meters, \d+ reads/);
+});
+
 test("rc485 plan: an invalid site is one line per problem and exit status 2", (t) => {
   const r = spawnSync(process.execPath, [cli, "plan", "--site", join(root, "test/fixtures/sites/bad.json"), "--profiles", fixtureProfiles], { encoding: "utf8" });
   t.is(r.status, 2);
@@ -85,7 +90,7 @@ test("rc485 plan: usage errors, unreadable files and broken profiles exit 2 with
     [["plan"], /--site FILE is required/],
     [["plan", "--site"], /--site needs a value/],
     [["plan", "--bogus"], /unknown option --bogus/],
-    [["plan", "--site", join(dir, "missing.json"), "--profiles", fixtureProfiles], /missing\.json: cannot read \(ENOENT\)/],
+    [["plan", "--site", join(dir, "missing.json"), "--profiles", fixtureProfiles], /missing\.json: no such file/],
     [["plan", "--site", join(dir, "broken.json"), "--profiles", fixtureProfiles], /broken\.json: not valid JSON/],
     [["plan", "--site", join(root, "test/fixtures/sites/small.json"), "--profiles", dir], /broken\.json: not valid JSON/],
   ];

@@ -1,10 +1,9 @@
-// Loading profiles (profiles/*.json) and a site file from disk for the Node host and the command line. Every problem is
-// returned as one line; nothing is thrown for bad files.
+// Loading profiles (profiles/*.json) from disk for the Node host and the command line (site files: site-file.ts). Every
+// problem is returned as one line; nothing is thrown for bad files.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkProfile, type Profile } from "../../modules/profile";
-import { checkSite, profileTable, type Site } from "../../modules/site";
 
 /** The profiles shipped with rc485. */
 export const PROFILES_DIR = fileURLToPath(new URL("../../profiles/", import.meta.url));
@@ -37,12 +36,3 @@ export function loadProfiles(dirs: readonly string[]): { profiles: Profile[]; er
   return { profiles, errors };
 }
 
-/** Loads and checks a site file; errors are `FILE: $.path: message` lines. */
-export function loadSite(file: string, profiles: readonly Profile[]): { site?: Site; errors: string[] } {
-  const errors: string[] = [];
-  const json = readJson(file, errors);
-  if (json === undefined) return { errors };
-  const r = checkSite(json, profileTable(profiles));
-  if (!r.ok) return { errors: r.errors.map((e) => `${file}: ${e}`) };
-  return { site: r.site, errors };
-}

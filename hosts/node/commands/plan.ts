@@ -1,7 +1,7 @@
 // `rc485 plan --site FILE [--json] [--profiles DIR]...`: checks a site file against the profiles and prints the poll plan
 // (the block reads per meter and the bus time of one cycle). Bad usage or an invalid site/profile: one line per problem on
 // stderr, exit status 2.
-import { loadProfiles, loadSite, PROFILES_DIR } from "../config";
+import { readSiteFile } from "../site-file";
 import { planForSite } from "../../../modules/site";
 import { UsageError, type Command } from "./command";
 
@@ -40,9 +40,7 @@ const command: Command = {
       throw e;
     }
     if (opts.help) { console.log(HELP); return 0; }
-    const loaded = loadProfiles(opts.dirs.length > 0 ? opts.dirs : [PROFILES_DIR]);
-    if (loaded.errors.length > 0) { for (const e of loaded.errors) console.error(e); return 2; }
-    const { site, errors } = loadSite(opts.site, loaded.profiles);
+    const { site, errors } = readSiteFile(opts.site, opts.dirs);
     if (!site) { for (const e of errors) console.error(e); return 2; }
     let plan;
     try { plan = planForSite(site); } catch (e) {
