@@ -14,6 +14,7 @@
  * fields, never in the URL (so logs can print the URL). `ca`, `cert` and `key` are PEM file paths on Node; the ESP32 host
  * reads them as names of PEM resources in its manifest.
  */
+import { isObject } from "./json-check";
 
 export interface MqttSettings {
   readonly url: string;
@@ -68,10 +69,6 @@ const MQTT_INTS: readonly (readonly [string, number, number, number])[] = [
 
 const URL_RE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^\s/?#]*)(\/?)$/;
 const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function checkKeys(field: string, o: Record<string, unknown>, allowed: readonly string[]): void {
   for (const k of Object.keys(o)) if (allowed.indexOf(k) < 0) throw new RangeError(`${field}.${k}: unknown option (allowed: ${allowed.join(", ")})`);

@@ -17,6 +17,7 @@
  */
 import { FRAMING_BITS, BAUD_RATES, type Framing } from "./rtu/timing";
 import { ORDER_NAMES, TYPE_NAMES, TYPE_WORDS, typeCode, type OrderName, type ValueTypeName } from "./values";
+import { isInt, isObject, show } from "./json-check";
 
 export type FunctionCode = 1 | 2 | 3 | 4;
 export type StateClass = "measurement" | "total" | "total_increasing";
@@ -127,20 +128,6 @@ const SERIAL_KEYS = ["baud", "framing", "unit"];
 const LIMIT_KEYS = ["maxRegisters", "maxBits", "evenCountsOnly", "evenStartOnly", "minDelayMs", "functions", "ratedPowerW", "responseTimeoutMs"];
 const POINT_KEYS = ["name", "label", "notes", "function", "address", "type", "order", "bit", "scale", "exponent", "exponentFrom", "invalid", "unit", "deviceClass", "stateClass"];
 const EXPONENT_KEYS = ["function", "address", "type", "sign"];
-
-function show(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v);
-  if (v === undefined) return "nothing";
-  try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function isInt(v: unknown, min: number, max: number): v is number {
-  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
-}
 
 /** Collects messages with a fixed prefix. */
 class Problems {

@@ -16,6 +16,7 @@
  * frame + burst whose parity was checked (clean, corrected, or verified after a clean forward); frames that could not be
  * corrected are left out of both terms, so the estimate is a lower bound when many frames are beyond repair.
  */
+import type { LinkStats } from "./status-json";
 
 /** Counter indices inside one direction (rules as data: the register map follows this order). */
 export const STAT_FRAMES_RECEIVED = 0;
@@ -54,16 +55,8 @@ export const REG_DIRECTION_BASE: readonly number[] = Object.freeze([16, 48]);
 export const REGISTER_COUNT = 80;
 export const MAP_VERSION = 1;
 
-/** Counters of one FEC-protected segment in the shape the status API serves (modules/status-json.ts, GET /api/links). */
-export interface RepeaterLinkStats {
-  readonly name: string;
-  readonly kind: string;
-  readonly frames: number;
-  readonly errors: number;
-  readonly corrected: number;
-  readonly uncorrectable: number;
-  readonly timeouts: number;
-}
+/** Counters of one FEC-protected segment, in the shape the status API serves (GET /api/links). */
+export type RepeaterLinkStats = LinkStats;
 
 export class RepeaterStats {
   /** Counters of direction AB (index DIRECTION_AB) and BA; read them through `get`. */

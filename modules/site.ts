@@ -21,6 +21,7 @@ import type { SchedulerOptions } from "./scheduler";
 import type { MasterOptions, UnitOptions } from "./master-config";
 import type { MeterMeta, PointMeta } from "./readings";
 import { parseForwarding } from "./forwarding-config";
+import { isInt, isObject, show } from "./json-check";
 
 export interface BusConfig {
   /** Serial device (hosts read it; e.g. /dev/ttyUSB0, or a port number on ESP32). */
@@ -74,17 +75,6 @@ export const MIN_INTERVAL_MS = 100;
 export const MAX_INTERVAL_MS = 86400000;
 /** Reply allowance added to the air time of a meter's largest reply when the timeout is computed. */
 export const DEFAULT_REPLY_ALLOWANCE_US = 200000;
-
-function show(v: unknown): string {
-  if (v === undefined) return "nothing";
-  try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
-}
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-function isInt(v: unknown, min: number, max: number): v is number {
-  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
-}
 
 /** Checks a parsed site file against the loaded profiles; lists every problem with its JSON path. */
 export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {

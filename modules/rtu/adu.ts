@@ -4,7 +4,7 @@
  * are for programmer errors and throw RangeError naming the field and the allowed values.
  */
 import { appendCrc } from "../crc16";
-import { DIAG_RETURN_QUERY_DATA, FC_DIAGNOSTICS, MAX_ADU_LENGTH, MAX_UNIT } from "./function-codes";
+import { DIAG_RETURN_QUERY_DATA, FC_DIAGNOSTICS, FC_MASK_WRITE_REGISTER, MAX_ADU_LENGTH, MAX_UNIT } from "./function-codes";
 
 export function getU16(b: Uint8Array, i: number): number {
   return (b[i] << 8) | b[i + 1];
@@ -67,6 +67,23 @@ export function writeDiagnosticEcho(buffer: Uint8Array, offset: number, unit: nu
   putU16(buffer, offset + 2, DIAG_RETURN_QUERY_DATA);
   for (let i = 0; i < length; i++) buffer[offset + 4 + i] = data[from + i];
   return finish(buffer, offset, offset + 4 + length);
+}
+
+/**
+ * 16 Mask Write Register (§6.16), the same bytes in both directions (the response echoes the request). The caller checks
+ * the unit for its direction.
+ */
+export function writeMaskWrite(buffer: Uint8Array, offset: number, unit: number, address: number, andMask: number, orMask: number): number {
+  checkRange("address", address, 0, 0xffff);
+  checkRange("andMask", andMask, 0, 0xffff);
+  checkRange("orMask", orMask, 0, 0xffff);
+  checkSpace(buffer, offset, 10);
+  buffer[offset] = unit;
+  buffer[offset + 1] = FC_MASK_WRITE_REGISTER;
+  putU16(buffer, offset + 2, address);
+  putU16(buffer, offset + 4, andMask);
+  putU16(buffer, offset + 6, orMask);
+  return finish(buffer, offset, offset + 8);
 }
 
 /** Copies `length` bytes; safe when source and target are the same buffer. Allocates nothing. */

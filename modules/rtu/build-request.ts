@@ -4,10 +4,10 @@
  * that sends them would only earn exception 03 or 02: quantities (function-codes.ts), address + quantity <= 65536, coil
  * values, units 0–247 (0 = broadcast, Modbus over Serial Line V1.02 §2.2). Allocates nothing.
  */
-import { checkRange, checkRequestUnit, checkSource, checkSpace, finish, putU16, writeDiagnosticEcho } from "./adu";
+import { checkRange, checkRequestUnit, checkSource, checkSpace, finish, putU16, writeDiagnosticEcho, writeMaskWrite } from "./adu";
 import {
   ADDRESS_SPACE, FC_DIAGNOSTICS, FC_ENCAPSULATED_INTERFACE, FC_GET_COMM_EVENT_COUNTER,
-  FC_MASK_WRITE_REGISTER, FC_READ_COILS, FC_READ_DISCRETE_INPUTS, FC_READ_EXCEPTION_STATUS, FC_READ_HOLDING_REGISTERS,
+  FC_READ_COILS, FC_READ_DISCRETE_INPUTS, FC_READ_EXCEPTION_STATUS, FC_READ_HOLDING_REGISTERS,
   FC_READ_INPUT_REGISTERS, FC_READ_WRITE_MULTIPLE_REGISTERS, FC_REPORT_SERVER_ID, FC_WRITE_MULTIPLE_COILS,
   FC_WRITE_MULTIPLE_REGISTERS, FC_WRITE_SINGLE_COIL, FC_WRITE_SINGLE_REGISTER, MEI_READ_DEVICE_IDENTIFICATION,
   QUANTITY_MAX, QUANTITY_MIN, RW_WRITE_QUANTITY_MAX,
@@ -162,16 +162,7 @@ export function buildWriteMultipleRegisters(buffer: Uint8Array, offset: number, 
 /** 16 Mask Write Register (§6.16): result = (current AND andMask) OR (orMask AND NOT andMask). */
 export function buildMaskWriteRegister(buffer: Uint8Array, offset: number, unit: number, address: number, andMask: number, orMask: number): number {
   checkRequestUnit(unit);
-  checkRange("address", address, 0, 0xffff);
-  checkRange("andMask", andMask, 0, 0xffff);
-  checkRange("orMask", orMask, 0, 0xffff);
-  checkSpace(buffer, offset, 10);
-  buffer[offset] = unit;
-  buffer[offset + 1] = FC_MASK_WRITE_REGISTER;
-  putU16(buffer, offset + 2, address);
-  putU16(buffer, offset + 4, andMask);
-  putU16(buffer, offset + 6, orMask);
-  return finish(buffer, offset, offset + 8);
+  return writeMaskWrite(buffer, offset, unit, address, andMask, orMask);
 }
 
 /**

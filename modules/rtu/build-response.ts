@@ -4,10 +4,10 @@
  * responses); a response's unit is 1–247 (no device answers a broadcast, Modbus over Serial Line V1.02 §2.2). Violations
  * throw RangeError. Allocates nothing.
  */
-import { checkRange, checkResponseUnit, checkSource, checkSpace, finish, putU16, writeDiagnosticEcho } from "./adu";
+import { checkRange, checkResponseUnit, checkSource, checkSpace, finish, putU16, writeDiagnosticEcho, writeMaskWrite } from "./adu";
 import {
   EXCEPTION_FLAG, FC_DIAGNOSTICS, FC_ENCAPSULATED_INTERFACE, FC_GET_COMM_EVENT_COUNTER,
-  FC_MASK_WRITE_REGISTER, FC_READ_COILS, FC_READ_DISCRETE_INPUTS, FC_READ_EXCEPTION_STATUS, FC_READ_HOLDING_REGISTERS,
+  FC_READ_COILS, FC_READ_DISCRETE_INPUTS, FC_READ_EXCEPTION_STATUS, FC_READ_HOLDING_REGISTERS,
   FC_READ_INPUT_REGISTERS, FC_READ_WRITE_MULTIPLE_REGISTERS, FC_REPORT_SERVER_ID, FC_WRITE_MULTIPLE_COILS,
   FC_WRITE_MULTIPLE_REGISTERS, FC_WRITE_SINGLE_COIL, FC_WRITE_SINGLE_REGISTER, MAX_ADU_LENGTH, MEI_READ_DEVICE_IDENTIFICATION,
   QUANTITY_MAX,
@@ -152,16 +152,7 @@ export function buildReportServerIdResponse(buffer: Uint8Array, offset: number, 
 /** 16 response (§6.16): the echo of the request. */
 export function buildMaskWriteRegisterResponse(buffer: Uint8Array, offset: number, unit: number, address: number, andMask: number, orMask: number): number {
   checkResponseUnit(unit);
-  checkRange("address", address, 0, 0xffff);
-  checkRange("andMask", andMask, 0, 0xffff);
-  checkRange("orMask", orMask, 0, 0xffff);
-  checkSpace(buffer, offset, 10);
-  buffer[offset] = unit;
-  buffer[offset + 1] = FC_MASK_WRITE_REGISTER;
-  putU16(buffer, offset + 2, address);
-  putU16(buffer, offset + 4, andMask);
-  putU16(buffer, offset + 6, orMask);
-  return finish(buffer, offset, offset + 8);
+  return writeMaskWrite(buffer, offset, unit, address, andMask, orMask);
 }
 
 /** Writes one Read Device Identification object (id, length, value bytes) at (buffer, offset); returns 2 + length. */
