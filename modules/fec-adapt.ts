@@ -70,10 +70,11 @@ export class LinkErrorEstimator {
   readonly minFrames: number;
   /** Frames observed so far (not decayed). */
   frames = 0;
-  private symbols = 0;
-  private errors = 0;
-  private runs = 0;
+  /** Decayed sums: characters covered, bad characters, runs (a typed array: no number boxes on the byte path). */
+  private readonly sums = new Float64Array(3);
   private readonly keep: number;
+  /** The feedback byte for the current sums, recomputed at each observation. */
+  private code = FEEDBACK_NONE;
 
   constructor(options: EstimatorOptions = {}) {
     const w = options.windowFrames ?? 64, min = options.minFrames ?? 8;
@@ -86,38 +87,51 @@ export class LinkErrorEstimator {
 
   /** A frame + burst of `symbols` characters was decoded; `errorSymbols` of them were bad, in `runs` runs. */
   observe(symbols: number, errorSymbols: number, runs: number): void {
-    const k = this.keep;
-    this.symbols = this.symbols * k + symbols;
-    this.errors = this.errors * k + errorSymbols;
-    this.runs = this.runs * k + runs;
+    const k = this.keep, s = this.sums;
+    s[0] = s[0] * k + symbols;
+    s[1] = s[1] * k + errorSymbols;
+    s[2] = s[2] * k + runs;
     this.frames++;
+    if (this.frames < this.minFrames) return;
+    // encodeFeedback, written out: a call with number arguments would box them on some engines (V8), per frame.
+    let q = s[0] > 0 ? Math.floor(-2 * Math.log2((s[2] + 0.5) / s[0])) : RATE_CODES;
+    if (q < 1) q = 1;
+    if (q > RATE_CODES) q = RATE_CODES;
+    const run = (s[1] + 0.5) / (s[2] + 0.5);
+    let l = 0;
+    while (l < 7 && FEEDBACK_RUN_LENGTHS[l] < run) l++;
+    this.code = (q << 3) | l;
   }
 
   /** A frame + burst of `symbols` characters was beyond repair by a code correcting `t` per codeword. */
   observeFailure(symbols: number, t: number): void {
-    const l = this.meanRun;
+    const s = this.sums;
+    const l = (s[1] + 0.5) / (s[2] + 0.5);
     const runs = Math.ceil((t + 1) / l);
     this.observe(symbols, t + 1 > runs * l ? t + 1 : runs * l, runs);
   }
 
   /** Runs per character (half a run of prior, so a short clean history does not claim a perfect link). */
   get runRate(): number {
-    return this.symbols > 0 ? (this.runs + 0.5) / this.symbols : 0;
+    const s = this.sums;
+    return s[0] > 0 ? (s[2] + 0.5) / s[0] : 0;
   }
 
   /** Mean run length in characters (1 before any run). */
   get meanRun(): number {
-    return (this.errors + 0.5) / (this.runs + 0.5);
+    const s = this.sums;
+    return (s[1] + 0.5) / (s[2] + 0.5);
   }
 
   /** The feedback byte to send (FEEDBACK_NONE until minFrames frames were seen). */
   feedback(): number {
-    return this.frames < this.minFrames ? FEEDBACK_NONE : encodeFeedback(this.runRate, this.meanRun);
+    return this.code;
   }
 
   reset(): void {
     this.frames = 0;
-    this.symbols = this.errors = this.runs = 0;
+    this.code = FEEDBACK_NONE;
+    this.sums.fill(0);
   }
 }
 
@@ -173,6 +187,8 @@ export class FecStrengthChooser {
   // Scratch of the forward recursion: [state G counts 0..t+1, state B counts 0..t+1].
   private readonly dp = new Float64Array(2 * 10);
   private readonly dq = new Float64Array(2 * 10);
+  /** Numbers of the decision in progress: [0] run rate, [1] mean run, [2] a, [3] b, [4] result (no boxed numbers). */
+  private readonly num = new Float64Array(5);
 
   constructor(options: ChooserOptions = {}) {
     const target = options.targetFer ?? 1e-3, h = options.hysteresis ?? 4;
@@ -234,18 +250,23 @@ export class FecStrengthChooser {
   }
 
   private decide(c: number): void {
-    const beta = feedbackRunRate(this.feedback), run = feedbackMeanRun(this.feedback);
+    // The link the feedback describes (feedbackRunRate / feedbackMeanRun written out: no numbers passed or returned).
+    const num = this.num, q = (this.feedback >>> 3) & 31;
+    num[0] = Math.pow(2, -q / 2);
+    num[1] = FEEDBACK_RUN_LENGTHS[this.feedback & 7];
+    num[3] = 1 / num[1];
+    num[2] = num[0] > 0.9 * num[3] ? (0.9 * num[3] * num[3]) / (num[3] - 0.9 * num[3]) : (num[0] * num[3]) / (num[3] - num[0]);
     const len = CLASS_LIMITS[c], order = this.order[c], cost = this.cost[c];
     let cur = this.current[c];
     if (cur < 0) cur = this.startIndex();
-    const fcur = this.predictCodewordFailure(len, this.candNroots[cur], this.candDepth[cur], beta, run);
+    this.evaluate(len, this.candNroots[cur], this.candDepth[cur], false);
     let pick = -1;
-    if (fcur <= this.targetFer) {
-      const down = this.cheapest(len, order, cost, this.targetFer / this.hysteresis, beta, run);
+    if (this.num[4] <= this.targetFer) {
+      const down = this.cheapest(len, order, cost, true);
       pick = down >= 0 && cost[down] < cost[cur] ? down : cur;
     } else {
-      pick = this.cheapest(len, order, cost, this.targetFer, beta, run);
-      if (pick < 0) pick = this.strongest(len, order, beta, run);
+      pick = this.cheapest(len, order, cost, false);
+      if (pick < 0) pick = this.strongest(len, order);
     }
     if (pick !== this.current[c] && this.current[c] >= 0) this.changes++;
     this.current[c] = pick;
@@ -256,26 +277,44 @@ export class FecStrengthChooser {
     return 0;
   }
 
-  /** Candidate with the fewest parity bytes predicted at or below `limit` (ties: the lowest prediction); −1 if none. */
-  private cheapest(len: number, order: Uint8Array, cost: Uint16Array, limit: number, beta: number, run: number): number {
-    let best = -1, bestF = 2, bestCost = 0;
+  /**
+   * Candidate with the fewest parity bytes predicted at or below the target (`down`: target / hysteresis) (ties: the
+   * lowest prediction); −1 if none.
+   */
+  private cheapest(len: number, order: Uint8Array, cost: Uint16Array, down: boolean): number {
+    let best = -1, bestCost = 0;
+    const num = this.num;
+    const limit = down ? this.targetFer / this.hysteresis : this.targetFer;
+    let bestF = 2;
     for (let i = 0; i < order.length; i++) {
       const k = order[i];
       if (best >= 0 && cost[k] > bestCost) break;
-      const f = this.predictCodewordFailure(len, this.candNroots[k], this.candDepth[k], beta, run);
-      if (f <= limit && f < bestF) { best = k; bestF = f; bestCost = cost[k]; }
+      this.evaluate(len, this.candNroots[k], this.candDepth[k], false);
+      if (num[4] <= limit && num[4] < bestF) { best = k; bestF = num[4]; bestCost = cost[k]; }
     }
     return best;
   }
 
-  private strongest(len: number, order: Uint8Array, beta: number, run: number): number {
+  private strongest(len: number, order: Uint8Array): number {
     let best = order[order.length - 1], bestF = 2;
     for (let i = 0; i < order.length; i++) {
       const k = order[i];
-      const f = this.predictCodewordFailure(len, this.candNroots[k], this.candDepth[k], beta, run);
-      if (f < bestF) { best = k; bestF = f; }
+      this.evaluate(len, this.candNroots[k], this.candDepth[k], false);
+      if (this.num[4] < bestF) { best = k; bestF = this.num[4]; }
     }
     return best;
+  }
+
+  /** Sets the link the next evaluations are for: chain rates a, b from the run rate and mean run length (as in decide). */
+  private setLink(runRate: number, meanRun: number): void {
+    const num = this.num;
+    const b = 1 / (meanRun < 1 ? 1 : meanRun);
+    let beta = runRate;
+    if (beta > 0.9 * b) beta = 0.9 * b;
+    num[0] = runRate;
+    num[1] = meanRun;
+    num[2] = (beta * b) / (b - beta);
+    num[3] = b;
   }
 
   /**
@@ -297,26 +336,33 @@ export class FecStrengthChooser {
 
   private predict(len: number, nroots: number, depth: number, runRate: number, meanRun: number, header: boolean): number {
     if (runRate <= 0) return 0;
-    const b = 1 / (meanRun < 1 ? 1 : meanRun);
-    let beta = runRate;
-    if (beta > 0.9 * b) beta = 0.9 * b;
-    const a = (beta * b) / (b - beta);
-    const m = codewordsFor(len, nroots, depth);
-    const n0 = Math.ceil(len / m);
-    const t = nroots / 2;
-    // Codeword 0: data characters m apart, then (after the rest of the frame, the gap and the header) its parity m apart.
-    const fcw = this.codewordFailure(a, b, t, n0, m, len - (n0 - 1) * m + this.gap, nroots);
-    const ok = Math.pow(1 - fcw, m);
-    if (!header) return 1 - ok;
-    const fHeader = this.codewordFailure(a, b, HEADER_T, HEADER_SYMBOLS, 1, 0, 0);
-    const piG = b / (a + b);
-    const damaged = 1 - piG * Math.pow(1 - a, len - 1);
-    const f = 1 - ok * (1 - fHeader * damaged);
-    return f < 0 ? 0 : f > 1 ? 1 : f;
+    this.setLink(runRate, meanRun);
+    this.evaluate(len, nroots, depth, header);
+    return this.num[4];
   }
 
-  /** Probability that more than t of n + p characters are bad: n at stride `stride`, then p at `stride` after `jump`. */
-  private codewordFailure(a: number, b: number, t: number, n: number, stride: number, jump: number, p: number): number {
+  /** Prediction for the link set by setLink, into num[4]. */
+  private evaluate(len: number, nroots: number, depth: number, header: boolean): void {
+    const num = this.num;
+    if (num[0] <= 0) { num[4] = 0; return; }
+    const m = codewordsFor(len, nroots, depth);
+    const n0 = Math.ceil(len / m);
+    // Codeword 0: data characters m apart, then (after the rest of the frame, the gap and the header) its parity m apart.
+    this.codewordFailure(nroots / 2, n0, m, len - (n0 - 1) * m + this.gap, nroots);
+    const ok = Math.pow(1 - num[4], m);
+    if (!header) { num[4] = 1 - ok; return; }
+    this.codewordFailure(HEADER_T, HEADER_SYMBOLS, 1, 0, 0);
+    const fHeader = num[4];
+    const a = num[2], b = num[3];
+    const damaged = 1 - (b / (a + b)) * Math.pow(1 - a, len - 1);
+    const f = 1 - ok * (1 - fHeader * damaged);
+    num[4] = f < 0 ? 0 : f > 1 ? 1 : f;
+  }
+
+  /** Into num[4]: probability that more than t of n + p characters are bad: n at stride `stride`, then p at `stride` after `jump`. */
+  private codewordFailure(t: number, n: number, stride: number, jump: number, p: number): void {
+    const num = this.num;
+    const a = num[2], b = num[3];
     const s = a + b, piB = a / s, piG = b / s, rho = 1 - s;
     const rs = Math.pow(rho, stride), rj = Math.pow(rho, jump);
     const w = t + 2; // counts 0..t+1 (t+1 = failed)
@@ -340,6 +386,6 @@ export class FecStrengthChooser {
       }
       const tmp = dp; dp = dq; dq = tmp;
     }
-    return dp[w - 1] + dp[2 * w - 1];
+    num[4] = dp[w - 1] + dp[2 * w - 1];
   }
 }

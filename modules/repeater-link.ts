@@ -17,7 +17,8 @@
  *    the feedback of a LinkErrorEstimator fed by every decode of the peer's bursts (verify and correct). Either way the
  *    receiving half reads the peer's settings from each burst header (version 1 or 2) and remembers the last ones, so it
  *    understands a fixed peer, an adaptive one, and one with other settings; with the frame in hand and the header beyond
- *    repair, the burst length follows from the peer's last settings.
+ *    repair, the burst length follows from the peer's last settings. A fixed peer sends no feedback: the adaptive side
+ *    then steers by its own estimate (one half-duplex segment carries both directions).
  */
 import { FecStrengthChooser, LinkErrorEstimator } from "./fec-adapt";
 import {
@@ -172,7 +173,7 @@ export class FecLinkCodec {
     if (n < 0) return -1;
     this.heard();
     this.correctedBits = rx.lastCorrectedBits;
-    this.estimator.observe(rx.lastSymbols, rx.lastErrorSymbols, rx.lastErrorRuns);
+    if (this.adaptive) this.estimator.observe(rx.lastSymbols, rx.lastErrorSymbols, rx.lastErrorRuns);
     return n;
   }
 
@@ -188,7 +189,7 @@ export class FecLinkCodec {
     const verdict = rx.receive(burst, boff, blen);
     if (verdict === FEC_FRAME_CORRECTED) {
       this.heard();
-      this.estimator.observe(rx.lastSymbols, rx.lastErrorSymbols, rx.lastErrorRuns);
+      if (this.adaptive) this.estimator.observe(rx.lastSymbols, rx.lastErrorSymbols, rx.lastErrorRuns);
       const out = rx.frame;
       for (let i = 0; i < len; i++) frame[off + i] = out[i];
       this.correctedBits = rx.lastCorrectedBits;
@@ -196,7 +197,7 @@ export class FecLinkCodec {
     }
     if (verdict === FEC_FRAME_UNCORRECTABLE || verdict === FEC_FRAME_CRC_FAILED) {
       this.heard();
-      this.estimator.observeFailure(len + blen, rx.lastNroots / 2);
+      if (this.adaptive) this.estimator.observeFailure(len + blen, rx.lastNroots / 2);
       return LINK_UNCORRECTABLE;
     }
     return LINK_ORPHAN;
@@ -208,6 +209,7 @@ export class FecLinkCodec {
     this.peerVersion = rx.lastVersion;
     this.peerNroots = rx.lastNroots;
     this.peerDepth = rx.lastDepth;
-    if (this.adaptive) this.chooser.update(rx.lastVersion === FEC_FORMAT_VERSION_ADAPTIVE ? rx.lastFeedback : 0);
+    // A fixed peer sends no feedback: the pair is one half-duplex segment, so this side's own estimate stands in for it.
+    if (this.adaptive) this.chooser.update(rx.lastVersion === FEC_FORMAT_VERSION_ADAPTIVE ? rx.lastFeedback : this.estimator.feedback());
   }
 }
