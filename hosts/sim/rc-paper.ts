@@ -71,6 +71,8 @@ export interface MeterRow {
 export interface RepeaterRow {
   name: string;
   counters: Record<string, number>;
+  /** Input registers 0–15 of the repeater's own unit (map version, settings, adaptive state). */
+  register: number[];
   /** BER estimate of frames received on side B. */
   berEstimate: number;
 }
@@ -239,12 +241,18 @@ export function runPaper(options: PaperOptions): PaperResult {
   return {
     topology: options.topology,
     rows,
-    repeaters: repeaters.map(({ name, r }) => ({ name, counters: countersOf(r.stats), berEstimate: r.stats.ber(DIRECTION_BA) })),
+    repeaters: repeaters.map(({ name, r }) => ({ name, counters: countersOf(r.stats), register: registersOfStats(r.stats), berEstimate: r.stats.ber(DIRECTION_BA) })),
     measuredCharacterErrorRate: noisy.counters.characters > 0 ? noisy.counters.noisyCharacters / noisy.counters.characters : 0,
     excerpt,
     responseTimeoutUs,
     meterExtraRequests,
   };
+}
+
+function registersOfStats(stats: RepeaterStats): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < 16; i++) out.push(stats.register(i));
+  return out;
 }
 
 function countersOf(stats: RepeaterStats): Record<string, number> {
@@ -379,8 +387,8 @@ export function runPair(options: PairOptions): PairResult {
     failed,
     failureRate: done > 0 ? failed / done : 0,
     measuredByteErrorRate: bytes > 0 ? badBytes / bytes : 0,
-    repeater: rc ? { name: "rc1", counters: countersOf((rc as Repeater).stats), berEstimate: (rc as Repeater).stats.ber(DIRECTION_BA) } : null,
-    repeater2: rc2 ? { name: "rc2", counters: countersOf((rc2 as Repeater).stats), berEstimate: (rc2 as Repeater).stats.ber(DIRECTION_BA) } : null,
+    repeater: rc ? { name: "rc1", counters: countersOf((rc as Repeater).stats), register: registersOfStats((rc as Repeater).stats), berEstimate: (rc as Repeater).stats.ber(DIRECTION_BA) } : null,
+    repeater2: rc2 ? { name: "rc2", counters: countersOf((rc2 as Repeater).stats), register: registersOfStats((rc2 as Repeater).stats), berEstimate: (rc2 as Repeater).stats.ber(DIRECTION_BA) } : null,
     engines: [rc, rc2].filter((r): r is Repeater => r !== null),
   };
 }
