@@ -11,7 +11,9 @@
  *  - LinkErrorEstimator (receiving side) keeps exponentially decayed sums of the characters covered by decoded frames,
  *    the bad characters the decoder found and the runs they formed (FecReceiver's last* fields), over a window of about
  *    `windowFrames` frames; a frame beyond repair counts as nroots/2 + 1 bad characters. It quantises (β, ℓ) into one
- *    feedback byte, rounding both up (pessimistic), which the repeater sends back in the header of its own bursts.
+ *    feedback byte, rounding both up (pessimistic; with a dead band of a quarter step around the code sent last, so
+ *    that an estimate on a boundary does not flip the byte frame after frame), which the repeater sends back in the
+ *    header of its own bursts.
  *  - FecStrengthChooser (sending side) turns the peer's feedback byte into a setting (nroots, depth) per class of frame
  *    length: the setting with the fewest parity bytes (the least added bus time) whose predicted residual frame error
  *    rate meets `targetFer`. Hysteresis: it steps up as soon as the current setting's prediction exceeds the target, but
@@ -94,7 +96,12 @@ export class LinkErrorEstimator {
     this.frames++;
     if (this.frames < this.minFrames) return;
     // encodeFeedback, written out: a call with number arguments would box them on some engines (V8), per frame.
-    let q = s[0] > 0 ? Math.floor(-2 * Math.log2((s[2] + 0.5) / s[0])) : RATE_CODES;
+    const raw = s[0] > 0 ? -2 * Math.log2((s[2] + 0.5) / s[0]) : RATE_CODES + 1;
+    let q = Math.floor(raw);
+    // Dead band: keep the code sent last while the estimate stays within a quarter step of its half-octave, so an
+    // estimate that hovers on a boundary does not make the peer decide again at every frame.
+    const last = this.code >>> 3;
+    if (last > 0 && raw > last - 0.25 && raw < last + 1.25) q = last;
     if (q < 1) q = 1;
     if (q > RATE_CODES) q = RATE_CODES;
     const run = (s[1] + 0.5) / (s[2] + 0.5);

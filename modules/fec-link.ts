@@ -201,7 +201,8 @@ export class FecReceiver {
    * What the last decode of a frame against its burst saw (FEC_FRAME_CORRECTED, or check()): symbols on the wire that
    * were covered (frame + burst), symbols found in error (frame, header and parity) and the runs they form (maximal sets
    * of consecutive bad symbols in wire order; the frame and the burst are separate runs). Input to the error-process
-   * estimate of modules/fec-adapt.ts.
+   * estimate of modules/fec-adapt.ts. The runs are located only with `observeErrors` (a copy and a scan per repair);
+   * without it the corrected bytes count as one run and a repaired header as another.
    */
   lastSymbols = 0;
   lastErrorSymbols = 0;
@@ -223,8 +224,12 @@ export class FecReceiver {
   private bHeaderErrors = 0;
   private bTotal = 0;
 
-  constructor(options: { maxFrame?: number } = {}) {
+  /** Whether decodes report where the errors were (the last* observation fields); off, they cost nothing. */
+  readonly observeErrors: boolean;
+
+  constructor(options: { maxFrame?: number; observeErrors?: boolean } = {}) {
     const maxFrame = options.maxFrame ?? FEC_MAX_FRAME;
+    this.observeErrors = options.observeErrors === true;
     if (!Number.isInteger(maxFrame) || maxFrame < 4 || maxFrame > FEC_MAX_FRAME) {
       throw new RangeError(`FecReceiver: maxFrame must be an integer 4..${FEC_MAX_FRAME}, got ${maxFrame}`);
     }
@@ -341,25 +346,30 @@ export class FecReceiver {
     if (v2) for (let j = 0; j < m; j++) for (let k = 0; k < nroots; k++) parity[j * nroots + k] = buf[at + k * m + j];
     else for (let i = 0; i < plen; i++) parity[i] = buf[at + i];
     const frame = this.frame, before = this.before;
-    for (let i = 0; i < frameLength; i++) before[i] = frame[i];
+    const observe = this.observeErrors;
+    if (observe) for (let i = 0; i < frameLength; i++) before[i] = frame[i];
     const res = codec.decodeFrame(frame, 0, frameLength, depth, parity, 0);
     if (res < 0) return res;
-    // Where the errors were, in wire order: frame bytes, then the header (repaired by its own code), then the parity.
-    let errors = 0, runs = 0, bad = false;
-    for (let i = 0; i < frameLength; i++) {
+    this.lastSymbols = frameLength + (at - off) + plen + FEC_TRAILER_LENGTH;
+    this.lastErrorSymbols = res + this.bHeaderErrors;
+    this.lastErrorRuns = (res > 0 ? 1 : 0) + (this.bHeaderErrors > 0 ? 1 : 0);
+    if (!observe) return res;
+    // Where the errors were, in wire order: frame bytes, then the header (repaired by its own code), then the parity;
+    // the scan stops once every corrected byte was found.
+    let errors = 0, runs = 0, bad = false, found = 0;
+    for (let i = 0; i < frameLength && found < res; i++) {
       const hit = frame[i] !== before[i];
-      if (hit) { errors++; if (!bad) runs++; }
+      if (hit) { errors++; found++; if (!bad) runs++; }
       bad = hit;
     }
     if (this.bHeaderErrors > 0) { errors += this.bHeaderErrors; runs++; }
     bad = this.bHeaderErrors > 0;
-    for (let w = 0; w < plen; w++) {
+    for (let w = 0; w < plen && found < res; w++) {
       const i = v2 ? (w % m) * nroots + ((w / m) | 0) : w;
       const hit = parity[i] !== buf[at + w];
-      if (hit) { errors++; if (!bad) runs++; }
+      if (hit) { errors++; found++; if (!bad) runs++; }
       bad = hit;
     }
-    this.lastSymbols = frameLength + (at - off) + plen + FEC_TRAILER_LENGTH;
     this.lastErrorSymbols = errors;
     this.lastErrorRuns = runs;
     return res;

@@ -84,7 +84,7 @@ export class FecLinkCodec {
     this.interleave = interleave;
     this.adaptive = options.adaptive === true;
     this.tx = new FecTransmitter({ nroots, depth: interleave });
-    this.rx = new FecReceiver({ maxFrame: FEC_MAX_FRAME });
+    this.rx = new FecReceiver({ maxFrame: FEC_MAX_FRAME, observeErrors: this.adaptive });
     this.estimator = new LinkErrorEstimator();
     this.chooser = new FecStrengthChooser({
       targetFer: options.targetFer ?? 1e-3, nroots, depth: interleave,

@@ -175,7 +175,8 @@ export const cases: Cases = {
     b[0] ^= 0x40; b[1] ^= 0x01; // address and format hit
     const g = f.slice();
     g[4] ^= 0x10; g[5] ^= 0x20; g[6] ^= 0x40; // three in a row: spread over the two codewords (2 + 1)
-    const rx = new FecReceiver();
+    g[60] ^= 0x01; // and one more, alone
+    const rx = new FecReceiver({ observeErrors: true });
     t.is(rx.receive(g, 0, 85), FEC_FRAME_HELD);
     t.is(rx.receive(b, 0, b.length), FEC_FRAME_CORRECTED);
     t.deepEqual(rx.frame.subarray(0, 85), f);
@@ -183,8 +184,8 @@ export const cases: Cases = {
     t.is(rx.lastNroots, 6);
     t.is(rx.lastDepth, 2);
     t.is(rx.lastFeedback, 0xab);
-    t.is(rx.lastErrorSymbols, 5, "3 in the frame, 2 in the header");
-    t.is(rx.lastErrorRuns, 2, "one run in the frame, one in the header");
+    t.is(rx.lastErrorSymbols, 6, "4 in the frame, 2 in the header");
+    t.is(rx.lastErrorRuns, 3, "two runs in the frame, one in the header");
     t.is(rx.lastSymbols, 85 + b.length);
   },
   "version 2 interleaves the parity: a run over consecutive parity bytes is spread over the codewords"(t) {
@@ -196,10 +197,11 @@ export const cases: Cases = {
     const g = f.slice();
     g[0] ^= 1; g[1] ^= 1; g[2] ^= 1; g[3] ^= 1; // one bad byte in each codeword
     for (let k = 0; k < 4; k++) { v1[5 + k] ^= 0x81; v2[8 + k] ^= 0x81; } // four consecutive parity bytes
-    const rx = new FecReceiver();
+    const rx = new FecReceiver({ observeErrors: true });
     rx.receive(g, 0, 40);
     t.is(rx.receive(v2, 0, v2.length), FEC_FRAME_CORRECTED, "version 2: 2 bad per codeword");
-    t.is(rx.lastErrorRuns, 2);
+    t.is(rx.lastErrorSymbols, 8);
+    t.is(rx.lastErrorRuns, 2, "one run in the frame, one in the parity");
     rx.receive(g, 0, 40);
     t.ok(rx.receive(v1, 0, v1.length) !== FEC_FRAME_CORRECTED, "version 1: 5 bad in codeword 0");
   },
