@@ -103,6 +103,8 @@ export class Master implements PortListener, Timed {
   private readonly wEnd: Float64Array;
   private readonly wReply: Int32Array;
   private wNext = 0;
+  /** Per unit: remembered transmissions whose reply is unknown or ambiguous (open or not), so most lookups skip the scan. */
+  private readonly unsettled: Uint8Array;
   /** The current request is not sent before this (µs): the reply windows it must wait for. */
   private windowGuard = 0;
   /** The current request's identity (see wBody, wCrc). */
@@ -167,6 +169,7 @@ export class Master implements PortListener, Timed {
     this.wCrc = new Uint16Array(WINDOW_SLOTS);
     this.wEnd = new Float64Array(WINDOW_SLOTS);
     this.wReply = new Int32Array(WINDOW_SLOTS);
+    this.unsettled = new Uint8Array(MAX_UNIT + 1);
   }
 
   // ---- submitting (return SUBMIT_OK or a negative SUBMIT_* code; see master-status.ts) ----
@@ -365,6 +368,7 @@ export class Master implements PortListener, Timed {
     const u = this.unit;
     const fc = this.fc;
     let t = this.wUnit[this.wNext] >= 0 ? this.wEnd[this.wNext] : 0;
+    if (this.unsettled[u] === 0) return t;
     for (let i = 0; i < WINDOW_SLOTS; i++) {
       if (this.wUnit[i] !== u || this.wFc[i] !== fc || this.wReply[i] >= 0 || this.identical(i)) continue;
       if (this.wEnd[i] > t) t = this.wEnd[i];
@@ -376,6 +380,8 @@ export class Master implements PortListener, Timed {
   private remember(now: number): void {
     const i = this.wNext;
     this.wNext = i + 1 === WINDOW_SLOTS ? 0 : i + 1;
+    if (this.wUnit[i] >= 0 && this.wReply[i] < 0) this.unsettled[this.wUnit[i]]--;
+    this.unsettled[this.unit]++;
     this.wUnit[i] = this.unit;
     this.wFc[i] = this.fc;
     this.wLength[i] = this.txLength;
@@ -394,15 +400,22 @@ export class Master implements PortListener, Timed {
   private owns(replyCrc: number, now: number): boolean {
     const u = this.unit;
     const fc = this.fc;
-    for (let i = 0; i < WINDOW_SLOTS; i++) {
-      if (this.wUnit[i] !== u || this.wFc[i] !== fc || this.wReply[i] !== replyCrc || this.wEnd[i] <= now || this.identical(i)) continue;
-      this.wReply[i] = REPLY_AMBIGUOUS;
-      return false;
-    }
+    let oldest = -1;
+    // Oldest first, so that the reply goes to the oldest unanswered transmission of this request.
     for (let k = 0, i = this.wNext; k < WINDOW_SLOTS; k++, i = i + 1 === WINDOW_SLOTS ? 0 : i + 1) {
-      if (this.wUnit[i] !== u || this.wFc[i] !== fc || this.wReply[i] !== REPLY_NONE || this.wEnd[i] <= now || !this.identical(i)) continue;
-      this.wReply[i] = replyCrc;
-      break;
+      if (this.wUnit[i] !== u || this.wEnd[i] <= now || this.wFc[i] !== fc) continue;
+      const reply = this.wReply[i];
+      if (this.identical(i)) {
+        if (reply === REPLY_NONE && oldest < 0) oldest = i;
+      } else if (reply === replyCrc) {
+        this.wReply[i] = REPLY_AMBIGUOUS;
+        this.unsettled[u]++;
+        return false;
+      }
+    }
+    if (oldest >= 0) {
+      this.wReply[oldest] = replyCrc;
+      this.unsettled[u]--;
     }
     return true;
   }

@@ -37,6 +37,8 @@ export interface LateRunResult {
   meterDuplicates: number;
   /** Simulated bus time (µs). */
   busUs: number;
+  /** Of which requests were held back for reply windows (Master.windowWaitUs). */
+  windowWaitUs: number;
   /** The first wrong result, for a failure message. */
   firstWrong: string;
 }
@@ -126,5 +128,5 @@ export function lateReplyRun(o: LateRunOptions): LateRunResult {
     meterLate += m.counters.lateReplies;
     meterDuplicates += m.counters.duplicates;
   }
-  return { transactions: site.count, ok, wrong, exceptions, failed, dropped, meterLate, meterDuplicates, busUs: site.sim.now, firstWrong };
+  return { transactions: site.count, ok, wrong, exceptions, failed, dropped, meterLate, meterDuplicates, busUs: site.sim.now, windowWaitUs: site.master.windowWaitUs, firstWrong };
 }
