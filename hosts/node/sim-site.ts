@@ -30,6 +30,8 @@ export interface SimSiteOptions {
   readonly log?: (line: string) => void;
   /** Overrides of the site's gateway section (--gateway-port, --no-gateway). */
   readonly gateway?: { readonly port?: number; readonly enabled?: boolean };
+  /** Extra fields for /api/health (rc485 sim: the pacer's report). */
+  readonly health?: () => Record<string, unknown>;
 }
 
 interface MeterSim { loadShare?: number; turnaroundMs?: [number, number]; energyKwh?: number; behindRepeater?: boolean }
@@ -131,7 +133,7 @@ export class SimSite {
     s.conc = await startConcentrator(site, port, {
       nowUs: () => sim.now,
       nowMs: () => epoch + Math.floor(sim.now / 1000),
-      http: o.http, log: o.log, extraTimeoutUs, gateway: o.gateway, poke: () => sim.poke(),
+      http: o.http, log: o.log, extraTimeoutUs, gateway: o.gateway, poke: () => sim.poke(), health: o.health,
       extraLinks: () => s.fecLinks(),
       listener: { polled: (read, _outcome, r) => { s.transactions++; s.account(r, read); } },
     });
@@ -189,6 +191,29 @@ export class SimSite {
       this.sim.runUntil(next);
       if (next % step === 0) for (const m of this.meters) m.update(next);
     }
+  }
+
+  /** The virtual clock (µs). */
+  get now(): number {
+    return this.sim.now;
+  }
+
+  /**
+   * Like runUntil, but runs at most `maxEvents` simulator events (bounded work: hosts/node/sim-pacer.ts); returns how
+   * many ran. The clock reaches `untilUs` only when no event up to it is left.
+   */
+  advance(untilUs: number, maxEvents: number): number {
+    const step = 1_000_000;
+    const q = this.sim.queue;
+    const start = q.fired;
+    while (this.sim.now < untilUs) {
+      const left = maxEvents - (q.fired - start);
+      if (left <= 0) break;
+      const next = Math.min(untilUs, (Math.floor(this.sim.now / step) + 1) * step);
+      if (!this.sim.runUntilBounded(next, left)) break;
+      if (next % step === 0) for (const m of this.meters) m.update(next);
+    }
+    return q.fired - start;
   }
 
   /** Master bus efficiency so far (0..1), or NaN before the first transaction. */
