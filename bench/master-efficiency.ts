@@ -120,9 +120,9 @@ export async function replyWindowCost(): Promise<string> {
   const w = pairRun(false, true, 2);
   rows.push("", `19200 baud 8N1, master turnaround budget 20 ms: response timeout ${ms(w.timeoutUs)} and reply window ` +
     `${ms(w.windowUs)} (twice the timeout) for a 2-register read. Pair rows: a meter answering 5 ms after each request, ` +
-    "or a dead one, no retries. Fault runs: test/harness/late-reply-run.ts (five meters: late, repeating, slow, late and " +
-    "repeating, healthy; eight reads each, same-shape runs back to back), simulated time. Before the reply windows the " +
-    "same four fault runs took 22.51, 18.09, 25.76 and 19.85 ms per transaction and delivered 607, 1,609, 785 and 1,308 " +
-    "wrong values.");
+    "or a dead one, no retries. Fault runs: test/harness/late-reply-run.ts (six meters: late, repeating, slow, late and " +
+    "repeating, healthy, late and queueing; eight reads each, same-shape runs back to back), simulated time. Before the " +
+    "reply windows the same four fault runs took 22.73, 18.07, 25.87 and 19.84 ms per transaction and delivered 599, " +
+    "1,680, 687 and 1,299 wrong values.");
   return rows.join("\n");
 }

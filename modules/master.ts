@@ -376,8 +376,21 @@ export class Master implements PortListener, Timed {
     return t;
   }
 
-  /** Our DE dropped: remember this transmission and its reply window. */
+  /**
+   * Our DE dropped: remember this transmission and its reply window. A unit that queues requests answers this one only
+   * after those still unanswered before it, so the window starts where the last open window of an unanswered
+   * transmission to the same unit ends, when that is later than now; at most as many windows later as one transaction
+   * can leave behind (1 + the unit's retries), so a dead unit's windows stay bounded.
+   */
   private remember(now: number): void {
+    const u = this.unit;
+    const window = this.config.replyWindow(u, this.expected);
+    let from = now;
+    if (this.unsettled[u] !== 0) {
+      for (let k = 0; k < WINDOW_SLOTS; k++) if (this.wUnit[k] === u && this.wReply[k] === REPLY_NONE && this.wEnd[k] > from) from = this.wEnd[k];
+      const latest = now + (1 + this.config.unitRetries[u]) * window;
+      if (from > latest) from = latest;
+    }
     const i = this.wNext;
     this.wNext = i + 1 === WINDOW_SLOTS ? 0 : i + 1;
     if (this.wUnit[i] >= 0 && this.wReply[i] < 0) this.unsettled[this.wUnit[i]]--;
@@ -387,7 +400,7 @@ export class Master implements PortListener, Timed {
     this.wLength[i] = this.txLength;
     this.wBody[i] = this.body;
     this.wCrc[i] = this.crc;
-    this.wEnd[i] = now + this.config.replyWindow(this.unit, this.expected);
+    this.wEnd[i] = from + window;
     this.wReply[i] = REPLY_NONE;
   }
 

@@ -17,7 +17,8 @@
  *    bit (never before the frame end is detected), occasional late answers (`lateProbability`, `lateUs`: extra delay, fixed
  *    or uniform in [min, max]), repeated answers (`duplicateProbability`: the same reply sent again `duplicateGapUs` after
  *    the first copy's last stop bit), `leadingZeros` stray 0x00 bytes before each reply, `forceException` (answer
- *    everything with that code). While a reply (or its copy) is pending the meter ignores new requests (`ignoredBusy`).
+ *    everything with that code). While a reply (or its copy) is pending the meter ignores new requests (`ignoredBusy`),
+ *    or with `queueRequests` keeps them and answers them in turn, as a meter that processes its input one frame at a time.
  * Registers live in Maps (address → value); tests may read and change them at any time.
  */
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
@@ -63,6 +64,8 @@ export interface MeterOptions {
   duplicateProbability?: number;
   /** Silence between an answer's last stop bit and its copy's first start bit, µs: a number or [min, max]. Default t3.5 × 2. */
   duplicateGapUs?: number | readonly [number, number];
+  /** Requests that arrive while a reply is pending are kept (up to 8) and answered in turn, each after its own turnaround from the previous reply's end (default: ignored). */
+  queueRequests?: boolean;
   /** Stray 0x00 bytes sent before every reply. */
   leadingZeros?: number;
   /** Answer every addressed request with this exception code (0 = off). */
@@ -94,6 +97,8 @@ export interface MeterCounters {
   lateReplies: number;
   /** Answers sent a second time. */
   duplicates: number;
+  /** Requests received while busy and kept for later (queueRequests). */
+  queued: number;
 }
 
 const MAX_ADU = 256;
@@ -149,7 +154,7 @@ export class MeterEmulator implements PortListener, Timed {
   readonly discrete: Map<number, number>;
   readonly counters: MeterCounters = {
     frames: 0, requests: 0, replies: 0, exceptions: 0, broadcasts: 0, ignoredCrc: 0, ignoredShort: 0, ignoredOtherUnit: 0,
-    ignoredGap: 0, ignoredMalformed: 0, ignoredBusy: 0, ignoredDead: 0, lateReplies: 0, duplicates: 0,
+    ignoredGap: 0, ignoredMalformed: 0, ignoredBusy: 0, ignoredDead: 0, lateReplies: 0, duplicates: 0, queued: 0,
   };
   /** Settable at run time. */
   dead: boolean;
@@ -169,6 +174,7 @@ export class MeterEmulator implements PortListener, Timed {
   forceException: number;
   readonly frameEnd: "silence" | "length";
   readonly strictT15: boolean;
+  readonly queueRequests: boolean;
 
   private readonly rx = new Uint8Array(MAX_ADU);
   private rxLength = 0;
@@ -181,6 +187,8 @@ export class MeterEmulator implements PortListener, Timed {
   private replyAt = 0;
   /** The reply being sent is to be sent once more. */
   private copyPending = false;
+  /** Requests received while busy, answered in turn (queueRequests). */
+  private readonly queued: Uint8Array[] = [];
   private readonly view = new FrameView();
   private readonly map: MeterMap;
   private readonly scratch = new Uint16Array(125);
@@ -217,6 +225,7 @@ export class MeterEmulator implements PortListener, Timed {
     if (fe !== "silence" && fe !== "length") throw new RangeError(`frameEnd must be "silence" or "length", got ${String(fe)}`);
     this.frameEnd = fe;
     this.strictT15 = options.strictT15 ?? true;
+    this.queueRequests = options.queueRequests === true;
     const functions = options.functions ?? DEFAULT_FUNCTIONS;
     for (const fc of functions) if (!DEFAULT_FUNCTIONS.includes(fc)) throw new RangeError(`functions: the meter emulator answers ${DEFAULT_FUNCTIONS.join(", ")}, got ${fc}`);
     this.map = new MeterMap(this, functions);
@@ -282,6 +291,7 @@ export class MeterEmulator implements PortListener, Timed {
       return;
     }
     this.state = IDLE;
+    this.takeQueued(now);
   }
 
   private draw(min: number, max: number): number {
@@ -329,10 +339,31 @@ export class MeterEmulator implements PortListener, Timed {
       c.ignoredDead++;
       return;
     }
-    if (this.state !== IDLE) {
-      c.ignoredBusy++;
+    if (this.state !== IDLE || this.queued.length > 0) {
+      if (this.queueRequests && this.queued.length < 8) {
+        // Kept, and answered in turn once the replies before it are out.
+        this.queued.push(this.rx.slice(0, length));
+        c.queued++;
+      } else c.ignoredBusy++;
+      this.takeQueued(now);
       return;
     }
+    this.act(fault, frameEndAt, now);
+  }
+
+  /** When idle, takes up the oldest queued request as if it had just arrived. */
+  private takeQueued(now: number): void {
+    while (this.state === IDLE && this.queued.length > 0 && this.rxLength === 0) {
+      const q = this.queued.shift() as Uint8Array;
+      this.rx.set(q);
+      this.act(parseRequest(this.rx, 0, q.length, this.view), now, now);
+    }
+  }
+
+  /** Acts on the request in rx (CRC checked, for this unit or broadcast): builds the reply and schedules it. */
+  private act(fault: number, frameEndAt: number, now: number): void {
+    const c = this.counters;
+    const unit = this.rx[0];
     c.requests++;
     const z = this.leadingZeros;
     for (let i = 0; i < z; i++) this.tx[i] = 0;

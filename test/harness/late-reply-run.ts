@@ -1,5 +1,5 @@
 /*
- * The late-reply fault run: meters that answer late, twice, or slowly, each polled with several reads of the same shape
+ * The late-reply fault run: meters that answer late, twice, or slowly (one of them queueing the requests it gets meanwhile), each polled with several reads of the same shape
  * (same function and register count, different addresses) back to back, the arrangement in which a reply to one read can
  * pass for the reply to the next. Every OK result is checked against the register values the meter holds at the address
  * the read asked for: a result carrying any other value is a wrong value.
@@ -32,9 +32,10 @@ export interface LateRunResult {
   failed: number;
   /** Late or repeated replies the master recognised and dropped. */
   dropped: number;
-  /** Answers the meters sent late, and sent twice. */
+  /** Answers the meters sent late, and sent twice; requests a meter kept while busy and answered later. */
   meterLate: number;
   meterDuplicates: number;
+  meterQueued: number;
   /** Simulated bus time (µs). */
   busUs: number;
   /** Of which requests were held back for reply windows (Master.windowWaitUs). */
@@ -81,6 +82,8 @@ export function lateReplyRun(o: LateRunOptions): LateRunResult {
     }),
     // healthy
     meterFor(5, { turnaroundUs: [t35, 3000] }),
+    // late, and keeps the requests that arrive meanwhile, answering them in turn (so its lateness carries over)
+    meterFor(6, { turnaroundUs: [t35, 6000], lateProbability: 0.2, lateUs: [timeout - t35, latest - 6000], queueRequests: true }),
   ];
   const site = new Site({ baud, uart: o.uart, tick: o.tick ?? 0, seed: o.seed, meters, master, keep: false });
   const units = meters.length;
@@ -123,10 +126,12 @@ export function lateReplyRun(o: LateRunOptions): LateRunResult {
   let dropped = 0;
   let meterLate = 0;
   let meterDuplicates = 0;
+  let meterQueued = 0;
   for (const m of site.meters) {
     dropped += site.master.counter(m.unit, COUNT_LATE);
     meterLate += m.counters.lateReplies;
     meterDuplicates += m.counters.duplicates;
+    meterQueued += m.counters.queued;
   }
-  return { transactions: site.count, ok, wrong, exceptions, failed, dropped, meterLate, meterDuplicates, busUs: site.sim.now, windowWaitUs: site.master.windowWaitUs, firstWrong };
+  return { transactions: site.count, ok, wrong, exceptions, failed, dropped, meterLate, meterDuplicates, meterQueued, busUs: site.sim.now, windowWaitUs: site.master.windowWaitUs, firstWrong };
 }

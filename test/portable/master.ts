@@ -304,19 +304,38 @@ export const cases: Cases = {
     m.submitRead(1, 3, 10, 2, 2);
     m.submitRead(1, 4, 0, 2, 3);
     b.step();
-    b.txDone(b.now + 8 * CHAR);
+    const firstEnd = b.now + 8 * CHAR;
+    b.txDone(firstEnd);
     b.step(); // timeout; the retry is identical: not held back, sent at once
     t.is(b.sent.length, 2);
-    const retryEnd = b.now + 8 * CHAR;
-    b.txDone(retryEnd);
+    b.txDone(b.now + 8 * CHAR);
     b.rx(readReply(1, 2), b.now + 3000);
     b.step();
     t.is(b.done[0].status, STATUS_OK);
     t.is(b.done[0].attempts, 2);
     t.is(b.sent.length, 2, "the retry's own answer may still come: the next read of the same shape waits");
-    t.is(m.nextDeadline(), retryEnd + m.config.replyWindow(1, 9));
+    // A unit that queues requests answers the retry only after the first attempt: the retry's window starts where the
+    // first attempt's window ends.
+    t.is(m.nextDeadline(), firstEnd + 2 * m.config.replyWindow(1, 9));
     b.step();
     t.is(b.sent.length, 3);
+  },
+  "a dead unit's windows stay bounded: after 30 timed-out attempts, another read waits at most (2 + retries) windows"(t) {
+    const b = new Rig({ retries: 1, offlineAfter: 0, turnaroundUs: 10000 });
+    const m = b.master;
+    for (let i = 0; i < 15; i++) m.submitRead(1, 3, 0, 2, i); // the same read again and again: never held back
+    b.step();
+    let last = 0;
+    while (b.done.length < 15) {
+      last = b.now + 8 * CHAR;
+      b.txDone(last);
+      b.step(); // timeout: the retry or the next (identical) read leaves at once
+    }
+    t.is(b.sent.length, 30);
+    t.is(m.windowWaitUs, 0);
+    m.submitRead(1, 3, 10, 2, 99);
+    t.ok(m.nextDeadline() <= last + 3 * m.config.replyWindow(1, 9), `held back until ${m.nextDeadline()}, last request ended ${last}`);
+    t.ok(m.nextDeadline() > last + m.config.replyWindow(1, 9), "a queueing unit may still be working through them");
   },
   "another function, another unit, or a broadcast is not held back by an open window"(t) {
     const b = new Rig({ retries: 0, turnaroundUs: 10000 });
