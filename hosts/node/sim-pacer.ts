@@ -13,8 +13,11 @@
 /** What the pacer drives: a clock (µs) and a bounded step. */
 export interface PacedSimulation {
   readonly now: number;
-  /** Runs events up to `untilUs` (inclusive), at most `maxEvents` of them; returns how many ran. Reaching `untilUs` with none left sets now to it. */
-  advance(untilUs: number, maxEvents: number): number;
+  /**
+   * Runs events up to `untilUs` (inclusive), at most `maxEvents` of them; returns how many ran. Reaching `untilUs` with
+   * none left sets now to it. `resume`: the call continues the previous one, cut short within the same slice.
+   */
+  advance(untilUs: number, maxEvents: number, resume: boolean): number;
 }
 
 export interface PacerOptions {
@@ -92,7 +95,7 @@ export class SimPacer {
     const t0 = this.wallMs();
     let events = 0;
     while (this.sim.now < target && events < this.sliceEvents) {
-      events += this.sim.advance(target, Math.min(this.chunkEvents, this.sliceEvents - events));
+      events += this.sim.advance(target, Math.min(this.chunkEvents, this.sliceEvents - events), events > 0);
       if (this.wallMs() - t0 >= this.sliceMs) break;
     }
     this.slices++;
