@@ -1,0 +1,41 @@
+// Memory on the real XS engine (scripts/xs-memory.mjs, a C host built from @agoric/xsnap's XS sources, 32-bit where gcc
+// -m32 works): the engine configurations of bench/xs-memory-engines.ts measured after a full collection, and checked
+// against the manifest's `creation`. A configuration whose measured figures exceed the creation must abort with "memory
+// full" (or "not enough keys") when run within it, one that fits must run: the host enforces the device's sizes.
+// Deterministic figures (slot and byte counts of XS), no wall clock.
+import test from "ava";
+import { manifestCreation, measureEnginesOnXs } from "../scripts/xs-memory.mjs";
+
+const ROOMY = { slots: 400000, chunkBytes: 8 << 20, keys: 4000 };
+
+test("XS memory host: engine configurations measured on XS, and the manifest's creation enforced", async (t) => {
+  t.timeout(600_000);
+  const roomy = await measureEnginesOnXs(ROOMY);
+  t.is(roomy.status, 0, roomy.stderr);
+  t.true(roomy.done);
+  t.log(`${roomy.bits}-bit XS`);
+  if (process.arch === "x64") t.is(roomy.bits, 32, "gcc-multilib is installed on the CI machine: the host must be 32-bit (16-byte slots)");
+  const [empty, four, thirtyTwo, repeater] = roomy.rows;
+  t.is(roomy.rows.length, 4);
+  t.is(four.slotBytes, roomy.bits === 32 ? 16 : 32);
+  for (const r of roomy.rows) t.log(`${r.name}: ${r.slots} slots, ${r.chunkBytes} chunk bytes, ${r.keys} keys`);
+  // Sanity of the measurement itself: the empty machine is small, every engine holds something, more meters hold more.
+  t.true(empty.slots < 100 && empty.chunkBytes < 1024, JSON.stringify(empty));
+  for (const r of [four, thirtyTwo, repeater]) t.true(r.slots > 100 && r.chunkBytes > 1000, JSON.stringify(r));
+  t.true(thirtyTwo.slots > 4 * four.slots && thirtyTwo.chunkBytes > 2 * four.chunkBytes);
+  // The repeater and the 4-meter concentrator with all points fit the manifest's creation.
+  const c = manifestCreation();
+  for (const r of [four, repeater]) {
+    t.true(empty.slots + r.slots <= c.slots, `${r.name}: ${r.slots} slots, creation ${c.slots}`);
+    t.true(empty.chunkBytes + r.chunkBytes <= c.chunkBytes, `${r.name}: ${r.chunkBytes} chunk bytes, creation ${c.chunkBytes}`);
+    t.true(empty.keys + r.keys <= c.keys, `${r.name}: ${r.keys} keys, creation ${c.keys}`);
+  }
+  // Within the creation, each configuration runs when its figures fit and aborts when they do not.
+  const tight = await measureEnginesOnXs({});
+  roomy.rows.slice(1).forEach((r, i) => {
+    const fits = empty.slots + r.slots <= c.slots && empty.chunkBytes + r.chunkBytes <= c.chunkBytes && empty.keys + r.keys <= c.keys;
+    const run = tight.runs[i];
+    if (fits) t.is(run.status, 0, `${r.name} fits and must run: ${run.stderr}`);
+    else t.true(run.status === 2 || run.status === 3, `${r.name} does not fit and must abort (memory full or keys): status ${run.status} ${run.stderr}`);
+  });
+});
