@@ -3,7 +3,7 @@ export interface XsMemoryRow { name: string; slots: number; chunkBytes: number; 
 export interface XsMemoryRun { status: number; stdout: string; stderr: string; bits: number; creation: XsCreationSizes }
 export declare function ensureXsMemoryHost(): { path: string; bits: number };
 export declare function manifestCreation(): XsCreationSizes;
-export declare function bundleForXsMemory(entrySource: string, outfile: string): Promise<string>;
+export declare function bundleForXsMemory(entrySource: string, outfile: string, plugins?: unknown[]): Promise<string>;
 export declare function runXsMemory(file: string, creation?: Partial<XsCreationSizes>): XsMemoryRun;
 export declare function xsMemoryRows(stdout: string): { rows: XsMemoryRow[]; done: boolean };
 export declare function measureEnginesOnXs(creation?: Partial<XsCreationSizes>): Promise<XsMemoryRun & { done: boolean; rows: XsMemoryRow[]; runs: (XsMemoryRun & { done: boolean; rows: XsMemoryRow[] })[] }>;

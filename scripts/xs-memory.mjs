@@ -71,12 +71,12 @@ export function manifestCreation() {
 }
 
 /** Bundles a TypeScript entry (source text, resolved from the project root) into one classic script for the host. */
-export async function bundleForXsMemory(entrySource, outfile) {
+export async function bundleForXsMemory(entrySource, outfile, plugins = []) {
   const { build } = await import("esbuild");
   await build({
     stdin: { contents: entrySource, resolveDir: root, loader: "ts", sourcefile: "xs-memory-entry.ts" },
     bundle: true, format: "iife", platform: "neutral", target: "es2022", outfile, logLevel: "error",
-    mainFields: ["module", "main"], define: { "process.env.NODE_ENV": '"production"' },
+    mainFields: ["module", "main"], define: { "process.env.NODE_ENV": '"production"' }, plugins,
   });
   return outfile;
 }
