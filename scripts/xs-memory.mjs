@@ -127,3 +127,42 @@ export async function measureEnginesOnXs(creation = {}) {
   const rows = [results[0].rows[0], ...results.map((r) => r.rows[1]).filter((x) => x !== undefined)];
   return { ...(failed ?? results[0]), status: failed ? failed.status : 0, done: !failed, rows, runs: results };
 }
+
+/**
+ * The sites of the firmware boot budget (issue 21 item 8): the manifest's default site with MQTT forwarding on, 4 meters
+ * with all points, 12 single-phase meters. Each is booted from `setup/rc485` with the device fakes
+ * (test/harness/boot-scenario.ts bootFootprint) and polled for `seconds` of simulated time.
+ */
+export function bootSites() {
+  const mqtt = { url: "mqtt://broker.local:1883", site: "home" };
+  const bus = { port: "uart2", baud: 9600, framing: "8N1" };
+  const manifest = JSON.parse(readFileSync(`${root}manifest.json`, "utf8"));
+  const shipped = JSON.parse(manifest.config.site);
+  return [
+    ["shipped default site (1 SDM120, all points), MQTT on", { ...shipped, forwarding: { mqtt } }],
+    ["4 meters (SDM630, SDM120, NMID30-2, DJZ1226), all points, MQTT on", { bus, meters: ENGINE_PROFILES.map((p, i) => ({ name: `m${i + 1}`, profile: p, unit: i + 1, intervalMs: 10000 })), forwarding: { mqtt } }],
+    ["12 meters (SDM120), all points, MQTT on", { bus, meters: Array.from({ length: 12 }, (_, i) => ({ name: `meter-${i + 1}`, profile: "eastron-sdm120", unit: i + 1, intervalMs: 10000 })), forwarding: { mqtt } }],
+  ];
+}
+
+/**
+ * Boots each of bootSites() on the host (a machine of its own each) and returns its XS-FOOTPRINT line: the live heap the
+ * firmware added at boot and after `seconds` (slots, chunk bytes, keys), measured beside the simulator in one machine
+ * with room for both (so the figure after the run includes what the simulator gained: an upper bound).
+ */
+export async function measureBootsOnXs(seconds = 120) {
+  const { deviceModulesPlugin } = await import("../test/harness/device-modules.mjs");
+  const ids = [...new Set([...ENGINE_PROFILES, "eastron-sdm120"])];
+  const texts = Object.fromEntries(ids.map((id) => [id, readFileSync(`${root}profiles/${id}.json`, "utf8")]));
+  const rows = [];
+  for (const [label, site] of bootSites()) {
+    const entry = `import { bootFootprint } from "./test/harness/boot-scenario";\nimport setupRc485 from "hosts/esp32/setup-rc485";\n` +
+      `const PROFILES: Record<string, string> = ${JSON.stringify(texts)};\nconst SITE: string = ${JSON.stringify(JSON.stringify(site))};\n` +
+      `(globalThis as unknown as { xsmemMain: () => void }).xsmemMain = () => bootFootprint(setupRc485, PROFILES, SITE, ${seconds}, ${JSON.stringify(label)});\n`;
+    const file = await bundleForXsMemory(entry, `${out}/boot-footprint.js`, [deviceModulesPlugin]);
+    const r = runXsMemory(file, { slots: 2000000, chunkBytes: 48 << 20, keys: 4000, stack: 4096 });
+    const line = r.stdout.split("\n").find((l) => l.startsWith("XS-FOOTPRINT {"));
+    rows.push({ label, status: r.status, stderr: r.stderr, bits: r.bits, result: line ? JSON.parse(line.slice(13)) : null });
+  }
+  return rows;
+}

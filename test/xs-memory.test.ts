@@ -4,7 +4,7 @@
 // full" (or "not enough keys") when run within it, one that fits must run: the host enforces the device's sizes.
 // Deterministic figures (slot and byte counts of XS), no wall clock.
 import test from "ava";
-import { manifestCreation, measureEnginesOnXs } from "../scripts/xs-memory.mjs";
+import { manifestCreation, measureBootsOnXs, measureEnginesOnXs } from "../scripts/xs-memory.mjs";
 
 const ROOMY = { slots: 400000, chunkBytes: 8 << 20, keys: 4000 };
 
@@ -38,4 +38,23 @@ test("XS memory host: engine configurations measured on XS, and the manifest's c
     if (fits) t.is(run.status, 0, `${r.name} fits and must run: ${run.stderr}`);
     else t.true(run.status === 2 || run.status === 3, `${r.name} does not fit and must abort (memory full or keys): status ${run.status} ${run.stderr}`);
   });
+});
+
+test("the whole firmware on XS: the shipped default site with MQTT forwarding boots and polls within the manifest's creation", async (t) => {
+  t.timeout(600_000);
+  const c = manifestCreation();
+  const rows = await measureBootsOnXs(120);
+  for (const r of rows) t.log(`${r.label}: ${JSON.stringify(r.result)}`);
+  for (const r of rows) {
+    t.is(r.status, 0, r.stderr);
+    t.truthy(r.result, `${r.label}: no XS-FOOTPRINT line`);
+    t.is(r.result?.error, "", `${r.label}: the boot threw`);
+    t.true((r.result?.published ?? 0) > 0, `${r.label}: readings were published`);
+  }
+  // The shipped site with MQTT on: its ring is sized by the device's byte budget (it took 1,000 readings, 96 KB, before).
+  const shipped = rows[0].result!;
+  for (const [name, i, limit] of [["slots", 0, c.slots], ["chunk bytes", 1, c.chunkBytes], ["keys", 2, c.keys]] as const) {
+    t.true(shipped.booted![i] <= limit, `at boot: ${shipped.booted![i]} ${name}, creation ${limit}`);
+    t.true(shipped.end![i] <= limit, `after ${shipped.seconds} s (with the simulator's own growth): ${shipped.end![i]} ${name}, creation ${limit}`);
+  }
 });

@@ -33,6 +33,12 @@ const out = (line: string) => {
 /** `setup/rc485`'s default export, passed in by the bundle's entry (the module type-checks against the device typings only). */
 export type SetupStep = (done: () => void) => void;
 
+/** Live XS heap (slots, chunk bytes, keys) after a full collection, on the XS memory host; null elsewhere. */
+function heap(): number[] | null {
+  const m = (globalThis as { xsMemory?: () => number[] }).xsMemory;
+  return m === undefined ? null : m().slice(0, 3);
+}
+
 function boot(setup: SetupStep): number {
   (globalThis as { trace?: (s: string) => void }).trace = (s: string) => world.logs.push(s.trim());
   let done = 0;
@@ -49,6 +55,7 @@ function gatewayAsk(tid: number) {
 }
 
 export function bootConcentrator(setup: SetupStep, profiles: Record<string, string>): void {
+  world.reset();
   const sim = new Simulation({ seed: 11 });
   const bus = sim.segment({ name: "bus", baud: 9600 });
   world.board = new FakeEsp32(sim.queue, { name: "esp", uarts: [{ segment: bus, uart: 2, txPin: 17, rxPin: 16, dePin: 4 }] });
@@ -68,16 +75,18 @@ export function bootConcentrator(setup: SetupStep, profiles: Record<string, stri
     gateway: { port: 502 },
   };
   world.config = { role: "concentrator", ssid: "site-wifi", password: "secret", site: JSON.stringify(site), httpPort: 80, adminToken: "", dnsServer: "1.1.1.1", sntp: "pool.ntp.org" };
+  const heapBefore = heap();
   const setupDone = boot(setup);
+  const heapBooted = heap();
 
   sim.runUntil(60e6);
-  const publishedBeforeDrop = world.mqtt.published.length;
+  const publishedBeforeDrop = world.mqtt.published;
   const first = gatewayAsk(0x1234);
   sim.runUntil(62e6);
   sim.runUntil(90e6);
   wifiEvent("disconnect");
   sim.runUntil(91e6);
-  const publishedAtDrop = world.mqtt.published.length;
+  const publishedAtDrop = world.mqtt.published;
   sim.runUntil(150e6);
   const second = gatewayAsk(0x5678);
   sim.runUntil(180e6);
@@ -94,17 +103,20 @@ export function bootConcentrator(setup: SetupStep, profiles: Record<string, stri
     wifiEvents: world.wifi.events.join(","),
     mqttClients: world.mqtt.clients.length,
     mqttConnacks: world.mqtt.connacks,
-    published: world.mqtt.published.length,
+    published: world.mqtt.published,
     publishedBeforeDrop,
-    publishedAfterRejoin: world.mqtt.published.length - publishedAtDrop,
+    publishedAfterRejoin: world.mqtt.published - publishedAtDrop,
     acked: world.mqtt.acked,
-    stateTopics: world.mqtt.published.filter((p) => p.topic.indexOf("/state") >= 0 || p.topic.indexOf("/main") >= 0 || p.topic.indexOf("/house") >= 0).length,
+    publishedBytes: world.mqtt.publishedBytes,
     gatewayListeners: world.listeners.length,
     gatewayFirst: answered(first, 0x1234),
     gatewaySecond: answered(second, 0x5678),
     httpStatus: api === null ? 0 : api.status,
     httpBytes: api === null ? 0 : api.body.byteLength,
     restarts: world.restarts,
+    heapBefore,
+    heapBooted,
+    heapEnd: heap(),
   };
   const ok = setupDone === 1 && seen.meterReplies.every((n) => n >= 15) && seen.mqttClients >= 2 && seen.mqttConnacks >= 2 &&
     publishedBeforeDrop > 0 && seen.publishedAfterRejoin > 0 && seen.acked > 0 && seen.wifiEvents.indexOf("disconnect,gotIP") >= 0 &&
@@ -114,6 +126,7 @@ export function bootConcentrator(setup: SetupStep, profiles: Record<string, stri
 
 export function bootRepeater(setup: SetupStep): void {
   const baud = 9600;
+  world.reset();
   const sim = new Simulation({ seed: 12 });
   const line = { baud, framing: "8N1" as const };
   const masterSeg = sim.segment({ name: "m", ...line });
@@ -172,11 +185,47 @@ export function bootRepeater(setup: SetupStep): void {
     meterReplies: meter.counters.replies,
     wifiEvents: world.wifi.events.join(","),
     mqttClients: world.mqtt.clients.length,
-    published: world.mqtt.published.length,
+    published: world.mqtt.published,
     httpStatus: api === null ? 0 : api.status,
     restarts: world.restarts,
   };
   const ok = setupDone === 1 && tag >= 80 && good >= 0.9 * tag - 2 && wrong === 0 && seen.wifiEvents.indexOf("disconnect,gotIP") >= 0 &&
     seen.mqttClients >= 2 && seen.published >= 2 && seen.httpStatus === 200 && seen.restarts === 0;
   out(`XS-BOOT ${JSON.stringify({ ok, ...seen, log: ok ? undefined : world.logs.slice(-20) })}`);
+}
+
+/**
+ * The firmware's own footprint on XS: the concentrator booted with `site` (its meters emulated from their profiles,
+ * Wi-Fi up, MQTT acknowledged) for `seconds` of simulated time. Prints `XS-FOOTPRINT {json}` with the live heap
+ * (slots, chunk bytes, keys) after full collections: before boot (the simulator alone), after boot, and at the end. The
+ * differences are the firmware's plus whatever the simulator itself gained meanwhile (so an upper bound).
+ */
+export function bootFootprint(setup: SetupStep, profiles: Record<string, string>, siteText: string, seconds: number, label: string): void {
+  world.reset();
+  const site = JSON.parse(siteText) as { meters: { name: string; profile: string; unit: number }[] } & Record<string, unknown>;
+  const sim = new Simulation({ seed: 13 });
+  const bus = sim.segment({ name: "bus", baud: Number((site.bus as { baud?: number } | undefined)?.baud ?? 9600) });
+  world.board = new FakeEsp32(sim.queue, { name: "esp", uarts: [{ segment: bus, uart: 2, txPin: 17, rxPin: 16, dePin: 4 }] });
+  for (const id of Object.keys(profiles)) world.resources.set(`${id}.json`, profiles[id]);
+  const parsed = new Map<string, ReturnType<typeof parseProfile>>();
+  for (const m of site.meters) {
+    let p = parsed.get(m.profile);
+    if (p === undefined) { p = parseProfile(JSON.parse(profiles[m.profile]), m.profile); parsed.set(m.profile, p); }
+    sim.meter(bus, { ...profileMeter(p, m.unit, { voltage_l1: 230.5, power_active_total: 1200, energy_import_total: 4321.5 }).options, turnaroundUs: [2000, 6000] });
+  }
+  world.wifi.autoJoinMs = 500;
+  world.config = { role: "concentrator", ssid: "site-wifi", password: "secret", site: siteText, httpPort: 80, adminToken: "", dnsServer: "1.1.1.1" };
+  const before = heap();
+  let error = "";
+  let booted: number[] | null = null;
+  try {
+    boot(setup);
+    booted = heap();
+    sim.runUntil(seconds * 1e6);
+  } catch (e) {
+    error = String(e);
+  }
+  const end = heap();
+  const diff = (a: number[] | null) => (a === null || before === null ? null : a.map((x, i) => x - before[i]));
+  out(`XS-FOOTPRINT ${JSON.stringify({ label, meters: site.meters.length, seconds, error, published: world.mqtt.published, booted: diff(booted), end: diff(end), logs: error ? world.logs.slice(-5) : undefined })}`);
 }

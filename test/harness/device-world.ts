@@ -19,14 +19,32 @@ interface TimerLike { set(cb: (t: unknown) => void, interval?: number, repeat?: 
 class World {
   board: FakeEsp32 | null = null;
   config: Record<string, unknown> = {};
-  resources = new Map<string, string>();
-  preferences = new Map<string, string | number | boolean | ArrayBuffer>();
-  logs: string[] = [];
+  // Made by reset() at run time, not by the module body: a bundle's body is preloaded on XS, and a Map or array it makes
+  // is frozen there (entries added later are not kept by the run machine's collector).
+  resources!: Map<string, string>;
+  preferences!: Map<string, string | number | boolean | ArrayBuffer>;
+  logs!: string[];
   restarts = 0;
-  wifi = { instances: 0, joined: false, events: [] as string[], current: null as FakeWiFi | null, autoJoinMs: 1000 };
-  mqtt = { clients: [] as FakeMqttClient[], published: [] as { topic: string; bytes: number; qos: number; retain: boolean }[], acked: 0, connacks: 0 };
-  listeners: FakeListener[] = [];
-  http: HttpServer[] = [];
+  wifi!: { instances: number; joined: boolean; events: string[]; current: FakeWiFi | null; autoJoinMs: number };
+  mqtt!: { clients: FakeMqttClient[]; published: number; publishedBytes: number; acked: number; connacks: number };
+  listeners!: FakeListener[];
+  http!: HttpServer[];
+
+  /** A fresh world: call before each boot. */
+  reset(): void {
+    this.board = null;
+    this.config = {};
+    this.resources = new Map();
+    this.preferences = new Map();
+    this.logs = [];
+    this.restarts = 0;
+    this.wifi = { instances: 0, joined: false, events: [], current: null, autoJoinMs: 1000 };
+    this.mqtt = { clients: [], published: 0, publishedBytes: 0, acked: 0, connacks: 0 };
+    this.due = [];
+    this.ticker = null;
+    this.listeners = [];
+    this.http = [];
+  }
 
   get io() {
     if (this.board === null) throw new Error("device world: no board (set world.board first)");
@@ -35,9 +53,23 @@ class World {
   get timer(): TimerLike {
     return this.io.Timer as unknown as TimerLike;
   }
-  /** Runs `fn` `ms` milliseconds later on the board's timer (a one-shot). */
+  /** Callbacks due at a board time (ms), run by one repeating timer: one-shot timers would pile up in the fake board. */
+  private due!: { at: number; fn: () => void }[];
+  private ticker: unknown = null;
+
+  /** Runs `fn` `ms` milliseconds later (virtual time), from a board timer, never inside the caller. */
   later(ms: number, fn: () => void): void {
-    this.timer.set(() => fn(), ms);
+    const now = Math.floor(this.io.now() / 1000);
+    this.due.push({ at: now + Math.max(1, ms), fn });
+    if (this.ticker === null) this.ticker = this.timer.set(() => this.tick(), 1, 1);
+  }
+
+  private tick(): void {
+    const now = Math.floor(this.io.now() / 1000);
+    for (let i = 0; i < this.due.length; ) {
+      const d = this.due[i];
+      if (d.at <= now) { this.due.splice(i, 1); d.fn(); } else i++;
+    }
   }
 }
 
@@ -166,8 +198,8 @@ export class FakeMqttClient {
       world.later(5, () => { if (!this.closed) this.options.onError?.call(this); });
       throw new Error("socket closed");
     }
-    const bytes = data === null ? 0 : data.byteLength;
-    world.mqtt.published.push({ topic: o?.topic ?? "", bytes, qos: o?.QoS ?? 0, retain: o?.retain === true });
+    world.mqtt.published++;
+    world.mqtt.publishedBytes += data === null ? 0 : data.byteLength;
     const id = o?.id;
     if (o?.QoS === 1 && id !== undefined) world.later(10, () => { if (!this.closed) { world.mqtt.acked++; this.options.onControl?.call(this, { operation: 4, id }); } });
     return 4096;
