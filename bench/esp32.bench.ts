@@ -62,7 +62,7 @@ function benchPlatform(reply: Uint8Array) {
   };
 }
 
-function adapterLoop(registers: number) {
+export function adapterLoop(registers: number) {
   const reply = new Uint8Array(5 + 2 * registers);
   reply[0] = 1; reply[1] = 3; reply[2] = 2 * registers;
   for (let i = 0; i < registers; i++) { reply[3 + 2 * i] = (i * 7) >> 8; reply[4 + 2 * i] = (i * 7) & 0xff; }
@@ -120,7 +120,7 @@ const XS_MEMORY_MODULE = "../scripts/xs-memory.mjs";
 
 async function memoryReport(): Promise<string> {
   // By a name esbuild does not bundle (this file is also bundled for XS).
-  const { measureEnginesOnXs, manifestCreation } = (await import(XS_MEMORY_MODULE)) as typeof import("../scripts/xs-memory.mjs");
+  const { measureEnginesOnXs, measureSteadyOnXs, manifestCreation } = (await import(XS_MEMORY_MODULE)) as typeof import("../scripts/xs-memory.mjs");
   const r = await measureEnginesOnXs(ROOMY);
   if (r.status !== 0 || !r.done) throw new Error(`the XS memory host failed (status ${r.status}): ${r.stderr}`);
   const c = manifestCreation();
@@ -138,7 +138,12 @@ async function memoryReport(): Promise<string> {
     const fits = freeSlots >= 0 && freeChunk >= 0 && freeKeys >= 0;
     rows.push(`| ${e.name} | ${e.slots} | ${e.slots * e.slotBytes} | ${e.chunkBytes} | ${kb(e.slots * e.slotBytes + e.chunkBytes)} KB | ${e.keys} | ${fits ? "" : "**does not fit**: "}${freeSlots} slots (${kb(freeSlots * e.slotBytes)} KB), ${freeChunk} chunk bytes (${kb(freeChunk)} KB), ${freeKeys} keys |`);
   }
-  return rows.join("\n") + `\n\nMeasured on XS (${r.bits}-bit build${r.bits === 32 ? ", 16-byte slots as on the ESP32" : ": 64-bit figures, slots are larger than the ESP32's 16 bytes"}) by the memory host (scripts/xs-memory): the bundle's body is the preload step (code and tables, flash on the device), each configuration is built at run time in a machine cloned from it (profiles parsed from their JSON text, site checked, engine constructed) and measured alone as the difference of two full collections: live slots, chunk bytes in use (headers included), keys created at run time. Code and preloaded tables are not counted.`;
+  const steady = await measureSteadyOnXs(10000);
+  if (steady.result === null) throw new Error(`the XS steady-state run failed: ${steady.stderr}`);
+  const st = steady.result;
+  rows.push("", "| steady state on XS, within the manifest's creation | transactions | live slots change | live chunk bytes change | collections |", "|---|--:|--:|--:|--:|",
+    `| Esp32SerialPort + EngineLoop + Master, 80 registers per read | ${st.transactions} | ${st.slots} | ${st.chunkBytes} | ${st.collections} |`);
+  return rows.join("\n") + `\n\nMeasured on XS (${r.bits}-bit build${r.bits === 32 ? ", 16-byte slots as on the ESP32" : ": 64-bit figures, slots are larger than the ESP32's 16 bytes"}) by the memory host (scripts/xs-memory): the bundle's body is the preload step (code and tables, flash on the device), each configuration is built at run time in a machine cloned from it (profiles parsed from their JSON text, site checked, engine constructed) and measured alone as the difference of two full collections: live slots, chunk bytes in use (headers included), keys created at run time. Code and preloaded tables are not counted. Steady state: the live heap between full collections before and after the transactions (the change is the measuring array itself), and the collections XS ran on its own meanwhile.`;
 }
 
 async function bootReport(): Promise<string> {

@@ -68,3 +68,17 @@ export function measureEngines(profileTexts: readonly string[], only: number): v
   if (alive === null) throw new Error("nothing was built");
   print("XS-MEMORY-DONE");
 }
+
+/**
+ * Steady state on XS: `count` master transactions through the real ESP32 serial adapter (bench/esp32.bench.ts
+ * adapterLoop: 80 registers, a 165-byte reply in two FIFO reads) after a warm-up; prints `XS-STEADY {json}` with the
+ * live heap change (slots, chunk bytes) between full collections and the collections XS ran on its own meanwhile.
+ */
+export function measureSteadyState(count: number, make: () => { transaction(): number }): void {
+  const loop = make();
+  for (let i = 0; i < 100; i++) loop.transaction();
+  const before = xsMemory();
+  for (let i = 0; i < count; i++) loop.transaction();
+  const after = xsMemory();
+  print(`XS-STEADY ${JSON.stringify({ transactions: count, slots: after[0] - before[0], chunkBytes: after[1] - before[1], collections: after[3] - before[3] })}`);
+}

@@ -166,3 +166,17 @@ export async function measureBootsOnXs(seconds = 120) {
   }
   return rows;
 }
+
+/**
+ * Steady state on XS within the manifest's creation: `count` master transactions through the ESP32 serial adapter
+ * (bench/xs-memory-engines.ts measureSteadyState). Returns the XS-STEADY line ({ transactions, slots, chunkBytes,
+ * collections }) or null, with the run's status.
+ */
+export async function measureSteadyOnXs(count = 10000) {
+  const entry = `import { measureSteadyState } from "./bench/xs-memory-engines";\nimport { adapterLoop } from "./bench/esp32.bench";\n` +
+    `(globalThis as unknown as { xsmemMain: () => void }).xsmemMain = () => measureSteadyState(${count}, () => adapterLoop(80));\n`;
+  const file = await bundleForXsMemory(entry, `${out}/steady.js`);
+  const r = runXsMemory(file);
+  const line = r.stdout.split("\n").find((l) => l.startsWith("XS-STEADY {"));
+  return { status: r.status, stderr: r.stderr, bits: r.bits, result: line ? JSON.parse(line.slice(10)) : null };
+}

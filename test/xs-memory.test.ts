@@ -4,7 +4,7 @@
 // full" (or "not enough keys") when run within it, one that fits must run: the host enforces the device's sizes.
 // Deterministic figures (slot and byte counts of XS), no wall clock.
 import test from "ava";
-import { manifestCreation, measureBootsOnXs, measureEnginesOnXs } from "../scripts/xs-memory.mjs";
+import { manifestCreation, measureBootsOnXs, measureEnginesOnXs, measureSteadyOnXs } from "../scripts/xs-memory.mjs";
 
 const ROOMY = { slots: 400000, chunkBytes: 8 << 20, keys: 4000 };
 
@@ -57,4 +57,17 @@ test("the whole firmware on XS: the shipped default site with MQTT forwarding bo
     t.true(shipped.booted![i] <= limit, `at boot: ${shipped.booted![i]} ${name}, creation ${limit}`);
     t.true(shipped.end![i] <= limit, `after ${shipped.seconds} s (with the simulator's own growth): ${shipped.end![i]} ${name}, creation ${limit}`);
   }
+});
+
+test("steady state on XS: 10,000 master transactions through the ESP32 adapter run no collection and leave the live heap unchanged", async (t) => {
+  t.timeout(600_000);
+  const r = await measureSteadyOnXs(10000);
+  t.is(r.status, 0, r.stderr);
+  t.truthy(r.result, "no XS-STEADY line");
+  if (r.result === null) return;
+  t.log(JSON.stringify(r.result));
+  t.is(r.result.transactions, 10000);
+  t.is(r.result.collections, 0);
+  // The array xsMemory() returns for the "before" figure is all that changes (5 slots, one small chunk).
+  t.true(r.result.slots <= 8 && r.result.chunkBytes <= 128, JSON.stringify(r.result));
 });
