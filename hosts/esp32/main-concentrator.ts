@@ -51,7 +51,11 @@ export const DEVICE_RING_BYTES = 16384;
 /** Interrupt → message → JS callback delay budgeted for received bytes, µs (not measured on a board: see docs/esp32.md). */
 const CALLBACK_LATENCY_US = 1000;
 
-/** Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. */
+/**
+ * Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. The cached copy drops what only
+ * documents the profile (description, sources with their titles, links and notes): nothing reads them at run time, and
+ * they are a few KB of chunk heap per profile (docs/esp32.md "Memory budget").
+ */
 class ResourceProfiles implements ProfileLookup {
   private readonly cache = new Map<string, Profile>();
   get(id: string): Profile | undefined {
@@ -59,7 +63,7 @@ class ResourceProfiles implements ProfileLookup {
     if (p !== undefined) return p;
     const name = `${id}.json`;
     if (!/^[a-z0-9-]+$/.test(id) || !Resource.exists(name)) return undefined;
-    p = parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id);
+    p = { ...parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id), description: "", sources: [] };
     this.cache.set(id, p);
     return p;
   }
