@@ -16,7 +16,8 @@
  *      (compacting) collection, then the machine's own counters: live slots (currentHeapCount), chunk bytes in use
  *      (currentChunksSize, headers included), runtime keys used (keyIndex - keyOffset), and the number of collections
  *      XS ran (garbageCollectionCount, mxInstrument) not counting the ones xsMemory() forced.
- * Also defined: `print(...)` (one line to stdout) and `resetMeter(limit, index)` (XS computrons, as in xsnap).
+ * Also defined: `print(...)` (one line to stdout) and `resetMeter(limit, index)` (returns the XS computrons so far and
+ * sets the count to `index`, as in xsnap; the limit is not enforced).
  * Figures are those of the width it is compiled for: built with -m32 a slot is 16 bytes as on the ESP32.
  *
  * Usage: xs-memory-host [--chunk B] [--slots N] [--stack N] [--keys N] [--names N] [--symbols N] bundle.js
@@ -64,13 +65,10 @@ static void host_memory(txMachine* the)
 	xsSetIndex(xsResult, 4, xsInteger((xsIntegerValue)sizeof(txSlot)));
 }
 
-static txU4 meterLimit = 0;
-
 static void host_resetMeter(txMachine* the)
 {
 #ifdef mxMetering
 	xsResult = xsNumber((double)fxGetCurrentMeter(the));
-	meterLimit = (txU4)xsToNumber(xsArg(0));
 	fxSetCurrentMeter(the, (txUnsigned)xsToNumber(xsArg(1)));
 #else
 	xsResult = xsInteger(0);
