@@ -227,5 +227,5 @@ export function bootFootprint(setup: SetupStep, profiles: Record<string, string>
   }
   const end = heap();
   const diff = (a: number[] | null) => (a === null || before === null ? null : a.map((x, i) => x - before[i]));
-  out(`XS-FOOTPRINT ${JSON.stringify({ label, meters: site.meters.length, seconds, error, published: world.mqtt.published, booted: diff(booted), end: diff(end), logs: error ? world.logs.slice(-5) : undefined })}`);
+  out(`XS-FOOTPRINT ${JSON.stringify({ label, meters: site.meters.length, seconds, error, published: world.mqtt.published, simulator: before, booted: diff(booted), end: diff(end), logs: error ? world.logs.slice(-5) : undefined })}`);
 }
