@@ -38,6 +38,7 @@ const fixtures: [string, unknown, boolean][] = [
   ["unknown bus field", variant((s) => { s.bus.parity = "E"; }), false],
   ["unknown section", variant((s) => { s.mqtt = {}; }), false],
   ["empty meters", variant((s) => { s.meters = []; }), false],
+  ["empty meters with a gateway section (a gateway alone)", variant((s) => { s.meters = []; s.gateway = { port: 502 }; }), true],
   ["unit 248", variant((s) => { s.meters[0].unit = 248; }), false],
   ["interval 50 ms", variant((s) => { s.meters[0].intervalMs = 50; }), false],
   ["fractional interval", variant((s) => { s.meters[0].intervalMs = 1000.5; }), false],

@@ -53,7 +53,7 @@ export async function startForwarding(store: ReadingsStore, options: ForwardingO
   if (http.enabled) {
     server = await startHttpServer({
       store, host: http.host, port: http.port, links: options.links, plan: options.plan, nowUs: options.nowUs, nowMs: options.nowMs,
-      health: mqtt ? () => ({ mqtt: mqtt.stats() }) : undefined,
+      health: mqtt ? () => ({ mqtt: mqtt.stats() }) : undefined, log: options.log,
     });
   }
   mqtt?.start();
