@@ -9,8 +9,8 @@
  *   microtask, never from inside the engine's call) and the socket resumed once all of it was taken. Out: answers that
  *   need no bus (local unit, 0A, 01, 03) are made as fast as requests arrive, so a client that pipelines and never reads
  *   would grow the socket's send buffer without end. Bytes are offered to the engine one MAX_TCP_ADU_LENGTH slice at a
- *   time, and once the unsent answers reach `writeHighWater` (socket.write() returned false, or writableLength past the
- *   bound) the socket is paused and nothing more is offered until 'drain'. A client whose answers stay unsent for
+ *   time, and once the unsent answers reach `writeHighWater` (the sockets' highWaterMark: socket.write() returns
+ *   false) the socket is paused and nothing more is offered until 'drain'. A client whose answers stay unsent for
  *   `stallTimeoutMs` is closed. Memory per client is then bounded whatever it sends: the engine's fixed slots, one read
  *   chunk held (at most the socket's read size, 64 KiB), and writeHighWater + maxPerClient answers of unsent bytes.
  * - Time: `now()` is the clock the master runs on (the serial host's µs, or the simulator's virtual clock). With
@@ -91,7 +91,8 @@ export class GatewayServer implements GatewayLink {
   listen(): Promise<AddressInfo> {
     const { bind, port } = this.gateway.config;
     return new Promise((resolve, reject) => {
-      const server = createServer({ noDelay: true }, (socket) => this.accepted(socket));
+      // highWaterMark bounds each client's unsent answers: write() returns false past it, and 'drain' follows.
+      const server = createServer({ noDelay: true, highWaterMark: this.highWater }, (socket) => this.accepted(socket));
       server.once("error", reject);
       server.listen(port, bind, () => {
         server.off("error", reject);
@@ -215,7 +216,7 @@ export class GatewayServer implements GatewayLink {
     const c = this.connections[client];
     if (!c) return;
     const flowing = c.socket.write(Buffer.from(buffer.subarray(offset, offset + length)));
-    if ((!flowing || c.socket.writableLength >= this.highWater) && !c.writeBlocked && this.connections[client] === c) {
+    if (!flowing && !c.writeBlocked && this.connections[client] === c) {
       // The client is not taking its answers: read nothing more from it until they drain; close it if they never do.
       c.writeBlocked = true;
       this.writeStalls++;
