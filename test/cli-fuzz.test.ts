@@ -100,7 +100,7 @@ test.serial("named bad inputs: each is one line and exit status 2", async (t) =>
     [["sim", "--site", FILES.deepObject, "--no-http"], /nested deeper than 32 levels/],
     [["run", "--site", "/dev/zero"], /\/dev\/zero: larger than 4194304 bytes/],
     [["sim", "--site", FIFO, "--no-http"], /fifo: not valid JSON/],
-    [["repeat", "--site", FILES.repeater8n1], /\$\.repeater\.sideA\.framing: must be one of 8N1, 8E1, 8O1, 8N2 \(got "8n1"\)/],
+    [["repeat", "--site", FILES.repeater8n1], /\$\.repeater\.sideA\.framing must be one of 8N1, 8E1, 8O1, 8N2 \(got "8n1"\)/],
     [["repeat", "--site", "/dev/zero"], /larger than/],
     [["plan", "--site", "sites/demo.json", "--profiles", profileFile], /--profiles .*package\.json: not a folder/],
     [["sim", "--site", "sites/demo.json", "--profiles", profileFile, "--no-http"], /not a folder/],

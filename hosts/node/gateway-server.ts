@@ -9,7 +9,8 @@
  *   microtask, never from inside the engine's call) and the socket resumed once all of it was taken. Out: answers that
  *   need no bus (local unit, 0A, 01, 03) are made as fast as requests arrive, so a client that pipelines and never reads
  *   would grow the socket's send buffer without end. Bytes are offered to the engine one MAX_TCP_ADU_LENGTH slice at a
- *   time, and once the unsent answers reach `writeHighWater` (the sockets' highWaterMark: socket.write() returns
+ *   time, at most TURN_BYTES per turn of the event loop (the rest after the other sockets' I/O, so one flooding client
+ *   cannot starve the others of the process), and once the unsent answers reach `writeHighWater` (the sockets' highWaterMark: socket.write() returns
  *   false) the socket is paused and nothing more is offered until 'drain'. A client whose answers stay unsent for
  *   `stallTimeoutMs` is closed. Memory per client is then bounded whatever it sends: the engine's fixed slots, one read
  *   chunk held (at most the socket's read size, 64 KiB), and writeHighWater + maxPerClient answers of unsent bytes.
@@ -57,7 +58,12 @@ interface Connection {
   /** The client's unsent answers passed writeHighWater: not read until 'drain'. */
   writeBlocked: boolean;
   stallTimer: NodeJS.Timeout | null;
+  /** A setImmediate will offer the held bytes (the turn's budget ran out). */
+  turnScheduled: boolean;
 }
+
+/** Bytes of one client's requests handled per turn of the event loop (about 80 small requests). */
+const TURN_BYTES = 1024;
 
 export class GatewayServer implements GatewayLink {
   readonly gateway: Gateway;
@@ -140,7 +146,7 @@ export class GatewayServer implements GatewayLink {
       socket.destroy();
       return;
     }
-    const c: Connection = { id, socket, pending: null, writeBlocked: false, stallTimer: null };
+    const c: Connection = { id, socket, pending: null, writeBlocked: false, stallTimer: null, turnScheduled: false };
     this.connections[id] = c;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.data(c, chunk));
@@ -168,20 +174,29 @@ export class GatewayServer implements GatewayLink {
   }
 
   /**
-   * Offers `bytes` to the engine one ADU-sized slice at a time while the client takes its answers; what the engine does
-   * not take (no free request slot) or what is left when the client stops reading is kept, and the socket paused.
+   * Offers `bytes` to the engine one ADU-sized slice at a time while the client takes its answers, at most TURN_BYTES
+   * per turn of the event loop; what the engine does not take (no free request slot), what is left when the client
+   * stops reading, and what is over the turn's budget is kept and the socket paused. Over budget, the rest is offered
+   * again from setImmediate, after the other sockets' I/O: a client pipelining answers that need no bus gets a fair
+   * share of the process, not all of it. The answers of one turn go out in one write (cork).
    */
   private offer(c: Connection, bytes: Buffer): void {
     let at = 0;
-    while (at < bytes.length && !c.writeBlocked && this.connections[c.id] === c) {
+    c.socket.cork();
+    while (at < bytes.length && at < TURN_BYTES && !c.writeBlocked && this.connections[c.id] === c) {
       const n = Math.min(MAX_TCP_ADU_LENGTH, bytes.length - at);
       const used = this.gateway.received(c.id, bytes, at, n, this.options.now());
       at += used;
       if (used < n) break;
     }
+    c.socket.uncork();
     if (this.connections[c.id] === c && at < bytes.length) {
       c.pending = bytes.subarray(at);
       c.socket.pause();
+      if (at >= TURN_BYTES && !c.writeBlocked && !c.turnScheduled) {
+        c.turnScheduled = true;
+        setImmediate(() => { c.turnScheduled = false; this.retry(c); });
+      }
     }
     this.after();
   }

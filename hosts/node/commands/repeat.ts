@@ -49,9 +49,9 @@ function side(file: string, v: unknown, name: string): SideSection {
   const o = v as Record<string, unknown>;
   if (typeof o.port !== "string" || o.port === "") throw new UsageError(`${file}: $.repeater.${name}.port: must be a serial device path`);
   if (o.rts !== undefined && typeof o.rts !== "boolean") throw new UsageError(`${file}: $.repeater.${name}.rts: must be true or false`);
-  if (typeof o.baud !== "number" || !BAUD_RATES.includes(o.baud)) throw new UsageError(`${file}: $.repeater.${name}.baud: must be one of ${BAUD_RATES.join(", ")} (got ${show(o.baud)})`);
+  if (typeof o.baud !== "number" || !BAUD_RATES.includes(o.baud)) throw new UsageError(`${file}: $.repeater.${name}.baud must be one of ${BAUD_RATES.join(", ")} (got ${show(o.baud)})`);
   const framing = o.framing ?? "8N1";
-  if (typeof framing !== "string" || !(FRAMINGS as readonly string[]).includes(framing)) throw new UsageError(`${file}: $.repeater.${name}.framing: must be one of ${FRAMINGS.join(", ")} (got ${show(framing)})`);
+  if (typeof framing !== "string" || !(FRAMINGS as readonly string[]).includes(framing)) throw new UsageError(`${file}: $.repeater.${name}.framing must be one of ${FRAMINGS.join(", ")} (got ${show(framing)})`);
   return { port: o.port, baud: o.baud, framing: framing as Framing, rts: o.rts as boolean | undefined };
 }
 
