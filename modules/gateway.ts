@@ -6,8 +6,9 @@
  * Theory of operation (MODBUS Messaging on TCP/IP Implementation Guide V1.0b §3.1.3 MBAP, §4.4.1 gateways; Application
  * Protocol V1.1b3 §6 request rules, §7 exceptions 01, 03, 0A, 0B):
  *  - Connections are numbered slots 0..maxClients-1. accept() checks the allowlist, the per-address limit and the client
- *    limit; when the slots are full (or the address is at its limit) a connection that has made no progress (no whole
- *    request, no answer) for EVICT_AFTER_US is closed to make room, so slow or silent sockets cannot lock clients out.
+ *    limit; when the slots are full (or the address is at its limit) a connection that has sent no whole request in
+ *    EVICT_AFTER_US since it opened (else one idle for EVICT_IDLE_AFTER_US) is closed to make room, so slow or silent
+ *    sockets cannot lock clients out.
  *  - received() copies bytes into the connection's 260-byte reassembly buffer: 7 header bytes first (protocol 0, length
  *    2..254, else the connection is closed: there is no delimiter to resynchronise on), then `length - 1` PDU bytes. Once a
  *    request's first byte is in, the whole request must follow within requestTimeout, or the connection is closed; a
@@ -122,8 +123,10 @@ for (const fc of [0x01, 0x02, 0x03, 0x04, 0x07, 0x0b, 0x0c, 0x11, 0x2b]) READ_ON
 export const BROADCAST_FUNCTION = new Uint8Array(256);
 for (const fc of [0x05, 0x06, 0x0f, 0x10]) BROADCAST_FUNCTION[fc] = 1;
 
-/** A connection that made no progress (no whole request, no answer) for this long may be closed to admit a new one. */
+/** A connection that has sent no whole request since it opened, this long ago, may be closed to admit a new one. */
 export const EVICT_AFTER_US = 1000000;
+/** A connection that has sent requests but has nothing pending and made no progress this long may be closed to admit a new one. */
+export const EVICT_IDLE_AFTER_US = 10000000;
 
 // Request slot states.
 const FREE = 0;
@@ -160,6 +163,8 @@ export class Gateway implements Timed {
   private readonly partialSince: Float64Array;
   /** Requests held (any state but FREE). */
   private readonly used: Uint8Array;
+  /** 1 once the connection has sent a whole request. */
+  private readonly served: Uint8Array;
   /** 1 while the connection has a request in the master. */
   private readonly busy: Uint8Array;
   /** RTU route of the connection's last request put on the bus (-1: none yet). */
@@ -209,6 +214,7 @@ export class Gateway implements Timed {
     this.lastActive = new Float64Array(n);
     this.partialSince = new Float64Array(n);
     this.used = new Uint8Array(n);
+    this.served = new Uint8Array(n);
     this.busy = new Uint8Array(n);
     this.lastRoute = new Int16Array(n).fill(-1);
     this.address = new Float64Array(n);
@@ -287,6 +293,7 @@ export class Gateway implements Timed {
     this.blocked[c] = 0;
     this.rxLength[c] = 0;
     this.used[c] = 0;
+    this.served[c] = 0;
     this.busy[c] = 0;
     this.lastRoute[c] = -1;
     this.lastActive[c] = now;
@@ -300,16 +307,23 @@ export class Gateway implements Timed {
     return ip >= 0 ? this.address[c] === ip : this.address[c] < 0 && this.addressText[c] === text;
   }
 
-  /** The open connection with nothing pending that made no progress for the longest time (≥ EVICT_AFTER_US), or -1. */
+  /**
+   * The connection to close for a newcomer, or -1: first the oldest that has sent no whole request since it opened
+   * EVICT_AFTER_US ago or more (silent or trickling), else the one idle longest (nothing pending, no progress for
+   * EVICT_IDLE_AFTER_US or more). A connection with a request pending is never chosen.
+   */
   private stalest(ip: number, text: string, sameOnly: boolean, now: number): number {
     let best = -1;
+    let bestIdle = -1;
     for (let c = 0; c < this.open.length; c++) {
       if (this.open[c] !== 1 || this.used[c] !== 0 || this.blocked[c] !== 0) continue;
       if (sameOnly && !this.sameAddress(c, ip, text)) continue;
-      if (now - this.lastActive[c] < EVICT_AFTER_US) continue;
-      if (best < 0 || this.lastActive[c] < this.lastActive[best]) best = c;
+      const quiet = now - this.lastActive[c];
+      if (this.served[c] === 0) {
+        if (quiet >= EVICT_AFTER_US && (best < 0 || this.lastActive[c] < this.lastActive[best])) best = c;
+      } else if (quiet >= EVICT_IDLE_AFTER_US && (bestIdle < 0 || this.lastActive[c] < this.lastActive[bestIdle])) bestIdle = c;
     }
-    return best;
+    return best >= 0 ? best : bestIdle;
   }
 
   /** The peer closed or the socket failed: forget the connection (results still on the bus are dropped when they come). */
@@ -509,6 +523,7 @@ export class Gateway implements Timed {
     const p = s * MAX_PDU_LENGTH;
     for (let j = 0; j < n; j++) this.pdu[p + j] = rx[base + MBAP_HEADER_LENGTH + j];
     this.used[client]++;
+    this.served[client] = 1;
     this.rxLength[client] = 0;
     this.lastActive[client] = now;
     this.counters[GW_REQUESTS]++;

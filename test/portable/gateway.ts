@@ -1,6 +1,6 @@
 // The Modbus TCP gateway engine driven by hand: MBAP rules, reassembly, routing, exceptions, access control, fairness,
 // backpressure, timers and the poll cache. Portable: runs on Node and on XS.
-import { EVICT_AFTER_US, Gateway, GW_BROADCASTS, GW_CLOSED_IDLE, GW_CLOSED_MALFORMED, GW_CLOSED_SLOW, GW_EVICTED, GW_EX_DATA_VALUE, GW_FROM_CACHE, GW_ORPHANED, GW_REFUSED_ADDRESS, GW_REFUSED_FULL, GW_REFUSED_PER_ADDRESS, REFUSED_ADDRESS, REFUSED_FULL, REFUSED_PER_ADDRESS, type GatewayLink, type LocalRegisters } from "../../modules/gateway";
+import { EVICT_AFTER_US, EVICT_IDLE_AFTER_US, Gateway, GW_BROADCASTS, GW_CLOSED_IDLE, GW_CLOSED_MALFORMED, GW_CLOSED_SLOW, GW_EVICTED, GW_EX_DATA_VALUE, GW_FROM_CACHE, GW_ORPHANED, GW_REFUSED_ADDRESS, GW_REFUSED_FULL, GW_REFUSED_PER_ADDRESS, REFUSED_ADDRESS, REFUSED_FULL, REFUSED_PER_ADDRESS, type GatewayLink, type LocalRegisters } from "../../modules/gateway";
 import { GatewayConfig } from "../../modules/gateway-config";
 import { IpAllowlist, parseIpv4 } from "../../modules/ip-allowlist";
 import { checkMbapHeader, MBAP_BAD_PROTOCOL, MBAP_LENGTH_TOO_LONG, MBAP_LENGTH_TOO_SHORT, MBAP_OK, writeMbapHeader } from "../../modules/mbap";
@@ -338,10 +338,18 @@ export const cases: Cases = {
     t.is(r.gw.accept("10.0.0.4", EVICT_AFTER_US + 30), 2);
     t.is(r.gw.accept("10.0.0.5", EVICT_AFTER_US + 40), REFUSED_FULL, "a client with a request pending is never evicted, nor fresh ones");
     r.feed(late, req(2, 2, READ), EVICT_AFTER_US + 50);
-    r.complete(STATUS_OK, "03 04 00 00 00 00");
-    r.complete(STATUS_OK, "03 04 00 00 00 00");
+    r.complete(STATUS_OK, "03 04 00 00 00 00", EVICT_AFTER_US + 60);
+    r.complete(STATUS_OK, "03 04 00 00 00 00", EVICT_AFTER_US + 60);
     t.is(r.sent[other].length, 1);
     t.is(r.sent[late].length, 1);
+    t.is(r.gw.accept("10.0.0.5", 3 * EVICT_AFTER_US), 1, "a connection that never sent a whole request goes first");
+    t.is(r.gw.accept("10.0.0.6", 4 * EVICT_AFTER_US), 2, "then the next one");
+    for (const c of [1, 2]) {
+      r.feed(c, req(3, 1, READ), 4 * EVICT_AFTER_US);
+      r.complete(STATUS_OK, "03 04 00 00 00 00", 5 * EVICT_AFTER_US);
+    }
+    t.is(r.gw.accept("10.0.0.7", EVICT_IDLE_AFTER_US), REFUSED_FULL, "clients that sent requests are kept while idle under EVICT_IDLE_AFTER_US");
+    t.is(r.gw.accept("10.0.0.7", EVICT_AFTER_US + 60 + EVICT_IDLE_AFTER_US), 0, "the one idle longest goes after that");
   },
 
   "the local unit answers from LocalRegisters and never reaches the bus"(t) {
