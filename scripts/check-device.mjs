@@ -110,9 +110,10 @@ for (const role of roles) {
   text += `$ make -k -f ${makefilePath} SDKCONFIG_H= mc.xs.c mc.resources.c\n${make.stdout}${make.stderr}`;
   writeFileSync(log, text);
   const lines = `${make.stdout}\n${make.stderr}`.split("\n");
-  const errorLines = lines.filter((l) => /\berror\b|^### |^make: \*\*\*/i.test(l) && !/^make: Target .* not remade/.test(l));
+  // make echoes each step as "# tool file" (e.g. "# xsc ssl/error.xsb"): those lines are progress, not diagnostics.
+  const errorLines = lines.filter((l) => !l.startsWith("# ") && /\berror\b|^### |^make: \*\*\*/i.test(l) && !/^make: Target .* not remade/.test(l));
   const diagnostics = errorLines.filter((l) => !/^make: \*\*\*/.test(l));
-  const warnings = lines.filter((l) => /\bwarning\b/i.test(l)).length;
+  const warnings = lines.filter((l) => !l.startsWith("# ") && /\bwarning\b/i.test(l)).length;
   const compiled = modules.filter((m) => existsSync(m.replace("$(MODULES_DIR)", join(appDir, "modules")))).length;
   const linked = make.status === 0 && targets.every((f) => existsSync(f));
   let errors = diagnostics.length;
