@@ -17,6 +17,10 @@
  *
  * Without MODDABLE (CI has no SDK) it prints that it did NOT run and exits 0 — unless --require is given, then 1.
  *
+ * Both roles build in one directory, as mcconfig does for one app: the role only changes mc/config, so the second role
+ * recompiles just that module and relinks. make runs with .DELETE_ON_ERROR, so a module that failed to compile leaves no
+ * output behind and fails again on the next run instead of passing as up to date.
+ *
  * Options: --role concentrator|repeater (one role only), --clean (start from an empty build directory),
  * --require (a missing SDK is a failure). Build directory: $RC485_DEVICE_BUILD, else <tmp>/rc485-check-device.
  */
@@ -85,11 +89,11 @@ function makeList(makefile, name) {
 
 let failed = false;
 const summaries = [];
+const out = buildRoot;
+if (clean) rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
 for (const role of roles) {
-  const out = join(buildRoot, role);
-  if (clean) rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
-  const log = join(out, "check-device.log");
+  const log = join(out, `check-device-${role}.log`);
   const mc = spawnSync("mcconfig", ["-d", "-p", PLATFORM, "-o", out, "./manifest.json", `role=${role}`], { cwd: root, env, encoding: "utf8" });
   let text = `$ mcconfig -d -p ${PLATFORM} -o ${out} ./manifest.json role=${role}\n${mc.stdout}${mc.stderr}`;
   const debugDir = join(out, "tmp", "esp32", "nodemcu", "debug");
@@ -106,8 +110,8 @@ for (const role of roles) {
   const preloads = makeList(makefile, "PRELOADS").filter((p) => p.startsWith("-p "));
   const tsModules = (makefile.match(/^\t\S*tsc -p /gm) ?? []).length;
   const targets = [join(appDir, "mc.xs.c"), join(appDir, "mc.resources.c")];
-  const make = spawnSync("make", ["-k", "-f", makefilePath, "SDKCONFIG_H=", ...targets], { cwd: appDir, env, encoding: "utf8", maxBuffer: 64 << 20 });
-  text += `$ make -k -f ${makefilePath} SDKCONFIG_H= mc.xs.c mc.resources.c\n${make.stdout}${make.stderr}`;
+  const make = spawnSync("make", ["-k", "--eval=.DELETE_ON_ERROR:", "-f", makefilePath, "SDKCONFIG_H=", ...targets], { cwd: appDir, env, encoding: "utf8", maxBuffer: 64 << 20 });
+  text += `$ make -k --eval=.DELETE_ON_ERROR: -f ${makefilePath} SDKCONFIG_H= mc.xs.c mc.resources.c\n${make.stdout}${make.stderr}`;
   writeFileSync(log, text);
   const lines = `${make.stdout}\n${make.stderr}`.split("\n");
   // make echoes each step as "# tool file" (e.g. "# xsc ssl/error.xsb"): those lines are progress, not diagnostics.
