@@ -6,8 +6,8 @@
  * (−1)^s × (2^p + T) × 2^(E − bias − p) (p = 23 or 52), for E = 0 it is (−1)^s × T × 2^(1 − bias − p) (zero and
  * subnormals), and E = max is ±Infinity (T = 0) or NaN. The significand is an integer below 2^53, so a JS number holds it
  * exactly, and scaling it by a power of two is exact whenever the result is representable — which every decoded value is.
- * The power of two comes from two read-only tables (2^r, r < 32, and 2^(32q − 1074)), multiplied in the order that keeps
- * the intermediate exact: no Math.pow, no scratch buffer.
+ * The power of two comes from read-only tables built at preload: 2^(E − 150) for each binary32 exponent, and for binary64
+ * 2^r (r < 32) and 2^(32q − 1074), multiplied in the order that keeps the intermediate exact: no Math.pow, no scratch.
  *
  * Why not a DataView: a scratch ArrayBuffer/DataView at module level is frozen into flash when the module is preloaded
  * (Moddable SDK documentation/xs/XS linker warnings.md: preloaded DataView and TypedArray instances throw on write), and a
@@ -15,6 +15,11 @@
  * exponent by comparison against the same tables.
  */
 
+/**
+ * F32_SCALE[E] = 2^(E − 150) for a binary32 biased exponent E = 1..254, and F32_SCALE[0] = 2^−149 (subnormals): a normal
+ * pattern's value is (2^23 + T) × F32_SCALE[E]. Exported for decoders that inline the normal case (modules/values.ts).
+ */
+export const F32_SCALE: Readonly<Float64Array> = new Float64Array(256);
 /** FINE[r] = 2^r for r = 0..31. */
 const FINE = new Float64Array(32);
 /** COARSE[q] = 2^(32q − 1074) for q = 0..65 (COARSE[0] is the smallest subnormal, 2^−1074). */
@@ -26,6 +31,11 @@ const COARSE = new Float64Array(66);
   for (let i = 0; i < 1074; i++) tiny /= 2; // exact: halving a power of two down to 2^-1074
   let c = tiny;
   for (let q = 0; q < 66; q++) { COARSE[q] = c; c *= 4294967296; }
+  let f = tiny;
+  for (let i = 0; i < 925; i++) f *= 2; // 2^-149
+  const scale = F32_SCALE as Float64Array;
+  scale[0] = f;
+  for (let e = 1; e < 256; e++) { scale[e] = f; f *= 2; }
 }
 
 /**
@@ -43,14 +53,15 @@ function timesPow2(a: number, n: number): number {
   return a * scaleByPow2(1, h) * scaleByPow2(1, n - h);
 }
 
-/** The binary32 value of a 32-bit pattern (an integer; only its low 32 bits are read). */
+/**
+ * The binary32 value of a 32-bit pattern given as an int32 (as `|` and `<<` produce it; bit 31 is the sign). One table
+ * read and one multiplication: this is the decode path of every f32 register value.
+ */
 export function float32FromBits(bits: number): number {
-  const exponent = (bits >>> 23) & 0xff;
-  const t = bits & 0x7fffff;
-  const sign = (bits >>> 31) !== 0 ? -1 : 1;
-  if (exponent === 0xff) return t === 0 ? sign * Infinity : NaN;
-  if (exponent === 0) return sign * scaleByPow2(t, -149);
-  return sign * scaleByPow2(t + 0x800000, exponent - 150);
+  const exponent = (bits >> 23) & 0xff;
+  if (exponent === 0xff) return (bits & 0x7fffff) !== 0 ? NaN : bits < 0 ? -Infinity : Infinity;
+  const v = (exponent === 0 ? bits & 0x7fffff : (bits & 0x7fffff) | 0x800000) * F32_SCALE[exponent];
+  return bits < 0 ? -v : v;
 }
 
 /** The binary64 value of a pattern given as its high and low 32-bit halves. */

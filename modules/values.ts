@@ -23,7 +23,7 @@
  * at run time: this module is preloaded, and a preloaded DataView or typed array is read-only on the device.
  */
 
-import { float32Bits, float32FromBits, float64FromWords, float64High, float64Low } from "./ieee754";
+import { F32_SCALE, float32Bits, float32FromBits, float64FromWords, float64High, float64Low } from "./ieee754";
 
 /** Type codes (index into the tables below). */
 export const TYPE_U16 = 0;
@@ -135,10 +135,20 @@ export function readRaw(type: number, order: number, b: Uint8Array, offset: numb
       const o = order << 1;
       return (((b[offset + PERM1[o]] << 8) | b[offset + PERM1[o + 1]]) << 16) >> 16;
     }
-    case TYPE_U32: case TYPE_S32: case TYPE_F32: {
+    case TYPE_U32: case TYPE_S32: {
       const o = order << 2;
       const v = (b[offset + PERM2[o]] << 24) | (b[offset + PERM2[o + 1]] << 16) | (b[offset + PERM2[o + 2]] << 8) | b[offset + PERM2[o + 3]];
-      return type === TYPE_S32 ? v : type === TYPE_U32 ? v >>> 0 : float32FromBits(v);
+      return type === TYPE_S32 ? v : v >>> 0;
+    }
+    case TYPE_F32: {
+      const o = order << 2;
+      const bits = (b[offset + PERM2[o]] << 24) | (b[offset + PERM2[o + 1]] << 16) | (b[offset + PERM2[o + 2]] << 8) | b[offset + PERM2[o + 3]];
+      // Normal numbers inline (the common case: one table read, one multiplication); zero, subnormals, ±Infinity and NaN
+      // through float32FromBits.
+      const e = (bits >> 23) & 0xff;
+      if (e === 0 || e === 0xff) return float32FromBits(bits);
+      const v = ((bits & 0x7fffff) | 0x800000) * F32_SCALE[e];
+      return bits < 0 ? -v : v;
     }
     case TYPE_U64: case TYPE_S64: case TYPE_F64: {
       const o = order << 3;
