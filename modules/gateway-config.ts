@@ -44,8 +44,8 @@ export interface GatewayOptions {
   readonly cacheTtlMs?: number;
 }
 
-const FIELDS = ["bind", "port", "maxClients", "maxPerClient", "busSlots", "idleTimeoutMs", "queueTimeoutMs", "allow", "readOnly",
-  "aliases", "passThrough", "localUnit", "cacheTtlMs"];
+const FIELDS = Object.freeze(["bind", "port", "maxClients", "maxPerClient", "busSlots", "idleTimeoutMs", "queueTimeoutMs", "allow", "readOnly",
+  "aliases", "passThrough", "localUnit", "cacheTtlMs"]);
 
 /** Route table value for a TCP unit with no path. */
 export const ROUTE_NONE = 0;

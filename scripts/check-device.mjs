@@ -76,7 +76,7 @@ const env = {
 /** The names listed in a make variable block `NAME =\` … (one per line, ending with `\`). */
 function makeList(makefile, name) {
   const lines = makefile.split("\n");
-  const start = lines.findIndex((l) => l.startsWith(`${name} =`));
+  const start = lines.findIndex((l) => l.trimEnd() === `${name} =\\`);
   if (start < 0) return [];
   const out = [];
   for (let i = start + 1; i < lines.length; i++) {
@@ -114,10 +114,16 @@ for (const role of roles) {
   text += `$ make -k --eval=.DELETE_ON_ERROR: -f ${makefilePath} SDKCONFIG_H= mc.xs.c mc.resources.c\n${make.stdout}${make.stderr}`;
   writeFileSync(log, text);
   const lines = `${make.stdout}\n${make.stderr}`.split("\n");
-  // make echoes each step as "# tool file" (e.g. "# xsc ssl/error.xsb"): those lines are progress, not diagnostics.
-  const errorLines = lines.filter((l) => !l.startsWith("# ") && /\berror\b|^### |^make: \*\*\*/i.test(l) && !/^make: Target .* not remade/.test(l));
-  const diagnostics = errorLines.filter((l) => !/^make: \*\*\*/.test(l));
-  const warnings = lines.filter((l) => !l.startsWith("# ") && /\bwarning\b/i.test(l)).length;
+  // make echoes each step as "# tool file" (e.g. "# xsc ssl/error.xsb"): progress, not diagnostics. xsl prints its
+  // statistics as "### N instances, …" and its warnings as "### warning: …"; TypeScript "error TS…", xsc "file:line: error:",
+  // xsl a preload exception as "### ReferenceError: …!".
+  const progress = (l) => l.startsWith("# ") || l.trim() === "";
+  const warningLines = lines.filter((l) => !progress(l) && /\bwarning\b/i.test(l));
+  const errorLines = lines.filter((l) => !progress(l) && !/\bwarning\b/i.test(l) && (/\berror\b|[A-Za-z]Error\b/i.test(l) || /^make: \*\*\*/.test(l))
+    && !/^make: (Target .* not remade|\*\*\* Deleting file)/.test(l));
+  const diagnostics = [...new Set(errorLines.filter((l) => !/^make: \*\*\*/.test(l)).map((l) => l.replace(/^### /, "").replace(/!$/, "")))];
+  // Warnings about this project's modules (not the SDK's own, e.g. its lwIP listener or TLS session cache).
+  const ours = warningLines.filter((l) => !l.includes(MODDABLE) && /\b(modules|hosts)\/[a-z0-9-]+|\bsetup\/rc485\b/.test(l));
   const compiled = modules.filter((m) => existsSync(m.replace("$(MODULES_DIR)", join(appDir, "modules")))).length;
   const linked = make.status === 0 && targets.every((f) => existsSync(f));
   let errors = diagnostics.length;
@@ -125,9 +131,10 @@ for (const role of roles) {
   if (!linked && errors === 0) errors = 1;
   if (errors > 0) failed = true;
   for (const l of diagnostics.slice(0, 20)) console.log(`  ${role}: ${l}`);
+  for (const l of ours.slice(0, 20)) console.log(`  ${role}: ${l}`);
   summaries.push(`check:device ${role}: ${compiled}/${modules.length} modules compiled (${tsModules} from TypeScript), ` +
     `${preloads.length} preloaded, xsl link ${linked ? "ok" : "FAILED"} (mc.xs.c, mc.resources.c), ${errors} error${errors === 1 ? "" : "s"}, ` +
-    `${warnings} warning${warnings === 1 ? "" : "s"} (log: ${log})`);
+    `${ours.length} warning${ours.length === 1 ? "" : "s"} in rc485 modules (${warningLines.length - ours.length} in the SDK's) (log: ${log})`);
 }
 rmSync(idf, { recursive: true, force: true });
 for (const s of summaries) console.log(s);
