@@ -3,7 +3,7 @@
  * npm run check:device — the firmware through the Moddable SDK's own build, as far as it goes without ESP-IDF.
  *
  * Theory of operation. For each role (concentrator, repeater) it runs
- *   mcconfig -d -p esp32/nodemcu -o BUILD/ROLE ./manifest.json role=ROLE
+ *   mcconfig -d -p esp32/nodemcu -o BUILD ./manifest.json role=ROLE
  * which writes the make file of the ESP32 build, and then builds only the XS side of that make file: the targets
  * mc.xs.c (TypeScript compiled per module exactly as mcconfig drives it, `xsc` for every module, and the `xsl` link, which
  * runs the manifest's `preload` list at build time and freezes the result) and mc.resources.c (`mcrez` over the data). The
@@ -27,7 +27,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 
 const ROLES = ["concentrator", "repeater"];
 const PLATFORM = "esp32/nodemcu";
@@ -44,7 +44,7 @@ function fail(message) {
   process.exit(1);
 }
 
-const MODDABLE = process.env.MODDABLE;
+const MODDABLE = process.env.MODDABLE ? resolve(process.env.MODDABLE) : undefined;
 if (!MODDABLE) {
   console.log("check:device: NOT RUN — MODDABLE is not set, so the firmware was not built through mcconfig/xsc/xsl. " +
     "Set MODDABLE to a Moddable SDK checkout with its Linux host tools built (docs/esp32.md, \"Checking the device build\").");
