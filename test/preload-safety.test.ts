@@ -27,7 +27,7 @@ test("the scan reports every planted violation with its module and line, and not
   const findings = scanPreloaded(root, [fixture, "test/fixtures/preload/tables"]);
   t.deepEqual(findings.map((f) => `${f.module}:${f.line}: ${f.severity}`), expected);
   // The message names the binding and the reason.
-  t.regex(formatFinding(findings[0]), /^test\/fixtures\/preload\/violations:\d+: error: .*static state of `Counter`/);
+  t.true(findings.map(formatFinding).some((line) => /^test\/fixtures\/preload\/violations:\d+: error: .*static state of `Counter`/.test(line)));
   t.true(findings.some((f) => /module-level Map `CACHE`/.test(f.message)));
   t.true(findings.some((f) => /module-level Uint16Array `SHARED_TABLE`/.test(f.message)));
 });

@@ -11,8 +11,8 @@
  * write copies them to RAM (documentation/xs/preload.md, "Module Scope"), a RAM cost at every boot but no fault.
  *
  * The scan parses every preloaded module with the TypeScript compiler API and a type checker, and looks at code that runs
- * after preload — bodies of functions, methods, constructors, accessors and arrow functions; not the module body or static
- * initializers, which run during preload. For each write (assignment, ++/--, delete, a mutating method call) it finds the
+ * after preload — bodies of functions, methods, constructors, accessors and arrow functions, and instance field
+ * initializers; not the module body, static initializers or static blocks, which run during preload. For each write (assignment, ++/--, delete, a mutating method call) it finds the
  * root binding of the written object (`TABLE` in `TABLE[i] = 0`, `Cls` in `Cls.count++` and in `this.x = 1` inside a static
  * method). When that root is declared at the top level of a preloaded module (directly or through an import), the write is
  *   - an error if the written object is one of the non-aliasable built-ins above, or is a class or function (a static
@@ -120,10 +120,14 @@ export function scanPreloaded(root: string, specifiers: readonly string[]): Prel
     return { root: e };
   }
 
-  /** True when `node` runs after preload: inside a function-like body (not the module body or a static initializer). */
+  /**
+   * True when `node` runs after preload: inside a function-like body or an instance field initializer (run by the
+   * constructor); not the module body, a static initializer or a static block.
+   */
   function runsAtRunTime(node: ts.Node): boolean {
     for (let p = node.parent; p; p = p.parent) {
       if (ts.isFunctionLike(p)) return true;
+      if (ts.isPropertyDeclaration(p) && (ts.getCombinedModifierFlags(p) & ts.ModifierFlags.Static) === 0) return true;
       if (ts.isSourceFile(p)) return false;
     }
     return false;
