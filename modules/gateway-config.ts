@@ -51,8 +51,8 @@ export interface GatewayOptions {
   readonly broadcast?: boolean;
 }
 
-const FIELDS = ["bind", "port", "maxClients", "maxPerClient", "maxPerAddress", "busSlots", "idleTimeoutMs", "requestTimeoutMs",
-  "queueTimeoutMs", "allow", "readOnly", "aliases", "passThrough", "localUnit", "cacheTtlMs", "broadcast"];
+const FIELDS = Object.freeze(["bind", "port", "maxClients", "maxPerClient", "maxPerAddress", "busSlots", "idleTimeoutMs",
+  "requestTimeoutMs", "queueTimeoutMs", "allow", "readOnly", "aliases", "passThrough", "localUnit", "cacheTtlMs", "broadcast"]);
 
 /** Route table value for a TCP unit with no path. */
 export const ROUTE_NONE = 0;

@@ -53,7 +53,7 @@ export interface ReadingsConfig {
 }
 
 /** Fault kinds counted per meter; `failure(meter, kind, now)` takes the index. */
-export const FAULT_KINDS = ["timeout", "crc", "exception", "framing", "sanity", "other"] as const;
+export const FAULT_KINDS = Object.freeze(["timeout", "crc", "exception", "framing", "sanity", "other"] as const);
 export const FAULT_TIMEOUT = 0;
 export const FAULT_CRC = 1;
 export const FAULT_EXCEPTION = 2;

@@ -67,9 +67,9 @@ export interface ProfileLookup {
   keys(): Iterable<string>;
 }
 
-const TOP_KEYS = ["bus", "meters", "forwarding", "gateway", "repeater"];
-const BUS_KEYS = ["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"];
-const METER_KEYS = ["name", "profile", "unit", "intervalMs", "priority", "points"];
+const TOP_KEYS = Object.freeze(["bus", "meters", "forwarding", "gateway", "repeater"]);
+const BUS_KEYS = Object.freeze(["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"]);
+const METER_KEYS = Object.freeze(["name", "profile", "unit", "intervalMs", "priority", "points"]);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 export const MIN_INTERVAL_MS = 100;
 export const MAX_INTERVAL_MS = 86400000;
