@@ -53,7 +53,7 @@ export interface ReadingsConfig {
 }
 
 /** Fault kinds counted per meter; `failure(meter, kind, now)` takes the index. */
-export const FAULT_KINDS = ["timeout", "crc", "exception", "framing", "sanity", "other"] as const;
+export const FAULT_KINDS = Object.freeze(["timeout", "crc", "exception", "framing", "sanity", "other"] as const);
 export const FAULT_TIMEOUT = 0;
 export const FAULT_CRC = 1;
 export const FAULT_EXCEPTION = 2;
@@ -142,7 +142,7 @@ export class ReadingsStore {
   get latestUs(): number { return this.latest[0]; }
 
   constructor(config: ReadingsConfig) {
-    if (!config || !Array.isArray(config.meters) || config.meters.length === 0) throw new TypeError("readings: meters must be a non-empty list");
+    if (!config || !Array.isArray(config.meters)) throw new TypeError("readings: meters must be a list (empty for a gateway-only site)");
     const buckets = config.historyBuckets ?? 120;
     const bucketUs = config.bucketUs ?? 30_000_000;
     const offlineAfter = config.offlineAfter ?? 3;

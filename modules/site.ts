@@ -67,9 +67,9 @@ export interface ProfileLookup {
   keys(): Iterable<string>;
 }
 
-const TOP_KEYS = ["bus", "meters", "forwarding", "gateway", "repeater"];
-const BUS_KEYS = ["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"];
-const METER_KEYS = ["name", "profile", "unit", "intervalMs", "priority", "points"];
+const TOP_KEYS = Object.freeze(["bus", "meters", "forwarding", "gateway", "repeater"]);
+const BUS_KEYS = Object.freeze(["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"]);
+const METER_KEYS = Object.freeze(["name", "profile", "unit", "intervalMs", "priority", "points"]);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 export const MIN_INTERVAL_MS = 100;
 export const MAX_INTERVAL_MS = 86400000;
@@ -105,7 +105,11 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
   }
 
   const meters: SiteMeter[] = [];
-  if (!Array.isArray(json.meters) || json.meters.length === 0) bad("$.meters", "must be a non-empty list of meters", json.meters);
+  // A site with a gateway section may poll nothing: a TCP-to-RTU gateway alone.
+  const gatewayOnly = isObject(json.gateway);
+  if (!Array.isArray(json.meters) || (json.meters.length === 0 && !gatewayOnly)) {
+    bad("$.meters", gatewayOnly ? "must be a list of meters ([] for a gateway alone)" : "must be a non-empty list of meters (or [] with a gateway section)", json.meters);
+  }
   else {
     const names = new Map<string, number>();
     const units = new Map<number, number>();
@@ -212,6 +216,8 @@ export function replyTimeoutUs(site: Site, plan: Plan, m: number): number {
 export function schedulerOptionsFor(site: Site, plan: Plan): SchedulerOptions {
   let timeoutUs = 0;
   for (let m = 0; m < site.meters.length; m++) timeoutUs = Math.max(timeoutUs, replyTimeoutUs(site, plan, m));
+  // A gateway-only site polls nothing: the timeout a largest reply would need.
+  if (timeoutUs === 0) timeoutUs = site.bus.timeoutMs > 0 ? site.bus.timeoutMs * 1000 : new LineTiming(site.bus.baud, site.bus.framing).airTimeUs(256) + DEFAULT_REPLY_ALLOWANCE_US;
   return {
     meters: site.meters.map((m) => ({ intervalUs: m.intervalMs * 1000, priority: m.priority })),
     interRequestDelayUs: site.bus.interRequestDelayMs * 1000,
@@ -263,7 +269,7 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
   }
   const base = schedulerOptionsFor(site, plan);
   const scheduler: SchedulerOptions = {
-    ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs,
+    ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs: timeoutUs > 0 ? timeoutUs : base.timeoutUs,
     meters: base.meters.map((s, m) => ({ ...s, timeoutUs: perMeter[m] })),
   };
   return { scheduler, master };

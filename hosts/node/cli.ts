@@ -32,5 +32,19 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`rc485: unknown command '${name}' (try rc485 --help)`);
     return 2;
   }
-  return (await load()).run(rest);
+  try {
+    return await (await load()).run(rest);
+  } catch (e) {
+    // Every bad input has its own one-line message; anything that still escapes is reported the same way, never as a
+    // stack trace (RC485_DEBUG=1 shows it).
+    if (process.env.RC485_DEBUG) console.error(e);
+    console.error(`rc485 ${name}: internal error: ${oneLine(e)}`);
+    return 1;
+  }
+}
+
+/** The first line of an error's message. */
+export function oneLine(e: unknown): string {
+  const text = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+  return text.split("\n")[0].slice(0, 300);
 }

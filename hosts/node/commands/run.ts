@@ -27,7 +27,8 @@ forwarding.mqtt is set. Stops on Ctrl-C / SIGTERM with a summary.
   --no-gateway      do not start the site's Modbus TCP gateway
   --duration S      stop after S seconds
   --json            print the summary as JSON
-  --profiles DIR    load meter profiles from DIR instead of profiles/
+  --profiles DIR    also load the meter profiles in DIR (repeatable; a later folder's profile overrides an earlier
+                    or shipped one of the same id)
 
 exit status: 0 stopped, 2 bad usage, bad site file or a device that cannot be opened at start`;
 
@@ -39,7 +40,7 @@ const command: Command = {
     if (!o.values.site) throw new UsageError("--site FILE is required (try rc485 run --help)");
     const duration = o.values.duration === undefined ? Infinity : numberOption(o, "duration", 0.1, 1e9, 10);
     const httpPort = o.values["http-port"] === undefined ? undefined : intOption(o, "http-port", 0, 65535, 8485);
-    const loaded = readSiteFile(o.values.site, o.values.profiles ? [o.values.profiles] : []);
+    const loaded = readSiteFile(o.values.site, o.lists.profiles ?? []);
     if (!loaded.site) { for (const e of loaded.errors) console.error(e); return 2; }
     const site = loaded.site;
     const log = (line: string) => console.error(`rc485 run: ${line}`);

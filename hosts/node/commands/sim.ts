@@ -36,7 +36,8 @@ status page; Ctrl-C stops with a summary.
   --gateway-port N  Modbus TCP gateway port when the site has a gateway section (docs/gateway.md; 0 = any free port)
   --no-gateway      do not start the site's Modbus TCP gateway
   --json            print the summary as JSON (with --duration)
-  --profiles DIR    load meter profiles from DIR instead of profiles/ (repeatable: last one wins for the option)`;
+  --profiles DIR    also load the meter profiles in DIR (repeatable; a later folder's profile overrides an earlier
+                    or shipped one of the same id)`;
 
 interface Summary {
   site: string;
@@ -66,7 +67,7 @@ const command: Command = {
     const speed = numberOption(o, "speed", 0.001, 100000, 1);
     const duration = o.values.duration === undefined ? Infinity : numberOption(o, "duration", 0.1, 1e7, 10);
     const httpPort = o.values["http-port"] === undefined ? undefined : intOption(o, "http-port", 0, 65535, 8485);
-    const loaded = readSiteFile(file, o.values.profiles ? [o.values.profiles] : []);
+    const loaded = readSiteFile(file, o.lists.profiles ?? []);
     if (!loaded.site) { for (const e of loaded.errors) console.error(e); return 2; }
     const logs: string[] = [];
     const log = (line: string) => { logs.push(line); if (logs.length > 5) logs.shift(); };
