@@ -6,6 +6,7 @@
  * 2 bad usage, a bad site file or a device that cannot be opened at start.
  */
 import { STATE_NAMES } from "../../../modules/scheduler";
+import { digitsFor, formatNumber } from "../../../modules/json-text";
 import { FAULT_KINDS } from "../../../modules/readings";
 import { startConcentrator, type NodeConcentrator } from "../concentrator";
 import { intOption, numberOption, parseOptions, withUsage } from "../options";
@@ -78,7 +79,8 @@ const command: Command = {
         const faults: Record<string, number> = {};
         FAULT_KINDS.forEach((k, j) => { faults[k] = m.faults[j]; });
         const values: Record<string, number | null> = {};
-        m.meta.points.forEach((p, j) => { values[p.name] = Number.isFinite(m.values[j]) ? m.values[j] : null; });
+        // As the decoded type holds them: integers exactly, a float32 to its 7 significant digits (json-text.ts).
+        m.meta.points.forEach((p, j) => { values[p.name] = Number.isFinite(m.values[j]) ? Number(formatNumber(m.values[j], digitsFor(p.type))) : null; });
         return { name: m.meta.name, unit: m.meta.unit, state: STATE_NAMES[loop.scheduler.state[i]], readings: m.readings, failures: m.failures, faults, values };
       }),
       links: conc.links(),
@@ -90,7 +92,7 @@ const command: Command = {
     else {
       console.log(`summary: ${summary.requests} requests sent on ${summary.port}`);
       for (const m of summary.meters) {
-        const vals = Object.entries(m.values).map(([k, v]) => `${k}=${v === null ? "–" : Number(v.toPrecision(7))}`).join(" ");
+        const vals = Object.entries(m.values).map(([k, v]) => `${k}=${v === null ? "–" : String(v)}`).join(" ");
         console.log(`  ${m.name} (unit ${m.unit}) ${m.state}: ${m.readings} readings, ${m.failures} failed polls; ${vals}`);
       }
     }
