@@ -13,6 +13,7 @@ import { intOption, numberOption, parseOptions, withUsage } from "../options";
 import { SerialHost, SerialOpenError } from "../serial-port";
 import { readSiteFile } from "../site-file";
 import { UsageError, type Command } from "./command";
+import { count } from "../plural";
 
 const HELP = `usage: rc485 run --site FILE [options]
 
@@ -62,7 +63,7 @@ const command: Command = {
       throw new UsageError(String((e as Error).message).split("\n")[0]);
     }
     const url = conc.forwarding.httpUrl;
-    log(`${site.meters.length} meters on ${host.settings.path} at ${site.bus.baud} ${site.bus.framing}${url ? `; status page ${url}` : ""}`);
+    log(`${count(site.meters.length, "meter")} on ${host.settings.path} at ${site.bus.baud} ${site.bus.framing}${url ? `; status page ${url}` : ""}`);
     host.attach(conc.loop, conc.loop);
     conc.loop.start(host.now());
     host.poke();
@@ -90,10 +91,15 @@ const command: Command = {
     await conc.stop(2000);
     if (o.flags.json) console.log(JSON.stringify(summary, null, 2));
     else {
-      console.log(`summary: ${summary.requests} requests sent on ${summary.port}`);
+      console.log(`summary: ${count(summary.requests, "request")} sent on ${summary.port}`);
       for (const m of summary.meters) {
         const vals = Object.entries(m.values).map(([k, v]) => `${k}=${v === null ? "–" : String(v)}`).join(" ");
-        console.log(`  ${m.name} (unit ${m.unit}) ${m.state}: ${m.readings} readings, ${m.failures} failed polls; ${vals}`);
+        console.log(`  ${m.name} (unit ${m.unit}) ${m.state}: ${count(m.readings, "reading")}, ${count(m.failures, "failed poll")}; ${vals}`);
+      }
+      const held = summary.meters.filter((m, i) => m.readings > 0 && conc.store.meters[i].meta.points.some((p) => p.stateClass === "total_increasing" && m.values[p.name] === null));
+      if (held.length > 0) {
+        console.log(`  – for a total (${held.map((m) => m.name).join(", ")}): held back until the sanity filter has confirmed it with ` +
+          `${count(loop.readings.sanity.confirmations, "consistent reading")}, so a transient 0 or garbage total is never published`);
       }
     }
     return 0;
