@@ -3,7 +3,9 @@
 // must not grow with every redraw), and the reason an energy total shows "–" before the sanity filter confirms it.
 import test from "ava";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { view } from "../hosts/node/commands/sim";
 import { redrawInPlace } from "../hosts/node/live-view";
 import { count } from "../hosts/node/plural";
@@ -41,6 +43,20 @@ test("counted nouns agree with their count", (t) => {
   t.is(count(2, "failed poll"), "2 failed polls");
   t.is(count(1, "entry", "entries"), "1 entry");
   t.is(count(3, "entry", "entries"), "3 entries");
+});
+
+test("rc485 plan: 1 meter, 1 read, 1 value", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "rc485-plural-"));
+  try {
+    const file = join(dir, "one.json");
+    writeFileSync(file, JSON.stringify({ bus: { port: "/dev/null", baud: 9600, framing: "8N1" }, meters: [{ name: "m1", profile: "pymodbus-test", unit: 1, intervalMs: 1000, points: ["voltage"] }] }));
+    const r = await rc485(["plan", "--site", file, "--profiles", join(ROOT, "test/fixtures/node/profiles")]);
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /^plan: 1 meter, 1 read, 1 value per cycle;/m);
+    t.regex(r.stdout, /^meter m1 \(unit 1, pymodbus-test\): 1 read, 1 value, /m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("rc485 fec correct: a code that corrects one byte says 'more than 1 error'", async (t) => {
