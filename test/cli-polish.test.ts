@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { view } from "../hosts/node/commands/sim";
 import { redrawInPlace } from "../hosts/node/live-view";
 import { count } from "../hosts/node/plural";
+import { SimPacer } from "../hosts/node/sim-pacer";
 import { SimSite } from "../hosts/node/sim-site";
 import { DEMO_SITE, readSiteFile } from "../hosts/node/site-file";
 import { BIN, ROOT, rc485 } from "./harness/node-peers";
@@ -107,12 +108,13 @@ test("the live view says why an energy total shows – until the sanity filter h
   if (!l.site) throw new Error(l.errors.join("\n"));
   const s = await SimSite.create(l.site, l.simulation, { seed: 1, epochMs: Date.UTC(2026, 10, 21), http: { enabled: false }, gateway: { enabled: false } });
   try {
+    const pace = new SimPacer(s, { speed: 1, wallMs: () => s.sim.now / 1000 });
     s.runUntil(12_000_000);
-    const early = view(s, "demo", 1, null, []);
+    const early = view(s, "demo", pace, null, []);
     t.regex(early, /^workshop .* – /m, "two readings in: the workshop's total is not shown yet");
     t.regex(early, /energy – \(.*workshop.*\): the total is held back until the sanity filter has confirmed it with 3 consistent readings/);
     s.runUntil(120_000_000);
-    const later = view(s, "demo", 1, null, []);
+    const later = view(s, "demo", pace, null, []);
     t.notRegex(later, /held back/);
     t.notRegex(later, /^workshop .* – /m);
   } finally {
