@@ -48,6 +48,8 @@ export interface SiteMeter {
   readonly priority: number;
   /** Indices into profile.points (all points when the config lists none). */
   readonly points: readonly number[];
+  /** The repeater segment (an R/C pair's FEC link) the meter's traffic crosses, by its link name; absent on the plain bus. */
+  readonly via?: string;
 }
 
 export interface Site {
@@ -69,7 +71,7 @@ export interface ProfileLookup {
 
 const TOP_KEYS = Object.freeze(["bus", "meters", "forwarding", "gateway", "repeater"]);
 const BUS_KEYS = Object.freeze(["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"]);
-const METER_KEYS = Object.freeze(["name", "profile", "unit", "intervalMs", "priority", "points"]);
+const METER_KEYS = Object.freeze(["name", "profile", "unit", "intervalMs", "priority", "points", "via"]);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 export const MIN_INTERVAL_MS = 100;
 export const MAX_INTERVAL_MS = 86400000;
@@ -127,6 +129,7 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
       else units.set(m.unit, i);
       if (!isInt(m.intervalMs, MIN_INTERVAL_MS, MAX_INTERVAL_MS)) bad(`${path}.intervalMs`, `must be an integer from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}`, m.intervalMs);
       if (m.priority !== undefined && !isInt(m.priority, 0, 1000)) bad(`${path}.priority`, "must be an integer from 0 (most urgent) to 1000", m.priority);
+      if (m.via !== undefined && (typeof m.via !== "string" || m.via.length === 0 || m.via.length > 64)) bad(`${path}.via`, "must be the name of the repeater segment the meter sits behind (1 to 64 characters)", m.via);
       let profile: Profile | undefined;
       if (typeof m.profile !== "string") bad(`${path}.profile`, "must be a profile id (a file name in profiles/ without .json)", m.profile);
       else if (!(profile = profiles.get(m.profile))) bad(`${path}.profile`, `unknown profile ${JSON.stringify(m.profile)} (known: ${known()})`);
@@ -145,7 +148,7 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
       if (errors.length > before || !profile) return;
       meters.push({
         name: m.name as string, profileId: profile.id, profile, unit: m.unit as number, intervalMs: m.intervalMs as number,
-        priority: (m.priority as number | undefined) ?? 0, points,
+        priority: (m.priority as number | undefined) ?? 0, points, ...(typeof m.via === "string" ? { via: m.via } : {}),
       });
     });
   }
@@ -288,6 +291,6 @@ export function meterMetaForSite(site: Site, plan: Plan): MeterMeta[] {
       if (p.stateClass !== "") meta.stateClass = p.stateClass;
       points.push(meta);
     }
-    return { name: sm.name, profile: sm.profileId, manufacturer: sm.profile.manufacturer, model: sm.profile.model, unit: sm.unit, intervalMs: sm.intervalMs, points };
+    return { name: sm.name, profile: sm.profileId, manufacturer: sm.profile.manufacturer, model: sm.profile.model, unit: sm.unit, intervalMs: sm.intervalMs, points, ...(sm.via !== undefined ? { via: sm.via } : {}) };
   });
 }

@@ -31,6 +31,18 @@ export const cases: Cases = {
     // Computed timeout: the largest reply's air time + 200 ms.
     t.is(replyTimeoutUs(s, plan, 3), plan.line.airTimeUs(5 + 2 * 14) + 200000);
   },
+  "a meter may name the repeater segment it sits behind (via); the status page shows it"(t) {
+    const json = JSON.parse(JSON.stringify(small)) as { meters: Record<string, unknown>[] };
+    json.meters[1].via = "barn (R/C)";
+    const r = checkSite(json, profiles);
+    t.ok(r.ok, r.ok ? "" : r.errors.join("\n"));
+    if (!r.ok) return;
+    t.is(r.site.meters[1].via, "barn (R/C)");
+    t.is(r.site.meters[0].via, undefined);
+    json.meters[1].via = "";
+    const bad2 = checkSite(json, profiles);
+    t.ok(!bad2.ok && bad2.errors.some((e) => e.startsWith("$.meters[1].via: must be the name of the repeater segment")));
+  },
   "every problem is listed with its JSON path"(t) {
     const r = checkSite(bad, profiles);
     t.ok(!r.ok);
