@@ -10,6 +10,7 @@ import { parseMqttSettings } from "../modules/forwarding-config";
 import { checkSite, profileTable } from "../modules/site";
 import { STATUS_JS } from "../modules/status-page";
 import { deviceConfig } from "../hosts/esp32/device-config";
+import { deviceGatewayConfig, gatewayWarnings } from "../hosts/esp32/gateway-service";
 import { FREE_FAILURES, HttpRoutes, tokenMatches } from "../hosts/esp32/http-routes";
 import { bodyLimit, startHttpServer, WHOLE_BODY_MAX, type HttpServerClass } from "../hosts/esp32/http-server";
 import { MqttForwarder, type MqttPlatform } from "../hosts/esp32/mqtt-forwarder";
@@ -95,6 +96,11 @@ test("bodies larger than the send buffer (/app.js, a 13 KB /api/meters with non-
     t.is(res.headers.get("content-length"), undefined, "no Content-Length beside chunked (RFC 9112 §6.1)");
     t.is(res.body, expected);
   }
+  // Acknowledged a minimum-size segment (536 B) at a time: smaller pieces, same body.
+  const slow = FakeHttpServer.last!.connect("GET /api/meters HTTP/1.1\r\n\r\n");
+  t.true(slow.run(536) > 20);
+  t.is(slow.response().body, meters);
+  t.true(slow.response().complete);
   // What the SDK does with such a body given whole: one write, refused by lwIP, the connection closed on error.
   const whole = new FakeHttpServer({ port: 80 });
   whole.callback = function (m: number) { return m === FakeHttpServer.prepareResponse ? { status: 200, headers: [], body: Buffer.from(STATUS_JS).buffer } : undefined; };
@@ -249,4 +255,22 @@ test("MQTT over TLS: both roles build the same TLS options from the settings; a 
   // What the repeater built before: TLS class, no options.
   t.throws(() => new MqttForwarder(board.io, base, settings, () => {}), { message: /no TLS socket or TLS options/ });
   t.notThrows(() => new MqttForwarder(board.io, { ...base, secure: mqttTlsOptions(settings, resources) }, settings, () => {}));
+});
+
+test("PUT /api/site answers the device's warnings with a stored site: a gateway bind the lwIP listener will not enforce", (t) => {
+  const stored: string[] = [];
+  const routes = new HttpRoutes({
+    adminToken: TOKEN, now: () => 0, checkSite: check, accept: (text) => { stored.push(text); }, documents: {},
+    siteWarnings: (json) => {
+      const g = (json as { gateway?: unknown }).gateway;
+      return g === undefined ? [] : gatewayWarnings(deviceGatewayConfig(g));
+    },
+  });
+  const site = JSON.parse(siteOf(100));
+  const plain = routes.handle("PUT", "/api/site", `Bearer ${TOKEN}`, JSON.stringify(site));
+  t.is(JSON.parse(plain.body).warnings, undefined);
+  const bound = routes.handle("PUT", "/api/site", `Bearer ${TOKEN}`, JSON.stringify({ ...site, gateway: { bind: "192.168.1.20" } }));
+  t.is(bound.status, 200);
+  t.regex(JSON.parse(bound.body).warnings[0], /bind "192\.168\.1\.20" is not enforced on an ESP32/);
+  t.is(stored.length, 2);
 });

@@ -34,6 +34,8 @@ export interface RoutesOptions {
   readonly now: () => number;
   /** Checks a proposed site (parsed JSON); returns the problems ([] = acceptable). */
   readonly checkSite: (json: unknown) => readonly string[];
+  /** What an acceptable site asks for that the device will not do (returned with the 200 answer; optional). */
+  readonly siteWarnings?: (json: unknown) => readonly string[];
   /** Stores an accepted site (its JSON text). */
   readonly accept: (text: string) => void;
 }
@@ -137,7 +139,8 @@ export class HttpRoutes {
       } catch (e) {
         return answer(e instanceof RangeError ? 413 : 507, JSON_TYPE, JSON.stringify({ error: e instanceof Error ? e.message : String(e) }));
       }
-      return answer(200, JSON_TYPE, JSON.stringify({ ok: true, note: "stored; restarting into the new site" }));
+      const warnings = this.options.siteWarnings !== undefined ? this.options.siteWarnings(json) : [];
+      return answer(200, JSON_TYPE, JSON.stringify(warnings.length > 0 ? { ok: true, note: "stored; restarting into the new site", warnings } : { ok: true, note: "stored; restarting into the new site" }));
     }
     if (method !== "GET") return answer(405, JSON_TYPE, JSON.stringify({ error: "method not allowed" }));
     const page = this.pages[path];

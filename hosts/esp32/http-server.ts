@@ -15,6 +15,8 @@
  *    Server.responseFragment(count), count being the free send space less the chunk framing; the pieces are views of the
  *    UTF-8 bytes. (Streaming with a Content-Length would leave the SDK waiting for one more acknowledgement after the
  *    last piece; chunked ends with its own terminator, whose acknowledgement closes the connection.)
+ *    A fragment of length 0 ends the body for the SDK, so a piece is never empty while bytes remain; the SDK asks only
+ *    from its writable event, which lwIP raises when acknowledgements free send space (whole segments in practice).
  *  - Requests. The SDK reads `content-length` with parseInt (http.js, header state) and, once the headers are in, reads
  *    a body of that length. This adapter decides at Server.headersComplete, before any body byte is read: only a
  *    PUT/POST to /api/site may have a body, and only when the token passes HttpRoutes.authorize (constant time,

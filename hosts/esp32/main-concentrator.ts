@@ -31,7 +31,7 @@ import { healthDocument, historyDocument, metersDocument, planDocument } from ".
 import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
 import type { ListenerClass, TcpClass } from "./gateway-listener";
-import { bootGateway, gatewayProblems, GatewayService } from "./gateway-service";
+import { bootGateway, deviceGatewayConfig, gatewayProblems, gatewayWarnings, GatewayService } from "./gateway-service";
 import { HttpRoutes } from "./http-routes";
 import { startHttpServer, type HttpServerClass } from "./http-server";
 import { MqttForwarder } from "./mqtt-forwarder";
@@ -140,6 +140,10 @@ export function startConcentrator(): void {
     adminToken: device.adminToken,
     now: platform.now,
     checkSite: check,
+    siteWarnings(json) {
+      const section = (json as { gateway?: unknown }).gateway;
+      return section === undefined || section === null ? [] : gatewayWarnings(deviceGatewayConfig(section));
+    },
     accept(text) {
       storeSite(Preference, text);
       log("site replaced through HTTP; restarting");
