@@ -98,7 +98,8 @@ test("bodies larger than the send buffer (/app.js, a 13 KB /api/meters with non-
   }
   // Acknowledged a minimum-size segment (536 B) at a time: smaller pieces, same body.
   const slow = FakeHttpServer.last!.connect("GET /api/meters HTTP/1.1\r\n\r\n");
-  t.true(slow.run(536) > 20);
+  const events = slow.run(536);
+  t.true(events >= 10, String(events));
   t.is(slow.response().body, meters);
   t.true(slow.response().complete);
   // What the SDK does with such a body given whole: one write, refused by lwIP, the connection closed on error.
