@@ -1,5 +1,5 @@
 // The ESP32 host's HTTP server and site storage against fakes that behave as the Moddable SDK's sources do
-// (hosts/sim/esp32-fakes.ts): FakeHttpServer models modules/network/http/http.js over FakeLwipSocket, whose write throws
+// (hosts/sim/esp32-http-fakes.ts, hosts/sim/esp32-fakes.ts): FakeHttpServer models modules/network/http/http.js over FakeLwipSocket, whose write throws
 // "can't write all data" beyond the 8,192-byte send buffer (modSocket.c), and FakePreference enforces NVS's 15-character
 // names and 4,000-byte values ("nvs set fail"). Checked: large bodies go out whole in pieces, one Content-Length (or
 // chunked), PUT /api/site authenticated and its Content-Length screened before any body byte is read, failed tokens
@@ -16,7 +16,8 @@ import { bodyLimit, startHttpServer, WHOLE_BODY_MAX, type HttpServerClass } from
 import { MqttForwarder, type MqttPlatform } from "../hosts/esp32/mqtt-forwarder";
 import { mqttTlsOptions } from "../hosts/esp32/mqtt-tls";
 import { loadSite, readStoredSite, PREF_DOMAIN, PREF_SITE, SITE_MAX_BYTES, storeSite } from "../hosts/esp32/site-store";
-import { FakeEsp32, FakeHttpServer, FakeLwipSocket, FakePreference } from "../hosts/sim/esp32-fakes";
+import { FakeEsp32, FakePreference } from "../hosts/sim/esp32-fakes";
+import { FakeHttpServer, FakeLwipSocket } from "../hosts/sim/esp32-http-fakes";
 import { Simulation } from "../hosts/sim/index";
 import { FIXTURE_PROFILES } from "./fixtures/maps";
 
