@@ -5,24 +5,24 @@
  * the fake in hosts/sim/esp32-fakes.ts.
  *
  * What the SDK does, and what this adapter does about it:
- *  - Responses. A response body given whole is written with one socket.write (http.js, state 8), and lwIP's write throws
+ *  - Responses. A response body given whole is written with one socket.write (http.js line 724), and lwIP's write throws
  *    "can't write all data" when the bytes exceed the send buffer's free space (modSocket.c line 755; the buffer is
  *    CONFIG_LWIP_TCP_SND_BUF_DEFAULT = 8,192 B in the SDK's build/devices/esp32/xsProj-esp32/sdkconfig.defaults line 45).
  *    So bodies up to WHOLE_BODY_MAX bytes (which fit the free buffer of a fresh connection with the headers) are given
  *    whole as an ArrayBuffer, with the one Content-Length the SDK adds from its byteLength (http.js adds it for every
- *    body not streamed: no Content-Length header of ours, or the response carries two). Larger bodies are streamed:
+ *    body not streamed, line 692: no Content-Length header of ours, or the response carries two). Larger bodies are streamed:
  *    `body: true` without a Content-Length makes the SDK send them chunked and ask for each piece with
  *    Server.responseFragment(count), count being the free send space less the chunk framing; the pieces are views of the
  *    UTF-8 bytes. (Streaming with a Content-Length would leave the SDK waiting for one more acknowledgement after the
  *    last piece; chunked ends with its own terminator, whose acknowledgement closes the connection.)
  *    A fragment of length 0 ends the body for the SDK, so a piece is never empty while bytes remain; the SDK asks only
  *    from its writable event, which lwIP raises when acknowledgements free send space (whole segments in practice).
- *  - Requests. The SDK reads `content-length` with parseInt (http.js, header state) and, once the headers are in, reads
+ *  - Requests. The SDK reads `content-length` with parseInt (http.js line 601) and, once the headers are in, reads
  *    a body of that length. This adapter decides at Server.headersComplete, before any body byte is read: only a
  *    PUT/POST to /api/site may have a body, and only when the token passes HttpRoutes.authorize (constant time,
  *    rate-limited), Content-Length is present and all digits (RFC 9110 §8.6: "99999999x" is refused, not read as
  *    99999999), and the body fits (bodyLimit). Any other request has its body left unread: the adapter clears the
- *    request's `total` in that callback, which the SDK checks right after it, so it answers at once; the connection is
+ *    request's `total` in that callback, which the SDK checks right after it (lines 552–566), so it answers at once; the connection is
  *    closed after the answer (the SDK always sends "connection: close").
  *  - Body limit: the smaller of SITE_MAX_BYTES (what NVS can store: hosts/esp32/site-store.ts) and freeHeap() /
  *    BODY_HEAP_FACTOR. A body of n bytes lives on the XS chunk heap about four times while it is handled: the SDK's
