@@ -156,6 +156,20 @@ test("PUT /api/site: token, Content-Length and size are decided before any body 
   t.is(bodyLimit(4000), 1000);
 });
 
+test("one site upload at a time: a second one while a body is coming gets 503; the slot is freed when the first ends", (t) => {
+  const r = rig();
+  const site = siteOf(2000);
+  const headers = { ...auth, "Content-Length": String(site.length) };
+  const server = FakeHttpServer.last!;
+  const first = server.connect(put(site.slice(0, 500), headers)); // the rest of the body has not arrived
+  t.false(first.done);
+  t.is(r.send(put(site, headers)).r.status, 503);
+  first.disconnect();
+  const again = r.send(put(site, headers));
+  t.is(again.r.status, 200, again.r.body);
+  t.is(r.send(put(site, headers)).r.status, 200, "freed after an answer too");
+});
+
 test("failed tokens are rate-limited: a lock-out doubling from 1 s, even the right token waits, a success resets", (t) => {
   const r = rig();
   const site = siteOf(300);

@@ -26,7 +26,9 @@
  *    closed after the answer (the SDK always sends "connection: close").
  *  - Body limit: the smaller of SITE_MAX_BYTES (what NVS can store: hosts/esp32/site-store.ts) and freeHeap() /
  *    BODY_HEAP_FACTOR. A body of n bytes lives on the XS chunk heap about four times while it is handled: the SDK's
- *    received pieces, their join, the parsed JSON and the checker's work (each about n). Past it: 413.
+ *    received pieces, their join, the parsed JSON and the checker's work (each about n). Past it: 413. One body at a
+ *    time: a second site upload while one is being received gets 503 (the budget is for one); the slot is freed when
+ *    the answer is prepared or the connection ends (Server.error, Server.responseComplete).
  */
 import { HttpRoutes, type HttpAnswer } from "./http-routes";
 import { SITE_MAX_BYTES } from "./site-store";
@@ -46,6 +48,8 @@ export interface HttpServerClass {
   readonly requestComplete: number;
   readonly prepareResponse: number;
   readonly responseFragment: number;
+  readonly responseComplete: number;
+  readonly error: number;
 }
 
 export interface HttpServerOptions {
@@ -65,6 +69,8 @@ interface Exchange {
   answer: HttpAnswer | null;
   bytes: Uint8Array | null;
   sent: number;
+  /** Holds the one body slot. */
+  receiving: boolean;
 }
 
 /** The largest request body accepted when `freeHeap` bytes are free. */
@@ -92,10 +98,14 @@ export function startHttpServer(routes: HttpRoutes, options: HttpServerOptions):
   const S = options.Server;
   const server = new S({ port: options.port });
   const exchanges = new WeakMap<object, Exchange>();
+  let receiving = false;
+  const release = (x: Exchange) => {
+    if (x.receiving) receiving = x.receiving = false;
+  };
   server.callback = function (this: Record<string, unknown>, message: number, value?: unknown, value2?: unknown) {
     let x = exchanges.get(this);
     if (x === undefined) {
-      x = { method: "GET", path: "/", authorization: "", contentLength: undefined, body: "", answer: null, bytes: null, sent: 0 };
+      x = { method: "GET", path: "/", authorization: "", contentLength: undefined, body: "", answer: null, bytes: null, sent: 0, receiving: false };
       exchanges.set(this, x);
     }
     switch (message) {
@@ -110,9 +120,14 @@ export function startHttpServer(routes: HttpRoutes, options: HttpServerOptions):
         break;
       }
       case S.headersComplete:
-        if (HttpRoutes.isSiteWrite(x.method, x.path)) x.answer = screenSiteWrite(routes, x.authorization, x.contentLength, options.freeHeap());
-        else if (x.contentLength !== undefined && x.contentLength !== "0") x.answer = refusal(400, "no request body is accepted here");
-        if (x.answer === null && HttpRoutes.isSiteWrite(x.method, x.path)) return String;
+        if (HttpRoutes.isSiteWrite(x.method, x.path)) {
+          x.answer = screenSiteWrite(routes, x.authorization, x.contentLength, options.freeHeap());
+          if (x.answer === null && receiving) x.answer = refusal(503, "another site upload is being received; try again");
+          if (x.answer === null) {
+            receiving = x.receiving = true;
+            return String;
+          }
+        } else if (x.contentLength !== undefined && x.contentLength !== "0") x.answer = refusal(400, "no request body is accepted here");
         // Leave any body unread: the SDK reads one only while the request's `total` is set.
         delete this.total;
         return false;
@@ -122,6 +137,7 @@ export function startHttpServer(routes: HttpRoutes, options: HttpServerOptions):
       case S.prepareResponse: {
         const a = x.answer ?? routes.handle(x.method, x.path, x.authorization, x.body, HttpRoutes.isSiteWrite(x.method, x.path));
         x.body = "";
+        release(x);
         const bytes = new Uint8Array(utf8(a.body));
         const headers = ["Content-Type", a.type, "Cache-Control", "no-store"];
         if (a.status === 429) headers.push("Retry-After", String((JSON.parse(a.body) as { retryAfterS?: number }).retryAfterS ?? 1));
@@ -139,6 +155,11 @@ export function startHttpServer(routes: HttpRoutes, options: HttpServerOptions):
         x.sent += n;
         return piece;
       }
+      case S.responseComplete:
+      case S.error:
+        release(x);
+        x.bytes = null;
+        break;
     }
     return undefined;
   } as never;

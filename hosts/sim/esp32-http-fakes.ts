@@ -223,6 +223,12 @@ export class FakeHttpConnection {
     }
   }
 
+  /** The peer goes away (lwIP reports the disconnect): Server.error, or responseComplete once the answer is out. */
+  disconnect(): void {
+    if (this.done) return;
+    try { this.call(this.state === 10 ? FakeHttpServer.responseComplete : FakeHttpServer.error); } finally { this.finish(); }
+  }
+
   /**
    * The peer acknowledges what is in flight, `segment` bytes at a time, each acknowledgement a writable event, until
    * the server closes the connection or nothing more happens. Returns the number of writable events delivered.
