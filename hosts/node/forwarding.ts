@@ -23,6 +23,8 @@ export interface ForwardingOptions {
   /** Overrides of forwarding.http (e.g. from --http-port). */
   readonly http?: { readonly host?: string; readonly port?: number; readonly enabled?: boolean };
   readonly log?: (line: string) => void;
+  /** Extra fields for /api/health (e.g. `sim` from rc485 sim: how the simulation keeps pace). */
+  readonly health?: () => Record<string, unknown>;
 }
 
 export interface Forwarding {
@@ -53,7 +55,7 @@ export async function startForwarding(store: ReadingsStore, options: ForwardingO
   if (http.enabled) {
     server = await startHttpServer({
       store, host: http.host, port: http.port, links: options.links, plan: options.plan, nowUs: options.nowUs, nowMs: options.nowMs,
-      health: mqtt ? () => ({ mqtt: mqtt.stats() }) : undefined,
+      health: mqtt || options.health ? () => ({ ...(options.health ? options.health() : {}), ...(mqtt ? { mqtt: mqtt.stats() } : {}) }) : undefined,
     });
   }
   mqtt?.start();
