@@ -14,7 +14,9 @@
  * connection loss whose in-flight messages the client will not resend itself.
  *
  * An entry is stored compactly: meter index, wall-clock epoch ms, and the meter's values (Float64, engineering units);
- * the payload text is formatted at send time. All memory is allocated in the constructor: capacity × maxPoints doubles.
+ * the payload text is formatted at send time. All memory is allocated in the constructor: capacity × maxPoints doubles
+ * plus 13 bytes of bookkeeping per entry (`ForwardRing.entryBytes`); `capacityFor(bytes, maxPoints)` sizes a ring to a
+ * byte budget (the ESP32 host's, docs/esp32.md).
  */
 
 const QUEUED = 0;
@@ -22,6 +24,16 @@ const IN_FLIGHT = 1;
 const ACKED = 2;
 
 export class ForwardRing {
+  /** Bytes one entry takes: the values (Float64) and meter, count, state and epoch. */
+  static entryBytes(maxPoints: number): number {
+    return 8 * maxPoints + 2 + 2 + 1 + 8;
+  }
+
+  /** Entries that fit in `bytes` (at least 1), for a ring of `maxPoints` values per entry. */
+  static capacityFor(bytes: number, maxPoints: number): number {
+    return Math.max(1, Math.floor(bytes / ForwardRing.entryBytes(maxPoints)));
+  }
+
   readonly capacity: number;
   readonly maxPoints: number;
   /** Sequence number of the oldest entry held (== tailSeq when empty). */

@@ -17,6 +17,12 @@ function drain(r: ForwardRing): number[] {
 }
 
 export const cases: Cases = {
+  "a byte budget gives the entries that fit: 8 bytes per value plus 13 per entry, at least one"(t) {
+    t.is(ForwardRing.entryBytes(8), 77);
+    t.is(ForwardRing.capacityFor(16384, 8), 212);
+    t.is(ForwardRing.capacityFor(16384, 40), 49);
+    t.is(ForwardRing.capacityFor(10, 40), 1);
+  },
   "entries leave in push order with their meter, time and values"(t) {
     const r = new ForwardRing(8, 4);
     fill(r, 0, 5);
