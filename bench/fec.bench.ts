@@ -6,7 +6,9 @@ import zxing from "reedsolomon";
 import { appendCrc } from "../modules/crc16";
 import { FecReceiver, FecTransmitter } from "../modules/fec-link";
 import { ReedSolomon } from "../modules/reed-solomon";
+import { adaptiveReport } from "../scripts/fec-adaptive";
 import { monteCarloReport } from "../scripts/fec-montecarlo";
+import { encodeFeedback, FecStrengthChooser } from "../modules/fec-adapt";
 import type { Bench, Report } from "./harness";
 import { TextbookReedSolomon } from "./peers/rs-textbook";
 
@@ -114,11 +116,31 @@ function linkBenches(n: number): Bench[] {
   ];
 }
 
+/** Adaptive strength (docs/fec.md §9): a version-2 burst, and the chooser's decision when the peer's feedback changes. */
+function adaptiveBenches(): Bench[] {
+  const group = "fec adaptive (89-byte frame)";
+  return [
+    { group, name: "FecTransmitter.encodeAdaptive nroots 4, depth 2", units: 89, unitName: "byte", make: () => {
+      const f = frame(89), tx = new FecTransmitter(), out = new Uint8Array(200);
+      appendCrc(f, 0, 87);
+      return () => tx.encodeAdaptive(f, 0, 89, 4, 2, 0x69, out, 0);
+    } },
+    { group, name: "FecStrengthChooser: new feedback, decide for 89 bytes", units: 1, unitName: "decision", make: () => {
+      const c = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4 });
+      const a = encodeFeedback(1e-2, 1), b = encodeFeedback(5e-3, 1.5);
+      let k = 0;
+      return () => { c.update((k++ & 1) === 0 ? a : b); c.choose(89); return c.nroots; };
+    } },
+  ];
+}
+
 export const benches: Bench[] = [
   ...[8, 89, 256].flatMap((n) => [...rc485Benches(n), ...textbookBenches(n), ...zxingBenches(n)]),
   ...[8, 89, 256].flatMap(linkBenches),
+  ...adaptiveBenches(),
 ];
 
 export const reports: Report[] = [
   { title: "FEC residual frame error rate: Monte Carlo against binomial theory (docs/fec.md §5)", run: () => monteCarloReport() },
+  { title: "FEC strength under independent and burst noise: the paper's nroots 2, fixed nroots 4 and adaptive (docs/fec.md §9.5; 115200 8N1, link-level Monte Carlo against exact theory)", run: () => adaptiveReport() },
 ];

@@ -133,6 +133,23 @@ export const reports: Report[] = [
     },
   },
   {
+    title: "R/C repeater: the paper's test 2 layout with adaptive FEC (10 min of polling, 3 meters, 40-register reads, 19200 8N1, 1% of characters hit on the noisy segment; docs/fec.md §9.6)",
+    run() {
+      const out: string[] = [];
+      for (const adaptive of [false, true]) {
+        const r = runPaper({ topology: "test2", seconds: 600, characterErrorRate: 0.01, seed: 2019, adaptive });
+        out.push(`**test2, ${adaptive ? "adaptive" : "fixed nroots 4"}** (master response timeout ${(r.responseTimeoutUs / 1000).toFixed(0)} ms; ${pct(r.measuredCharacterErrorRate)} of characters on the noisy segment hit; meters acting on anything but their polls: ${r.meterExtraRequests})\n`);
+        out.push(paperTable(r));
+        for (const x of r.repeaters) {
+          const c = x.counters;
+          out.push(`\n${x.name}: B→A frames ${c["ba.framesReceived"]}, corrected ${c["ba.framesCorrected"]}, uncorrectable ${c["ba.uncorrectable"]}, bursts missing ${c["ba.burstsMissing"]} / orphaned ${c["ba.burstsOrphaned"]}; A→B bursts sent ${c["ab.burstsSent"]}; last burst sent nroots ${x.register[5]}, depth ${x.register[6]}; feedback sent 0x${x.register[7].toString(16)}, heard 0x${x.register[8].toString(16)}`);
+        }
+        out.push("");
+      }
+      return out.join("\n");
+    },
+  },
+  {
     title: "R/C repeater latency per hop (19200 8N1, 1 ms host tick, 1% byte errors on the FEC segment)",
     run() {
       const out = ["| frame | repeater UART | hop | frames | air time µs | added µs (mean) | added µs (max) | target µs | added − air (max) |", "|---|---|---|--:|--:|--:|--:|--:|--:|"];

@@ -12,6 +12,13 @@
  *     format = 0b01nnnddd: version 1 in the top two bits, nnn = nroots/2 − 1, ddd = depth − 1
  *     h0 h1  = RS parity (nroots 2) of bytes 0..2, so one damaged header byte is repaired
  *
+ * Burst, version 2 (adaptive strength, docs/fec.md §9): the same frame, a longer header and interleaved parity:
+ *
+ *     0        1        2          3          4 … 7        8 … 7+P                       8+P  9+P
+ *     0xFA     format   length−1   feedback   h0 … h3      parity, byte k of cw j at k·m+j  ~crc lo, hi
+ *     format = 0b10nnnddd (version 2); feedback = the sender's estimate of the error process of the reverse direction
+ *     (modules/fec-adapt.ts); h0..h3 = RS parity (nroots 4) of bytes 0..3, so two damaged header bytes are repaired
+ *
  * Theory of operation. The sender needs only its own nroots and depth (FecTransmitter); the receiver (FecReceiver) needs
  * no configuration: it learns version, nroots, depth and the protected frame's length from each burst. It classifies every
  * silence-delimited chunk: a chunk whose first five bytes decode as a burst header and whose length matches it is a
@@ -26,8 +33,12 @@ import { ReedSolomon } from "./reed-solomon";
 
 /** First byte of every burst: a reserved Modbus address no standard device answers. */
 export const FEC_BURST_ADDRESS = 0xfa;
-/** Burst format version carried in the top two bits of the format byte. */
+/** Burst format version carried in the top two bits of the format byte (version 1: fixed strength, §3). */
 export const FEC_FORMAT_VERSION = 1;
+/** Format version 2: adaptive strength, a feedback byte in the header, parity interleaved byte by byte (docs/fec.md §9). */
+export const FEC_FORMAT_VERSION_ADAPTIVE = 2;
+/** Header bytes of a version-2 burst (address, format, length−1, feedback, four header parity bytes). */
+export const FEC_HEADER_LENGTH_V2 = 8;
 /** Header bytes (address, format, length−1, two header parity bytes) and trailer bytes. */
 export const FEC_HEADER_LENGTH = 5;
 export const FEC_TRAILER_LENGTH = 2;
@@ -62,6 +73,11 @@ export const FEC_VERDICT_NAMES: readonly string[] = Object.freeze([
 
 const NO_FRAME = 0, GOOD_FRAME = 1, HELD_FRAME = 2;
 
+function validSetting(nroots: number, depth: number): boolean {
+  return (nroots === 2 || nroots === 4 || nroots === 6 || nroots === 8 || nroots === 10 || nroots === 12 || nroots === 14 ||
+    nroots === 16) && depth >= 1 && depth <= FEC_MAX_DEPTH && (depth | 0) === depth;
+}
+
 function checkNroots(nroots: number, field: string): void {
   if (!Number.isInteger(nroots) || nroots < 2 || nroots > 16 || nroots % 2 !== 0) {
     throw new RangeError(`${field} must be an even integer 2..16, got ${nroots}`);
@@ -76,6 +92,9 @@ export class FecTransmitter {
   readonly maxBurstLength: number;
   private readonly codec: ReedSolomon;
   private readonly header: ReedSolomon;
+  /** Codecs of every nroots (index nroots/2 − 1) and the version-2 header code, for encodeAdaptive. */
+  private readonly codecs: ReedSolomon[];
+  private readonly scratch = new Uint8Array(FEC_MAX_DEPTH * 16 * 2);
 
   constructor(options: { nroots?: number; depth?: number } = {}) {
     const nroots = options.nroots ?? 4, depth = options.depth ?? 1;
@@ -85,9 +104,41 @@ export class FecTransmitter {
     }
     this.nroots = nroots;
     this.depth = depth;
-    this.codec = new ReedSolomon(nroots);
-    this.header = new ReedSolomon(2);
+    this.codecs = [];
+    for (let r = 2; r <= 16; r += 2) this.codecs.push(new ReedSolomon(r));
+    this.codec = this.codecs[nroots / 2 - 1];
+    this.header = this.codecs[0];
     this.maxBurstLength = this.burstLength(FEC_MAX_FRAME);
+  }
+
+  /** Length of the version-2 burst for a frame of `len` bytes at (nroots, depth); 0 when len is outside 1..256. */
+  adaptiveBurstLength(len: number, nroots: number, depth: number): number {
+    if (len < 1 || len > FEC_MAX_FRAME) return 0;
+    return FEC_HEADER_LENGTH_V2 + this.codecs[nroots / 2 - 1].parityLength(len, depth) + FEC_TRAILER_LENGTH;
+  }
+
+  /**
+   * Writes a version-2 burst (docs/fec.md §9) for frame[off, off+len) coded at (nroots, depth), carrying `feedback`
+   * (0–255), and returns its length; 0 (nothing written) when len is outside 1..256 or the settings are not ones the
+   * format carries. The parity of the m codewords is interleaved byte by byte: byte k of codeword j at k·m + j.
+   */
+  encodeAdaptive(frame: Uint8Array, off: number, len: number, nroots: number, depth: number, feedback: number,
+    out: Uint8Array, outOff: number): number {
+    if (len < 1 || len > FEC_MAX_FRAME || !validSetting(nroots, depth)) return 0;
+    const codec = this.codecs[nroots / 2 - 1];
+    out[outOff] = FEC_BURST_ADDRESS;
+    out[outOff + 1] = (FEC_FORMAT_VERSION_ADAPTIVE << 6) | ((nroots / 2 - 1) << 3) | (depth - 1);
+    out[outOff + 2] = len - 1;
+    out[outOff + 3] = feedback & 0xff;
+    this.codecs[1].encode(out, outOff, 4, 1, out, outOff + 4);
+    const p = codec.encodeFrame(frame, off, len, depth, this.scratch, 0);
+    const m = p / nroots, at = outOff + FEC_HEADER_LENGTH_V2;
+    for (let j = 0; j < m; j++) for (let k = 0; k < nroots; k++) out[at + k * m + j] = this.scratch[j * nroots + k];
+    const body = FEC_HEADER_LENGTH_V2 + p;
+    const c = crc16(out, outOff, body) ^ 0xffff;
+    out[outOff + body] = c & 0xff;
+    out[outOff + body + 1] = c >>> 8;
+    return body + FEC_TRAILER_LENGTH;
   }
 
   /** Burst length for a frame of `len` bytes; 0 when no burst can be made (len outside 1..256). */
@@ -141,25 +192,50 @@ export class FecReceiver {
   bytesCorrected = 0;
   bitsCorrected = 0;
 
+  /** From the last burst header parsed: format version (1 or 2), nroots, depth, feedback byte (version 2; else 0). */
+  lastVersion = 0;
+  lastNroots = 0;
+  lastDepth = 0;
+  lastFeedback = 0;
+  /**
+   * What the last decode of a frame against its burst saw (FEC_FRAME_CORRECTED, or check()): symbols on the wire that
+   * were covered (frame + burst), symbols found in error (frame, header and parity) and the runs they form (maximal sets
+   * of consecutive bad symbols in wire order; the frame and the burst are separate runs). Input to the error-process
+   * estimate of modules/fec-adapt.ts. The runs are located only with `observeErrors` (a copy and a scan per repair);
+   * without it the corrected bytes count as one run and a repaired header as another.
+   */
+  lastSymbols = 0;
+  lastErrorSymbols = 0;
+  lastErrorRuns = 0;
+
   private readonly maxFrame: number;
   private readonly codecs: ReedSolomon[];
   private readonly headerCodec: ReedSolomon;
-  private readonly hdr = new Uint8Array(FEC_HEADER_LENGTH);
+  private readonly hdr = new Uint8Array(FEC_HEADER_LENGTH_V2);
   private readonly parity: Uint8Array;
+  private readonly before: Uint8Array;
   private state = NO_FRAME;
   private lastLength = 0;
   // Fields of the last header parsed by parseBurst().
+  private bVersion = 0;
   private bNroots = 0;
   private bDepth = 0;
   private bFrameLength = 0;
+  private bHeaderErrors = 0;
+  private bTotal = 0;
 
-  constructor(options: { maxFrame?: number } = {}) {
+  /** Whether decodes report where the errors were (the last* observation fields); off, they cost nothing. */
+  readonly observeErrors: boolean;
+
+  constructor(options: { maxFrame?: number; observeErrors?: boolean } = {}) {
     const maxFrame = options.maxFrame ?? FEC_MAX_FRAME;
+    this.observeErrors = options.observeErrors === true;
     if (!Number.isInteger(maxFrame) || maxFrame < 4 || maxFrame > FEC_MAX_FRAME) {
       throw new RangeError(`FecReceiver: maxFrame must be an integer 4..${FEC_MAX_FRAME}, got ${maxFrame}`);
     }
     this.maxFrame = maxFrame;
     this.frame = new Uint8Array(maxFrame);
+    this.before = new Uint8Array(maxFrame);
     this.codecs = [];
     for (let r = 2; r <= 16; r += 2) this.codecs.push(new ReedSolomon(r));
     this.headerCodec = this.codecs[0];
@@ -211,20 +287,115 @@ export class FecReceiver {
     return FEC_FRAME_GOOD;
   }
 
-  /** Decodes a candidate burst header (repairing one damaged byte in a copy) and checks the chunk length against it. */
-  private parseBurst(buf: Uint8Array, off: number, len: number): boolean {
-    if (len < FEC_HEADER_LENGTH + 2 + FEC_TRAILER_LENGTH) return false;
+  /**
+   * Decodes a candidate burst header (version 2: up to two damaged bytes repaired; version 1: one; in a copy) and checks
+   * the chunk length against it. `frameLength` > 0 also requires the header to name that frame length.
+   */
+  private parseBurst(buf: Uint8Array, off: number, len: number, frameLength = 0, partial = false): boolean {
+    if (len < (partial ? FEC_HEADER_LENGTH : FEC_HEADER_LENGTH + 2 + FEC_TRAILER_LENGTH)) return false;
     const h = this.hdr;
+    this.bTotal = 0;
+    if (len >= (partial ? FEC_HEADER_LENGTH_V2 : FEC_HEADER_LENGTH_V2 + 2 + FEC_TRAILER_LENGTH)) {
+      for (let i = 0; i < FEC_HEADER_LENGTH_V2; i++) h[i] = buf[off + i];
+      const e = this.codecs[1].decode(h, 0, 4, 1, h, 4);
+      if (e >= 0 && h[0] === FEC_BURST_ADDRESS && h[1] >>> 6 === FEC_FORMAT_VERSION_ADAPTIVE &&
+        this.accept(h, partial ? -1 : len, FEC_HEADER_LENGTH_V2, frameLength)) {
+        this.bVersion = FEC_FORMAT_VERSION_ADAPTIVE;
+        this.bHeaderErrors = e;
+        this.lastFeedback = h[3];
+        return true;
+      }
+    }
     for (let i = 0; i < FEC_HEADER_LENGTH; i++) h[i] = buf[off + i];
-    if (this.headerCodec.decode(h, 0, 3, 1, h, 3) < 0) return false;
-    if (h[0] !== FEC_BURST_ADDRESS || h[1] >>> 6 !== FEC_FORMAT_VERSION) return false;
+    const e = this.headerCodec.decode(h, 0, 3, 1, h, 3);
+    if (e < 0 || h[0] !== FEC_BURST_ADDRESS || h[1] >>> 6 !== FEC_FORMAT_VERSION) return false;
+    if (!this.accept(h, partial ? -1 : len, FEC_HEADER_LENGTH, frameLength)) return false;
+    this.bVersion = FEC_FORMAT_VERSION;
+    this.bHeaderErrors = e;
+    this.lastFeedback = 0;
+    return true;
+  }
+
+  private accept(h: Uint8Array, len: number, headerLength: number, wantLength: number): boolean {
     const nroots = (((h[1] >> 3) & 7) + 1) * 2, depth = (h[1] & 7) + 1, frameLength = h[2] + 1;
+    if (wantLength > 0 && frameLength !== wantLength) return false;
     const codec = this.codecs[nroots / 2 - 1];
-    if (len !== FEC_HEADER_LENGTH + codec.parityLength(frameLength, depth) + FEC_TRAILER_LENGTH) return false;
+    const total = headerLength + codec.parityLength(frameLength, depth) + FEC_TRAILER_LENGTH;
+    if (len >= 0 && len !== total) return false;
+    this.bTotal = total;
     this.bNroots = nroots;
     this.bDepth = depth;
     this.bFrameLength = frameLength;
+    this.lastVersion = h[1] >>> 6;
+    this.lastNroots = nroots;
+    this.lastDepth = depth;
     return true;
+  }
+
+  /**
+   * Decodes this.frame[0, bFrameLength) against the parity of the burst at buf[off …] (parsed by parseBurst), in place.
+   * Returns the bytes corrected (and sets the last* observation fields) or a negative RS_* code (frame untouched).
+   */
+  private decodeHeld(buf: Uint8Array, off: number): number {
+    const nroots = this.bNroots, frameLength = this.bFrameLength, depth = this.bDepth;
+    const codec = this.codecs[nroots / 2 - 1], parity = this.parity;
+    const plen = codec.parityLength(frameLength, depth);
+    const m = plen / nroots;
+    const v2 = this.bVersion === FEC_FORMAT_VERSION_ADAPTIVE;
+    const at = off + (v2 ? FEC_HEADER_LENGTH_V2 : FEC_HEADER_LENGTH);
+    if (v2) for (let j = 0; j < m; j++) for (let k = 0; k < nroots; k++) parity[j * nroots + k] = buf[at + k * m + j];
+    else for (let i = 0; i < plen; i++) parity[i] = buf[at + i];
+    const frame = this.frame, before = this.before;
+    const observe = this.observeErrors;
+    if (observe) for (let i = 0; i < frameLength; i++) before[i] = frame[i];
+    const res = codec.decodeFrame(frame, 0, frameLength, depth, parity, 0);
+    if (res < 0) return res;
+    this.lastSymbols = frameLength + (at - off) + plen + FEC_TRAILER_LENGTH;
+    this.lastErrorSymbols = res + this.bHeaderErrors;
+    this.lastErrorRuns = (res > 0 ? 1 : 0) + (this.bHeaderErrors > 0 ? 1 : 0);
+    if (!observe) return res;
+    // Where the errors were, in wire order: frame bytes, then the header (repaired by its own code), then the parity;
+    // the scan stops once every corrected byte was found.
+    let errors = 0, runs = 0, bad = false, found = 0;
+    for (let i = 0; i < frameLength && found < res; i++) {
+      const hit = frame[i] !== before[i];
+      if (hit) { errors++; found++; if (!bad) runs++; }
+      bad = hit;
+    }
+    if (this.bHeaderErrors > 0) { errors += this.bHeaderErrors; runs++; }
+    bad = this.bHeaderErrors > 0;
+    for (let w = 0; w < plen && found < res; w++) {
+      const i = v2 ? (w % m) * nroots + ((w / m) | 0) : w;
+      const hit = parity[i] !== buf[at + w];
+      if (hit) { errors++; found++; if (!bad) runs++; }
+      bad = hit;
+    }
+    this.lastErrorSymbols = errors;
+    this.lastErrorRuns = runs;
+    return res;
+  }
+
+  /**
+   * The first `len` bytes of a burst (at least its header) at buf[off …]: when they decode (repaired) as a version-1 or
+   * version-2 header for a frame of `frameLength` bytes, the burst's total length; else 0. Remembers the settings.
+   */
+  headerFor(buf: Uint8Array, off: number, len: number, frameLength: number): number {
+    return this.parseBurst(buf, off, len, frameLength, true) ? this.bTotal : 0;
+  }
+
+  /**
+   * For a frame that arrived with a good CRC (and was forwarded) and the burst sent with it: decodes a copy to see how
+   * much noise hit the burst. Returns the symbols found in error (setting the last* observation fields), or −1 when the
+   * chunk is no burst for a frame of this length or the damage is beyond the code. Does not touch the receive state.
+   */
+  check(frame: Uint8Array, off: number, len: number, burst: Uint8Array, boff: number, blen: number): number {
+    if (len < 1 || len > this.maxFrame || !this.parseBurst(burst, boff, blen, len)) return -1;
+    for (let i = 0; i < len; i++) this.frame[i] = frame[off + i];
+    const res = this.decodeHeld(burst, boff);
+    if (res < 0) return -1;
+    for (let i = 0; i < len; i++) if (this.frame[i] !== frame[off + i]) return -1; // a good CRC, "corrected": parity beyond the code
+    this.lastCorrectedBits = this.codecs[this.bNroots / 2 - 1].bits;
+    return this.lastErrorSymbols;
   }
 
   private burst(buf: Uint8Array, off: number, len: number): number {
@@ -241,10 +412,8 @@ export class FecReceiver {
       this.burstsOrphan++;
       return FEC_BURST_ORPHAN;
     }
-    const codec = this.codecs[this.bNroots / 2 - 1], parity = this.parity;
-    const plen = body - FEC_HEADER_LENGTH;
-    for (let i = 0; i < plen; i++) parity[i] = buf[off + FEC_HEADER_LENGTH + i];
-    const res = codec.decodeFrame(this.frame, 0, frameLength, this.bDepth, parity, 0);
+    const codec = this.codecs[this.bNroots / 2 - 1];
+    const res = this.decodeHeld(buf, off);
     if (res < 0) {
       this.framesUncorrectable++;
       return FEC_FRAME_UNCORRECTABLE;

@@ -48,6 +48,14 @@ export interface RepeaterConfig {
   /** Frames each side's output can hold while the line is busy (default 4, 1–16). A transparent repeater forwards every
    * frame, so a request can arrive while the previous reply is still being repeated. */
   readonly queueFrames?: number;
+  /** Adaptive FEC strength (docs/fec.md §9): version-2 bursts whose nroots and depth follow the peer's feedback (default
+   * false: version-1 bursts at the fixed nroots / interleave). nroots / interleave are then the start setting. */
+  readonly adaptive?: boolean;
+  /** Adaptive: residual frame error rate to aim at, 1e-6..0.5 (default 1e-3). */
+  readonly targetFer?: number;
+  /** Adaptive: strongest setting allowed (defaults 8 and 4); timing budgets use it. */
+  readonly maxNroots?: number;
+  readonly maxInterleave?: number;
 }
 
 export const NROOTS_MIN = 2;
@@ -64,6 +72,10 @@ export interface ResolvedRepeaterConfig {
   readonly rxLatencyUs: number;
   readonly rxBatchBytes: number;
   readonly queueFrames: number;
+  readonly adaptive: boolean;
+  readonly targetFer: number;
+  readonly maxNroots: number;
+  readonly maxInterleave: number;
   readonly lineA: LineTiming;
   readonly lineB: LineTiming;
 }
@@ -100,8 +112,16 @@ export function resolveRepeaterConfig(config: RepeaterConfig, path: string = "")
   const rxLatencyUs = intIn(config.rxLatencyUs, `${path}rxLatencyUs`, 0, TICK_MAX_US, 0);
   const queueFrames = intIn(config.queueFrames, `${path}queueFrames`, 1, 16, 4);
   const rxBatchBytes = intIn(config.rxBatchBytes, `${path}rxBatchBytes`, 0, 1024, 0);
+  if (config.adaptive !== undefined && typeof config.adaptive !== "boolean") throw new TypeError(`${path}adaptive must be true or false, got ${String(config.adaptive)}`);
+  const adaptive = config.adaptive === true;
+  const targetFer = config.targetFer ?? 1e-3;
+  if (typeof targetFer !== "number" || !(targetFer >= 1e-6 && targetFer <= 0.5)) throw new RangeError(`${path}targetFer must be a number from 1e-6 to 0.5, got ${String(config.targetFer)}`);
+  const maxNroots = intIn(config.maxNroots, `${path}maxNroots`, NROOTS_MIN, NROOTS_MAX, adaptive ? Math.max(8, nroots) : nroots);
+  if (maxNroots % 2 !== 0 || maxNroots < nroots) throw new RangeError(`${path}maxNroots must be even and at least nroots (${nroots}), got ${maxNroots}`);
+  const maxInterleave = intIn(config.maxInterleave, `${path}maxInterleave`, INTERLEAVE_MIN, INTERLEAVE_MAX, adaptive ? Math.max(4, interleave) : interleave);
+  if (maxInterleave < interleave) throw new RangeError(`${path}maxInterleave must be at least interleave (${interleave}), got ${maxInterleave}`);
   return Object.freeze({
-    nroots, interleave, unitId, tickUs, rxLatencyUs, rxBatchBytes, queueFrames,
+    nroots, interleave, unitId, tickUs, rxLatencyUs, rxBatchBytes, queueFrames, adaptive, targetFer, maxNroots, maxInterleave,
     lineA: side(config.sideA, `${path}sideA`), lineB: side(config.sideB, `${path}sideB`),
   });
 }
@@ -130,15 +150,20 @@ export function hopDelayUs(cfg: ResolvedRepeaterConfig, fromA: boolean, frameLen
  * queue: pass the longest such reply as `aheadLength` (0 when the master is alone on side A). Add the slave's turnaround
  * and the reply's own air time for the whole timeout.
  */
+/** The longest burst this repeater may send for a frame: its fixed setting, or adaptive, the strongest allowed (version 2). */
+export function longestBurst(cfg: ResolvedRepeaterConfig, frameLength: number, burstLength: BurstLengthRule): number {
+  return cfg.adaptive ? burstLength(frameLength, cfg.maxNroots, cfg.maxInterleave) + 3 : burstLength(frameLength, cfg.nroots, cfg.interleave);
+}
+
 export function repeaterTimeoutBudgetUs(cfg: ResolvedRepeaterConfig, pairs: number, requestLength: number, replyLength: number,
   burstLength: BurstLengthRule, aheadLength: number = 0): number {
   const b = cfg.lineB;
-  const reqBurst = burstLength(requestLength, cfg.nroots, cfg.interleave);
-  const repBurst = burstLength(replyLength, cfg.nroots, cfg.interleave);
+  const reqBurst = longestBurst(cfg, requestLength, burstLength);
+  const repBurst = longestBurst(cfg, replyLength, burstLength);
   const req = hopDelayUs(cfg, true, requestLength, reqBurst, false) + hopDelayUs(cfg, false, requestLength, reqBurst, true);
   const rep = hopDelayUs(cfg, true, replyLength, repBurst, false) + hopDelayUs(cfg, false, replyLength, repBurst, true);
   const ahead = aheadLength > 0
-    ? b.airTimeUs(aheadLength) + 2 * b.t35Us + cfg.tickUs + b.airTimeUs(burstLength(aheadLength, cfg.nroots, cfg.interleave))
+    ? b.airTimeUs(aheadLength) + 2 * b.t35Us + cfg.tickUs + b.airTimeUs(longestBurst(cfg, aheadLength, burstLength))
     : 0;
   return pairs * (req + rep + ahead);
 }
@@ -163,7 +188,7 @@ export function checkMasterTimeout(cfg: ResolvedRepeaterConfig, pairs: number, r
  */
 export function checkSlaveTurnaround(cfg: ResolvedRepeaterConfig, requestLength: number, minTurnaroundUs: number, burstLength: BurstLengthRule): string {
   const b = cfg.lineB;
-  const burstEnd = b.t35Us + Math.ceil(1000000 / b.baud) + cfg.tickUs + b.airTimeUs(burstLength(requestLength, cfg.nroots, cfg.interleave));
+  const burstEnd = b.t35Us + Math.ceil(1000000 / b.baud) + cfg.tickUs + b.airTimeUs(longestBurst(cfg, requestLength, burstLength));
   if (minTurnaroundUs > burstEnd) return "";
   return `slave turnaround ${minTurnaroundUs} µs on side B is not longer than the ${burstEnd} µs the parity burst of a ${requestLength}-byte request may last (nroots ${cfg.nroots}, interleave ${cfg.interleave}, tick ${cfg.tickUs} µs): replies would collide with it`;
 }

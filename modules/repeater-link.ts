@@ -12,10 +12,19 @@
  *    so a burst whose reserved address was hit is still recognised (and not passed on as a frame);
  *  - correct: the held frame and then the burst go through a FecReceiver, which repairs one damaged header byte, checks
  *    the burst against the frame's length, decodes, and accepts the result only if the Modbus CRC then checks.
+ *  - Adaptive strength (docs/fec.md §9, modules/fec-adapt.ts): with `adaptive` on, writeBurst sends version-2 bursts at
+ *    the strength a FecStrengthChooser picks for each frame length from the peer's feedback, and carries in their header
+ *    the feedback of a LinkErrorEstimator fed by every decode of the peer's bursts (verify and correct). Either way the
+ *    receiving half reads the peer's settings from each burst header (version 1 or 2) and remembers the last ones, so it
+ *    understands a fixed peer, an adaptive one, and one with other settings; with the frame in hand and the header beyond
+ *    repair, the burst length follows from the peer's last settings. A fixed peer sends no feedback: the adaptive side
+ *    then steers by its own estimate (one half-duplex segment carries both directions).
  */
+import { FecStrengthChooser, LinkErrorEstimator } from "./fec-adapt";
 import {
-  FEC_BURST_ADDRESS, FEC_FORMAT_VERSION, FEC_FRAME_CORRECTED, FEC_FRAME_CRC_FAILED, FEC_FRAME_HELD, FEC_FRAME_UNCORRECTABLE,
-  FEC_HEADER_LENGTH, FEC_MAX_FRAME, FEC_TRAILER_LENGTH, FecReceiver, FecTransmitter,
+  FEC_BURST_ADDRESS, FEC_FORMAT_VERSION, FEC_FORMAT_VERSION_ADAPTIVE, FEC_FRAME_CORRECTED, FEC_FRAME_CRC_FAILED,
+  FEC_FRAME_HELD, FEC_FRAME_UNCORRECTABLE, FEC_HEADER_LENGTH, FEC_HEADER_LENGTH_V2, FEC_MAX_FRAME, FEC_TRAILER_LENGTH,
+  FecReceiver, FecTransmitter,
 } from "./fec-link";
 import { ReedSolomon } from "./reed-solomon";
 
@@ -28,73 +37,118 @@ export const LINK_ORPHAN = -2;
 export const RESERVED_ADDRESS_MIN = 248;
 
 /** Bytes on the wire of the burst for a `frameLength`-byte frame (a pure rule, for timing budgets and tests). */
-export function burstLengthFor(frameLength: number, nroots: number, interleave: number): number {
+export function burstLengthFor(frameLength: number, nroots: number, interleave: number, version: number = FEC_FORMAT_VERSION): number {
   let m = Math.ceil(frameLength / (255 - nroots));
   if (interleave > m) m = interleave;
   if (m > frameLength) m = frameLength;
-  return FEC_HEADER_LENGTH + m * nroots + FEC_TRAILER_LENGTH;
+  return (version === FEC_FORMAT_VERSION_ADAPTIVE ? FEC_HEADER_LENGTH_V2 : FEC_HEADER_LENGTH) + m * nroots + FEC_TRAILER_LENGTH;
+}
+
+export interface AdaptiveLinkOptions {
+  /** Send version-2 bursts at a strength chosen from the peer's feedback (default false: version 1, fixed). */
+  adaptive?: boolean;
+  /** Residual frame error rate the adaptive choice aims at (default 1e-3). */
+  targetFer?: number;
+  /** Strongest setting the adaptive choice may use (defaults 16 and 8). */
+  maxNroots?: number;
+  maxInterleave?: number;
 }
 
 export class FecLinkCodec {
   readonly nroots: number;
   readonly interleave: number;
+  readonly adaptive: boolean;
+  /** Any burst a peer may send: the longest frame at the largest nroots and depth, version 2. */
   readonly maxBurstLength: number;
-  /** Header bytes a receiver needs before it can tell a burst (FEC_HEADER_LENGTH). */
-  readonly headerLength = FEC_HEADER_LENGTH;
-  /** Bits corrected by the last successful `correct`. */
+  /** Header bytes a receiver needs before it can tell a burst (the version-2 header; a version-1 burst is longer). */
+  readonly headerLength = FEC_HEADER_LENGTH_V2;
+  /** Bits corrected by the last successful `correct` or `verify`. */
   correctedBits = 0;
+  /** Adaptive mode: the estimate of the peer's error process sent back as feedback, and the chooser fed by the peer's. */
+  readonly estimator: LinkErrorEstimator;
+  readonly chooser: FecStrengthChooser;
+  /** Settings of the last burst written. */
+  lastSentNroots: number;
+  lastSentDepth: number;
+  /** Settings of the last burst header the peer sent (initially this repeater's own). */
+  peerVersion: number;
+  peerNroots: number;
+  peerDepth: number;
   private readonly tx: FecTransmitter;
   private readonly rx: FecReceiver;
   private readonly headerCode = new ReedSolomon(2);
-  private readonly code: ReedSolomon;
   private readonly header = new Uint8Array(FEC_HEADER_LENGTH);
-  private readonly format: number;
 
-  constructor(nroots: number, interleave: number) {
+  constructor(nroots: number, interleave: number, options: AdaptiveLinkOptions = {}) {
     this.nroots = nroots;
     this.interleave = interleave;
+    this.adaptive = options.adaptive === true;
     this.tx = new FecTransmitter({ nroots, depth: interleave });
-    this.rx = new FecReceiver({ maxFrame: FEC_MAX_FRAME });
-    this.code = new ReedSolomon(nroots);
-    // Any burst a peer may send: the longest frame at the largest nroots and depth the format carries.
-    this.maxBurstLength = burstLengthFor(FEC_MAX_FRAME, 16, 8);
-    this.format = (FEC_FORMAT_VERSION << 6) | ((nroots / 2 - 1) << 3) | (interleave - 1);
+    this.rx = new FecReceiver({ maxFrame: FEC_MAX_FRAME, observeErrors: this.adaptive });
+    this.estimator = new LinkErrorEstimator();
+    this.chooser = new FecStrengthChooser({
+      targetFer: options.targetFer ?? 1e-3, nroots, depth: interleave,
+      maxNroots: options.maxNroots ?? 16, maxDepth: options.maxInterleave ?? 8,
+    });
+    this.maxBurstLength = burstLengthFor(FEC_MAX_FRAME, 16, 8, FEC_FORMAT_VERSION_ADAPTIVE);
+    this.lastSentNroots = this.peerNroots = nroots;
+    this.lastSentDepth = this.peerDepth = interleave;
+    this.peerVersion = this.adaptive ? FEC_FORMAT_VERSION_ADAPTIVE : FEC_FORMAT_VERSION;
   }
 
   /** Writes the burst for frame[off, off+len) into out[outOff …]; returns its length (0 for a frame outside 1–256 bytes). */
   writeBurst(frame: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
-    return this.tx.encode(frame, off, len, out, outOff);
+    if (!this.adaptive) return this.tx.encode(frame, off, len, out, outOff);
+    const c = this.chooser;
+    c.choose(len);
+    this.lastSentNroots = c.nroots;
+    this.lastSentDepth = c.depth;
+    return this.tx.encodeAdaptive(frame, off, len, c.nroots, c.depth, this.estimator.feedback(), out, outOff);
   }
 
-  /** Length of the burst this repeater writes for a frame of `frameLength` bytes. */
+  /** Length of the burst this repeater writes for a frame of `frameLength` bytes with its configured settings. */
   burstLengthForFrame(frameLength: number): number {
-    return this.tx.burstLength(frameLength);
+    if (frameLength < 1 || frameLength > FEC_MAX_FRAME) return 0;
+    return burstLengthFor(frameLength, this.nroots, this.interleave, this.adaptive ? FEC_FORMAT_VERSION_ADAPTIVE : FEC_FORMAT_VERSION);
+  }
+
+  /** Length of the burst the peer would send for a frame of `frameLength` bytes with its last settings seen. */
+  peerBurstLength(frameLength: number): number {
+    if (frameLength < 1 || frameLength > FEC_MAX_FRAME) return 0;
+    return burstLengthFor(frameLength, this.peerNroots, this.peerDepth, this.peerVersion);
   }
 
   /**
    * Total length of the burst whose first `len` bytes are at buf[off …]: 0 if more bytes are needed, −1 if not a burst.
-   * With the frame it belongs to in hand (`frameLength` > 0) the length follows from that frame and this repeater's
-   * settings; otherwise it is read from the (unrepaired) header.
+   * With the frame it belongs to in hand (`frameLength` > 0) the header is decoded once its bytes are in (a damaged
+   * header is repaired); beyond repair, the length follows from that frame and the peer's last settings. Without a frame
+   * it is read from the (unrepaired) header.
    */
   burstLength(buf: Uint8Array, off: number, len: number, frameLength: number): number {
-    if (frameLength > 0) return this.tx.burstLength(frameLength);
+    if (frameLength > 0) {
+      if (len < FEC_HEADER_LENGTH_V2) return 0;
+      const n = this.rx.headerFor(buf, off, len, frameLength);
+      return n > 0 ? n : this.peerBurstLength(frameLength);
+    }
     if (len < 1) return 0;
     if (buf[off] < RESERVED_ADDRESS_MIN) return -1;
     if (len < 3) return 0;
-    const f = buf[off + 1];
-    if (f >>> 6 !== FEC_FORMAT_VERSION) return -1;
-    return burstLengthFor(buf[off + 2] + 1, (((f >>> 3) & 7) + 1) * 2, (f & 7) + 1);
+    const f = buf[off + 1], v = f >>> 6;
+    if (v !== FEC_FORMAT_VERSION && v !== FEC_FORMAT_VERSION_ADAPTIVE) return -1;
+    return burstLengthFor(buf[off + 2] + 1, (((f >>> 3) & 7) + 1) * 2, (f & 7) + 1, v);
   }
 
   /**
-   * True when the first FEC_HEADER_LENGTH bytes at buf[off …] differ in at most one byte from the header this repeater
-   * writes for a frame of `frameLength` bytes (the header's RS(2) code repairs one byte).
+   * True when the first header bytes at buf[off …] are those of a burst for a frame of `frameLength` bytes: they decode
+   * (repaired) as a version-1 or version-2 header naming that length, or differ in at most one byte from the version-1
+   * header of the peer's last settings.
    */
   headerMatches(buf: Uint8Array, off: number, len: number, frameLength: number): boolean {
     if (len < FEC_HEADER_LENGTH || frameLength < 1 || frameLength > FEC_MAX_FRAME) return false;
+    if (len >= FEC_HEADER_LENGTH_V2 && this.rx.headerFor(buf, off, len, frameLength) > 0) return true;
     const h = this.header;
     h[0] = FEC_BURST_ADDRESS;
-    h[1] = this.format;
+    h[1] = (FEC_FORMAT_VERSION << 6) | ((this.peerNroots / 2 - 1) << 3) | (this.peerDepth - 1);
     h[2] = frameLength - 1;
     this.headerCode.encode(h, 0, 3, 1, h, 3);
     let differ = 0;
@@ -108,16 +162,18 @@ export class FecLinkCodec {
   }
 
   /**
-   * For a frame that arrived with a good CRC and was already forwarded: decodes its burst (sent with this repeater's
-   * settings, as its length shows) to count the symbols noise hit in the parity, for the BER estimate. Both buffers may
-   * be changed. Returns the bytes found in error (−1 when beyond the code, or not this repeater's burst); sets
-   * correctedBits.
+   * For a frame that arrived with a good CRC and was already forwarded: decodes its burst to count the symbols noise hit
+   * in the burst, for the BER estimate (and, adaptive, the error-process estimate). Returns the bytes found in error
+   * (−1 when beyond the code, or no burst for this frame); sets correctedBits.
    */
   verify(frame: Uint8Array, off: number, len: number, burst: Uint8Array, boff: number, blen: number): number {
     this.correctedBits = 0;
-    if (blen !== this.tx.burstLength(len)) return -1;
-    const n = this.code.decodeFrame(frame, off, len, this.interleave, burst, boff + FEC_HEADER_LENGTH);
-    if (n > 0) this.correctedBits = this.code.bits;
+    const rx = this.rx;
+    const n = rx.check(frame, off, len, burst, boff, blen);
+    if (n < 0) return -1;
+    this.heard();
+    this.correctedBits = rx.lastCorrectedBits;
+    if (this.adaptive) this.estimator.observe(rx.lastSymbols, rx.lastErrorSymbols, rx.lastErrorRuns);
     return n;
   }
 
@@ -132,12 +188,28 @@ export class FecLinkCodec {
     if (rx.receive(frame, off, len) !== FEC_FRAME_HELD) return LINK_ORPHAN;
     const verdict = rx.receive(burst, boff, blen);
     if (verdict === FEC_FRAME_CORRECTED) {
+      this.heard();
+      if (this.adaptive) this.estimator.observe(rx.lastSymbols, rx.lastErrorSymbols, rx.lastErrorRuns);
       const out = rx.frame;
       for (let i = 0; i < len; i++) frame[off + i] = out[i];
       this.correctedBits = rx.lastCorrectedBits;
       return rx.lastCorrectedBytes;
     }
-    if (verdict === FEC_FRAME_UNCORRECTABLE || verdict === FEC_FRAME_CRC_FAILED) return LINK_UNCORRECTABLE;
+    if (verdict === FEC_FRAME_UNCORRECTABLE || verdict === FEC_FRAME_CRC_FAILED) {
+      this.heard();
+      if (this.adaptive) this.estimator.observeFailure(len + blen, rx.lastNroots / 2);
+      return LINK_UNCORRECTABLE;
+    }
     return LINK_ORPHAN;
+  }
+
+  /** A burst header from the peer was decoded: remember its settings and pass on its feedback. */
+  private heard(): void {
+    const rx = this.rx;
+    this.peerVersion = rx.lastVersion;
+    this.peerNroots = rx.lastNroots;
+    this.peerDepth = rx.lastDepth;
+    // A fixed peer sends no feedback: the pair is one half-duplex segment, so this side's own estimate stands in for it.
+    if (this.adaptive) this.chooser.update(rx.lastVersion === FEC_FORMAT_VERSION_ADAPTIVE ? rx.lastFeedback : this.estimator.feedback());
   }
 }

@@ -9,7 +9,8 @@
  * registers; MODBUS Application Protocol V1.1b3 §6.3/§6.4): every counter is 32 bits in two registers, high word first,
  * modulo 2^32. The map (docs/fec.md, "Repeater statistics registers"):
  *
- *   0 map version (1)   1 nroots   2 interleave depth   3 own unit id   4–15 reserved (0)
+ *   0 map version (1)   1 nroots   2 interleave depth   3 own unit id   4 adaptive (0/1)   5–6 nroots and depth of
+ *   the last burst sent   7–8 feedback byte sent and heard (docs/fec.md §9)   9–15 reserved (0)
  *   16–47 direction AB: counter i at 16 + 2i      48–79 direction BA: counter i at 48 + 2i
  *
  * The bit-error-rate estimate is bitsCorrected / bitsChecked, in parts per 10^9: bitsChecked counts the bits of every
@@ -51,6 +52,12 @@ export const REG_MAP_VERSION = 0;
 export const REG_NROOTS = 1;
 export const REG_INTERLEAVE = 2;
 export const REG_UNIT_ID = 3;
+/** Adaptive strength (docs/fec.md §9): 1 when on; the setting of the last burst sent; the feedback bytes sent and heard. */
+export const REG_ADAPTIVE = 4;
+export const REG_TX_NROOTS = 5;
+export const REG_TX_DEPTH = 6;
+export const REG_FEEDBACK_SENT = 7;
+export const REG_FEEDBACK_HEARD = 8;
 export const REG_DIRECTION_BASE: readonly number[] = Object.freeze([16, 48]);
 export const REGISTER_COUNT = 80;
 export const MAP_VERSION = 1;
@@ -65,11 +72,27 @@ export class RepeaterStats {
   readonly nroots: number;
   readonly interleave: number;
   readonly unitId: number;
+  /** Adaptive strength: on (1) or off (0), the last burst's setting and the feedback bytes (registers 4–8). */
+  adaptive = 0;
+  txNroots: number;
+  txDepth: number;
+  feedbackSent = 0;
+  feedbackHeard = 0;
 
   constructor(nroots: number, interleave: number, unitId: number) {
     this.nroots = nroots;
     this.interleave = interleave;
     this.unitId = unitId;
+    this.txNroots = nroots;
+    this.txDepth = interleave;
+  }
+
+  /** The repeater sent an adaptive burst at (nroots, depth) carrying `sent`; `heard` is the peer's latest feedback. */
+  noteAdaptive(nroots: number, depth: number, sent: number, heard: number): void {
+    this.txNroots = nroots;
+    this.txDepth = depth;
+    this.feedbackSent = sent;
+    this.feedbackHeard = heard;
   }
 
   direction(d: number): Float64Array {
@@ -116,6 +139,11 @@ export class RepeaterStats {
     if (address === REG_NROOTS) return this.nroots;
     if (address === REG_INTERLEAVE) return this.interleave;
     if (address === REG_UNIT_ID) return this.unitId;
+    if (address === REG_ADAPTIVE) return this.adaptive;
+    if (address === REG_TX_NROOTS) return this.txNroots;
+    if (address === REG_TX_DEPTH) return this.txDepth;
+    if (address === REG_FEEDBACK_SENT) return this.feedbackSent;
+    if (address === REG_FEEDBACK_HEARD) return this.feedbackHeard;
     for (let d = 0; d < 2; d++) {
       const rel = address - REG_DIRECTION_BASE[d];
       if (rel >= 0 && rel < 2 * STAT_COUNT) {

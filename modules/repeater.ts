@@ -44,7 +44,7 @@ import {
   STAT_BURSTS_ORPHANED, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_BYTES_CORRECTED, STAT_BYTES_FORWARDED, STAT_CRC_FAILURES,
   STAT_DROPPED_BUSY, STAT_FRAMES_CORRECTED, STAT_FRAMES_FORWARDED, STAT_FRAMES_RECEIVED, STAT_RX_WHILE_TX, STAT_UNCORRECTABLE,
 } from "./repeater-stats";
-import { FecLinkCodec, LINK_ORPHAN, RESERVED_ADDRESS_MIN } from "./repeater-link";
+import { burstLengthFor, FecLinkCodec, LINK_ORPHAN, RESERVED_ADDRESS_MIN } from "./repeater-link";
 
 /** Largest Modbus RTU ADU (Serial Line V1.02 §2.5.1). */
 const MAX_FRAME = 256;
@@ -163,15 +163,20 @@ export class Repeater implements Timed {
     }
     const cfg = resolveRepeaterConfig(config);
     this.config = cfg;
-    this.link = new FecLinkCodec(cfg.nroots, cfg.interleave);
+    this.link = new FecLinkCodec(cfg.nroots, cfg.interleave, {
+      adaptive: cfg.adaptive, targetFer: cfg.targetFer, maxNroots: cfg.maxNroots, maxInterleave: cfg.maxInterleave,
+    });
     const maxBurst = this.link.maxBurstLength;
-    this.ownBurstMax = this.link.burstLengthForFrame(MAX_FRAME);
+    // Where in a hand-over a burst may start: the longest this repeater's peer may send (fixed: the same settings).
+    this.ownBurstMax = cfg.adaptive ? maxBurst : this.link.burstLengthForFrame(MAX_FRAME);
+    const waitBurst = cfg.adaptive ? maxBurst : burstLengthFor(MAX_FRAME, 16, 8);
     this.stats = new RepeaterStats(cfg.nroots, cfg.interleave, cfg.unitId);
+    this.stats.adaptive = cfg.adaptive ? 1 : 0;
     this.sa = new Side(false, portA, cfg.lineA, maxBurst, cfg.queueFrames);
     this.sb = new Side(true, portB, cfg.lineB, maxBurst, cfg.queueFrames);
     // The far side sends its burst t3.5 after DE drops, up to a tick later; its first byte then takes one character.
     this.burstWaitUs = cfg.lineB.t35Us + cfg.tickUs + 2 * cfg.lineB.characterUs + cfg.rxLatencyUs +
-      (cfg.rxLatencyUs > 0 ? cfg.lineB.airTimeUs(maxBurst) : 0);
+      (cfg.rxLatencyUs > 0 ? cfg.lineB.airTimeUs(waitBurst) : 0);
     this.batchWaitUs = cfg.rxBatchBytes > 0 ? Math.max(cfg.lineA.airTimeUs(cfg.rxBatchBytes), cfg.lineB.airTimeUs(cfg.rxBatchBytes)) +
       cfg.rxLatencyUs + Math.max(cfg.lineA.t35Us, cfg.lineB.t35Us) : 0;
     const sa = this.sa;
@@ -292,7 +297,7 @@ export class Repeater implements Timed {
   private burstFollows(s: Side, buffer: Uint8Array, i: number, end: number): boolean {
     if (s.rxLen < 4) return false;
     if (buffer[i] >= BURST_ADDRESS_MIN && i + this.link.headerLength <= end && this.link.headerMatches(buffer, i, end - i, s.rxLen)) return true;
-    return end - i === this.link.burstLengthForFrame(s.rxLen) && plausibleFrameLength(s.rx, 0, s.rxLen);
+    return end - i === this.link.peerBurstLength(s.rxLen) && plausibleFrameLength(s.rx, 0, s.rxLen);
   }
 
   /** Silence of at least t2.5 was seen before new bytes: whatever was being assembled is over. */
@@ -530,6 +535,8 @@ export class Repeater implements Timed {
     const k = (at / s.slotSize) | 0;
     s.txLens[k] = len;
     s.txBurstLens[k] = s.isB ? this.link.writeBurst(s.tx, at, len, s.tx, at + MAX_FRAME) : 0;
+    if (s.isB && this.config.adaptive) this.stats.noteAdaptive(this.link.lastSentNroots, this.link.lastSentDepth,
+      this.link.estimator.feedback(), this.link.chooser.feedback);
     s.txCount++;
     this.txService(s, now);
   }

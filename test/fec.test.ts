@@ -23,6 +23,24 @@ test("every burst fails the Modbus CRC and starts with a reserved address (rando
   t.pass();
 });
 
+test("version-2 (adaptive) bursts too: reserved address, failing Modbus CRC, self-describing (random frames, settings, feedback)", (t) => {
+  fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), settings, fc.integer({ min: 0, max: 255 }), (frame, { nroots, depth }, feedback) => {
+    const tx = new FecTransmitter();
+    const out = new Uint8Array(tx.adaptiveBurstLength(256, 16, 8) + 3);
+    const n = tx.encodeAdaptive(frame, 0, frame.length, nroots, depth, feedback, out, 3);
+    if (n !== tx.adaptiveBurstLength(frame.length, nroots, depth) || out[3] < 248 || crcMatches(out, 3, n)) return false;
+    // A receiver that held a damaged copy reads the settings and the feedback from the burst alone.
+    const g = frame.slice();
+    g[0] ^= 0x5a;
+    const rx = new FecReceiver();
+    rx.receive(g, 0, g.length);
+    const v = rx.receive(out, 3, n);
+    return (v === FEC_FRAME_CORRECTED || v === FEC_FRAME_CRC_FAILED || v === FEC_FRAME_UNCORRECTABLE) &&
+      rx.lastVersion === 2 && rx.lastNroots === nroots && rx.lastDepth === depth && rx.lastFeedback === feedback;
+  }), { numRuns: 2000 });
+  t.pass();
+});
+
 const errorPattern = (maxLen: number) => fc.array(fc.record({ at: fc.nat(), v: fc.integer({ min: 1, max: 255 }) }), { maxLength: maxLen });
 
 test("fast path and general decoder agree on every pattern (nroots 2 and 4, 0..4 errors anywhere)", (t) => {

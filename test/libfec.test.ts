@@ -3,10 +3,12 @@
 // byte-identical; decoding must agree wherever libfec stays within nroots/2 inside the shortened codeword, and where
 // libfec "corrects" more (more than nroots/2 locations, or locations in the padding) rc485 must report a failure. The
 // tally of each case is logged (with Debian's libfec 1.0 both of those branches stay empty: it fails there too).
+// The version-2 burst (adaptive strength) is checked the same way: its header parity and its interleaved data parity.
 import test from "ava";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { FecTransmitter } from "../modules/fec-link";
 import { ReedSolomon, RS_OUTSIDE_CODEWORD } from "../modules/reed-solomon";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -128,4 +130,31 @@ test("decoding agrees with libfec within nroots/2; where libfec corrects more, r
   t.true(tally.agreeCorrected > 1000);
   t.true(tally.agreeFailed > 100);
   t.true(tally.paddingErrors > 150, "single errors in the padding: rc485 rejects them (libfec 1.0 returns -1 there as well)");
+});
+
+test("version-2 bursts (docs/fec.md §9.3): header parity and interleaved data parity are libfec's", (t) => {
+  const rnd = xorshift(2026);
+  const tx = new FecTransmitter();
+  const requests: string[] = [];
+  const expected: string[] = [];
+  for (const [nroots, depth] of [[2, 1], [4, 2], [6, 3], [8, 4]]) for (let k = 0; k < 40; k++) {
+    const len = 1 + (rnd() % 256);
+    const frame = new Uint8Array(len);
+    for (let i = 0; i < len; i++) frame[i] = rnd() & 0xff;
+    const out = new Uint8Array(tx.adaptiveBurstLength(len, nroots, depth));
+    tx.encodeAdaptive(frame, 0, len, nroots, depth, rnd() & 0xff, out, 0);
+    requests.push(`E 4 ${hex(out.subarray(0, 4))}`);
+    expected.push(`P ${hex(out.subarray(4, 8))}`);
+    const m = (out.length - 10) / nroots;
+    for (let j = 0; j < m; j++) {
+      const cw: number[] = [], p: number[] = [];
+      for (let i = j; i < len; i += m) cw.push(frame[i]);
+      for (let q = 0; q < nroots; q++) p.push(out[8 + q * m + j]);
+      requests.push(`E ${nroots} ${hex(Uint8Array.from(cw))}`);
+      expected.push(`P ${hex(Uint8Array.from(p))}`);
+    }
+  }
+  const answers = runHelper(requests);
+  t.deepEqual(answers, expected);
+  t.true(requests.length > 400);
 });

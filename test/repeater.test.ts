@@ -149,7 +149,50 @@ test("burst format: reserved first address and a failing Modbus CRC for any fram
     }),
     { numRuns: 300 },
   );
+  // Adaptive (version 2): whatever feedback the chooser acted on and whatever strength it picked.
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (frame, feedback, own) => {
+      const link = new FecLinkCodec(4, 1, { adaptive: true });
+      link.chooser.update(feedback);
+      for (let i = 0; i < 8; i++) link.estimator.observe(100, own & 7, own >> 5);
+      const out = new Uint8Array(link.maxBurstLength);
+      const n = link.writeBurst(frame, 0, frame.length, out, 0);
+      return n > 0 && out[0] >= 248 && (out[1] >>> 6) === 2 && crc16(out, 0, n) !== 0 && n === link.burstLength(out, 0, 3, 0) &&
+        n === link.burstLength(out, 0, 8, frame.length);
+    }),
+    { numRuns: 300 },
+  );
   t.pass();
+});
+
+test("adaptive FEC: the pair steps up under noise and repairs what a fixed nroots 4 cannot; a fixed peer (the paper's setting) still works", (t) => {
+  const fixed = runPair({ withRc: true, transactions: 800, byteErrorRate: 0.01, seed: 11, registers: 80 });
+  const adaptive = runPair({ withRc: true, transactions: 800, byteErrorRate: 0.01, seed: 11, registers: 80, adaptive: true, rc2: { adaptive: true } });
+  t.log(`165-byte replies at byte error rate 1e-2: fixed nroots 4 ${fixed.failureRate}, adaptive ${adaptive.failureRate}`);
+  t.true(fixed.failureRate > 0.15, `fixed ${fixed.failureRate}`);
+  t.true(adaptive.failureRate < 0.02, `adaptive ${adaptive.failureRate}`);
+  const [rc1, rc2] = adaptive.engines;
+  t.true(rc2.stats.txNroots * rc2.stats.txDepth > 4, `RC2 stepped up to ${rc2.stats.txNroots}/${rc2.stats.txDepth}`);
+  t.true(rc1.stats.feedbackHeard >>> 3 > 0 && rc2.stats.feedbackHeard >>> 3 > 0, "each heard the other's feedback");
+  t.is(rc1.stats.register(4), 1);
+  // Against a fixed peer at the paper's nroots 2: no feedback comes back, the adaptive side steers by its own estimate,
+  // and the fixed side's version-1 bursts are still understood.
+  const mixed = runPair({ withRc: true, transactions: 500, byteErrorRate: 0.01, seed: 12, registers: 40, nroots: 2, rc2: { adaptive: true, nroots: 4 } });
+  const [f1, a2] = mixed.engines;
+  t.true(mixed.failureRate < 0.03, `mixed ${mixed.failureRate}`);
+  t.is(f1.stats.register(4), 0);
+  t.true(a2.stats.txNroots > 2, "the adaptive side protects its replies");
+  t.true(f1.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) > 0, "the fixed side repairs from version-2 bursts");
+  t.true(a2.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) > 0, "the adaptive side repairs from version-1 bursts");
+});
+
+test("adaptive FEC on a clean link: the paper's two parity bytes per frame", (t) => {
+  const r = runPair({ withRc: true, transactions: 60, byteErrorRate: 0, seed: 13, registers: 40, adaptive: true, rc2: { adaptive: true } });
+  t.is(r.failed, 0);
+  for (const rc of r.engines) {
+    t.is(rc.stats.txNroots, 2);
+    t.is(rc.stats.txDepth, 1);
+  }
 });
 
 test("robustness: noise bursts longer than the code corrects, spurious characters and fast slaves colliding with bursts", (t) => {
@@ -194,7 +237,7 @@ test("robustness: noise bursts longer than the code corrects, spurious character
   t.true(ok[1] / 200 > 0.5, `fast slave good replies ${ok[1]}/200`);
 });
 
-test("no allocation in steady state: forwarding frames both ways, with and without correction", (t) => {
+for (const adaptive of [false, true]) test(`no allocation in steady state: forwarding frames both ways, with and without correction${adaptive ? " (adaptive: feedback changing every frame)" : ""}`, (t) => {
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as () => void;
   const f = new Uint8Array(85);
@@ -203,13 +246,16 @@ test("no allocation in steady state: forwarding frames both ways, with and witho
   f[2] = 80;
   for (let i = 3; i < 83; i++) f[i] = (i * 29 + 7) & 0xff;
   appendCrc(f, 0, 83);
-  const link = new FecLinkCodec(4, 1);
-  const burst = new Uint8Array(link.maxBurstLength);
+  const link = new FecLinkCodec(4, 1, { adaptive });
+  const burst = new Uint8Array(link.maxBurstLength), burst2 = new Uint8Array(link.maxBurstLength);
+  for (let i = 0; i < 20; i++) link.estimator.observe(200, 3, 2);
   const blen = link.writeBurst(f, 0, f.length, burst, 0);
+  for (let i = 0; i < 200; i++) link.estimator.observe(200, 0, 0);
+  const blen2 = link.writeBurst(f, 0, f.length, burst2, 0);
   const bad = f.slice();
   bad[20] ^= 0x11;
   bad[70] ^= 0x02;
-  const r = new Repeater({ sideA: line, sideB: line, tickUs: 1000, unitId: 9 }, { transmit() {} }, { transmit() {} });
+  const r = new Repeater({ sideA: line, sideB: line, tickUs: 1000, unitId: 9, adaptive }, { transmit() {} }, { transmit() {} });
   let now = 0;
   const op = (k: number) => {
     now += 200000;
@@ -223,7 +269,8 @@ test("no allocation in steady state: forwarding frames both ways, with and witho
     r.b.transmitted(now + 60000);
     const frame = k & 1 ? bad : f;
     r.b.received(frame, 0, frame.length, now + 100000);
-    r.b.received(burst, 0, blen, now + 110000);
+    if (adaptive && (k & 2) !== 0) r.b.received(burst2, 0, blen2, now + 110000);
+    else r.b.received(burst, 0, blen, now + 110000);
     r.service(r.nextDeadline());
     r.a.transmitted(now + 150000);
   };

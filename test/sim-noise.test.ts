@@ -106,3 +106,21 @@ test("bad noise settings are RangeErrors naming the field", (t) => {
   t.throws(() => sim.segment({ baud: 9600, noise: { bitErrorRate: 1.5 } }), { instanceOf: RangeError, message: /bitErrorRate/ });
   t.throws(() => sim.segment({ baud: 9600, noise: { burstUs: 0 } }), { instanceOf: RangeError, message: /burstUs/ });
 });
+
+test("Gilbert–Elliott bursts: exponential bad periods, arrivals only while the line is good, bits under a burst flipped at the configured rate", (t) => {
+  // 115200 baud: a bit is 8.7 µs, a character 87 µs; bad periods of 100 µs on average hit one or two characters.
+  const lambda = 40, meanUs = 100;
+  const { bus, sim } = talk(25, { burstsPerSecond: lambda, burstUs: meanUs, burstShape: "exponential", burstBitErrorRate: 1 }, 20, 2000);
+  const seconds = sim.now / 1e6;
+  // Alternating renewal: one burst per (1/λ + mean burst) on average.
+  const expected = seconds / (1 / lambda + meanUs / 1e6);
+  within(t, bus.counters.bursts, expected, Math.sqrt(expected), "bursts");
+  t.is(bus.counters.bitErrors, 0);
+  // h = 1: every character whose bits are sampled inside a burst is hit; about (mean + a character) / character per burst
+  // while the line is busy (20 × 174 ms of 6 s).
+  const busy = (20 * 2000 * 86.8) / (sim.now);
+  const perBurst = bus.counters.noisyCharacters / (bus.counters.bursts * busy);
+  t.true(perBurst > 1 && perBurst < 2.6, `characters hit per burst ${perBurst.toFixed(2)}`);
+  t.throws(() => new Simulation({ seed: 1 }).segment({ baud: 115200, noise: { burstShape: "square" as "fixed" } }), { instanceOf: RangeError });
+  t.throws(() => new Simulation({ seed: 1 }).segment({ baud: 115200, noise: { burstBitErrorRate: 0 } }), { instanceOf: RangeError });
+});

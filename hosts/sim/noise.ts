@@ -7,6 +7,12 @@
  *    bit, a geometric skip counts the clean bits before the next error: one PRNG draw per error, whatever the rate.
  *  - Bursts: a Poisson process of `burstsPerSecond`, each `burstUs` long. Every bit whose middle falls inside a burst is
  *    flipped with probability 1/2. A burst on an idle line is also heard as random characters (one per character time).
+ *  - Gilbert–Elliott bursts (`burstShape: "exponential"`): the line alternates between a good state (only the independent
+ *    bit errors above) and a bad state in which every bit whose middle falls inside it is flipped with probability
+ *    `burstBitErrorRate` (default 1/2). Good periods are exponential with mean 1/burstsPerSecond (bursts arrive as a
+ *    Poisson process while the line is good), bad periods exponential with mean `burstUs` (rounded up to whole µs). The
+ *    physical picture: impulsive interference (supraharmonic emission of EV chargers and PV inverters, 2–150 kHz) coupled
+ *    into the pair in bursts of some tens of µs, which hit one to three characters at 9600–115200 baud (docs/fec.md §9.1).
  *  - Spurious characters: a Poisson process of `spuriousPerSecond`; one random character if the line is idle then
  *    (a driven line is low impedance, so such a spike only matters when no one drives).
  * Every draw comes from the segment's own PRNG stream, so adding a node elsewhere does not change this segment's noise.
@@ -23,6 +29,10 @@ export interface NoiseOptions {
   burstUs?: number;
   /** Mean number of spurious characters per second on an idle line. */
   spuriousPerSecond?: number;
+  /** "fixed" (default): every burst lasts burstUs; "exponential": Gilbert–Elliott bad periods of mean burstUs. */
+  burstShape?: "fixed" | "exponential";
+  /** Probability that a bit under a burst is flipped (0 < h ≤ 1, default 0.5). */
+  burstBitErrorRate?: number;
 }
 
 const BURST = 10;
@@ -39,6 +49,8 @@ export class NoiseModel {
   readonly burstsPerSecond: number;
   readonly burstUs: number;
   readonly spuriousPerSecond: number;
+  readonly burstShape: "fixed" | "exponential";
+  readonly burstBitErrorRate: number;
   private skip: number;
   private burstStart = -1;
   private burstEnd = -1;
@@ -51,6 +63,12 @@ export class NoiseModel {
     const burstUs = options.burstUs ?? 4 * segment.timing.characterUs;
     if (!Number.isInteger(burstUs) || burstUs < 1) throw new RangeError(`noise.burstUs must be an integer >= 1 (µs), got ${burstUs}`);
     this.burstUs = burstUs;
+    const shape = options.burstShape ?? "fixed";
+    if (shape !== "fixed" && shape !== "exponential") throw new RangeError(`noise.burstShape must be "fixed" or "exponential", got ${String(shape)}`);
+    this.burstShape = shape;
+    const h = options.burstBitErrorRate ?? 0.5;
+    if (typeof h !== "number" || !(h > 0 && h <= 1)) throw new RangeError(`noise.burstBitErrorRate must be a number above 0 and at most 1, got ${String(h)}`);
+    this.burstBitErrorRate = h;
     this.skip = this.nextSkip();
     if (this.burstsPerSecond > 0) segment.queue.at(segment.queue.now + this.prng.exponential(1e6 / this.burstsPerSecond), segment, BURST, 0);
     if (this.spuriousPerSecond > 0) segment.queue.at(segment.queue.now + this.prng.exponential(1e6 / this.spuriousPerSecond), segment, SPURIOUS, 0);
@@ -78,7 +96,7 @@ export class NoiseModel {
       }
       this.skip -= bits - i;
     } else this.skip -= bits;
-    if (this.burstEnd > start && this.burstStart < end) v = this.segment.scramble(v, start, this.burstStart, this.burstEnd);
+    if (this.burstEnd > start && this.burstStart < end) v = this.segment.scramble(v, start, this.burstStart, this.burstEnd, this.burstBitErrorRate);
     return v;
   }
 
@@ -86,10 +104,13 @@ export class NoiseModel {
     const segment = this.segment;
     if (kind === BURST) {
       segment.counters.bursts++;
+      const length = this.burstShape === "fixed" ? this.burstUs : this.prng.exponential(this.burstUs);
       this.burstStart = now;
-      this.burstEnd = now + this.burstUs;
-      segment.startNoise(Math.ceil(this.burstUs / segment.timing.characterUs), now);
-      segment.queue.at(now + this.prng.exponential(1e6 / this.burstsPerSecond), segment, BURST, 0);
+      this.burstEnd = now + length;
+      segment.startNoise(Math.ceil(length / segment.timing.characterUs), now);
+      // Gilbert–Elliott: the next burst can only begin once the line is good again.
+      const from = this.burstShape === "fixed" ? now : this.burstEnd;
+      segment.queue.at(from + this.prng.exponential(1e6 / this.burstsPerSecond), segment, BURST, 0);
     } else if (kind === SPURIOUS) {
       segment.startNoise(1, now);
       segment.queue.at(now + this.prng.exponential(1e6 / this.spuriousPerSecond), segment, SPURIOUS, 0);

@@ -25,6 +25,7 @@ import { DIRECTION_AB, DIRECTION_BA, STAT_COUNT, STAT_NAMES, type RepeaterStats 
 import { LineTiming } from "../../modules/rtu/timing";
 import { ScriptedNode } from "./probe";
 import type { Segment } from "./segment";
+import type { NoiseOptions } from "./noise";
 import { Simulation } from "./simulation";
 
 export type Topology = "none" | "test1" | "test2";
@@ -45,6 +46,10 @@ export interface PaperOptions {
   /** Meter turnaround range, µs (default 10–20 ms). */
   turnaroundUs?: readonly [number, number];
   traceCapacity?: number;
+  /** Adaptive FEC strength on both repeaters (docs/fec.md §9); nroots / interleave are then the start setting. */
+  adaptive?: boolean;
+  /** Noise on the noisy segment instead of the paper's white noise (e.g. Gilbert–Elliott bursts). */
+  noise?: NoiseOptions;
 }
 
 export interface MeterRow {
@@ -66,6 +71,8 @@ export interface MeterRow {
 export interface RepeaterRow {
   name: string;
   counters: Record<string, number>;
+  /** Input registers 0–15 of the repeater's own unit (map version, settings, adaptive state). */
+  register: number[];
   /** BER estimate of frames received on side B. */
   berEstimate: number;
 }
@@ -126,9 +133,9 @@ export function runPaper(options: PaperOptions): PaperResult {
   const tickUs = options.tickUs ?? 1000;
   const turnaround = options.turnaroundUs ?? [10000, 20000];
   const sim = new Simulation({ seed: options.seed ?? 1, traceCapacity: options.traceCapacity ?? 64 });
-  const noise = { bitErrorRate: bitRateForCharacterRate(options.characterErrorRate) };
+  const noise = options.noise ?? { bitErrorRate: bitRateForCharacterRate(options.characterErrorRate) };
   const line = { baud: BAUD, framing: "8N1" as const };
-  const rcConfig: RepeaterConfig = { nroots: options.nroots ?? 4, interleave: options.interleave ?? 1, sideA: line, sideB: line, tickUs };
+  const rcConfig: RepeaterConfig = { nroots: options.nroots ?? 4, interleave: options.interleave ?? 1, sideA: line, sideB: line, tickUs, adaptive: options.adaptive };
 
   let masterSeg: Segment;
   let noisy: Segment;
@@ -234,12 +241,18 @@ export function runPaper(options: PaperOptions): PaperResult {
   return {
     topology: options.topology,
     rows,
-    repeaters: repeaters.map(({ name, r }) => ({ name, counters: countersOf(r.stats), berEstimate: r.stats.ber(DIRECTION_BA) })),
+    repeaters: repeaters.map(({ name, r }) => ({ name, counters: countersOf(r.stats), register: registersOfStats(r.stats), berEstimate: r.stats.ber(DIRECTION_BA) })),
     measuredCharacterErrorRate: noisy.counters.characters > 0 ? noisy.counters.noisyCharacters / noisy.counters.characters : 0,
     excerpt,
     responseTimeoutUs,
     meterExtraRequests,
   };
+}
+
+function registersOfStats(stats: RepeaterStats): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < 16; i++) out.push(stats.register(i));
+  return out;
 }
 
 function countersOf(stats: RepeaterStats): Record<string, number> {
@@ -276,6 +289,12 @@ export interface PairOptions {
   tickUs?: number;
   /** The repeaters' UARTs: "ideal" (each byte at its stop bit, default) or "esp32" (RX FIFO handed over after 4 characters of silence). */
   rcUart?: "ideal" | "esp32";
+  /** Adaptive FEC strength on RC1 (docs/fec.md §9). */
+  adaptive?: boolean;
+  /** Settings of RC2 (the meter's side) where they differ from RC1's: a fixed or adaptive peer. */
+  rc2?: { adaptive?: boolean; nroots?: number; interleave?: number };
+  /** Noise on the noisy segment instead of independent errors at byteErrorRate. */
+  noise?: NoiseOptions;
 }
 
 export interface PairResult {
@@ -285,6 +304,10 @@ export interface PairResult {
   /** Reply bytes the master received with a wrong value / reply bytes received (measured without R/C only). */
   measuredByteErrorRate: number;
   repeater: RepeaterRow | null;
+  /** RC2's statistics (with R/C). */
+  repeater2: RepeaterRow | null;
+  /** The engines themselves (with R/C), for tests that look at their state. */
+  engines: Repeater[];
 }
 
 /** Bit error rate per line bit so that a byte's value (start bit + 8 data bits) is wrong with probability `p`. */
@@ -309,15 +332,18 @@ export function runPair(options: PairOptions): PairResult {
   const tickUs = options.tickUs ?? 1000;
   const sim = new Simulation({ seed: options.seed ?? 1, traceCapacity: 8 });
   const line = { baud: BAUD, framing: "8N1" as const };
-  const noise = { bitErrorRate: bitRateForByteRate(options.byteErrorRate) };
+  const noise = options.noise ?? { bitErrorRate: bitRateForByteRate(options.byteErrorRate) };
   let masterSeg: Segment;
   let meterSeg: Segment;
   let rc: Repeater | null = null;
+  let rc2: Repeater | null = null;
   const esp32 = options.rcUart === "esp32";
   const rcConfig: RepeaterConfig = {
     nroots: options.nroots ?? 4, interleave: options.interleave ?? 1, sideA: line, sideB: line, tickUs,
     rxLatencyUs: esp32 ? 4 * new LineTiming(BAUD, "8N1").characterUs : 0, rxBatchBytes: esp32 ? 120 : 0,
+    adaptive: options.adaptive,
   };
+  const rc2Config: RepeaterConfig = { ...rcConfig, ...(options.rc2 ?? {}) };
   if (options.withRc) {
     masterSeg = sim.segment({ name: "m", ...line });
     const noisy = sim.segment({ name: "noisy", ...line, noise });
@@ -325,16 +351,18 @@ export function runPair(options: PairOptions): PairResult {
     for (const [name, a] of [["rc1", masterSeg], ["rc2", meterSeg]] as const) {
       const uart = esp32 ? "esp32" as const : "ideal" as const;
       const host = sim.host({ name, ports: [{ segment: a, uart }, { segment: noisy, uart }], tick: tickUs });
-      const r = new Repeater(rcConfig, host.port(0), host.port(1));
+      const r = new Repeater(name === "rc1" ? rcConfig : rc2Config, host.port(0), host.port(1));
       host.attach(r, [r.a, r.b]);
       if (name === "rc1") rc = r;
+      else rc2 = r;
     }
   } else masterSeg = meterSeg = sim.segment({ name: "noisy", ...line, noise });
   const regs = registersOf(30, registers);
   const ref = reference(30, regs);
   sim.meter(meterSeg, { unit: 30, holding: regs, turnaroundUs: [10000, 20000] });
-  const cfg = resolveRepeaterConfig(rcConfig);
-  const responseTimeoutUs = 20000 + cfg.lineA.airTimeUs(ref.length) + (options.withRc ? repeaterTimeoutBudgetUs(cfg, 1, 8, ref.length, burstLengthFor) : 0) + 20000;
+  const cfg = resolveRepeaterConfig(rcConfig), cfg2 = resolveRepeaterConfig(rc2Config);
+  const budget = Math.max(repeaterTimeoutBudgetUs(cfg, 1, 8, ref.length, burstLengthFor), repeaterTimeoutBudgetUs(cfg2, 1, 8, ref.length, burstLengthFor));
+  const responseTimeoutUs = 20000 + cfg.lineA.airTimeUs(ref.length) + (options.withRc ? budget : 0) + 20000;
   let done = 0;
   let failed = 0;
   let bytes = 0;
@@ -359,7 +387,9 @@ export function runPair(options: PairOptions): PairResult {
     failed,
     failureRate: done > 0 ? failed / done : 0,
     measuredByteErrorRate: bytes > 0 ? badBytes / bytes : 0,
-    repeater: rc ? { name: "rc1", counters: countersOf((rc as Repeater).stats), berEstimate: (rc as Repeater).stats.ber(DIRECTION_BA) } : null,
+    repeater: rc ? { name: "rc1", counters: countersOf((rc as Repeater).stats), register: registersOfStats((rc as Repeater).stats), berEstimate: (rc as Repeater).stats.ber(DIRECTION_BA) } : null,
+    repeater2: rc2 ? { name: "rc2", counters: countersOf((rc2 as Repeater).stats), register: registersOfStats((rc2 as Repeater).stats), berEstimate: (rc2 as Repeater).stats.ber(DIRECTION_BA) } : null,
+    engines: [rc, rc2].filter((r): r is Repeater => r !== null),
   };
 }
 

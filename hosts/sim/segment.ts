@@ -183,8 +183,15 @@ export class Segment implements EventTarget {
     this.deliver(link, v, flags, start, end);
   }
 
-  /** Flips each bit whose middle lies in [from, to) with probability 1/2. */
-  scramble(v: number, start: number, from: number, to: number): number {
+  /** Flips each bit whose middle lies in [from, to) with probability `h` (default 1/2). */
+  scramble(v: number, start: number, from: number, to: number, h: number = 0.5): number {
+    if (h !== 0.5) {
+      for (let i = 0; i < this.codec.bits; i++) {
+        const mid = start + (i + 0.5) * this.bitUs;
+        if (mid >= from && mid < to && this.prng.nextFloat() < h) v ^= 1 << i;
+      }
+      return v;
+    }
     let r = this.prng.nextUint32();
     for (let i = 0; i < this.codec.bits; i++) {
       const mid = start + (i + 0.5) * this.bitUs;

@@ -154,6 +154,70 @@ export const cases: Cases = {
     t.is(rx.receive(b, 0, b.length - 1), FEC_FRAME_HELD, "one byte lost: treated as a damaged frame");
     for (let n = 0; n < 12; n++) t.ok(rx.receive(new Uint8Array(n), 0, n) > 0);
   },
+  "version 2 (adaptive) burst layout of the spec example request (docs/fec.md §9.3 vectors)"(t) {
+    const tx = new FecTransmitter();
+    const f = fromHex(request);
+    const out = new Uint8Array(64);
+    let n = tx.encodeAdaptive(f, 0, 8, 4, 1, 0, out, 0);
+    t.is(n, tx.adaptiveBurstLength(8, 4, 1));
+    t.is(toHex(out, 0, n), "FA 88 07 00 77 B3 C0 71 58 8D 80 DE 39 4D", "data parity as in version 1");
+    n = tx.encodeAdaptive(f, 0, 8, 4, 2, 0x69, out, 0);
+    t.is(toHex(out, 0, n), "FA 89 07 69 46 A0 30 CB B5 48 D8 FC 4D CE 47 96 FC 55", "two codewords, parity interleaved");
+    t.ok(!crcMatches(out, 0, n));
+    t.is(tx.encodeAdaptive(f, 0, 8, 5, 1, 0, out, 0), 0, "nroots 5 is no setting");
+    t.is(tx.encodeAdaptive(f, 0, 8, 4, 9, 0, out, 0), 0, "depth 9 is no setting");
+  },
+  "version 2: two damaged header bytes repaired, feedback and settings read, frame corrected"(t) {
+    const tx = new FecTransmitter();
+    const f = modbusFrame(85, 3);
+    const b = new Uint8Array(tx.adaptiveBurstLength(85, 6, 2));
+    tx.encodeAdaptive(f, 0, 85, 6, 2, 0xab, b, 0);
+    b[0] ^= 0x40; b[1] ^= 0x01; // address and format hit
+    const g = f.slice();
+    g[4] ^= 0x10; g[5] ^= 0x20; g[6] ^= 0x40; // three in a row: spread over the two codewords (2 + 1)
+    g[60] ^= 0x01; // and one more, alone
+    const rx = new FecReceiver({ observeErrors: true });
+    t.is(rx.receive(g, 0, 85), FEC_FRAME_HELD);
+    t.is(rx.receive(b, 0, b.length), FEC_FRAME_CORRECTED);
+    t.deepEqual(rx.frame.subarray(0, 85), f);
+    t.is(rx.lastVersion, 2);
+    t.is(rx.lastNroots, 6);
+    t.is(rx.lastDepth, 2);
+    t.is(rx.lastFeedback, 0xab);
+    t.is(rx.lastErrorSymbols, 6, "4 in the frame, 2 in the header");
+    t.is(rx.lastErrorRuns, 3, "two runs in the frame, one in the header");
+    t.is(rx.lastSymbols, 85 + b.length);
+  },
+  "version 2 interleaves the parity: a run over consecutive parity bytes is spread over the codewords"(t) {
+    const f = modbusFrame(40, 8);
+    const tx = new FecTransmitter({ nroots: 4, depth: 4 });
+    const v1 = new Uint8Array(tx.burstLength(40)), v2 = new Uint8Array(tx.adaptiveBurstLength(40, 4, 4));
+    tx.encode(f, 0, 40, v1, 0);
+    tx.encodeAdaptive(f, 0, 40, 4, 4, 0, v2, 0);
+    const g = f.slice();
+    g[0] ^= 1; g[1] ^= 1; g[2] ^= 1; g[3] ^= 1; // one bad byte in each codeword
+    for (let k = 0; k < 4; k++) { v1[5 + k] ^= 0x81; v2[8 + k] ^= 0x81; } // four consecutive parity bytes
+    const rx = new FecReceiver({ observeErrors: true });
+    rx.receive(g, 0, 40);
+    t.is(rx.receive(v2, 0, v2.length), FEC_FRAME_CORRECTED, "version 2: 2 bad per codeword");
+    t.is(rx.lastErrorSymbols, 8);
+    t.is(rx.lastErrorRuns, 2, "one run in the frame, one in the parity");
+    rx.receive(g, 0, 40);
+    t.ok(rx.receive(v1, 0, v1.length) !== FEC_FRAME_CORRECTED, "version 1: 5 bad in codeword 0");
+  },
+  "check(): a clean frame's burst is decoded for the noise in it, nothing else changes"(t) {
+    const tx = new FecTransmitter();
+    const f = modbusFrame(20, 2);
+    const b = new Uint8Array(tx.adaptiveBurstLength(20, 4, 1));
+    tx.encodeAdaptive(f, 0, 20, 4, 1, 0x33, b, 0);
+    b[9] ^= 0x0f;
+    const rx = new FecReceiver();
+    t.is(rx.check(f, 0, 20, b, 0, b.length), 1);
+    t.is(rx.lastCorrectedBits, 4);
+    t.is(rx.lastFeedback, 0x33);
+    t.is(rx.check(f, 0, 19, b, 0, b.length), -1, "burst for another length");
+    t.is(rx.framesGood + rx.framesHeld + rx.burstsUnneeded, 0, "receive state untouched");
+  },
   "configuration errors throw RangeError naming the field"(t) {
     t.throws(() => new FecTransmitter({ nroots: 5 }), RangeError);
     t.throws(() => new FecTransmitter({ depth: 0 }), RangeError);

@@ -5,7 +5,8 @@
  *
  *   "repeater": { "sideA": { "port": "/dev/ttyUSB0", "baud": 9600, "framing": "8N1" },
  *                 "sideB": { "port": "/dev/ttyUSB1", "baud": 9600, "framing": "8N1" },
- *                 "nroots": 4, "interleave": 1, "unitId": 0, "tickUs": 1000, "rxLatencyUs": 0, "queueFrames": 4 }
+ *                 "nroots": 4, "interleave": 1, "unitId": 0, "tickUs": 1000, "rxLatencyUs": 0, "queueFrames": 4,
+ *                 "adaptive": false }
  *
  * (`rts: true` in a side drives RTS as that port's driver enable.) Prints the link statistics every --every seconds and
  * at the end (SIGINT/SIGTERM or --duration). Exit status: 0 stopped, 2 bad usage, a bad section or a port that cannot be
@@ -98,7 +99,7 @@ const command: Command = {
     }
     hostA.attach(r, r.a);
     hostB.attach(r, r.b);
-    log(`side A ${a.port}, side B ${b.port} (FEC: RS nroots ${r.config.nroots}, interleave ${r.config.interleave})`);
+    log(`side A ${a.port}, side B ${b.port} (FEC: ${r.config.adaptive ? `adaptive up to nroots ${r.config.maxNroots}, interleave ${r.config.maxInterleave}, starting at ` : ""}RS nroots ${r.config.nroots}, interleave ${r.config.interleave})`);
     const stats = () => {
       const out: Record<string, Record<string, number>> = {};
       for (const [name, d] of [["AtoB", DIRECTION_AB], ["BtoA", DIRECTION_BA]] as const) {
