@@ -13,9 +13,10 @@
  *    the XS machine for each; the machine runs onReadable(count), onError(bits) or onTransmitted() in its own thread, never
  *    in an interrupt. Errors are reported before the data event that follows them (the driver queues them in that order).
  *  - write() copies the view into the TX ring buffer, or throws "output full" if it does not fit. With onTransmitted,
- *    write() also queues a request for the task, which blocks in uart_wait_tx_done() until the transmitter is idle (the
- *    driver's TX-done interrupt) and then posts "transmitted" (followed by onWritable with the free space). The
- *    `transmitted` getter asks the same thing without waiting (uart_wait_tx_done with a 0 timeout).
+ *    the first write after an idle period also queues a request for the task, which blocks in uart_wait_tx_done() until
+ *    the transmitter is idle (the driver's TX-done interrupt), waits again if more was written meanwhile, and then posts
+ *    "transmitted" once (followed by onWritable with the free space). The `transmitted` getter asks the same thing
+ *    without waiting (uart_wait_tx_done with a 0 timeout).
  *  - Lifetime: the record is shared by the JS object, the task and every message in flight; a reference count frees it
  *    when the last one lets go. close() (or the destructor) queues a stop request; the task deletes the driver (and its
  *    queue) and then itself, so nothing waits on a deleted queue.
@@ -73,6 +74,8 @@ struct UartRs485Record {
 	TaskHandle_t	task;
 	int32_t			useCount;
 	uint32_t		pendingErrors;		// kError* bits seen by the task, not yet delivered
+	uint32_t		txRequested;		// a write happened since the task last started waiting for TX done
+	uint32_t		txWaiting;			// a TX-done request is queued or being served
 	uint32_t		transmit;
 	uint32_t		receive;
 	uint32_t		rts;
@@ -360,11 +363,17 @@ void xs_uart_rs485_write(xsMachine *the)
 	if ((int)requested != uart_write_bytes((uart_port_t)u->port, buffer, requested))
 		xsUnknownError("write failed");
 
+	// One TX-done request serves all the writes of a frame (the pieces written while it waits extend the wait).
 	if (u->onTransmitted) {
-		c_memset(&request, 0, sizeof(request));
-		request.type = (uart_event_type_t)kRequestTxDone;
-		if (pdTRUE != xQueueSend(u->events, &request, 0))
-			xsUnknownError("queue full");
+		__atomic_store_n(&u->txRequested, 1, __ATOMIC_SEQ_CST);
+		if (0 == __atomic_exchange_n(&u->txWaiting, 1, __ATOMIC_SEQ_CST)) {
+			c_memset(&request, 0, sizeof(request));
+			request.type = (uart_event_type_t)kRequestTxDone;
+			if (pdTRUE != xQueueSend(u->events, &request, 0)) {
+				__atomic_store_n(&u->txWaiting, 0, __ATOMIC_SEQ_CST);
+				xsUnknownError("queue full");
+			}
+		}
 	}
 }
 
@@ -380,6 +389,32 @@ static void post(UartRs485 u, uint8_t kind)
 	retain(u);
 	if (0 != modMessagePostToMachine(u->the, &kind, 1, uartDeliver, u))
 		release(u);
+}
+
+/*
+ * Serves a TX-done request: uart_wait_tx_done returns at the driver's TX-done interrupt (in RS-485 half-duplex mode RTS,
+ * the DE line, has dropped by then). A write during the wait means more to send: wait again. A write racing the end
+ * either is waited for here or has queued its own request, which then posts.
+ */
+static void waitTransmitted(UartRs485 u)
+{
+	for (;;) {
+		__atomic_store_n(&u->txRequested, 0, __ATOMIC_SEQ_CST);
+		if (ESP_OK != uart_wait_tx_done((uart_port_t)u->port, portMAX_DELAY)) {
+			__atomic_store_n(&u->txWaiting, 0, __ATOMIC_SEQ_CST);
+			return;
+		}
+		if (__atomic_load_n(&u->txRequested, __ATOMIC_SEQ_CST))
+			continue;
+		__atomic_store_n(&u->txWaiting, 0, __ATOMIC_SEQ_CST);
+		if (__atomic_exchange_n(&u->txRequested, 0, __ATOMIC_SEQ_CST)) {
+			if (0 == __atomic_exchange_n(&u->txWaiting, 1, __ATOMIC_SEQ_CST))
+				continue;
+			return;		// that write queued its own request
+		}
+		post(u, kMessageTransmitted);
+		return;
+	}
 }
 
 static void uartTask(void *arg)
@@ -415,9 +450,7 @@ static void uartTask(void *arg)
 				post(u, kMessageError);
 				break;
 			case kRequestTxDone:
-				// Returns at the driver's TX-done interrupt; in RS-485 half-duplex mode RTS (DE) has dropped by then.
-				if (ESP_OK == uart_wait_tx_done((uart_port_t)u->port, portMAX_DELAY))
-					post(u, kMessageTransmitted);
+				waitTransmitted(u);
 				break;
 			default:
 				break;
