@@ -160,7 +160,7 @@ test("port configuration is checked before any pin is touched: framing, UART, pi
   const base = { ...WIRING, baud: 9600 };
   t.notThrows(() => checkEsp32Port(base));
   // Every framing the Node host supports is accepted (all but 8N1 run on the native UART class); others are refused.
-  for (const framing of ["8N1", "8E1", "8O1", "8N2"]) t.is(checkEsp32Port({ ...base, framing }).framing, framing);
+  for (const framing of ["8N1", "8E1", "8O1", "8N2"]) t.is(checkEsp32Port({ ...base, framing }).framing as string, framing);
   const framing = t.throws(() => checkEsp32Port({ ...base, framing: "7E1", field: "bus" }), { instanceOf: RangeError });
   t.regex(framing!.message, /bus\.framing must be one of 8N1, 8E1, 8O1, 8N2, got "7E1"/);
   t.throws(() => checkEsp32Port({ ...base, driverEnable: "uart", field: "bus" }), { message: /bus\.driverEnable must be "gpio" .* or "rts" .*got "uart"/ });
