@@ -173,7 +173,7 @@ async function memoryReport(): Promise<string> {
     for (let c = 0; c < copies; c++) for (const p of profiles) meters.push({ name: `${p.id}-${c}`, profile: p.id, unit: unit++, intervalMs: 10000 });
     const r = checkSite({ bus: { port: "uart2", baud: 9600, framing: "8N1" }, meters }, lookup);
     if (!r.ok) throw new Error(r.errors.join("\n"));
-    const c = sitePoller(r.site, { transmit() {} }, 1042, 1000, null);
+    const c = sitePoller(r.site, { transmit() {} }, 4 * 1042, 1000, null);
     const f = footprint(c, exclude);
     const x = xsEstimate(f);
     rows.push(`| PollLoop + ReadingsStore | ${label} | ${f.objects} | ${f.properties + f.elements} | ${f.bufferBytes} | ${f.stringBytes} | ${x.slots} | ${x.chunkBytes} | ${x.totalKb} KB |`);

@@ -68,7 +68,9 @@ test("the manifest preloads only modules/ files, and each exists", (t) => {
 test("the manifest's config defaults give a valid device config, site (with the shipped profiles) and repeater section", (t) => {
   const device = deviceConfig(manifest.config);
   t.is(device.role, "concentrator");
-  t.deepEqual(device.portA, { uart: 2, txPin: 17, rxPin: 16, dePin: 4 });
+  t.deepEqual(device.portA, { uart: 2, txPin: 17, rxPin: 16, dePin: 4, driverEnable: "gpio" });
+  t.is(deviceConfig({ ...manifest.config, bDriverEnable: "rts" }).portB.driverEnable, "rts");
+  t.throws(() => deviceConfig({ ...manifest.config, aDriverEnable: "uart" }), { message: /config\.aDriverEnable must be "gpio" .* or "rts"/ });
   const site = JSON.parse(device.site);
   const profiles = readdirSync(join(root, "profiles")).filter((f) => f.endsWith(".json"))
     .map((f) => parseProfile(JSON.parse(readFileSync(join(root, "profiles", f), "utf8")), f.slice(0, -5)));

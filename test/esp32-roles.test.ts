@@ -75,7 +75,7 @@ for (const baud of BAUDS) {
     const port = new Esp32SerialPort(board.io, { ...W1, baud: site.bus.baud, framing: site.bus.framing });
     const readings: number[] = site.meters.map(() => 0);
     const failures: number[] = site.meters.map(() => 0);
-    const c = sitePoller(site, port, port.timing.characterUs, board.latencyUs, { reading: (m) => readings[m]++, failure: (m) => failures[m]++ });
+    const c = sitePoller(site, port, port.rxIdleUs, board.latencyUs, { reading: (m) => readings[m]++, failure: (m) => failures[m]++ });
     port.listener = c.loop;
     port.loop = loop;
     c.loop.start(sim.now);
