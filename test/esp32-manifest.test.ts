@@ -112,6 +112,16 @@ test("every import of every firmware module resolves to a mapped module or an SD
       }
     } else for (const f of filesOf(path)) files.set(specifier, f);
   }
+  // The project's own included manifests (the native UART class): their paths are relative to their directory.
+  for (const inc of esp32.include as string[]) {
+    if (!inc.startsWith("./")) continue;
+    const dir = inc.slice(0, inc.lastIndexOf("/") + 1);
+    const own = JSON.parse(readFileSync(join(root, inc), "utf8")) as { modules?: Record<string, string | string[]> };
+    for (const [specifier, path] of Object.entries(own.modules ?? {})) {
+      if (specifier === "*" || typeof path !== "string") continue;
+      for (const f of filesOf(dir + path.replace(/^\.\//, ""))) if (!f.endsWith(".d.ts")) files.set(specifier, f);
+    }
+  }
   // Walk from creation.main and the set-up step.
   const todo = [manifest.creation.main, "setup/rc485"];
   const seen = new Set<string>();
