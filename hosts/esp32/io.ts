@@ -76,7 +76,7 @@ export type UartRs485Class = new (options: UartRs485Options) => UartRs485Io;
 export const UART_ERROR_PARITY = 1;
 export const UART_ERROR_FRAMING = 2;
 export const UART_ERROR_OVERFLOW = 4;
-/** Bytes the native class's TX ring buffer holds (a whole 256-byte ADU fits in one write). */
+/** Bytes the native class's TX ring buffer holds (a whole 256-byte ADU fits at once). */
 export const UART_RS485_TX_BUFFER = 512;
 /** Bytes the native class's RX ring buffer holds. */
 export const UART_RS485_RX_BUFFER = 1024;

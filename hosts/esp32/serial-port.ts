@@ -6,7 +6,7 @@
  *  - ECMA-419 `embedded:io/serial` (the SDK's, the default): 8N1 only, DE on a GPIO (`embedded:io/digital`) dropped by a
  *    timer at a computed time. Everything below describes it unless marked "native".
  *  - rc485's native class `rc485/uart-rs485` (hosts/esp32/native, io.UartRs485) when the framing is 8E1, 8O1 or 8N2, or
- *    `driverEnable` is "rts". Native: the ESP-IDF driver's ring buffers (a whole frame is one write; 1 KB of RX), parity
+ *    `driverEnable` is "rts". Native: the ESP-IDF driver's ring buffers (512 B of TX take a whole frame at once; 1 KB of RX), parity
  *    and stop bits, and an RX timeout set in characters (`rxTimeoutCharacters`, default 4). With driverEnable "gpio" DE is
  *    the GPIO and the timer as below; with "rts" the pin is the UART's RTS in RS-485 half-duplex mode: the UART raises it
  *    when it starts sending and drops it after the last stop bit, and the engine hears transmitted(now) from the class's
