@@ -23,7 +23,8 @@ function definedSymbols(object: string): Set<string> {
   return new Set(out.split("\n").map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 3 && p[1] === "T").map((p) => p[2]));
 }
 
-for (const bits of [32, 64] as const) {
+// 32-bit like the ESP32 (gcc-multilib, which .ci/run installs on amd64) and the machine's own 64-bit; elsewhere 64 only.
+for (const bits of process.arch === "x64" ? [32, 64] as const : [64] as const) {
   test(`uart-rs485.c compiles with -Wall -Wextra -Werror (${bits}-bit) and defines every host function of uart-rs485.js`, (t) => {
     let object = "";
     try {
