@@ -2,8 +2,9 @@
 //  - one master transaction through the real serial/DE adapter (hosts/esp32/serial-port.ts) on a minimal in-memory
 //    platform (no simulator, no Node API, so XS meters it too): request written to the "FIFO", DE timer fired, a 165-byte
 //    reply read back in two FIFO batches (120 + 45), frame confirmed. XS computrons and Node bytes per transaction;
-//  - the memory a concentrator and a repeater hold after construction (typed-array bytes, objects and properties of the
-//    object graph, walked on Node), converted to an XS estimate (16-byte slots on a 32-bit ESP32).
+//  - the memory a concentrator and a repeater hold after construction, measured on XS by the memory host
+//    (scripts/xs-memory.mjs, bench/xs-memory-engines.ts): live slots, chunk bytes and runtime keys, and what the
+//    manifest's `creation` leaves free beside them.
 import { appendCrc } from "../modules/crc16";
 import { Master } from "../modules/master";
 import type { MasterResult } from "../modules/master-result";
@@ -71,7 +72,7 @@ function benchPlatform(reply: Uint8Array) {
   };
 }
 
-function adapterLoop(registers: number, driverEnable: "gpio" | "rts" = "gpio") {
+export function adapterLoop(registers: number, driverEnable: "gpio" | "rts" = "gpio") {
   const reply = new Uint8Array(5 + 2 * registers);
   reply[0] = 1; reply[1] = 3; reply[2] = 2 * registers;
   for (let i = 0; i < registers; i++) { reply[3 + 2 * i] = (i * 7) >> 8; reply[4 + 2 * i] = (i * 7) & 0xff; }
@@ -131,80 +132,61 @@ export const benches: Bench[] = [
   },
 ];
 
-// ---- memory held after construction (Node only) ----
+// ---- memory held after construction, measured on XS (Node runs the XS memory host) ----
 
-interface Footprint { objects: number; properties: number; bufferBytes: number; stringBytes: number; arrays: number; elements: number }
+/** Creation sizes large enough for every configuration, so that each is measured whole (the manifest's are compared after). */
+const ROOMY = { slots: 400000, chunkBytes: 8 << 20, keys: 4000 };
 
-function footprint(root: unknown, exclude: Set<unknown>): Footprint {
-  const seen = new Set<unknown>(exclude);
-  const seenBuffers = new Set<ArrayBufferLike>();
-  const f: Footprint = { objects: 0, properties: 0, bufferBytes: 0, stringBytes: 0, arrays: 0, elements: 0 };
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v === "string") { f.stringBytes += v.length + 1; continue; }
-    if (v === null || (typeof v !== "object" && typeof v !== "function") || seen.has(v)) continue;
-    seen.add(v);
-    if (typeof v === "function") continue; // code lives in flash (preloaded)
-    if (ArrayBuffer.isView(v)) {
-      f.objects++;
-      if (!seenBuffers.has(v.buffer)) { seenBuffers.add(v.buffer); f.bufferBytes += v.buffer.byteLength; }
-      continue;
-    }
-    f.objects++;
-    if (Array.isArray(v)) { f.arrays++; f.elements += v.length; for (const x of v) stack.push(x); continue; }
-    if (v instanceof Map) { for (const [k, x] of v) { f.elements += 2; stack.push(k, x); } continue; }
-    if (Object.isFrozen(v) && Object.getPrototypeOf(v) === Object.prototype && exclude.size > 0) { /* frozen tables are preloaded: counted once below */ }
-    for (const k of Object.getOwnPropertyNames(v)) {
-      f.properties++;
-      stack.push((v as Record<string, unknown>)[k]);
-    }
-  }
-  return f;
-}
-
-/** XS estimate, 32-bit: one slot (16 B) per object + one per property/element; buffers and strings in the chunk heap. */
-function xsEstimate(f: Footprint): { slots: number; chunkBytes: number; totalKb: number } {
-  const slots = 2 * f.objects + f.properties + f.elements + 3 * f.arrays;
-  const chunkBytes = f.bufferBytes + f.stringBytes + 8 * (f.objects - f.arrays);
-  return { slots, chunkBytes, totalKb: Math.round((slots * 16 + chunkBytes) / 102.4) / 10 };
-}
-
-const FS_MODULE = "node:fs";
+const XS_MEMORY_MODULE = "../scripts/xs-memory.mjs";
 
 async function memoryReport(): Promise<string> {
-  // node:fs by a name esbuild does not bundle (this file is also bundled for XS).
-  const { readFileSync } = (await import(FS_MODULE)) as typeof import("node:fs");
-  const { checkSite, profileTable } = await import("../modules/site");
-  const { parseProfile } = await import("../modules/profile");
-  const { sitePoller } = await import("../hosts/esp32/site-poller");
-  const { Repeater } = await import("../modules/repeater");
-  const profiles: ReturnType<typeof parseProfile>[] = [];
-  for (const id of ["eastron-sdm630", "eastron-sdm120", "nmid30-2", "ubs-djz1226"]) {
-    profiles.push(parseProfile(JSON.parse(readFileSync(new URL(`../profiles/${id}.json`, import.meta.url), "utf8")), id));
+  // By a name esbuild does not bundle (this file is also bundled for XS).
+  const { measureEnginesOnXs, measureSteadyOnXs, manifestCreation } = (await import(XS_MEMORY_MODULE)) as typeof import("../scripts/xs-memory.mjs");
+  const r = await measureEnginesOnXs(ROOMY);
+  if (r.status !== 0 || !r.done) throw new Error(`the XS memory host failed (status ${r.status}): ${r.stderr}`);
+  const c = manifestCreation();
+  const [empty, ...engines] = r.rows;
+  const kb = (b: number) => (b / 1024).toFixed(1);
+  const rows = [
+    `| configuration | live slots | slot bytes | chunk bytes | total | runtime keys | free under the manifest's creation (${c.slots} slots, ${c.chunkBytes} chunk bytes, ${c.keys} keys) |`,
+    "|---|--:|--:|--:|--:|--:|---|",
+    `| empty machine (the clone before the app runs) | ${empty.slots} | ${empty.slots * empty.slotBytes} | ${empty.chunkBytes} | ${kb(empty.slots * empty.slotBytes + empty.chunkBytes)} KB | ${empty.keys} | |`,
+  ];
+  for (const e of engines) {
+    const freeSlots = c.slots - empty.slots - e.slots;
+    const freeChunk = c.chunkBytes - empty.chunkBytes - e.chunkBytes;
+    const freeKeys = c.keys - empty.keys - e.keys;
+    const fits = freeSlots >= 0 && freeChunk >= 0 && freeKeys >= 0;
+    rows.push(`| ${e.name} | ${e.slots} | ${e.slots * e.slotBytes} | ${e.chunkBytes} | ${kb(e.slots * e.slotBytes + e.chunkBytes)} KB | ${e.keys} | ${fits ? "" : "**does not fit**: "}${freeSlots} slots (${kb(freeSlots * e.slotBytes)} KB), ${freeChunk} chunk bytes (${kb(freeChunk)} KB), ${freeKeys} keys |`);
   }
-  const lookup = profileTable(profiles);
-  // The profiles are shared with the plan; count them separately (they are parsed at boot from flash resources).
-  const exclude = new Set<unknown>();
-  const sites: [string, number][] = [["4 meters (SDM630, SDM120, NMID30-2, DJZ1226), all points", 1], ["32 meters (8 of each), all points", 8]];
-  const rows = ["| engine | configuration | objects | properties + elements | typed-array bytes | string bytes | XS estimate: slots | XS estimate: chunk bytes | XS estimate total |", "|---|---|--:|--:|--:|--:|--:|--:|--:|"];
-  for (const [label, copies] of sites) {
-    const meters: unknown[] = [];
-    let unit = 1;
-    for (let c = 0; c < copies; c++) for (const p of profiles) meters.push({ name: `${p.id}-${c}`, profile: p.id, unit: unit++, intervalMs: 10000 });
-    const r = checkSite({ bus: { port: "uart2", baud: 9600, framing: "8N1" }, meters }, lookup);
-    if (!r.ok) throw new Error(r.errors.join("\n"));
-    const c = sitePoller(r.site, { transmit() {} }, 4 * 1042, 1000, null);
-    const f = footprint(c, exclude);
-    const x = xsEstimate(f);
-    rows.push(`| PollLoop + ReadingsStore | ${label} | ${f.objects} | ${f.properties + f.elements} | ${f.bufferBytes} | ${f.stringBytes} | ${x.slots} | ${x.chunkBytes} | ${x.totalKb} KB |`);
-  }
-  const line = { baud: 9600, framing: "8N1" as const };
-  const rep = new Repeater({ nroots: 4, interleave: 1, sideA: line, sideB: line }, { transmit() {} }, { transmit() {} });
-  const f = footprint(rep, exclude);
-  const x = xsEstimate(f);
-  rows.push(`| Repeater | nroots 4, queue 4 frames per side | ${f.objects} | ${f.properties + f.elements} | ${f.bufferBytes} | ${f.stringBytes} | ${x.slots} | ${x.chunkBytes} | ${x.totalKb} KB |`);
-  return rows.join("\n") + "\n\nWalked on Node from the engine object after construction (profiles, plan, scheduler, master, latest values, readings store with 120 history buckets; repeater buffers and codec). XS estimate: 2 slots per object and 1 per property or array element (16 bytes each on a 32-bit ESP32), typed-array and string bytes plus 8 bytes per object in the chunk heap. Code and preloaded tables (CRC, GF(256), rule tables) are in flash and not counted. An estimate, not a measurement on XS.";
+  const steady = await measureSteadyOnXs(10000);
+  if (steady.result === null) throw new Error(`the XS steady-state run failed: ${steady.stderr}`);
+  const st = steady.result;
+  rows.push("", "| steady state on XS, within the manifest's creation | transactions | live slots change | live chunk bytes change | collections |", "|---|--:|--:|--:|--:|",
+    `| Esp32SerialPort + EngineLoop + Master, 80 registers per read | ${st.transactions} | ${st.slots} | ${st.chunkBytes} | ${st.collections} |`);
+  return rows.join("\n") + `\n\nMeasured on XS (${r.bits}-bit build${r.bits === 32 ? ", 16-byte slots as on the ESP32" : ": 64-bit figures, slots are larger than the ESP32's 16 bytes"}) by the memory host (scripts/xs-memory): the bundle's body is the preload step (code and tables, flash on the device), each configuration is built at run time in a machine cloned from it (profiles parsed from their JSON text, site checked, engine constructed) and measured alone as the difference of two full collections: live slots, chunk bytes in use (headers included), keys created at run time. Code and preloaded tables are not counted. Steady state: the live heap between full collections before and after the transactions (the change is the measuring array itself), and the collections XS ran on its own meanwhile.`;
 }
 
-export const reports: Report[] = [{ title: "ESP32: engine memory after construction", run: memoryReport }];
+async function bootReport(): Promise<string> {
+  const { measureBootsOnXs, manifestCreation } = (await import(XS_MEMORY_MODULE)) as typeof import("../scripts/xs-memory.mjs");
+  const c = manifestCreation();
+  const kb = (b: number) => (b / 1024).toFixed(1);
+  const rows = [
+    `| site | at boot: slots | chunk bytes | keys | after 120 s (upper bound): slots | chunk bytes | keys | free at boot under the creation (${c.slots} slots, ${c.chunkBytes} chunk bytes, ${c.keys} keys) |`,
+    "|---|--:|--:|--:|--:|--:|--:|---|",
+  ];
+  for (const r of await measureBootsOnXs(120)) {
+    const x = r.result;
+    if (r.status !== 0 || x === null || x.booted === null || x.end === null || x.error) throw new Error(`${r.label}: the boot failed on XS (status ${r.status}) ${x?.error ?? ""} ${r.stderr}`);
+    const [s, ch, k] = x.booted;
+    const fs = c.slots - s, fc = c.chunkBytes - ch, fk = c.keys - k;
+    const fits = fs >= 0 && fc >= 0 && fk >= 0;
+    rows.push(`| ${r.label} | ${s} | ${ch} | ${k} | ${x.end[0]} | ${x.end[1]} | ${x.end[2]} | ${fits ? "" : "**does not fit**: "}${fs} slots (${kb(fs * 16)} KB), ${fc} chunk bytes (${kb(fc)} KB), ${fk} keys |`);
+  }
+  return rows.join("\n") + "\n\nThe whole concentrator booted from `setup/rc485` on XS (32-bit) with the device modules faked (test/harness/device-world.ts), its meters emulated from their profiles, Wi-Fi up and MQTT acknowledged: live heap added by the boot, and after 120 simulated seconds of polling and publishing. The simulator shares the machine, so the second figure also holds what the simulator gained (an upper bound). The store-and-forward ring is sized by its byte budget (16 KB on the device, `forwarding.mqtt.ringBytes`).";
+}
+
+export const reports: Report[] = [
+  { title: "ESP32: engine memory after construction, measured on XS", run: memoryReport },
+  { title: "ESP32: the firmware booted on XS (setup/rc485, MQTT on)", run: bootReport },
+];

@@ -58,4 +58,8 @@ export const reports: Report[] = [
     title: "master: bus efficiency (10 meters x 80 registers, simulated site)",
     run: async () => ((await import(/* @vite-ignore */ new URL(efficiencyModule, import.meta.url).href)) as { busEfficiency(): string }).busEfficiency(),
   },
+  {
+    title: "master: bus time of reply windows (late, repeated and slow replies; simulated site)",
+    run: async () => ((await import(/* @vite-ignore */ new URL(efficiencyModule, import.meta.url).href)) as { replyWindowCost(): Promise<string> }).replyWindowCost(),
+  },
 ];

@@ -5,12 +5,18 @@
  * push order); entry `seq` lives in slot `seq % capacity`. An entry is queued, then in flight (handed to the MQTT client
  * with QoS 1, MQTT 3.1.1 §4.3.2: at least once), then acknowledged (PUBACK); the head is released as soon as it is
  * acknowledged, so out-of-order PUBACKs never reorder delivery. While the broker is unreachable nothing is in flight and
- * entries accumulate; when the ring is full the oldest entry (queued or in flight) is dropped and counted, and a late
- * acknowledgement for a dropped sequence is ignored. `requeue()` returns every in-flight entry to queued after a
+ * entries accumulate; when the ring is full the oldest entry (queued or in flight) is released to make room. A queued
+ * one is dropped and counted at once. An in-flight one is already with the client, so its fate is open: if its
+ * acknowledgement still comes it was delivered (counted in `acknowledged`), if the connection is lost first it was
+ * dropped (counted in `dropped` by `requeue()`). So `dropped` counts exactly the entries the broker never acknowledged,
+ * and pushed = acknowledged + dropped + length + releasedInFlight. This relies on the host's contract: one ack() per
+ * PUBACK, and none for a message of an earlier connection. `requeue()` returns every in-flight entry to queued after a
  * connection loss whose in-flight messages the client will not resend itself.
  *
  * An entry is stored compactly: meter index, wall-clock epoch ms, and the meter's values (Float64, engineering units);
- * the payload text is formatted at send time. All memory is allocated in the constructor: capacity × maxPoints doubles.
+ * the payload text is formatted at send time. All memory is allocated in the constructor: capacity × maxPoints doubles
+ * plus 13 bytes of bookkeeping per entry (`ForwardRing.entryBytes`); `capacityFor(bytes, maxPoints)` sizes a ring to a
+ * byte budget (the ESP32 host's, docs/esp32.md).
  */
 
 const QUEUED = 0;
@@ -18,6 +24,16 @@ const IN_FLIGHT = 1;
 const ACKED = 2;
 
 export class ForwardRing {
+  /** Bytes one entry takes: the values (Float64) and meter, count, state and epoch. */
+  static entryBytes(maxPoints: number): number {
+    return 8 * maxPoints + 2 + 2 + 1 + 8;
+  }
+
+  /** Entries that fit in `bytes` (at least 1), for a ring of `maxPoints` values per entry. */
+  static capacityFor(bytes: number, maxPoints: number): number {
+    return Math.max(1, Math.floor(bytes / ForwardRing.entryBytes(maxPoints)));
+  }
+
   readonly capacity: number;
   readonly maxPoints: number;
   /** Sequence number of the oldest entry held (== tailSeq when empty). */
@@ -26,8 +42,10 @@ export class ForwardRing {
   tailSeq = 1;
   /** Oldest sequence that may still be queued (entries below it are in flight or acknowledged). */
   private sendSeq = 1;
-  /** Entries dropped because the ring was full. */
+  /** Entries dropped because the ring was full, the broker never having acknowledged them. */
   dropped = 0;
+  /** In-flight entries released to make room whose acknowledgement may still come (settled by ack() or requeue()). */
+  releasedInFlight = 0;
   /** Entries pushed since construction. */
   pushed = 0;
   /** Entries acknowledged since construction. */
@@ -104,7 +122,14 @@ export class ForwardRing {
 
   /** The broker acknowledged `seq`; releases the head while it is acknowledged. False if `seq` is no longer held. */
   ack(seq: number): boolean {
-    if (!this.holds(seq)) return false;
+    if (!this.holds(seq)) {
+      // An entry released while in flight, acknowledged after all: delivered, not dropped.
+      if (seq >= 1 && seq < this.headSeq && this.releasedInFlight > 0) {
+        this.releasedInFlight--;
+        this.acknowledged++;
+      }
+      return false;
+    }
     const slot = seq % this.capacity;
     if (this.state[slot] === IN_FLIGHT) this.inFlight--;
     if (this.state[slot] !== ACKED) this.acknowledged++;
@@ -121,13 +146,18 @@ export class ForwardRing {
     }
     this.inFlight = 0;
     this.sendSeq = this.headSeq;
+    // Released in-flight entries not acknowledged before the connection was lost: never delivered by us.
+    this.dropped += this.releasedInFlight;
+    this.releasedInFlight = 0;
   }
 
   private dropHead(): void {
     const slot = this.headSeq % this.capacity;
-    if (this.state[slot] === IN_FLIGHT) this.inFlight--;
+    if (this.state[slot] === IN_FLIGHT) {
+      this.inFlight--;
+      this.releasedInFlight++;
+    } else this.dropped++;
     this.headSeq++;
-    this.dropped++;
     // Acknowledged entries right behind a dropped head are released too (they were delivered).
     while (this.headSeq < this.tailSeq && this.state[this.headSeq % this.capacity] === ACKED) this.headSeq++;
   }

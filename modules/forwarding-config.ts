@@ -34,6 +34,8 @@ export interface MqttSettings {
   readonly discovery: boolean;
   readonly retainState: boolean;
   readonly ring: number;
+  /** Byte budget of the store-and-forward ring (0: no budget, `ring` readings); the ESP32 host defaults it. */
+  readonly ringBytes: number;
   readonly window: number;
   readonly keepaliveS: number;
   readonly connectTimeoutMs: number;
@@ -54,12 +56,13 @@ export interface ForwardingSettings {
 }
 
 export const MQTT_KEYS = ["url", "username", "password", "ca", "cert", "key", "rejectUnauthorized", "clientId", "prefix", "site", "discoveryPrefix",
-  "discovery", "retainState", "ring", "window", "keepaliveS", "connectTimeoutMs", "backoffMinMs", "backoffMaxMs", "origin"] as const;
+  "discovery", "retainState", "ring", "ringBytes", "window", "keepaliveS", "connectTimeoutMs", "backoffMinMs", "backoffMaxMs", "origin"] as const;
 const HTTP_KEYS = ["enabled", "host", "port"] as const;
 
 // Integer options: [name, lowest, highest, default].
 const MQTT_INTS: readonly (readonly [string, number, number, number])[] = [
   ["ring", 1, 1_000_000, 1000],
+  ["ringBytes", 0, 1 << 30, 0],
   ["window", 1, 1000, 16],
   ["keepaliveS", 0, 65535, 30],
   ["connectTimeoutMs", 100, 600_000, 10_000],
@@ -135,7 +138,7 @@ export function parseMqttSettings(raw: unknown, field = "forwarding.mqtt"): Mqtt
     discoveryPrefix: (raw.discoveryPrefix as string | undefined) ?? "homeassistant",
     discovery: (raw.discovery as boolean | undefined) ?? true,
     retainState: (raw.retainState as boolean | undefined) ?? false,
-    ring: ints.ring, window: ints.window, keepaliveS: ints.keepaliveS, connectTimeoutMs: ints.connectTimeoutMs,
+    ring: ints.ring, ringBytes: ints.ringBytes, window: ints.window, keepaliveS: ints.keepaliveS, connectTimeoutMs: ints.connectTimeoutMs,
     backoffMinMs: ints.backoffMinMs, backoffMaxMs: ints.backoffMaxMs,
     origin,
   };

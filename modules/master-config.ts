@@ -8,7 +8,9 @@
  *  - a request expects its reply within the response timeout, counted from the moment our DE dropped. Unless set per unit
  *    or globally, it is computed per request: turnaround budget + air time of that request's expected reply (the longest
  *    possible ADU, 256 bytes, when its length is not fixed by the request) + the host's receive delivery delay + t3.5;
- *  - a broadcast expects no reply; the next request waits broadcastTurnaroundUs after our DE dropped.
+ *  - a broadcast expects no reply; the next request waits broadcastTurnaroundUs after our DE dropped;
+ *  - a unit's answers to a request (late or repeated ones included) are assumed to begin within the reply window after
+ *    the request ended: twice the response timeout unless set per unit or globally (never shorter than the timeout).
  *
  * Receive delivery: a host with a batching UART (ESP32, design.md §6) hands bytes over only after rxIdleDelayUs of silence
  * or when rxBatchBytes are buffered. The engine uses these two numbers to date the end of a reply (a batch shorter than
@@ -26,6 +28,8 @@ export interface UnitOptions {
   readonly gapUs?: number;
   /** Retries for this unit, instead of the global count. */
   readonly retries?: number;
+  /** Reply window for this unit (µs), instead of the global one: see MasterOptions.replyWindowUs. */
+  readonly replyWindowUs?: number;
 }
 
 export interface MasterOptions {
@@ -55,6 +59,12 @@ export interface MasterOptions {
   readonly rxBatchBytes?: number;
   /** After this many consecutive failed transactions a unit counts as offline and gets no retries until it answers; 0 = never. Default 3. */
   readonly offlineAfter?: number;
+  /**
+   * How long after a request ends a unit's answers to it (late ones and repeated copies included) may still begin (µs);
+   * default 0 = twice the request's response timeout. Never shorter than the response timeout. Another request of the
+   * same function to the same unit is held back until the window of an unanswered one has closed (docs/master.md).
+   */
+  readonly replyWindowUs?: number;
   /** Per-unit overrides. */
   readonly units?: readonly UnitOptions[];
 }
@@ -75,8 +85,8 @@ function integer(value: unknown, field: string, min: number, max: number, fallba
 
 const KNOWN_OPTIONS: readonly string[] = Object.freeze(["baud", "framing", "retries", "turnaroundUs", "responseTimeoutUs",
   "requestGapUs", "unitChangeGapUs", "broadcastTurnaroundUs", "queueCapacity", "echo", "rxIdleDelayUs", "rxBatchBytes",
-  "offlineAfter", "units"]);
-const KNOWN_UNIT_OPTIONS: readonly string[] = Object.freeze(["unit", "responseTimeoutUs", "gapUs", "retries"]);
+  "offlineAfter", "replyWindowUs", "units"]);
+const KNOWN_UNIT_OPTIONS: readonly string[] = Object.freeze(["unit", "responseTimeoutUs", "gapUs", "retries", "replyWindowUs"]);
 
 /** Validated master configuration with its derived timing. Immutable after construction. */
 export class MasterConfig {
@@ -92,6 +102,8 @@ export class MasterConfig {
   readonly rxIdleDelayUs: number;
   readonly rxBatchBytes: number;
   readonly offlineAfter: number;
+  /** Global reply window (µs), 0 = twice the response timeout. */
+  readonly replyWindowUs: number;
   /** t3.5 of the line (µs). */
   readonly t35Us: number;
   /** After a full-batch delivery, the wait for more of an unfinished frame before it is judged ended (µs). */
@@ -100,6 +112,8 @@ export class MasterConfig {
   readonly unitTimeoutUs: Int32Array;
   readonly unitGapUs: Int32Array;
   readonly unitRetries: Uint8Array;
+  /** Per unit 0..247: fixed reply window (0 = the global rule). */
+  readonly unitWindowUs: Int32Array;
   /** Air time of n bytes, n = 0..MAX_ADU (µs), so the byte path never divides. */
   readonly airUs: Int32Array;
 
@@ -130,6 +144,7 @@ export class MasterConfig {
     this.rxIdleDelayUs = integer(options.rxIdleDelayUs, "rxIdleDelayUs", 0, SECOND, 0);
     this.rxBatchBytes = integer(options.rxBatchBytes, "rxBatchBytes", 0, 4096, 0);
     this.offlineAfter = integer(options.offlineAfter, "offlineAfter", 0, 255, 3);
+    this.replyWindowUs = integer(options.replyWindowUs, "replyWindowUs", 0, 120 * SECOND, 0);
 
     this.airUs = new Int32Array(MAX_ADU + 1);
     for (let n = 0; n <= MAX_ADU; n++) this.airUs[n] = this.line.airTimeUs(n);
@@ -139,10 +154,12 @@ export class MasterConfig {
     this.unitTimeoutUs = new Int32Array(MAX_UNIT + 1);
     this.unitGapUs = new Int32Array(MAX_UNIT + 1);
     this.unitRetries = new Uint8Array(MAX_UNIT + 1);
+    this.unitWindowUs = new Int32Array(MAX_UNIT + 1);
     this.unitTimeoutUs.fill(this.responseTimeoutUs);
     this.unitRetries.fill(this.retries);
+    this.unitWindowUs.fill(this.replyWindowUs);
     const units = options.units === undefined ? [] : options.units;
-    if (!Array.isArray(units)) throw new TypeError("units must be an array of { unit, responseTimeoutUs?, gapUs?, retries? }");
+    if (!Array.isArray(units)) throw new TypeError("units must be an array of { unit, responseTimeoutUs?, gapUs?, retries?, replyWindowUs? }");
     for (let i = 0; i < units.length; i++) {
       const u = units[i];
       if (typeof u !== "object" || u === null) throw new TypeError(`units[${i}] must be an object`);
@@ -155,7 +172,16 @@ export class MasterConfig {
       this.unitTimeoutUs[unit] = timeout;
       this.unitGapUs[unit] = integer(u.gapUs, `units[${i}].gapUs`, 0, 60 * SECOND, 0);
       this.unitRetries[unit] = integer(u.retries, `units[${i}].retries`, 0, 15, this.retries);
+      this.unitWindowUs[unit] = integer(u.replyWindowUs, `units[${i}].replyWindowUs`, 0, 120 * SECOND, this.replyWindowUs);
     }
+  }
+
+  /** Reply window of a request to `unit` whose reply is `expectedLength` bytes: answers to it begin no later than this after it ends. */
+  replyWindow(unit: number, expectedLength: number): number {
+    const timeout = this.responseTimeout(unit, expectedLength);
+    const fixed = this.unitWindowUs[unit];
+    const window = fixed > 0 ? fixed : 2 * timeout;
+    return window > timeout ? window : timeout;
   }
 
   /** Response timeout for a request to `unit` whose reply is `expectedLength` bytes (0 when not fixed by the request). */

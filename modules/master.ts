@@ -20,6 +20,15 @@
  *    parity or framing error (PortListener.lineError) is a CRC fault whatever its CRC says. A well-formed frame that matches the unit,
  *    function and length of an earlier attempt that failed, but not the current request, is a late reply: it is counted,
  *    discarded, and the engine keeps waiting for the current reply. Faults are retried (fewer for units that went offline);
+ *  - REPLY WINDOWS (docs/master.md, "Late and repeated replies"): a reply carries no request id, so two reads of the same
+ *    function to the same unit cannot be told apart by their replies. Every transmission is remembered with the end of
+ *    its reply window (the time by which the unit's answers to it, late or repeated, have begun) and what was heard of
+ *    it: unanswered, answered (the reply's CRC), or ambiguous. A request is held back until no other request of the
+ *    same unit and function that is unanswered or ambiguous has an open window; a frame that would be the current
+ *    request's reply but repeats the CRC of an answered other request's reply inside its window is dropped (the request
+ *    is tried again once that window has closed). So a delivered reply can only answer the current request (or an
+ *    identical one), provided units answer only requests addressed to them, with copies of one reply per transmission,
+ *    all begun within the window;
  *  - BROADCAST (unit 0): no reply; the next request waits the broadcast turnaround delay (§2.4.1) after our DE drop.
  * Results go to the MasterListener in one reused MasterResult. Nothing is allocated after construction.
  */
@@ -61,6 +70,12 @@ for (const fc of [0x03, 0x04, 0x17]) REGISTER_REPLY[fc] = 1;
 /** Receive buffer: one maximal ADU plus room to see that more came. */
 const RX_CAPACITY = MAX_ADU + 8;
 
+/** Transmissions remembered with their reply windows. When every one is still open, the next request waits for the oldest. */
+const WINDOW_SLOTS = 32;
+/** A remembered transmission's reply: none heard yet, or a frame that might have been it was dropped (else: its CRC). */
+const REPLY_NONE = -1;
+const REPLY_AMBIGUOUS = -2;
+
 export class Master implements PortListener, Timed {
   readonly config: MasterConfig;
   /** Per unit 0..247 × COUNTER_KINDS: counters[unit * COUNTER_KINDS + kind] (kinds in master-status.ts). */
@@ -69,6 +84,8 @@ export class Master implements PortListener, Timed {
   strayBytes = 0;
   /** Echoes that did not match the request sent (collision or noise while transmitting). */
   echoMismatches = 0;
+  /** Bus time (µs) requests were held back beyond their gap because another request's reply window was still open. */
+  windowWaitUs = 0;
 
   private readonly port: Rs485Port;
   private readonly listener: MasterListener;
@@ -76,6 +93,26 @@ export class Master implements PortListener, Timed {
   private readonly result: MasterResult;
   private readonly rx: Uint8Array;
   private readonly failures: Uint8Array;
+
+  // Remembered transmissions (a ring; slot = one request sent): unit (-1 = free), function, request length, request
+  // identity (ADU bytes 2..5 and CRC), end of the reply window (µs), and its reply (REPLY_* or the reply's CRC).
+  private readonly wUnit: Int16Array;
+  private readonly wFc: Uint8Array;
+  private readonly wLength: Uint16Array;
+  private readonly wBody: Int32Array;
+  private readonly wCrc: Uint16Array;
+  private readonly wEnd: Float64Array;
+  private readonly wReply: Int32Array;
+  private wNext = 0;
+  /** Per unit: remembered transmissions whose reply is unknown or ambiguous (open or not), so most lookups skip the scan. */
+  private readonly unsettled: Uint8Array;
+  /** The current request is not sent before this (µs): the reply windows it must wait for. */
+  private windowGuard = 0;
+  /** The current request's identity (see wBody, wCrc). */
+  private body = 0;
+  private crc = 0;
+  /** A dropped look-alike frame earned the transaction one attempt more. */
+  private extraAttempt = false;
 
   private state = IDLE;
   /** End of the last known activity on the line (µs). */
@@ -128,6 +165,14 @@ export class Master implements PortListener, Timed {
     this.result = new MasterResult(this.rx);
     this.counters = new Uint32Array((MAX_UNIT + 1) * COUNTER_KINDS);
     this.failures = new Uint8Array(MAX_UNIT + 1);
+    this.wUnit = new Int16Array(WINDOW_SLOTS).fill(-1);
+    this.wFc = new Uint8Array(WINDOW_SLOTS);
+    this.wLength = new Uint16Array(WINDOW_SLOTS);
+    this.wBody = new Int32Array(WINDOW_SLOTS);
+    this.wCrc = new Uint16Array(WINDOW_SLOTS);
+    this.wEnd = new Float64Array(WINDOW_SLOTS);
+    this.wReply = new Int32Array(WINDOW_SLOTS);
+    this.unsettled = new Uint8Array(MAX_UNIT + 1);
   }
 
   // ---- submitting (return SUBMIT_OK or a negative SUBMIT_* code; see master-status.ts) ----
@@ -182,6 +227,7 @@ export class Master implements PortListener, Timed {
     this.counters.fill(0);
     this.strayBytes = 0;
     this.echoMismatches = 0;
+    this.windowWaitUs = 0;
   }
 
   /** True when `unit` failed offlineAfter transactions in a row (it then gets no retries until it answers). */
@@ -204,6 +250,8 @@ export class Master implements PortListener, Timed {
     this.hardDeadline -= deltaUs;
     this.broadcastEnd -= deltaUs;
     this.lastRxAt -= deltaUs;
+    this.windowGuard -= deltaUs;
+    for (let i = 0; i < WINDOW_SLOTS; i++) this.wEnd[i] -= deltaUs;
   }
 
   nextDeadline(): number {
@@ -225,7 +273,7 @@ export class Master implements PortListener, Timed {
   service(now: number): void {
     switch (this.state) {
       case GAP:
-        if (now >= this.readyAt()) this.send();
+        if (now >= this.readyAt()) this.send(now);
         return;
       case RECEIVING:
         if (now >= this.nextDeadline()) {
@@ -279,7 +327,7 @@ export class Master implements PortListener, Timed {
       this.lastBatchFull = full;
     }
     if (this.state === RECEIVING && this.complete && now >= this.nextDeadline()) this.conclude(now);
-    else if (this.state === GAP && now >= this.readyAt()) this.send();
+    else if (this.state === GAP && now >= this.readyAt()) this.send(now);
   }
 
   /** The UART saw a damaged character (modules/port.ts): a reply being received is bad. */
@@ -296,6 +344,7 @@ export class Master implements PortListener, Timed {
       this.broadcastEnd = now + this.config.broadcastTurnaroundUs;
       return;
     }
+    this.remember(now);
     this.state = RECEIVING;
     this.responseDeadline = now + this.config.responseTimeout(this.unit, this.expected);
     this.hardDeadline = this.responseDeadline + this.config.airUs[MAX_ADU] + this.config.frameSilenceUs;
@@ -309,9 +358,89 @@ export class Master implements PortListener, Timed {
   }
 
   private readyAt(): number {
-    const t = this.lastBusy + this.gapUs;
-    return t > this.quietUntil ? t : this.quietUntil;
+    let t = this.lastBusy + this.gapUs;
+    if (this.quietUntil > t) t = this.quietUntil;
+    return t > this.windowGuard ? t : this.windowGuard;
   }
+
+  /** Same request as the current one: same unit, function, length and bytes (ADU bytes 2..5 and the CRC). */
+  private identical(i: number): boolean {
+    return this.wLength[i] === this.txLength && this.wBody[i] === this.body && this.wCrc[i] === this.crc;
+  }
+
+  /**
+   * The time before which the current request must not be sent: the end of every open reply window of another request
+   * of the same unit and function whose reply is unknown or ambiguous, and of the slot the request will take.
+   */
+  private guardFor(): number {
+    const u = this.unit;
+    const fc = this.fc;
+    let t = this.wUnit[this.wNext] >= 0 ? this.wEnd[this.wNext] : 0;
+    if (this.unsettled[u] === 0) return t;
+    for (let i = 0; i < WINDOW_SLOTS; i++) {
+      if (this.wUnit[i] !== u || this.wFc[i] !== fc || this.wReply[i] >= 0 || this.identical(i)) continue;
+      if (this.wEnd[i] > t) t = this.wEnd[i];
+    }
+    return t;
+  }
+
+  /**
+   * Our DE dropped: remember this transmission and its reply window. A unit that queues requests answers this one only
+   * after those still unanswered before it, so the window starts where the last open window of an unanswered
+   * transmission to the same unit ends, when that is later than now; at most as many windows later as one transaction
+   * can leave behind (1 + the unit's retries), so a dead unit's windows stay bounded.
+   */
+  private remember(now: number): void {
+    const u = this.unit;
+    const window = this.config.replyWindow(u, this.expected);
+    let from = now;
+    if (this.unsettled[u] !== 0) {
+      for (let k = 0; k < WINDOW_SLOTS; k++) if (this.wUnit[k] === u && this.wReply[k] === REPLY_NONE && this.wEnd[k] > from) from = this.wEnd[k];
+      const latest = now + (1 + this.config.unitRetries[u]) * window;
+      if (from > latest) from = latest;
+    }
+    const i = this.wNext;
+    this.wNext = i + 1 === WINDOW_SLOTS ? 0 : i + 1;
+    if (this.wUnit[i] >= 0 && this.wReply[i] < 0) this.unsettled[this.wUnit[i]]--;
+    this.unsettled[this.unit]++;
+    this.wUnit[i] = this.unit;
+    this.wFc[i] = this.fc;
+    this.wLength[i] = this.txLength;
+    this.wBody[i] = this.body;
+    this.wCrc[i] = this.crc;
+    this.wEnd[i] = from + window;
+    this.wReply[i] = REPLY_NONE;
+  }
+
+  /**
+   * A frame that answers the current request by its shape (unit, function, length), with CRC `crc`. Returns false when
+   * it repeats the reply of another request of the same unit and function whose window is open: then it may be a copy
+   * of that reply, and that request becomes ambiguous. Else it is attributed to the oldest unanswered open transmission
+   * of this same request.
+   */
+  private owns(replyCrc: number, now: number): boolean {
+    const u = this.unit;
+    const fc = this.fc;
+    let oldest = -1;
+    // Oldest first, so that the reply goes to the oldest unanswered transmission of this request.
+    for (let k = 0, i = this.wNext; k < WINDOW_SLOTS; k++, i = i + 1 === WINDOW_SLOTS ? 0 : i + 1) {
+      if (this.wUnit[i] !== u || this.wEnd[i] <= now || this.wFc[i] !== fc) continue;
+      const reply = this.wReply[i];
+      if (this.identical(i)) {
+        if (reply === REPLY_NONE && oldest < 0) oldest = i;
+      } else if (reply === replyCrc) {
+        this.wReply[i] = REPLY_AMBIGUOUS;
+        this.unsettled[u]++;
+        return false;
+      }
+    }
+    if (oldest >= 0) {
+      this.wReply[oldest] = replyCrc;
+      this.unsettled[u]--;
+    }
+    return true;
+  }
+
 
   /** Makes the queue's head the transaction in progress and waits for the gap. */
   private load(): void {
@@ -325,10 +454,19 @@ export class Master implements PortListener, Timed {
     this.gapUs = this.config.gapBefore(this.unit, this.previousUnit);
     this.attempts = 0;
     this.maxAttempts = this.unit === 0 || this.isOffline(this.unit) ? 1 : 1 + this.config.unitRetries[this.unit];
+    this.extraAttempt = false;
+    const end = this.base + this.txLength;
+    const adu = q.adu;
+    this.crc = adu[end - 2] | (adu[end - 1] << 8);
+    this.body = this.txLength >= 6 ? (adu[this.base + 2] << 24) | (adu[this.base + 3] << 16) | (adu[this.base + 4] << 8) | adu[this.base + 5] : 0;
+    this.windowGuard = this.unit === 0 ? 0 : this.guardFor();
     this.state = GAP;
   }
 
-  private send(): void {
+  private send(now: number): void {
+    let t = this.lastBusy + this.gapUs;
+    if (this.quietUntil > t) t = this.quietUntil;
+    if (this.windowGuard > t) this.windowWaitUs += (now < this.windowGuard ? now : this.windowGuard) - t;
     this.state = SENDING;
     this.rxLength = 0;
     this.rxLost = 0;
@@ -437,12 +575,33 @@ export class Master implements PortListener, Timed {
     if (u !== this.unit) return this.endAttempt(STATUS_WRONG_UNIT, now);
     if (f === (this.fc | 0x80)) {
       if (n !== EXCEPTION_REPLY_LENGTH) return this.endAttempt(STATUS_LENGTH, now);
+      if (this.lookalike(start, n, now)) return;
       this.result.exceptionCode = rx[start + 2];
       return this.endAttempt(STATUS_EXCEPTION, now);
     }
     if (f !== this.fc) return this.endAttempt(STATUS_WRONG_FUNCTION, now);
     if ((this.expected > 0 && n !== this.expected) || (BYTE_COUNT_AT_2[f] === 1 && rx[start + 2] !== n - 5)) return this.endAttempt(STATUS_LENGTH, now);
+    if (this.lookalike(start, n, now)) return;
     return this.endAttempt(STATUS_OK, now);
+  }
+
+  /**
+   * A good answer to the current request at rx[start, start+n) that may be a copy of another request's reply (see
+   * owns()): it is dropped, counted as late, and the engine keeps waiting; the transaction gets one attempt more, sent
+   * after that request's window has closed, if nothing else answers this one.
+   */
+  private lookalike(start: number, n: number, now: number): boolean {
+    const rx = this.rx;
+    if (this.owns(rx[start + n - 2] | (rx[start + n - 1] << 8), now)) return false;
+    this.counters[this.unit * COUNTER_KINDS + COUNT_LATE]++;
+    this.rxLength = 0;
+    this.frameLength = 0;
+    this.complete = false;
+    if (!this.extraAttempt) {
+      this.extraAttempt = true;
+      this.maxAttempts++;
+    }
+    return true;
   }
 
   /** One attempt is over: count it, then retry or finish. */
@@ -456,8 +615,9 @@ export class Master implements PortListener, Timed {
       if (quiet > this.quietUntil) this.quietUntil = quiet;
       if (this.attempts < this.maxAttempts) {
         this.gapUs = this.config.gapBefore(this.unit, this.unit);
+        this.windowGuard = this.guardFor();
         this.state = GAP;
-        if (now >= this.readyAt()) this.send();
+        if (now >= this.readyAt()) this.send(now);
         return;
       }
     } else {
@@ -504,6 +664,6 @@ export class Master implements PortListener, Timed {
     this.state = IDLE;
     this.listener.completed(r);
     if (this.state === IDLE && this.queue.size > 0) this.load();
-    if (this.state === GAP && now >= this.readyAt()) this.send();
+    if (this.state === GAP && now >= this.readyAt()) this.send(now);
   }
 }

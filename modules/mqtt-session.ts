@@ -33,6 +33,8 @@ export interface MqttSessionOptions {
   readonly window?: number;
   /** Ring capacity in readings (default 1000). */
   readonly ring?: number;
+  /** Byte budget of the ring: the capacity is at most what fits in it (default 0: no budget). */
+  readonly ringBytes?: number;
   readonly retainState?: boolean;
   /** Publish discovery documents on each connection (default true). */
   readonly discovery?: boolean;
@@ -60,7 +62,9 @@ export class MqttSession {
     this.layout = layout;
     this.publisher = publisher;
     this.window = window;
-    this.ring = new ForwardRing(options.ring ?? 1000, store.maxPoints);
+    const readings = options.ring ?? 1000;
+    const bytes = options.ringBytes ?? 0;
+    this.ring = new ForwardRing(bytes > 0 ? Math.min(readings, ForwardRing.capacityFor(bytes, store.maxPoints)) : readings, store.maxPoints);
     this.retainState = options.retainState ?? false;
     this.discovery = options.discovery ?? true;
     this.origin = options.origin ?? { name: "rc485", sw: "0.1.0" };

@@ -176,6 +176,41 @@ test.serial("when the ring is full the oldest readings are dropped and counted; 
   }
 });
 
+test.serial("ring overflow while connected: a reading the broker acknowledged is delivered, never counted dropped", async (t) => {
+  // The broker is frozen (SIGSTOP) with the connection up: published readings wait unacknowledged while more are taken,
+  // so the ring overflows with readings in flight at its head. When the broker thaws it acknowledges what it was sent.
+  const broker = await mosquitto();
+  const rx: Received[] = [];
+  let sub: MqttClient | undefined;
+  let fwd: MqttForwarder | undefined;
+  try {
+    sub = await subscriber(broker.url, "rc485-test-overflow", ["rc485/overflow/+/state"], rx);
+    const store = new ReadingsStore({ meters: METERS });
+    fwd = new MqttForwarder(store, { url: broker.url, site: "overflow", ring: 10, window: 4, discovery: false, backoffMinMs: 50, backoffMaxMs: 200, log: () => {} });
+    fwd.start();
+    t.true(await until(() => fwd!.stats().connected, 5000), "forwarder connects");
+    broker.pause();
+    for (let k = 0; k < 30; k++) take(store, fwd, k);
+    const frozen = fwd.stats();
+    t.is(frozen.queued, 10);
+    broker.resume();
+    t.true(await until(() => fwd!.stats().inFlight === 0 && fwd!.stats().queued === 0, 10_000), "the ring drains");
+    t.true(await until(() => new Set(states(rx).map((s) => s.k)).size === fwd!.stats().delivered, 5000), "the subscriber has every delivered reading");
+    const got = new Set(states(rx).map((s) => s.k));
+    const s = fwd.stats();
+    t.log(`pushed ${s.pushed}, delivered ${s.delivered}, dropped ${s.dropped}; the subscriber got ${got.size}`);
+    t.true(got.size > 10, "readings released from the ring while in flight still arrived");
+    t.is(s.delivered, got.size, "delivered = what the broker acknowledged");
+    t.is(s.dropped, 30 - got.size, "dropped = readings that never reached the broker");
+    t.is(s.pushed, s.delivered + s.dropped);
+  } finally {
+    broker.resume();
+    await fwd?.stop(0).catch(() => {});
+    sub?.end(true);
+    await broker.dispose();
+  }
+});
+
 test("configuration errors are one line naming the field; an unreachable broker is a counted runtime fault", async (t) => {
   const store = new ReadingsStore({ meters: METERS });
   const bad: [unknown, RegExp][] = [

@@ -30,6 +30,9 @@ test("rc485 sim: HTTP JSON with readings, the status page in Chromium, and the s
       const v = m.points.find((p) => p.name.startsWith("voltage"));
       t.true(v !== undefined && v.value !== null && v.value > 200 && v.value < 260, `${m.name} voltage ${JSON.stringify(v)}`);
     }
+    const health = (await (await fetch(`${url}api/health`)).json()) as { sim?: { speed: number; behindS: number; slices: number } };
+    t.is(health.sim?.speed, 100, "/api/health says how the simulation keeps pace");
+    t.true((health.sim?.slices ?? 0) > 10, JSON.stringify(health.sim));
     const links = (await (await fetch(`${url}api/links`)).json()) as { links: { name: string; kind: string; frames: number }[] };
     t.deepEqual(links.links.map((l) => l.kind), ["bus", "fec"]);
     t.true(links.links.every((l) => l.frames > 0));
@@ -63,6 +66,9 @@ test("rc485 sim: HTTP JSON with readings, the status page in Chromium, and the s
     t.is(sim.child.exitCode, 0, sim.stderr());
     const summary = JSON.parse(sim.stdout());
     t.is(summary.siteTimeS, 1200);
+    t.is(summary.requestedSiteTimeS, 1200);
+    t.is(summary.pace.speed, 100);
+    t.true(summary.pace.slices > 100, `${summary.pace.slices} slices`);
     t.true(summary.busEfficiency >= 0.98, `bus efficiency ${summary.busEfficiency}`);
     t.true(summary.efficiencyTransactions > 1000);
     for (const m of summary.meters) t.true(m.readings >= 100, `${m.name}: ${m.readings} readings`);

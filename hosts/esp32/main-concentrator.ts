@@ -43,10 +43,20 @@ import { sitePoller, type PollerEvents } from "./site-poller";
 import { loadSite, storeSite } from "./site-store";
 import { WifiKeeper, type WifiClass } from "./wifi-keeper";
 
+/**
+ * The store-and-forward ring's byte budget when the site sets none (forwarding.mqtt.ringBytes): the readings that fit
+ * in it are kept while the broker is away, at most forwarding.mqtt.ring (docs/esp32.md "Memory budget").
+ */
+export const DEVICE_RING_BYTES = 16384;
+
 /** Interrupt → message → JS callback delay budgeted for received bytes, µs (not measured on a board: see docs/esp32.md). */
 const CALLBACK_LATENCY_US = 1000;
 
-/** Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. */
+/**
+ * Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. The cached copy drops what only
+ * documents the profile (description, sources with their titles, links and notes): nothing reads them at run time, and
+ * they are a few KB of chunk heap per profile (docs/esp32.md "Memory budget").
+ */
 class ResourceProfiles implements ProfileLookup {
   private readonly cache = new Map<string, Profile>();
   get(id: string): Profile | undefined {
@@ -54,7 +64,7 @@ class ResourceProfiles implements ProfileLookup {
     if (p !== undefined) return p;
     const name = `${id}.json`;
     if (!/^[a-z0-9-]+$/.test(id) || !Resource.exists(name)) return undefined;
-    p = parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id);
+    p = { ...parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id), description: "", sources: [] };
     this.cache.set(id, p);
     return p;
   }
@@ -136,7 +146,7 @@ export function startConcentrator(): void {
     const s = forwarding.mqtt;
     mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], tlsOptions(s.ca, s.rejectUnauthorized)), s, log);
     const layout = new MqttLayout({ prefix: s.prefix, site: s.site, discoveryPrefix: s.discoveryPrefix }, store.meters.map((m) => m.meta));
-    const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, retainState: s.retainState, discovery: s.discovery, origin: s.origin });
+    const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, ringBytes: s.ringBytes > 0 ? s.ringBytes : DEVICE_RING_BYTES, retainState: s.retainState, discovery: s.discovery, origin: s.origin });
     mqtt.session = session;
     events.reading = (m) => {
       session.reading(m);

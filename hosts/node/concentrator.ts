@@ -41,6 +41,8 @@ export interface NodeConcentratorOptions {
   readonly poke?: () => void;
   /** Whether the serial line is usable now (SerialHost.isOpen); the gateway answers 0A while it is not. */
   readonly busUp?: () => boolean;
+  /** Extra fields for /api/health (rc485 sim: how the simulation keeps pace). */
+  readonly health?: () => Record<string, unknown>;
 }
 
 export interface NodeConcentrator {
@@ -126,7 +128,7 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
     section: site.forwarding ?? undefined,
     links: { links },
     plan: { plan: () => plan.toJSON() },
-    nowUs: o.nowUs, nowMs: o.nowMs, http: o.http, log: o.log,
+    nowUs: o.nowUs, nowMs: o.nowMs, http: o.http, log: o.log, health: o.health,
   });
   forwarding = fwd;
   let gateway: RunningGateway | null = null;

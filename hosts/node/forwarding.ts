@@ -23,6 +23,8 @@ export interface ForwardingOptions {
   /** Overrides of forwarding.http (e.g. from --http-port). */
   readonly http?: { readonly host?: string; readonly port?: number; readonly enabled?: boolean };
   readonly log?: (line: string) => void;
+  /** Extra fields for /api/health (e.g. `sim` from rc485 sim: how the simulation keeps pace). */
+  readonly health?: () => Record<string, unknown>;
 }
 
 export interface Forwarding {
@@ -53,7 +55,7 @@ export async function startForwarding(store: ReadingsStore, options: ForwardingO
   if (http.enabled) {
     server = await startHttpServer({
       store, host: http.host, port: http.port, links: options.links, plan: options.plan, nowUs: options.nowUs, nowMs: options.nowMs,
-      health: mqtt ? () => ({ mqtt: mqtt.stats() }) : undefined,
+      health: mqtt || options.health ? () => ({ ...(options.health ? options.health() : {}), ...(mqtt ? { mqtt: mqtt.stats() } : {}) }) : undefined,
     });
   }
   mqtt?.start();
@@ -85,7 +87,7 @@ function settingsToOptions(s: ForwardingSettings): Record<string, unknown> & { u
   const m = s.mqtt!;
   const o: Record<string, unknown> & { url: string } = { url: m.url };
   for (const k of ["username", "password", "ca", "cert", "key", "rejectUnauthorized", "clientId", "prefix", "site", "discoveryPrefix", "discovery",
-    "retainState", "ring", "window", "keepaliveS", "connectTimeoutMs", "backoffMinMs", "backoffMaxMs", "origin"] as const) {
+    "retainState", "ring", "ringBytes", "window", "keepaliveS", "connectTimeoutMs", "backoffMinMs", "backoffMaxMs", "origin"] as const) {
     if (m[k] !== undefined) o[k] = m[k];
   }
   return o;

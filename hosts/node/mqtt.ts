@@ -54,6 +54,8 @@ export interface MqttForwarderOptions {
   readonly retainState?: boolean;
   /** Store-and-forward capacity in readings (default 1000). */
   readonly ring?: number;
+  /** Byte budget of the ring: at most the readings that fit (default 0: no budget). */
+  readonly ringBytes?: number;
   /** Readings in flight at once (default 16). */
   readonly window?: number;
   readonly keepaliveS?: number;
@@ -140,7 +142,7 @@ export class MqttForwarder {
       },
     };
     this.session = new MqttSession(store, this.layout, publisher, {
-      window: opts.window, ring: opts.ring, retainState: opts.retainState, discovery: opts.discovery, origin: opts.origin,
+      window: opts.window, ring: opts.ring, ringBytes: opts.ringBytes, retainState: opts.retainState, discovery: opts.discovery, origin: opts.origin,
     });
     this.backoffMinMs = opts.backoffMinMs;
     this.backoffMaxMs = opts.backoffMaxMs;

@@ -6,7 +6,8 @@
  * them grows by the pair's budget (modules/repeater-config.ts). A passive sniffer on the bus measures the master's bus
  * efficiency: for every transaction answered at the first attempt, the least time it could take (request air time, the
  * meter's actual answer delay, reply air time, the t3.5 that confirms the frame end) against that plus how late the
- * request left after it was due and the line had been quiet for t3.5 (timer ticks, engine delays).
+ * request left after it was due and the line had been quiet for t3.5 (timer ticks, engine delays; not the time a request
+ * was held back for a reply window after a meter's fault, which is silence the protocol asks for).
  *
  * `simulation` section (all optional): { seed, tickUs, meters: { NAME: { loadShare, turnaroundMs: [min, max], energyKwh,
  * behindRepeater } }, repeater: { nroots, interleave, noise: { bitErrorRate, burstsPerSecond, burstUs, spuriousPerSecond } } }.
@@ -30,6 +31,8 @@ export interface SimSiteOptions {
   readonly log?: (line: string) => void;
   /** Overrides of the site's gateway section (--gateway-port, --no-gateway). */
   readonly gateway?: { readonly port?: number; readonly enabled?: boolean };
+  /** Extra fields for /api/health (rc485 sim: the pacer's report). */
+  readonly health?: () => Record<string, unknown>;
 }
 
 interface MeterSim { loadShare?: number; turnaroundMs?: [number, number]; energyKwh?: number; behindRepeater?: boolean }
@@ -53,6 +56,8 @@ export class SimSite {
   private replyFirst = -1;
   private lineLast = 0;
   private readyAt = 0;
+  /** Master.windowWaitUs at the last request. */
+  private heldUs = 0;
   /** When the read handed to the master last became due by the schedule (µs). */
   private dueAt = 0;
   /** Transactions completed (every planned read, whatever its outcome). */
@@ -121,7 +126,11 @@ export class SimSite {
     const transmit = port.transmit.bind(port);
     port.transmit = (b: Uint8Array, off: number, len: number) => {
       const now = sim.now;
-      s.readyAt = Math.max(s.dueAt, s.lineLast + gapUs);
+      // Time the master held this request back for another request's reply window (after a meter's fault, see
+      // docs/master.md) is silence the protocol asks for, like the site's gap: not the master's overhead.
+      const held = s.conc.loop.master.windowWaitUs - s.heldUs;
+      s.heldUs += held;
+      s.readyAt = Math.max(s.dueAt, s.lineLast + gapUs) + held;
       s.reqStart = now;
       s.reqEnd = now + bus.timing.airTimeUs(len);
       s.replyFirst = -1;
@@ -131,7 +140,7 @@ export class SimSite {
     s.conc = await startConcentrator(site, port, {
       nowUs: () => sim.now,
       nowMs: () => epoch + Math.floor(sim.now / 1000),
-      http: o.http, log: o.log, extraTimeoutUs, gateway: o.gateway, poke: () => sim.poke(),
+      http: o.http, log: o.log, extraTimeoutUs, gateway: o.gateway, poke: () => sim.poke(), health: o.health,
       extraLinks: () => s.fecLinks(),
       listener: { polled: (read, _outcome, r) => { s.transactions++; s.account(r, read); } },
     });
@@ -189,6 +198,33 @@ export class SimSite {
       this.sim.runUntil(next);
       if (next % step === 0) for (const m of this.meters) m.update(next);
     }
+  }
+
+  /** The virtual clock (µs). */
+  get now(): number {
+    return this.sim.now;
+  }
+
+  /**
+   * Like runUntil, but runs at most `maxEvents` simulator events (bounded work: hosts/node/sim-pacer.ts); returns how
+   * many ran. The clock reaches `untilUs` only when no event up to it is left. `resume`: this call continues one that
+   * was cut short (the engines' deadlines are then not reread, as one runUntil would not).
+   */
+  advance(untilUs: number, maxEvents: number, resume = false): number {
+    const step = 1_000_000;
+    const q = this.sim.queue;
+    const start = q.fired;
+    let poke = !resume;
+    while (this.sim.now < untilUs) {
+      const left = maxEvents - (q.fired - start);
+      if (left <= 0) break;
+      const next = Math.min(untilUs, (Math.floor(this.sim.now / step) + 1) * step);
+      const done = this.sim.runUntilBounded(next, left, poke);
+      poke = true;
+      if (!done) break;
+      if (next % step === 0) for (const m of this.meters) m.update(next);
+    }
+    return q.fired - start;
   }
 
   /** Master bus efficiency so far (0..1), or NaN before the first transaction. */

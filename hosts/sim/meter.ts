@@ -14,8 +14,11 @@
  *    `limitException`, default 03), then 02 an address outside the register map. A CRC-valid frame whose layout does not
  *    match its function code is not answered. A broadcast (unit 0) executes writes and never answers.
  *  - Faults to order: `dead` (never answers), a turnaround uniform in [min, max] µs measured from the request's last stop
- *    bit (never before the frame end is detected), occasional late answers (`lateProbability`, `lateUs`), `leadingZeros`
- *    stray 0x00 bytes before each reply, `forceException` (answer everything with that code).
+ *    bit (never before the frame end is detected), occasional late answers (`lateProbability`, `lateUs`: extra delay, fixed
+ *    or uniform in [min, max]), repeated answers (`duplicateProbability`: the same reply sent again `duplicateGapUs` after
+ *    the first copy's last stop bit), `leadingZeros` stray 0x00 bytes before each reply, `forceException` (answer
+ *    everything with that code). While a reply (or its copy) is pending the meter ignores new requests (`ignoredBusy`),
+ *    or with `queueRequests` keeps them and answers them in turn, as a meter that processes its input one frame at a time.
  * Registers live in Maps (address → value); tests may read and change them at any time.
  */
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
@@ -55,7 +58,14 @@ export interface MeterOptions {
   dead?: boolean;
   /** Probability that an answer comes `lateUs` later than the turnaround. */
   lateProbability?: number;
-  lateUs?: number;
+  /** Extra delay of a late answer, µs: a number or [min, max] (uniform). */
+  lateUs?: number | readonly [number, number];
+  /** Probability that an answer is sent twice (the copy follows the first one by `duplicateGapUs`). */
+  duplicateProbability?: number;
+  /** Silence between an answer's last stop bit and its copy's first start bit, µs: a number or [min, max]. Default t3.5 × 2. */
+  duplicateGapUs?: number | readonly [number, number];
+  /** Requests that arrive while a reply is pending are kept (up to 8) and answered in turn, each after its own turnaround from the previous reply's end (default: ignored). */
+  queueRequests?: boolean;
   /** Stray 0x00 bytes sent before every reply. */
   leadingZeros?: number;
   /** Answer every addressed request with this exception code (0 = off). */
@@ -85,6 +95,10 @@ export interface MeterCounters {
   ignoredBusy: number;
   ignoredDead: number;
   lateReplies: number;
+  /** Answers sent a second time. */
+  duplicates: number;
+  /** Requests received while busy and kept for later (queueRequests). */
+  queued: number;
 }
 
 const MAX_ADU = 256;
@@ -122,6 +136,13 @@ class MeterMap extends SlaveMap {
   }
 }
 
+/** A duration option: an integer >= 0 or [min, max] with 0 <= min <= max. */
+function range(value: number | readonly [number, number], field: string): [number, number] {
+  const [min, max] = typeof value === "number" ? [value, value] : Array.isArray(value) ? value : [NaN, NaN];
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < min) throw new RangeError(`${field} must be an integer >= 0 or [min, max] with 0 <= min <= max, got ${String(value)}`);
+  return [min, max];
+}
+
 const DEFAULT_FUNCTIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 15, 16];
 
 export class MeterEmulator implements PortListener, Timed {
@@ -133,7 +154,7 @@ export class MeterEmulator implements PortListener, Timed {
   readonly discrete: Map<number, number>;
   readonly counters: MeterCounters = {
     frames: 0, requests: 0, replies: 0, exceptions: 0, broadcasts: 0, ignoredCrc: 0, ignoredShort: 0, ignoredOtherUnit: 0,
-    ignoredGap: 0, ignoredMalformed: 0, ignoredBusy: 0, ignoredDead: 0, lateReplies: 0,
+    ignoredGap: 0, ignoredMalformed: 0, ignoredBusy: 0, ignoredDead: 0, lateReplies: 0, duplicates: 0, queued: 0,
   };
   /** Settable at run time. */
   dead: boolean;
@@ -143,11 +164,17 @@ export class MeterEmulator implements PortListener, Timed {
   evenRegisterCount: boolean;
   limitException: number;
   lateProbability: number;
+  /** Extra delay of a late answer: uniform in [lateUs, max(lateUs, lateMaxUs)]. */
   lateUs: number;
+  lateMaxUs: number;
+  duplicateProbability: number;
+  duplicateGapMinUs: number;
+  duplicateGapMaxUs: number;
   leadingZeros: number;
   forceException: number;
   readonly frameEnd: "silence" | "length";
   readonly strictT15: boolean;
+  readonly queueRequests: boolean;
 
   private readonly rx = new Uint8Array(MAX_ADU);
   private rxLength = 0;
@@ -158,6 +185,10 @@ export class MeterEmulator implements PortListener, Timed {
   private txLength = 0;
   private state = IDLE;
   private replyAt = 0;
+  /** The reply being sent is to be sent once more. */
+  private copyPending = false;
+  /** Requests received while busy, answered in turn (queueRequests). */
+  private readonly queued: Uint8Array[] = [];
   private readonly view = new FrameView();
   private readonly map: MeterMap;
   private readonly scratch = new Uint16Array(125);
@@ -172,11 +203,7 @@ export class MeterEmulator implements PortListener, Timed {
     this.input = toMap(options.input, "input", false);
     this.coils = toMap(options.coils, "coils", true);
     this.discrete = toMap(options.discrete, "discrete", true);
-    const ta = options.turnaroundUs ?? 0;
-    const [tmin, tmax] = typeof ta === "number" ? [ta, ta] : ta;
-    if (!Number.isInteger(tmin) || !Number.isInteger(tmax) || tmin < 0 || tmax < tmin) throw new RangeError(`turnaroundUs must be an integer >= 0 or [min, max] with 0 <= min <= max, got ${String(ta)}`);
-    this.turnaroundMinUs = tmin;
-    this.turnaroundMaxUs = tmax;
+    [this.turnaroundMinUs, this.turnaroundMaxUs] = range(options.turnaroundUs ?? 0, "turnaroundUs");
     this.maxRegisters = options.maxRegisters ?? 125;
     if (!Number.isInteger(this.maxRegisters) || this.maxRegisters < 1 || this.maxRegisters > 125) throw new RangeError(`maxRegisters must be 1..125, got ${options.maxRegisters}`);
     this.evenRegisterCount = options.evenRegisterCount === true;
@@ -187,15 +214,18 @@ export class MeterEmulator implements PortListener, Timed {
     }
     this.dead = options.dead === true;
     this.lateProbability = options.lateProbability ?? 0;
-    this.lateUs = options.lateUs ?? 0;
     if (!(this.lateProbability >= 0 && this.lateProbability <= 1)) throw new RangeError(`lateProbability must be 0..1, got ${options.lateProbability}`);
-    if (!Number.isInteger(this.lateUs) || this.lateUs < 0) throw new RangeError(`lateUs must be an integer >= 0, got ${options.lateUs}`);
+    [this.lateUs, this.lateMaxUs] = range(options.lateUs ?? 0, "lateUs");
+    this.duplicateProbability = options.duplicateProbability ?? 0;
+    if (!(this.duplicateProbability >= 0 && this.duplicateProbability <= 1)) throw new RangeError(`duplicateProbability must be 0..1, got ${options.duplicateProbability}`);
+    [this.duplicateGapMinUs, this.duplicateGapMaxUs] = range(options.duplicateGapUs ?? 2 * timing.t35Us, "duplicateGapUs");
     this.leadingZeros = options.leadingZeros ?? 0;
     if (!Number.isInteger(this.leadingZeros) || this.leadingZeros < 0 || this.leadingZeros > 64) throw new RangeError(`leadingZeros must be 0..64, got ${options.leadingZeros}`);
     const fe = options.frameEnd ?? "silence";
     if (fe !== "silence" && fe !== "length") throw new RangeError(`frameEnd must be "silence" or "length", got ${String(fe)}`);
     this.frameEnd = fe;
     this.strictT15 = options.strictT15 ?? true;
+    this.queueRequests = options.queueRequests === true;
     const functions = options.functions ?? DEFAULT_FUNCTIONS;
     for (const fc of functions) if (!DEFAULT_FUNCTIONS.includes(fc)) throw new RangeError(`functions: the meter emulator answers ${DEFAULT_FUNCTIONS.join(", ")}, got ${fc}`);
     this.map = new MeterMap(this, functions);
@@ -251,8 +281,21 @@ export class MeterEmulator implements PortListener, Timed {
     if (this.frameEnd === "length" && this.rxLength >= 4 && !this.rxOverlong && this.completeByLength()) this.endFrame(now);
   }
 
-  transmitted(_now: number): void {
+  transmitted(now: number): void {
+    if (this.copyPending) {
+      // Send the same reply again after the gap (the meter stays busy meanwhile).
+      this.copyPending = false;
+      this.counters.duplicates++;
+      this.replyAt = now + this.draw(this.duplicateGapMinUs, this.duplicateGapMaxUs);
+      this.state = WAITING;
+      return;
+    }
     this.state = IDLE;
+    this.takeQueued(now);
+  }
+
+  private draw(min: number, max: number): number {
+    return min === max ? min : this.prng.nextRange(min, max);
   }
 
   /** Expected request length known and reached, with a good CRC. */
@@ -296,10 +339,31 @@ export class MeterEmulator implements PortListener, Timed {
       c.ignoredDead++;
       return;
     }
-    if (this.state !== IDLE) {
-      c.ignoredBusy++;
+    if (this.state !== IDLE || this.queued.length > 0) {
+      if (this.queueRequests && this.queued.length < 8) {
+        // Kept, and answered in turn once the replies before it are out.
+        this.queued.push(this.rx.slice(0, length));
+        c.queued++;
+      } else c.ignoredBusy++;
+      this.takeQueued(now);
       return;
     }
+    this.act(fault, frameEndAt, now);
+  }
+
+  /** When idle, takes up the oldest queued request as if it had just arrived. */
+  private takeQueued(now: number): void {
+    while (this.state === IDLE && this.queued.length > 0 && this.rxLength === 0) {
+      const q = this.queued.shift() as Uint8Array;
+      this.rx.set(q);
+      this.act(parseRequest(this.rx, 0, q.length, this.view), now, now);
+    }
+  }
+
+  /** Acts on the request in rx (CRC checked, for this unit or broadcast): builds the reply and schedules it. */
+  private act(fault: number, frameEndAt: number, now: number): void {
+    const c = this.counters;
+    const unit = this.rx[0];
     c.requests++;
     const z = this.leadingZeros;
     for (let i = 0; i < z; i++) this.tx[i] = 0;
@@ -313,11 +377,12 @@ export class MeterEmulator implements PortListener, Timed {
       return;
     }
     this.txLength = z + n;
-    let delay = this.turnaroundMinUs === this.turnaroundMaxUs ? this.turnaroundMinUs : this.prng.nextRange(this.turnaroundMinUs, this.turnaroundMaxUs);
+    let delay = this.draw(this.turnaroundMinUs, this.turnaroundMaxUs);
     if (this.lateProbability > 0 && this.prng.nextFloat() < this.lateProbability) {
-      delay += this.lateUs;
+      delay += this.draw(this.lateUs, this.lateMaxUs > this.lateUs ? this.lateMaxUs : this.lateUs);
       c.lateReplies++;
     }
+    this.copyPending = this.duplicateProbability > 0 && this.prng.nextFloat() < this.duplicateProbability;
     const at = frameEndAt + delay;
     this.replyAt = at > now ? at : now;
     this.state = WAITING;

@@ -71,6 +71,29 @@ export class Simulation {
     this.queue.now = t;
   }
 
+  /**
+   * Runs at most `maxEvents` events up to and including time `t` (µs). Returns true when none is left up to `t` (the
+   * clock is then set to `t`), false when the budget ran out first (the clock is at the last event run). A caller that
+   * must not block for long (rc485 sim) advances in such bounded steps. `poke` rereads every engine's deadline first,
+   * as runUntil does; a caller continuing a step it cut short passes false, since rearming a ticking host timer at
+   * another moment moves its ticks.
+   */
+  runUntilBounded(t: number, maxEvents: number, poke = true): boolean {
+    if (!(t >= this.queue.now)) throw new RangeError(`runUntilBounded(${t}) is before now (${this.queue.now})`);
+    if (poke) this.poke();
+    for (let k = 0; k < maxEvents; k++) {
+      if (!this.queue.step(t)) {
+        this.queue.now = t;
+        return true;
+      }
+    }
+    if (this.queue.peekTime() > t) {
+      this.queue.now = t;
+      return true;
+    }
+    return false;
+  }
+
   runFor(us: number): void {
     this.runUntil(this.queue.now + us);
   }

@@ -36,6 +36,9 @@ export interface Broker {
   stop(): Promise<void>;
   /** Stops and removes the temp directory; safe to call twice. */
   dispose(): Promise<void>;
+  /** Freezes the broker (SIGSTOP): connections stay open, nothing is read or answered until resume() (SIGCONT). */
+  pause(): void;
+  resume(): void;
   log(): string;
 }
 
@@ -91,7 +94,14 @@ export async function mosquitto(extra: string[] = [], port?: number): Promise<Br
       clearTimeout(t);
       child = null;
     },
+    pause() {
+      child?.kill("SIGSTOP");
+    },
+    resume() {
+      child?.kill("SIGCONT");
+    },
     async dispose() {
+      child?.kill("SIGCONT");
       await broker.stop();
       rmSync(dir, { recursive: true, force: true });
     },

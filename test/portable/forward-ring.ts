@@ -17,6 +17,12 @@ function drain(r: ForwardRing): number[] {
 }
 
 export const cases: Cases = {
+  "a byte budget gives the entries that fit: 8 bytes per value plus 13 per entry, at least one"(t) {
+    t.is(ForwardRing.entryBytes(8), 77);
+    t.is(ForwardRing.capacityFor(16384, 8), 212);
+    t.is(ForwardRing.capacityFor(16384, 40), 49);
+    t.is(ForwardRing.capacityFor(10, 40), 1);
+  },
   "entries leave in push order with their meter, time and values"(t) {
     const r = new ForwardRing(8, 4);
     fill(r, 0, 5);
@@ -64,17 +70,50 @@ export const cases: Cases = {
     t.is(r.inFlight, 0);
     t.deepEqual(drain(r), [1001, 1002, 1003, 1004]);
   },
-  "dropping in-flight entries while disconnected; late acks of dropped entries are ignored"(t) {
+  "in-flight entries released by overflow: delivered if their acknowledgement still comes, dropped if the connection is lost first"(t) {
     const r = new ForwardRing(3, 1);
     fill(r, 0, 3);
     r.markSent(r.nextQueued());
     r.markSent(r.nextQueued());
-    fill(r, 3, 5); // drops seq 1 and 2 (both in flight)
-    t.is(r.dropped, 2);
+    fill(r, 3, 5); // releases seq 1 and 2 (both in flight): the broker may still acknowledge them
+    t.is(r.dropped, 0, "not dropped yet: they are with the client");
+    t.is(r.releasedInFlight, 2);
     t.is(r.inFlight, 0);
-    t.ok(!r.ack(1), "seq 1 is gone");
+    t.ok(!r.ack(1), "seq 1 is no longer held");
+    t.is(r.acknowledged, 1, "but it was delivered");
     t.ok(!r.holds(2));
+    r.requeue(); // the connection is lost before seq 2's acknowledgement
+    t.is(r.dropped, 1, "seq 2 was never acknowledged");
+    t.is(r.releasedInFlight, 0);
     t.deepEqual(drain(r), [1002, 1003, 1004]);
+    t.is(r.pushed, r.acknowledged + r.dropped + r.length + r.releasedInFlight);
+  },
+  "dropped counts only entries the broker never acknowledged (ring overflow at an in-flight head while connected)"(t) {
+    // A window of 2 in flight, one acknowledgement per two readings: the ring keeps overflowing with its head in flight.
+    const r = new ForwardRing(4, 1);
+    const acks: number[] = [];
+    let delivered = 0;
+    let afterRelease = 0;
+    const ack = (s: number) => {
+      if (!r.ack(s)) afterRelease++;
+      delivered++;
+    };
+    for (let i = 0; i < 40; i++) {
+      r.push(0, 1000 + i, [i], 1);
+      while (r.inFlight < 2) {
+        const s = r.nextQueued();
+        if (s === 0) break;
+        r.markSent(s);
+        acks.push(s);
+      }
+      if (i % 2 === 1 && acks.length > 0) ack(acks.shift() as number);
+    }
+    for (const s of acks.splice(0)) ack(s);
+    t.ok(afterRelease > 5, `acknowledgements of entries the ring had released: ${afterRelease}`);
+    t.is(r.acknowledged, delivered, "every PUBACK counts as delivered");
+    t.is(r.dropped, 0, "every reading was published and acknowledged: none dropped");
+    t.is(r.releasedInFlight, 0);
+    t.is(r.pushed, r.acknowledged + r.dropped + r.length);
   },
   "fixed memory: the value store is allocated once and never grows"(t) {
     const r = new ForwardRing(16, 3);

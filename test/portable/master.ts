@@ -261,6 +261,125 @@ export const cases: Cases = {
     t.is(b.done[1].status, STATUS_OK);
     t.is(b.done[1].unit, 2);
   },
+  "after a timed-out read, another read of the same shape to the same unit waits for the reply window; the late reply is never delivered"(t) {
+    const b = new Rig({ retries: 0, turnaroundUs: 10000 });
+    const m = b.master;
+    const window = m.config.replyWindow(1, 9);
+    t.is(window, 2 * m.config.responseTimeout(1, 9), "default window: twice the response timeout");
+    m.submitRead(1, 3, 0, 2, 1);
+    m.submitRead(1, 3, 10, 2, 2);
+    b.step();
+    const end = b.now + 8 * CHAR;
+    b.txDone(end);
+    b.step(); // timeout
+    t.is(b.done[0].status, STATUS_TIMEOUT);
+    t.is(b.sent.length, 1, "held back: the first read's reply may still come");
+    t.is(m.nextDeadline(), end + window);
+    b.rx(readReply(1, 2), end + window - 20000); // the late reply to address 0, heard while waiting
+    t.is(b.done.length, 1);
+    b.step();
+    t.is(b.sentAt[1], end + window, "sent when the window closed");
+    t.ok(m.windowWaitUs > 0);
+    b.txDone(b.now + 8 * CHAR);
+    b.rx(readReply(1, 2, 3).replace(/^01 03 04 00 01 00 02/, "01 03 04 00 0B 00 0C"), b.now + 5000);
+    b.rx(frame("01 03 04 00 0B 00 0C"), b.now);
+    b.step();
+    t.is(b.done[1].status, STATUS_OK);
+    t.deepEqual(b.done[1].registers, [11, 12], "the second read's own reply");
+  },
+  "a copy of the previous reply inside its window is dropped; the read is asked again after that window"(t) {
+    const b = new Rig({ retries: 0, turnaroundUs: 10000 });
+    const m = b.master;
+    m.submitRead(1, 3, 0, 2, 1);
+    m.submitRead(1, 3, 10, 2, 2);
+    b.step();
+    const end = b.now + 8 * CHAR;
+    b.txDone(end);
+    b.rx(readReply(1, 2), b.now + 5000);
+    b.step();
+    t.is(b.done[0].status, STATUS_OK);
+    t.is(b.sent.length, 2, "answered: no wait for the next read of the same shape");
+    b.txDone(b.now + 8 * CHAR);
+    b.rx(readReply(1, 2), b.now + 5000); // the meter repeats its first reply
+    b.step(); // t3.5 of silence confirms the frame
+    t.is(m.counter(1, COUNT_LATE), 1, "dropped as a possible copy");
+    t.is(b.done.length, 1);
+    b.step(); // timeout: the read gets one attempt more, after the first read's window
+    t.is(b.done.length, 1, "not failed: one attempt more");
+    t.is(m.nextDeadline(), end + m.config.replyWindow(1, 9));
+    b.step();
+    t.is(b.sent.length, 3);
+    t.is(b.sent[2], b.sent[1], "the same read again");
+    b.txDone(b.now + 8 * CHAR);
+    b.rx(readReply(1, 2), b.now + 5000); // the same bytes, now after the window: it can only be this read's answer
+    b.step();
+    t.is(b.done[1].status, STATUS_OK);
+    t.is(b.done[1].attempts, 2);
+    t.deepEqual(b.done[1].registers, [1, 2]);
+  },
+  "a retry accepts the late reply to its first attempt (same registers); a different read then waits for the retry's window"(t) {
+    const b = new Rig({ retries: 1, turnaroundUs: 10000 });
+    const m = b.master;
+    m.submitRead(1, 3, 0, 2, 1);
+    m.submitRead(1, 3, 10, 2, 2);
+    m.submitRead(1, 4, 0, 2, 3);
+    b.step();
+    const firstEnd = b.now + 8 * CHAR;
+    b.txDone(firstEnd);
+    b.step(); // timeout; the retry is identical: not held back, sent at once
+    t.is(b.sent.length, 2);
+    b.txDone(b.now + 8 * CHAR);
+    b.rx(readReply(1, 2), b.now + 3000);
+    b.step();
+    t.is(b.done[0].status, STATUS_OK);
+    t.is(b.done[0].attempts, 2);
+    t.is(b.sent.length, 2, "the retry's own answer may still come: the next read of the same shape waits");
+    // A unit that queues requests answers the retry only after the first attempt: the retry's window starts where the
+    // first attempt's window ends.
+    t.is(m.nextDeadline(), firstEnd + 2 * m.config.replyWindow(1, 9));
+    b.step();
+    t.is(b.sent.length, 3);
+  },
+  "a dead unit's windows stay bounded: after 30 timed-out attempts, another read waits at most (2 + retries) windows"(t) {
+    const b = new Rig({ retries: 1, offlineAfter: 0, turnaroundUs: 10000 });
+    const m = b.master;
+    for (let i = 0; i < 15; i++) m.submitRead(1, 3, 0, 2, i); // the same read again and again: never held back
+    b.step();
+    let last = 0;
+    while (b.done.length < 15) {
+      last = b.now + 8 * CHAR;
+      b.txDone(last);
+      b.step(); // timeout: the retry or the next (identical) read leaves at once
+    }
+    t.is(b.sent.length, 30);
+    t.is(m.windowWaitUs, 0);
+    m.submitRead(1, 3, 10, 2, 99);
+    t.ok(m.nextDeadline() <= last + 3 * m.config.replyWindow(1, 9), `held back until ${m.nextDeadline()}, last request ended ${last}`);
+    t.ok(m.nextDeadline() > last + m.config.replyWindow(1, 9), "a queueing unit may still be working through them");
+  },
+  "another function, another unit, or a broadcast is not held back by an open window"(t) {
+    const b = new Rig({ retries: 0, turnaroundUs: 10000 });
+    const m = b.master;
+    m.submitRead(1, 3, 0, 2, 1);
+    m.submitRead(1, 4, 0, 2, 2);
+    m.submitRead(2, 3, 0, 2, 3);
+    m.submitWriteSingle(0, 6, 1, 5, 4);
+    b.step();
+    for (let i = 0; i < 3; i++) {
+      b.txDone(b.now + 8 * CHAR);
+      b.step(); // timeout; the next request leaves at once
+    }
+    t.is(b.done.length, 3);
+    t.is(b.sent.length, 4);
+    t.is(m.windowWaitUs, 0);
+  },
+  "reply window option: checked, per unit, never shorter than the response timeout"(t) {
+    throwsNaming(t, () => new MasterConfig({ baud: 9600, replyWindowUs: -1 }), "replyWindowUs");
+    throwsNaming(t, () => new MasterConfig({ baud: 9600, units: [{ unit: 3, replyWindowUs: 1.5 }] }), "units[0].replyWindowUs");
+    const c = new MasterConfig({ baud: 9600, replyWindowUs: 500000, units: [{ unit: 3, replyWindowUs: 1000 }] });
+    t.is(c.replyWindow(1, 9), 500000);
+    t.is(c.replyWindow(3, 9), c.responseTimeout(3, 9));
+  },
   "a late reply and the current one in one batch: the late one is dropped, the current one accepted"(t) {
     const b = new Rig({ retries: 0, turnaroundUs: 10000, rxIdleDelayUs: 4 * CHAR });
     const m = b.master;

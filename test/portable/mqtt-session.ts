@@ -24,6 +24,14 @@ function setup(window = 2, ring = 8) {
 const stateKs = (sent: Sent[]): number[] => sent.filter((s) => s.token > 0).map((s) => JSON.parse(s.payload).time_ms - 1_000_000);
 
 export const cases: Cases = {
+  "ringBytes caps the ring at the readings that fit; ring stays the upper bound"(t) {
+    const store = new ReadingsStore({ meters, offlineAfter: 1 });
+    const layout = new MqttLayout({ site: "s" }, meters);
+    const pub: MqttPublisher = { publish() {} };
+    t.is(new MqttSession(store, layout, pub, { ring: 1000 }).ring.capacity, 1000);
+    t.is(new MqttSession(store, layout, pub, { ring: 1000, ringBytes: 16384 }).ring.capacity, Math.floor(16384 / (8 * store.maxPoints + 13)));
+    t.is(new MqttSession(store, layout, pub, { ring: 10, ringBytes: 16384 }).ring.capacity, 10);
+  },
   "on connect: status online, one discovery document per meter, availability, then queued readings in order"(t) {
     const { session, sent, take } = setup(10);
     take(0); take(1); take(0);

@@ -4,6 +4,9 @@
  * correction, faults) redrawn in place on a TTY and printed as periodic summaries otherwise, and the status page over
  * HTTP. Virtual time runs `--speed` times wall-clock time; with `--duration` it stops after that many wall seconds (site
  * time = duration × speed) and prints a summary (JSON with --json). Exit status: 0 ok, 2 bad usage or site file.
+ * The simulation advances in bounded slices (hosts/node/sim-pacer.ts) with the event loop free in between, so the
+ * status page, the gateway and Ctrl-C stay responsive; when the CPU cannot keep the speed asked for, the view, the
+ * summary and /api/health say how far behind it is instead of the process freezing to catch up.
  */
 import { performance } from "node:perf_hooks";
 import { STATE_NAMES } from "../../../modules/scheduler";
@@ -11,6 +14,7 @@ import { VALUE_WITHHELD } from "../../../modules/latest-values";
 import { FAULT_KINDS, type ReadingsStore } from "../../../modules/readings";
 import type { LinkStats } from "../../../modules/status-json";
 import { intOption, numberOption, parseOptions, withUsage } from "../options";
+import { SimPacer, type PaceReport } from "../sim-pacer";
 import { SimSite } from "../sim-site";
 import { DEMO_SITE, readSiteFile } from "../site-file";
 import { UsageError, type Command } from "./command";
@@ -25,7 +29,8 @@ status page; Ctrl-C stops with a summary.
                     emulator loads, answer delays, which meters sit behind the R/C pair and the noise (docs/simulator.md)
   --seed N          simulation seed (default: the site's simulation.seed, else 1)
   --speed X         virtual seconds per wall-clock second (default 1; 60 = an hour a minute)
-  --duration S      stop after S wall-clock seconds and print a summary (exit 0)
+  --duration S      stop after S wall-clock seconds (site time S × speed) and print a summary (exit 0); a machine
+                    too slow for --speed keeps going until it has covered S × speed, says so, and Ctrl-C stops it
   --http-port N     status page port (default: the site's forwarding.http.port, else 8485; 0 = any free port)
   --no-http         no HTTP server
   --gateway-port N  Modbus TCP gateway port when the site has a gateway section (docs/gateway.md; 0 = any free port)
@@ -43,6 +48,10 @@ interface Summary {
   busEfficiency: number;
   efficiencyTransactions: number;
   statusUrl: string | null;
+  /** The site time the run was asked to cover (duration × speed), and how the simulation kept pace. */
+  requestedSiteTimeS: number | null;
+  fellBehind: boolean;
+  pace: PaceReport;
   meters: { name: string; profile: string; unit: number; state: string; readings: number; failures: number; faults: Record<string, number>; withheldTotals: number; values: Record<string, number | null> }[];
   links: (LinkStats & { errorRate: number | null; residualRate: number | null })[];
 }
@@ -64,7 +73,9 @@ const command: Command = {
     const http = o.flags["no-http"] ? { enabled: false } : httpPort !== undefined ? { port: httpPort } : undefined;
     let s: SimSite;
     const gateway = { enabled: !o.flags["no-gateway"], port: o.values["gateway-port"] === undefined ? undefined : intOption(o, "gateway-port", 0, 65535, 502) };
-    const create = (h: typeof http) => SimSite.create(loaded.site!, loaded.simulation, { seed: seedOpt, epochMs: Date.now(), http: h, log, gateway });
+    let pacer: SimPacer | null = null;
+    const health = () => (pacer ? { sim: pacer.report() } : {});
+    const create = (h: typeof http) => SimSite.create(loaded.site!, loaded.simulation, { seed: seedOpt, epochMs: Date.now(), http: h, log, gateway, health });
     try {
       try {
         s = await create(http);
@@ -87,31 +98,37 @@ const command: Command = {
     const banner = `rc485 sim: ${file}, seed ${seed}, ${speed}x${url ? `; status page ${url}` : ""}${gwAddr ? `; Modbus TCP gateway ${gwAddr.address}:${gwAddr.port}` : ""}`;
     if (o.flags.json) console.error(banner); else console.log(banner);
 
-    const t0 = performance.now();
+    const pace = new SimPacer(s, { speed, wallMs: () => performance.now() });
+    pacer = pace;
     let stopping = false;
     const stop = () => { stopping = true; };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
     let lastDraw = 0;
     const drawEvery = tty ? 500 : 10000;
-    while (!stopping) {
-      const wall = (performance.now() - t0) / 1000;
-      if (wall >= duration) break;
-      const target = Math.floor(wall * speed * 1e6);
-      if (target > s.sim.now) s.runUntil(target);
-      if (!o.flags.json && performance.now() - lastDraw >= drawEvery) {
-        lastDraw = performance.now();
-        const text = view(s, file, speed, url, logs);
-        if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n`); else console.log(text + "\n");
-      }
-      await new Promise((r) => setTimeout(r, 20));
+    const draw = () => {
+      if (o.flags.json || performance.now() - lastDraw < drawEvery) return;
+      lastDraw = performance.now();
+      const text = view(s, file, pace, url, logs);
+      if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n`); else console.log(text + "\n");
+    };
+    // A slice at a time, yielding to the event loop in between (at once when behind, else after 20 ms).
+    while (!stopping && pace.wallS() < duration) {
+      const caughtUp = pace.slice();
+      draw();
+      await new Promise((r) => (caughtUp ? setTimeout(r, 20) : setImmediate(r)));
     }
-    // Cover exactly the site time asked for.
-    if (duration !== Infinity) s.runUntil(Math.floor(duration * speed * 1e6));
-    const wallTimeS = (performance.now() - t0) / 1000;
+    // Cover the site time asked for, still in slices (a machine that fell behind stays responsive and says so).
+    const goal = duration === Infinity ? 0 : Math.floor(duration * speed * 1e6);
+    while (!stopping && s.sim.now < goal) {
+      pace.slice(goal);
+      draw();
+      await new Promise((r) => setImmediate(r));
+    }
+    const wallTimeS = pace.wallS();
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
-    const sum = summary(s, file, seed, wallTimeS, url);
+    const sum = summary(s, file, seed, wallTimeS, url, pace, duration === Infinity ? null : goal / 1e6);
     await s.conc.stop(500);
     if (o.flags.json) console.log(JSON.stringify(sum, null, 2));
     else console.log(summaryText(sum));
@@ -140,11 +157,18 @@ function linkLine(l: LinkStats): string {
   return `  ${l.name.padEnd(18)} frames ${String(l.frames).padStart(7)}  damaged replies ${String(l.errors).padStart(5)} (${pct(l.errors)})  timeouts ${l.timeouts} (${pct(l.timeouts)})`;
 }
 
-function view(s: SimSite, file: string, speed: number, url: string | null, logs: string[]): string {
+/** "behind by 12.3 s of site time, running at 700x of 4000x", or "" when keeping pace. */
+function behindText(p: PaceReport): string {
+  return p.behindS > 0 ? `behind by ${fmt(p.behindS, 1)} s of site time, running at ${fmt(p.achievedSpeed, 0)}x of ${p.speed}x` : "";
+}
+
+function view(s: SimSite, file: string, pace: SimPacer, url: string | null, logs: string[]): string {
   const store = s.conc.store;
   const loop = s.conc.loop;
+  const p = pace.report();
+  const behind = behindText(p);
   const lines = [
-    `rc485 sim  ${file}  site time ${clock(s.sim.now)}  speed ${speed}x${url ? `  status page ${url}` : ""}`,
+    `rc485 sim  ${file}  site time ${clock(s.sim.now)}  speed ${p.speed}x${behind ? ` (${behind}: the CPU cannot keep up)` : ""}${url ? `  status page ${url}` : ""}`,
     "",
     `${"meter".padEnd(10)} ${"profile".padEnd(20)} ${"unit".padStart(4)} ${"state".padEnd(8)} ${"power W".padStart(9)} ${"energy kWh".padStart(11)} ${"voltage V".padStart(9)} ${"age s".padStart(6)} ${"readings".padStart(8)} ${"faults".padStart(6)}`,
   ];
@@ -166,11 +190,13 @@ function view(s: SimSite, file: string, speed: number, url: string | null, logs:
   return lines.join("\n");
 }
 
-function summary(s: SimSite, file: string, seed: number, wallTimeS: number, url: string | null): Summary {
+function summary(s: SimSite, file: string, seed: number, wallTimeS: number, url: string | null, pace: SimPacer, requested: number | null): Summary {
   const store = s.conc.store;
   const loop = s.conc.loop;
+  const p = pace.report();
   return {
     site: file, seed, siteTimeS: s.sim.now / 1e6, wallTimeS, speed: s.sim.now / 1e6 / wallTimeS,
+    requestedSiteTimeS: requested, fellBehind: p.maxBehindS > 0 || (requested !== null && s.sim.now / 1e6 < requested), pace: p,
     transactions: s.transactions, busEfficiency: s.busEfficiency(), efficiencyTransactions: s.efficiency.transactions, statusUrl: url,
     meters: store.meters.map((m, i) => {
       const faults: Record<string, number> = {};
@@ -196,6 +222,10 @@ function summaryText(x: Summary): string {
     `summary: ${fmt(x.siteTimeS, 0)} s of site time in ${fmt(x.wallTimeS, 1)} s (${fmt(x.speed, 1)}x), ${x.transactions} transactions, ` +
       `master bus efficiency ${fmt(100 * x.busEfficiency, 2)}% over ${x.efficiencyTransactions} first-attempt transactions`,
   ];
+  if (x.fellBehind) {
+    const short = x.requestedSiteTimeS !== null && x.siteTimeS < x.requestedSiteTimeS ? `, ${fmt(x.requestedSiteTimeS - x.siteTimeS, 0)} s of the ${fmt(x.requestedSiteTimeS, 0)} s asked not covered` : "";
+    lines.push(`  fell behind: the CPU could not keep ${x.pace.speed}x (at worst ${fmt(x.pace.maxBehindS, 1)} s of site time behind, ${x.pace.slicesBehind} of ${x.pace.slices} slices${short})`);
+  }
   for (const m of x.meters) {
     const f = Object.entries(m.faults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
     lines.push(`  ${m.name.padEnd(10)} ${m.state.padEnd(8)} ${String(m.readings).padStart(6)} readings, ${m.failures} failed polls${f ? ` (${f})` : ""}`);

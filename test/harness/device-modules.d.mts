@@ -1,0 +1,1 @@
+export declare const deviceModulesPlugin: { name: string; setup(build: unknown): void };

@@ -1,0 +1,73 @@
+// Memory on the real XS engine (scripts/xs-memory.mjs, a C host built from @agoric/xsnap's XS sources, 32-bit where gcc
+// -m32 works): the engine configurations of bench/xs-memory-engines.ts measured after a full collection, and checked
+// against the manifest's `creation`. A configuration whose measured figures exceed the creation must abort with "memory
+// full" (or "not enough keys") when run within it, one that fits must run: the host enforces the device's sizes.
+// Deterministic figures (slot and byte counts of XS), no wall clock.
+import test from "ava";
+import { manifestCreation, measureBootsOnXs, measureEnginesOnXs, measureSteadyOnXs } from "../scripts/xs-memory.mjs";
+
+const ROOMY = { slots: 400000, chunkBytes: 8 << 20, keys: 4000 };
+
+test("XS memory host: engine configurations measured on XS, and the manifest's creation enforced", async (t) => {
+  t.timeout(600_000);
+  const roomy = await measureEnginesOnXs(ROOMY);
+  t.is(roomy.status, 0, roomy.stderr);
+  t.true(roomy.done);
+  t.log(`${roomy.bits}-bit XS`);
+  if (process.arch === "x64") t.is(roomy.bits, 32, "gcc-multilib is installed on the CI machine: the host must be 32-bit (16-byte slots)");
+  const [empty, four, thirtyTwo, repeater] = roomy.rows;
+  t.is(roomy.rows.length, 4);
+  t.is(four.slotBytes, roomy.bits === 32 ? 16 : 32);
+  for (const r of roomy.rows) t.log(`${r.name}: ${r.slots} slots, ${r.chunkBytes} chunk bytes, ${r.keys} keys`);
+  // Sanity of the measurement itself: the empty machine is small, every engine holds something, more meters hold more.
+  t.true(empty.slots < 100 && empty.chunkBytes < 1024, JSON.stringify(empty));
+  for (const r of [four, thirtyTwo, repeater]) t.true(r.slots > 100 && r.chunkBytes > 1000, JSON.stringify(r));
+  t.true(thirtyTwo.slots > 4 * four.slots && thirtyTwo.chunkBytes > 2 * four.chunkBytes);
+  // The repeater and the 4-meter concentrator with all points fit the manifest's creation.
+  const c = manifestCreation();
+  for (const r of [four, repeater]) {
+    t.true(empty.slots + r.slots <= c.slots, `${r.name}: ${r.slots} slots, creation ${c.slots}`);
+    t.true(empty.chunkBytes + r.chunkBytes <= c.chunkBytes, `${r.name}: ${r.chunkBytes} chunk bytes, creation ${c.chunkBytes}`);
+    t.true(empty.keys + r.keys <= c.keys, `${r.name}: ${r.keys} keys, creation ${c.keys}`);
+  }
+  // Within the creation, each configuration runs when its figures fit and aborts when they do not.
+  const tight = await measureEnginesOnXs({});
+  roomy.rows.slice(1).forEach((r, i) => {
+    const fits = empty.slots + r.slots <= c.slots && empty.chunkBytes + r.chunkBytes <= c.chunkBytes && empty.keys + r.keys <= c.keys;
+    const run = tight.runs[i];
+    if (fits) t.is(run.status, 0, `${r.name} fits and must run: ${run.stderr}`);
+    else t.true(run.status === 2 || run.status === 3, `${r.name} does not fit and must abort (memory full or keys): status ${run.status} ${run.stderr}`);
+  });
+});
+
+test("the whole firmware on XS: the shipped default site with MQTT forwarding boots and polls within the manifest's creation", async (t) => {
+  t.timeout(600_000);
+  const c = manifestCreation();
+  const rows = await measureBootsOnXs(120);
+  for (const r of rows) t.log(`${r.label}: ${JSON.stringify(r.result)}`);
+  for (const r of rows) {
+    t.is(r.status, 0, r.stderr);
+    t.truthy(r.result, `${r.label}: no XS-FOOTPRINT line`);
+    t.is(r.result?.error, "", `${r.label}: the boot threw`);
+    t.true((r.result?.published ?? 0) > 0, `${r.label}: readings were published`);
+  }
+  // The shipped site with MQTT on: its ring is sized by the device's byte budget (it took 1,000 readings, 96 KB, before).
+  const shipped = rows[0].result!;
+  for (const [name, i, limit] of [["slots", 0, c.slots], ["chunk bytes", 1, c.chunkBytes], ["keys", 2, c.keys]] as const) {
+    t.true(shipped.booted![i] <= limit, `at boot: ${shipped.booted![i]} ${name}, creation ${limit}`);
+    t.true(shipped.end![i] <= limit, `after ${shipped.seconds} s (with the simulator's own growth): ${shipped.end![i]} ${name}, creation ${limit}`);
+  }
+});
+
+test("steady state on XS: 10,000 master transactions through the ESP32 adapter run no collection and leave the live heap unchanged", async (t) => {
+  t.timeout(600_000);
+  const r = await measureSteadyOnXs(10000);
+  t.is(r.status, 0, r.stderr);
+  t.truthy(r.result, "no XS-STEADY line");
+  if (r.result === null) return;
+  t.log(JSON.stringify(r.result));
+  t.is(r.result.transactions, 10000);
+  t.is(r.result.collections, 0);
+  // The array xsMemory() returns for the "before" figure is all that changes (5 slots, one small chunk).
+  t.true(r.result.slots <= 8 && r.result.chunkBytes <= 128, JSON.stringify(r.result));
+});
