@@ -80,6 +80,7 @@ export function adapterLoop(registers: number, driverEnable: "gpio" | "rts" = "g
   const p = benchPlatform(reply);
   const loop = new EngineLoop(p.io);
   const port = new Esp32SerialPort(p.io, { uart: 2, txPin: 17, rxPin: 16, dePin: 4, baud: 19200, driverEnable });
+  const hardwareDe = driverEnable === "rts";
   let sum = 0;
   const master = new Master({ baud: 19200, queueCapacity: 4, rxIdleDelayUs: 2500, rxBatchBytes: 120 }, port, {
     completed(r: MasterResult) { let s = 0; for (let i = 0; i < r.registerCount; i++) s += r.registers[i]; sum = s; },
@@ -95,7 +96,7 @@ export function adapterLoop(registers: number, driverEnable: "gpio" | "rts" = "g
       p.clock[0] = master.nextDeadline();
       p.fire(); // gap over: the request is written, the DE timer armed
       p.clock[0] += 6000;
-      if (driverEnable === "rts") p.transmitted(); // the UART dropped DE: onTransmitted
+      if (hardwareDe) p.transmitted(); // the UART dropped DE: onTransmitted
       else p.fire(); // DE drops: transmitted()
       p.rewind();
       p.clock[0] += 62500;
