@@ -43,7 +43,7 @@ export function measureGateway(baud: number, uart: "ideal" | "esp32", poller: bo
   const site = new Site({ baud, uart, tick: 0, meters, keep: false, seed, master: { queueCapacity: 32 } });
   const line = site.segment.timing;
   const rng = new Prng(seed);
-  const gw = new Gateway({ maxClients: CLIENTS, maxPerClient: 1 }, site.master);
+  const gw = new Gateway({ maxClients: CLIENTS, maxPerAddress: CLIENTS, maxPerClient: 1 }, site.master);
   const tid = new Uint16Array(CLIENTS);
   const quantity = new Uint8Array(CLIENTS);
   const sentAt = new Float64Array(CLIENTS);

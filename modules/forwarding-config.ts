@@ -55,20 +55,20 @@ export interface ForwardingSettings {
   readonly http: HttpSettings;
 }
 
-export const MQTT_KEYS = ["url", "username", "password", "ca", "cert", "key", "rejectUnauthorized", "clientId", "prefix", "site", "discoveryPrefix",
-  "discovery", "retainState", "ring", "ringBytes", "window", "keepaliveS", "connectTimeoutMs", "backoffMinMs", "backoffMaxMs", "origin"] as const;
-const HTTP_KEYS = ["enabled", "host", "port"] as const;
+export const MQTT_KEYS = Object.freeze(["url", "username", "password", "ca", "cert", "key", "rejectUnauthorized", "clientId", "prefix", "site", "discoveryPrefix",
+  "discovery", "retainState", "ring", "ringBytes", "window", "keepaliveS", "connectTimeoutMs", "backoffMinMs", "backoffMaxMs", "origin"] as const);
+const HTTP_KEYS = Object.freeze(["enabled", "host", "port"] as const);
 
 // Integer options: [name, lowest, highest, default].
-const MQTT_INTS: readonly (readonly [string, number, number, number])[] = [
-  ["ring", 1, 1_000_000, 1000],
-  ["ringBytes", 0, 1 << 30, 0],
-  ["window", 1, 1000, 16],
-  ["keepaliveS", 0, 65535, 30],
-  ["connectTimeoutMs", 100, 600_000, 10_000],
-  ["backoffMinMs", 10, 3_600_000, 500],
-  ["backoffMaxMs", 10, 3_600_000, 30_000],
-];
+const MQTT_INTS: readonly (readonly [string, number, number, number])[] = Object.freeze([
+  Object.freeze(["ring", 1, 1_000_000, 1000] as const),
+  Object.freeze(["ringBytes", 0, 1 << 30, 0] as const),
+  Object.freeze(["window", 1, 1000, 16] as const),
+  Object.freeze(["keepaliveS", 0, 65535, 30] as const),
+  Object.freeze(["connectTimeoutMs", 100, 600_000, 10_000] as const),
+  Object.freeze(["backoffMinMs", 10, 3_600_000, 500] as const),
+  Object.freeze(["backoffMaxMs", 10, 3_600_000, 30_000] as const),
+]);
 
 const URL_RE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^\s/?#]*)(\/?)$/;
 const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;

@@ -9,8 +9,9 @@
  *  - `aliases` maps a TCP unit id (0-255) to an RTU address (1-247);
  *  - with `passThrough` (default) TCP unit ids 1-247 that are not aliased go to the RTU address of the same number;
  *  - `localUnit` is answered by the concentrator itself and never reaches the bus;
- *  - anything else has no path (exception 0A). Broadcast (RTU address 0) is never produced: a TCP client always expects
- *    an answer, and a broadcast has none.
+ *  - with `broadcast` (off by default) TCP unit 0, unless aliased or local, sends writes as RTU broadcasts (address 0,
+ *    Serial Line V1.02 §2.1: every device executes it, none answers);
+ *  - anything else has no path (exception 0A).
  */
 
 import { IpAllowlist } from "./ip-allowlist";
@@ -26,13 +27,17 @@ export interface GatewayOptions {
   readonly maxPerClient?: number;
   /** Gateway requests in the master's queue at once, 1..8; default 1 (the scheduler's polls interleave). */
   readonly busSlots?: number;
-  /** Close a connection silent this long with nothing pending, ms; 0 = never; default 60000. */
+  /** Connections at once from one client address, 1..maxClients; default maxClients minus a quarter (at least 1). */
+  readonly maxPerAddress?: number;
+  /** A request must be whole this long after its first byte, ms, 100..600000; default 3000. */
+  readonly requestTimeoutMs?: number;
+  /** Close a connection with nothing pending that sent no whole request and got no answer this long, ms; 0 = never; default 60000. */
   readonly idleTimeoutMs?: number;
   /** A request that has not reached the bus after this long is answered 0A, ms, 10..600000; default 5000. */
   readonly queueTimeoutMs?: number;
   /** Client IPv4 addresses or CIDR blocks allowed to connect; empty or absent = any. */
   readonly allow?: readonly string[];
-  /** Refuse writes (05, 06, 0F, 10, 16, 17) with exception 01; default false. */
+  /** Forward only reads (01-04, 07, 0B, 0C, 11, 2B/0E); anything else is refused with exception 01; default false. */
   readonly readOnly?: boolean;
   /** TCP unit id ("0".."255") → RTU address (1..247). */
   readonly aliases?: Readonly<Record<string, number>>;
@@ -42,15 +47,19 @@ export interface GatewayOptions {
   readonly localUnit?: number | null;
   /** Answer 03/04 reads from poll data at most this old, ms, 0..3600000; default 0 = off (always ask the device). */
   readonly cacheTtlMs?: number;
+  /** Writes (05, 06, 0F, 10) to TCP unit 0 go out as RTU broadcasts; default false (unit 0 has no path). */
+  readonly broadcast?: boolean;
 }
 
-const FIELDS = ["bind", "port", "maxClients", "maxPerClient", "busSlots", "idleTimeoutMs", "queueTimeoutMs", "allow", "readOnly",
-  "aliases", "passThrough", "localUnit", "cacheTtlMs"];
+const FIELDS = Object.freeze(["bind", "port", "maxClients", "maxPerClient", "maxPerAddress", "busSlots", "idleTimeoutMs",
+  "requestTimeoutMs", "queueTimeoutMs", "allow", "readOnly", "aliases", "passThrough", "localUnit", "cacheTtlMs", "broadcast"]);
 
 /** Route table value for a TCP unit with no path. */
 export const ROUTE_NONE = 0;
 /** Route table value for the local unit. */
 export const ROUTE_LOCAL = 255;
+/** Route table value for TCP unit 0 sent as an RTU broadcast. */
+export const ROUTE_BROADCAST = 254;
 
 function int(o: Readonly<Record<string, unknown>>, field: string, min: number, max: number, fallback: number, path: string): number {
   const v = o[field];
@@ -73,6 +82,9 @@ export class GatewayConfig {
   readonly port: number;
   readonly maxClients: number;
   readonly maxPerClient: number;
+  readonly maxPerAddress: number;
+  readonly requestTimeoutUs: number;
+  readonly broadcast: boolean;
   readonly busSlots: number;
   readonly idleTimeoutUs: number;
   readonly queueTimeoutUs: number;
@@ -96,6 +108,8 @@ export class GatewayConfig {
     this.port = int(o, "port", 0, 65535, 502, path);
     this.maxClients = int(o, "maxClients", 1, 64, 8, path);
     this.maxPerClient = int(o, "maxPerClient", 1, 16, 4, path);
+    this.maxPerAddress = int(o, "maxPerAddress", 1, this.maxClients, Math.max(1, this.maxClients - Math.ceil(this.maxClients / 4)), path);
+    this.requestTimeoutUs = int(o, "requestTimeoutMs", 100, 600000, 3000, path) * 1000;
     this.busSlots = int(o, "busSlots", 1, 8, 1, path);
     this.idleTimeoutUs = int(o, "idleTimeoutMs", 0, 86400000, 60000, path) * 1000;
     this.queueTimeoutUs = int(o, "queueTimeoutMs", 10, 600000, 5000, path) * 1000;
@@ -125,6 +139,8 @@ export class GatewayConfig {
       this.localUnit = local;
       route[local] = ROUTE_LOCAL;
     }
+    this.broadcast = bool(o, "broadcast", false, path);
+    if (this.broadcast && route[0] === ROUTE_NONE) route[0] = ROUTE_BROADCAST;
     this.route = route;
   }
 }

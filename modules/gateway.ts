@@ -4,36 +4,48 @@
  * hands the responses back. docs/gateway.md is its manual.
  *
  * Theory of operation (MODBUS Messaging on TCP/IP Implementation Guide V1.0b §3.1.3 MBAP, §4.4.1 gateways; Application
- * Protocol V1.1b3 §7 exceptions 01, 0A, 0B):
- *  - Connections are numbered slots 0..maxClients-1. accept() checks the allowlist and the client limit. received() copies
- *    bytes into the connection's 260-byte reassembly buffer: 7 header bytes first (protocol 0, length 2..254, else the
- *    connection is closed: there is no delimiter to resynchronise on), then `length - 1` PDU bytes. A whole request whose
- *    PDU contradicts its function's length rule (rtu/expected-length.ts) is a length mismatch and closes the connection too.
- *    Other connections are never touched by one client's faults.
- *  - A whole request moves into one of the connection's maxPerClient request slots and joins its FIFO. With every slot
- *    taken, received() stops consuming (it returns the bytes it took) and calls link.resume() once a slot frees: TCP flow
- *    control, not an error, is what slows a client that pipelines too much.
- *  - Each connection's requests are answered in order. The FIFO head is decided when it gets there: an invalid function or
- *    a write in read-only mode → 01; the local unit → LocalRegisters; no route or bus down → 0A; a 03/04 read covered by
- *    poll data within cacheTtl → answered from the PollCache; else it waits for the bus.
- *  - Fairness: at most busSlots gateway requests sit in the master's queue at once, so the scheduler's polls queued there
- *    meanwhile interleave with them; the next one is taken round robin over connections whose head waits. A request goes
- *    in from the completion callback of the previous one, in the same bus gap (the master allows submitting from there).
+ * Protocol V1.1b3 §6 request rules, §7 exceptions 01, 03, 0A, 0B):
+ *  - Connections are numbered slots 0..maxClients-1. accept() checks the allowlist, the per-address limit and the client
+ *    limit; when the slots are full (or the address is at its limit) a connection that has sent no whole request in
+ *    EVICT_AFTER_US since it opened (else one idle for EVICT_IDLE_AFTER_US) is closed to make room, so slow or silent
+ *    sockets cannot lock clients out.
+ *  - received() copies bytes into the connection's 260-byte reassembly buffer: 7 header bytes first (protocol 0, length
+ *    2..254, else the connection is closed: there is no delimiter to resynchronise on), then `length - 1` PDU bytes. Once a
+ *    request's first byte is in, the whole request must follow within requestTimeout, or the connection is closed; a
+ *    trickle of bytes does not count as activity for the idle timer (only whole requests and answers do).
+ *  - A whole request takes one of the connection's maxPerClient request slots and is judged at once: a PDU that breaks its
+ *    function's own rules (length, byte count, quantity; rtu/parse-request.ts, rtu/judge-request.ts) → 03 (the connection
+ *    stays open); an invalid function, or in read-only mode anything outside READ_ONLY_FUNCTION → 01; the local unit →
+ *    LocalRegisters; no route or bus down → 0A; a 03/04 read covered by poll data within cacheTtl → PollCache. Only the
+ *    rest wait for the bus. With every slot taken, received() stops consuming (it returns the bytes it took) and calls
+ *    link.resume() once a slot frees: TCP flow control, not an error.
+ *  - Answers go out as soon as they exist, so they may leave out of order across units: MBAP transaction ids pair them.
+ *    Requests to the same unit keep their order (a write then a read-back works).
+ *  - Fairness: at most busSlots gateway requests sit in the master's queue at once, one per connection; the next one is
+ *    taken round robin over connections, and within a connection the oldest waiting request for a unit other than the one
+ *    it sent last goes first (one dead unit costs the others one timeout, not one per request queued behind it).
  *  - Results come back by tag (tagBase + slot). OK and device exceptions are relayed as received; any fault after the
  *    master's retries (timeout, CRC, …) is 0B; a full master queue, a bus marked down, or a wait over queueTimeout is 0A.
  *    The response carries the request's transaction id and TCP unit id. A result for a closed connection is dropped.
- *  - Timers: idle connections (nothing pending, nothing heard for idleTimeout) are closed; waiting heads time out.
+ *  - Broadcast (with `broadcast` on): a write to TCP unit 0 with no alias or local unit goes out as an RTU broadcast; once
+ *    the master has sent it and waited the turnaround delay, the client gets the write's normal response.
+ *  - Timers: idle connections (nothing pending, no whole request or answer for idleTimeout) are closed; so are connections
+ *    whose request is incomplete past requestTimeout; waiting requests time out with 0A.
  * Everything is allocated in the constructor; accept/received/completed/service allocate nothing.
  */
-import { GatewayConfig, ROUTE_LOCAL, ROUTE_NONE, type GatewayOptions } from "./gateway-config";
-import type { IpAllowlist } from "./ip-allowlist";
+import { GatewayConfig, ROUTE_BROADCAST, ROUTE_LOCAL, ROUTE_NONE, type GatewayOptions } from "./gateway-config";
+import { parseIpv4, type IpAllowlist } from "./ip-allowlist";
 import { checkMbapHeader, MAX_PDU_LENGTH, MAX_TCP_ADU_LENGTH, MBAP_HEADER_LENGTH, MBAP_OK, mbapLength, mbapTransactionId, mbapUnit, writeMbapHeader } from "./mbap";
 import type { MasterResult } from "./master-result";
 import { STATUS_EXCEPTION, STATUS_OK, SUBMIT_OK } from "./master-status";
 import type { PollCache } from "./poll-cache";
 import { NO_DEADLINE, type Timed } from "./port";
 import { EX_GATEWAY_PATH_UNAVAILABLE, EX_GATEWAY_TARGET_FAILED, EX_ILLEGAL_DATA_ADDRESS, EX_ILLEGAL_DATA_VALUE, EX_ILLEGAL_FUNCTION } from "./rtu/exceptions";
-import { expectedRequestLength, LENGTH_BY_SILENCE } from "./rtu/expected-length";
+import { FAULT_NONE, FAULT_UNKNOWN_FUNCTION, FAULT_UNSUPPORTED_MEI } from "./rtu/faults";
+import { FrameView } from "./rtu/frame-view";
+import { FC_ENCAPSULATED_INTERFACE, MEI_READ_DEVICE_IDENTIFICATION } from "./rtu/function-codes";
+import { judgeRequest } from "./rtu/judge-request";
+import { PARSE_IGNORE_CRC, parseRequest } from "./rtu/parse-request";
 
 /** Where requests go on the bus: the RTU master (Master.submit has this shape). */
 export interface GatewayBus {
@@ -64,6 +76,8 @@ export interface LocalRegisters {
 // accept() refusals.
 export const REFUSED_ADDRESS = -1;
 export const REFUSED_FULL = -2;
+/** The address already holds maxPerAddress connections, none of them idle long enough to be closed for it. */
+export const REFUSED_PER_ADDRESS = -3;
 
 // Counter indexes into Gateway.counters.
 export const GW_ACCEPTED = 0;
@@ -82,20 +96,40 @@ export const GW_EX_TARGET = 12;
 export const GW_EX_FUNCTION = 13;
 export const GW_ORPHANED = 14;
 export const GW_STALLS = 15;
-export const GW_COUNTERS = 16;
+export const GW_CLOSED_SLOW = 16;
+export const GW_EVICTED = 17;
+export const GW_REFUSED_PER_ADDRESS = 18;
+export const GW_EX_DATA_VALUE = 19;
+export const GW_BROADCASTS = 20;
+export const GW_COUNTERS = 21;
 export const GW_COUNTER_NAMES: readonly string[] = Object.freeze([
   "accepted", "refusedAddress", "refusedFull", "closedMalformed", "closedIdle", "disconnected", "requests", "responses",
   "fromBus", "fromLocal", "fromCache", "exceptionPathUnavailable", "exceptionTargetFailed", "exceptionIllegalFunction",
-  "orphanedResults", "stalls",
+  "orphanedResults", "stalls", "closedSlow", "evicted", "refusedPerAddress", "exceptionIllegalDataValue", "broadcasts",
 ]);
 
-/** Write functions refused in read-only mode (Application Protocol V1.1b3 §6.5, §6.6, §6.11, §6.12, §6.16, §6.17). */
-export const WRITE_FUNCTION = new Uint8Array(256);
-for (const fc of [0x05, 0x06, 0x0f, 0x10, 0x16, 0x17]) WRITE_FUNCTION[fc] = 1;
+/**
+ * Functions a read-only gateway forwards (everything else is answered 01): the four reads of the data tables (01–04,
+ * Application Protocol V1.1b3 §6.1–6.4) and the status reads that change nothing in the device: 07 Read Exception Status
+ * (§6.7), 0B Get Comm Event Counter (§6.9), 0C Get Comm Event Log (§6.10), 11 Report Server ID (§6.13), and 2B only with
+ * MEI type 0E Read Device Identification (§6.21). Left out on purpose: 08 Diagnostics (sub-functions restart the
+ * device's communications, clear its counters, or put it in Listen Only Mode, §6.8.1 0001/000A/0004), 14/15/18 (file
+ * records and FIFO queues), 2B/0D and every user-defined or unknown code, whose effect nobody here can vouch for.
+ */
+export const READ_ONLY_FUNCTION = new Uint8Array(256);
+for (const fc of [0x01, 0x02, 0x03, 0x04, 0x07, 0x0b, 0x0c, 0x11, 0x2b]) READ_ONLY_FUNCTION[fc] = 1;
+
+/** Writes that may go out as an RTU broadcast (Serial Line V1.02 §2.1: broadcast is for writes): 05, 06, 0F, 10. */
+export const BROADCAST_FUNCTION = new Uint8Array(256);
+for (const fc of [0x05, 0x06, 0x0f, 0x10]) BROADCAST_FUNCTION[fc] = 1;
+
+/** A connection that has sent no whole request since it opened, this long ago, may be closed to admit a new one. */
+export const EVICT_AFTER_US = 1000000;
+/** A connection that has sent requests but has nothing pending and made no progress this long may be closed to admit a new one. */
+export const EVICT_IDLE_AFTER_US = 10000000;
 
 // Request slot states.
 const FREE = 0;
-const QUEUED = 1;
 const WAITING = 2;
 const ON_BUS = 3;
 
@@ -123,11 +157,23 @@ export class Gateway implements Timed {
   private readonly blocked: Uint8Array;
   private readonly rx: Uint8Array;
   private readonly rxLength: Uint16Array;
+  /** When the connection last completed a request or got an answer (or was accepted). */
   private readonly lastActive: Float64Array;
-  private readonly fifo: Int16Array;
-  private readonly fifoHead: Uint8Array;
-  private readonly fifoCount: Uint8Array;
+  /** When the first byte of the request now in the reassembly buffer arrived. */
+  private readonly partialSince: Float64Array;
+  /** Requests held (any state but FREE). */
+  private readonly used: Uint8Array;
+  /** 1 once the connection has sent a whole request. */
+  private readonly served: Uint8Array;
+  /** 1 while the connection has a request in the master. */
+  private readonly busy: Uint8Array;
+  /** RTU route of the connection's last request put on the bus (-1: none yet). */
+  private readonly lastRoute: Int16Array;
+  /** The peer's address: IPv4 as a number, else -1 and the text in addressText. */
+  private readonly address: Float64Array;
+  private readonly addressText: string[];
   private roundRobin = 0;
+  private sequence = 0;
 
   // Request slots (client c owns slots c*perClient .. c*perClient+perClient-1).
   private readonly state: Uint8Array;
@@ -136,10 +182,15 @@ export class Gateway implements Timed {
   private readonly unit: Uint8Array;
   private readonly pduLength: Uint16Array;
   private readonly arrived: Float64Array;
+  /** Arrival order (a counter), for oldest-first. */
+  private readonly order: Float64Array;
   private readonly pdu: Uint8Array;
 
   private readonly tx = new Uint8Array(MAX_TCP_ADU_LENGTH);
   private readonly registers = new Uint16Array(125);
+  /** A request as an RTU ADU (unit + PDU + 2 unchecked CRC bytes) for the request parser. */
+  private readonly adu = new Uint8Array(MAX_PDU_LENGTH + 3);
+  private readonly view = new FrameView();
 
   constructor(options: GatewayOptions, bus: GatewayBus, local: LocalRegisters | null = null, cache: PollCache | null = null, tagBase = DEFAULT_TAG_BASE) {
     this.config = options instanceof GatewayConfig ? options : new GatewayConfig(options);
@@ -161,15 +212,20 @@ export class Gateway implements Timed {
     this.rx = new Uint8Array(n * MAX_TCP_ADU_LENGTH);
     this.rxLength = new Uint16Array(n);
     this.lastActive = new Float64Array(n);
-    this.fifo = new Int16Array(n * k);
-    this.fifoHead = new Uint8Array(n);
-    this.fifoCount = new Uint8Array(n);
+    this.partialSince = new Float64Array(n);
+    this.used = new Uint8Array(n);
+    this.served = new Uint8Array(n);
+    this.busy = new Uint8Array(n);
+    this.lastRoute = new Int16Array(n).fill(-1);
+    this.address = new Float64Array(n);
+    this.addressText = new Array<string>(n).fill("");
     this.state = new Uint8Array(n * k);
     this.owner = new Int16Array(n * k).fill(-1);
     this.tid = new Uint16Array(n * k);
     this.unit = new Uint8Array(n * k);
     this.pduLength = new Uint16Array(n * k);
     this.arrived = new Float64Array(n * k);
+    this.order = new Float64Array(n * k);
     this.pdu = new Uint8Array(n * k * MAX_PDU_LENGTH);
   }
 
@@ -191,7 +247,7 @@ export class Gateway implements Timed {
     return n;
   }
 
-  /** Requests held (waiting, on the bus, or queued behind them), orphans on the bus included. */
+  /** Requests held (waiting, on the bus, or answered but not yet sent), orphans on the bus included. */
   get pending(): number {
     let n = 0;
     for (let s = 0; s < this.state.length; s++) if (this.state[s] !== FREE) n++;
@@ -200,25 +256,74 @@ export class Gateway implements Timed {
 
   // ---- connections ----
 
-  /** A new TCP connection from `address` (text as the socket reports it). Returns its client number, or REFUSED_*. */
+  /**
+   * A new TCP connection from `address` (text as the socket reports it). Returns its client number, or REFUSED_*.
+   * When the address is at maxPerAddress, or every slot is taken, the connection (of that address, or of any) that has
+   * made no progress for the longest time, at least EVICT_AFTER_US, is closed (GW_EVICTED) to make room.
+   */
   accept(address: string, now: number): number {
     if (!this.allowlist.allows(address)) {
       this.counters[GW_REFUSED_ADDRESS]++;
       return REFUSED_ADDRESS;
     }
-    for (let c = 0; c < this.open.length; c++) {
-      if (this.open[c] === 1) continue;
-      this.open[c] = 1;
-      this.blocked[c] = 0;
-      this.rxLength[c] = 0;
-      this.fifoHead[c] = 0;
-      this.fifoCount[c] = 0;
-      this.lastActive[c] = now;
-      this.counters[GW_ACCEPTED]++;
-      return c;
+    const ip = parseIpv4(address);
+    let same = 0;
+    for (let c = 0; c < this.open.length; c++) if (this.open[c] === 1 && this.sameAddress(c, ip, address)) same++;
+    if (same >= this.config.maxPerAddress) {
+      const victim = this.stalest(ip, address, true, now);
+      if (victim < 0) {
+        this.counters[GW_REFUSED_PER_ADDRESS]++;
+        return REFUSED_PER_ADDRESS;
+      }
+      this.drop(victim, GW_EVICTED, now);
     }
-    this.counters[GW_REFUSED_FULL]++;
-    return REFUSED_FULL;
+    let free = -1;
+    for (let c = 0; c < this.open.length; c++) if (this.open[c] === 0) { free = c; break; }
+    if (free < 0) {
+      const victim = this.stalest(ip, address, false, now);
+      if (victim < 0) {
+        this.counters[GW_REFUSED_FULL]++;
+        return REFUSED_FULL;
+      }
+      this.drop(victim, GW_EVICTED, now);
+      free = victim;
+    }
+    const c = free;
+    this.open[c] = 1;
+    this.blocked[c] = 0;
+    this.rxLength[c] = 0;
+    this.used[c] = 0;
+    this.served[c] = 0;
+    this.busy[c] = 0;
+    this.lastRoute[c] = -1;
+    this.lastActive[c] = now;
+    this.address[c] = ip;
+    this.addressText[c] = ip < 0 ? address : "";
+    this.counters[GW_ACCEPTED]++;
+    return c;
+  }
+
+  private sameAddress(c: number, ip: number, text: string): boolean {
+    return ip >= 0 ? this.address[c] === ip : this.address[c] < 0 && this.addressText[c] === text;
+  }
+
+  /**
+   * The connection to close for a newcomer, or -1: first the oldest that has sent no whole request since it opened
+   * EVICT_AFTER_US ago or more (silent or trickling), else the one idle longest (nothing pending, no progress for
+   * EVICT_IDLE_AFTER_US or more). A connection with a request pending is never chosen.
+   */
+  private stalest(ip: number, text: string, sameOnly: boolean, now: number): number {
+    let best = -1;
+    let bestIdle = -1;
+    for (let c = 0; c < this.open.length; c++) {
+      if (this.open[c] !== 1 || this.used[c] !== 0 || this.blocked[c] !== 0) continue;
+      if (sameOnly && !this.sameAddress(c, ip, text)) continue;
+      const quiet = now - this.lastActive[c];
+      if (this.served[c] === 0) {
+        if (quiet >= EVICT_AFTER_US && (best < 0 || this.lastActive[c] < this.lastActive[best])) best = c;
+      } else if (quiet >= EVICT_IDLE_AFTER_US && (bestIdle < 0 || this.lastActive[c] < this.lastActive[bestIdle])) bestIdle = c;
+    }
+    return best >= 0 ? best : bestIdle;
   }
 
   /** The peer closed or the socket failed: forget the connection (results still on the bus are dropped when they come). */
@@ -236,7 +341,6 @@ export class Gateway implements Timed {
    */
   received(client: number, buffer: Uint8Array, offset: number, length: number, now: number): number {
     if (this.open[client] !== 1) return length;
-    this.lastActive[client] = now;
     const base = client * MAX_TCP_ADU_LENGTH;
     const rx = this.rx;
     let i = offset;
@@ -252,9 +356,11 @@ export class Gateway implements Timed {
           this.counters[GW_STALLS]++;
           break;
         }
+        if (this.open[client] !== 1) return length;
         have = 0;
       }
       if (i === end) break;
+      if (have === 0) this.partialSince[client] = now;
       const need = have < MBAP_HEADER_LENGTH ? MBAP_HEADER_LENGTH : MBAP_HEADER_LENGTH - 1 + mbapLength(rx, base);
       let k = need - have;
       if (k > end - i) k = end - i;
@@ -268,7 +374,6 @@ export class Gateway implements Timed {
         return length;
       }
     }
-    this.advance(client, now);
     this.pump(now);
     return taken;
   }
@@ -280,11 +385,8 @@ export class Gateway implements Timed {
       this.pump(now);
       return;
     }
-    for (let c = 0; c < this.open.length; c++) {
-      if (this.open[c] === 1 && this.fifoCount[c] > 0 && this.state[this.head(c)] === WAITING) {
-        this.answerException(this.head(c), EX_GATEWAY_PATH_UNAVAILABLE, now);
-        this.advance(c, now);
-      }
+    for (let s = 0; s < this.state.length; s++) {
+      if (this.state[s] === WAITING && this.owner[s] >= 0) this.answerException(s, EX_GATEWAY_PATH_UNAVAILABLE, now);
     }
   }
 
@@ -301,11 +403,17 @@ export class Gateway implements Timed {
       this.counters[GW_ORPHANED]++;
       this.state[s] = FREE;
     } else {
-      if (r.status === STATUS_OK || r.status === STATUS_EXCEPTION) {
+      this.busy[c] = 0;
+      if (this.config.route[this.unit[s]] === ROUTE_BROADCAST) {
+        // Sent and the turnaround delay waited: the write's normal response (its first 5 PDU bytes, §6.5/6.6/6.11/6.12).
+        if (r.status === STATUS_OK) {
+          this.counters[GW_BROADCASTS]++;
+          this.respond(s, this.pdu, s * MAX_PDU_LENGTH, 5, now);
+        } else this.answerException(s, EX_GATEWAY_PATH_UNAVAILABLE, now);
+      } else if (r.status === STATUS_OK || r.status === STATUS_EXCEPTION) {
         this.counters[GW_FROM_BUS]++;
         this.respond(s, r.frame, r.frameOffset + 1, r.frameLength - 3, now);
       } else this.answerException(s, EX_GATEWAY_TARGET_FAILED, now);
-      this.advance(c, now);
     }
     this.pump(now);
   }
@@ -315,23 +423,40 @@ export class Gateway implements Timed {
     if (!this.busAvailable) return;
     const n = this.open.length;
     while (this.onBus < this.config.busSlots) {
+      let s = -1;
       let found = -1;
       for (let k = 0; k < n; k++) {
         const c = (this.roundRobin + k) % n;
-        if (this.open[c] === 1 && this.fifoCount[c] > 0 && this.state[this.head(c)] === WAITING) { found = c; break; }
+        if (this.open[c] !== 1 || this.busy[c] === 1 || this.used[c] === 0) continue;
+        s = this.nextFor(c);
+        if (s >= 0) { found = c; break; }
       }
       if (found < 0) return;
       this.roundRobin = (found + 1) % n;
-      const s = this.head(found);
-      const code = this.bus.submit(this.config.route[this.unit[s]], this.pdu, s * MAX_PDU_LENGTH, this.pduLength[s], this.tagBase + s);
+      const route = this.config.route[this.unit[s]];
+      const rtu = route === ROUTE_BROADCAST ? 0 : route;
+      const code = this.bus.submit(rtu, this.pdu, s * MAX_PDU_LENGTH, this.pduLength[s], this.tagBase + s);
       if (code === SUBMIT_OK) {
         this.state[s] = ON_BUS;
+        this.busy[found] = 1;
+        this.lastRoute[found] = route;
         this.onBus++;
-      } else {
-        this.answerException(s, EX_GATEWAY_PATH_UNAVAILABLE, now);
-        this.advance(found, now);
-      }
+      } else this.answerException(s, EX_GATEWAY_PATH_UNAVAILABLE, now);
     }
+  }
+
+  /** The connection's next request for the bus: the oldest waiting one for a unit other than the last it sent, else the oldest. */
+  private nextFor(c: number): number {
+    const k = this.perClient;
+    const last = this.lastRoute[c];
+    let oldest = -1;
+    let other = -1;
+    for (let j = c * k, e = j + k; j < e; j++) {
+      if (this.state[j] !== WAITING || this.owner[j] !== c) continue;
+      if (oldest < 0 || this.order[j] < this.order[oldest]) oldest = j;
+      if (this.config.route[this.unit[j]] !== last && (other < 0 || this.order[j] < this.order[other])) other = j;
+    }
+    return other >= 0 ? other : oldest;
   }
 
   // ---- timers ----
@@ -342,13 +467,17 @@ export class Gateway implements Timed {
     for (let k = 0; k < this.open.length; k++) {
       if (this.open[k] !== 1) continue;
       let t = NO_DEADLINE;
-      if (this.fifoCount[k] === 0) {
-        if (c.idleTimeoutUs > 0) t = this.lastActive[k] + c.idleTimeoutUs;
-      } else {
-        const s = this.head(k);
-        if (this.state[s] === WAITING) t = this.arrived[s] + c.queueTimeoutUs;
+      if (this.used[k] === 0 && c.idleTimeoutUs > 0) t = this.lastActive[k] + c.idleTimeoutUs;
+      if (this.rxLength[k] > 0 && this.blocked[k] === 0) {
+        const r = this.partialSince[k] + c.requestTimeoutUs;
+        if (t === NO_DEADLINE || r < t) t = r;
       }
       if (t !== NO_DEADLINE && (d === NO_DEADLINE || t < d)) d = t;
+    }
+    for (let s = 0; s < this.state.length; s++) {
+      if (this.state[s] !== WAITING || this.owner[s] < 0) continue;
+      const t = this.arrived[s] + c.queueTimeoutUs;
+      if (d === NO_DEADLINE || t < d) d = t;
     }
     return d;
   }
@@ -357,96 +486,111 @@ export class Gateway implements Timed {
     const c = this.config;
     for (let k = 0; k < this.open.length; k++) {
       if (this.open[k] !== 1) continue;
-      if (this.fifoCount[k] === 0) {
-        if (c.idleTimeoutUs > 0 && now >= this.lastActive[k] + c.idleTimeoutUs) this.drop(k, GW_CLOSED_IDLE, now);
+      if (this.rxLength[k] > 0 && this.blocked[k] === 0 && now >= this.partialSince[k] + c.requestTimeoutUs) {
+        this.drop(k, GW_CLOSED_SLOW, now);
         continue;
       }
-      const s = this.head(k);
-      if (this.state[s] === WAITING && now >= this.arrived[s] + c.queueTimeoutUs) {
-        this.answerException(s, EX_GATEWAY_PATH_UNAVAILABLE, now);
-        this.advance(k, now);
-      }
+      if (this.used[k] === 0 && c.idleTimeoutUs > 0 && now >= this.lastActive[k] + c.idleTimeoutUs) this.drop(k, GW_CLOSED_IDLE, now);
+    }
+    for (let s = 0; s < this.state.length; s++) {
+      if (this.state[s] === WAITING && this.owner[s] >= 0 && now >= this.arrived[s] + c.queueTimeoutUs) this.answerException(s, EX_GATEWAY_PATH_UNAVAILABLE, now);
     }
     this.pump(now);
   }
 
   // ---- internals ----
 
-  private head(client: number): number {
-    return this.fifo[client * this.perClient + this.fifoHead[client]];
-  }
-
-  /** Moves the whole request in the client's reassembly buffer into a free slot. False if none is free, or if it closed the connection. */
+  /**
+   * Moves the whole request in the client's reassembly buffer into a free slot and judges it (answering at once when it
+   * need not wait for the bus). False if no slot is free. May close the connection (a link that fails on send).
+   */
   private enqueue(client: number, now: number): boolean {
     const k = this.perClient;
-    if (this.fifoCount[client] === k) return false;
+    if (this.used[client] === k) return false;
     let s = -1;
     for (let j = client * k, e = j + k; j < e; j++) if (this.state[j] === FREE) { s = j; break; }
     if (s < 0) return false;
     const base = client * MAX_TCP_ADU_LENGTH;
     const rx = this.rx;
     const n = mbapLength(rx, base) - 1;
-    // The PDU must agree with its function's length rule (unit + PDU + 2 CRC bytes, as an RTU ADU would be).
-    const expected = expectedRequestLength(rx, base + MBAP_HEADER_LENGTH - 1, n + 1);
-    const fc = rx[base + MBAP_HEADER_LENGTH];
-    const invalidFunction = fc === 0 || fc >= 0x80;
-    if (!invalidFunction && expected !== LENGTH_BY_SILENCE && expected !== n + 3) {
-      this.drop(client, GW_CLOSED_MALFORMED, now);
-      return false;
-    }
-    this.state[s] = QUEUED;
+    this.state[s] = WAITING;
     this.owner[s] = client;
     this.tid[s] = mbapTransactionId(rx, base);
     this.unit[s] = mbapUnit(rx, base);
     this.pduLength[s] = n;
     this.arrived[s] = now;
+    this.order[s] = this.sequence++;
     const p = s * MAX_PDU_LENGTH;
     for (let j = 0; j < n; j++) this.pdu[p + j] = rx[base + MBAP_HEADER_LENGTH + j];
-    this.fifo[client * k + ((this.fifoHead[client] + this.fifoCount[client]) % k)] = s;
-    this.fifoCount[client]++;
+    this.used[client]++;
+    this.served[client] = 1;
     this.rxLength[client] = 0;
+    this.lastActive[client] = now;
     this.counters[GW_REQUESTS]++;
+    this.decide(s, now);
     return true;
   }
 
-  /** Decides the client's FIFO heads in order until one must wait for the bus. */
-  private advance(client: number, now: number): void {
-    while (this.open[client] === 1 && this.fifoCount[client] > 0) {
-      const s = this.head(client);
-      if (this.state[s] !== QUEUED) return;
-      if (!this.decide(s, now)) {
-        this.state[s] = WAITING;
-        return;
-      }
-    }
+  /**
+   * The exception a gateway answers itself for the PDU in slot `s` before it goes anywhere, or 0: 03 (or 02) when the PDU
+   * breaks its function's own rules (parseRequest: length and byte count; judgeRequest: quantities, coil values, address
+   * overflow), 01 for function 00 or ≥ 80, or in read-only mode outside READ_ONLY_FUNCTION. Functions rc485 has no rules
+   * for pass (the device judges them).
+   */
+  private refusal(s: number): number {
+    const p = s * MAX_PDU_LENGTH;
+    const n = this.pduLength[s];
+    const fc = this.pdu[p];
+    if (fc === 0 || fc >= 0x80) return EX_ILLEGAL_FUNCTION;
+    if (this.config.readOnly && (READ_ONLY_FUNCTION[fc] === 0 || (fc === FC_ENCAPSULATED_INTERFACE && (n < 2 || this.pdu[p + 1] !== MEI_READ_DEVICE_IDENTIFICATION)))) return EX_ILLEGAL_FUNCTION;
+    const adu = this.adu;
+    adu[0] = this.unit[s];
+    for (let j = 0; j < n; j++) adu[1 + j] = this.pdu[p + j];
+    adu[n + 1] = 0;
+    adu[n + 2] = 0;
+    const fault = parseRequest(adu, 0, n + 3, this.view, PARSE_IGNORE_CRC);
+    if (fault === FAULT_UNKNOWN_FUNCTION || fault === FAULT_UNSUPPORTED_MEI) return 0;
+    if (fault !== FAULT_NONE) return EX_ILLEGAL_DATA_VALUE;
+    const ex = judgeRequest(this.view);
+    return ex === EX_ILLEGAL_DATA_VALUE || ex === EX_ILLEGAL_DATA_ADDRESS ? ex : 0;
   }
 
-  /** Answers the request in slot `s` at once if it need not wait for the bus; returns whether it did. */
-  private decide(s: number, now: number): boolean {
+  /** Answers the request in slot `s` at once if it need not wait for the bus; else it stays WAITING. */
+  private decide(s: number, now: number): void {
     const c = this.config;
     const p = s * MAX_PDU_LENGTH;
     const fc = this.pdu[p];
     const route = c.route[this.unit[s]];
-    if (fc === 0 || fc >= 0x80 || (c.readOnly && WRITE_FUNCTION[fc] === 1)) {
-      this.counters[GW_EX_FUNCTION]++;
-      this.answerException(s, EX_ILLEGAL_FUNCTION, now);
-      return true;
+    const refusal = this.refusal(s);
+    if (refusal !== 0) {
+      if (refusal === EX_ILLEGAL_FUNCTION) this.counters[GW_EX_FUNCTION]++;
+      else this.counters[GW_EX_DATA_VALUE]++;
+      this.answerException(s, refusal, now);
+      return;
     }
     if (route === ROUTE_LOCAL) {
       this.answerLocal(s, now);
-      return true;
+      return;
     }
-    if (route === ROUTE_NONE || !this.busAvailable || now >= this.arrived[s] + c.queueTimeoutUs) {
+    if (route === ROUTE_NONE || (route === ROUTE_BROADCAST && BROADCAST_FUNCTION[fc] === 0) || !this.busAvailable) {
       this.answerException(s, EX_GATEWAY_PATH_UNAVAILABLE, now);
-      return true;
+      return;
     }
-    if (c.cacheTtlUs > 0 && (fc === 3 || fc === 4)) {
+    if (c.cacheTtlUs > 0 && (fc === 3 || fc === 4) && !this.unitBusy(s, route)) {
       const count = (this.pdu[p + 3] << 8) | this.pdu[p + 4];
       if (count >= 1 && count <= 125 && this.cache!.lookup(route, fc, (this.pdu[p + 1] << 8) | this.pdu[p + 2], count, now - c.cacheTtlUs, this.registers)) {
         this.counters[GW_FROM_CACHE]++;
         this.answerRegisters(s, fc, count, now);
-        return true;
       }
+    }
+  }
+
+  /** True when another request of slot `s`'s connection for `route` is still waiting or on the bus (order per unit). */
+  private unitBusy(s: number, route: number): boolean {
+    const client = this.owner[s];
+    const k = this.perClient;
+    for (let j = client * k, e = j + k; j < e; j++) {
+      if (j !== s && this.owner[j] === client && (this.state[j] === WAITING || this.state[j] === ON_BUS) && this.config.route[this.unit[j]] === route) return true;
     }
     return false;
   }
@@ -516,14 +660,13 @@ export class Gateway implements Timed {
     this.send(s, length, now);
   }
 
-  /** Sends the response PDU now in tx[7..7+pduLength) for slot `s`, and frees the slot (the head of its client's FIFO). */
+  /** Sends the response PDU now in tx[7..7+pduLength) for slot `s`, and frees the slot. */
   private send(s: number, pduLength: number, now: number): void {
     const client = this.owner[s];
     writeMbapHeader(this.tx, 0, this.tid[s], this.unit[s], pduLength);
     this.state[s] = FREE;
     this.owner[s] = -1;
-    this.fifoHead[client] = (this.fifoHead[client] + 1) % this.perClient;
-    this.fifoCount[client]--;
+    this.used[client]--;
     this.lastActive[client] = now;
     this.counters[GW_RESPONSES]++;
     this.link!.send(client, this.tx, 0, MBAP_HEADER_LENGTH + pduLength);
@@ -534,7 +677,7 @@ export class Gateway implements Timed {
     }
   }
 
-  /** The engine ends the connection (malformed or idle). */
+  /** The engine ends the connection (malformed, idle, slow, evicted). */
   private drop(client: number, counter: number, now: number): void {
     this.counters[counter]++;
     this.release(client);
@@ -551,8 +694,8 @@ export class Gateway implements Timed {
     }
     this.open[client] = 0;
     this.blocked[client] = 0;
-    this.fifoCount[client] = 0;
-    this.fifoHead[client] = 0;
+    this.used[client] = 0;
+    this.busy[client] = 0;
     this.rxLength[client] = 0;
   }
 }

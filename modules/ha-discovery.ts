@@ -26,19 +26,19 @@ export interface DiscoveryOrigin {
 }
 
 /** Home Assistant sensor state classes. */
-export const HA_STATE_CLASSES = ["measurement", "measurement_angle", "total", "total_increasing"] as const;
+export const HA_STATE_CLASSES = Object.freeze(["measurement", "measurement_angle", "total", "total_increasing"] as const);
 
 /** Home Assistant sensor device classes a meter profile may use (electrical and the usual environmental ones). */
-export const HA_SENSOR_DEVICE_CLASSES = [
+export const HA_SENSOR_DEVICE_CLASSES = Object.freeze([
   "apparent_power", "current", "energy", "energy_storage", "frequency", "power", "power_factor", "reactive_energy",
   "reactive_power", "voltage", "temperature", "humidity", "pressure", "gas", "water", "volume", "volume_flow_rate",
   "duration", "monetary", "battery", "signal_strength",
-] as const;
+] as const);
 
 /** Keys this module writes in a component; the test checks them against Home Assistant's option names. */
-export const COMPONENT_KEYS = [
+export const COMPONENT_KEYS = Object.freeze([
   "p", "name", "unique_id", "device_class", "state_class", "unit_of_measurement", "value_template", "payload_on", "payload_off",
-] as const;
+] as const);
 
 export interface DiscoveryComponent {
   p: "sensor" | "binary_sensor";

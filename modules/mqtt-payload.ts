@@ -18,7 +18,7 @@ import type { MeterMeta } from "./readings";
 export const PAYLOAD_ONLINE = "online";
 export const PAYLOAD_OFFLINE = "offline";
 /** Keys of the state payload that are not points; a point with one of these names is refused. */
-export const RESERVED_STATE_KEYS = ["time", "time_ms"] as const;
+export const RESERVED_STATE_KEYS = Object.freeze(["time", "time_ms"] as const);
 
 export interface MqttLayoutConfig {
   /** Topic prefix, one or more levels (default "rc485"). */

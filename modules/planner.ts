@@ -106,6 +106,11 @@ export interface MeterPlan {
 interface Span { start: number; end: number }
 
 /** A complete plan with flat decode tables (CSR lists of value indices per read). */
+/** "1 read", "2 reads": a count and its noun. */
+function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 export class Plan {
   readonly meters: readonly MeterPlan[];
   readonly reads: readonly PlannedRead[];
@@ -159,11 +164,11 @@ export class Plan {
   /** A human-readable table of the plan. */
   format(): string {
     const lines: string[] = [];
-    lines.push(`plan: ${this.meters.length} meters, ${this.reads.length} reads, ${this.values.length} values per cycle; bus ${this.line.baud} ${this.line.framing}, turnaround ${this.turnaroundUs / 1000} ms; ${(this.busTimePerCycleUs / 1000).toFixed(1)} ms of bus time per cycle`);
+    lines.push(`plan: ${counted(this.meters.length, "meter")}, ${counted(this.reads.length, "read")}, ${counted(this.values.length, "value")} per cycle; bus ${this.line.baud} ${this.line.framing}, turnaround ${this.turnaroundUs / 1000} ms; ${(this.busTimePerCycleUs / 1000).toFixed(1)} ms of bus time per cycle`);
     for (let m = 0; m < this.meters.length; m++) {
       const mp = this.meters[m];
       lines.push("");
-      lines.push(`meter ${mp.name} (unit ${mp.unit}, ${mp.profile.id}): ${mp.readCount} reads, ${mp.valueCount} values, ${(mp.busTimeUs / 1000).toFixed(1)} ms`);
+      lines.push(`meter ${mp.name} (unit ${mp.unit}, ${mp.profile.id}): ${counted(mp.readCount, "read")}, ${counted(mp.valueCount, "value")}, ${(mp.busTimeUs / 1000).toFixed(1)} ms`);
       for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
         const rd = this.reads[r];
         const names: string[] = [];

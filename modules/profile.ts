@@ -97,18 +97,18 @@ export type ProfileResult = { readonly ok: true; readonly profile: Profile } | {
 
 /** Home Assistant sensor device classes a meter profile may use, and the units each accepts ("" = no unit). */
 export const DEVICE_CLASS_UNITS: { readonly [deviceClass: string]: readonly string[] } = Object.freeze({
-  voltage: ["V", "mV", "kV"],
-  current: ["A", "mA"],
-  power: ["W", "kW"],
-  apparent_power: ["VA", "kVA"],
-  reactive_power: ["var", "kvar"],
-  power_factor: ["", "%"],
-  frequency: ["Hz", "kHz"],
-  energy: ["Wh", "kWh", "MWh"],
-  reactive_energy: ["varh", "kvarh"],
-  temperature: ["°C", "°F", "K"],
-  duration: ["s", "min", "h", "d"],
-  enum: [""],
+  voltage: Object.freeze(["V", "mV", "kV"]),
+  current: Object.freeze(["A", "mA"]),
+  power: Object.freeze(["W", "kW"]),
+  apparent_power: Object.freeze(["VA", "kVA"]),
+  reactive_power: Object.freeze(["var", "kvar"]),
+  power_factor: Object.freeze(["", "%"]),
+  frequency: Object.freeze(["Hz", "kHz"]),
+  energy: Object.freeze(["Wh", "kWh", "MWh"]),
+  reactive_energy: Object.freeze(["varh", "kvarh"]),
+  temperature: Object.freeze(["°C", "°F", "K"]),
+  duration: Object.freeze(["s", "min", "h", "d"]),
+  enum: Object.freeze([""]),
 });
 /** Device classes whose values are running totals: their state class must be total or total_increasing. */
 export const TOTAL_DEVICE_CLASSES: readonly string[] = Object.freeze(["energy", "reactive_energy"]);
@@ -122,12 +122,12 @@ export const MAX_EXPONENT = 20;
 
 const ID_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const NAME_PATTERN = /^[a-z0-9_]+$/;
-const TOP_KEYS = ["id", "manufacturer", "model", "description", "sources", "serial", "addressBase", "limits", "points"];
-const SOURCE_KEYS = ["title", "url", "notes"];
-const SERIAL_KEYS = ["baud", "framing", "unit"];
-const LIMIT_KEYS = ["maxRegisters", "maxBits", "evenCountsOnly", "evenStartOnly", "minDelayMs", "functions", "ratedPowerW", "responseTimeoutMs"];
-const POINT_KEYS = ["name", "label", "notes", "function", "address", "type", "order", "bit", "scale", "exponent", "exponentFrom", "invalid", "unit", "deviceClass", "stateClass"];
-const EXPONENT_KEYS = ["function", "address", "type", "sign"];
+const TOP_KEYS = Object.freeze(["id", "manufacturer", "model", "description", "sources", "serial", "addressBase", "limits", "points"]);
+const SOURCE_KEYS = Object.freeze(["title", "url", "notes"]);
+const SERIAL_KEYS = Object.freeze(["baud", "framing", "unit"]);
+const LIMIT_KEYS = Object.freeze(["maxRegisters", "maxBits", "evenCountsOnly", "evenStartOnly", "minDelayMs", "functions", "ratedPowerW", "responseTimeoutMs"]);
+const POINT_KEYS = Object.freeze(["name", "label", "notes", "function", "address", "type", "order", "bit", "scale", "exponent", "exponentFrom", "invalid", "unit", "deviceClass", "stateClass"]);
+const EXPONENT_KEYS = Object.freeze(["function", "address", "type", "sign"]);
 
 /** Collects messages with a fixed prefix. */
 class Problems {

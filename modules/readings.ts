@@ -10,9 +10,13 @@
  * time buckets (default 120 × 30 s = the last hour) holding mean active power and poll/failure counts, from which the
  * status page draws power and link-error-rate charts.
  *
+ * Energy totals also feed the per-day and per-month figures of modules/energy-periods.ts (`periods`).
+ *
  * Memory: everything is allocated in the constructor, sized from the meter list and `historyBuckets`; record() and
  * failure() write into typed arrays and allocate nothing. Time is an argument (integer microseconds, one monotonic clock).
  */
+
+import { EnergyPeriods } from "./energy-periods";
 
 /** One point of a meter profile, as far as forwarding needs it (same field names as profiles/<id>.json). */
 export interface PointMeta {
@@ -40,6 +44,8 @@ export interface MeterMeta {
   readonly intervalMs?: number;
   /** Point charted as "power"; default: the first point with deviceClass "power" (a name with "total" preferred). */
   readonly powerPoint?: string;
+  /** The repeater segment (an R/C pair's link, by name) the meter sits behind; absent on the plain bus. */
+  readonly via?: string;
 }
 
 export interface ReadingsConfig {
@@ -50,10 +56,12 @@ export interface ReadingsConfig {
   readonly bucketUs?: number;
   /** Consecutive failed polls after which a meter counts as offline (default 3). */
   readonly offlineAfter?: number;
+  /** Minutes east of UTC of the site's local time: where days and months begin for `periods` (default 0, UTC). */
+  readonly utcOffsetMin?: number;
 }
 
 /** Fault kinds counted per meter; `failure(meter, kind, now)` takes the index. */
-export const FAULT_KINDS = ["timeout", "crc", "exception", "framing", "sanity", "other"] as const;
+export const FAULT_KINDS = Object.freeze(["timeout", "crc", "exception", "framing", "sanity", "other"] as const);
 export const FAULT_TIMEOUT = 0;
 export const FAULT_CRC = 1;
 export const FAULT_EXCEPTION = 2;
@@ -137,12 +145,14 @@ export class ReadingsStore {
   readonly offlineAfter: number;
   /** Largest point count of any meter (sizes the store-and-forward ring). */
   readonly maxPoints: number;
+  /** Each meter's energy total today and this month. */
+  readonly periods: EnergyPeriods;
   private readonly latest = new Float64Array(1);
   /** Newest time seen by record()/failure() (µs). */
   get latestUs(): number { return this.latest[0]; }
 
   constructor(config: ReadingsConfig) {
-    if (!config || !Array.isArray(config.meters) || config.meters.length === 0) throw new TypeError("readings: meters must be a non-empty list");
+    if (!config || !Array.isArray(config.meters)) throw new TypeError("readings: meters must be a list (empty for a gateway-only site)");
     const buckets = config.historyBuckets ?? 120;
     const bucketUs = config.bucketUs ?? 30_000_000;
     const offlineAfter = config.offlineAfter ?? 3;
@@ -172,6 +182,7 @@ export class ReadingsStore {
     this.bucketUs = bucketUs;
     this.offlineAfter = offlineAfter;
     this.maxPoints = maxPoints;
+    this.periods = new EnergyPeriods(config.meters, config.utcOffsetMin ?? 0);
   }
 
   /** Index of the meter called `name`, or -1. */
@@ -191,6 +202,8 @@ export class ReadingsStore {
     m.readings++;
     m.polls++;
     m.consecutiveFailures = 0;
+    const e = this.periods.point[meter];
+    if (e >= 0) this.periods.update(meter, m.values[e], epochMs);
     if (timeUs > this.latest[0]) this.latest[0] = timeUs;
     const slot = this.bucketSlot(m, timeUs);
     m.histPolls[slot]++;

@@ -56,6 +56,7 @@ function makeGenerator(nroots: number): Uint8Array {
 }
 const GENERATORS: Uint8Array[] = [];
 for (let r = 2; r <= 16; r += 2) GENERATORS[r] = makeGenerator(r);
+Object.freeze(GENERATORS); // frozen arrays need no RAM alias once preloaded (XS linker: "not frozen")
 
 /** Slice-by-8 tables for a register of `width` bytes packed big-endian in an int32 (first parity byte on top). */
 function makeSliceTables(g: Uint8Array, width: number): Int32Array[] {
@@ -148,7 +149,8 @@ function makeWideTables(g: Uint8Array, nroots: number): Int32Array[] {
   return tables;
 }
 const WIDE: Int32Array[][] = [];
-for (let r = 6; r <= 16; r += 2) WIDE[r] = makeWideTables(GENERATORS[r], r);
+for (let r = 6; r <= 16; r += 2) WIDE[r] = Object.freeze(makeWideTables(GENERATORS[r], r)) as Int32Array[];
+Object.freeze(WIDE);
 
 /** Remainder of the bytes data[off + k·stride], k < len, for nroots 6..16, unpacked into reg[0, nroots). */
 function remainderWide(b: Uint8Array, off: number, len: number, stride: number, nroots: number, reg: Uint8Array): void {

@@ -48,6 +48,8 @@ export interface SiteMeter {
   readonly priority: number;
   /** Indices into profile.points (all points when the config lists none). */
   readonly points: readonly number[];
+  /** The repeater segment (an R/C pair's FEC link) the meter's traffic crosses, by its link name; absent on the plain bus. */
+  readonly via?: string;
 }
 
 export interface Site {
@@ -67,9 +69,9 @@ export interface ProfileLookup {
   keys(): Iterable<string>;
 }
 
-const TOP_KEYS = ["bus", "meters", "forwarding", "gateway", "repeater"];
-const BUS_KEYS = ["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"];
-const METER_KEYS = ["name", "profile", "unit", "intervalMs", "priority", "points"];
+const TOP_KEYS = Object.freeze(["bus", "meters", "forwarding", "gateway", "repeater"]);
+const BUS_KEYS = Object.freeze(["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"]);
+const METER_KEYS = Object.freeze(["name", "profile", "unit", "intervalMs", "priority", "points", "via"]);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 export const MIN_INTERVAL_MS = 100;
 export const MAX_INTERVAL_MS = 86400000;
@@ -105,7 +107,11 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
   }
 
   const meters: SiteMeter[] = [];
-  if (!Array.isArray(json.meters) || json.meters.length === 0) bad("$.meters", "must be a non-empty list of meters", json.meters);
+  // A site with a gateway section may poll nothing: a TCP-to-RTU gateway alone.
+  const gatewayOnly = isObject(json.gateway);
+  if (!Array.isArray(json.meters) || (json.meters.length === 0 && !gatewayOnly)) {
+    bad("$.meters", gatewayOnly ? "must be a list of meters ([] for a gateway alone)" : "must be a non-empty list of meters (or [] with a gateway section)", json.meters);
+  }
   else {
     const names = new Map<string, number>();
     const units = new Map<number, number>();
@@ -123,6 +129,7 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
       else units.set(m.unit, i);
       if (!isInt(m.intervalMs, MIN_INTERVAL_MS, MAX_INTERVAL_MS)) bad(`${path}.intervalMs`, `must be an integer from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}`, m.intervalMs);
       if (m.priority !== undefined && !isInt(m.priority, 0, 1000)) bad(`${path}.priority`, "must be an integer from 0 (most urgent) to 1000", m.priority);
+      if (m.via !== undefined && (typeof m.via !== "string" || m.via.length === 0 || m.via.length > 64)) bad(`${path}.via`, "must be the name of the repeater segment the meter sits behind (1 to 64 characters)", m.via);
       let profile: Profile | undefined;
       if (typeof m.profile !== "string") bad(`${path}.profile`, "must be a profile id (a file name in profiles/ without .json)", m.profile);
       else if (!(profile = profiles.get(m.profile))) bad(`${path}.profile`, `unknown profile ${JSON.stringify(m.profile)} (known: ${known()})`);
@@ -141,7 +148,7 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
       if (errors.length > before || !profile) return;
       meters.push({
         name: m.name as string, profileId: profile.id, profile, unit: m.unit as number, intervalMs: m.intervalMs as number,
-        priority: (m.priority as number | undefined) ?? 0, points,
+        priority: (m.priority as number | undefined) ?? 0, points, ...(typeof m.via === "string" ? { via: m.via } : {}),
       });
     });
   }
@@ -212,6 +219,8 @@ export function replyTimeoutUs(site: Site, plan: Plan, m: number): number {
 export function schedulerOptionsFor(site: Site, plan: Plan): SchedulerOptions {
   let timeoutUs = 0;
   for (let m = 0; m < site.meters.length; m++) timeoutUs = Math.max(timeoutUs, replyTimeoutUs(site, plan, m));
+  // A gateway-only site polls nothing: the timeout a largest reply would need.
+  if (timeoutUs === 0) timeoutUs = site.bus.timeoutMs > 0 ? site.bus.timeoutMs * 1000 : new LineTiming(site.bus.baud, site.bus.framing).airTimeUs(256) + DEFAULT_REPLY_ALLOWANCE_US;
   return {
     meters: site.meters.map((m) => ({ intervalUs: m.intervalMs * 1000, priority: m.priority })),
     interRequestDelayUs: site.bus.interRequestDelayMs * 1000,
@@ -263,7 +272,7 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
   }
   const base = schedulerOptionsFor(site, plan);
   const scheduler: SchedulerOptions = {
-    ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs,
+    ...base, interRequestDelayUs: 0, interUnitDelayUs: 0, timeoutUs: timeoutUs > 0 ? timeoutUs : base.timeoutUs,
     meters: base.meters.map((s, m) => ({ ...s, timeoutUs: perMeter[m] })),
   };
   return { scheduler, master };
@@ -282,6 +291,6 @@ export function meterMetaForSite(site: Site, plan: Plan): MeterMeta[] {
       if (p.stateClass !== "") meta.stateClass = p.stateClass;
       points.push(meta);
     }
-    return { name: sm.name, profile: sm.profileId, manufacturer: sm.profile.manufacturer, model: sm.profile.model, unit: sm.unit, intervalMs: sm.intervalMs, points };
+    return { name: sm.name, profile: sm.profileId, manufacturer: sm.profile.manufacturer, model: sm.profile.model, unit: sm.unit, intervalMs: sm.intervalMs, points, ...(sm.via !== undefined ? { via: sm.via } : {}) };
   });
 }

@@ -1,7 +1,8 @@
 /*
  * The HTTP JSON documents of the concentrator (docs/mqtt.md, "HTTP"), shared by the Node and ESP32 HTTP servers:
  *
- *   GET /api/meters   meters with their latest readings (engineering units, null = not available) and health
+ *   GET /api/meters   meters with their latest readings (engineering units, null = not available), health, the energy
+ *                     total's rise today and this month, the repeater segment each sits behind, and site totals
  *   GET /api/history  per-meter history buckets for charts: mean power and link error rate over the last hour
  *   GET /api/links    link statistics (bus, and each FEC-protected segment with and without correction)
  *   GET /api/plan     the polling plan (requests per meter, registers, expected bus time)
@@ -13,6 +14,7 @@
  */
 import { digitsFor, formatNumber, isoUtc } from "./json-text";
 import { FAULT_KINDS, type ReadingsStore } from "./readings";
+import { ENERGY_UNIT_WH } from "./sanity";
 
 /** Counters of one link: the RTU bus as the master sees it, or one repeater segment. */
 export interface LinkStats {
@@ -50,7 +52,73 @@ export interface MeterJson {
   readingTime: string | null; readingTimeMs: number | null;
   readings: number; polls: number; failures: number; consecutiveFailures: number; errorRate: number | null;
   lastFault: string | null; faults: Record<string, number>;
+  /** The repeater segment (link name) the meter sits behind, or null on the plain bus. */
+  via: string | null;
+  /** The charted power point's latest value (its unit in powerUnit), null when none or not available. */
+  power: number | null; powerUnit: string | null;
+  energy: EnergyJson | null;
   points: PointJson[];
+}
+
+/** A meter's energy total and its rise in the current day and month (site local time), in the point's unit. */
+export interface EnergyJson {
+  point: string; label: string; unit: string | null; direction: "import" | "export";
+  total: number | null; today: number | null; month: number | null;
+  /** When today's / this month's figure starts (the period's first reading; later than midnight after a restart). */
+  todayFrom: string | null; monthFrom: string | null;
+}
+
+/** Site totals: power now and energy today / this month, summed per direction over the meters that have them, in kW and kWh. */
+export interface TotalsJson {
+  import: DirectionTotals; export: DirectionTotals;
+}
+export interface DirectionTotals {
+  /** Sum of the fresh (not stale) power readings, kW; null when no meter of this direction has one. */
+  powerKw: number | null;
+  todayKwh: number | null; monthKwh: number | null;
+  /** Meters of this direction. */
+  meters: string[];
+  /**
+   * Meters left out of each sum: power without a fresh reading (offline or stale), energy without a confirmed total.
+   * A stale meter's energy still counts as far as its last reading goes.
+   */
+  missing: { powerKw: string[]; todayKwh: string[]; monthKwh: string[] };
+}
+
+/** Factor from a power unit to kW (NaN for units that are not power). */
+function toKw(unit: string | null): number {
+  return unit === "W" ? 1e-3 : unit === "kW" ? 1 : unit === "MW" ? 1e3 : NaN;
+}
+
+/** Factor from an energy unit to kWh (NaN for units the sum cannot use). */
+function toKwh(unit: string | null): number {
+  const wh = unit !== null && Object.prototype.hasOwnProperty.call(ENERGY_UNIT_WH, unit) && (unit.endsWith("Wh")) ? ENERGY_UNIT_WH[unit] : NaN;
+  return wh / 1000;
+}
+
+function emptyTotals(): DirectionTotals {
+  return { powerKw: null, todayKwh: null, monthKwh: null, meters: [], missing: { powerKw: [], todayKwh: [], monthKwh: [] } };
+}
+
+/** Site totals from the meters document's entries. */
+export function totalsOf(meters: readonly MeterJson[]): TotalsJson {
+  const t: TotalsJson = { import: emptyTotals(), export: emptyTotals() };
+  for (const m of meters) {
+    const dir = m.energy !== null ? t[m.energy.direction] : t.import;
+    if (m.energy === null && m.power === null) continue;
+    dir.meters.push(m.name);
+    const kw = toKw(m.powerUnit);
+    if (m.power !== null && !m.stale && kw === kw) dir.powerKw = round((dir.powerKw ?? 0) + m.power * kw, 3);
+    else if (m.powerUnit !== null) dir.missing.powerKw.push(m.name);
+    if (m.energy !== null) {
+      const k = toKwh(m.energy.unit);
+      if (m.energy.today !== null && k === k) dir.todayKwh = round((dir.todayKwh ?? 0) + m.energy.today * k, 3);
+      else dir.missing.todayKwh.push(m.name);
+      if (m.energy.month !== null && k === k) dir.monthKwh = round((dir.monthKwh ?? 0) + m.energy.month * k, 3);
+      else dir.missing.monthKwh.push(m.name);
+    }
+  }
+  return t;
 }
 
 function num(v: number): number | null {
@@ -67,7 +135,7 @@ export const DEFAULT_INTERVAL_MS = 10_000;
 /** A reading is stale after this many polling intervals without a new one. */
 export const STALE_INTERVALS = 3;
 
-export function metersDocument(store: ReadingsStore, nowUs: number, nowEpochMs: number): { time: string; meters: MeterJson[] } {
+export function metersDocument(store: ReadingsStore, nowUs: number, nowEpochMs: number): { time: string; meters: MeterJson[]; totals: TotalsJson } {
   const meters: MeterJson[] = [];
   for (const m of store.meters) {
     const meta = m.meta;
@@ -95,6 +163,10 @@ export function metersDocument(store: ReadingsStore, nowUs: number, nowEpochMs: 
       errorRate: m.polls > 0 ? round(m.failures / m.polls, 4) : null,
       lastFault: m.lastFault >= 0 ? FAULT_KINDS[m.lastFault] : null,
       faults,
+      via: meta.via ?? null,
+      power: m.powerIndex >= 0 ? num(Number(formatNumber(m.values[m.powerIndex], digitsFor(meta.points[m.powerIndex].type)))) : null,
+      powerUnit: m.powerIndex >= 0 ? meta.points[m.powerIndex].unit || null : null,
+      energy: energyOf(store, m.index, nowEpochMs),
       points: meta.points.map((p, i) => ({
         name: p.name,
         label: p.label || p.name,
@@ -105,7 +177,27 @@ export function metersDocument(store: ReadingsStore, nowUs: number, nowEpochMs: 
       })),
     });
   }
-  return { time: isoUtc(nowEpochMs), meters };
+  return { time: isoUtc(nowEpochMs), meters, totals: totalsOf(meters) };
+}
+
+function energyOf(store: ReadingsStore, m: number, nowEpochMs: number): EnergyJson | null {
+  const periods = store.periods;
+  const i = periods.point[m];
+  if (i < 0) return null;
+  const p = store.meters[m].meta.points[i];
+  const digits = digitsFor(p.type);
+  const value = (v: number) => num(Number(formatNumber(v, digits)));
+  const today = periods.today(m, nowEpochMs);
+  const month = periods.month(m, nowEpochMs);
+  return {
+    point: p.name, label: p.label || p.name, unit: p.unit || null, direction: periods.exported[m] === 1 ? "export" : "import",
+    total: value(store.meters[m].values[i]),
+    // A difference of two float32 totals carries their absolute precision, not 7 significant digits of itself.
+    today: today === today ? round(today, 3) : null,
+    month: month === month ? round(month, 3) : null,
+    todayFrom: today === today ? isoUtc(periods.todayFromMs(m)) : null,
+    monthFrom: month === month ? isoUtc(periods.monthFromMs(m)) : null,
+  };
 }
 
 export interface HistoryJson {

@@ -5,6 +5,12 @@
  * markup (the server can send Content-Security-Policy "default-src 'self'"). Charts are inline SVG drawn by the script
  * (no library, no CDN: it works offline): per meter, mean active power over the last hour; for all meters, the link
  * error rate (failed polls / polls) over the last hour.
+ *
+ * For an energy manager the page opens with the site totals (power now, energy today and this month, summed per direction
+ * from /api/meters' `totals`), then one table row per meter with the same figures, the repeater segment it sits behind,
+ * and a total row; the table fits a 1280 px screen. The links table explains its columns (what "residual" means) in
+ * place and names the meters behind each repeater link. Meter cards show their key points (power, energy, then the
+ * profile's order) and fold the rest under a "more points" disclosure, so a meter with dozens of points stays compact.
  */
 
 export const STATUS_HTML = `<!doctype html>
@@ -25,11 +31,17 @@ export const STATUS_HTML = `<!doctype html>
 </header>
 <main>
   <section>
+    <h2>Site</h2>
+    <div id="totals" class="totals"></div>
+  </section>
+  <section>
     <h2>Meters</h2>
     <table id="meters" class="grid">
-      <thead><tr><th>Meter</th><th>Model</th><th>Status</th><th>Last reading</th><th class="num">Power</th><th class="num">Polls</th><th class="num">Error rate</th><th>Last fault</th></tr></thead>
+      <thead><tr><th>Meter</th><th>Status</th><th>Path</th><th class="num">Power</th><th class="num">Energy today</th><th class="num">This month</th><th class="num">Errors</th><th>Last fault</th></tr></thead>
       <tbody></tbody>
+      <tfoot></tfoot>
     </table>
+    <p class="note muted">Energy today and this month: the rise of each meter's energy total since local midnight and since the 1st, from the concentrator's own readings (a later start time is shown when it started during the period). A total appears once the sanity filter has confirmed it, so a transient 0 or garbage value never counts. Path: the plain RS-485 bus, or the repeater segment (R/C pair) the meter sits behind.</p>
   </section>
   <section>
     <h2>Readings and power, last hour</h2>
@@ -44,9 +56,14 @@ export const STATUS_HTML = `<!doctype html>
     <div class="card wide">
       <h3>Links</h3>
       <table id="links" class="grid small">
-        <thead><tr><th>Link</th><th>Kind</th><th class="num">Frames</th><th class="num">Errors</th><th class="num">Corrected</th><th class="num">Residual</th><th class="num">Timeouts</th></tr></thead>
+        <thead><tr><th>Link</th><th>Kind</th><th class="num">Frames</th><th class="num" title="frames damaged on arrival, before any correction">Errors</th><th class="num" title="damaged frames repaired by Reed-Solomon forward error correction">Corrected</th><th class="num" title="frames still damaged after correction: what the master sees as CRC errors or timeouts">Residual</th><th class="num">Timeouts</th></tr></thead>
         <tbody></tbody>
       </table>
+      <dl id="linkterms" class="terms">
+        <dt>Errors</dt><dd>frames damaged on arrival, before any correction</dd>
+        <dt>Corrected</dt><dd>damaged frames the R/C repeater repaired from their Reed&#8211;Solomon parity</dd>
+        <dt>Residual</dt><dd>frames still damaged after correction (errors &#8722; corrected): the master sees them as CRC errors or timeouts and polls again. On the plain bus nothing corrects, so residual = errors.</dd>
+      </dl>
     </div>
   </section>
 </main>
@@ -97,6 +114,19 @@ svg.chart .area{fill:rgba(47,111,219,.12)}
 svg.chart .line{fill:none;stroke:var(--accent);stroke-width:1.8;stroke-linejoin:round}
 .legend{display:flex;flex-wrap:wrap;gap:12px;margin-top:6px;font-size:12px}
 .legend span::before{content:"";display:inline-block;width:10px;height:3px;margin-right:5px;vertical-align:middle;background:var(--c)}
+.totals{display:grid;grid-template-columns:repeat(3,1fr);gap:14px}
+.total{background:var(--card);border-radius:8px;padding:12px 16px;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+.total .k{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.5px}
+.total .v{font-size:26px;font-weight:700;font-variant-numeric:tabular-nums;margin-top:2px}
+.total .v .u{font-size:14px;font-weight:600;color:var(--muted);margin-left:4px}
+.total .d{font-size:12px;color:var(--muted)}
+.grid td .sub{display:block;font-size:12px;color:var(--muted);font-weight:400}
+.grid tfoot td{font-weight:700;background:#fafbfc;border-bottom:0}
+.note{font-size:12px;margin:6px 2px 0;max-width:1100px}
+.terms{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;font-size:12px;margin:10px 0 0}
+.terms dt{font-weight:600}.terms dd{margin:0;color:var(--muted)}
+.via{display:inline-block;padding:1px 8px;border-radius:999px;background:#eef3fd;color:#2f5fb8;font-size:12px}
+.card details{margin:0 0 8px}.card details summary{cursor:pointer;color:var(--muted);font-size:12px}
 footer{padding:10px 24px 24px;font-size:12px;text-align:center}
 footer a{color:var(--muted)}
 `;
@@ -187,6 +217,54 @@ export const STATUS_JS = `"use strict";
     svg.setAttribute("data-points", String(points));
     return svg;
   }
+  function energyFmt(v) { return v === null || v === undefined ? "\\u2013" : fmt(v); }
+  function since(iso, daily) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    var start = d.getHours() === 0 && d.getMinutes() < 5 && (daily || d.getDate() === 1);
+    if (start) return "";
+    var hm = d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+    return "since " + (daily ? hm : d.toLocaleDateString("en-GB", { month: "short", day: "numeric" }) + " " + hm);
+  }
+  // One card of the site totals: the consumption (import) sum large, generation (export) and what is missing below.
+  function totalCard(title, key, unit, totals) {
+    var c = el("div", "total");
+    c.setAttribute("data-total", key);
+    c.appendChild(el("div", "k", title));
+    var imp = totals["import"], exp = totals["export"];
+    var v = el("div", "v", imp[key] === null ? "\\u2013" : fmt(imp[key]));
+    v.appendChild(el("span", "u", unit));
+    c.appendChild(v);
+    var lines = [];
+    if (imp.meters.length) lines.push("consumption, sum of " + (imp.meters.length - imp.missing[key].length) + " of " + imp.meters.length + " meters");
+    if (exp.meters.length) lines.push("generation (export): " + (exp[key] === null ? "\\u2013" : fmt(exp[key])) + " " + unit + " (" + exp.meters.join(", ") + ")");
+    var missing = imp.missing[key].concat(exp.missing[key]);
+    if (missing.length) lines.push("not in the sum: " + missing.join(", ") + (key === "powerKw" ? " (no fresh reading)" : " (energy total not confirmed yet)"));
+    lines.forEach(function (l) { c.appendChild(el("div", "d", l)); });
+    return c;
+  }
+  // The points a card shows first: its power and energy points, then the profile's order.
+  function keyPoints(m) {
+    var first = [], rest = [];
+    m.points.forEach(function (p) {
+      var key = (m.energy && p.name === m.energy.point) || p.deviceClass === "power";
+      (key ? first : rest).push(p);
+    });
+    return first.concat(rest);
+  }
+  function pointRows(list) {
+    var t = el("table", "vals");
+    list.forEach(function (p) {
+      var r = el("tr");
+      r.appendChild(el("td", "", p.label));
+      r.appendChild(el("td", "v", fmt(p.value)));
+      r.appendChild(el("td", "u", p.unit || ""));
+      t.appendChild(r);
+    });
+    return t;
+  }
+  // Cards list at most this many points; the rest fold under a "more points" disclosure.
+  var COMPACT = 6;
   function get(path) {
     return fetch(path, { cache: "no-store" }).then(function (r) { if (!r.ok) throw new Error(path + ": " + r.status); return r.json(); });
   }
@@ -201,6 +279,11 @@ export const STATUS_JS = `"use strict";
       mq.className = "pill " + (health.mqtt.connected ? "ok" : "degraded");
     }
     document.getElementById("updated").textContent = "updated " + new Date(meters.time).toLocaleTimeString();
+    var tot = document.getElementById("totals");
+    tot.textContent = "";
+    tot.appendChild(totalCard("Power now", "powerKw", "kW", meters.totals));
+    tot.appendChild(totalCard("Energy today", "todayKwh", "kWh", meters.totals));
+    tot.appendChild(totalCard("Energy this month", "monthKwh", "kWh", meters.totals));
     var hist = {};
     history.meters.forEach(function (h) { hist[h.name] = h; });
     var tb = document.querySelector("#meters tbody");
@@ -213,19 +296,29 @@ export const STATUS_JS = `"use strict";
       var name = el("td");
       name.appendChild(el("strong", "", m.name));
       name.appendChild(el("span", "muted", " unit " + (m.unit === null ? "?" : m.unit)));
+      name.appendChild(el("span", "sub", ((m.manufacturer || "") + " " + (m.model || m.profile)).trim()));
       tr.appendChild(name);
-      tr.appendChild(el("td", "muted", (m.manufacturer || "") + " " + (m.model || m.profile)));
-      var st = el("td");
+      var st = el("td", "age");
       st.appendChild(el("span", "dot" + (m.online ? "" : m.hasReading ? " off" : " never")));
       st.appendChild(document.createTextNode(m.online ? "online" : m.hasReading ? "offline" : "no reading"));
+      st.appendChild(el("span", "sub", age(m.ageS) + (m.stale && m.hasReading ? " (stale)" : "")));
       tr.appendChild(st);
-      tr.appendChild(el("td", "age", age(m.ageS) + (m.stale && m.hasReading ? " (stale)" : "")));
+      var path = el("td", "path");
+      if (m.via) path.appendChild(el("span", "via", "via " + m.via)); else path.appendChild(el("span", "muted", "bus"));
+      tr.appendChild(path);
       var h = hist[m.name];
-      var pw = null;
-      if (h && h.powerPoint) m.points.forEach(function (p) { if (p.name === h.powerPoint) pw = p; });
-      tr.appendChild(el("td", "num val", pw ? fmt(pw.value) + " " + (pw.unit || "") : "\\u2013"));
-      tr.appendChild(el("td", "num", m.polls));
-      tr.appendChild(el("td", "num", m.errorRate === null ? "\\u2013" : (m.errorRate * 100).toFixed(2) + " %"));
+      tr.appendChild(el("td", "num val", m.power === null ? "\\u2013" : fmt(m.power) + " " + (m.powerUnit || "")));
+      var e = m.energy, eu = e ? " " + (e.unit || "") : "";
+      var today = el("td", "num val energy-today", e ? energyFmt(e.today) + (e.today === null ? "" : eu) : "\\u2013");
+      var note = !e ? "" : e.total === null && m.hasReading ? "total not confirmed yet" : e.direction === "export" ? "export" : since(e.todayFrom, true);
+      if (note) today.appendChild(el("span", "sub", note));
+      tr.appendChild(today);
+      var month = el("td", "num val", e ? energyFmt(e.month) + (e.month === null ? "" : eu) : "\\u2013");
+      if (e && e.month !== null && since(e.monthFrom, false)) month.appendChild(el("span", "sub", since(e.monthFrom, false)));
+      tr.appendChild(month);
+      var errs = el("td", "num", m.errorRate === null ? "\\u2013" : (m.errorRate * 100).toFixed(2) + " %");
+      errs.appendChild(el("span", "sub", "of " + m.polls + " polls"));
+      tr.appendChild(errs);
       tr.appendChild(el("td", "muted", m.lastFault || "\\u2013"));
       tb.appendChild(tr);
 
@@ -237,15 +330,15 @@ export const STATUS_JS = `"use strict";
       head.appendChild(el("span", "muted", m.model || m.profile));
       head.appendChild(el("span", "age", age(m.ageS)));
       card.appendChild(head);
-      var vt = el("table", "vals");
-      m.points.forEach(function (p) {
-        var r = el("tr");
-        r.appendChild(el("td", "", p.label));
-        r.appendChild(el("td", "v", fmt(p.value)));
-        r.appendChild(el("td", "u", p.unit || ""));
-        vt.appendChild(r);
-      });
-      card.appendChild(vt);
+      var pts = keyPoints(m);
+      var shown = pts.length > COMPACT + 1 ? COMPACT : pts.length;
+      card.appendChild(pointRows(pts.slice(0, shown)));
+      if (shown < pts.length) {
+        var more = el("details", "more");
+        more.appendChild(el("summary", "", (pts.length - shown) + " more points"));
+        more.appendChild(pointRows(pts.slice(shown)));
+        card.appendChild(more);
+      }
       if (h && h.powerPoint) {
         var unit = h.powerUnit || "";
         card.appendChild(chart([{ values: h.power }], { label: m.name + " power, last hour", area: true, tick: tickSi(unit) }));
@@ -254,6 +347,25 @@ export const STATUS_JS = `"use strict";
       }
       cards.appendChild(card);
     });
+    // The site total row: consumption sums (generation, when there is any, below them).
+    var tf = document.querySelector("#meters tfoot");
+    tf.textContent = "";
+    var T = meters.totals, ft = el("tr");
+    ft.setAttribute("data-total", "site");
+    function cell(key, unit) {
+      var c = el("td", "num", T["import"][key] === null ? "\\u2013" : fmt(T["import"][key]) + " " + unit);
+      if (T["export"].meters.length) c.appendChild(el("span", "sub", "export " + (T["export"][key] === null ? "\\u2013" : fmt(T["export"][key]) + " " + unit)));
+      return c;
+    }
+    var label = el("td", "", "Site total");
+    label.setAttribute("colspan", "3");
+    ft.appendChild(label);
+    ft.appendChild(cell("powerKw", "kW"));
+    ft.appendChild(cell("todayKwh", "kWh"));
+    ft.appendChild(cell("monthKwh", "kWh"));
+    ft.appendChild(el("td", ""));
+    ft.appendChild(el("td", ""));
+    tf.appendChild(ft);
     var lc = document.getElementById("linkchart");
     lc.textContent = "";
     var legend = document.getElementById("legend");
@@ -279,9 +391,18 @@ export const STATUS_JS = `"use strict";
     }
     links.links.forEach(function (l) {
       var tr = el("tr");
-      tr.appendChild(el("td", "", l.name));
-      tr.appendChild(el("td", "muted", l.kind));
-      [l.frames, l.errors, l.corrected, l.uncorrectable, l.timeouts].forEach(function (v) { tr.appendChild(el("td", "num", v)); });
+      tr.setAttribute("data-link", l.name);
+      var n = el("td", "", l.name);
+      var behind = meters.meters.filter(function (m) { return m.via === l.name; }).map(function (m) { return m.name; });
+      if (behind.length) n.appendChild(el("span", "sub", "meters behind it: " + behind.join(", ")));
+      else if (l.kind === "bus") n.appendChild(el("span", "sub", "every meter's requests"));
+      tr.appendChild(n);
+      tr.appendChild(el("td", "muted", l.kind === "fec" ? "R/C (FEC)" : l.kind));
+      [l.frames, l.errors, l.corrected].forEach(function (v) { tr.appendChild(el("td", "num", v)); });
+      var res = el("td", "num residual", l.uncorrectable);
+      if (l.frames > 0) res.appendChild(el("span", "sub", (100 * l.uncorrectable / l.frames).toFixed(2) + " % of frames"));
+      tr.appendChild(res);
+      tr.appendChild(el("td", "num", l.timeouts));
       lb.appendChild(tr);
     });
     document.body.setAttribute("data-rendered", String(Number(document.body.getAttribute("data-rendered") || "0") + 1));

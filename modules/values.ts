@@ -18,9 +18,12 @@
  * floats NaN or ±Infinity; a profile may list more raw sentinels. Those decode to NaN, as does a read that would fall outside
  * the buffer and an extra exponent beyond ±MAX_EXTRA_EXPONENT (wire garbage must not turn into 1e300 kWh).
  *
- * Allocation-free: 64-bit integers are assembled from two 32-bit halves (exact up to 2^53, the precision of a JS number);
- * floats go through one preallocated DataView at module level.
+ * Allocation-free and scratch-free: 64-bit integers are assembled from two 32-bit halves (exact up to 2^53, the precision of
+ * a JS number), and floats from their bit patterns by arithmetic (modules/ieee754.ts). No module-level buffer is written
+ * at run time: this module is preloaded, and a preloaded DataView or typed array is read-only on the device.
  */
+
+import { F32_SCALE, float32Bits, float32FromBits, float64FromWords, float64High, float64Low } from "./ieee754";
 
 /** Type codes (index into the tables below). */
 export const TYPE_U16 = 0;
@@ -77,10 +80,6 @@ export function scalePow10(x: number, e: number): number {
   if (e > 0) return e < POW10.length ? x * POW10[e] : x * Math.pow(10, e);
   return -e < POW10.length ? x / POW10[-e] : x / Math.pow(10, -e);
 }
-
-const FLOAT_BUFFER = new ArrayBuffer(8);
-const FLOAT_VIEW = new DataView(FLOAT_BUFFER);
-const FLOAT_BYTES = new Uint8Array(FLOAT_BUFFER);
 
 /**
  * Byte permutations: PERMn[order × 2n + j] is the offset, within an n-register value laid out in `order`, of the j-th
@@ -141,24 +140,22 @@ export function readRaw(type: number, order: number, b: Uint8Array, offset: numb
       const v = (b[offset + PERM2[o]] << 24) | (b[offset + PERM2[o + 1]] << 16) | (b[offset + PERM2[o + 2]] << 8) | b[offset + PERM2[o + 3]];
       return type === TYPE_S32 ? v : v >>> 0;
     }
-    case TYPE_U64: case TYPE_S64: {
+    case TYPE_F32: {
+      const o = order << 2;
+      const bits = (b[offset + PERM2[o]] << 24) | (b[offset + PERM2[o + 1]] << 16) | (b[offset + PERM2[o + 2]] << 8) | b[offset + PERM2[o + 3]];
+      // Normal numbers inline (the common case: one table read, one multiplication); zero, subnormals, ±Infinity and NaN
+      // through float32FromBits.
+      const e = (bits >> 23) & 0xff;
+      if (e === 0 || e === 0xff) return float32FromBits(bits);
+      const v = ((bits & 0x7fffff) | 0x800000) * F32_SCALE[e];
+      return bits < 0 ? -v : v;
+    }
+    case TYPE_U64: case TYPE_S64: case TYPE_F64: {
       const o = order << 3;
       const hi = (b[offset + PERM4[o]] << 24) | (b[offset + PERM4[o + 1]] << 16) | (b[offset + PERM4[o + 2]] << 8) | b[offset + PERM4[o + 3]];
       const lo = (b[offset + PERM4[o + 4]] << 24) | (b[offset + PERM4[o + 5]] << 16) | (b[offset + PERM4[o + 6]] << 8) | b[offset + PERM4[o + 7]];
+      if (type === TYPE_F64) return float64FromWords(hi, lo);
       return (type === TYPE_S64 ? hi : hi >>> 0) * 4294967296 + (lo >>> 0);
-    }
-    case TYPE_F32: {
-      const o = order << 2;
-      FLOAT_BYTES[0] = b[offset + PERM2[o]];
-      FLOAT_BYTES[1] = b[offset + PERM2[o + 1]];
-      FLOAT_BYTES[2] = b[offset + PERM2[o + 2]];
-      FLOAT_BYTES[3] = b[offset + PERM2[o + 3]];
-      return FLOAT_VIEW.getFloat32(0);
-    }
-    case TYPE_F64: {
-      const o = order << 3;
-      for (let j = 0; j < 8; j++) FLOAT_BYTES[j] = b[offset + PERM4[o + j]];
-      return FLOAT_VIEW.getFloat64(0);
     }
   }
   return NaN;
@@ -224,15 +221,20 @@ export function writeRaw(type: number, order: number, raw: number, b: Uint8Array
       putWord(b, offset, 4, order, 3, lo & 0xffff);
       break;
     }
-    case TYPE_F32:
-      FLOAT_VIEW.setFloat32(0, raw);
-      putWord(b, offset, 2, order, 0, FLOAT_VIEW.getUint16(0));
-      putWord(b, offset, 2, order, 1, FLOAT_VIEW.getUint16(2));
+    case TYPE_F32: {
+      const bits = float32Bits(raw);
+      putWord(b, offset, 2, order, 0, bits >>> 16);
+      putWord(b, offset, 2, order, 1, bits & 0xffff);
       break;
-    case TYPE_F64:
-      FLOAT_VIEW.setFloat64(0, raw);
-      for (let k = 0; k < 4; k++) putWord(b, offset, 4, order, k, FLOAT_VIEW.getUint16(2 * k));
+    }
+    case TYPE_F64: {
+      const hi = float64High(raw), lo = float64Low(raw);
+      putWord(b, offset, 4, order, 0, hi >>> 16);
+      putWord(b, offset, 4, order, 1, hi & 0xffff);
+      putWord(b, offset, 4, order, 2, lo >>> 16);
+      putWord(b, offset, 4, order, 3, lo & 0xffff);
       break;
+    }
   }
   return 2 * n;
 }

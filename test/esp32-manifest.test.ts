@@ -53,6 +53,38 @@ test("every module file the manifest maps exists", (t) => {
   t.true(filesOf("./hosts/esp32/*").some((f) => f.endsWith("serial-port.ts")));
 });
 
+test("a specific module key comes before any wildcard that also matches its file (mcconfig maps a file once, first key wins)", (t) => {
+  const entries = Object.entries(esp32.modules as Record<string, string>);
+  let specific = 0;
+  entries.forEach(([specifier, path], i) => {
+    if (specifier.endsWith("/*")) return;
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    entries.forEach(([other, otherPath], j) => {
+      if (other.endsWith("/*") && otherPath.slice(0, -2) === dir) {
+        specific++;
+        t.true(i < j, `"${specifier}" (${path}) must be listed before "${other}", or mcconfig builds it only as ${other.slice(0, -1)}…`);
+      }
+    });
+  });
+  t.true(specific >= 1, "setup/rc485 sits in hosts/esp32/, which a wildcard maps");
+});
+
+test("tsconfig.esp32.json type-checks with the target, lib and module mcconfig writes, and the manifest's TypeScript options", (t) => {
+  const esp32Config = JSON.parse(readFileSync(join(root, "tsconfig.esp32.json"), "utf8"));
+  const base = JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8"));
+  const options = { ...base.compilerOptions, ...esp32Config.compilerOptions };
+  // What Moddable SDK 8.x's mcconfig writes into the generated tsconfig-base.json (tools/mcmanifest.js).
+  t.is(options.target, "es2025");
+  t.deepEqual(options.lib, ["es2025"]);
+  t.is(options.module, "preserve");
+  for (const [key, value] of Object.entries(manifest.typescript.tsconfig.compilerOptions as Record<string, unknown>)) {
+    t.deepEqual(options[key], value, `tsconfig.esp32.json ${key} differs from the manifest's typescript options`);
+  }
+  // The local typing of embedded:io/socket/tcp/tls is mapped for both.
+  t.deepEqual(esp32Config.compilerOptions.paths["embedded:io/socket/tcp/tls"], ["./hosts/esp32/types/tcp-tls"]);
+  t.is(esp32.modules["embedded:io/socket/tcp/tls"], "./hosts/esp32/types/tcp-tls");
+});
+
 test("the manifest preloads only modules/ files, and each exists", (t) => {
   t.true(esp32.preload.length > 10);
   for (const specifier of esp32.preload as string[]) {

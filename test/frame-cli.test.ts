@@ -105,3 +105,16 @@ test("rc485 frame --help and the command table", async (t) => {
   t.is(top.code, 0);
   t.regex(top.stdout, /frame\s+decode a Modbus RTU frame/);
 });
+
+test("a read request to unit 0 notes that a broadcast read gets no reply by the standard (some meters answer anyway)", async (t) => {
+  const r = await rc485("frame", "decode", "00 03 00 00 00 02 C5 DA");
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^unit {8}0 \(broadcast\)$/m);
+  t.regex(r.stdout, /^note {8}unit 0 is a broadcast: by the standard no device answers it .*so this read gets no reply; some meters answer it anyway/m);
+  const j = JSON.parse((await rc485("frame", "decode", "--json", "00 03 00 00 00 02 C5 DA")).stdout);
+  t.regex(j.note, /no device answers it/);
+  // A broadcast write is what the standard allows: no note; nor for a read to a device address.
+  const w = await rc485("frame", "decode", "--json", "00 06 00 01 00 03 99 DA");
+  t.is(JSON.parse(w.stdout).note, undefined, w.stdout + w.stderr);
+  t.is(JSON.parse((await rc485("frame", "decode", "--json", "1103006B00037687")).stdout).note, undefined);
+});

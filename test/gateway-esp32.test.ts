@@ -14,7 +14,7 @@ test.before(async () => {
   site = new GatewaySite({
     baud: 115200, host: "esp32", speed: 2,
     meters: [{ unit: 5, turnaroundUs: [500, 1500] }, { unit: 6, turnaroundUs: [500, 1500] }],
-    gateway: { aliases: { "105": 5 }, localUnit: 0, maxClients: 20, maxPerClient: 2 },
+    gateway: { aliases: { "105": 5 }, localUnit: 0, maxClients: 20, maxPerClient: 2, maxPerAddress: 20 },
     local: { readRegisters(_fc, a, n, into) { for (let i = 0; i < n; i++) into[i] = 0xa000 + a + i; return 0; }, writeRegisters: () => 1 },
   });
   await site.start();

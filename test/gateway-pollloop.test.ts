@@ -26,7 +26,7 @@ test("polls keep their cadence while 16 TCP clients saturate the bus", (t) => {
     ...opts,
     guest: { owns: (tag) => gw!.owns(tag), completed: (r) => gw!.completed(r), pump: (now) => gw!.pump(now) },
   });
-  gw = new Gateway({ maxClients: 16, maxPerClient: 1, aliases: { "12": 2 } }, loop.master);
+  gw = new Gateway({ maxClients: 16, maxPerAddress: 16, maxPerClient: 1, aliases: { "12": 2 } }, loop.master);
   const request = new Uint8Array(12);
   let answered = 0;
   let wrong = 0;

@@ -221,7 +221,9 @@ test("configuration errors are one line naming the field; an unreachable broker 
     [{ url: "mqtt://h", ring: 0 }, /forwarding\.mqtt\.ring/],
     [{ url: "mqtt://h", colour: "red" }, /forwarding\.mqtt\.colour: unknown option/],
     [{ url: "mqtt://h", cert: "/x" }, /give both/],
-    [{ url: "mqtts://h", ca: "/nonexistent/ca.pem" }, /forwarding\.mqtt\.ca: cannot read '\/nonexistent\/ca\.pem': ENOENT/],
+    [{ url: "mqtts://h", ca: "/nonexistent/ca.pem" }, /forwarding\.mqtt\.ca: \/nonexistent\/ca\.pem: no such file/],
+    [{ url: "mqtts://h", ca: "/dev/zero" }, /forwarding\.mqtt\.ca: \/dev\/zero: larger than 1048576 bytes/],
+    [{ url: "mqtts://h", ca: "/" }, /forwarding\.mqtt\.ca: \/: is a folder/],
     [{ url: "mqtt://h", site: "a/b" }, /forwarding\.mqtt\.site/],
   ];
   for (const [cfg, re] of bad) {

@@ -2,6 +2,7 @@
 // serial host over the npm serialport package and the master engine) on the other. One process per read, so there are
 // real pauses between frames (a pty has no baud rate; design.md §7).
 import test from "ava";
+import { spawnSync } from "node:child_process";
 import { killAll, ptyPair, pymodbusSlave, rc485, type PtyPair } from "./harness/node-peers";
 
 let pty: PtyPair;
@@ -78,6 +79,40 @@ test.serial("the slave still answers after the timeout (nothing left half-read)"
   const r = await read("--address", "0", "--type", "f32");
   t.is(r.code, 0, r.stdout + r.stderr);
   t.is(r.stdout.trim(), "[0]: 230.5");
+});
+
+test.serial("--register N is the 1-based number that modpoll -r N and mbpoll -r N take: the same register is read", async (t) => {
+  const mbpoll = (ref: string) => spawnSync("mbpoll", ["-m", "rtu", "-a", "1", "-r", ref, "-c", "1", "-t", "4", "-b", "9600", "-P", "none", "-o", "3", pty.b, "-1"], { encoding: "utf8", timeout: 20000 });
+  const m = mbpoll("5");
+  t.is(m.status, 0, m.stdout + m.stderr);
+  t.regex(m.stdout, /^\[5\]:\s+1234$/m);
+  const r = await read("--register", "5");
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.is(r.stdout.trim(), "[5]: 1234", "labelled by register number, as mbpoll does");
+  const j = await read("--register", "5", "--json");
+  t.deepEqual(JSON.parse(j.stdout).values, [{ address: 4, register: 5, value: 1234 }]);
+  t.is((await read("--address", "4")).stdout.trim(), "[4]: 1234", "the same register by its 0-based address");
+  // "40001" taken whole is address 40000 for both (the slave has no such register), not holding register 1.
+  const m40001 = mbpoll("40001");
+  t.not(m40001.status, 0);
+  t.regex(m40001.stdout + m40001.stderr, /Illegal data address/i);
+  const r40001 = await read("--register", "40001");
+  t.is(r40001.code, 1);
+  t.is(r40001.stdout.trim(), "exception 02 Illegal Data Address");
+});
+
+test("read --help explains 0-based addresses and 1-based register numbers", async (t) => {
+  const h = await rc485(["read", "--help"]);
+  t.is(h.code, 0);
+  t.regex(h.stdout, /--register N/);
+  t.regex(h.stdout, /40001 is holding register 1 \(function 3, address 0\)/);
+  t.regex(h.stdout, /-r 40001 \(and --register 40001\) reads address 40000/);
+  const both = await rc485(["read", "--port", "x", "--address", "0", "--register", "1"]);
+  t.is(both.code, 2);
+  t.regex(both.stderr, /--address \(0-based\) or --register \(1-based\), not both/);
+  const zero = await rc485(["read", "--port", "x", "--register", "0"]);
+  t.is(zero.code, 2);
+  t.regex(zero.stderr, /--register must be an integer from 1 to 65536/);
 });
 
 test("a missing serial device is one line naming it, exit status 2", async (t) => {

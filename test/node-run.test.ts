@@ -50,13 +50,23 @@ test.serial("polls the slave by profile: float32 in two word orders, scaled inte
   t.is(m1.values.power, -12.25);
   t.is(m1.values.current, 12.34);
   t.is(m1.values.energy, 123456.789, "the total passed the sanity filter after its confirmations");
-  t.true(Math.abs(m1.values.frequency - 50.02) < 1e-4);
+  t.is(m1.values.frequency, 50.02, "a float32 as its type holds it (7 significant digits), not 50.02000045776367");
+  t.is(m1.values.counter, 123456789, "an integer exactly");
   t.true(m1.failures <= 1, `m1 failed polls: ${JSON.stringify(m1.faults)}`);
   const ghost = s.meters.find((m: { name: string }) => m.name === "ghost");
   t.is(ghost.readings, 0);
   t.true(ghost.faults.timeout >= 1);
   t.is(ghost.state, "offline");
   t.regex(r.stderr, /status page http:\/\/127\.0\.0\.1:\d+\//);
+});
+
+test.serial("the text summary prints integers exactly and floats to their type's precision", async (t) => {
+  const r = await rc485(["run", "--site", siteFile("text.json", pty.b), "--profiles", PROFILES, "--duration", "2.5", "--http-port", "0"], 30000);
+  t.is(r.code, 0, r.stderr);
+  const line = r.stdout.split("\n").find((l) => l.includes("m1 (unit 1)")) ?? "";
+  t.regex(line, / counter=123456789( |$)/, r.stdout);
+  t.regex(line, / frequency=50\.02( |$)/, r.stdout);
+  t.regex(line, / voltage=230\.5( |$)/, r.stdout);
 });
 
 test.serial("an exception reply is counted as a fault of that meter, the others keep their readings", async (t) => {

@@ -85,16 +85,62 @@ test.serial("a person would rather look at it: table, per-meter power charts and
       })));
       t.deepEqual(rows.map((r) => r.meter), ["house", "heatpump", "pv", "barn"]);
       t.deepEqual(rows.map((r) => r.stale), [false, false, false, true], "the barn's reading is stale");
-      t.regex(rows[0].cells[3], /^\d+ s ago$/);
-      t.regex(rows[0].cells[4], /^[\d,.]+ W$/, "power column shows a value");
-      t.regex(rows[3].cells[2], /offline/);
-      t.regex(rows[3].cells[3], /stale/);
+      t.regex(rows[0].cells[1], /^online\d+ s ago$/);
+      t.regex(rows[0].cells[3], /^[\d,.]+ W$/, "power column shows a value");
+      t.regex(rows[3].cells[1], /offline/);
+      t.regex(rows[3].cells[1], /stale/);
       const charts = await page.$$eval("#cards svg.chart", (svgs) => svgs.map((s) => Number(s.getAttribute("data-points"))));
       t.is(charts.length, 4, "one power chart per meter");
       for (const n of charts) t.true(n >= 100, `power chart has ${n} points`);
       const values = await page.$$eval(".card[data-meter=house] .vals tr", (trs) => trs.map((tr) => (tr.textContent ?? "").trim()));
       t.is(values.length, 8);
-      t.regex(values[0], /^Voltage L1\d{3}\.\d+V$/);
+      t.regex(values[0], /^Total active power[\d,.]+W$/, "the key points come first");
+      t.regex(values[1], /^Import active energy[\d,.]+kWh$/);
+
+      // An energy manager's view: site totals, energy today / this month per meter and in sum.
+      const api = (await (await fetch(server.url + "api/meters")).json()) as { meters: { name: string; stale: boolean; power: number | null; energy: { direction: string; today: number | null; month: number | null } | null }[]; totals: Record<string, { powerKw: number | null; todayKwh: number | null; monthKwh: number | null; meters: string[]; missing: Record<string, string[]> }> };
+      const fresh = api.meters.filter((m) => m.energy?.direction === "import" && !m.stale);
+      const powerKw = fresh.reduce((a, m) => a + m.power!, 0) / 1000;
+      t.deepEqual(api.totals.import.meters, ["house", "heatpump", "barn"]);
+      t.deepEqual(api.totals.import.missing.powerKw, ["barn"], "the stale barn's power is named, not summed");
+      t.deepEqual(api.totals.import.missing.todayKwh, [], "its energy up to its last reading counts");
+      const todaySum = api.meters.filter((m) => m.energy?.direction === "import").reduce((a, m) => a + m.energy!.today!, 0);
+      t.true(Math.abs(api.totals.import.todayKwh! - todaySum) < 2e-3, `site energy today ${api.totals.import.todayKwh} kWh vs ${todaySum}`);
+      t.deepEqual(api.totals.export.meters, ["pv"]);
+      t.true(Math.abs(api.totals.import.powerKw! - powerKw) < 1e-3, `site power ${api.totals.import.powerKw} kW`);
+      const house = api.meters[0].energy!;
+      t.true(house.today! > 1 && house.today! < 2, `house used ${house.today} kWh in the synthetic hour`);
+      t.is(house.month, house.today, "the store began this month with this hour");
+      const cards = await page.$$eval("#totals .total", (cs) => cs.map((c) => ({ key: c.getAttribute("data-total"), text: (c.textContent ?? "").trim() })));
+      t.deepEqual(cards.map((c) => c.key), ["powerKw", "todayKwh", "monthKwh"]);
+      t.regex(cards[0].text, new RegExp(`^Power now${api.totals.import.powerKw!.toFixed(3).replace(".", "\\.").replace(/0+$/, "").replace(/\\\.$/, "")}`));
+      t.regex(cards[0].text, /generation \(export\): [\d,.]+ kW \(pv\)/);
+      t.regex(cards[0].text, /not in the sum: barn \(no fresh reading\)/);
+      t.regex(cards[1].text, /consumption, sum of 3 of 3 meters/);
+      t.regex(rows[0].cells[4], /^[\d.]+ kWh/, "energy today per meter");
+      t.regex(rows[0].cells[5], /^[\d.]+ kWh/, "energy this month per meter");
+      const foot = await page.$$eval("#meters tfoot td", (tds) => tds.map((td) => (td.textContent ?? "").trim()));
+      t.is(foot[0], "Site total");
+      t.regex(foot[2], /^[\d.]+ kWhexport [\d.]+ kWh$/, "energy today in sum, consumption and generation");
+
+      // Which meters sit behind which repeater, and what "residual" means, in place.
+      t.is(rows[3].cells[2], "via barn segment (R/C)");
+      t.is(rows[0].cells[2], "bus");
+      const rc = await page.$$eval("#links tr[data-link]", (trs) => trs.map((tr) => (tr.textContent ?? "").trim()));
+      t.regex(rc[1], /^barn segment \(R\/C\)meters behind it: barn/);
+      t.regex((await page.textContent("#linkterms")) ?? "", /Residual.*still damaged after correction/s);
+      t.regex((await page.getAttribute("#links th:nth-child(6)", "title")) ?? "", /still damaged after correction/);
+
+      // The compact view: the house's 8 points show 6, the other 2 fold under "2 more points".
+      const visible = await page.$$eval(".card[data-meter=house] .vals tr", (trs) => trs.filter((tr) => tr.checkVisibility()).length);
+      t.is(visible, 6);
+      t.is((await page.textContent(".card[data-meter=house] details summary"))?.trim(), "2 more points");
+      t.is(await page.$$eval(".card[data-meter=heatpump] details", (d) => d.length), 0, "a meter with few points shows them all");
+
+      // The meters table fits a 1280 px screen: nothing scrolls sideways.
+      const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, table: (document.querySelector("#meters") as HTMLElement).scrollWidth, main: (document.querySelector("main") as HTMLElement).clientWidth }));
+      t.true(widths.page <= 1280, `page ${widths.page} px wide`);
+      t.true(widths.table <= widths.main, `meters table ${widths.table} px in ${widths.main} px`);
       const linkPoints = Number(await page.getAttribute("#linkchart svg", "data-points"));
       t.true(linkPoints >= 400, `link chart has ${linkPoints} points`);
       t.is(await page.$$eval("#links tbody tr", (trs) => trs.length), 2);

@@ -1,7 +1,10 @@
 /*
  * The rc485 command line. Each subcommand lives in its own file under hosts/node/commands/ and exports
- * `run(args): Promise<number>` plus a one-line `summary`. Exit status: 0 ok, 1 runtime fault, 2 bad usage or config.
+ * `run(args): Promise<number>` plus a one-line `summary`. Exit status: 0 ok, 1 runtime fault, 2 bad usage or config;
+ * a missing command (or subcommand) is bad usage: the usage text goes to stderr with status 2, while --help prints it to
+ * stdout with status 0. `--version` prints the version of package.json.
  */
+import { readFileSync } from "node:fs";
 import type { Command } from "./commands/command";
 
 const commands: Record<string, () => Promise<Command>> = {
@@ -14,23 +17,49 @@ const commands: Record<string, () => Promise<Command>> = {
   sim: async () => (await import("./commands/sim")).default,
 };
 
-function usage(): string {
-  const lines = ["usage: rc485 <command> [options]   (rc485 <command> --help for details)", "", "commands:"];
+/** The version in package.json. */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
+
+async function usage(): Promise<string> {
+  const lines = ["usage: rc485 <command> [options]   (rc485 <command> --help for details; rc485 --version)", "", "commands:"];
+  for (const [n, load] of Object.entries(commands)) lines.push(`  ${n.padEnd(8)} ${(await load()).summary}`);
   return lines.join("\n");
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    const lines = [usage()];
-    for (const [n, load] of Object.entries(commands)) lines.push(`  ${n.padEnd(8)} ${(await load()).summary}`);
-    console.log(lines.join("\n"));
-    return name ? 0 : 0;
+  if (!name) {
+    console.error(await usage());
+    return 2;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
+    console.log(await usage());
+    return 0;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    console.log(`rc485 ${version()}`);
+    return 0;
   }
   const load = commands[name];
   if (!load) {
     console.error(`rc485: unknown command '${name}' (try rc485 --help)`);
     return 2;
   }
-  return (await load()).run(rest);
+  try {
+    return await (await load()).run(rest);
+  } catch (e) {
+    // Every bad input has its own one-line message; anything that still escapes is reported the same way, never as a
+    // stack trace (RC485_DEBUG=1 shows it).
+    if (process.env.RC485_DEBUG) console.error(e);
+    console.error(`rc485 ${name}: internal error: ${oneLine(e)}`);
+    return 1;
+  }
+}
+
+/** The first line of an error's message. */
+export function oneLine(e: unknown): string {
+  const text = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+  return text.split("\n")[0].slice(0, 300);
 }

@@ -1,38 +1,61 @@
 // Loading profiles (profiles/*.json) from disk for the Node host and the command line (site files: site-file.ts). Every
 // problem is returned as one line; nothing is thrown for bad files.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+//
+// `--profiles DIR` means the same for every command (profileFolders()): the shipped profiles first, then each folder given,
+// in order; a profile whose id is already loaded from an earlier folder replaces it (so a folder can override a shipped
+// profile by name), while two files with the same id in one folder are an error.
+import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkProfile, type Profile } from "../../modules/profile";
+import { FileReadError, readJsonFile } from "./read-bounded";
 
 /** The profiles shipped with rc485. */
 export const PROFILES_DIR = fileURLToPath(new URL("../../profiles/", import.meta.url));
 
-function readJson(file: string, errors: string[]): unknown {
-  let text: string;
-  try { text = readFileSync(file, "utf8"); } catch (e) { errors.push(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`); return undefined; }
-  try { return JSON.parse(text); } catch (e) { errors.push(`${file}: not valid JSON (${(e as Error).message})`); return undefined; }
+/** The folders `--profiles` stands for: the shipped profiles, then each given folder (later ones override by id). */
+export function profileFolders(given: readonly string[]): string[] {
+  return [PROFILES_DIR, ...given];
 }
 
-/** Loads every *.json of the given directories (missing directories are skipped) as checked profiles. */
+function listFolder(dir: string, errors: string[]): string[] | undefined {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    errors.push(`--profiles ${dir}: ${code === "ENOENT" ? "no such folder" : `cannot read (${code ?? (e as Error).message})`}`);
+    return undefined;
+  }
+  if (!isDir) { errors.push(`--profiles ${dir}: not a folder (give the folder that holds the profile .json files)`); return undefined; }
+  try {
+    return readdirSync(dir).filter((x) => x.endsWith(".json")).sort();
+  } catch (e) {
+    errors.push(`--profiles ${dir}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    return undefined;
+  }
+}
+
+/** Loads every *.json of the given folders, in order, as checked profiles; a later folder's profile replaces an earlier one of the same id. */
 export function loadProfiles(dirs: readonly string[]): { profiles: Profile[]; errors: string[] } {
-  const profiles: Profile[] = [];
   const errors: string[] = [];
-  const seen = new Map<string, string>();
-  for (const dir of dirs) {
-    if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir).filter((x) => x.endsWith(".json")).sort()) {
+  const byId = new Map<string, { profile: Profile; file: string; folder: number }>();
+  dirs.forEach((dir, folder) => {
+    const files = listFolder(dir, errors);
+    if (!files) return;
+    for (const f of files) {
       const file = join(dir, f);
-      const json = readJson(file, errors);
-      if (json === undefined) continue;
+      let json: unknown;
+      try { json = readJsonFile(file); } catch (e) {
+        if (e instanceof FileReadError) { errors.push(e.message); continue; }
+        throw e;
+      }
       const r = checkProfile(json, basename(f, ".json"));
       if (!r.ok) { for (const e of r.errors) errors.push(`${file}: ${e}`); continue; }
-      const other = seen.get(r.profile.id);
-      if (other) { errors.push(`${file}: profile id ${r.profile.id} is also defined by ${other}`); continue; }
-      seen.set(r.profile.id, file);
-      profiles.push(r.profile);
+      const other = byId.get(r.profile.id);
+      if (other && other.folder === folder) { errors.push(`${file}: profile id ${r.profile.id} is also defined by ${other.file}`); continue; }
+      byId.set(r.profile.id, { profile: r.profile, file, folder });
     }
-  }
-  return { profiles, errors };
+  });
+  return { profiles: Array.from(byId.values(), (x) => x.profile), errors };
 }
-

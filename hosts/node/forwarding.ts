@@ -55,7 +55,7 @@ export async function startForwarding(store: ReadingsStore, options: ForwardingO
   if (http.enabled) {
     server = await startHttpServer({
       store, host: http.host, port: http.port, links: options.links, plan: options.plan, nowUs: options.nowUs, nowMs: options.nowMs,
-      health: mqtt || options.health ? () => ({ ...(options.health ? options.health() : {}), ...(mqtt ? { mqtt: mqtt.stats() } : {}) }) : undefined,
+      health: mqtt || options.health ? () => ({ ...(options.health ? options.health() : {}), ...(mqtt ? { mqtt: mqtt.stats() } : {}) }) : undefined, log: options.log,
     });
   }
   mqtt?.start();

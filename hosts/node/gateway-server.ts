@@ -4,9 +4,16 @@
  * gateway.received(), responses come out through send(), and the engine's own decisions (malformed header, idle) come
  * back as close().
  *
- * - Backpressure: when received() consumes only part of a chunk (the client has maxPerClient requests pending), the rest
- *   is kept and the socket paused; after gateway resume() the rest is offered again (on the next microtask, never from
- *   inside the engine's call) and the socket resumed once all of it was taken.
+ * - Backpressure, both ways. In: when received() consumes only part of a chunk (the client has maxPerClient requests
+ *   pending), the rest is kept and the socket paused; after gateway resume() the rest is offered again (on the next
+ *   microtask, never from inside the engine's call) and the socket resumed once all of it was taken. Out: answers that
+ *   need no bus (local unit, 0A, 01, 03) are made as fast as requests arrive, so a client that pipelines and never reads
+ *   would grow the socket's send buffer without end. Bytes are offered to the engine one MAX_TCP_ADU_LENGTH slice at a
+ *   time, at most TURN_BYTES per turn of the event loop (the rest after the other sockets' I/O, so one flooding client
+ *   cannot starve the others of the process), and once the unsent answers reach `writeHighWater` (the sockets' highWaterMark: socket.write() returns
+ *   false) the socket is paused and nothing more is offered until 'drain'. A client whose answers stay unsent for
+ *   `stallTimeoutMs` is closed. Memory per client is then bounded whatever it sends: the engine's fixed slots, one read
+ *   chunk held (at most the socket's read size, 64 KiB), and writeHighWater + maxPerClient answers of unsent bytes.
  * - Time: `now()` is the clock the master runs on (the serial host's µs, or the simulator's virtual clock). With
  *   `timer: true` (default) the server keeps one timer at the engine's nextDeadline() (idle and queue timeouts); a host
  *   that already drives engines on a clock of its own (the paced simulator) passes `timer: false` and calls
@@ -16,9 +23,10 @@
  * - Refused connections (allowlist, client limit) are destroyed at once; the engine counts them.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { Gateway, GW_COUNTER_NAMES, REFUSED_ADDRESS, type GatewayBus, type GatewayLink, type LocalRegisters } from "../../modules/gateway";
+import { Gateway, GW_COUNTER_NAMES, REFUSED_ADDRESS, REFUSED_PER_ADDRESS, type GatewayBus, type GatewayLink, type LocalRegisters } from "../../modules/gateway";
 import { GatewayConfig, type GatewayOptions } from "../../modules/gateway-config";
 import type { MasterResult } from "../../modules/master-result";
+import { MAX_TCP_ADU_LENGTH } from "../../modules/mbap";
 import type { PollCache } from "../../modules/poll-cache";
 import { NO_DEADLINE } from "../../modules/port";
 
@@ -31,13 +39,31 @@ export interface GatewayServerOptions {
   timer?: boolean;
   /** Connection events (refusals, closes by the engine). */
   log?: (line: string) => void;
+  /** Unsent answer bytes at which a client is no longer read (default 16384). */
+  writeHighWater?: number;
+  /** A client whose answers stay above writeHighWater this long is closed, ms (default 30000). */
+  stallTimeoutMs?: number;
 }
+
+/** Default bound on a client's unsent answers before it is no longer read. */
+export const WRITE_HIGH_WATER = 16384;
+/** Default time a client may leave its answers unread before it is closed, ms. */
+export const STALL_TIMEOUT_MS = 30000;
 
 interface Connection {
   readonly id: number;
   readonly socket: Socket;
+  /** Bytes received and not yet taken by the engine (waiting for a request slot or for the client to read its answers). */
   pending: Buffer | null;
+  /** The client's unsent answers passed writeHighWater: not read until 'drain'. */
+  writeBlocked: boolean;
+  stallTimer: NodeJS.Timeout | null;
+  /** A setImmediate will offer the held bytes (the turn's budget ran out). */
+  turnScheduled: boolean;
 }
+
+/** Bytes of one client's requests handled per turn of the event loop (about 80 small requests). */
+const TURN_BYTES = 1024;
 
 export class GatewayServer implements GatewayLink {
   readonly gateway: Gateway;
@@ -49,12 +75,21 @@ export class GatewayServer implements GatewayLink {
   private closing = false;
   /** Sockets refused at accept(). */
   refused = 0;
+  /** Times a client stopped being read because its answers were not being taken, and clients closed for it. */
+  writeStalls = 0;
+  closedStalled = 0;
+  private readonly highWater: number;
+  private readonly stallMs: number;
 
   constructor(gateway: Gateway, options: GatewayServerOptions) {
     if (typeof options?.now !== "function") throw new TypeError("options.now must be a function returning the master's clock in µs");
     this.gateway = gateway;
     this.options = options;
     this.connections = new Array<Connection | null>(gateway.config.maxClients).fill(null);
+    this.highWater = options.writeHighWater ?? WRITE_HIGH_WATER;
+    this.stallMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+    if (!(Number.isInteger(this.highWater) && this.highWater >= MAX_TCP_ADU_LENGTH)) throw new RangeError(`writeHighWater must be an integer ≥ ${MAX_TCP_ADU_LENGTH}`);
+    if (!(Number.isInteger(this.stallMs) && this.stallMs > 0)) throw new RangeError("stallTimeoutMs must be a positive integer");
     gateway.attach(this);
   }
 
@@ -62,7 +97,8 @@ export class GatewayServer implements GatewayLink {
   listen(): Promise<AddressInfo> {
     const { bind, port } = this.gateway.config;
     return new Promise((resolve, reject) => {
-      const server = createServer({ noDelay: true }, (socket) => this.accepted(socket));
+      // highWaterMark bounds each client's unsent answers: write() returns false past it, and 'drain' follows.
+      const server = createServer({ noDelay: true, highWaterMark: this.highWater }, (socket) => this.accepted(socket));
       server.once("error", reject);
       server.listen(port, bind, () => {
         server.off("error", reject);
@@ -86,6 +122,7 @@ export class GatewayServer implements GatewayLink {
     for (const c of this.connections) {
       if (!c) continue;
       this.connections[c.id] = null;
+      if (c.stallTimer) clearTimeout(c.stallTimer);
       c.socket.destroy();
       this.gateway.disconnected(c.id, now);
     }
@@ -105,16 +142,19 @@ export class GatewayServer implements GatewayLink {
     const id = this.gateway.accept(address, this.options.now());
     if (id < 0) {
       this.refused++;
-      this.log(`gateway: refused ${address} (${id === REFUSED_ADDRESS ? "not in allow list" : "maxClients reached"})`);
+      this.log(`gateway: refused ${address} (${id === REFUSED_ADDRESS ? "not in allow list" : id === REFUSED_PER_ADDRESS ? "maxPerAddress reached" : "maxClients reached"})`);
       socket.destroy();
       return;
     }
-    const c: Connection = { id, socket, pending: null };
+    const c: Connection = { id, socket, pending: null, writeBlocked: false, stallTimer: null, turnScheduled: false };
     this.connections[id] = c;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.data(c, chunk));
     socket.on("error", () => { /* 'close' follows */ });
+    socket.on("drain", () => this.drained(c));
     socket.on("close", () => {
+      if (c.stallTimer) clearTimeout(c.stallTimer);
+      c.stallTimer = null;
       if (this.connections[id] !== c) return;
       this.connections[id] = null;
       this.gateway.disconnected(id, this.options.now());
@@ -133,13 +173,51 @@ export class GatewayServer implements GatewayLink {
     this.offer(c, chunk);
   }
 
+  /**
+   * Offers `bytes` to the engine one ADU-sized slice at a time while the client takes its answers, at most TURN_BYTES
+   * per turn of the event loop; what the engine does not take (no free request slot), what is left when the client
+   * stops reading, and what is over the turn's budget is kept and the socket paused. Over budget, the rest is offered
+   * again from setImmediate, after the other sockets' I/O: a client pipelining answers that need no bus gets a fair
+   * share of the process, not all of it. The answers of one turn go out in one write (cork).
+   */
   private offer(c: Connection, bytes: Buffer): void {
-    const used = this.gateway.received(c.id, bytes, 0, bytes.length, this.options.now());
-    if (this.connections[c.id] === c && used < bytes.length) {
-      c.pending = bytes.subarray(used);
+    let at = 0;
+    c.socket.cork();
+    while (at < bytes.length && at < TURN_BYTES && !c.writeBlocked && this.connections[c.id] === c) {
+      const n = Math.min(MAX_TCP_ADU_LENGTH, bytes.length - at);
+      const used = this.gateway.received(c.id, bytes, at, n, this.options.now());
+      at += used;
+      if (used < n) break;
+    }
+    c.socket.uncork();
+    if (this.connections[c.id] === c && at < bytes.length) {
+      c.pending = bytes.subarray(at);
       c.socket.pause();
+      if (at >= TURN_BYTES && !c.writeBlocked && !c.turnScheduled) {
+        c.turnScheduled = true;
+        setImmediate(() => { c.turnScheduled = false; this.retry(c); });
+      }
     }
     this.after();
+  }
+
+  /** Offers the held bytes again (a request slot freed, or the client took its answers); resumes reading once all are taken. */
+  private retry(c: Connection): void {
+    if (this.connections[c.id] !== c || c.writeBlocked) return;
+    if (c.pending) {
+      const bytes = c.pending;
+      c.pending = null;
+      this.offer(c, bytes);
+    }
+    if (this.connections[c.id] === c && !c.pending && !c.writeBlocked) c.socket.resume();
+  }
+
+  private drained(c: Connection): void {
+    if (!c.writeBlocked || this.connections[c.id] !== c) return;
+    c.writeBlocked = false;
+    if (c.stallTimer) clearTimeout(c.stallTimer);
+    c.stallTimer = null;
+    this.retry(c);
   }
 
   private after(): void {
@@ -152,7 +230,24 @@ export class GatewayServer implements GatewayLink {
   send(client: number, buffer: Uint8Array, offset: number, length: number): void {
     const c = this.connections[client];
     if (!c) return;
-    c.socket.write(Buffer.from(buffer.subarray(offset, offset + length)));
+    const flowing = c.socket.write(Buffer.from(buffer.subarray(offset, offset + length)));
+    if (!flowing && !c.writeBlocked && this.connections[client] === c) {
+      // The client is not taking its answers: read nothing more from it until they drain; close it if they never do.
+      c.writeBlocked = true;
+      this.writeStalls++;
+      c.socket.pause();
+      c.stallTimer = setTimeout(() => {
+        c.stallTimer = null;
+        if (this.connections[client] !== c || !c.writeBlocked) return;
+        this.connections[client] = null;
+        this.closedStalled++;
+        this.log(`gateway: closed ${c.socket.remoteAddress ?? "?"} (not reading its answers)`);
+        c.socket.destroy();
+        this.gateway.disconnected(client, this.options.now());
+        this.after();
+      }, this.stallMs);
+      c.stallTimer.unref();
+    }
     this.arm();
   }
 
@@ -160,6 +255,8 @@ export class GatewayServer implements GatewayLink {
     const c = this.connections[client];
     if (!c) return;
     this.connections[client] = null;
+    if (c.stallTimer) clearTimeout(c.stallTimer);
+    c.stallTimer = null;
     this.log(`gateway: closed ${c.socket.remoteAddress ?? "?"} (${GW_COUNTER_NAMES[reason]})`);
     c.socket.destroy();
   }
@@ -167,13 +264,7 @@ export class GatewayServer implements GatewayLink {
   resume(client: number): void {
     const c = this.connections[client];
     if (!c) return;
-    queueMicrotask(() => {
-      if (this.connections[client] !== c || !c.pending) return;
-      const bytes = c.pending;
-      c.pending = null;
-      this.offer(c, bytes);
-      if (this.connections[client] === c && !c.pending) c.socket.resume();
-    });
+    queueMicrotask(() => this.retry(c));
   }
 
   // ---- timer ----

@@ -3,6 +3,11 @@
  * Binds to 127.0.0.1 unless told otherwise (the page has no authentication). Read-only: GET and HEAD only. Every
  * response carries `X-Content-Type-Options: nosniff`, and the page a Content-Security-Policy allowing only its own
  * script and stylesheet, so nothing that reaches the page as data can run as code.
+ *
+ * Connections are a shared resource: every open socket holds a file descriptor of the process that also runs the bus,
+ * the Modbus TCP gateway and MQTT. So the server takes at most `maxConnections` at once (Node closes the rest at accept),
+ * gives a client `headersTimeoutMs` to send its request head and closes keep-alive connections idle for 5 s; errors of
+ * the listening socket (EMFILE when the process is out of descriptors after all) are logged, never thrown.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -24,7 +29,16 @@ export interface HttpServerOptions {
   readonly nowUs?: () => number;
   /** Wall clock, epoch ms (default Date.now). */
   readonly nowMs?: () => number;
+  /** Concurrent connections at most (default HTTP_MAX_CONNECTIONS); more are closed at once. */
+  readonly maxConnections?: number;
+  /** A client must send its whole request head within this, ms (default 10000). */
+  readonly headersTimeoutMs?: number;
+  /** Errors after listening (EMFILE, …), one line each. */
+  readonly log?: (line: string) => void;
 }
+
+/** Default limit of concurrent HTTP connections: a status page and a few API pollers need far fewer. */
+export const HTTP_MAX_CONNECTIONS = 32;
 
 export interface StatusServer {
   /** e.g. http://127.0.0.1:8485/ */
@@ -49,6 +63,9 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 8485;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`forwarding.http.port: ${String(port)} must be an integer 0..65535`);
+  const maxConnections = options.maxConnections ?? HTTP_MAX_CONNECTIONS;
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new RangeError(`http maxConnections must be a positive integer (got ${String(maxConnections)})`);
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10000;
   const nowUs = options.nowUs ?? monotonicUs;
   const nowMs = options.nowMs ?? Date.now;
   const store = options.store;
@@ -88,9 +105,17 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
     send(res, 200, body[0], body[1], undefined, req.method === "HEAD");
   });
 
+  server.maxConnections = maxConnections;
+  server.headersTimeout = headersTimeoutMs;
+  server.requestTimeout = Math.max(headersTimeoutMs, 30000);
+  server.keepAliveTimeout = 5000;
+  server.on("clientError", (_e, socket) => { socket.destroy(); });
   return new Promise((resolve, reject) => {
-    server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`http: cannot listen on ${host}:${port}: ${e.code ?? e.message}`)));
+    const refuse = (e: NodeJS.ErrnoException) => reject(new Error(`http: cannot listen on ${host}:${port}: ${e.code ?? e.message}`));
+    server.once("error", refuse);
     server.listen(port, host, () => {
+      server.off("error", refuse);
+      server.on("error", (e: NodeJS.ErrnoException) => options.log?.(`http: ${e.code ?? e.message}`));
       const a = server.address() as AddressInfo;
       const shown = a.family === "IPv6" ? `[${a.address}]` : a.address;
       resolve({

@@ -18,7 +18,7 @@
  * Configuration errors (malformed URL, unknown scheme, unreadable TLS file) throw MqttConfigError before anything starts
  * (exit status 2 for the command line); an unreachable broker is a counted runtime fault, retried forever.
  */
-import { readFileSync } from "node:fs";
+import { FileReadError, readBounded } from "./read-bounded";
 import { createSecureContext } from "node:tls";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { UsageError } from "./commands/command";
@@ -90,13 +90,17 @@ export function parseMqttConfig(raw: unknown): MqttSettings {
   }
 }
 
+/** A CA bundle or a key: the largest system CA bundles are about 250 KB. */
+const PEM_FILE_LIMIT = 1024 * 1024;
+
 function readPem(field: string, path: string | undefined): Buffer | undefined {
   if (path === undefined) return undefined;
   let pem: Buffer;
   try {
-    pem = readFileSync(path);
+    pem = readBounded(path, PEM_FILE_LIMIT);
   } catch (e) {
-    throw new MqttConfigError(`forwarding.mqtt.${field}: cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (e instanceof FileReadError) throw new MqttConfigError(`forwarding.mqtt.${field}: ${e.message}`);
+    throw e;
   }
   // Node's TLS ignores a CA file without certificates instead of failing; say so before connecting.
   if (field === "ca" && pem.indexOf("-----BEGIN CERTIFICATE-----") < 0) throw new MqttConfigError(`forwarding.mqtt.ca: '${path}' holds no PEM certificate`);

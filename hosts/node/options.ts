@@ -10,13 +10,17 @@ export interface OptionSpec {
 }
 
 export interface ParsedOptions {
+  /** The last value of each option. */
   readonly values: Record<string, string>;
+  /** Every value of each option, in order (for repeatable options such as --profiles). */
+  readonly lists: Record<string, string[]>;
   readonly flags: Record<string, boolean>;
   readonly help: boolean;
 }
 
 export function parseOptions(command: string, args: readonly string[], spec: OptionSpec): ParsedOptions {
   const values: Record<string, string> = {};
+  const lists: Record<string, string[]> = {};
   const flags: Record<string, boolean> = {};
   let help = false;
   for (let i = 0; i < args.length; i++) {
@@ -29,11 +33,12 @@ export function parseOptions(command: string, args: readonly string[], spec: Opt
       const v = eq > 0 ? a.slice(eq + 1) : args[++i];
       if (v === undefined || (eq < 0 && v.startsWith("--"))) throw new UsageError(`--${name} needs a value`);
       values[name] = v;
+      (lists[name] ??= []).push(v);
       continue;
     }
     throw new UsageError(`unknown option ${a} (try rc485 ${command} --help)`);
   }
-  return { values, flags, help };
+  return { values, lists, flags, help };
 }
 
 /** An integer option in [min, max], or `fallback` when absent. */

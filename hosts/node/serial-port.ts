@@ -10,7 +10,9 @@
  *   it at the time modules/driver-enable.ts computes from the bytes written, the baud and the timer tick (1 ms), and not
  *   before the kernel reports the bytes drained. The engine hears `transmitted(now)` at that time either way, so its
  *   silence rules see the line as a real one. A peer that answers before that time (a pseudo-terminal has no baud rate)
- *   proves the line free: the transmission is ended at once and the bytes are delivered.
+ *   proves the line free: the transmission is ended at once and the bytes are delivered. Without `echo` that holds even
+ *   before the kernel reports the drain (the drain callback can come after a fast peer's reply); a late drain callback
+ *   then finds the transmission already ended and does nothing.
  * - Hot-unplug: a port that closes on its own (adapter unplugged, `disconnected`) is reported and reopened with backoff
  *   (0.5 s doubling to 30 s). Meanwhile the engine keeps running: writes are dropped and counted, `transmitted` still
  *   comes at the computed time, so the master times out and the scheduler keeps its grid and backoff.
@@ -39,6 +41,31 @@ export interface SerialSettings {
   readonly clock?: () => number;
   /** Status lines (disconnects, reopen attempts). */
   readonly log?: (line: string) => void;
+  /** Makes the device (default: a `serialport` SerialPort); tests pass a fake one to control when its events come. */
+  readonly createDevice?: (options: DeviceOptions) => SerialDevice;
+}
+
+/** The options the host gives the device (those of serialport's SerialPort constructor it uses). */
+export interface DeviceOptions {
+  readonly path: string;
+  readonly baudRate: number;
+  readonly dataBits: 8;
+  readonly parity: "none" | "even" | "odd";
+  readonly stopBits: 1 | 2;
+  readonly autoOpen: false;
+  readonly hupcl: false;
+}
+
+/** What the host uses of a serialport SerialPort. */
+export interface SerialDevice {
+  readonly isOpen: boolean;
+  open(callback: (err: Error | null) => void): void;
+  /** "data" (Buffer), "error" (Error), "close" (Error with `disconnected`, or null). */
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  write(data: Buffer, callback: (err: Error | null | undefined) => void): unknown;
+  drain(callback: (err: Error | null) => void): void;
+  set(options: { rts: boolean }, callback: (err: Error | null) => void): void;
+  close(callback: (err: Error | null) => void): void;
 }
 
 export class SerialOpenError extends Error {}
@@ -77,7 +104,7 @@ export class SerialHost implements Rs485Port {
   readonly settings: SerialSettings;
   readonly timing: LineTiming;
   readonly counters: SerialCounters = { opens: 0, disconnects: 0, reopenAttempts: 0, rxBytes: 0, txBytes: 0, txDropped: 0, writeErrors: 0 };
-  private port: SerialPort | null = null;
+  private port: SerialDevice | null = null;
   private engine: Timed | null = null;
   private listener: PortListener | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -85,6 +112,10 @@ export class SerialHost implements Rs485Port {
   private readonly origin = process.hrtime.bigint();
   private transmitting = false;
   private drained = false;
+  /** The current transmission's bytes have been handed to the device (with `rts`, after RTS is up). */
+  private written = false;
+  /** Counts transmissions, so a drain callback that comes after its transmission ended (and a new one began) is ignored. */
+  private txSerial = 0;
   private releaseAt = 0;
   private releaseTimer: NodeJS.Timeout | null = null;
   private reopenTimer: NodeJS.Timeout | null = null;
@@ -125,7 +156,8 @@ export class SerialHost implements Rs485Port {
     const s = this.settings;
     const f = FRAMING[s.framing];
     return new Promise((resolve, reject) => {
-      const port = new SerialPort({ path: s.path, baudRate: s.baud, dataBits: 8, parity: f.parity, stopBits: f.stopBits, autoOpen: false, hupcl: false });
+      const options: DeviceOptions = { path: s.path, baudRate: s.baud, dataBits: 8, parity: f.parity, stopBits: f.stopBits, autoOpen: false, hupcl: false };
+      const port: SerialDevice = s.createDevice ? s.createDevice(options) : new SerialPort(options);
       port.open((err) => {
         if (err) { reject(new SerialOpenError(describeOpenError(s.path, err))); return; }
         this.port = port;
@@ -176,6 +208,8 @@ export class SerialHost implements Rs485Port {
     const start = this.now();
     this.transmitting = true;
     this.drained = false;
+    this.written = false;
+    const serial = ++this.txSerial;
     this.releaseAt = driverReleaseTimeUs(start, length, this.timing, NODE_TICK_US);
     const port = this.port;
     if (!port || !this.connected) {
@@ -186,9 +220,11 @@ export class SerialHost implements Rs485Port {
     }
     const bytes = Buffer.from(buffer.subarray(offset, offset + length));
     const write = () => {
+      if (serial !== this.txSerial || !this.transmitting) return;
+      this.written = true;
       port.write(bytes, (err) => { if (err) this.counters.writeErrors++; });
       this.counters.txBytes += length;
-      port.drain(() => { this.drained = true; this.armRelease(); });
+      port.drain(() => { if (serial === this.txSerial) { this.drained = true; this.armRelease(); } });
     };
     if (this.settings.rts) port.set({ rts: !this.settings.rtsInvert }, write); else write();
   }
@@ -214,9 +250,11 @@ export class SerialHost implements Rs485Port {
   private onData(chunk: Buffer): void {
     this.counters.rxBytes += chunk.length;
     if (this.transmitting) {
-      // An answer can only follow our last byte: the line is free (see the header). Before the drain, it is our echo.
-      if (this.drained) this.release();
-      else if (!this.settings.echo) return;
+      // Without echo, any byte heard while we transmit is the peer's answer, and an answer can only follow our last byte:
+      // the line is free (see the header), even when the kernel's drain callback has not come yet (a fast peer on a
+      // pseudo-terminal or a loaded machine beats it). With echo, bytes before the drain are our own, delivered for the
+      // master to match and skip; after the drain they are the answer.
+      if (this.drained || (this.written && !this.settings.echo)) this.release();
     }
     const data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     this.listener?.received(data, 0, data.length, this.now());

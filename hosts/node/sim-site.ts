@@ -35,6 +35,9 @@ export interface SimSiteOptions {
   readonly health?: () => Record<string, unknown>;
 }
 
+/** The link name of the simulated R/C pair's noisy segment. */
+export const FEC_LINK_NAME = "noisy (R/C pair)";
+
 interface MeterSim { loadShare?: number; turnaroundMs?: [number, number]; energyKwh?: number; behindRepeater?: boolean }
 
 export interface Efficiency {
@@ -137,7 +140,9 @@ export class SimSite {
       transmit(b, off, len);
     };
     const epoch = o.epochMs;
-    s.conc = await startConcentrator(site, port, {
+    // Meters behind the R/C pair sit behind its link (named in fecLinks()), unless the site names their segment itself.
+    const shown: Site = behind.length === 0 ? site : { ...site, meters: site.meters.map((m) => (behind.includes(m) && m.via === undefined ? { ...m, via: FEC_LINK_NAME } : m)) };
+    s.conc = await startConcentrator(shown, port, {
       nowUs: () => sim.now,
       nowMs: () => epoch + Math.floor(sim.now / 1000),
       http: o.http, log: o.log, extraTimeoutUs, gateway: o.gateway, poke: () => sim.poke(), health: o.health,
@@ -187,7 +192,7 @@ export class SimSite {
       corrected += l.corrected;
       uncorrectable += l.uncorrectable;
     }
-    return [{ name: "noisy (R/C pair)", kind: "fec", frames, errors, corrected, uncorrectable, timeouts: 0 }];
+    return [{ name: FEC_LINK_NAME, kind: "fec", frames, errors, corrected, uncorrectable, timeouts: 0 }];
   }
 
   /** Advances virtual time to `untilUs`, moving every emulator's load model each virtual second. */

@@ -1,11 +1,14 @@
-// Reading a site file for `rc485 sim`, `run` and `repeat`: the optional `simulation` section (used only by the simulator,
-// ignored by the real hosts) is taken out, the rest is checked by modules/site.ts against the profiles. Every problem is
-// one line `FILE: $.path: message`; nothing throws for a bad file.
-import { readFileSync } from "node:fs";
+// Reading a site file for `rc485 sim`, `run` and `plan`: the optional `simulation` section (used only by the simulator,
+// ignored by the real hosts) is taken out and checked by simulation-section.ts, the rest is checked by modules/site.ts
+// against the profiles (the shipped ones plus each --profiles folder, later ones overriding by id: config.ts). The file
+// is read with a size bound and a nesting bound (read-bounded.ts). Every problem is one line `FILE: $.path: message`;
+// nothing throws for a bad file.
 import { fileURLToPath } from "node:url";
 import type { Profile } from "../../modules/profile";
 import { checkSite, profileTable, type Site } from "../../modules/site";
-import { loadProfiles, PROFILES_DIR } from "./config";
+import { loadProfiles, profileFolders } from "./config";
+import { FileReadError, readJsonFile } from "./read-bounded";
+import { checkSimulationSection } from "./simulation-section";
 
 export const DEMO_SITE = fileURLToPath(new URL("../../sites/demo.json", import.meta.url));
 
@@ -16,16 +19,16 @@ export interface SiteFile {
   errors: string[];
 }
 
+/** `profileDirs`: the --profiles folders, in the order given (the shipped profiles always come first). */
 export function readSiteFile(file: string, profileDirs: readonly string[] = []): SiteFile {
-  const loaded = loadProfiles(profileDirs.length > 0 ? profileDirs : [PROFILES_DIR]);
+  const loaded = loadProfiles(profileFolders(profileDirs));
   if (loaded.errors.length > 0) return { simulation: {}, profiles: [], errors: loaded.errors };
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    json = readJsonFile(file);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? "no such file" : err.code ? `cannot read (${err.code})` : `not valid JSON (${err.message})`;
-    return { simulation: {}, profiles: loaded.profiles, errors: [`${file}: ${why}`] };
+    if (e instanceof FileReadError) return { simulation: {}, profiles: loaded.profiles, errors: [e.message] };
+    throw e;
   }
   let simulation: Record<string, unknown> = {};
   if (json !== null && typeof json === "object" && !Array.isArray(json) && "simulation" in json) {
@@ -35,6 +38,7 @@ export function readSiteFile(file: string, profileDirs: readonly string[] = []):
     json = rest;
   }
   const r = checkSite(json, profileTable(loaded.profiles));
-  if (!r.ok) return { simulation, profiles: loaded.profiles, errors: r.errors.map((e) => `${file}: ${e}`) };
+  const simErrors = checkSimulationSection(simulation, r.ok ? r.site.meters.map((m) => m.name) : null);
+  if (!r.ok || simErrors.length > 0) return { simulation, profiles: loaded.profiles, errors: [...(r.ok ? [] : r.errors), ...simErrors].map((e) => `${file}: ${e}`) };
   return { site: r.site, simulation, profiles: loaded.profiles, errors: [] };
 }

@@ -23,7 +23,7 @@ export function docExamples(): Record<string, string> {
   const discovery = JSON.stringify(discoveryDocument(layout, 0, { name: "rc485", sw: "0.1.0" }), null, 2);
   const site = syntheticSite();
   const meters = metersDocument(site.store, site.nowUs, site.nowMs);
-  const one = { time: meters.time, meters: [{ ...meters.meters[1], points: meters.meters[1].points.slice(0, 2) }] };
+  const one = { time: meters.time, meters: [{ ...meters.meters[1], points: meters.meters[1].points.slice(0, 2) }], totals: meters.totals };
   return {
     topics: [layout.statusTopic, layout.availabilityTopics[0], layout.stateTopics[0], layout.discoveryTopics[0]].join("\n"),
     state,

@@ -60,8 +60,9 @@ export async function ptyPair(): Promise<PtyPair> {
 }
 
 /** The pymodbus slave (unit 1) on `device`; resolves about 1 s after it says it is ready. */
-export async function pymodbusSlave(device: string, baud = 9600, delayMs = 0): Promise<{ stop(): void; output(): string }> {
-  const c = track(spawn("/usr/bin/python3", [join(ROOT, "test/peers/pymodbus-rtu-slave.py"), device, String(baud), String(delayMs)], { stdio: ["ignore", "pipe", "pipe"] }));
+export async function pymodbusSlave(device: string, baud = 9600, delayMs = 0, broadcast = false): Promise<{ stop(): void; output(): string }> {
+  const args = [join(ROOT, "test/peers/pymodbus-rtu-slave.py"), device, String(baud), String(delayMs), ...(broadcast ? ["broadcast"] : [])];
+  const c = track(spawn("/usr/bin/python3", args, { stdio: ["ignore", "pipe", "pipe"] }));
   let out = "";
   c.stdout!.on("data", (d) => { out += String(d); });
   c.stderr!.on("data", (d) => { out += String(d); });

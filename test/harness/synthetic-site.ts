@@ -30,7 +30,7 @@ export const SYNTHETIC_METERS: MeterMeta[] = [
     points: [W("power_active_total", "Total active power"), KWH("energy_export_total", "Export active energy"), HZ],
   },
   {
-    name: "barn", profile: "eastron-sdm120", manufacturer: "Eastron", model: "SDM120-Modbus", unit: 7, intervalMs: 10_000,
+    name: "barn", profile: "eastron-sdm120", manufacturer: "Eastron", model: "SDM120-Modbus", unit: 7, intervalMs: 10_000, via: "barn segment (R/C)",
     points: [V("voltage_l1", "Voltage"), A("current_l1", "Current"), W("power_active_total", "Active power"), KWH("energy_import_total", "Import active energy")],
   },
 ];

@@ -1,6 +1,7 @@
 # A Modbus RTU slave for rc485's Node host tests: pymodbus 3.0.0 (Debian python3-pymodbus) serving unit 1 on a serial
-# device (one end of a socat pseudo-terminal pair). Usage: pymodbus-rtu-slave.py DEVICE [BAUD [DELAY_MS]]
-# DELAY_MS: how long the slave takes to answer (a real meter's turnaround; default 0).
+# device (one end of a socat pseudo-terminal pair). Usage: pymodbus-rtu-slave.py DEVICE [BAUD [DELAY_MS [broadcast]]]
+# DELAY_MS: how long the slave takes to answer (a real meter's turnaround; default 0). "broadcast": unit 0 requests are
+# executed as broadcasts (pymodbus broadcast_enable; never answered).
 #
 # Holding registers from address 0 (zero_mode: protocol address = index):
 #   0-1  float32 230.5  high word first (ABCD)
@@ -46,4 +47,5 @@ store = SlowContext(
 )
 context = ModbusServerContext(slaves={1: store}, single=False)
 print("ready", flush=True)
-StartSerialServer(context=context, framer=ModbusRtuFramer, port=sys.argv[1], baudrate=int(sys.argv[2]) if len(sys.argv) > 2 else 9600)
+StartSerialServer(context=context, framer=ModbusRtuFramer, port=sys.argv[1], baudrate=int(sys.argv[2]) if len(sys.argv) > 2 else 9600,
+                  broadcast_enable=len(sys.argv) > 4 and sys.argv[4] == "broadcast")

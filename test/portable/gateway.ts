@@ -1,6 +1,6 @@
 // The Modbus TCP gateway engine driven by hand: MBAP rules, reassembly, routing, exceptions, access control, fairness,
 // backpressure, timers and the poll cache. Portable: runs on Node and on XS.
-import { Gateway, GW_CLOSED_IDLE, GW_CLOSED_MALFORMED, GW_FROM_CACHE, GW_ORPHANED, GW_REFUSED_ADDRESS, GW_REFUSED_FULL, REFUSED_ADDRESS, REFUSED_FULL, type GatewayLink, type LocalRegisters } from "../../modules/gateway";
+import { EVICT_AFTER_US, EVICT_IDLE_AFTER_US, Gateway, GW_BROADCASTS, GW_CLOSED_IDLE, GW_CLOSED_MALFORMED, GW_CLOSED_SLOW, GW_EVICTED, GW_EX_DATA_VALUE, GW_FROM_CACHE, GW_ORPHANED, GW_REFUSED_ADDRESS, GW_REFUSED_FULL, GW_REFUSED_PER_ADDRESS, REFUSED_ADDRESS, REFUSED_FULL, REFUSED_PER_ADDRESS, type GatewayLink, type LocalRegisters } from "../../modules/gateway";
 import { GatewayConfig } from "../../modules/gateway-config";
 import { IpAllowlist, parseIpv4 } from "../../modules/ip-allowlist";
 import { checkMbapHeader, MBAP_BAD_PROTOCOL, MBAP_LENGTH_TOO_LONG, MBAP_LENGTH_TOO_SHORT, MBAP_OK, writeMbapHeader } from "../../modules/mbap";
@@ -213,16 +213,143 @@ export const cases: Cases = {
     t.deepEqual(r.sent[a], ["00 01 00 00 00 03 05 83 0B"]);
   },
 
-  "read-only mode refuses 05, 06, 0F, 10, 16, 17 with 01 and forwards reads"(t) {
+  "read-only mode forwards only the allowlisted reads; 08 (even 0004 Force Listen Only), 15, 2B/0D, user codes get 01"(t) {
     const r = new Rig({ readOnly: true });
     const c = r.gw.accept("127.0.0.1", 0);
-    const writes = ["05 00 01 FF 00", "06 00 01 00 03", "0F 00 00 00 03 01 05", "10 00 00 00 01 02 00 07", "16 00 04 00 F2 00 25",
-      "17 00 03 00 06 00 0E 00 03 06 00 FF 00 FF 00 FF"];
-    writes.forEach((w, i) => r.feed(c, req(i, 1, w)));
+    const refused = ["05 00 01 FF 00", "06 00 01 00 03", "0F 00 00 00 03 01 05", "10 00 00 00 01 02 00 07", "16 00 04 00 F2 00 25",
+      "17 00 03 00 06 00 0E 00 03 06 00 FF 00 FF 00 FF", "08 00 04 00 00", "08 00 00 12 34", "08 00 01 00 00", "15 07 06 00 04 00 01 00 00 00",
+      "2B 0D 00 00", "41 01 02", "64 00", "14 07 06 00 04 00 01 00 02", "18 00 00"];
+    refused.forEach((w, i) => r.feed(c, req(i, 1, w)));
+    t.is(r.submitted.length, 0, "nothing reaches the bus");
+    t.deepEqual(r.sent[c].map((s) => s.slice(-5)), refused.map((w) => (parseInt(w.slice(0, 2), 16) | 0x80).toString(16).toUpperCase() + " 01"));
+    const reads = ["01 00 00 00 08", "02 00 00 00 08", "03 00 00 00 02", "04 00 00 00 02", "07", "0B", "0C", "11", "2B 0E 01 00"];
+    for (const w of reads) {
+      r.feed(c, req(9, 1, w));
+      t.is(r.submitted.length, 1, w);
+      t.is(r.submitted[0].pdu, w);
+      r.complete(STATUS_EXCEPTION, w.slice(0, 2) === "2B" ? "AB 01" : (parseInt(w.slice(0, 2), 16) | 0x80).toString(16).toUpperCase() + " 01");
+    }
+  },
+
+  "a PDU that breaks its function's rules gets 03 and the connection stays open"(t) {
+    const r = new Rig({});
+    const c = r.gw.accept("127.0.0.1", 0);
+    const bad = [
+      "10 00 00 00 02 04 00 01",          // byte count 4, 2 bytes came
+      "10 00 00 00 02 02 00 01",          // quantity 2 needs byte count 4
+      "0F 00 00 00 0A 01 FF",             // 10 coils need 2 bytes
+      "03 00 00 00 00",                   // quantity 0
+      "03 00 00 00 7E",                   // quantity 126
+      "01 00 00 00 00",                   // quantity 0
+      "03 00 00 00 02 00",                // one byte too many
+      "06 00 01",                         // too short
+      "05 00 01 12 34",                   // coil value neither 0000 nor FF00
+    ];
+    bad.forEach((w, i) => r.feed(c, req(i, 5, w)));
+    t.deepEqual(r.closed, [], "still open");
     t.is(r.submitted.length, 0);
-    t.deepEqual(r.sent[c].map((s) => s.slice(-5)), ["85 01", "86 01", "8F 01", "90 01", "96 01", "97 01"]);
-    r.feed(c, req(9, 1, READ));
-    t.is(r.submitted.length, 1);
+    t.deepEqual(r.sent[c].map((s) => s.slice(-5)), bad.map((w) => (parseInt(w.slice(0, 2), 16) | 0x80).toString(16).toUpperCase() + " 03"));
+    t.is(r.gw.counters[GW_EX_DATA_VALUE], bad.length);
+    r.feed(c, req(99, 5, "03 FF FF 00 02"));
+    t.is(r.sent[c][bad.length], "00 63 00 00 00 03 05 83 02", "address + quantity past 65536: 02");
+    r.feed(c, req(100, 5, READ));
+    t.is(r.submitted.length, 1, "the connection carries on");
+  },
+
+  "a dead unit delays other units' answers on the same connection by one bus turn, not one per request"(t) {
+    const r = new Rig({ maxPerClient: 6 });
+    const c = r.gw.accept("127.0.0.1", 0);
+    r.feed(c, [req(1, 9, READ), req(2, 9, READ), req(3, 9, READ), req(4, 5, READ), req(5, 9, READ), req(6, 5, READ)].join(" "));
+    const order: number[] = [];
+    while (r.submitted.length > 0) {
+      order.push(r.submitted[0].unit);
+      if (r.submitted[0].unit === 9) r.complete(STATUS_TIMEOUT);
+      else r.complete(STATUS_OK, "03 04 00 00 00 00");
+    }
+    t.deepEqual(order, [9, 5, 9, 5, 9, 9], "units alternate, each unit's requests in order");
+    t.deepEqual(r.sent[c].map((s) => s.slice(0, 5)), ["00 01", "00 04", "00 02", "00 06", "00 03", "00 05"]);
+  },
+
+  "answers that need no bus do not wait behind a bus request on the same connection"(t) {
+    const r = new Rig({ localUnit: 0, aliases: {} }, { readRegisters: (_fc, _a, n, into) => { into.fill(7, 0, n); return 0; }, writeRegisters: () => 1 });
+    const c = r.gw.accept("127.0.0.1", 0);
+    r.feed(c, req(1, 9, READ) + " " + req(2, 0, READ) + " " + req(3, 250, READ));
+    t.deepEqual(r.sent[c], ["00 02 00 00 00 07 00 03 04 00 07 00 07", "00 03 00 00 00 03 FA 83 0A"]);
+    r.complete(STATUS_TIMEOUT);
+    t.is(r.sent[c][2], "00 01 00 00 00 03 09 83 0B");
+  },
+
+  "broadcast writes to unit 0 (when allowed) go out as RTU broadcasts and get the write's normal answer"(t) {
+    const off = new Rig({});
+    const k = off.gw.accept("127.0.0.1", 0);
+    off.feed(k, req(1, 0, "06 00 01 00 2A"));
+    t.deepEqual(off.sent[k], ["00 01 00 00 00 03 00 86 0A"], "off by default: no path");
+    const r = new Rig({ broadcast: true });
+    const c = r.gw.accept("127.0.0.1", 0);
+    r.feed(c, req(2, 0, "10 00 08 00 02 04 00 01 00 02"));
+    t.deepEqual(r.submitted.map((s) => [s.unit, s.pdu]), [[0, "10 00 08 00 02 04 00 01 00 02"]]);
+    r.complete(STATUS_OK, "");
+    t.deepEqual(r.sent[c], ["00 02 00 00 00 06 00 10 00 08 00 02"]);
+    r.feed(c, req(3, 0, READ));
+    t.is(r.sent[c][1], "00 03 00 00 00 03 00 83 0A", "a broadcast read has no answer to relay: 0A");
+    t.is(r.gw.counters[GW_BROADCASTS], 1);
+    const ro = new Rig({ broadcast: true, readOnly: true });
+    const d = ro.gw.accept("127.0.0.1", 0);
+    ro.feed(d, req(4, 0, "05 00 01 FF 00"));
+    t.deepEqual(ro.sent[d], ["00 04 00 00 00 03 00 85 01"]);
+  },
+
+  "slow clients: an unfinished request is closed after requestTimeout; a trickle does not reset the idle timer"(t) {
+    const r = new Rig({ requestTimeoutMs: 2000, idleTimeoutMs: 10000 });
+    const a = r.gw.accept("127.0.0.1", 0);
+    r.feed(a, "00", 1000000);
+    t.is(r.gw.nextDeadline(), 3000000);
+    r.feed(a, "01", 2500000);
+    r.gw.service(3000000);
+    t.deepEqual(r.closed, [a]);
+    t.is(r.gw.counters[GW_CLOSED_SLOW], 1);
+    const b = r.gw.accept("127.0.0.1", 0);
+    r.feed(b, req(1, 1, READ), 1000000);
+    r.complete(STATUS_OK, "03 04 00 00 00 00", 1000000);
+    const split = req(2, 1, READ).split(" ");
+    r.feed(b, split.slice(0, 6).join(" "), 9000000);
+    r.feed(b, split.slice(6).join(" "), 10500000);
+    t.is(r.submitted.length, 1, "a request completed in time counts");
+    r.complete(STATUS_OK, "03 04 00 00 00 00", 10600000);
+    t.is(r.gw.nextDeadline(), 20600000);
+  },
+
+  "per-address limit and eviction: silent or trickling sockets cannot lock a new client out"(t) {
+    const r = new Rig({ maxClients: 4, maxPerAddress: 3, requestTimeoutMs: 60000, idleTimeoutMs: 0 });
+    const slow = [0, 1, 2].map(() => r.gw.accept("10.0.0.1", 0));
+    t.deepEqual(slow, [0, 1, 2]);
+    for (const s of slow) r.feed(s, "00", 0);
+    t.is(r.gw.accept("10.0.0.1", 10), REFUSED_PER_ADDRESS, "young connections are not evicted");
+    t.is(r.gw.counters[GW_REFUSED_PER_ADDRESS], 1);
+    const other = r.gw.accept("10.0.0.2", 10);
+    t.is(other, 3);
+    r.feed(other, req(1, 1, READ), 10);
+    t.is(r.gw.accept("10.0.0.3", EVICT_AFTER_US - 1), REFUSED_FULL);
+    const late = r.gw.accept("10.0.0.3", EVICT_AFTER_US + 20);
+    t.is(late, 0, "the stalest slow socket made room");
+    t.deepEqual(r.closed, [0]);
+    t.is(r.gw.counters[GW_EVICTED], 1);
+    t.is(r.gw.accept("10.0.0.1", EVICT_AFTER_US + 20), 1, "full again: the next stale socket makes room");
+    t.is(r.gw.accept("10.0.0.4", EVICT_AFTER_US + 30), 2);
+    t.is(r.gw.accept("10.0.0.5", EVICT_AFTER_US + 40), REFUSED_FULL, "a client with a request pending is never evicted, nor fresh ones");
+    r.feed(late, req(2, 2, READ), EVICT_AFTER_US + 50);
+    r.complete(STATUS_OK, "03 04 00 00 00 00", EVICT_AFTER_US + 60);
+    r.complete(STATUS_OK, "03 04 00 00 00 00", EVICT_AFTER_US + 60);
+    t.is(r.sent[other].length, 1);
+    t.is(r.sent[late].length, 1);
+    t.is(r.gw.accept("10.0.0.5", 3 * EVICT_AFTER_US), 1, "a connection that never sent a whole request goes first");
+    t.is(r.gw.accept("10.0.0.6", 4 * EVICT_AFTER_US), 2, "then the next one");
+    for (const c of [1, 2]) {
+      r.feed(c, req(3, 1, READ), 4 * EVICT_AFTER_US);
+      r.complete(STATUS_OK, "03 04 00 00 00 00", 5 * EVICT_AFTER_US);
+    }
+    t.is(r.gw.accept("10.0.0.7", EVICT_IDLE_AFTER_US), REFUSED_FULL, "clients that sent requests are kept while idle under EVICT_IDLE_AFTER_US");
+    t.is(r.gw.accept("10.0.0.7", EVICT_AFTER_US + 60 + EVICT_IDLE_AFTER_US), 0, "the one idle longest goes after that");
   },
 
   "the local unit answers from LocalRegisters and never reaches the bus"(t) {
@@ -280,14 +407,8 @@ export const cases: Cases = {
     }
   },
 
-  "a PDU whose length contradicts its function closes the connection; unknown functions pass to the device"(t) {
+  "unknown functions pass to the device; exception-coded functions are refused with 01"(t) {
     const r = new Rig({});
-    const a = r.gw.accept("127.0.0.1", 0);
-    r.feed(a, req(1, 5, "03 00 00 00 02 00"));
-    t.deepEqual(r.closed, [a]);
-    const b = r.gw.accept("127.0.0.1", 0);
-    r.feed(b, req(1, 5, "10 00 00 00 02 04 00 01"));
-    t.deepEqual(r.closed, [a, b], "byte count says 4, 2 came");
     const c = r.gw.accept("127.0.0.1", 0);
     r.feed(c, req(1, 5, "41 01 02 03"));
     t.deepEqual(r.submitted.map((s) => s.pdu), ["41 01 02 03"]);

@@ -74,7 +74,8 @@ export const cases: Cases = {
     t.is(s.history(1, 14, 2), 0, "other meter untouched");
   },
   "bad configuration names the field"(t) {
-    t.throws(() => new ReadingsStore({ meters: [] }), TypeError);
+    t.throws(() => new ReadingsStore({ meters: {} as never }), TypeError);
+    t.is(new ReadingsStore({ meters: [] }).meters.length, 0, "a gateway-only site keeps no readings");
     t.throws(() => new ReadingsStore({ meters: [{ ...meters[0], name: "a/b" }] }), RangeError);
     t.throws(() => new ReadingsStore({ meters: [meters[0], meters[0]] }), RangeError);
     t.throws(() => new ReadingsStore({ meters: [{ ...meters[0], points: [{ name: "Bad Name" }] }] }), RangeError);

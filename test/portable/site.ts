@@ -31,6 +31,18 @@ export const cases: Cases = {
     // Computed timeout: the largest reply's air time + 200 ms.
     t.is(replyTimeoutUs(s, plan, 3), plan.line.airTimeUs(5 + 2 * 14) + 200000);
   },
+  "a meter may name the repeater segment it sits behind (via); the status page shows it"(t) {
+    const json = JSON.parse(JSON.stringify(small)) as { meters: Record<string, unknown>[] };
+    json.meters[1].via = "barn (R/C)";
+    const r = checkSite(json, profiles);
+    t.ok(r.ok, r.ok ? "" : r.errors.join("\n"));
+    if (!r.ok) return;
+    t.is(r.site.meters[1].via, "barn (R/C)");
+    t.is(r.site.meters[0].via, undefined);
+    json.meters[1].via = "";
+    const bad2 = checkSite(json, profiles);
+    t.ok(!bad2.ok && bad2.errors.some((e) => e.startsWith("$.meters[1].via: must be the name of the repeater segment")));
+  },
   "every problem is listed with its JSON path"(t) {
     const r = checkSite(bad, profiles);
     t.ok(!r.ok);
@@ -50,13 +62,25 @@ export const cases: Cases = {
     t.deepEqual(r.errors, [
       "$.extra: unknown section; allowed: bus, meters, forwarding, gateway, repeater",
       "$.bus: must be an object {port, baud, framing, ...} (got nothing)",
-      "$.meters: must be a non-empty list of meters (got [])",
+      "$.meters: must be a non-empty list of meters (or [] with a gateway section) (got [])",
       "$.gateway: must be an object (got 3)",
     ]);
     const r2 = checkSite({ bus: { port: "x", baud: 9600, framing: "8N1", retries: -1, parity: "E" }, meters: [{ name: "a b", profile: 5, unit: 0, intervalMs: 50, points: [] }] }, profiles);
     t.ok(!r2.ok);
     if (!r2.ok) t.is(r2.errors.length, 7, r2.errors.join("\n"));
     t.ok(!checkSite(null, profiles).ok);
+  },
+  "a gateway-only site: meters [] is valid with a gateway section, and only then"(t) {
+    const bus = { port: "p", baud: 9600, framing: "8N1" };
+    const r = checkSite({ bus, meters: [], gateway: { port: 0 } }, profiles);
+    t.ok(r.ok, r.ok ? "" : r.errors.join("\n"));
+    if (r.ok) t.is(r.site.meters.length, 0);
+    const r2 = checkSite({ bus, meters: [] }, profiles);
+    t.ok(!r2.ok);
+    if (!r2.ok) t.deepEqual(r2.errors, ["$.meters: must be a non-empty list of meters (or [] with a gateway section) (got [])"]);
+    const r3 = checkSite({ bus, meters: {}, gateway: {} }, profiles);
+    t.ok(!r3.ok);
+    if (!r3.ok) t.deepEqual(r3.errors, ["$.meters: must be a list of meters ([] for a gateway alone) (got {})"]);
   },
   "points may be chosen, but not repeated"(t) {
     const site = { bus: { port: "p", baud: 19200, framing: "8E1" }, meters: [{ name: "dc", profile: "fixture-dc-meter", unit: 7, intervalMs: 1000, points: ["voltage", "voltage"] }] };

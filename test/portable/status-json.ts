@@ -24,6 +24,26 @@ export const cases: Cases = {
     t.ok((barn.errorRate as number) > 0 && (barn.errorRate as number) < 1);
     t.is(JSON.parse(JSON.stringify(d)).meters.length, 4);
   },
+  "meters document: energy today and this month per meter, the repeater path, and site totals"(t) {
+    const s = syntheticSite();
+    const d = metersDocument(s.store, s.nowUs, s.nowMs);
+    const [house, heatpump, pv, barn] = d.meters;
+    t.is(house.via, null);
+    t.is(barn.via, "barn segment (R/C)");
+    t.is(house.powerUnit, "W");
+    t.ok(house.energy !== null && house.energy.direction === "import" && house.energy.point === "energy_import_total");
+    t.is(pv.energy!.direction, "export");
+    t.is(house.energy!.todayFrom, "2026-11-21T05:00:00.040Z", "the store began at 05:00: today counts from then");
+    t.ok(house.energy!.today! > 1 && house.energy!.today! < 2);
+    t.is(house.energy!.month, house.energy!.today);
+    t.deepEqual(d.totals.import.meters, ["house", "heatpump", "barn"]);
+    t.deepEqual(d.totals.export.meters, ["pv"]);
+    t.deepEqual(d.totals.import.missing.powerKw, ["barn"], "a stale meter's power is not summed");
+    t.ok(Math.abs(d.totals.import.powerKw! - (house.power! + heatpump.power!) / 1000) < 1e-3, "site power: the fresh import meters");
+    const today = house.energy!.today! + heatpump.energy!.today! + barn.energy!.today!;
+    t.ok(Math.abs(d.totals.import.todayKwh! - today) < 2e-3);
+    t.ok(Math.abs(d.totals.export.powerKw! - pv.power! / 1000) < 1e-3);
+  },
   "history document: 120 buckets of 30 s ending at now, power and error rate per meter"(t) {
     const s = syntheticSite();
     const h = historyDocument(s.store, s.nowUs, s.nowMs);

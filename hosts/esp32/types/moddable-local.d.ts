@@ -42,14 +42,6 @@ declare module "embedded:network/mqtt/client" {
   }
 }
 
-/** TLS over the ECMA-419 TCP socket (examples/io/tcp/tlssocket). */
-declare module "embedded:io/socket/tcp/tls" {
-  export default class TLSSocket {
-    constructor(options: Record<string, unknown>);
-    close(): void;
-  }
-}
-
 /** XS FFI (documentation/xs/XS FFI.md): the functions named in the manifest's "ffi" section, as methods. */
 declare module "mc/ffi" {
   export default class FFI {

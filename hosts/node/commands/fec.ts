@@ -6,6 +6,7 @@ import {
 } from "../../../modules/fec-link";
 import { ReedSolomon } from "../../../modules/reed-solomon";
 import { UsageError, type Command } from "./command";
+import { count } from "../plural";
 
 const HELP = `usage:
   rc485 fec parity [--nroots N] [--depth D] [--raw] HEX...
@@ -87,7 +88,7 @@ function correct(o: Options): number {
       throw new UsageError(`--parity: ${rs.parityLength(f.length, o.depth)} parity bytes expected for ${f.length} bytes, got ${b.length}`);
     }
     const res = rs.decodeFrame(f, 0, f.length, o.depth, b, 0);
-    if (res < 0) { console.log(`failed: more than ${o.nroots / 2} errors in a codeword (uncorrectable)`); return 1; }
+    if (res < 0) { console.log(`failed: more than ${count(o.nroots / 2, "error")} in a codeword (uncorrectable)`); return 1; }
     report(f, res, rs.bits);
     return 0;
   }
@@ -111,10 +112,8 @@ function correct(o: Options): number {
 const command: Command = {
   summary: "Reed-Solomon parity burst of a frame, or repair a frame from its burst",
   async run(args) {
-    if (args.length === 0 || args.includes("--help") || args.includes("-h")) {
-      console.log(HELP);
-      return args.length === 0 ? 2 : 0;
-    }
+    if (args.length === 0) { console.error(HELP); return 2; }
+    if (args.includes("--help") || args.includes("-h")) { console.log(HELP); return 0; }
     try {
       const [sub, ...rest] = args;
       const o = parseOptions(rest);

@@ -25,6 +25,19 @@ example: rc485 frame decode 11 03 06 02 2B 00 00 00 64 C8 BA`;
 
 type Fields = Record<string, unknown>;
 
+/**
+ * Functions that ask the device for data: sent to unit 0 they make a broadcast read, which the standard rules out
+ * (Modbus over Serial Line V1.02 §2.1: broadcast requests are writes and get no reply).
+ */
+const READ_FUNCTIONS = new Set([0x01, 0x02, 0x03, 0x04, 0x07, 0x0b, 0x0c, 0x11, 0x14, 0x17, 0x18, 0x2b]);
+const BROADCAST_READ_NOTE = "unit 0 is a broadcast: by the standard no device answers it (Modbus over Serial Line V1.02 §2.1, " +
+  "broadcasts are writes only), so this read gets no reply; some meters answer it anyway, and two that do on one bus collide";
+
+/** A note on a request to unit 0 that asks for data, or undefined. */
+function broadcastNote(v: rtu.FrameView): string | undefined {
+  return v.unit === 0 && !v.isException && READ_FUNCTIONS.has(v.function) ? BROADCAST_READ_NOTE : undefined;
+}
+
 function parseHex(words: string[]): Uint8Array {
   const s = words.join("").replace(/\s+/g, "");
   if (s.length === 0) throw new UsageError("no hex bytes given");
@@ -141,7 +154,7 @@ function text(d: Fields, frame: Uint8Array): string {
     `direction   ${d.direction}`,
     `crc         ${d.crcOk ? `ok (${hex(frame, n - 2, 2)})` : `BAD: frame has ${hex(frame, n - 2, 2)}, computed ${hex(new Uint8Array([c & 0xff, c >>> 8]), 0, 2)}`}`,
   ];
-  const skip = new Set(["unit", "function", "functionName", "direction", "crcOk", "length", "response"]);
+  const skip = new Set(["unit", "function", "functionName", "direction", "crcOk", "length", "response", "note"]);
   for (const [k, val] of Object.entries(d)) {
     if (skip.has(k)) continue;
     let shown: string;
@@ -152,6 +165,7 @@ function text(d: Fields, frame: Uint8Array): string {
     else shown = String(val);
     lines.push(`${k.padEnd(11)} ${shown}`);
   }
+  if (typeof d.note === "string") lines.push(`note        ${d.note}`);
   return lines.join("\n");
 }
 
@@ -179,6 +193,7 @@ async function decode(args: string[]): Promise<number> {
   const reqFault = as === "response" ? -1 : rtu.parseRequest(frame, 0, frame.length, req, rtu.PARSE_IGNORE_CRC);
   const resFault = as === "request" ? -1 : rtu.parseResponse(frame, 0, frame.length, res, rtu.PARSE_IGNORE_CRC);
   let out: Fields;
+  const note = reqFault === 0 ? broadcastNote(req) : undefined;
   if (reqFault === 0 && resFault === 0) {
     out = { ...describe(req, "ambiguous"), response: describe(res, "response") };
     if (!json) {
@@ -186,7 +201,7 @@ async function decode(args: string[]): Promise<number> {
       console.log("note        valid both as a request and as a response (this function echoes its request)");
       return 0;
     }
-  } else if (reqFault === 0) out = describe(req, "request");
+  } else if (reqFault === 0) out = { ...describe(req, "request"), ...(note ? { note } : {}) };
   else if (resFault === 0) out = describe(res, "response");
   else {
     const why = [as !== "response" ? `as a request: ${rtu.faultName(reqFault)}` : "", as !== "request" ? `as a response: ${rtu.faultName(resFault)}` : ""].filter(Boolean).join("; ");
@@ -200,7 +215,12 @@ const command: Command = {
   summary: "decode a Modbus RTU frame given as hex (rc485 frame decode [--as request|response] [--json] HEX...)",
   async run(args: string[]): Promise<number> {
     const [sub, ...rest] = args;
-    if (!sub || sub === "--help" || sub === "-h" || sub === "help" || (sub === "decode" && (rest.includes("--help") || rest.includes("-h")))) {
+    if (!sub) {
+      // A missing subcommand is bad usage (exit status 2, like every command); --help asks for the text (0).
+      console.error(HELP);
+      return 2;
+    }
+    if (sub === "--help" || sub === "-h" || sub === "help" || (sub === "decode" && (rest.includes("--help") || rest.includes("-h")))) {
       console.log(HELP);
       return 0;
     }

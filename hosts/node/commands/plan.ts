@@ -10,7 +10,8 @@ const HELP = `usage: rc485 plan --site FILE [--json] [--profiles DIR]...
 Prints the block reads rc485 makes per polling cycle for the meters of a site file, and their bus time.
   --site FILE      the site configuration (schemas/site.schema.json)
   --json           print the plan as JSON
-  --profiles DIR   load meter profiles from DIR instead of the shipped profiles/ (repeatable)`;
+  --profiles DIR   also load the meter profiles in DIR (repeatable; a later folder's profile overrides an earlier
+                   or shipped one of the same id)`;
 
 function parse(args: string[]): { site: string; json: boolean; dirs: string[]; help: boolean } {
   let site = "";

@@ -3,6 +3,11 @@
  * (modules/master.ts) and serial host (hosts/node/serial-port.ts) the concentrator uses. Registers are decoded as the
  * chosen type and word order (modules/values.ts). Exit status: 0 values read, 1 the device answered with an exception or
  * did not answer (timeout) or the reply was damaged, 2 bad usage or a device that cannot be opened.
+ *
+ * Addresses: the request carries a 0-based PDU address (Modbus Application Protocol V1.1b3 §4.4: in the PDU each data
+ * item is addressed from 0 to 65535, while the data model numbers elements from 1), given with --address. --register takes the 1-based reference number that modpoll and mbpoll
+ * take with -r (modpoll -h: "-r # Start reference (1-65536, 1 is default). Use -0 for 0-based references"): PDU address
+ * = reference - 1, so `--register N` reads exactly what `modpoll -r N` / `mbpoll -r N` read.
  */
 import { Master } from "../../../modules/master";
 import { STATUS_EXCEPTION, STATUS_OK, STATUS_TIMEOUT, SUBMIT_OK, statusName } from "../../../modules/master-status";
@@ -23,7 +28,9 @@ Reads registers (or coils/inputs) from one Modbus RTU device and prints the deco
   --framing F          8N1 (default), 8E1, 8O1, 8N2
   --unit N             device address 1..247 (default 1)
   --function N         3 holding registers (default), 4 input registers, 1 coils, 2 discrete inputs
-  --address N          first protocol address, 0-based (default 0); 0x prefix for hex
+  --address N          first PDU address, 0-based, as it goes on the wire (default 0); 0x prefix for hex
+  --register N         first register by its 1-based number instead: address N-1, as modpoll -r N and mbpoll -r N
+                       (values are then labelled by register number, as mbpoll does)
   --count N            number of values (default 1); a 32-bit value takes 2 registers, a 64-bit value 4
   --type T             ${TYPE_NAMES.join(", ")} (default u16; bool for functions 1 and 2)
   --order O            word/byte order of multi-register values: ABCD (default, high word first), CDAB (low word
@@ -33,9 +40,16 @@ Reads registers (or coils/inputs) from one Modbus RTU device and prints the deco
   --rts                drive RTS as driver enable while sending
   --json               print one JSON object
 
+addresses: a request carries a 0-based address (0..65535). Manuals often number registers from 1 instead, and the old
+"Modicon" style puts the table in the first digit: 40001 is holding register 1 (function 3, address 0), 30001 input
+register 1 (function 4, address 0). So "40001" in a manual is --function 3 --register 1 (or --address 0). modpoll and
+mbpoll count from 1 too and take the number whole: -r 40001 (and --register 40001) reads address 40000. If a value looks
+shifted by one register, the manual is 1-based where you assumed 0-based, or the other way round.
+
 exit status: 0 read, 1 exception, timeout or damaged reply, 2 bad usage or a device that cannot be opened
 
-example: rc485 read --port /dev/ttyUSB0 --baud 9600 --unit 1 --function 4 --address 0 --count 2 --type f32`;
+examples: rc485 read --port /dev/ttyUSB0 --baud 9600 --unit 1 --function 4 --address 0 --count 2 --type f32
+          rc485 read --port /dev/ttyUSB0 --register 1 --type f32      (manual's 40001; same as modpoll -r 1 -t 4:f32)`;
 
 export interface ReadResult {
   ok: boolean;
@@ -45,7 +59,8 @@ export interface ReadResult {
   address: number;
   type?: string;
   order?: string;
-  values?: { address: number; value: number | boolean | null }[];
+  /** Each value's 0-based address (and, with --register, its 1-based register number). */
+  values?: { address: number; register?: number; value: number | boolean | null }[];
   registers?: number[];
   exception?: { code: number; name: string };
   attempts: number;
@@ -54,7 +69,7 @@ export interface ReadResult {
 const command: Command = {
   summary: "one read from one device on a serial port (like mbpoll), values decoded by type and word order",
   run: (args) => withUsage("read", async () => {
-    const o = parseOptions("read", args, { values: ["port", "baud", "framing", "unit", "function", "address", "count", "type", "order", "timeout", "retries"], flags: ["rts", "json"] });
+    const o = parseOptions("read", args, { values: ["port", "baud", "framing", "unit", "function", "address", "register", "count", "type", "order", "timeout", "retries"], flags: ["rts", "json"] });
     if (o.help) { console.log(HELP); return 0; }
     const path = o.values.port;
     if (!path) throw new UsageError("--port DEVICE is required (try rc485 read --help)");
@@ -62,7 +77,8 @@ const command: Command = {
     const framing = choiceOption<Framing>(o, "framing", ["8N1", "8E1", "8O1", "8N2"], "8N1");
     const unit = intOption(o, "unit", 1, 247, 1);
     const fc = intOption(o, "function", 1, 4, 3);
-    const address = intOption(o, "address", 0, 65535, 0);
+    if (o.values.address !== undefined && o.values.register !== undefined) throw new UsageError("give --address (0-based) or --register (1-based), not both");
+    const address = o.values.register !== undefined ? intOption(o, "register", 1, 65536, 1) - 1 : intOption(o, "address", 0, 65535, 0);
     const bits = fc <= 2;
     const type = choiceOption<ValueTypeName>(o, "type", TYPE_NAMES, bits ? "bool" : "u16");
     if (bits && type !== "bool") throw new UsageError(`--type must be bool for function ${fc} (got '${type}')`);
@@ -70,7 +86,7 @@ const command: Command = {
     const words = bits ? 1 : TYPE_WORDS[typeCode(type)];
     const count = intOption(o, "count", 1, bits ? 2000 : Math.floor(125 / words), 1);
     const quantity = count * words;
-    if (address + quantity > 65536) throw new UsageError(`--address ${address} + ${quantity} ${bits ? "bits" : "registers"} passes 65535`);
+    if (address + quantity > 65536) throw new UsageError(`address ${address} + ${quantity} ${bits ? "bits" : "registers"} passes 65535`);
     const timeoutMs = intOption(o, "timeout", 1, 60000, 1000);
     const retries = intOption(o, "retries", 0, 15, 0);
 
@@ -97,8 +113,10 @@ const command: Command = {
     }
     const r = result as ReadResult | null;
     if (!r) return 1;
+    if (o.values.register !== undefined && r.values) for (const v of r.values) v.register = v.address + 1;
     if (o.flags.json) console.log(JSON.stringify(r));
-    else if (r.ok) for (const v of r.values!) console.log(`[${v.address}]: ${v.value === null ? "NaN" : String(v.value)}`);
+    // Values are labelled in the numbering the user chose: 0-based addresses, or 1-based register numbers (as mbpoll).
+    else if (r.ok) for (const v of r.values!) console.log(`[${v.register ?? v.address}]: ${v.value === null ? "NaN" : String(v.value)}`);
     else if (r.exception) console.log(`exception ${r.exception.code.toString(16).padStart(2, "0")} ${r.exception.name}`);
     else console.log(r.status);
     return r.ok ? 0 : 1;

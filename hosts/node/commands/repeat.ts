@@ -11,11 +11,13 @@
  * at the end (SIGINT/SIGTERM or --duration). Exit status: 0 stopped, 2 bad usage, a bad section or a port that cannot be
  * opened at start.
  */
-import { readFileSync } from "node:fs";
 import { Repeater } from "../../../modules/repeater";
 import { resolveRepeaterConfig, type RepeaterConfig } from "../../../modules/repeater-config";
 import { DIRECTION_AB, DIRECTION_BA, STAT_NAMES } from "../../../modules/repeater-stats";
-import type { Framing } from "../../../modules/rtu/timing";
+import { BAUD_RATES, type Framing } from "../../../modules/rtu/timing";
+import { show } from "../../../modules/json-check";
+import { FRAMINGS } from "../../../modules/profile";
+import { FileReadError, readJsonFile } from "../read-bounded";
 import { numberOption, parseOptions, withUsage } from "../options";
 import { SerialHost, SerialOpenError } from "../serial-port";
 import { UsageError, type Command } from "./command";
@@ -47,7 +49,10 @@ function side(file: string, v: unknown, name: string): SideSection {
   const o = v as Record<string, unknown>;
   if (typeof o.port !== "string" || o.port === "") throw new UsageError(`${file}: $.repeater.${name}.port: must be a serial device path`);
   if (o.rts !== undefined && typeof o.rts !== "boolean") throw new UsageError(`${file}: $.repeater.${name}.rts: must be true or false`);
-  return { port: o.port, baud: o.baud as number, framing: (o.framing ?? "8N1") as Framing, rts: o.rts as boolean | undefined };
+  if (typeof o.baud !== "number" || !BAUD_RATES.includes(o.baud)) throw new UsageError(`${file}: $.repeater.${name}.baud must be one of ${BAUD_RATES.join(", ")} (got ${show(o.baud)})`);
+  const framing = o.framing ?? "8N1";
+  if (typeof framing !== "string" || !(FRAMINGS as readonly string[]).includes(framing)) throw new UsageError(`${file}: $.repeater.${name}.framing must be one of ${FRAMINGS.join(", ")} (got ${show(framing)})`);
+  return { port: o.port, baud: o.baud, framing: framing as Framing, rts: o.rts as boolean | undefined };
 }
 
 const command: Command = {
@@ -60,9 +65,9 @@ const command: Command = {
     const duration = o.values.duration === undefined ? Infinity : numberOption(o, "duration", 0.1, 1e9, 10);
     const every = numberOption(o, "every", 0, 86400, 60);
     let json: unknown;
-    try { json = JSON.parse(readFileSync(file, "utf8")); } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new UsageError(`${file}: ${err.code === "ENOENT" ? "no such file" : err.code ? `cannot read (${err.code})` : `not valid JSON (${err.message})`}`);
+    try { json = readJsonFile(file); } catch (e) {
+      if (e instanceof FileReadError) throw new UsageError(e.message);
+      throw e;
     }
     const section = (json as Record<string, unknown> | null)?.repeater;
     if (section === null || typeof section !== "object" || Array.isArray(section)) throw new UsageError(`${file}: $.repeater: must be an object { sideA, sideB, nroots, ... }`);

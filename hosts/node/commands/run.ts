@@ -6,12 +6,14 @@
  * 2 bad usage, a bad site file or a device that cannot be opened at start.
  */
 import { STATE_NAMES } from "../../../modules/scheduler";
+import { digitsFor, formatNumber } from "../../../modules/json-text";
 import { FAULT_KINDS } from "../../../modules/readings";
 import { startConcentrator, type NodeConcentrator } from "../concentrator";
 import { intOption, numberOption, parseOptions, withUsage } from "../options";
 import { SerialHost, SerialOpenError } from "../serial-port";
 import { readSiteFile } from "../site-file";
 import { UsageError, type Command } from "./command";
+import { count } from "../plural";
 
 const HELP = `usage: rc485 run --site FILE [options]
 
@@ -27,7 +29,8 @@ forwarding.mqtt is set. Stops on Ctrl-C / SIGTERM with a summary.
   --no-gateway      do not start the site's Modbus TCP gateway
   --duration S      stop after S seconds
   --json            print the summary as JSON
-  --profiles DIR    load meter profiles from DIR instead of profiles/
+  --profiles DIR    also load the meter profiles in DIR (repeatable; a later folder's profile overrides an earlier
+                    or shipped one of the same id)
 
 exit status: 0 stopped, 2 bad usage, bad site file or a device that cannot be opened at start`;
 
@@ -39,7 +42,7 @@ const command: Command = {
     if (!o.values.site) throw new UsageError("--site FILE is required (try rc485 run --help)");
     const duration = o.values.duration === undefined ? Infinity : numberOption(o, "duration", 0.1, 1e9, 10);
     const httpPort = o.values["http-port"] === undefined ? undefined : intOption(o, "http-port", 0, 65535, 8485);
-    const loaded = readSiteFile(o.values.site, o.values.profiles ? [o.values.profiles] : []);
+    const loaded = readSiteFile(o.values.site, o.lists.profiles ?? []);
     if (!loaded.site) { for (const e of loaded.errors) console.error(e); return 2; }
     const site = loaded.site;
     const log = (line: string) => console.error(`rc485 run: ${line}`);
@@ -61,7 +64,7 @@ const command: Command = {
       throw new UsageError(String((e as Error).message).split("\n")[0]);
     }
     const url = conc.forwarding.httpUrl;
-    log(`${site.meters.length} meters on ${host.settings.path} at ${site.bus.baud} ${site.bus.framing}${url ? `; status page ${url}` : ""}`);
+    log(`${count(site.meters.length, "meter")} on ${host.settings.path} at ${site.bus.baud} ${site.bus.framing}${url ? `; status page ${url}` : ""}`);
     host.attach(conc.loop, conc.loop);
     conc.loop.start(host.now());
     host.poke();
@@ -78,7 +81,8 @@ const command: Command = {
         const faults: Record<string, number> = {};
         FAULT_KINDS.forEach((k, j) => { faults[k] = m.faults[j]; });
         const values: Record<string, number | null> = {};
-        m.meta.points.forEach((p, j) => { values[p.name] = Number.isFinite(m.values[j]) ? m.values[j] : null; });
+        // As the decoded type holds them: integers exactly, a float32 to its 7 significant digits (json-text.ts).
+        m.meta.points.forEach((p, j) => { values[p.name] = Number.isFinite(m.values[j]) ? Number(formatNumber(m.values[j], digitsFor(p.type))) : null; });
         return { name: m.meta.name, unit: m.meta.unit, state: STATE_NAMES[loop.scheduler.state[i]], readings: m.readings, failures: m.failures, faults, values };
       }),
       links: conc.links(),
@@ -88,10 +92,15 @@ const command: Command = {
     await conc.stop(2000);
     if (o.flags.json) console.log(JSON.stringify(summary, null, 2));
     else {
-      console.log(`summary: ${summary.requests} requests sent on ${summary.port}`);
+      console.log(`summary: ${count(summary.requests, "request")} sent on ${summary.port}`);
       for (const m of summary.meters) {
-        const vals = Object.entries(m.values).map(([k, v]) => `${k}=${v === null ? "–" : Number(v.toPrecision(7))}`).join(" ");
-        console.log(`  ${m.name} (unit ${m.unit}) ${m.state}: ${m.readings} readings, ${m.failures} failed polls; ${vals}`);
+        const vals = Object.entries(m.values).map(([k, v]) => `${k}=${v === null ? "–" : String(v)}`).join(" ");
+        console.log(`  ${m.name} (unit ${m.unit}) ${m.state}: ${count(m.readings, "reading")}, ${count(m.failures, "failed poll")}; ${vals}`);
+      }
+      const held = summary.meters.filter((m, i) => m.readings > 0 && conc.store.meters[i].meta.points.some((p) => p.stateClass === "total_increasing" && m.values[p.name] === null));
+      if (held.length > 0) {
+        console.log(`  – for a total (${held.map((m) => m.name).join(", ")}): held back until the sanity filter has confirmed it with ` +
+          `${count(loop.readings.sanity.confirmations, "consistent reading")}, so a transient 0 or garbage total is never published`);
       }
     }
     return 0;

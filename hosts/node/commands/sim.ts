@@ -18,6 +18,8 @@ import { SimPacer, type PaceReport } from "../sim-pacer";
 import { SimSite } from "../sim-site";
 import { DEMO_SITE, readSiteFile } from "../site-file";
 import { UsageError, type Command } from "./command";
+import { count } from "../plural";
+import { redrawInPlace } from "../live-view";
 
 const HELP = `usage: rc485 sim [options]
 
@@ -36,7 +38,8 @@ status page; Ctrl-C stops with a summary.
   --gateway-port N  Modbus TCP gateway port when the site has a gateway section (docs/gateway.md; 0 = any free port)
   --no-gateway      do not start the site's Modbus TCP gateway
   --json            print the summary as JSON (with --duration)
-  --profiles DIR    load meter profiles from DIR instead of profiles/ (repeatable: last one wins for the option)`;
+  --profiles DIR    also load the meter profiles in DIR (repeatable; a later folder's profile overrides an earlier
+                    or shipped one of the same id)`;
 
 interface Summary {
   site: string;
@@ -66,7 +69,7 @@ const command: Command = {
     const speed = numberOption(o, "speed", 0.001, 100000, 1);
     const duration = o.values.duration === undefined ? Infinity : numberOption(o, "duration", 0.1, 1e7, 10);
     const httpPort = o.values["http-port"] === undefined ? undefined : intOption(o, "http-port", 0, 65535, 8485);
-    const loaded = readSiteFile(file, o.values.profiles ? [o.values.profiles] : []);
+    const loaded = readSiteFile(file, o.lists.profiles ?? []);
     if (!loaded.site) { for (const e of loaded.errors) console.error(e); return 2; }
     const logs: string[] = [];
     const log = (line: string) => { logs.push(line); if (logs.length > 5) logs.shift(); };
@@ -105,12 +108,13 @@ const command: Command = {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
     let lastDraw = 0;
+    let drawn = false;
     const drawEvery = tty ? 500 : 10000;
     const draw = () => {
       if (o.flags.json || performance.now() - lastDraw < drawEvery) return;
       lastDraw = performance.now();
       const text = view(s, file, pace, url, logs);
-      if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n`); else console.log(text + "\n");
+      if (tty) { process.stdout.write(redrawInPlace(text, !drawn, process.stdout.columns, process.stdout.rows)); drawn = true; } else console.log(text + "\n");
     };
     // A slice at a time, yielding to the event loop in between (at once when behind, else after 20 ms).
     while (!stopping && pace.wallS() < duration) {
@@ -162,7 +166,8 @@ function behindText(p: PaceReport): string {
   return p.behindS > 0 ? `behind by ${fmt(p.behindS, 1)} s of site time, running at ${fmt(p.achievedSpeed, 0)}x of ${p.speed}x` : "";
 }
 
-function view(s: SimSite, file: string, pace: SimPacer, url: string | null, logs: string[]): string {
+/** The live view's text (exported for its test). */
+export function view(s: SimSite, file: string, pace: SimPacer, url: string | null, logs: string[]): string {
   const store = s.conc.store;
   const loop = s.conc.loop;
   const p = pace.report();
@@ -180,9 +185,15 @@ function view(s: SimSite, file: string, pace: SimPacer, url: string | null, logs
     lines.push(`${m.meta.name.padEnd(10)} ${m.meta.profile.padEnd(20)} ${String(m.meta.unit).padStart(4)} ${STATE_NAMES[loop.scheduler.state[i]].padEnd(8)} ` +
       `${fmt(power).padStart(9)} ${fmt(energy, 2).padStart(11)} ${fmt(volt).padStart(9)} ${fmt(age).padStart(6)} ${String(m.readings).padStart(8)} ${String(m.failures).padStart(6)}`);
   });
+  // An energy column shows – while the meter has an import total that the sanity filter has not confirmed yet.
+  const unconfirmed = store.meters.filter((m) => m.hasReading && m.meta.points.some((p, j) => p.deviceClass === "energy" && p.name.includes("import") && !Number.isFinite(m.values[j]))).map((m) => m.meta.name);
+  if (unconfirmed.length > 0) {
+    lines.push(`energy – (${unconfirmed.join(", ")}): the total is held back until the sanity filter has confirmed it with ` +
+      `${count(loop.readings.sanity.confirmations, "consistent reading")}, so a transient 0 or garbage total is never shown`);
+  }
   lines.push("", "links (the bus as the master sees it; the R/C pair's noisy segment before and after Reed–Solomon correction)");
   for (const l of s.conc.links()) lines.push(linkLine(l));
-  lines.push("", `master: ${s.transactions} transactions, bus efficiency ${fmt(100 * s.busEfficiency(), 2)}% (virtual time)`);
+  lines.push("", `master: ${count(s.transactions, "transaction")}, bus efficiency ${fmt(100 * s.busEfficiency(), 2)}% (virtual time)`);
   const faults: string[] = [];
   store.meters.forEach((m) => FAULT_KINDS.forEach((k, j) => { if (m.faults[j] > 0) faults.push(`${m.meta.name} ${k} ${m.faults[j]}`); }));
   lines.push(`faults: ${faults.length > 0 ? faults.join(", ") : "none"}`);
@@ -219,8 +230,8 @@ function withheld(s: SimSite, m: number): number {
 
 function summaryText(x: Summary): string {
   const lines = [
-    `summary: ${fmt(x.siteTimeS, 0)} s of site time in ${fmt(x.wallTimeS, 1)} s (${fmt(x.speed, 1)}x), ${x.transactions} transactions, ` +
-      `master bus efficiency ${fmt(100 * x.busEfficiency, 2)}% over ${x.efficiencyTransactions} first-attempt transactions`,
+    `summary: ${fmt(x.siteTimeS, 0)} s of site time in ${fmt(x.wallTimeS, 1)} s (${fmt(x.speed, 1)}x), ${count(x.transactions, "transaction")}, ` +
+      `master bus efficiency ${fmt(100 * x.busEfficiency, 2)}% over ${count(x.efficiencyTransactions, "first-attempt transaction")}`,
   ];
   if (x.fellBehind) {
     const short = x.requestedSiteTimeS !== null && x.siteTimeS < x.requestedSiteTimeS ? `, ${fmt(x.requestedSiteTimeS - x.siteTimeS, 0)} s of the ${fmt(x.requestedSiteTimeS, 0)} s asked not covered` : "";
@@ -228,7 +239,7 @@ function summaryText(x: Summary): string {
   }
   for (const m of x.meters) {
     const f = Object.entries(m.faults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
-    lines.push(`  ${m.name.padEnd(10)} ${m.state.padEnd(8)} ${String(m.readings).padStart(6)} readings, ${m.failures} failed polls${f ? ` (${f})` : ""}`);
+    lines.push(`  ${m.name.padEnd(10)} ${m.state.padEnd(8)} ${count(m.readings, "reading").padStart(14)}, ${count(m.failures, "failed poll")}${f ? ` (${f})` : ""}`);
   }
   for (const l of x.links) lines.push(linkLine(l));
   return lines.join("\n");
