@@ -3,22 +3,15 @@
 // site only when it still passes its checker; the Wi-Fi keeper joins, backs off and recovers.
 import test from "ava";
 import { HttpRoutes, tokenMatches } from "../hosts/esp32/http-routes";
-import { loadSite, PREF_DOMAIN, PREF_SITE, storeSite, type PreferenceStore } from "../hosts/esp32/site-store";
+import { loadSite, readStoredSite, PREF_DOMAIN, PREF_SITE, storeSite, type PreferenceStore } from "../hosts/esp32/site-store";
 import { checkSite, profileTable } from "../modules/site";
 import { FIXTURE_PROFILES } from "./fixtures/maps";
 import { WifiKeeper } from "../hosts/esp32/wifi-keeper";
-import { FakeEsp32 } from "../hosts/sim/esp32-fakes";
+import { FakeEsp32, FakePreference } from "../hosts/sim/esp32-fakes";
 import { Simulation } from "../hosts/sim/index";
 
-class MemoryPrefs implements PreferenceStore {
-  readonly map = new Map<string, string | boolean | number | ArrayBuffer>();
-  get(d: string, k: string) { return this.map.get(`${d}/${k}`); }
-  set(d: string, k: string, v: string | boolean | number | ArrayBuffer) {
-    if (d.length > 15 || k.length > 15) throw new Error("NVS names are at most 15 characters");
-    this.map.set(`${d}/${k}`, v);
-  }
-  delete(d: string, k: string) { this.map.delete(`${d}/${k}`); }
-}
+/** The SDK's preference on NVS (names ≤ 15 characters, values ≤ 4,000 bytes). */
+class MemoryPrefs extends FakePreference implements PreferenceStore {}
 
 const profiles = profileTable(FIXTURE_PROFILES);
 const check = (json: unknown) => {
@@ -32,6 +25,7 @@ function routes(prefs: MemoryPrefs) {
   const accepted: string[] = [];
   const r = new HttpRoutes({
     adminToken: "s3cret-token",
+    now: () => 0,
     checkSite: check,
     accept: (text) => { storeSite(prefs, text); accepted.push(text); },
     documents: { "/api/meters": () => JSON.stringify({ meters: [] }) },
@@ -72,12 +66,14 @@ test("PUT /api/site needs the bearer token; a bad site is refused with every pro
   const ok = r.handle("PUT", "/api/site", "Bearer s3cret-token", JSON.stringify(other));
   t.is(ok.status, 200, ok.body);
   t.is(accepted.length, 1);
-  t.is(prefs.get(PREF_DOMAIN, PREF_SITE), JSON.stringify(other));
+  t.is(readStoredSite(prefs).text, JSON.stringify(other));
 });
 
 test("an empty admin token disables the site endpoint", (t) => {
-  const r = new HttpRoutes({ adminToken: "", checkSite: check, accept: () => t.fail(), documents: {} });
-  t.is(r.handle("PUT", "/api/site", "Bearer ", JSON.stringify(good)).status, 401);
+  const r = new HttpRoutes({ adminToken: "", now: () => 0, checkSite: check, accept: () => t.fail(), documents: {} });
+  const off = r.handle("PUT", "/api/site", "Bearer ", JSON.stringify(good));
+  t.is(off.status, 403);
+  t.regex(JSON.parse(off.body).error, /built without adminToken \(mcconfig … adminToken=/);
   t.false(tokenMatches("", ""));
   t.true(tokenMatches("abc", "abc"));
   t.false(tokenMatches("abd", "abc"));

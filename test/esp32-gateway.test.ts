@@ -13,7 +13,7 @@ import type { MasterResult } from "../modules/master-result";
 import { checkSite, profileTable } from "../modules/site";
 import { EngineLoop } from "../hosts/esp32/deadline-timer";
 import type { ListenerOptions } from "../hosts/esp32/gateway-listener";
-import { bootGateway, deviceGatewayConfig, gatewayProblems, GatewayService } from "../hosts/esp32/gateway-service";
+import { bootGateway, deviceGatewayConfig, gatewayProblems, gatewayWarnings, GatewayService } from "../hosts/esp32/gateway-service";
 import { Esp32SerialPort } from "../hosts/esp32/serial-port";
 import { sitePoller } from "../hosts/esp32/site-poller";
 import { WifiKeeper, type WifiClass } from "../hosts/esp32/wifi-keeper";
@@ -237,7 +237,7 @@ test.serial("Wi-Fi lost and back: the gateway stops, closes its clients and its 
   svc.stop();
   t.is(CountingListener.open, 0);
   t.deepEqual(r.failures, [0, 0, 0, 0]);
-  t.true(r.logs.some((l) => /gateway: Modbus TCP on 0\.0\.0\.0:0/.test(l)));
+  t.true(r.logs.some((l) => /gateway: Modbus TCP on port 0, every interface/.test(l)));
 });
 
 test.serial("cacheTtlMs on the device: reads of polled registers are answered from the poller's cache", async (t) => {
@@ -294,4 +294,45 @@ test("the device's gateway configuration: bind 0.0.0.0 by default, loopback and 
   t.deepEqual(r.failures, [0, 0, 0, 0]);
   // The service needs a poller built with the configuration.
   t.throws(() => new GatewayService(deviceGatewayConfig({}), r.poller, { io: r.board.io, Listener: FakeListener, TCP: FakeTcp, busLoop: { rearm() {} }, units: [] }), { message: /no gateway guest/ });
+});
+
+test.serial("bind is not enforced by lwIP's listener: a warning at boot, the listener takes every interface, and `allow` is what keeps clients out", async (t) => {
+  t.deepEqual(gatewayWarnings(deviceGatewayConfig({})), []);
+  t.regex(gatewayWarnings(deviceGatewayConfig({ bind: "192.168.1.20" }))[0], /bind "192\.168\.1\.20" is not enforced on an ESP32.*any client can connect/);
+  // 192.168.1.20 is not an address of this machine: a listener that honoured it could not even open.
+  const r = rig({ port: 0, bind: "192.168.1.20", allow: ["10.0.0.0/8"] });
+  t.regex(r.logs[0], /^gateway: warning: \$\.gateway\.bind "192\.168\.1\.20" is not enforced .*restricted by \$\.gateway\.allow \(10\.0\.0\.0\/8\)/);
+  r.service!.start();
+  t.is(FakeListener.last!.requestedAddress, "192.168.1.20");
+  const port = await listeningPort();
+  r.pace(true);
+  try {
+    // 127.0.0.1 reaches it (every interface), and the app's allowlist closes the connection without an answer.
+    const closed = await new Promise<{ bytes: number }>((resolve, reject) => {
+      const socket = connect({ port, host: "127.0.0.1" }, () => socket.write(request(1, 1, 3, TCP_BASE, 2)));
+      let bytes = 0;
+      socket.on("data", (d: Buffer) => { bytes += d.length; });
+      socket.on("close", () => resolve({ bytes }));
+      socket.on("error", () => {});
+      setTimeout(() => { socket.destroy(); reject(new Error("not closed")); }, 5000);
+    });
+    t.is(closed.bytes, 0);
+  } finally {
+    r.pace(false);
+  }
+  r.service!.stop();
+  // The same listener with 127.0.0.1 allowed answers.
+  const ok = rig({ port: 0, bind: "192.168.1.20", allow: ["127.0.0.1"] });
+  ok.service!.start();
+  const port2 = await listeningPort();
+  ok.pace(true);
+  try {
+    const { answers, socket } = await exchange(port2, [request(7, ok.site.meters[0].unit, 3, TCP_BASE, 2)], 1);
+    socket.destroy();
+    t.is(answers[0].tid, 7);
+    t.is(answers[0].fc, 3);
+  } finally {
+    ok.pace(false);
+  }
+  ok.service!.stop();
 });

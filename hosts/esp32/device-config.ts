@@ -1,8 +1,8 @@
 /*
  * Build-time configuration of a device (manifest `config`, overridable as key=value on the mcconfig command line, where
  * every value arrives as a string): role, Wi-Fi, pins and who drives DE (aDriverEnable/bDriverEnable), HTTP, the admin
- * token and the default site. Numbers are parsed
- * and checked here; errors name the config key.
+ * token and the default site. Numbers are parsed and checked here; errors name the config key. The admin token is empty
+ * (PUT /api/site off) or at least ADMIN_TOKEN_MIN characters.
  */
 export interface PortPins {
   readonly uart: number;
@@ -48,15 +48,22 @@ function str(config: Record<string, unknown>, key: string, fallback: string): st
   return JSON.stringify(raw);
 }
 
+/** Shortest admin token accepted (an empty one turns the site endpoint off). */
+export const ADMIN_TOKEN_MIN = 16;
+
 export function deviceConfig(config: Record<string, unknown>): DeviceConfig {
   const role = str(config, "role", "concentrator");
   if (role !== "concentrator" && role !== "repeater") throw new RangeError(`config.role must be "concentrator" or "repeater", got "${role}"`);
+  const adminToken = str(config, "adminToken", "");
+  if (adminToken !== "" && adminToken.length < ADMIN_TOKEN_MIN) {
+    throw new RangeError(`config.adminToken must be at least ${ADMIN_TOKEN_MIN} characters (mcconfig … adminToken=<random>), or empty to turn PUT /api/site off; got ${adminToken.length}`);
+  }
   return {
     role,
     ssid: str(config, "ssid", ""),
     password: str(config, "password", ""),
     httpPort: int(config, "httpPort", 80),
-    adminToken: str(config, "adminToken", ""),
+    adminToken,
     dnsServer: str(config, "dnsServer", "1.1.1.1"),
     portA: { uart: int(config, "aUart", 2), txPin: int(config, "aTx", 17), rxPin: int(config, "aRx", 16), dePin: int(config, "aDe", 4), driverEnable: driverEnable(config, "aDriverEnable") },
     portB: { uart: int(config, "bUart", 1), txPin: int(config, "bTx", 26), rxPin: int(config, "bRx", 25), dePin: int(config, "bDe", 27), driverEnable: driverEnable(config, "bDriverEnable") },

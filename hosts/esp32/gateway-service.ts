@@ -67,6 +67,18 @@ export function deviceGatewayConfig(section: unknown): GatewayConfig {
   return config;
 }
 
+/**
+ * What the device cannot do that the section asks for: the SDK's lwIP listener (modules/io/socket/lwip/tcp.c,
+ * xs_listener_constructor: the address is set to IP_ADDR_ANY at line 673 and the `address` option is an unimplemented
+ * "//@@ address" at line 687) binds every interface whatever `bind` says, so a specific address restricts nothing;
+ * client access is enforced by the app through `allow` (modules/gateway.ts accept()).
+ */
+export function gatewayWarnings(config: GatewayConfig): string[] {
+  if (config.bind === DEVICE_BIND) return [];
+  const open = config.allow.length === 0 ? "; any client can connect: set $.gateway.allow to restrict clients" : `; clients are restricted by $.gateway.allow (${config.allow.join(", ")})`;
+  return [`$.gateway.bind "${config.bind}" is not enforced on an ESP32: the SDK's lwIP listener listens on every interface${open}`];
+}
+
 /** The section's problems as the site checker lists them (empty when it is absent or good). */
 export function gatewayProblems(section: unknown): string[] {
   if (section === undefined || section === null) return [];
@@ -90,7 +102,9 @@ export function bootGateway(json: unknown, log: (line: string) => void): { site:
   const site: Record<string, unknown> = {};
   for (const k of Object.keys(o)) if (k !== "gateway") site[k] = o[k];
   try {
-    return { site, gateway: deviceGatewayConfig(section) };
+    const gateway = deviceGatewayConfig(section);
+    for (const w of gatewayWarnings(gateway)) log(`gateway: warning: ${w}`);
+    return { site, gateway };
   } catch (e) {
     log(`gateway: refused, the bus runs without it: ${e instanceof Error ? e.message : String(e)}`);
     return { site, gateway: null };
@@ -160,7 +174,7 @@ export class GatewayService {
     }
     this.running = true;
     this.starts++;
-    this.log(`gateway: Modbus TCP on ${this.config.bind}:${this.config.port}`);
+    this.log(`gateway: Modbus TCP on port ${this.config.port}, every interface${this.config.allow.length > 0 ? `, clients allowed: ${this.config.allow.join(", ")}` : ""}`);
   }
 
   /** Wi-Fi is down: close the listener and every connection. */

@@ -6,7 +6,16 @@
  * PUT /api/site with `Authorization: Bearer <token>` (the build's `adminToken` config) and a JSON body: the body is
  * validated by the role's checker before anything changes; a bad one is refused with 400 and the list of problems, and
  * the running configuration stays. A good one is stored (preference) and the device restarts into it (the caller
- * decides; `accept` returns true). Tokens are compared in constant time for equal lengths.
+ * decides). A store that fails answers 413 (too large for NVS) or 507 (NVS refused the write) with the reason.
+ *
+ * Authentication (authorize(), called by the HTTP server once the headers are in, before any body byte is read):
+ *  - an empty `adminToken` means the endpoint never starts: every PUT gets 403 saying how to set one at build time;
+ *  - tokens are compared in constant time: the loop always runs over the whole expected token and the length
+ *    difference is folded into the result, so the time depends only on the configured token's length;
+ *  - failures are rate-limited for the whole device: FREE_FAILURES wrong tokens in a row are answered 401, each one
+ *    after that starts a lock-out of 1 s doubling up to LOCKOUT_MAX_US (5 min) during which every PUT, even with the
+ *    right token, gets 429 with Retry-After seconds. A success resets the count. (A device-wide lock-out lets an attacker
+ *    delay the administrator, but never lets a guesser try more than about one token per 5 minutes.)
  */
 import { STATUS_CSS, STATUS_HTML, STATUS_ICON, STATUS_JS } from "../../modules/status-page";
 
@@ -21,28 +30,45 @@ export interface RoutesOptions {
   readonly documents: Readonly<Record<string, () => string>>;
   /** Admin bearer token; "" disables the site endpoint. */
   readonly adminToken: string;
+  /** Monotonic clock, integer µs (Time.microseconds on the device), for the failed-token lock-out. */
+  readonly now: () => number;
   /** Checks a proposed site (parsed JSON); returns the problems ([] = acceptable). */
   readonly checkSite: (json: unknown) => readonly string[];
+  /** What an acceptable site asks for that the device will not do (returned with the 200 answer; optional). */
+  readonly siteWarnings?: (json: unknown) => readonly string[];
   /** Stores an accepted site (its JSON text). */
   readonly accept: (text: string) => void;
 }
 
 const JSON_TYPE = "application/json";
 
+function pathOf(rawPath: string): string {
+  const q = rawPath.indexOf("?");
+  return q >= 0 ? rawPath.slice(0, q) : rawPath;
+}
+
 function answer(status: number, type: string, body: string): HttpAnswer {
   return { status, type, body };
 }
 
+/** Wrong tokens answered 401 before the lock-out starts. */
+export const FREE_FAILURES = 3;
+export const LOCKOUT_MIN_US = 1000000;
+export const LOCKOUT_MAX_US = 300000000;
+
+/** Constant time in the given token: always walks the expected token; an empty expected token matches nothing. */
 export function tokenMatches(given: string, expected: string): boolean {
-  if (expected.length === 0 || given.length !== expected.length) return false;
-  let diff = 0;
-  for (let i = 0; i < expected.length; i++) diff |= given.charCodeAt(i) ^ expected.charCodeAt(i);
+  let diff = (given.length ^ expected.length) | (expected.length === 0 ? 1 : 0);
+  for (let i = 0; i < expected.length; i++) diff |= (given.charCodeAt(i) | 0) ^ expected.charCodeAt(i);
   return diff === 0;
 }
 
 export class HttpRoutes {
   private readonly options: RoutesOptions;
   private readonly pages: Record<string, [string, () => string]>;
+  /** Wrong tokens in a row, and the end of the current lock-out (µs). */
+  failures = 0;
+  private lockedUntil = 0;
 
   constructor(options: RoutesOptions) {
     this.options = options;
@@ -58,14 +84,48 @@ export class HttpRoutes {
     for (const path of Object.keys(options.documents)) this.pages[path] = [JSON_TYPE, options.documents[path]];
   }
 
-  /** Answers one request. `authorization` is the Authorization header ("" if none). */
-  handle(method: string, rawPath: string, authorization: string, body: string): HttpAnswer {
-    const q = rawPath.indexOf("?");
-    const path = q >= 0 ? rawPath.slice(0, q) : rawPath;
+  /** True for a request that may carry a body to the site endpoint (the server reads bodies for these only). */
+  static isSiteWrite(method: string, rawPath: string): boolean {
+    return (method === "PUT" || method === "POST") && pathOf(rawPath) === "/api/site";
+  }
+
+  /**
+   * The site endpoint's gate: null when `authorization` carries the admin token, else the answer (403 endpoint off,
+   * 429 locked out, 401 wrong token). Counts failures; call it once per request.
+   */
+  authorize(authorization: string): HttpAnswer | null {
+    if (this.options.adminToken === "") {
+      return answer(403, JSON_TYPE, JSON.stringify({ error: "the site endpoint is off: this firmware was built without adminToken (mcconfig … adminToken=<16 or more characters>)" }));
+    }
+    const now = this.options.now();
+    if (now < this.lockedUntil) {
+      return answer(429, JSON_TYPE, JSON.stringify({ error: "too many wrong tokens; try again later", retryAfterS: Math.ceil((this.lockedUntil - now) / 1e6) }));
+    }
+    const bearer = authorization.startsWith("Bearer ") ? authorization.slice(7) : "";
+    if (tokenMatches(bearer, this.options.adminToken)) {
+      this.failures = 0;
+      return null;
+    }
+    this.failures++;
+    if (this.failures > FREE_FAILURES) {
+      const shift = Math.min(this.failures - FREE_FAILURES - 1, 16);
+      this.lockedUntil = now + Math.min(LOCKOUT_MIN_US * 2 ** shift, LOCKOUT_MAX_US);
+    }
+    return answer(401, JSON_TYPE, JSON.stringify({ error: "missing or wrong bearer token" }));
+  }
+
+  /**
+   * Answers one request. `authorization` is the Authorization header ("" if none). For the site endpoint the server has
+   * already called authorize() before reading the body: pass `authorized` true then (tests may leave it out).
+   */
+  handle(method: string, rawPath: string, authorization: string, body: string, authorized = false): HttpAnswer {
+    const path = pathOf(rawPath);
     if (path === "/api/site") {
       if (method !== "PUT" && method !== "POST") return answer(405, JSON_TYPE, JSON.stringify({ error: "use PUT with a site JSON body" }));
-      const bearer = authorization.startsWith("Bearer ") ? authorization.slice(7) : "";
-      if (!tokenMatches(bearer, this.options.adminToken)) return answer(401, JSON_TYPE, JSON.stringify({ error: "missing or wrong bearer token" }));
+      if (!authorized) {
+        const refused = this.authorize(authorization);
+        if (refused !== null) return refused;
+      }
       let json: unknown;
       try {
         json = JSON.parse(body);
@@ -74,8 +134,13 @@ export class HttpRoutes {
       }
       const problems = this.options.checkSite(json);
       if (problems.length > 0) return answer(400, JSON_TYPE, JSON.stringify({ error: "site refused; the running configuration is kept", problems }));
-      this.options.accept(body);
-      return answer(200, JSON_TYPE, JSON.stringify({ ok: true, note: "stored; restarting into the new site" }));
+      try {
+        this.options.accept(body);
+      } catch (e) {
+        return answer(e instanceof RangeError ? 413 : 507, JSON_TYPE, JSON.stringify({ error: e instanceof Error ? e.message : String(e) }));
+      }
+      const warnings = this.options.siteWarnings !== undefined ? this.options.siteWarnings(json) : [];
+      return answer(200, JSON_TYPE, JSON.stringify(warnings.length > 0 ? { ok: true, note: "stored; restarting into the new site", warnings } : { ok: true, note: "stored; restarting into the new site" }));
     }
     if (method !== "GET") return answer(405, JSON_TYPE, JSON.stringify({ error: "method not allowed" }));
     const page = this.pages[path];

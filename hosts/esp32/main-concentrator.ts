@@ -17,6 +17,7 @@
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
+import { Server } from "http";
 import Preference from "preference";
 import Resource from "Resource";
 import WiFi from "wifi";
@@ -30,9 +31,9 @@ import { healthDocument, historyDocument, metersDocument, planDocument } from ".
 import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
 import type { ListenerClass, TcpClass } from "./gateway-listener";
-import { bootGateway, gatewayProblems, GatewayService } from "./gateway-service";
+import { bootGateway, deviceGatewayConfig, gatewayProblems, gatewayWarnings, GatewayService } from "./gateway-service";
 import { HttpRoutes } from "./http-routes";
-import { startHttpServer } from "./http-server";
+import { startHttpServer, type HttpServerClass } from "./http-server";
 import { MqttForwarder } from "./mqtt-forwarder";
 import { mqttPlatform } from "./network";
 import { log, platform } from "./platform";
@@ -48,6 +49,13 @@ import { WifiKeeper, type WifiClass } from "./wifi-keeper";
  * in it are kept while the broker is away, at most forwarding.mqtt.ring (docs/esp32.md "Memory budget").
  */
 export const DEVICE_RING_BYTES = 16384;
+
+/**
+ * Chunk heap budgeted for a PUT /api/site body (the XS heap is not measurable at run time in a release build: the SDK's
+ * Instrumentation answers only in instrumented builds): 12,800 of the 81,920 chunk bytes are left after a 4-meter
+ * all-points concentrator is built (measured on XS: docs/esp32.md, memory budget).
+ */
+const BODY_HEAP_BYTES = 12800;
 
 /** Interrupt → message → JS callback delay budgeted for received bytes, µs (not measured on a board: see docs/esp32.md). */
 const CALLBACK_LATENCY_US = 1000;
@@ -83,20 +91,6 @@ function siteProblems(json: unknown, profiles: ProfileLookup): readonly string[]
   }
   // The device's own rule on top of checkSite's: bind defaults to 0.0.0.0, loopback refused.
   return gatewayProblems(r.site.gateway);
-}
-
-/**
- * TLS options for the SDK's TLS socket (examples/io/tcp/tlssocket → modules/crypt/ssl): on the device `forwarding.mqtt.ca`
- * names a DER certificate built in as a data resource (not a PEM file path as on Node); `rejectUnauthorized: false`
- * turns verification off.
- */
-function tlsOptions(ca: string | undefined, verify: boolean): Record<string, unknown> {
-  const secure: Record<string, unknown> = { verify };
-  if (ca !== undefined && ca !== "") {
-    if (!Resource.exists(ca)) throw new RangeError(`forwarding.mqtt.ca: no resource "${ca}" in this firmware (add the DER certificate to the manifest's data)`);
-    secure.certificate = new Resource(ca).slice(0);
-  }
-  return secure;
 }
 
 export function startConcentrator(): void {
@@ -144,7 +138,7 @@ export function startConcentrator(): void {
   let mqtt: MqttForwarder | null = null;
   if (forwarding.mqtt) {
     const s = forwarding.mqtt;
-    mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], tlsOptions(s.ca, s.rejectUnauthorized)), s, log);
+    mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], s), s, log);
     const layout = new MqttLayout({ prefix: s.prefix, site: s.site, discoveryPrefix: s.discoveryPrefix }, store.meters.map((m) => m.meta));
     const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, ringBytes: s.ringBytes > 0 ? s.ringBytes : DEVICE_RING_BYTES, retainState: s.retainState, discovery: s.discovery, origin: s.origin });
     mqtt.session = session;
@@ -156,9 +150,15 @@ export function startConcentrator(): void {
   }
   let epochKnown = false;
   const nowMs = () => (epochKnown ? Date.now() : 0);
+  if (device.adminToken === "") log("http: no adminToken in this build: PUT /api/site is off (docs/esp32.md, site endpoint)");
   const routes = new HttpRoutes({
     adminToken: device.adminToken,
+    now: platform.now,
     checkSite: check,
+    siteWarnings(json) {
+      const section = (json as { gateway?: unknown }).gateway;
+      return section === undefined || section === null ? [] : gatewayWarnings(deviceGatewayConfig(section));
+    },
     accept(text) {
       storeSite(Preference, text);
       log("site replaced through HTTP; restarting");
@@ -182,7 +182,7 @@ export function startConcentrator(): void {
       }, log);
     }
     if (!httpStarted && forwarding.http.enabled) {
-      startHttpServer(routes, device.httpPort);
+      startHttpServer(routes, { Server: Server as unknown as HttpServerClass, port: device.httpPort, freeHeap: () => BODY_HEAP_BYTES });
       httpStarted = true;
     }
     if (mqtt !== null) mqtt.start();

@@ -7,6 +7,7 @@
  * replaced through PUT /api/site, validated by resolveRepeaterConfig before use.
  */
 import config from "mc/config";
+import { Server } from "http";
 import Preference from "preference";
 import WiFi from "wifi";
 import { parseMqttSettings } from "../../modules/forwarding-config";
@@ -16,7 +17,7 @@ import { DIRECTION_AB, DIRECTION_BA, STAT_COUNT, STAT_NAMES } from "../../module
 import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
 import { HttpRoutes } from "./http-routes";
-import { startHttpServer } from "./http-server";
+import { startHttpServer, type HttpServerClass } from "./http-server";
 import { TIMER_TICK_US } from "./io";
 import { MqttForwarder } from "./mqtt-forwarder";
 import { mqttPlatform } from "./network";
@@ -25,6 +26,12 @@ import { restart } from "./restart";
 import { Esp32SerialPort } from "./serial-port";
 import { loadSite, storeSite } from "./site-store";
 import { WifiKeeper, type WifiClass } from "./wifi-keeper";
+
+/**
+ * Chunk heap budgeted for a PUT /api/site body (the XS heap is not measurable at run time in a release build: the SDK's
+ * Instrumentation answers only in instrumented builds): the repeater leaves 75,592 of the 81,920 chunk bytes free (measured on XS: docs/esp32.md, memory budget); 48 KB of it is budgeted.
+ */
+const BODY_HEAP_BYTES = 49152;
 
 interface RepeaterSite {
   repeater: RepeaterConfig;
@@ -71,8 +78,10 @@ export function startRepeater(): void {
   loop.attach(repeater);
   log(`repeater: A ${a.baud} baud, B ${b.baud} baud (${loaded.source} site)`);
 
+  if (device.adminToken === "") log("http: no adminToken in this build: PUT /api/site is off (docs/esp32.md, site endpoint)");
   const routes = new HttpRoutes({
     adminToken: device.adminToken,
+    now: platform.now,
     checkSite: problems,
     accept(text) {
       storeSite(Preference, text);
@@ -88,7 +97,7 @@ export function startRepeater(): void {
   let statsTopic = "";
   if (site.forwarding?.mqtt !== undefined) {
     const s = parseMqttSettings(site.forwarding.mqtt);
-    mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer]), s, log);
+    mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], s), s, log);
     statsTopic = `${s.prefix}/${s.site}/repeater/${repeater.config.unitId}/stats`;
     platform.Timer.set(() => {
       if (mqtt !== null) mqtt.publish(statsTopic, JSON.stringify(statsDocument(repeater)), 0, false, 0);
@@ -97,7 +106,7 @@ export function startRepeater(): void {
   let httpStarted = false;
   new WifiKeeper(platform, WiFi as unknown as WifiClass, device.ssid, device.password, () => {
     if (!httpStarted) {
-      startHttpServer(routes, device.httpPort);
+      startHttpServer(routes, { Server: Server as unknown as HttpServerClass, port: device.httpPort, freeHeap: () => BODY_HEAP_BYTES });
       httpStarted = true;
     }
     if (mqtt !== null) mqtt.start();

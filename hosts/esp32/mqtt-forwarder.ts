@@ -72,6 +72,11 @@ export class MqttForwarder implements MqttPublisher {
 
   constructor(private readonly io: Esp32Io, private readonly platform: MqttPlatform, private readonly settings: MqttSettings,
     private readonly log: (line: string) => void) {
+    // An mqtts:// URL needs the TLS class and its options (hosts/esp32/mqtt-tls.ts): refused here rather than at the first
+    // connect, and never connected with empty options.
+    if (settings.tls && (platform.TLS === undefined || platform.secure === undefined)) {
+      throw new RangeError("forwarding.mqtt.url is mqtts:// but the platform has no TLS socket or TLS options (hosts/esp32/network.ts mqttPlatform)");
+    }
     this.delayMs = settings.backoffMinMs;
     this.retry = io.Timer.set(() => this.connect(), 0x3fffffff, 0x3fffffff);
     io.Timer.schedule(this.retry);
@@ -109,7 +114,7 @@ export class MqttForwarder implements MqttPublisher {
     const statusTopic = session !== null ? session.layout.statusTopic : `${this.settings.prefix}/${this.settings.site}/repeater/status`;
     this.stats.connects++;
     const socket = s.tls
-      ? { io: p.TLS, TCP: { io: p.TCP }, secure: p.secure ?? {} }
+      ? { io: p.TLS, TCP: { io: p.TCP }, secure: p.secure }
       : { io: p.TCP };
     if (s.tls && p.TLS === undefined) throw new RangeError("forwarding.mqtt.url is mqtts:// but the build has no TLS socket (see docs/esp32.md, TLS)");
     const self = this;

@@ -34,6 +34,7 @@ import { RX_FRAMING, RX_PARITY } from "./character";
 import type { EventQueue, EventTarget } from "./events";
 import type { Link, Segment } from "./segment";
 import { RX_OVERFLOW, Uart, type UartClient } from "./uart";
+import { utf8 } from "../esp32/utf8";
 
 export interface FakeUartWiring {
   segment: Segment;
@@ -385,5 +386,59 @@ export class FakeEsp32 implements EventTarget {
       r.alive = false;
       r.callback(r);
     }
+  }
+}
+
+/**
+ * The SDK's `preference` module on ESP32 (modules/files/preference/esp32/modPreference.c) over ESP-IDF NVS, with NVS's
+ * limits: domain and key names at most 15 characters, a value at most 4,000 bytes (a string counted in UTF-8 with its
+ * NUL) — Moddable SDK documentation/files/files.md line 653; a refused write throws "nvs set fail" (modPreference.c
+ * line 109) and stores nothing. `capacityBytes` stands in for the size of the NVS partition (0x6000 in the SDK's
+ * build/devices/esp32/xsProj-esp32/partitions.csv; less in practice: one page is kept free, Wi-Fi keeps its own
+ * entries). `cutAfterWrites` makes the n-th following set() throw before it stores, as a power cut would.
+ */
+export class FakePreference {
+  static readonly NAME_MAX = 15;
+  static readonly VALUE_MAX = 4000;
+  readonly map = new Map<string, string | boolean | number | ArrayBuffer>();
+  writes = 0;
+  refused = 0;
+  cutAfterWrites = -1;
+
+  constructor(readonly capacityBytes = 20000) {}
+
+  static sizeOf(v: string | boolean | number | ArrayBuffer): number {
+    if (typeof v === "string") return utf8(v).byteLength + 1;
+    if (v instanceof ArrayBuffer) return v.byteLength;
+    return 4;
+  }
+
+  private used(except: string): number {
+    let n = 0;
+    for (const [k, v] of this.map) if (k !== except) n += FakePreference.sizeOf(v) + 32;
+    return n;
+  }
+
+  get(domain: string, key: string): string | boolean | number | ArrayBuffer | undefined {
+    return this.map.get(`${domain}/${key}`);
+  }
+
+  set(domain: string, key: string, value: string | boolean | number | ArrayBuffer): void {
+    if (domain.length > FakePreference.NAME_MAX) throw new Error("nvs_open fail");
+    const k = `${domain}/${key}`;
+    if (typeof value === "number" && !Number.isInteger(value)) throw new Error("float unsupported");
+    if (key.length > FakePreference.NAME_MAX || FakePreference.sizeOf(value) > FakePreference.VALUE_MAX ||
+      this.used(k) + FakePreference.sizeOf(value) + 32 > this.capacityBytes || this.cutAfterWrites === 0) {
+      this.refused++;
+      if (this.cutAfterWrites === 0) this.cutAfterWrites = -1;
+      throw new Error("nvs set fail");
+    }
+    if (this.cutAfterWrites > 0) this.cutAfterWrites--;
+    this.map.set(k, value);
+    this.writes++;
+  }
+
+  delete(domain: string, key: string): void {
+    this.map.delete(`${domain}/${key}`);
   }
 }

@@ -1,6 +1,8 @@
 // Fakes of the ECMA-419 socket classes as the Moddable SDK implements them on lwIP (modules/io/socket/lwip/tcp.c), built
 // on node:net, so hosts/esp32/gateway-listener.ts can be exercised by real clients on Node:
-//  - Listener({ port, address, onReadable(count) }); read() returns an accepted connection handle, or undefined;
+//  - Listener({ port, address, onReadable(count) }); read() returns an accepted connection handle, or undefined; the
+//    `address` is ignored and every interface is bound, as lwIP's listener does (modules/io/socket/lwip/tcp.c line 673
+//    IP_ADDR_ANY, line 687 "//@@ address"); the fake keeps it in `requestedAddress`;
 //  - TCP({ from, onReadable(count), onWritable(count), onError() }): callbacks arrive later, never inside a call;
 //    read(view) fills the whole view and throws when that is more than is buffered; write(view) throws "would block"
 //    when the view is larger than the send-buffer space and returns the space left; onWritable follows adoption and
@@ -15,15 +17,17 @@ const RCVWND = 5744;
 export class FakeListener implements ListenerIo {
   static last: FakeListener | null = null;
   readonly server: Server;
+  readonly requestedAddress: string | undefined;
   readonly listening: Promise<AddressInfo>;
   private readonly pending: Socket[] = [];
   constructor(options: ListenerOptions) {
     FakeListener.last = this;
+    this.requestedAddress = options.address;
     this.server = createServer({ pauseOnConnect: true }, (socket) => {
       this.pending.push(socket);
       setImmediate(() => { if (this.pending.length > 0) options.onReadable.call(this, this.pending.length); });
     });
-    this.listening = new Promise((resolve) => this.server.listen(options.port, options.address ?? "0.0.0.0", () => resolve(this.server.address() as AddressInfo)));
+    this.listening = new Promise((resolve) => this.server.listen(options.port, "0.0.0.0", () => resolve(this.server.address() as AddressInfo)));
   }
   read(): SocketHandle | undefined {
     return this.pending.shift();
