@@ -9,7 +9,7 @@ import { appendCrc } from "../modules/crc16";
 import { Master } from "../modules/master";
 import type { MasterResult } from "../modules/master-result";
 import { EngineLoop } from "../hosts/esp32/deadline-timer";
-import type { DigitalClass, Esp32Io, SerialClass, SerialOptions, TimerApi, TimerId } from "../hosts/esp32/io";
+import type { DigitalClass, Esp32Io, SerialClass, SerialOptions, TimerApi, TimerId, UartRs485Class, UartRs485Options } from "../hosts/esp32/io";
 import { Esp32SerialPort } from "../hosts/esp32/serial-port";
 import type { Bench, Report } from "./harness";
 
@@ -27,8 +27,13 @@ function benchPlatform(reply: Uint8Array) {
   let rxAt = 0;
   let rxEnd = 0;
   let written = 0;
+  let transmittedCallback: (() => void) | null = null;
   class Serial {
-    constructor(o: SerialOptions) { serialOptions = o; }
+    constructor(o: SerialOptions | UartRs485Options) {
+      serialOptions = o as SerialOptions;
+      transmittedCallback = (o as UartRs485Options).onTransmitted ?? null;
+    }
+    get transmitted(): boolean { return true; }
     read(buffer: Uint8Array): number | undefined {
       const n = Math.min(buffer.length, rxEnd - rxAt);
       if (n <= 0) return undefined;
@@ -50,11 +55,16 @@ function benchPlatform(reply: Uint8Array) {
     schedule(id, interval) { (id as { armed: boolean }).armed = interval !== undefined; },
     clear(id) { if (id) (id as { armed: boolean }).armed = false; },
   };
-  const io: Esp32Io = { Serial: Serial as unknown as SerialClass, Digital: Digital as unknown as DigitalClass, Timer, now: () => clock[0] | 0 };
+  const io: Esp32Io = {
+    Serial: Serial as unknown as SerialClass, UartRs485: Serial as unknown as UartRs485Class, Digital: Digital as unknown as DigitalClass, Timer,
+    now: () => clock[0] | 0,
+  };
   return {
     io, clock,
     /** Fires every armed timer (DE drop, engine deadline) at the current clock. */
     fire(): void { for (let i = 0; i < timers.length; i++) if (timers[i].armed) (timers[i].cb as (t: TimerId) => void)(timers[i] as unknown as TimerId); },
+    /** The native class's TX-done (DE on RTS): onTransmitted. */
+    transmitted(): void { if (transmittedCallback !== null) transmittedCallback(); },
     /** Makes `n` reply bytes readable and signals onReadable. */
     deliver(n: number): void { rxEnd += n; (serialOptions as SerialOptions).onReadable(n); },
     rewind(): void { rxAt = 0; rxEnd = 0; },
@@ -62,14 +72,15 @@ function benchPlatform(reply: Uint8Array) {
   };
 }
 
-export function adapterLoop(registers: number) {
+export function adapterLoop(registers: number, driverEnable: "gpio" | "rts" = "gpio") {
   const reply = new Uint8Array(5 + 2 * registers);
   reply[0] = 1; reply[1] = 3; reply[2] = 2 * registers;
   for (let i = 0; i < registers; i++) { reply[3 + 2 * i] = (i * 7) >> 8; reply[4 + 2 * i] = (i * 7) & 0xff; }
   appendCrc(reply, 0, 3 + 2 * registers);
   const p = benchPlatform(reply);
   const loop = new EngineLoop(p.io);
-  const port = new Esp32SerialPort(p.io, { uart: 2, txPin: 17, rxPin: 16, dePin: 4, baud: 19200 });
+  const port = new Esp32SerialPort(p.io, { uart: 2, txPin: 17, rxPin: 16, dePin: 4, baud: 19200, driverEnable });
+  const hardwareDe = driverEnable === "rts";
   let sum = 0;
   const master = new Master({ baud: 19200, queueCapacity: 4, rxIdleDelayUs: 2500, rxBatchBytes: 120 }, port, {
     completed(r: MasterResult) { let s = 0; for (let i = 0; i < r.registerCount; i++) s += r.registers[i]; sum = s; },
@@ -85,7 +96,8 @@ export function adapterLoop(registers: number) {
       p.clock[0] = master.nextDeadline();
       p.fire(); // gap over: the request is written, the DE timer armed
       p.clock[0] += 6000;
-      p.fire(); // DE drops: transmitted()
+      if (hardwareDe) p.transmitted(); // the UART dropped DE: onTransmitted
+      else p.fire(); // DE drops: transmitted()
       p.rewind();
       p.clock[0] += 62500;
       p.deliver(reply.length > 120 ? 120 : reply.length);
@@ -106,6 +118,16 @@ export const benches: Bench[] = [
     unitName: "register",
     make: () => {
       const l = adapterLoop(80);
+      return () => l.transaction();
+    },
+  },
+  {
+    group: "ESP32 adapter transaction (read 80 registers, 165-byte reply in two FIFO reads)",
+    name: "Esp32SerialPort on the native UART class, DE on RTS + EngineLoop + Master: write, onTransmitted, 2 × read(buffer), confirm",
+    units: 80,
+    unitName: "register",
+    make: () => {
+      const l = adapterLoop(80, "rts");
       return () => l.transaction();
     },
   },

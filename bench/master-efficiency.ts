@@ -13,7 +13,7 @@ const MEASURED = 1500;
 
 export interface EfficiencyRow {
   baud: number;
-  uart: "ideal" | "esp32";
+  uart: "ideal" | "esp32" | "esp32-native";
   tick: number;
   achieved: number;
   theoretical: number;
@@ -23,10 +23,16 @@ export interface EfficiencyRow {
   truncated: number;
 }
 
-export function measure(baud: number, uart: "ideal" | "esp32", tick: number, turnaroundUs = 0, seed = 1): EfficiencyRow {
+/**
+ * uart "esp32-native": the ESP32 with rc485's native UART class, DE on RTS released by the UART (no timer) and the RX
+ * timeout at t3.5 (test/harness/master-site.ts nativeUart), so no timer tick lies on a transaction's path.
+ */
+export function measure(baud: number, uart: "ideal" | "esp32" | "esp32-native", tick: number, turnaroundUs = 0, seed = 1, measured = MEASURED): EfficiencyRow {
   const meters = [];
   for (let u = 1; u <= METERS; u++) meters.push({ unit: u, turnaroundUs, strictT15: uart === "ideal" });
-  const site = new Site({ baud, uart, tick, jitter: 0, meters, keep: false, seed });
+  const site = new Site({
+    baud, uart: uart === "ideal" ? "ideal" : "esp32", nativeUart: uart === "esp32-native" ? {} : undefined, tick, jitter: 0, meters, keep: false, seed,
+  });
   let k = 0;
   site.onResult = () => {
     k++;
@@ -35,11 +41,11 @@ export function measure(baud: number, uart: "ideal" | "esp32", tick: number, tur
   site.master.submitRead(1, 3, 0, REGISTERS, 0);
   site.runUntilResults(WARMUP, 1e12);
   const t0 = site.sim.now;
-  site.runUntilResults(WARMUP + MEASURED, 1e12);
+  site.runUntilResults(WARMUP + measured, 1e12);
   const seconds = (site.sim.now - t0) / 1e6;
   const line = site.segment.timing;
   const cycleUs = line.airTimeUs(8) + Math.max(line.t35Us, turnaroundUs) + line.airTimeUs(5 + 2 * REGISTERS) + line.t35Us;
-  const achieved = MEASURED / seconds;
+  const achieved = measured / seconds;
   const theoretical = 1e6 / cycleUs;
   let faults = 0;
   for (let u = 1; u <= METERS; u++) for (let kind = STATUS_TIMEOUT; kind < STATUS_KINDS; kind++) faults += site.master.counter(u, kind);
@@ -54,7 +60,7 @@ export function busEfficiency(): string {
     "| baud | master UART | host timer | achieved tx/s | theoretical max tx/s | efficiency | faulted attempts | collisions | truncated |",
     "|--:|---|---|--:|--:|--:|--:|--:|--:|",
   ];
-  for (const uart of ["esp32", "ideal"] as const) {
+  for (const uart of ["esp32", "esp32-native", "ideal"] as const) {
     for (const tick of [0, 1000]) {
       for (const baud of [9600, 19200, 115200]) {
         const r = measure(baud, uart, tick);
@@ -66,7 +72,10 @@ export function busEfficiency(): string {
   rows.push("", `${METERS} meters (turnaround 0: each answers t3.5 after the request), ${REGISTERS} holding registers per read ` +
     `(8-byte request, ${5 + 2 * REGISTERS}-byte reply), ${MEASURED} transactions measured after ${WARMUP} of warm-up, simulated ` +
     "time. ESP32 UART: 128-byte FIFOs, RX handed over after 4 character times of silence or at 120 bytes; the host drops DE " +
-    "at the time modules/driver-enable.ts computes, rounded up to the host's timer tick.");
+    "at the time modules/driver-enable.ts computes, rounded up to the host's timer tick. esp32-native: rc485's native UART " +
+    "class (hosts/esp32/native) with DE on RTS, dropped by the UART at the last stop bit (the engine hears transmitted() " +
+    "then, no timer), 1 KB RX / 512 B TX ring buffers and the RX timeout at t3.5 (so the reply's hand-over is also the " +
+    "end of the silence the next request waits for: no timer tick on the transaction's path).");
   return rows.join("\n");
 }
 

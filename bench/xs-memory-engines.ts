@@ -36,7 +36,7 @@ function configurations(profileTexts: readonly string[]): [string, () => unknown
     for (let c = 0; c < copies; c++) for (const p of profiles) meters.push({ name: `${p.id}-${c}`, profile: p.id, unit: unit++, intervalMs: 10000 });
     const r = checkSite({ bus: { port: "uart2", baud: 9600, framing: "8N1" }, meters }, profileTable(profiles));
     if (!r.ok) throw new Error(r.errors.join("; "));
-    return sitePoller(r.site, { transmit() {} }, 1042, 1000, null);
+    return sitePoller(r.site, { transmit() {} }, 4 * 1042, 1000, null); // rxIdleUs: 4 characters at 9600 8N1
   };
   const line = { baud: 9600, framing: "8N1" as const };
   return [

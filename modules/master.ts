@@ -16,7 +16,8 @@
  *    reply's length follows from the request (master-reply-length.ts) once unit and function are seen; a frame of that length
  *    is complete, and is confirmed by t3.5 of silence (which the next request must wait anyway, so it costs no bus time)
  *    and by its CRC. A frame of unknown length (wrong unit/function, garbled header) ends by silence;
- *  - the frame is classified: OK, EXCEPTION, or a fault (master-status.ts). A well-formed frame that matches the unit,
+ *  - the frame is classified: OK, EXCEPTION, or a fault (master-status.ts); a reply during which the host's UART reported a
+ *    parity or framing error (PortListener.lineError) is a CRC fault whatever its CRC says. A well-formed frame that matches the unit,
  *    function and length of an earlier attempt that failed, but not the current request, is a late reply: it is counted,
  *    discarded, and the engine keeps waiting for the current reply. Faults are retried (fewer for units that went offline);
  *  - REPLY WINDOWS (docs/master.md, "Late and repeated replies"): a reply carries no request id, so two reads of the same
@@ -137,6 +138,8 @@ export class Master implements PortListener, Timed {
   // The reply being received.
   private rxLength = 0;
   private rxLost = 0;
+  /** The UART reported a parity/framing error while this attempt's reply was expected (PortListener.lineError). */
+  private rxDamaged = false;
   private frameLength = 0;
   private complete = false;
   private lastRxAt = 0;
@@ -327,6 +330,11 @@ export class Master implements PortListener, Timed {
     else if (this.state === GAP && now >= this.readyAt()) this.send(now);
   }
 
+  /** The UART saw a damaged character (modules/port.ts): a reply being received is bad. */
+  lineError(_now: number): void {
+    if (this.state === SENDING || this.state === RECEIVING) this.rxDamaged = true;
+  }
+
   transmitted(now: number): void {
     if (this.state !== SENDING) return;
     if (now > this.lastBusy) this.lastBusy = now;
@@ -462,6 +470,7 @@ export class Master implements PortListener, Timed {
     this.state = SENDING;
     this.rxLength = 0;
     this.rxLost = 0;
+    this.rxDamaged = false;
     this.frameLength = 0;
     this.complete = false;
     this.lateFrame = false;
@@ -522,6 +531,8 @@ export class Master implements PortListener, Timed {
     const n = this.rxLength;
     const rx = this.rx;
     if (this.rxLost > 0) return this.endAttempt(STATUS_OVERRUN, now);
+    // A character of it arrived with a parity or framing error: the frame is bad even if its CRC happens to check.
+    if (this.rxDamaged && n > 0) return this.endAttempt(STATUS_CRC, now);
     if (n >= 4 && crcMatches(rx, 0, n)) return this.judge(0, n, now);
     // A good frame of the expected length followed by more bytes before the silence.
     if (this.frameLength > 0 && n > this.frameLength && crcMatches(rx, 0, this.frameLength)) return this.endAttempt(STATUS_OVERRUN, now);

@@ -31,6 +31,12 @@ export interface PortListener {
   received(buffer: Uint8Array, offset: number, length: number, now: number): void;
   /** DE is low again after a transmit(): the line is free. */
   transmitted(now: number): void;
+  /**
+   * Optional: the UART reported a receive error (a character with a parity or framing error, or characters lost) at or
+   * before `now`. The damaged character is in the bytes delivered next (a UART reports the error before it hands the
+   * data over), so the frame being received is bad whatever its CRC says. Hosts whose UART reports no errors never call it.
+   */
+  lineError?(now: number): void;
 }
 
 /** Engines with timers: the host calls service(now) at or after nextDeadline(), and rereads nextDeadline() after every call. */

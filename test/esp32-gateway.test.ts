@@ -82,7 +82,7 @@ function rig(gateway: Record<string, unknown>, intervalMs = 500, baud = 19200) {
   const port = new Esp32SerialPort(board.io, { ...W1, baud: site.bus.baud, framing: site.bus.framing });
   const readings = site.meters.map(() => 0);
   const failures = site.meters.map(() => 0);
-  const poller = sitePoller(site, port, port.timing.characterUs, board.latencyUs, { reading: (m) => readings[m]++, failure: (m) => failures[m]++ }, split.gateway);
+  const poller = sitePoller(site, port, port.rxIdleUs, board.latencyUs, { reading: (m) => readings[m]++, failure: (m) => failures[m]++ }, split.gateway);
   port.listener = poller.loop;
   port.loop = loop;
   poller.loop.start(sim.now);

@@ -35,7 +35,11 @@ test("manifest.json is JSON with the includes, creation, config and platforms th
   t.true(Number.isInteger(manifest.creation.stack));
   t.regex(manifest.platforms["..."].error, /esp32/);
   t.truthy(manifest.typescript.tsconfig.compilerOptions.strict);
-  for (const inc of esp32.include) t.regex(inc, /^\$\((MODDABLE|MODULES)\)\//);
+  for (const inc of esp32.include) {
+    // SDK manifests, or the project's own (the native UART class, hosts/esp32/native).
+    t.regex(inc, /^(\$\((MODDABLE|MODULES)\)\/|\.\/hosts\/esp32\/)/);
+    if (inc.startsWith("./")) t.true(existsSync(join(root, inc)), `${inc} does not exist`);
+  }
 });
 
 test("every module file the manifest maps exists", (t) => {
@@ -96,7 +100,9 @@ test("the manifest preloads only modules/ files, and each exists", (t) => {
 test("the manifest's config defaults give a valid device config, site (with the shipped profiles) and repeater section", (t) => {
   const device = deviceConfig(manifest.config);
   t.is(device.role, "concentrator");
-  t.deepEqual(device.portA, { uart: 2, txPin: 17, rxPin: 16, dePin: 4 });
+  t.deepEqual(device.portA, { uart: 2, txPin: 17, rxPin: 16, dePin: 4, driverEnable: "gpio" });
+  t.is(deviceConfig({ ...manifest.config, bDriverEnable: "rts" }).portB.driverEnable, "rts");
+  t.throws(() => deviceConfig({ ...manifest.config, aDriverEnable: "uart" }), { message: /config\.aDriverEnable must be "gpio" .* or "rts"/ });
   const site = JSON.parse(device.site);
   const profiles = readdirSync(join(root, "profiles")).filter((f) => f.endsWith(".json"))
     .map((f) => parseProfile(JSON.parse(readFileSync(join(root, "profiles", f), "utf8")), f.slice(0, -5)));
@@ -137,6 +143,16 @@ test("every import of every firmware module resolves to a mapped module or an SD
         files.set(specifier.slice(0, -1) + name, f);
       }
     } else for (const f of filesOf(path)) files.set(specifier, f);
+  }
+  // The project's own included manifests (the native UART class): their paths are relative to their directory.
+  for (const inc of esp32.include as string[]) {
+    if (!inc.startsWith("./")) continue;
+    const dir = inc.slice(0, inc.lastIndexOf("/") + 1);
+    const own = JSON.parse(readFileSync(join(root, inc), "utf8")) as { modules?: Record<string, string | string[]> };
+    for (const [specifier, path] of Object.entries(own.modules ?? {})) {
+      if (specifier === "*" || typeof path !== "string") continue;
+      for (const f of filesOf(dir + path.replace(/^\.\//, ""))) if (!f.endsWith(".d.ts")) files.set(specifier, f);
+    }
   }
   // Walk from creation.main and the set-up step.
   const todo = [manifest.creation.main, "setup/rc485"];

@@ -159,8 +159,15 @@ test("fake Timer: a fired one-shot cannot be rescheduled; a repeating timer can 
 test("port configuration is checked before any pin is touched: framing, UART, pins", (t) => {
   const base = { ...WIRING, baud: 9600 };
   t.notThrows(() => checkEsp32Port(base));
-  const framing = t.throws(() => checkEsp32Port({ ...base, framing: "8E1", field: "bus" }), { instanceOf: RangeError });
-  t.regex(framing!.message, /bus\.framing: .*8N1 only.*"8E1"/);
+  // Every framing the Node host supports is accepted (all but 8N1 run on the native UART class); others are refused.
+  for (const framing of ["8N1", "8E1", "8O1", "8N2"]) t.is(checkEsp32Port({ ...base, framing }).framing as string, framing);
+  const framing = t.throws(() => checkEsp32Port({ ...base, framing: "7E1", field: "bus" }), { instanceOf: RangeError });
+  t.regex(framing!.message, /bus\.framing must be one of 8N1, 8E1, 8O1, 8N2, got "7E1"/);
+  t.throws(() => checkEsp32Port({ ...base, driverEnable: "uart", field: "bus" }), { message: /bus\.driverEnable must be "gpio" .* or "rts" .*got "uart"/ });
+  t.notThrows(() => checkEsp32Port({ ...base, driverEnable: "rts" }));
+  t.throws(() => checkEsp32Port({ ...base, rxTimeoutCharacters: 20 }), { message: /RX timeout is fixed at 4 characters/ });
+  t.notThrows(() => checkEsp32Port({ ...base, framing: "8E1", rxTimeoutCharacters: 20 }));
+  t.throws(() => checkEsp32Port({ ...base, driverEnable: "rts", rxTimeoutCharacters: 127 }), { message: /rxTimeoutCharacters must be an integer 1–126/ });
   t.throws(() => checkEsp32Port({ ...base, uart: 0 }), { message: /uart must be 1 or 2/ });
   t.throws(() => checkEsp32Port({ ...base, txPin: 35 }), { message: /txPin.*input only/ });
   t.throws(() => checkEsp32Port({ ...base, dePin: 7 }), { message: /dePin.*flash/ });

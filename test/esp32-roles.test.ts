@@ -1,6 +1,7 @@
 // Both ESP32 roles' bus sides on fake ESP32 boards (hosts/sim/esp32-fakes.ts) over simulated segments: the concentrator's
 // poll loop (hosts/esp32/site-poller.ts over modules/poll-loop.ts) polling profile-built meter emulators, and an R/C repeater pair across a noisy segment,
-// each at 9600, 19200 and 115200 baud, through the real hosts/esp32 adapters. Asserted: every frame whole (no truncated
+// each at 9600, 19200 and 115200 baud (the concentrator also on 8E1 and 8O1 buses through the native UART class with DE on
+// RTS), through the real hosts/esp32 adapters. Asserted: every frame whole (no truncated
 // characters), no DE collision, no RX overrun, and correct data. Virtual time only; deterministic for a seed.
 import test from "ava";
 import { readFileSync } from "node:fs";
@@ -12,10 +13,10 @@ import { repeaterTimeoutBudgetUs, resolveRepeaterConfig, type RepeaterConfig } f
 import { burstLengthFor } from "../modules/repeater-link";
 import { DIRECTION_BA, STAT_FRAMES_CORRECTED } from "../modules/repeater-stats";
 import { checkSite, profileTable } from "../modules/site";
-import { LineTiming } from "../modules/rtu/timing";
+import { LineTiming, type Framing } from "../modules/rtu/timing";
 import { EngineLoop } from "../hosts/esp32/deadline-timer";
 import { RX_TIMEOUT_CHARACTERS } from "../hosts/esp32/io";
-import { Esp32SerialPort } from "../hosts/esp32/serial-port";
+import { Esp32SerialPort, rxTimeoutCoveringT35, usesNativeUart } from "../hosts/esp32/serial-port";
 import { sitePoller } from "../hosts/esp32/site-poller";
 import { FakeEsp32 } from "../hosts/sim/esp32-fakes";
 import { Simulation, type Segment } from "../hosts/sim/index";
@@ -32,17 +33,21 @@ function cleanBus(segments: Segment[]): Record<string, unknown> {
   return out;
 }
 
-for (const baud of BAUDS) {
-  test(`concentrator on a fake ESP32 at ${baud} baud: every meter read, values right, no truncation, collision or overrun`, (t) => {
+// The ECMA-419 class at the three bauds; the native UART class with DE on RTS as the concentrator wires it (8E1, 8O1).
+const CONCENTRATOR_BUSES: [number, Framing, "gpio" | "rts"][] = [...BAUDS.map((b) => [b, "8N1", "gpio"] as [number, Framing, "gpio" | "rts"]), [19200, "8E1", "rts"], [115200, "8O1", "rts"]];
+
+for (const [baud, framing, driverEnable] of CONCENTRATOR_BUSES) {
+  test(`concentrator on a fake ESP32 at ${baud} baud ${framing}, DE on ${driverEnable}: every meter read, values right, no truncation, collision or overrun`, (t) => {
     const json = JSON.parse(readFileSync(new URL("./fixtures/sites/small.json", import.meta.url), "utf8"));
     json.bus.baud = baud;
+    json.bus.framing = framing;
     delete json.forwarding;
     const checked = checkSite(json, profileTable(FIXTURE_PROFILES));
     if (!checked.ok) return t.fail(checked.errors.join("\n"));
     const site = checked.site;
 
     const sim = new Simulation({ seed: baud + 1 });
-    const bus = sim.segment({ name: "bus", baud });
+    const bus = sim.segment({ name: "bus", baud, framing });
     const board = new FakeEsp32(sim.queue, { name: "esp", uarts: [{ segment: bus, ...W1 }] });
     // Meter emulators built from the same profiles: every register of the span each meter's points use is mapped;
     // float32 measurements get distinct values.
@@ -72,10 +77,13 @@ for (const baud of BAUDS) {
     });
 
     const loop = new EngineLoop(board.io);
-    const port = new Esp32SerialPort(board.io, { ...W1, baud: site.bus.baud, framing: site.bus.framing });
+    // As main-concentrator.ts builds it.
+    const busConfig = { ...W1, baud: site.bus.baud, framing: site.bus.framing, driverEnable };
+    const port = new Esp32SerialPort(board.io, { ...busConfig, rxTimeoutCharacters: usesNativeUart(busConfig) ? rxTimeoutCoveringT35(new LineTiming(baud, framing)) : undefined });
+    t.is(port.native, driverEnable === "rts");
     const readings: number[] = site.meters.map(() => 0);
     const failures: number[] = site.meters.map(() => 0);
-    const c = sitePoller(site, port, port.timing.characterUs, board.latencyUs, { reading: (m) => readings[m]++, failure: (m) => failures[m]++ });
+    const c = sitePoller(site, port, port.rxIdleUs, board.latencyUs, { reading: (m) => readings[m]++, failure: (m) => failures[m]++ });
     port.listener = c.loop;
     port.loop = loop;
     c.loop.start(sim.now);

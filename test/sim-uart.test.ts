@@ -1,4 +1,4 @@
-// Simulator UARTs: ESP32 RX FIFO batching and overflow, TX FIFO refusal and piecewise writes, local echo.
+// Simulator UARTs: ESP32 RX FIFO batching and overflow, TX FIFO refusal and piecewise writes, local echo, hardware DE, receive errors.
 import test from "ava";
 import { appendCrc } from "../modules/crc16";
 import { ScriptedNode, Simulation } from "../hosts/sim/index";
@@ -150,4 +150,45 @@ test("an engine with two ports on two segments (a repeater's shape)", (t) => {
   t.deepEqual(got, ["0:42"]);
   t.deepEqual(Array.from(right.rx), [42]);
   t.throws(() => host.attach(null, [forward(0)]), { instanceOf: TypeError });
+});
+
+test("hardware DE (RS-485 mode on RTS): DE rises with the first start bit and falls at the last stop bit, transmitted() then, whatever the tick", (t) => {
+  for (const tick of [0, 1000]) {
+    const sim = new Simulation({ seed: 31 });
+    const bus = sim.segment({ baud: 19200, framing: "8E1" });
+    const host = sim.host({ name: "master", ports: [{ segment: bus, uart: "esp32", hardwareDe: true }], tick });
+    const node = new ScriptedNode(host.port(0)).send(1000, readRequest(1, 0, 2));
+    host.attach(node);
+    sim.meter(bus, { unit: 1, holding: [7, 8] });
+    traceOnFailure(t, sim);
+    sim.runUntil(100000);
+    const link = host.ports[0].uart.link;
+    t.is(link.lastRise, 1000);
+    t.is(link.lastFall, 1000 + bus.timing.airTimeUs(8), `tick ${tick}`);
+    t.deepEqual(node.transmittedAt, [link.lastFall]);
+    t.is(node.batches.length, 1, "the reply came back");
+    t.is(bus.counters.truncated + bus.counters.collisions, 0);
+  }
+});
+
+test("receive errors reach the UART's client as they happen, ahead of the hand-over of the damaged byte", (t) => {
+  const sim = new Simulation({ seed: 31 });
+  const bus = sim.segment({ baud: 9600, framing: "8E1" });
+  const host = sim.host({ name: "master", ports: [{ segment: bus, uart: "esp32" }], tick: 1000 });
+  const node = new ScriptedNode(host.port(0)).send(1000, readRequest(1, 0, 10));
+  host.attach(node);
+  sim.meter(bus, { unit: 1, holding: Array.from({ length: 10 }, (_, i) => i) });
+  let n = 0;
+  const corrupt = bus.noise.corrupt.bind(bus.noise);
+  bus.noise.corrupt = (v: number, s: number, e: number) => (++n === 12 ? corrupt(v, s, e) ^ 0x200 : corrupt(v, s, e)); // parity bit of the reply's 4th
+  const uart = host.ports[0].uart;
+  const errors: number[] = [];
+  const client = uart.client!;
+  uart.client = { ...client, uartReadable: (now) => client.uartReadable(now), uartWritable: (now) => client.uartWritable(now), uartLineError: (flags, now) => { errors.push(flags, now); } };
+  sim.runUntil(200000);
+  t.is(errors.length, 2);
+  t.is(errors[0], 2 /* RX_PARITY */);
+  t.is(uart.counters.rxParityErrors, 1);
+  t.true(errors[1] < node.batches[0].time, "reported before the hand-over");
+  t.is(node.batches[0].bytes.length, 25, "the damaged byte is delivered, not dropped");
 });

@@ -38,7 +38,8 @@ import { MqttForwarder } from "./mqtt-forwarder";
 import { mqttPlatform } from "./network";
 import { log, platform } from "./platform";
 import { restart } from "./restart";
-import { Esp32SerialPort } from "./serial-port";
+import { LineTiming } from "../../modules/rtu/timing";
+import { Esp32SerialPort, rxTimeoutCoveringT35, usesNativeUart } from "./serial-port";
 import { sitePoller, type PollerEvents } from "./site-poller";
 import { loadSite, storeSite } from "./site-store";
 import { WifiKeeper, type WifiClass } from "./wifi-keeper";
@@ -109,9 +110,12 @@ export function startConcentrator(): void {
 
   // The bus first.
   const loop = new EngineLoop(platform);
-  const port = new Esp32SerialPort(platform, { ...device.portA, baud: site.bus.baud, framing: site.bus.framing, field: "bus" });
+  // On the native UART class (framing other than 8N1, or DE on RTS) the RX timeout is set so the reply's hand-over comes
+  // t3.5 after its last byte: the silence the next request waits for, with no timer on the way (docs/esp32.md).
+  const busConfig = { ...device.portA, baud: site.bus.baud, framing: site.bus.framing, field: "bus" };
+  const port = new Esp32SerialPort(platform, { ...busConfig, rxTimeoutCharacters: usesNativeUart(busConfig) ? rxTimeoutCoveringT35(new LineTiming(site.bus.baud, site.bus.framing)) : undefined });
   const events: PollerEvents = { reading() {}, failure() {} };
-  const poller = sitePoller(site, port, port.timing.characterUs, CALLBACK_LATENCY_US, events, gatewayConfig);
+  const poller = sitePoller(site, port, port.rxIdleUs, CALLBACK_LATENCY_US, events, gatewayConfig);
   const store = poller.store;
   port.listener = poller.loop;
   port.loop = loop;

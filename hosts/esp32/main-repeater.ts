@@ -14,12 +14,11 @@ import { parseMqttSettings } from "../../modules/forwarding-config";
 import { Repeater } from "../../modules/repeater";
 import { resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater-config";
 import { DIRECTION_AB, DIRECTION_BA, STAT_COUNT, STAT_NAMES } from "../../modules/repeater-stats";
-import { LineTiming } from "../../modules/rtu/timing";
 import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
 import { HttpRoutes } from "./http-routes";
 import { startHttpServer, type HttpServerClass } from "./http-server";
-import { RX_TIMEOUT_CHARACTERS, TIMER_TICK_US } from "./io";
+import { TIMER_TICK_US } from "./io";
 import { MqttForwarder } from "./mqtt-forwarder";
 import { mqttPlatform } from "./network";
 import { log, platform } from "./platform";
@@ -67,12 +66,11 @@ export function startRepeater(): void {
   const site = loaded.json as RepeaterSite;
   const a = site.repeater.sideA;
   const b = site.repeater.sideB;
-  const latency = (baud: number) => RX_TIMEOUT_CHARACTERS * new LineTiming(baud, "8N1").characterUs + 1000;
-  const rxLatencyUs = Math.max(latency(a.baud), latency(b.baud));
-
   const loop = new EngineLoop(platform);
   const portA = new Esp32SerialPort(platform, { ...device.portA, baud: a.baud, framing: a.framing, field: "repeater.sideA" });
   const portB = new Esp32SerialPort(platform, { ...device.portB, baud: b.baud, framing: b.framing, field: "repeater.sideB" });
+  // The UART hands bytes over after its RX timeout (character times of each side's own framing), plus the callback path.
+  const rxLatencyUs = Math.max(portA.rxIdleUs, portB.rxIdleUs) + 1000;
   const repeater = new Repeater({ ...site.repeater, tickUs: TIMER_TICK_US, rxLatencyUs }, portA, portB);
   portA.listener = repeater.a;
   portB.listener = repeater.b;

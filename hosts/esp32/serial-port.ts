@@ -1,6 +1,17 @@
 /*
- * One half-duplex RS-485 port on an ESP32: a UART through ECMA-419 `embedded:io/serial` plus the MAX485 DE/RE pin through
- * `embedded:io/digital`. Implements Rs485Port (modules/port.ts) and feeds a PortListener.
+ * One half-duplex RS-485 port on an ESP32: a UART plus the MAX485 DE/RE line. Implements Rs485Port (modules/port.ts) and
+ * feeds a PortListener.
+ *
+ * Two UART classes, chosen from the configuration (docs/esp32.md, "Framing and driver enable"):
+ *  - ECMA-419 `embedded:io/serial` (the SDK's, the default): 8N1 only, DE on a GPIO (`embedded:io/digital`) dropped by a
+ *    timer at a computed time. Everything below describes it unless marked "native".
+ *  - rc485's native class `rc485/uart-rs485` (hosts/esp32/native, io.UartRs485) when the framing is 8E1, 8O1 or 8N2, or
+ *    `driverEnable` is "rts". Native: the ESP-IDF driver's ring buffers (512 B of TX take a whole frame at once; 1 KB of RX), parity
+ *    and stop bits, and an RX timeout set in characters (`rxTimeoutCharacters`, default 4). With driverEnable "gpio" DE is
+ *    the GPIO and the timer as below; with "rts" the pin is the UART's RTS in RS-485 half-duplex mode: the UART raises it
+ *    when it starts sending and drops it after the last stop bit, and the engine hears transmitted(now) from the class's
+ *    onTransmitted (the UART's TX-done state), not from a timer. Receive errors the UART reports (onError: parity,
+ *    framing, overflow) are counted and passed to the listener's lineError(now), ahead of the bytes that carry them.
  *
  * Theory of operation (the driver's behaviour is summed up in hosts/esp32/io.ts and design.md §6):
  *  - Receive. Every onReadable drains the RX FIFO with read(buffer) into one preallocated 128-byte buffer until read()
@@ -19,16 +30,20 @@
  *    and is held at most one character + one bit + one JS loop pass longer, below t3.5 at every Modbus baud
  *    (checkDriverRelease is run at construction with the Moddable tick as a bound).
  *  - Configuration errors throw at construction, before any pin is touched: UART0 (the console), pins the ESP32 cannot
- *    drive (GPIO 34–39 are input only; 6–11 belong to the flash), repeated pins, and any framing but 8N1, which the ESP32
- *    ECMA-419 serial driver cannot produce.
+ *    drive (GPIO 34–39 are input only; 6–11 belong to the flash), repeated pins, a framing other than 8N1, 8E1, 8O1, 8N2,
+ *    a driverEnable other than "gpio" or "rts", an RX timeout the chosen class cannot set, and a configuration that needs
+ *    the native class on a platform without it.
  *
  * Allocation: buffers, views and callbacks are made in the constructor; the byte path allocates nothing.
  */
 import { checkDriverRelease, driverReleaseTimeUs } from "../../modules/driver-enable";
 import type { PortListener, Rs485Port } from "../../modules/port";
-import { LineTiming } from "../../modules/rtu/timing";
+import { FRAMING_BITS, LineTiming, type Framing } from "../../modules/rtu/timing";
 import { DeadlineTimer, type EngineLoop } from "./deadline-timer";
-import { TIMER_TICK_US, UART_FIFO_BYTES, type DigitalIo, type Esp32Io, type SerialIo } from "./io";
+import {
+  RX_TIMEOUT_CHARACTERS, TIMER_TICK_US, UART_ERROR_FRAMING, UART_ERROR_OVERFLOW, UART_ERROR_PARITY, UART_FIFO_BYTES, UART_RS485_TX_BUFFER,
+  UART_RX_TIMEOUT_MAX, type DigitalIo, type Esp32Io, type SerialIo,
+} from "./io";
 
 export interface Esp32PortConfig {
   /** UART number: 1 or 2 (UART0 is the USB console and the debugger). */
@@ -40,8 +55,15 @@ export interface Esp32PortConfig {
   /** GPIO wired to DE and /RE tied together. */
   readonly dePin: number;
   readonly baud: number;
-  /** Must be "8N1" (default); anything else is refused with a message naming the field. */
+  /** "8N1" (default), "8E1", "8O1" or "8N2"; all but 8N1 use the native UART class. */
   readonly framing?: string;
+  /**
+   * Who drives DE: "gpio" (default: dePin is a GPIO, dropped by a timer) or "rts" (dePin is the UART's RTS in RS-485
+   * half-duplex mode, dropped by the UART after the last stop bit; native UART class).
+   */
+  readonly driverEnable?: string;
+  /** RX timeout in character times, 1–126 (native class only; the ECMA-419 class's is fixed at 4). Default 4. */
+  readonly rxTimeoutCharacters?: number;
   /** DE is active low (an inverting level shifter between the GPIO and DE); default false. */
   readonly deActiveLow?: boolean;
   /** Field path used in error messages (default "port"). */
@@ -59,7 +81,17 @@ export interface Esp32PortCounters {
   txRefills: number;
   /** Writes the driver refused ("output full"); never expected, counted if the FIFO accounting were wrong. */
   txRefused: number;
+  /** Receive errors the UART reported (native class: parity or framing errors), each passed to the listener. */
+  lineErrors: number;
 }
+
+/** The native class's parity and stop options for each framing (Modbus over Serial Line V1.02 §2.5.1). */
+const UART_FRAMING: { readonly [F in Framing]: { readonly parity: "none" | "even" | "odd"; readonly stop: 1 | 2 } } = Object.freeze({
+  "8N1": Object.freeze({ parity: "none", stop: 1 }),
+  "8E1": Object.freeze({ parity: "even", stop: 1 }),
+  "8O1": Object.freeze({ parity: "odd", stop: 1 }),
+  "8N2": Object.freeze({ parity: "none", stop: 2 }),
+});
 
 /** Output-capable GPIOs of the ESP32 (0–33 minus the flash pins 6–11); 34–39 are input only. */
 const OUTPUT_PIN = new Uint8Array(40);
@@ -74,6 +106,17 @@ function pin(value: unknown, field: string, table: Uint8Array, what: string): nu
   return value;
 }
 
+/** Does this port need rc485's native UART class (framing other than 8N1, or DE on RTS)? Call after checkEsp32Port. */
+export function usesNativeUart(config: Esp32PortConfig): boolean {
+  return (config.framing ?? "8N1") !== "8N1" || config.driverEnable === "rts";
+}
+
+/** The RX timeout, in characters, whose hand-over comes no earlier than t3.5 of silence (at least the usual 4). */
+export function rxTimeoutCoveringT35(timing: LineTiming): number {
+  const chars = Math.ceil(timing.t35Us / timing.characterUs);
+  return chars < RX_TIMEOUT_CHARACTERS ? RX_TIMEOUT_CHARACTERS : chars > UART_RX_TIMEOUT_MAX ? UART_RX_TIMEOUT_MAX : chars;
+}
+
 /** Checks a port configuration for the ESP32 without touching hardware; returns the line timing. */
 export function checkEsp32Port(config: Esp32PortConfig): LineTiming {
   if (config === null || typeof config !== "object") throw new TypeError("port configuration must be an object { uart, txPin, rxPin, dePin, baud, framing? }");
@@ -84,27 +127,45 @@ export function checkEsp32Port(config: Esp32PortConfig): LineTiming {
   const de = pin(config.dePin, `${f}.dePin`, OUTPUT_PIN, "an output");
   if (tx === rx || tx === de || rx === de) throw new RangeError(`${f}: txPin ${tx}, rxPin ${rx} and dePin ${de} must be three different GPIOs`);
   const framing = config.framing ?? "8N1";
-  if (framing !== "8N1") {
-    throw new RangeError(`${f}.framing: the ESP32 serial driver (ECMA-419 embedded:io/serial) sends and receives 8N1 only, got "${String(framing)}"; set the meters to 8N1, or run this bus from the Linux host (rc485 run), which supports 8E1, 8O1 and 8N2`);
+  if (typeof framing !== "string" || !Object.prototype.hasOwnProperty.call(FRAMING_BITS, framing)) {
+    throw new RangeError(`${f}.framing must be one of ${Object.keys(FRAMING_BITS).join(", ")}, got ${JSON.stringify(framing)}`);
   }
-  const timing = new LineTiming(config.baud, "8N1");
-  checkDriverRelease(timing, TIMER_TICK_US, 0);
+  const driverEnable = config.driverEnable ?? "gpio";
+  if (driverEnable !== "gpio" && driverEnable !== "rts") {
+    throw new RangeError(`${f}.driverEnable must be "gpio" (DE+/RE on a GPIO, dropped by a timer) or "rts" (DE+/RE on the UART's RTS pin, dropped by the UART after the last stop bit), got ${JSON.stringify(driverEnable)}`);
+  }
+  const native = usesNativeUart(config);
+  const rxTimeout = config.rxTimeoutCharacters;
+  if (rxTimeout !== undefined) {
+    if (!Number.isInteger(rxTimeout) || rxTimeout < 1 || rxTimeout > UART_RX_TIMEOUT_MAX) throw new RangeError(`${f}.rxTimeoutCharacters must be an integer 1–${UART_RX_TIMEOUT_MAX}, got ${String(rxTimeout)}`);
+    if (!native && rxTimeout !== RX_TIMEOUT_CHARACTERS) throw new RangeError(`${f}.rxTimeoutCharacters: the ECMA-419 serial driver's RX timeout is fixed at ${RX_TIMEOUT_CHARACTERS} characters (an 8N1 bus with DE on a GPIO uses it); got ${rxTimeout}`);
+  }
+  const timing = new LineTiming(config.baud, framing as Framing);
+  if (driverEnable === "gpio") checkDriverRelease(timing, TIMER_TICK_US, 0);
   return timing;
 }
 
 export class Esp32SerialPort implements Rs485Port {
   readonly timing: LineTiming;
-  readonly counters: Esp32PortCounters = { rxBytes: 0, rxBatches: 0, overruns: 0, txFrames: 0, txBytes: 0, txRefills: 0, txRefused: 0 };
+  readonly counters: Esp32PortCounters = { rxBytes: 0, rxBatches: 0, overruns: 0, txFrames: 0, txBytes: 0, txRefills: 0, txRefused: 0, lineErrors: 0 };
+  /** The native UART class runs this port (framing other than 8N1, or DE on RTS). */
+  readonly native: boolean;
+  /** DE is the UART's RTS, dropped by the UART (driverEnable "rts"). */
+  readonly hardwareDe: boolean;
+  /** RX timeout in characters: the UART hands bytes over after this much silence (or at its full threshold). */
+  readonly rxTimeoutCharacters: number;
   listener: PortListener | null = null;
   /** The engine loop to rearm after each call into the listener (null: none). */
   loop: EngineLoop | null = null;
 
   private readonly io: Esp32Io;
   private readonly serial: SerialIo;
-  private readonly de: DigitalIo;
+  private readonly de: DigitalIo | null;
   private readonly deOn: 0 | 1;
   private readonly deOff: 0 | 1;
-  private readonly deTimer: DeadlineTimer;
+  private readonly deTimer: DeadlineTimer | null;
+  /** Free space of the UART's transmit buffer when idle: the FIFO (ECMA-419) or the driver's ring buffer (native). */
+  private readonly txCapacity: number;
   private readonly rx = new Uint8Array(UART_FIFO_BYTES);
   private readonly staging = new Uint8Array(UART_FIFO_BYTES);
   /** views[k] = the first 2^k bytes of `staging`. */
@@ -121,21 +182,62 @@ export class Esp32SerialPort implements Rs485Port {
   constructor(io: Esp32Io, config: Esp32PortConfig) {
     this.timing = checkEsp32Port(config);
     this.io = io;
+    this.native = usesNativeUart(config);
+    this.hardwareDe = config.driverEnable === "rts";
+    this.rxTimeoutCharacters = config.rxTimeoutCharacters ?? RX_TIMEOUT_CHARACTERS;
+    const UartRs485 = io.UartRs485;
+    if (this.native && UartRs485 === undefined) {
+      const f = config.field ?? "port";
+      throw new RangeError(`${f}: framing ${this.timing.framing}${this.hardwareDe ? ' with driverEnable "rts"' : ""} needs rc485's native UART class (rc485/uart-rs485, hosts/esp32/native/manifest.json), which this platform does not provide`);
+    }
     for (let size = 1; size <= UART_FIFO_BYTES; size <<= 1) this.views.push(this.staging.subarray(0, size));
+    this.txCapacity = this.native ? UART_RS485_TX_BUFFER : UART_FIFO_BYTES;
+    this.free = this.txCapacity;
     this.deOn = config.deActiveLow === true ? 0 : 1;
     this.deOff = config.deActiveLow === true ? 1 : 0;
-    this.de = new io.Digital({ pin: config.dePin, mode: io.Digital.Output });
-    this.de.write(this.deOff);
-    this.deTimer = new DeadlineTimer(io, (now) => this.release(now));
-    this.serial = new io.Serial({
-      port: config.uart,
-      receive: config.rxPin,
-      transmit: config.txPin,
-      baud: config.baud,
-      format: "buffer",
-      onReadable: () => this.readable(),
-      onWritable: (count) => this.writable(count),
-    });
+    if (this.hardwareDe) {
+      this.de = null;
+      this.deTimer = null;
+    } else {
+      this.de = new io.Digital({ pin: config.dePin, mode: io.Digital.Output });
+      this.de.write(this.deOff);
+      this.deTimer = new DeadlineTimer(io, (now) => this.release(now));
+    }
+    if (this.native && UartRs485 !== undefined) {
+      const framing = UART_FRAMING[this.timing.framing];
+      this.serial = new UartRs485({
+        port: config.uart,
+        receive: config.rxPin,
+        transmit: config.txPin,
+        rts: this.hardwareDe ? config.dePin : undefined,
+        rtsInverted: this.hardwareDe && config.deActiveLow === true,
+        baud: config.baud,
+        parity: framing.parity,
+        stop: framing.stop,
+        data: 8,
+        receiveTimeout: this.rxTimeoutCharacters,
+        format: "buffer",
+        onReadable: () => this.readable(),
+        onWritable: (count) => this.writable(count),
+        onTransmitted: this.hardwareDe ? () => this.uartTransmitted() : undefined,
+        onError: (errors) => this.uartError(errors),
+      });
+    } else {
+      this.serial = new io.Serial({
+        port: config.uart,
+        receive: config.rxPin,
+        transmit: config.txPin,
+        baud: config.baud,
+        format: "buffer",
+        onReadable: () => this.readable(),
+        onWritable: (count) => this.writable(count),
+      });
+    }
+  }
+
+  /** Silence after the last byte before the UART hands bytes over, µs (the engines' rxIdleDelayUs, less callback latency). */
+  get rxIdleUs(): number {
+    return this.rxTimeoutCharacters * this.timing.characterUs;
   }
 
   /** True from transmit() until DE has dropped. */
@@ -152,19 +254,19 @@ export class Esp32SerialPort implements Rs485Port {
     this.source = buffer;
     this.sourceOffset = offset;
     this.remaining = length;
-    this.free = UART_FIFO_BYTES;
+    this.free = this.txCapacity;
     this.pieces = 0;
     this.counters.txFrames++;
-    this.de.write(this.deOn);
+    if (this.de !== null) this.de.write(this.deOn);
     this.fill();
   }
 
   /** Releases the UART, the pin and the timer. */
   close(): void {
-    this.deTimer.close();
-    this.de.write(this.deOff);
+    if (this.deTimer !== null) this.deTimer.close();
+    if (this.de !== null) this.de.write(this.deOff);
     this.serial.close();
-    this.de.close();
+    if (this.de !== null) this.de.close();
   }
 
   private fill(): void {
@@ -196,10 +298,11 @@ export class Esp32SerialPort implements Rs485Port {
       this.sourceOffset = at;
     }
     if (this.remaining > 0) return; // the rest goes from onWritable
+    if (this.deTimer === null) return; // hardware DE: the UART drops it and onTransmitted follows
     const now = this.io.now();
     // Characters whose stop bit has not left: the FIFO, plus the shift register unless this was the only piece (the
     // UART was idle when it started, so the first character is already counted in the FIFO bytes).
-    const pending = UART_FIFO_BYTES - this.free + (this.pieces > 1 ? 1 : 0);
+    const pending = this.txCapacity - this.free + (this.pieces > 1 ? 1 : 0);
     this.deTimer.arm(driverReleaseTimeUs(now, pending, this.timing, 0));
   }
 
@@ -210,8 +313,25 @@ export class Esp32SerialPort implements Rs485Port {
     this.fill();
   }
 
+  /** Native class, DE on RTS: the transmitter is idle and the UART has dropped DE. */
+  private uartTransmitted(): void {
+    if (!this.active || this.remaining > 0) return;
+    this.release(this.io.now());
+  }
+
+  /** Native class: receive errors reported by the UART (before the onReadable that carries the damaged bytes). */
+  private uartError(errors: number): void {
+    if ((errors & UART_ERROR_OVERFLOW) !== 0) this.counters.overruns++;
+    if ((errors & (UART_ERROR_PARITY | UART_ERROR_FRAMING)) !== 0) this.counters.lineErrors++;
+    const listener = this.listener;
+    if (listener !== null && listener.lineError !== undefined) {
+      listener.lineError(this.io.now());
+      if (this.loop !== null) this.loop.rearm();
+    }
+  }
+
   private release(now: number): void {
-    this.de.write(this.deOff);
+    if (this.de !== null) this.de.write(this.deOff);
     this.active = false;
     const listener = this.listener;
     if (listener !== null) {
@@ -226,7 +346,8 @@ export class Esp32SerialPort implements Rs485Port {
     for (;;) {
       const n = this.serial.read(this.rx);
       if (n === undefined || n <= 0) break;
-      if (n >= UART_FIFO_BYTES) this.counters.overruns++;
+      // A full FIFO read means bytes may have been lost (ECMA-419 class); the native class reports overflows itself.
+      if (n >= UART_FIFO_BYTES && !this.native) this.counters.overruns++;
       this.counters.rxBytes += n;
       this.counters.rxBatches++;
       if (listener !== null) listener.received(this.rx, 0, n, now);

@@ -1,8 +1,8 @@
 /*
  * The concentrator's bus side for one site on an ESP32 port: the shared PollLoop (modules/poll-loop.ts: scheduler,
  * master, decoder, sanity filter) recording into the forwarders' ReadingsStore (modules/readings.ts), with the master's
- * host options for the ESP32 UART: bytes arrive RX_TIMEOUT_CHARACTERS of silence after the last one (plus the
- * interrupt-to-script latency), or when the RX FIFO holds its full threshold. `events` hears finished cycles and failed
+ * host options for the ESP32 UART: bytes arrive after the UART's RX timeout of silence after the last one (the port's
+ * rxIdleUs, plus the interrupt-to-script latency), or when the RX FIFO holds its full threshold. `events` hears finished cycles and failed
  * reads, for the MQTT session. No Moddable import: the tests build it on the fake board.
  *
  * With a gateway configuration (the site's `gateway` section, checked: hosts/esp32/gateway-service.ts) the loop gets a
@@ -20,7 +20,6 @@ import type { Rs485Port } from "../../modules/port";
 import { ReadingsStore } from "../../modules/readings";
 import { OUTCOME_OK } from "../../modules/scheduler";
 import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
-import { RX_TIMEOUT_CHARACTERS } from "./io";
 
 export interface PollerEvents {
   /** Meter `m` finished a cycle: its values are in the store. */
@@ -73,10 +72,14 @@ export interface SitePoller {
 /** RX FIFO level at which the ESP32 hands bytes over without waiting for the timeout. */
 export const RX_FULL_THRESHOLD = 120;
 
-export function sitePoller(site: Site, port: Rs485Port, characterUs: number, latencyUs: number, events: PollerEvents | null, gateway: GatewayConfig | null = null): SitePoller {
+/**
+ * `rxIdleUs`: the silence after which the port's UART hands bytes over (Esp32SerialPort.rxIdleUs: RX_TIMEOUT_CHARACTERS
+ * character times on the ECMA-419 class, the configured RX timeout on the native class); `latencyUs`: interrupt to script.
+ */
+export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latencyUs: number, events: PollerEvents | null, gateway: GatewayConfig | null = null): SitePoller {
   const plan = planForSite(site);
   const store = new ReadingsStore({ meters: meterMetaForSite(site, plan) });
-  const options = loopOptionsForSite(site, plan, { rxIdleDelayUs: RX_TIMEOUT_CHARACTERS * characterUs + latencyUs, rxBatchBytes: RX_FULL_THRESHOLD });
+  const options = loopOptionsForSite(site, plan, { rxIdleDelayUs: rxIdleUs + latencyUs, rxBatchBytes: RX_FULL_THRESHOLD });
   const lastRead = new Int32Array(plan.meters.length);
   plan.meters.forEach((m, i) => (lastRead[i] = m.firstRead + m.readCount - 1));
   const guest = gateway === null ? null : new GatewayGuest();

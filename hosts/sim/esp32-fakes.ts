@@ -10,17 +10,30 @@
  *    by the UART, never reported to the script); read(buffer) returns min(byteLength, available) or undefined when empty;
  *    write(view) is all or nothing and throws "output full"; after each write, onWritable(free) once the TX FIFO holds
  *    fewer than 10 bytes; callbacks arrive `latencyUs` after the UART event (the interrupt → message → JS loop path).
- *  - Digital: the DE pin of a wired UART; write(1) drives the segment (MAX485 DE and /RE tied).
+ *  - UartRs485 (rc485's native class, hosts/esp32/native/uart-rs485.c on the ESP-IDF UART driver): the same wiring and
+ *    baud checks; parity/stop must give the segment's framing; the driver's ring buffers (1 KB RX handed over after
+ *    `receiveTimeout` characters of silence or at 120 bytes; 512 B TX, a write that does not fit throws "output full");
+ *    with `rts` (the board's DE pin) the UART drives DE in RS-485 half-duplex mode: up when it starts sending, down at the
+ *    last stop bit, and onTransmitted() follows `latencyUs` later (the TX-done interrupt → task → message path). Parity,
+ *    framing and overflow errors reach onError(bits) `latencyUs` after the character, before the data's onReadable, as the
+ *    driver queues them.
+ *  - Digital: the DE pin of a wired UART; write(1) drives the segment (MAX485 DE and /RE tied). A pin the UART drives as
+ *    RTS is "in use".
  *  - Timer: a millisecond counter = floor(virtual µs / 1000); a timer fires when the counter reaches arm-count + interval
  *    (so up to 1 ms early in real time, as on the device) plus `loopUs`; a one-shot is gone after firing (rescheduling it
  *    throws, as the real host-data check does); Timer.schedule(id) pauses a repeating timer.
  *  - now(): the virtual clock (Time.microseconds).
  * Test tooling (Node only); allocates freely.
  */
-import type { DigitalClass, DigitalIo, Esp32Io, SerialClass, SerialIo, SerialOptions, TimerApi, TimerId } from "../esp32/io";
+import {
+  UART_ERROR_FRAMING, UART_ERROR_OVERFLOW, UART_ERROR_PARITY, UART_RS485_RX_BUFFER, UART_RS485_TX_BUFFER, UART_RX_TIMEOUT_MAX,
+  type DigitalClass, type DigitalIo, type Esp32Io, type SerialClass, type SerialIo, type SerialOptions, type TimerApi, type TimerId,
+  type UartRs485Class, type UartRs485Io, type UartRs485Options,
+} from "../esp32/io";
+import { RX_FRAMING, RX_PARITY } from "./character";
 import type { EventQueue, EventTarget } from "./events";
 import type { Link, Segment } from "./segment";
-import { Uart, type UartClient } from "./uart";
+import { RX_OVERFLOW, Uart, type UartClient } from "./uart";
 import { utf8 } from "../esp32/utf8";
 
 export interface FakeUartWiring {
@@ -49,9 +62,20 @@ export interface FakeBoardCounters {
   serialReadable: number;
   serialWritable: number;
   outputFull: number;
+  /** Native class: onError and onTransmitted calls. */
+  serialErrors: number;
+  serialTransmitted: number;
 }
 
 const FIRE = 1;
+const SERIAL_ERROR = 2;
+const SERIAL_TX_DONE = 3;
+
+/** Events the native class's fake posts to itself through the board. */
+interface NativeTarget {
+  deliverError(): void;
+  deliverTransmitted(): void;
+}
 
 class FakeTimerRecord {
   gen = 0;
@@ -66,17 +90,22 @@ class FakeTimerRecord {
 export class FakeEsp32 implements EventTarget {
   readonly io: Esp32Io;
   readonly uarts: Map<number, { wiring: FakeUartWiring; uart: Uart; open: boolean; link: Link }> = new Map();
-  readonly counters: FakeBoardCounters = { timerFires: 0, serialReadable: 0, serialWritable: 0, outputFull: 0 };
+  readonly counters: FakeBoardCounters = { timerFires: 0, serialReadable: 0, serialWritable: 0, outputFull: 0, serialErrors: 0, serialTransmitted: 0 };
   readonly latencyUs: number;
   readonly loopUs: number;
   private readonly queue: EventQueue;
   private readonly timers: FakeTimerRecord[] = [];
   private readonly dePins = new Map<number, number>();
+  /** DE pins taken: by Digital, or by a native UART as RTS. */
+  private readonly pinsInUse = new Set<number>();
+  private readonly natives = new Map<number, NativeTarget>();
+  private readonly rxFullThreshold: number;
 
   constructor(queue: EventQueue, options: FakeBoardOptions) {
     this.queue = queue;
     this.latencyUs = options.latencyUs ?? 50;
     this.loopUs = options.loopUs ?? 20;
+    this.rxFullThreshold = options.rxFullThreshold ?? 120;
     for (const w of options.uarts) {
       const uart = new Uart(queue, w.segment, w.name ?? `${options.name}.uart${w.uart}`, false, {
         kind: "esp32", rxFullThreshold: options.rxFullThreshold ?? 120, latencyUs: this.latencyUs,
@@ -99,6 +128,7 @@ export class FakeEsp32 implements EventTarget {
         if (options.transmit !== w.txPin || options.receive !== w.rxPin) throw new Error(`UART${w.uart} is wired to TX ${w.txPin} / RX ${w.rxPin}, got TX ${options.transmit} / RX ${options.receive}`);
         if (!Number.isInteger(options.baud) || options.baud <= 0 || options.baud > 20000000) throw new RangeError("invalid baud");
         if (options.baud !== w.segment.timing.baud) throw new Error(`UART${w.uart}: ${options.baud} baud on a ${w.segment.timing.baud}-baud bus`);
+        if (w.segment.timing.framing !== "8N1") throw new Error(`UART${w.uart}: ECMA-419 serial sends 8N1, the bus is ${w.segment.timing.framing}`);
         if ((options.format ?? "buffer") !== "buffer") throw new RangeError("rc485 uses the buffer format");
         entry.open = true;
         this.uart = entry.uart;
@@ -139,15 +169,133 @@ export class FakeEsp32 implements EventTarget {
       }
     }
 
+    const FRAMINGS: Record<string, string> = { "none/1": "8N1", "even/1": "8E1", "odd/1": "8O1", "none/2": "8N2" };
+
+    class UartRs485 implements UartRs485Io, UartClient, NativeTarget {
+      private readonly uart: Uart;
+      private readonly options: UartRs485Options;
+      private readonly port: number;
+      private readonly rts: number;
+      private closed = false;
+      private pendingErrors = 0;
+      private txRequested = false;
+      constructor(options: UartRs485Options) {
+        if (options.port === 0) throw new RangeError("invalid port");
+        const entry = board.uarts.get(options.port);
+        if (!entry) throw new RangeError("invalid port");
+        if (entry.open) throw new RangeError("port in use");
+        const w = entry.wiring;
+        if (options.transmit !== w.txPin || options.receive !== w.rxPin) throw new Error(`UART${w.uart} is wired to TX ${w.txPin} / RX ${w.rxPin}, got TX ${options.transmit} / RX ${options.receive}`);
+        if (!Number.isInteger(options.baud) || options.baud <= 0 || options.baud > 5000000) throw new RangeError("invalid baud");
+        if (options.baud !== w.segment.timing.baud) throw new Error(`UART${w.uart}: ${options.baud} baud on a ${w.segment.timing.baud}-baud bus`);
+        if (options.data !== undefined && options.data !== 8) throw new RangeError("invalid data");
+        const parity = options.parity ?? "none";
+        const stop = options.stop ?? 1;
+        if (parity !== "none" && parity !== "even" && parity !== "odd") throw new RangeError("invalid parity");
+        if (stop !== 1 && stop !== 2) throw new RangeError("invalid stop");
+        const framing = FRAMINGS[`${parity}/${stop}`];
+        if (framing === undefined) throw new RangeError(`parity ${parity} with ${stop} stop bits is not a Modbus framing`);
+        if (framing !== w.segment.timing.framing) throw new Error(`UART${w.uart}: ${framing} on a ${w.segment.timing.framing} bus`);
+        const timeout = options.receiveTimeout ?? 4;
+        if (!Number.isInteger(timeout) || timeout < 1 || timeout > UART_RX_TIMEOUT_MAX) throw new RangeError("invalid receiveTimeout");
+        if ((options.format ?? "buffer") !== "buffer") throw new RangeError("invalid format");
+        if (typeof options.onReadable !== "function") throw new RangeError("onReadable required");
+        const rts = options.rts ?? -1;
+        if (rts !== -1) {
+          if (rts !== w.dePin) throw new Error(`UART${w.uart}: RTS must be the transceiver's DE pin ${w.dePin}, got ${rts}`);
+          if (board.pinsInUse.has(rts)) throw new Error("in use");
+          board.pinsInUse.add(rts);
+        }
+        entry.open = true;
+        this.port = options.port;
+        this.rts = rts;
+        this.uart = entry.uart;
+        this.options = options;
+        this.uart.configure({ rxFifo: UART_RS485_RX_BUFFER, txFifo: UART_RS485_TX_BUFFER, rxTimeoutChars: timeout, rxFullThreshold: 120, hardwareDe: rts !== -1 });
+        this.uart.client = this;
+        board.natives.set(options.port, this);
+      }
+      get transmitted(): boolean {
+        return !this.uart.txBusy;
+      }
+      read(buffer?: Uint8Array): number | undefined {
+        if (this.closed) throw new Error("closed");
+        if (!(buffer instanceof Uint8Array)) throw new TypeError("read(buffer) only");
+        if (this.uart.readable === 0 || buffer.length === 0) return undefined;
+        return this.uart.read(buffer, 0, buffer.length);
+      }
+      write(buffer: Uint8Array): void {
+        if (this.closed) throw new Error("closed");
+        if (!ArrayBuffer.isView(buffer)) throw new TypeError("write(buffer) needs a buffer");
+        if (buffer.length === 0) return;
+        if (buffer.length > this.uart.writable) {
+          board.counters.outputFull++;
+          throw new Error("output full");
+        }
+        this.uart.write(buffer, 0, buffer.length);
+        if (this.options.onTransmitted) this.txRequested = true;
+      }
+      close(): void {
+        if (this.closed) return;
+        this.closed = true;
+        this.uart.client = null;
+        board.natives.delete(this.port);
+        if (this.rts !== -1) board.pinsInUse.delete(this.rts);
+        const entry = board.uarts.get(this.port)!;
+        entry.open = false;
+        if (!this.uart.txBusy) this.uart.configure({ rxFifo: 128, txFifo: 128, rxTimeoutChars: 4, rxFullThreshold: board.rxFullThreshold, hardwareDe: false });
+      }
+      uartReadable(): void {
+        if (this.closed) return;
+        const count = this.uart.readable;
+        if (count === 0) return;
+        board.counters.serialReadable++;
+        this.options.onReadable(count);
+      }
+      uartWritable(): void {}
+      uartLineError(flags: number, now: number): void {
+        if (this.closed) return;
+        let bits = 0;
+        if (flags & RX_PARITY) bits |= UART_ERROR_PARITY;
+        if (flags & RX_FRAMING) bits |= UART_ERROR_FRAMING;
+        if (flags & RX_OVERFLOW) bits |= UART_ERROR_OVERFLOW;
+        if (bits === 0) return;
+        this.pendingErrors |= bits;
+        board.queue.at(now + board.latencyUs, board, SERIAL_ERROR, this.port);
+      }
+      uartTxIdle(now: number): void {
+        if (this.closed || !this.txRequested) return;
+        this.txRequested = false;
+        board.queue.at(now + board.latencyUs, board, SERIAL_TX_DONE, this.port);
+      }
+      deliverError(): void {
+        const bits = this.pendingErrors;
+        this.pendingErrors = 0;
+        if (this.closed || bits === 0 || !this.options.onError) return;
+        board.counters.serialErrors++;
+        this.options.onError(bits);
+      }
+      deliverTransmitted(): void {
+        if (this.closed) return;
+        board.counters.serialTransmitted++;
+        if (this.options.onTransmitted) this.options.onTransmitted();
+        if (!this.closed && this.options.onWritable) this.options.onWritable(this.uart.writable);
+      }
+    }
+
     const OUTPUT = Object.freeze({ mode: "output" });
     class Digital implements DigitalIo {
       static readonly Output: unknown = OUTPUT;
+      private readonly pin: number;
       private readonly link: Link;
       private readonly segment: Segment;
       constructor(options: { pin: number; mode: unknown }) {
         if (options.mode !== OUTPUT) throw new RangeError("rc485 drives DE as Digital.Output");
         const u = board.dePins.get(options.pin);
         if (u === undefined) throw new Error(`GPIO ${options.pin} is not wired to a transceiver's DE`);
+        if (board.pinsInUse.has(options.pin)) throw new Error("in use");
+        board.pinsInUse.add(options.pin);
+        this.pin = options.pin;
         const entry = board.uarts.get(u)!;
         this.link = entry.link;
         this.segment = entry.wiring.segment;
@@ -156,7 +304,9 @@ export class FakeEsp32 implements EventTarget {
         if (value !== 0 && value !== 1) throw new RangeError("invalid value");
         this.segment.setDe(this.link, value === 1, board.queue.now);
       }
-      close(): void {}
+      close(): void {
+        board.pinsInUse.delete(this.pin);
+      }
     }
 
     const Timer: TimerApi = {
@@ -186,7 +336,7 @@ export class FakeEsp32 implements EventTarget {
       },
     };
 
-    this.io = { Serial: Serial as SerialClass, Digital: Digital as unknown as DigitalClass, Timer, now: () => queue.now };
+    this.io = { Serial: Serial as SerialClass, UartRs485: UartRs485 as UartRs485Class, Digital: Digital as unknown as DigitalClass, Timer, now: () => queue.now };
   }
 
   /** The simulator UART behind UARTn (counters: rxOverflow, txRefused …). */
@@ -215,6 +365,13 @@ export class FakeEsp32 implements EventTarget {
   }
 
   fire(kind: number, arg: number, _now: number): void {
+    if (kind === SERIAL_ERROR || kind === SERIAL_TX_DONE) {
+      const target = this.natives.get(arg);
+      if (target === undefined) return;
+      if (kind === SERIAL_ERROR) target.deliverError();
+      else target.deliverTransmitted();
+      return;
+    }
     if (kind !== FIRE) return;
     const r = this.timers[Math.floor(arg / 65536)];
     if (!r || !r.alive || !r.scheduled || (r.gen & 0xffff) !== arg % 65536) return;

@@ -5,7 +5,9 @@
  *  - Each port is a UART on a segment plus a DE line. transmit() raises DE, writes as much of the frame as the TX FIFO
  *    takes, writes the rest piece by piece when the UART says it has room (onWritable), and after the last piece arms a
  *    timer to drop DE at the time modules/driver-enable.ts computes from the characters still queued, the baud and the
- *    timer tick. When DE drops the engine hears transmitted(now).
+ *    timer tick. When DE drops the engine hears transmitted(now). A port with `hardwareDe` models the ESP32 UART in RS-485
+ *    half-duplex mode (DE on RTS, rc485's native UART class): the UART raises DE when it starts sending and drops it at the
+ *    end of the last stop bit, and the engine hears transmitted(now) then, with no timer and no tick.
  *  - Received bytes go to the port's PortListener as the UART hands them over (per byte for "ideal", per FIFO batch for
  *    "esp32"), with the time of the hand-over.
  *  - The timer model: one engine timer per host. After every call into the engine the host rereads nextDeadline(); a timer
@@ -31,6 +33,8 @@ export interface HostPortOptions {
   name?: string;
   /** Added to the computed DE release time, µs. Negative values drop DE early (to provoke truncation in tests). */
   deAdjustUs?: number;
+  /** The UART drives DE (RS-485 half-duplex mode on RTS): released at the last stop bit, no timer (deAdjustUs unused). */
+  hardwareDe?: boolean;
 }
 
 export interface HostOptions {
@@ -65,11 +69,13 @@ export class SimPort implements Rs485Port, UartClient {
   private sourceOffset = 0;
   private readonly rxBuffer: Uint8Array;
   readonly deAdjustUs: number;
+  readonly hardwareDe: boolean;
 
   constructor(readonly host: SimHost, readonly index: number, options: HostPortOptions, name: string) {
     if (options === null || typeof options !== "object" || !options.segment) throw new TypeError(`ports[${index}] must be an object with a segment`);
     const uartOptions: UartOptions = typeof options.uart === "string" || options.uart === undefined ? { kind: options.uart ?? "ideal" } : options.uart;
-    this.uart = new Uart(host.queue, options.segment, name, options.echo === true, uartOptions);
+    this.hardwareDe = options.hardwareDe === true;
+    this.uart = new Uart(host.queue, options.segment, name, options.echo === true, { ...uartOptions, hardwareDe: this.hardwareDe });
     this.uart.client = this;
     this.rxBuffer = new Uint8Array(this.uart.kind === "esp32" ? 128 : 256);
     const adj = options.deAdjustUs ?? 0;
@@ -97,7 +103,7 @@ export class SimPort implements Rs485Port, UartClient {
     this.source = buffer;
     this.sourceOffset = offset;
     this.pending = length;
-    this.uart.segment.setDe(this.uart.link, true, now);
+    if (!this.hardwareDe) this.uart.segment.setDe(this.uart.link, true, now);
     this.pump(now);
   }
 
@@ -113,12 +119,23 @@ export class SimPort implements Rs485Port, UartClient {
       this.uart.requestWritable();
       return;
     }
+    if (this.hardwareDe) return; // the UART drops DE at the last stop bit: uartTxIdle()
     const release = driverReleaseTimeUs(now, this.uart.pendingCharacters, this.uart.segment.timing, this.host.tick) + this.deAdjustUs;
     this.host.queue.at(this.host.fireTime(now, release), this.host, DE_DROP, this.index);
   }
 
   uartWritable(now: number): void {
     if (this.active && this.pending > 0) this.pump(now);
+  }
+
+  /** Hardware DE: the last stop bit has left and the UART has dropped DE. */
+  uartTxIdle(now: number): void {
+    if (!this.hardwareDe || !this.active || this.pending > 0) return;
+    this.active = false;
+    if (this.listener) {
+      this.listener.transmitted(now);
+      this.host.rearm(now);
+    }
   }
 
   uartReadable(now: number): void {
@@ -169,7 +186,7 @@ export class SimHost implements EventTarget {
     this.jitter = jitter;
     this.exact = tick === 0 && jitter === 0;
     options.ports.forEach((p, i) => {
-      if (options.unsafeDe !== true && p && p.segment) checkDriverRelease(p.segment.timing, tick, jitter);
+      if (options.unsafeDe !== true && p && p.segment && p.hardwareDe !== true) checkDriverRelease(p.segment.timing, tick, jitter);
       const name = p?.name ?? (options.ports.length > 1 ? `${this.name}${i}` : this.name);
       this.ports.push(new SimPort(this, i, p, name));
     });

@@ -9,7 +9,14 @@
  *
  * The transmitter shifts characters back to back while its FIFO has bytes, regardless of DE (the UART does not know the
  * transceiver): whether they reach the line is the segment's business. `latencyUs` delays the host's callbacks (the time
- * between the UART interrupt and the script running); data keeps arriving meanwhile.
+ * between the UART interrupt and the script running); data keeps arriving meanwhile. With `hardwareDe` (the ESP32 UART in RS-485
+ * half-duplex mode, DE+/RE on its RTS pin) the UART drives DE itself: up when a write finds the transmitter idle, down at
+ * the end of the last stop bit when nothing is left to send (ESP-IDF drops RTS in its TX-done interrupt; its few µs of
+ * interrupt latency are not modelled). Its client then hears uartTxIdle().
+ *
+ * Receive errors (a parity or framing error on a character, a character lost on a full RX buffer) are told to the client
+ * as they happen (uartLineError), before the hand-over that carries the character, as the ESP-IDF driver queues its
+ * UART_PARITY_ERR / UART_FRAME_ERR / UART_FIFO_OVF events ahead of the UART_DATA event; the client adds its own latency.
  */
 import type { EventQueue, EventTarget } from "./events";
 import { RX_FRAMING, RX_PARITY } from "./character";
@@ -31,12 +38,21 @@ export interface UartOptions {
   txEmptyThreshold?: number;
   /** Delay from a UART event to the host callback, µs (default 0). */
   latencyUs?: number;
+  /** The UART drives DE (RS-485 half-duplex mode on RTS): up on a write to an idle transmitter, down after the last stop bit. */
+  hardwareDe?: boolean;
 }
+
+/** uartLineError flag (beside RX_FRAMING and RX_PARITY): a received character was lost on a full RX buffer. */
+export const RX_OVERFLOW = 64;
 
 /** The host side of a UART: told when bytes can be read and when the TX FIFO has room again. */
 export interface UartClient {
   uartReadable(now: number): void;
   uartWritable(now: number): void;
+  /** A receive error at `now`: RX_PARITY, RX_FRAMING (character.ts) or RX_OVERFLOW bits. */
+  uartLineError?(flags: number, now: number): void;
+  /** The transmitter has gone idle: the last stop bit of everything written has left (hardwareDe: DE is down). */
+  uartTxIdle?(now: number): void;
 }
 
 export interface UartCounters {
@@ -73,7 +89,7 @@ export class Uart implements EventTarget, CharacterSink {
   private readonly queue: EventQueue;
   private readonly latencyUs: number;
   // TX
-  private readonly tx: Uint8Array;
+  private tx: Uint8Array;
   private txHead = 0;
   private txCount = 0;
   private shifting = false;
@@ -81,14 +97,15 @@ export class Uart implements EventTarget, CharacterSink {
   private shiftStart = 0;
   private runOrigin = 0;
   private runIndex = 0;
-  private readonly txEmptyThreshold: number;
+  private txEmptyThreshold: number;
+  private hardwareDe: boolean;
   private wantWritable = false;
   // RX
-  private readonly rx: Uint8Array;
+  private rx: Uint8Array;
   private rxHead = 0;
   private rxCount = 0;
-  private readonly rxFullThreshold: number;
-  private readonly rxTimeoutUs: number;
+  private rxFullThreshold: number;
+  private rxTimeoutUs: number;
   private lastRxAt = -1;
   private timeoutArmed = false;
   private deliverPending = false;
@@ -106,7 +123,24 @@ export class Uart implements EventTarget, CharacterSink {
     this.rxTimeoutUs = esp ? intOption(options.rxTimeoutChars, 4, "rxTimeoutChars", 1) * segment.timing.characterUs : 0;
     this.txEmptyThreshold = intOption(options.txEmptyThreshold, esp ? 10 : 1, "txEmptyThreshold", 1);
     this.latencyUs = intOption(options.latencyUs, 0, "latencyUs", 0);
+    this.hardwareDe = options.hardwareDe === true;
     this.link = segment.attach(name, echo, this);
+  }
+
+  /**
+   * Reprograms an idle UART (the ESP32 fakes: the class the firmware opens decides the buffers and the RX timeout).
+   * Only the options given change; buffers are emptied.
+   */
+  configure(options: Pick<UartOptions, "rxFifo" | "txFifo" | "rxTimeoutChars" | "rxFullThreshold" | "txEmptyThreshold" | "hardwareDe">): void {
+    if (this.shifting || this.txCount > 0) throw new Error(`${this.name}: configure() while transmitting`);
+    if (options.rxFifo !== undefined) this.rx = new Uint8Array(intOption(options.rxFifo, 0, "rxFifo", 1));
+    if (options.txFifo !== undefined) this.tx = new Uint8Array(intOption(options.txFifo, 0, "txFifo", 1));
+    this.rxHead = this.rxCount = this.txHead = 0;
+    if (options.rxFullThreshold !== undefined) this.rxFullThreshold = intOption(options.rxFullThreshold, 0, "rxFullThreshold", 1);
+    if (this.rxFullThreshold > this.rx.length) throw new RangeError(`uart.rxFullThreshold must be at most rxFifo (${this.rx.length}), got ${this.rxFullThreshold}`);
+    if (options.rxTimeoutChars !== undefined) this.rxTimeoutUs = intOption(options.rxTimeoutChars, 0, "rxTimeoutChars", 1) * this.segment.timing.characterUs;
+    if (options.txEmptyThreshold !== undefined) this.txEmptyThreshold = intOption(options.txEmptyThreshold, 0, "txEmptyThreshold", 1);
+    if (options.hardwareDe !== undefined) this.hardwareDe = options.hardwareDe;
   }
 
   // ---- transmitter ----
@@ -119,6 +153,11 @@ export class Uart implements EventTarget, CharacterSink {
   /** Bytes waiting in the TX FIFO (not counting the shift register). */
   get txQueued(): number {
     return this.txCount;
+  }
+
+  /** True while a character is in the shift register or the TX FIFO holds bytes. */
+  get txBusy(): boolean {
+    return this.shifting || this.txCount > 0;
   }
 
   /** Characters whose stop bit has not yet left: FIFO + the shift register. */
@@ -138,6 +177,7 @@ export class Uart implements EventTarget, CharacterSink {
     this.txCount += length;
     this.counters.txBytes += length;
     if (!this.shifting) {
+      if (this.hardwareDe) this.segment.setDe(this.link, true, this.queue.now);
       this.runOrigin = this.queue.now;
       this.runIndex = 0;
       this.loadShift();
@@ -191,10 +231,13 @@ export class Uart implements EventTarget, CharacterSink {
     const c = this.counters;
     if (flags & RX_FRAMING) c.rxFramingErrors++;
     if (flags & RX_PARITY) c.rxParityErrors++;
+    const errors = flags & (RX_FRAMING | RX_PARITY);
     if (this.rxCount === this.rx.length) {
       if (c.rxOverflow++ === 0 || (c.rxOverflow & 63) === 0) this.segment.trace.note(now, this.segment.name, this.name, `RX FIFO overflow (${c.rxOverflow} bytes lost so far)`);
+      if (this.client !== null && this.client.uartLineError) this.client.uartLineError(errors | RX_OVERFLOW, now);
       return;
     }
+    if (errors !== 0 && this.client !== null && this.client.uartLineError) this.client.uartLineError(errors, now);
     this.rx[(this.rxHead + this.rxCount) % this.rx.length] = byte;
     this.rxCount++;
     c.rxBytes++;
@@ -224,6 +267,10 @@ export class Uart implements EventTarget, CharacterSink {
         this.segment.characterSent(this.link, this.shiftByte, this.shiftStart, now);
         this.shifting = false;
         if (this.txCount > 0) this.loadShift();
+        else {
+          if (this.hardwareDe) this.segment.setDe(this.link, false, now);
+          if (this.client !== null && this.client.uartTxIdle) this.client.uartTxIdle(now);
+        }
         break;
       }
       case RX_TIMEOUT: {

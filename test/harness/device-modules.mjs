@@ -11,6 +11,7 @@ const DEVICE = {
   "mc/config": `import { config } from ${JSON.stringify(world)}; export default config;`,
   "embedded:io/serial": `export { Serial as default } from ${JSON.stringify(world)};`,
   "embedded:io/digital": `export { Digital as default } from ${JSON.stringify(world)};`,
+  "rc485/uart-rs485": `export { UartRs485 as default } from ${JSON.stringify(world)};`,
   timer: `import { Timer } from ${JSON.stringify(world)}; export default Timer;`,
   time: `import { Time } from ${JSON.stringify(world)}; export default Time;`,
   preference: `export { Preference as default } from ${JSON.stringify(world)};`,
@@ -30,7 +31,7 @@ const DEVICE = {
 export const deviceModulesPlugin = {
   name: "rc485-device-modules",
   setup(build) {
-    build.onResolve({ filter: /^(mc\/config|mc\/ffi|embedded:.*|timer|time|preference|Resource|sntp|wifi|http)$/ }, (args) =>
+    build.onResolve({ filter: /^(mc\/config|mc\/ffi|embedded:.*|rc485\/uart-rs485|timer|time|preference|Resource|sntp|wifi|http)$/ }, (args) =>
       DEVICE[args.path] !== undefined ? { path: args.path, namespace: "device" } : undefined);
     build.onLoad({ filter: /.*/, namespace: "device" }, (args) => ({ contents: DEVICE[args.path], loader: "ts", resolveDir: root }));
     build.onResolve({ filter: /^hosts\/esp32\// }, (args) => ({ path: `${root}${args.path}.ts` }));

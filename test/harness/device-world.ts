@@ -83,10 +83,16 @@ export const config: Record<string, unknown> = new Proxy({}, {
   getOwnPropertyDescriptor: (_t, k) => Reflect.getOwnPropertyDescriptor(world.config, k),
 });
 
-// ---- embedded:io/serial, embedded:io/digital, timer, time ----
+// ---- embedded:io/serial, rc485/uart-rs485, embedded:io/digital, timer, time ----
 export class Serial {
   constructor(options: unknown) {
     return new (world.io.Serial as unknown as new (o: unknown) => object)(options);
+  }
+}
+/** rc485's native UART class (hosts/esp32/native) on the fake board. */
+export class UartRs485 {
+  constructor(options: unknown) {
+    return new (world.io.UartRs485 as unknown as new (o: unknown) => object)(options);
   }
 }
 export class Digital {

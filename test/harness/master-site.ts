@@ -3,6 +3,8 @@
 import { Master, type MasterListener } from "../../modules/master";
 import type { MasterOptions } from "../../modules/master-config";
 import type { MasterResult } from "../../modules/master-result";
+import { UART_RS485_RX_BUFFER, UART_RS485_TX_BUFFER } from "../../hosts/esp32/io";
+import { rxTimeoutCoveringT35 } from "../../hosts/esp32/serial-port";
 import { Simulation, type MeterEmulator, type MeterOptions, type NoiseOptions, type Segment, type SimHost } from "../../hosts/sim/index";
 
 export interface SiteOptions {
@@ -10,6 +12,12 @@ export interface SiteOptions {
   uart?: "ideal" | "esp32";
   /** Master host timer tick (µs), 0 = exact. */
   tick?: number;
+  /**
+   * ESP32 with rc485's native UART class (hosts/esp32/native): the driver's ring buffers (1 KB RX, 512 B TX), DE on RTS
+   * dropped by the UART (no timer), and the RX timeout in characters (default: rxTimeoutCoveringT35, as the concentrator
+   * sets it). Needs uart "esp32".
+   */
+  nativeUart?: { rxTimeoutChars?: number };
   jitter?: number;
   echo?: boolean;
   noise?: NoiseOptions;
@@ -61,12 +69,18 @@ export class Site implements MasterListener {
       this.meters.push(this.sim.meter(this.segment, { holding, input: holding, ...m }));
     }
     const uart = o.uart ?? "ideal";
-    this.host = this.sim.host({ name: "master", ports: [{ segment: this.segment, uart, echo: o.echo === true }], tick: o.tick ?? 0, jitter: o.jitter ?? 0 });
+    const native = o.nativeUart;
+    if (native !== undefined && uart !== "esp32") throw new RangeError("nativeUart needs uart \"esp32\"");
+    const rxTimeoutChars = native === undefined ? 4 : native.rxTimeoutChars ?? rxTimeoutCoveringT35(this.segment.timing);
+    const port = native === undefined
+      ? { segment: this.segment, uart, echo: o.echo === true }
+      : { segment: this.segment, uart: { kind: "esp32" as const, rxFifo: UART_RS485_RX_BUFFER, txFifo: UART_RS485_TX_BUFFER, rxTimeoutChars }, echo: o.echo === true, hardwareDe: true };
+    this.host = this.sim.host({ name: "master", ports: [port], tick: o.tick ?? 0, jitter: o.jitter ?? 0 });
     const charUs = this.segment.timing.characterUs;
     this.master = new Master({
       baud: o.baud,
       echo: o.echo === true,
-      rxIdleDelayUs: uart === "esp32" ? 4 * charUs : 0,
+      rxIdleDelayUs: uart === "esp32" ? rxTimeoutChars * charUs : 0,
       rxBatchBytes: uart === "esp32" ? 120 : 0,
       ...o.master,
     }, this.host.port(0), this);

@@ -168,6 +168,26 @@ export const cases: Cases = {
     t.is(b.sent.length, 2);
     t.is(b.sentAt[1], 40000 + T35);
   },
+  "a UART-reported line error (parity/framing) during a reply makes it a CRC fault, even with a good CRC; idle errors do not"(t) {
+    const b = new Rig({ retries: 1 });
+    b.master.submitRead(1, 3, 0, 2, 1);
+    b.master.lineError(b.now); // on the idle line, before anything was sent: no effect on the transaction
+    b.step();
+    b.txDone(b.now + 8 * CHAR);
+    b.master.lineError(b.now + 9000); // the UART flags a character of the reply that follows
+    b.rx(readReply(1, 2), b.now + 10000);
+    b.step();
+    t.is(b.done.length, 0, "the damaged reply is retried");
+    t.is(b.master.counter(1, STATUS_CRC), 1);
+    if (b.sent.length < 2) b.step(); // the retry waits its gap (it may already have gone out)
+    t.is(b.sent.length, 2);
+    b.txDone(b.now + 8 * CHAR);
+    b.rx(readReply(1, 2), b.now + 10000);
+    b.step();
+    t.is(b.done.length, 1);
+    t.is(b.done[0].status, STATUS_OK, "the flag does not outlive its attempt");
+    t.is(b.done[0].attempts, 2);
+  },
   "a listener may submit from completed(); the request goes out in the same gap"(t) {
     const b = new Rig({});
     const m = b.master;
