@@ -133,8 +133,10 @@ test.serial("an adapter that disappears is reported and reopened with backoff; p
   t.regex(run.stderr(), /disconnected \(adapter unplugged\?\); reopening with backoff/);
   t.regex(run.stderr(), /reopened/);
   const s = JSON.parse(run.stdout());
-  t.is(s.serial.disconnects, 1);
-  t.true(s.serial.opens >= 2);
+  // A reopen can land on the vanishing pty before socat has removed its link and close again at once (as a USB adapter
+  // that re-enumerates): each disconnect is followed by a reopen, and the run ends with the port open.
+  t.true(s.serial.disconnects >= 1);
+  t.is(s.serial.opens, s.serial.disconnects + 1);
   const m1 = s.meters.find((m: { name: string }) => m.name === "m1");
   t.true(m1.faults.timeout >= 1, "polls while the device was gone timed out and were counted");
   t.is(m1.state, "online", "polling resumed after the reopen");
