@@ -12,23 +12,17 @@
  * that falls (meter replaced or reset) restarts the periods from that reading.
  *
  * Fixed memory: typed arrays sized in the constructor; update() allocates nothing. Civil months come from the day count
- * by the proleptic Gregorian calendar (as modules/json-text.ts isoUtc).
+ * by the proleptic Gregorian calendar (modules/json-text.ts civilDate).
  */
+import { civilDate } from "./json-text";
 import type { MeterMeta } from "./readings";
 
 const DAY_MS = 86_400_000;
 
 /** Month number (year × 12 + month − 1) of a day count since 1970-01-01. */
 export function monthOfDay(days: number): number {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  return year * 12 + month - 1;
+  const date = civilDate(days);
+  return Math.floor(date / 512) * 12 + (Math.floor(date / 32) % 16) - 1;
 }
 
 /** The point index of a meter's energy total, or -1. */

@@ -17,12 +17,11 @@ function pad(n: number, width: number): string {
   return s;
 }
 
-/** Wall-clock epoch milliseconds → "YYYY-MM-DDTHH:MM:SS.mmmZ" (years 0000..9999). */
-export function isoUtc(epochMs: number): string {
-  const ms = Math.floor(epochMs);
-  const days = Math.floor(ms / 86_400_000);
-  const msOfDay = ms - days * 86_400_000;
-  // Shift the epoch to 0000-03-01 so leap days fall at the end of each year.
+/**
+ * The proleptic Gregorian date of a day count since 1970-01-01, packed as year × 512 + month × 32 + day (no allocation).
+ * The epoch is shifted to 0000-03-01 so that leap days fall at the end of each computed year.
+ */
+export function civilDate(days: number): number {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;
@@ -32,6 +31,18 @@ export function isoUtc(epochMs: number): string {
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return year * 512 + month * 32 + day;
+}
+
+/** Wall-clock epoch milliseconds → "YYYY-MM-DDTHH:MM:SS.mmmZ" (years 0000..9999). */
+export function isoUtc(epochMs: number): string {
+  const ms = Math.floor(epochMs);
+  const days = Math.floor(ms / 86_400_000);
+  const msOfDay = ms - days * 86_400_000;
+  const date = civilDate(days);
+  const year = Math.floor(date / 512);
+  const month = Math.floor(date / 32) % 16;
+  const day = date % 32;
   const h = Math.floor(msOfDay / 3_600_000);
   const mi = Math.floor((msOfDay % 3_600_000) / 60_000);
   const s = Math.floor((msOfDay % 60_000) / 1000);
