@@ -21,6 +21,10 @@
  * - `afterInput()` runs after every call that may have submitted requests to the master (so its host rereads the
  *   master's deadline: SerialHost.poke(), Simulation.poke()).
  * - Refused connections (allowlist, client limit) are destroyed at once; the engine counts them.
+ * - Scheduling between clients is the engine's (round robin onto the bus, maxPerClient, the per-connection rate budget:
+ *   docs/gateway.md, "Fairness"), per client number, whatever carries the bytes. Another listener of the same gateway
+ *   (e.g. Modbus/TCP over TLS) hands its connected sockets to adopt(), created with `highWaterMark: writeHighWater`,
+ *   and they share the engine's slots and scheduling with this listener's.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { Gateway, GW_COUNTER_NAMES, REFUSED_ADDRESS, REFUSED_PER_ADDRESS, type GatewayBus, type GatewayLink, type LocalRegisters } from "../../modules/gateway";
@@ -98,7 +102,7 @@ export class GatewayServer implements GatewayLink {
     const { bind, port } = this.gateway.config;
     return new Promise((resolve, reject) => {
       // highWaterMark bounds each client's unsent answers: write() returns false past it, and 'drain' follows.
-      const server = createServer({ noDelay: true, highWaterMark: this.highWater }, (socket) => this.accepted(socket));
+      const server = createServer({ noDelay: true, highWaterMark: this.highWater }, (socket) => this.adopt(socket));
       server.once("error", reject);
       server.listen(port, bind, () => {
         server.off("error", reject);
@@ -136,7 +140,16 @@ export class GatewayServer implements GatewayLink {
     if (this.options.log) this.options.log(line);
   }
 
-  private accepted(socket: Socket): void {
+  /** Unsent answer bytes at which a client is no longer read: the highWaterMark another listener's sockets should have. */
+  get writeHighWater(): number {
+    return this.highWater;
+  }
+
+  /**
+   * A connected socket for the gateway, from this server's listener or another (a TLS server's secure sockets): it gets
+   * a client number from the engine, or is destroyed when refused.
+   */
+  adopt(socket: Socket): void {
     if (this.closing) { socket.destroy(); return; }
     const address = socket.remoteAddress ?? "";
     const id = this.gateway.accept(address, this.options.now());
