@@ -10,6 +10,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { GW_DENIED_ROLE, GW_FROM_BUS, type GatewayBus, type LocalRegisters } from "../modules/gateway";
 import type { GatewayOptions } from "../modules/gateway-config";
+import { GatewayTlsConfig } from "../modules/gateway-tls-config";
 import { startGateway } from "../hosts/node/gateway-server";
 import { GatewayTlsListener } from "../hosts/node/gateway-tls";
 import { GatewaySite } from "./harness/gateway-site";
@@ -153,6 +154,25 @@ test.serial("a plain TCP client speaking Modbus to the TLS port is dropped in th
   });
   t.is(listener.handshakeFailures - before, 1);
   t.is(busCharacters(), chars);
+});
+
+test.serial("a client that never starts the handshake is dropped after handshakeTimeoutMs", async (t) => {
+  const quick = new GatewayTlsListener(site.server!, new GatewayTlsConfig({ ...tlsSection(pki), handshakeTimeoutMs: 200 }, "$.gateway.tls"), "127.0.0.1", (l) => log.push(l));
+  const address = await quick.listen();
+  try {
+    log.length = 0;
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = connect(address.port, "127.0.0.1");
+      s.on("error", () => {});
+      s.on("close", () => resolve(true));
+      s.setTimeout(10000, () => { s.destroy(); resolve(false); });
+    });
+    t.true(closed, "the gateway closed the silent connection (not the test's 10 s guard)");
+    t.is(quick.handshakeFailures, 1);
+    t.regex(log.join("\n"), /TLS handshake refused from 127\.0\.0\.1: TLS handshake timeout/);
+  } finally {
+    await quick.stop();
+  }
 });
 
 test.serial("0 allowed requests refused: 40 mixed requests of the operator and the monitor all answered", async (t) => {
