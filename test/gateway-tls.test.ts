@@ -94,7 +94,7 @@ test.serial("operator certificate (role extension): reads and writes of the mete
 test.serial("a role refuses functions and units outside it with exception 01, before the bus", async (t) => {
   const chars = busCharacters();
   const denied = site.gateway.counters[GW_DENIED_ROLE];
-  // operator: 3, 4, 6, 16 only → 05 … not reachable through these ops; meter1: function 3 on unit 1 only.
+  // meter1 may send function 3 to unit 1 only: 03 to unit 2, 04 and 06 to unit 1 are answered 01.
   const r = await client(tlsPort(), "meter1", [["rh", 1, 0, 2], ["rh", 2, 0, 2], ["ri", 1, 0, 2], ["wr", 1, 0, 1]]);
   t.deepEqual(r.results, [{ registers: [1000, 1001] }, { exception: 1 }, { exception: 1 }, { exception: 1 }]);
   t.is(site.gateway.counters[GW_DENIED_ROLE] - denied, 3);
