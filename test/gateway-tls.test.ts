@@ -117,7 +117,7 @@ const refusals = () => listener.handshakeFailures + listener.refusedNoRole + lis
 const BAD: [who: string, counter: () => number, why: string, reason: RegExp][] = [
   ["wrongCa", () => listener.handshakeFailures, "a certificate from a CA the gateway does not trust", /TLS handshake refused from 127\.0\.0\.1: UNABLE_TO_VERIFY_LEAF_SIGNATURE/],
   ["expired", () => listener.handshakeFailures, "an expired certificate (valid in January 2020)", /TLS handshake refused from 127\.0\.0\.1: CERT_HAS_EXPIRED/],
-  ["-", () => listener.handshakeFailures, "no client certificate", /TLS handshake refused/],
+  ["-", () => listener.handshakeFailures, "no client certificate", /TLS handshake refused from 127\.0\.0\.1: peer did not return a certificate/],
   ["norole", () => listener.refusedNoRole, "no role extension and a subject no mapping names", /TLS refused 127\.0\.0\.1 \(no role\)/],
   ["unknownRole", () => listener.refusedUnknownRole, "a role the site does not define", /its role is not one of gateway\.tls\.roles/],
   ["rawRole", () => listener.refusedMalformed, "a role extension that is not a UTF8String", /malformed role extension/],
@@ -153,6 +153,18 @@ test.serial("a plain TCP client speaking Modbus to the TLS port is dropped in th
     s.setTimeout(5000, () => s.destroy());
   });
   t.is(listener.handshakeFailures - before, 1);
+  t.is(busCharacters(), chars);
+});
+
+test.serial("TLS 1.1 is refused in the handshake (openssl s_client -tls1_1 at security level 0)", async (t) => {
+  log.length = 0;
+  const before = listener.handshakeFailures;
+  const chars = busCharacters();
+  const c = pki.clients.operator;
+  const r = await run("openssl", ["s_client", "-connect", `127.0.0.1:${tlsPort()}`, "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0", "-cert", c.cert, "-key", c.key, "-CAfile", pki.ca], 10000);
+  t.regex(r.stdout + r.stderr, /alert protocol version/);
+  t.is(listener.handshakeFailures - before, 1);
+  t.regex(log.join("\n"), /TLS handshake refused from 127\.0\.0\.1: unsupported protocol/);
   t.is(busCharacters(), chars);
 });
 

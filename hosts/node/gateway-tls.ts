@@ -90,7 +90,8 @@ export class GatewayTlsListener {
       this.handshakeFailures++;
       // A certificate OpenSSL did not verify (another CA, expired, none) ends the handshake with its reason in
       // authorizationError; the error passed here is then only the socket's end.
-      const why = socket.authorizationError ? String(socket.authorizationError) : e.message.split("\n")[0];
+      const reason = (e as { reason?: unknown }).reason;
+      const why = socket.authorizationError ? String(socket.authorizationError) : typeof reason === "string" ? reason : e.message.split("\n")[0];
       // Once OpenSSL's refusal destroyed the TLS socket its address is gone; the raw socket below it (Node's `_parent`)
       // remembers it, read by the allowlist check above.
       const address = socket.remoteAddress ?? (socket as unknown as { _parent?: Socket })._parent?.remoteAddress;
