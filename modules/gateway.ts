@@ -265,6 +265,8 @@ export class Gateway implements Timed {
 
   /**
    * A new TCP connection from `address` (text as the socket reports it). Returns its client number, or REFUSED_*.
+   * `role`: for a TLS connection, its role's number in config.tls.roles (every request is checked against it); -1 for
+   * none (plain Modbus TCP).
    * When the address is at maxPerAddress, or every slot is taken, the connection (of that address, or of any) that has
    * made no progress for the longest time, at least EVICT_AFTER_US, is closed (GW_EVICTED) to make room.
    */
