@@ -14,6 +14,7 @@
  *  - anything else has no path (exception 0A).
  */
 
+import { GatewayTlsConfig, type GatewayTlsOptions } from "./gateway-tls-config";
 import { IpAllowlist } from "./ip-allowlist";
 
 export interface GatewayOptions {
@@ -49,6 +50,10 @@ export interface GatewayOptions {
   readonly cacheTtlMs?: number;
   /** Writes (05, 06, 0F, 10) to TCP unit 0 go out as RTU broadcasts; default false (unit 0 has no path). */
   readonly broadcast?: boolean;
+  /** Modbus/TCP Security: TLS with client certificates and roles (Node host only; modules/gateway-tls-config.ts). */
+  readonly tls?: GatewayTlsOptions;
+  /** Listen for plain Modbus TCP on `port`; default true, false when `tls` is set. */
+  readonly plain?: boolean;
   /**
    * Requests one connection may send per second on average, 0..100000; default 500; 0 = no limit. A burst of
    * REQUEST_BURST_SECONDS' worth (at least 2 × maxPerClient) is taken at once; beyond it the connection is not read
@@ -58,7 +63,8 @@ export interface GatewayOptions {
 }
 
 const FIELDS = Object.freeze(["bind", "port", "maxClients", "maxPerClient", "maxPerAddress", "busSlots", "idleTimeoutMs",
-  "requestTimeoutMs", "queueTimeoutMs", "allow", "readOnly", "aliases", "passThrough", "localUnit", "cacheTtlMs", "broadcast", "maxRequestRate"]);
+  "requestTimeoutMs", "queueTimeoutMs", "allow", "readOnly", "aliases", "passThrough", "localUnit", "cacheTtlMs", "broadcast", "tls", "plain",
+  "maxRequestRate"]);
 
 /** Default requests per second per connection: more than a serial bus carries, little CPU for any host. */
 export const DEFAULT_MAX_REQUEST_RATE = 500;
@@ -112,6 +118,10 @@ export class GatewayConfig {
   readonly requestBurstUs: number;
   /** TCP unit id → RTU address 1..247, ROUTE_LOCAL, or ROUTE_NONE. */
   readonly route: Uint8Array;
+  /** The TLS listener's settings, or null for none. */
+  readonly tls: GatewayTlsConfig | null;
+  /** The plain Modbus TCP listener is on. */
+  readonly plain: boolean;
 
   /** `path` prefixes field names in error messages (the site loader passes "$.gateway"). */
   constructor(options: GatewayOptions = {}, path = "gateway") {
@@ -163,5 +173,8 @@ export class GatewayConfig {
     this.broadcast = bool(o, "broadcast", false, path);
     if (this.broadcast && route[0] === ROUTE_NONE) route[0] = ROUTE_BROADCAST;
     this.route = route;
+    this.tls = o.tls === undefined ? null : new GatewayTlsConfig(o.tls, `${path}.tls`);
+    this.plain = bool(o, "plain", this.tls === null, path);
+    if (!this.plain && this.tls === null) throw new RangeError(`${path}.plain is false and there is no ${path}.tls: nothing would listen`);
   }
 }
