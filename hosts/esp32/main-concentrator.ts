@@ -33,6 +33,7 @@ import { deviceConfig } from "./device-config";
 import type { ListenerClass, TcpClass } from "./gateway-listener";
 import { bootGateway, deviceGatewayConfig, gatewayProblems, gatewayWarnings, GatewayService } from "./gateway-service";
 import { HttpRoutes } from "./http-routes";
+import { ScanJob } from "../../modules/scan-job";
 import { startHttpServer, type HttpServerClass } from "./http-server";
 import { MqttForwarder } from "./mqtt-forwarder";
 import { mqttPlatform } from "./network";
@@ -117,10 +118,14 @@ export function startConcentrator(): void {
   const events: PollerEvents = { reading() {}, failure() {} };
   const poller = sitePoller(site, port, port.rxIdleUs, CALLBACK_LATENCY_US, events, gatewayConfig);
   const store = poller.store;
-  port.listener = poller.loop;
+  // The bus scan job (POST /api/scan) sits between the port and the poll loop; it identifies by the profiles this site
+  // uses (the device cannot list its profile resources).
+  const scanJob = new ScanJob(poller.loop, port, { baud: site.bus.baud, framing: site.bus.framing, rxIdleDelayUs: port.rxIdleUs + CALLBACK_LATENCY_US },
+    () => Array.from(profiles.keys(), (id) => profiles.get(id) as Profile));
+  port.listener = scanJob;
   port.loop = loop;
   poller.loop.start(platform.now());
-  loop.attach(poller.loop);
+  loop.attach(scanJob);
 
   // The Modbus TCP gateway: built and started once Wi-Fi is up (the npm typings of the socket classes are older than
   // the lwIP implementation the adapter follows: hosts/esp32/gateway-listener.ts).
@@ -159,6 +164,15 @@ export function startConcentrator(): void {
       const section = (json as { gateway?: unknown }).gateway;
       return section === undefined || section === null ? [] : gatewayWarnings(deviceGatewayConfig(section));
     },
+    scan: {
+      get running() { return scanJob.running; },
+      start(tuning) {
+        const why = scanJob.start(platform.now(), tuning);
+        loop.rearm();
+        return why;
+      },
+      status: () => scanJob.status(),
+    },
     accept(text) {
       storeSite(Preference, text);
       log("site replaced through HTTP; restarting");
@@ -169,8 +183,9 @@ export function startConcentrator(): void {
       "/api/history": () => JSON.stringify(historyDocument(store, platform.now(), nowMs())),
       "/api/plan": () => JSON.stringify(planDocument({ plan: () => poller.plan.toJSON() }, nowMs())),
       "/api/health": () => JSON.stringify(healthDocument(store, nowMs(), {
-        bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins,
+        bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins, scan: scanJob.status(),
       })),
+      "/api/scan": () => JSON.stringify(scanJob.status()),
     },
   });
   let httpStarted = false;
