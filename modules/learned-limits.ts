@@ -24,7 +24,18 @@
  *    host applies a raise are the same too-fast polling, not a sign that more is needed. Every rise is counted.
  * Fixed memory: typed arrays per meter sized at construction; observe() allocates nothing.
  */
+import type { MasterResult } from "./master-result";
 import { STATUS_EXCEPTION, STATUS_OK, STATUS_TIMEOUT } from "./master-status";
+import type { LineTiming } from "./rtu/timing";
+
+/**
+ * A good reply's latency estimated from the master's result: from our request's end (sentAt) to the reply's first
+ * byte = completion − the reply's air time − the t3.5 that confirmed its end − the host's delivery delay (never < 0).
+ */
+export function replyLatencyUs(r: MasterResult, line: LineTiming, rxIdleDelayUs: number): number {
+  const t = r.completedAt - r.sentAt - line.airTimeUs(r.frameLength) - line.t35Us - rxIdleDelayUs;
+  return t > 0 ? t : 0;
+}
 
 export interface LearningOptions {
   /** Latency samples kept per meter (default 16). */

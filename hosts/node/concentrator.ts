@@ -11,6 +11,7 @@ import type { Plan } from "../../modules/planner";
 import { PollLoop, type PollLoopListener } from "../../modules/poll-loop";
 import type { Rs485Port } from "../../modules/port";
 import { ReadingsStore } from "../../modules/readings";
+import { LearnedLimits, replyLatencyUs } from "../../modules/learned-limits";
 import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
 import type { LinkStats } from "../../modules/status-json";
 import { startForwarding, type Forwarding } from "./forwarding";
@@ -43,6 +44,8 @@ export interface NodeConcentratorOptions {
   readonly busUp?: () => boolean;
   /** Extra fields for /api/health (rc485 sim: how the simulation keeps pace). */
   readonly health?: () => Record<string, unknown>;
+  /** Learned limits to plan with and to keep learning into (modules/learned-limits.ts; rc485 run --state). */
+  readonly learned?: LearnedLimits;
 }
 
 export interface NodeConcentrator {
@@ -75,10 +78,12 @@ export function busLink(site: Site, loop: PollLoop): LinkStats {
  * one-line message when the HTTP port is taken.
  */
 export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConcentratorOptions): Promise<NodeConcentrator> {
-  const plan = planForSite(site);
+  // What earlier runs learned about the meters (rc485 run --state): their caps shape the plan, their timing the loop.
+  const learned = o.learned ?? null;
+  const plan = planForSite(site, learned !== null ? learned.cap : undefined);
   // Days and months of the energy figures begin at local midnight (the host's time zone at start).
   const store = new ReadingsStore({ meters: meterMetaForSite(site, plan), utcOffsetMin: -new Date(o.nowMs()).getTimezoneOffset() });
-  const opts = loopOptionsForSite(site, plan, o.master ?? {});
+  const opts = loopOptionsForSite(site, plan, o.master ?? {}, learned ?? undefined);
   const extra = o.extraTimeoutUs ?? {};
   const line = plan.line;
   const units = (opts.master.units ?? []).map((u, m) => {
@@ -115,6 +120,10 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
       }
       const m = plan.reads[read].meter;
       const sm = store.meters[m];
+      if (learned !== null) {
+        const rd = plan.reads[read];
+        learned.observe(m, rd.function, rd.count, result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, line, opts.master.rxIdleDelayUs ?? 0) : -1);
+      }
       if (forwarding !== null) {
         if (sm.readings !== seen[m]) { seen[m] = sm.readings; forwarding.reading(m); }
         if (sm.failures !== failed[m]) { failed[m] = sm.failures; forwarding.failure(m); }

@@ -5,7 +5,7 @@
  * does when `planChanged` is set) and with the learned timing. Every value delivered is compared with what the
  * emulator holds. Reports, per cycle, the plan's bus time against a plan made with the true caps.
  */
-import { LearnedLimits } from "../../modules/learned-limits";
+import { LearnedLimits, replyLatencyUs } from "../../modules/learned-limits";
 import type { MasterResult } from "../../modules/master-result";
 import { PollLoop } from "../../modules/poll-loop";
 import type { Profile } from "../../modules/profile";
@@ -81,7 +81,7 @@ export function learningRun(meters: readonly LearningMeter[], cycles: number, se
       listener: {
         polled(read: number, _outcome: number, res: MasterResult) {
           const rd = plan.reads[read];
-          const latency = res.status === 0 ? Math.max(0, res.completedAt - res.sentAt - line.airTimeUs(res.frameLength) - line.t35Us) : -1;
+          const latency = res.status === 0 ? replyLatencyUs(res, line, 0) : -1;
           learned.observe(rd.meter, rd.function, rd.count, res.status, res.exceptionCode, latency);
           if (res.status !== 0) { failures++; return; }
           // Every value this read delivered must be what the meter holds.
