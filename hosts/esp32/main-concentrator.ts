@@ -26,7 +26,7 @@ import { parseForwarding } from "../../modules/forwarding-config";
 import { MqttLayout } from "../../modules/mqtt-payload";
 import { MqttSession } from "../../modules/mqtt-session";
 import { parseProfile, type Profile } from "../../modules/profile";
-import { checkSite, type ProfileLookup } from "../../modules/site";
+import { checkSite, minCapFor, type ProfileLookup } from "../../modules/site";
 import { healthDocument, historyDocument, metersDocument, planDocument } from "../../modules/status-json";
 import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
@@ -34,6 +34,8 @@ import type { ListenerClass, TcpClass } from "./gateway-listener";
 import { bootGateway, deviceGatewayConfig, gatewayProblems, gatewayWarnings, GatewayService } from "./gateway-service";
 import { HttpRoutes } from "./http-routes";
 import { ScanJob } from "../../modules/scan-job";
+import { LearnedLimits } from "../../modules/learned-limits";
+import { loadLearnedPreference, saveLearnedPreference } from "./learned-store";
 import { startHttpServer, type HttpServerClass } from "./http-server";
 import { MqttForwarder } from "./mqtt-forwarder";
 import { mqttPlatform } from "./network";
@@ -94,6 +96,9 @@ function siteProblems(json: unknown, profiles: ProfileLookup): readonly string[]
   return gatewayProblems(r.site.gateway);
 }
 
+/** How often learned limits are written to the preference (when they changed): NVS wear, not freshness, sets it. */
+const LEARNED_SAVE_MS = 30 * 60 * 1000;
+
 export function startConcentrator(): void {
   const device = deviceConfig(config as Record<string, unknown>);
   const profiles = new ResourceProfiles();
@@ -116,7 +121,15 @@ export function startConcentrator(): void {
   const busConfig = { ...device.portA, baud: site.bus.baud, framing: site.bus.framing, field: "bus" };
   const port = new Esp32SerialPort(platform, { ...busConfig, rxTimeoutCharacters: usesNativeUart(busConfig) ? rxTimeoutCoveringT35(new LineTiming(site.bus.baud, site.bus.framing)) : undefined });
   const events: PollerEvents = { reading() {}, failure() {} };
-  const poller = sitePoller(site, port, port.rxIdleUs, CALLBACK_LATENCY_US, events, gatewayConfig);
+  // Learned limits (register caps, timeouts, gaps: docs/profiles.md) from the preference; written back every 30 minutes.
+  const learned = new LearnedLimits(site.meters.length);
+  site.meters.forEach((m, i) => { learned.minCap[i] = minCapFor(m); });
+  const names = site.meters.map((m) => m.name);
+  const restored = loadLearnedPreference(Preference, learned, names);
+  if (restored !== null) log(restored);
+  let learnedText = "";
+  platform.Timer.set(() => { learnedText = saveLearnedPreference(Preference, learned, names, learnedText, log); }, LEARNED_SAVE_MS, LEARNED_SAVE_MS);
+  const poller = sitePoller(site, port, port.rxIdleUs, CALLBACK_LATENCY_US, events, gatewayConfig, learned);
   const store = poller.store;
   // The bus scan job (POST /api/scan) sits between the port and the poll loop; it identifies by the profiles this site
   // uses (the device cannot list its profile resources).
@@ -183,7 +196,7 @@ export function startConcentrator(): void {
       "/api/history": () => JSON.stringify(historyDocument(store, platform.now(), nowMs())),
       "/api/plan": () => JSON.stringify(planDocument({ plan: () => poller.plan.toJSON() }, nowMs())),
       "/api/health": () => JSON.stringify(healthDocument(store, nowMs(), {
-        bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins, scan: scanJob.status(),
+        bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins, scan: scanJob.status(), learned: learned.toJSON(names),
       })),
       "/api/scan": () => JSON.stringify(scanJob.status()),
     },
