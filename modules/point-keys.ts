@@ -63,6 +63,8 @@ for (const [kind, unit, dc, range] of [["active", "W", "power", WATTS], ["reacti
 }
 for (const p of PHASES) rows.push(row(`power_factor_${p}`, `Power factor ${p.toUpperCase()}`, "", "power_factor", "measurement", PF));
 rows.push(row("power_factor_total", "Power factor, total", "", "power_factor", "measurement", PF));
+rows.push(row("power_active_import_total", "Active power import, total", "W", "power", "measurement", [0, 3e8, 3450]));
+rows.push(row("power_active_export_total", "Active power export, total", "W", "power", "measurement", [0, 3e8, 3450]));
 rows.push(row("frequency", "Frequency", "Hz", "frequency", "measurement", [40, 70, 50]));
 rows.push(row("power_active_demand_total", "Active power demand, total", "W", "power", "measurement", [-3e8, 3e8, 3450]));
 for (const dir of ["import", "export", "sum"] as const) {
