@@ -11,6 +11,12 @@
  * Home Assistant's sensor vocabulary (developers.home-assistant.io, "Sensor entity": device classes, state classes and the
  * units each device class accepts).
  *
+ * Point names: in a shipped profile every point is named by a standard key of modules/point-keys.ts and carries the manual's
+ * own name in `source_name`; its label, unit and Home Assistant classes come from the key table, so every consumer (MQTT,
+ * Home Assistant discovery, the JSON API, the status page) shows the same name for the same quantity whatever the meter.
+ * A user's own profile folder is checked with `standardKeys: false`: names outside the table then keep their own label,
+ * unit and classes (a standard key still follows the table).
+ *
  * Error messages name the profile, the point and the field:
  *   eastron-sdm120: points[3] "energy_import": order must be one of ABCD, CDAB, BADC, DCBA (got "ABDC")
  * Checking runs at configuration time and may allocate; nothing here runs per frame.
