@@ -1,11 +1,16 @@
 // The profile catalogue stays true: docs/profiles.md and docs/profile-points.md hold exactly what the profiles and the key
 // table produce (regenerate with `npm run docs:profiles`), and `rc485 profiles` / `rc485 profiles show NAME` print every
-// profile and every point with its standard key and the manual's own name.
+// profile and every point with its standard key and the manual's own name; and every shipped point reaches MQTT and Home
+// Assistant discovery under its standard key and label.
 import test from "ava";
 import { readFileSync } from "node:fs";
 import { loadProfiles, PROFILES_DIR } from "../hosts/node/config";
 import { catalogueMarkdown, pointKeysMarkdown, replaceBetween } from "../hosts/node/profile-catalogue";
 import { rc485 } from "./harness/node-peers";
+import { checkSite, meterMetaForSite, planForSite, profileTable } from "../modules/site";
+import { MqttLayout } from "../modules/mqtt-payload";
+import { discoveryDocument } from "../modules/ha-discovery";
+import { POINT_KEYS, pointKeyIndex } from "../modules/point-keys";
 
 const { profiles } = loadProfiles([PROFILES_DIR]);
 const doc = (name: string) => readFileSync(new URL(`../docs/${name}`, import.meta.url), "utf8");
@@ -64,4 +69,27 @@ test("rc485 profiles: an unknown name or a stray word is one line and exit statu
   const s = await rc485(["profiles", "list"]);
   t.is(s.code, 2);
   t.regex(s.stderr, /expected 'show NAME'/);
+});
+
+test("every shipped profile reaches MQTT state keys and Home Assistant discovery under its standard keys and labels", (t) => {
+  const site = checkSite({
+    bus: { port: "sim", baud: 9600, framing: "8N1" },
+    meters: profiles.map((p, i) => ({ name: `m${i + 1}`, profile: p.id, unit: i + 1, intervalMs: 10000 })),
+  }, profileTable(profiles));
+  if (!site.ok) { t.fail(site.errors.join("\n")); return; }
+  const metas = meterMetaForSite(site.site, planForSite(site.site));
+  const layout = new MqttLayout({ prefix: "rc485", site: "home" }, metas);
+  metas.forEach((m, i) => {
+    const doc = discoveryDocument(layout, i, { name: "rc485" });
+    for (const pt of m.points) {
+      const k = POINT_KEYS[pointKeyIndex(pt.name)];
+      t.truthy(k, `${m.profile} ${pt.name}`);
+      t.is(pt.label, k.label);
+      const c = doc.cmps[pt.name];
+      t.is(c.name, k.label, `${m.profile} ${pt.name}`);
+      t.is(c.unique_id, `rc485_home_${m.name}_${pt.name}`);
+      t.is(c.unit_of_measurement, k.unit === "" ? undefined : k.unit);
+      if (k.deviceClass !== "") t.is(c.device_class, k.deviceClass);
+    }
+  });
 });
