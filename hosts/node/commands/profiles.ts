@@ -19,7 +19,7 @@ const command: Command = {
     const positional: string[] = [];
     const rest: string[] = [];
     for (let i = 0; i < args.length; i++) {
-      if (args[i] === "--profiles") { rest.push(args[i], args[i + 1] ?? ""); i++; }
+      if (args[i] === "--profiles" && i + 1 < args.length) { rest.push(args[i], args[i + 1]); i++; }
       else if (args[i].startsWith("-")) rest.push(args[i]);
       else positional.push(args[i]);
     }
