@@ -288,7 +288,9 @@ function checkPoint(raw: unknown, i: number, base: number, limits: Limits, stric
   const std = keyIndex >= 0 ? POINT_KEYS[keyIndex] : null;
   if (std === null && strict && NAME_PATTERN.test(name)) p.add(where, "name is not a standard point key (modules/point-keys.ts, docs/profile-points.md)");
   if (strict && (typeof raw.source_name !== "string" || raw.source_name.trim() === "")) p.add(where, "source_name (the manual's own name for the value) is required");
-  if (std !== null && raw.label !== undefined) p.add(where, "label comes from the standard key table; keep the manual's wording in source_name", raw.label);
+  if (std !== null && raw.label !== undefined && raw.label !== std.label) {
+    p.add(where, `label of ${name} is ${JSON.stringify(std.label)} by the standard key table; keep the manual's wording in source_name`, raw.label);
+  }
 
   const fn = raw.function;
   if (fn !== 1 && fn !== 2 && fn !== 3 && fn !== 4) p.add(where, "function must be one of 1, 2, 3, 4", fn);

@@ -174,7 +174,8 @@ export const cases: Cases = {
   "standard keys: an unknown key, a missing source_name, a label or a differing unit/class is an error"(t) {
     t.deepEqual(errorsOf2(standardProfile((x) => { x.points[0].name = "voltage_l1"; })), ['eastron-sdm120: points[0] "voltage_l1": name is not a standard point key (modules/point-keys.ts, docs/profile-points.md)']);
     t.deepEqual(errorsOf2(standardProfile((x) => { delete x.points[1].source_name; })), ['eastron-sdm120: points[1] "current_l1": source_name (the manual\'s own name for the value) is required']);
-    t.deepEqual(errorsOf2(standardProfile((x) => { x.points[1].label = "Amps"; })), ['eastron-sdm120: points[1] "current_l1": label comes from the standard key table; keep the manual\'s wording in source_name (got "Amps")']);
+    t.deepEqual(errorsOf2(standardProfile((x) => { x.points[1].label = "Amps"; })), ['eastron-sdm120: points[1] "current_l1": label of current_l1 is "Current L1" by the standard key table; keep the manual\'s wording in source_name (got "Amps")']);
+    t.deepEqual(errorsOf2(standardProfile((x) => { x.points[1].label = "Current L1"; })), [], "a label may repeat the key's");
     t.deepEqual(errorsOf2(standardProfile((x) => { x.points[3].unit = "Wh"; })), ['eastron-sdm120: points[3] "energy_active_import_total": unit of energy_active_import_total is "kWh" by the standard key table; convert with scale/exponent (got "Wh")']);
     t.deepEqual(errorsOf2(standardProfile((x) => { x.points[2].stateClass = "total"; })), ['eastron-sdm120: points[2] "power_active_total": stateClass of power_active_total is "measurement" by the standard key table; convert with scale/exponent (got "total")']);
     t.deepEqual(errorsOf2(standardProfile((x) => { x.points[4].unit = "%"; })), ['eastron-sdm120: points[4] "power_factor_total": unit of power_factor_total is (none) by the standard key table; convert with scale/exponent (got "%")']);
