@@ -32,10 +32,10 @@ console.log(`| all | ${sf.site.meters.length} | ${found} | ${identified} | | ${(
 
 const ps = new Map(sf.profiles.map((p) => [p.id, p]));
 const run = learningRun([
-  { profile: ps.get("eastron-sdm630")!, unit: 1, cap: 20, limitSilent: true, turnaroundUs: [40000, 60000], values: { voltage_l1: 231, frequency: 50 } },
-  { profile: ps.get("eastron-sdm120")!, unit: 2, cap: 10, turnaroundUs: [3000, 6000], values: { voltage_l1: 229, energy_import_total: 1234.5 } },
-  { profile: ps.get("carlo-gavazzi-em340")!, unit: 3, cap: 16, limitSilent: true, turnaroundUs: [80000, 120000], values: { voltage_l1: 230 } },
-  { profile: ps.get("schneider-iem3000")!, unit: 4, cap: 30, turnaroundUs: [5000, 8000], values: { voltage_l1: 230 } },
+  { profile: ps.get("eastron-sdm630")!, unit: 1, cap: 20, limitSilent: true, turnaroundUs: [40000, 60000], values: { voltage_l1_n: 231, frequency: 50 } },
+  { profile: ps.get("eastron-sdm120")!, unit: 2, cap: 10, turnaroundUs: [3000, 6000], values: { voltage_l1_n: 229, energy_active_import_total: 1234.5 } },
+  { profile: ps.get("carlo-gavazzi-em340")!, unit: 3, cap: 16, limitSilent: true, turnaroundUs: [80000, 120000], values: { voltage_l1_n: 230 } },
+  { profile: ps.get("schneider-iem3000")!, unit: 4, cap: 30, turnaroundUs: [5000, 8000], values: { voltage_l1_n: 230 } },
 ], 6);
 console.log("");
 console.log(`| learning: cycle | plan bus time | true plan ÷ this plan | failed reads | wrong values | caps learned after it | timeouts learned after it (ms) |`);

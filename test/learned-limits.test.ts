@@ -8,10 +8,10 @@ import { allProfiles } from "./harness/profiles";
 
 const ps = new Map(allProfiles().map((p) => [p.id, p]));
 const LEARNING_BENCH: LearningMeter[] = [
-  { profile: ps.get("eastron-sdm630")!, unit: 1, cap: 20, limitSilent: true, turnaroundUs: [40000, 60000], values: { voltage_l1: 231, frequency: 50 } },
-  { profile: ps.get("eastron-sdm120")!, unit: 2, cap: 10, turnaroundUs: [3000, 6000], values: { voltage_l1: 229, energy_import_total: 1234.5 } },
-  { profile: ps.get("carlo-gavazzi-em340")!, unit: 3, cap: 16, limitSilent: true, turnaroundUs: [80000, 120000], values: { voltage_l1: 230 } },
-  { profile: ps.get("schneider-iem3000")!, unit: 4, cap: 30, turnaroundUs: [5000, 8000], values: { voltage_l1: 230 } },
+  { profile: ps.get("eastron-sdm630")!, unit: 1, cap: 20, limitSilent: true, turnaroundUs: [40000, 60000], values: { voltage_l1_n: 231, frequency: 50 } },
+  { profile: ps.get("eastron-sdm120")!, unit: 2, cap: 10, turnaroundUs: [3000, 6000], values: { voltage_l1_n: 229, energy_active_import_total: 1234.5 } },
+  { profile: ps.get("carlo-gavazzi-em340")!, unit: 3, cap: 16, limitSilent: true, turnaroundUs: [80000, 120000], values: { voltage_l1_n: 230 } },
+  { profile: ps.get("schneider-iem3000")!, unit: 4, cap: 30, turnaroundUs: [5000, 8000], values: { voltage_l1_n: 230 } },
 ];
 
 test("caps and turnarounds unlike the profiles: >= 95% of the true plan's bus time within 5 cycles, 0 wrong values", (t) => {
@@ -31,8 +31,8 @@ test("caps and turnarounds unlike the profiles: >= 95% of the true plan's bus ti
 
 test("a meter that reboots when polled too fast gets more silence before its requests, then fails no more", (t) => {
   const r = learningRun([
-    { profile: ps.get("eastron-sdm120")!, unit: 2, cap: 80, turnaroundUs: [3000, 6000], values: { voltage_l1: 229 }, rebootBelowUs: 30000 },
-    { profile: ps.get("eastron-sdm630")!, unit: 3, cap: 80, turnaroundUs: [3000, 6000], values: { voltage_l1: 229 } },
+    { profile: ps.get("eastron-sdm120")!, unit: 2, cap: 80, turnaroundUs: [3000, 6000], values: { voltage_l1_n: 229 }, rebootBelowUs: 30000 },
+    { profile: ps.get("eastron-sdm630")!, unit: 3, cap: 80, turnaroundUs: [3000, 6000], values: { voltage_l1_n: 229 } },
   ], 5);
   t.true(r.cycles[0].failures > 0);
   const last = r.cycles[4];
