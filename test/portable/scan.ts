@@ -76,10 +76,10 @@ function profile(id: string, voltages: number[]): Profile {
     serial: { baud: 9600, framing: "8N1" }, addressBase: 0,
     limits: { maxRegisters: 100, functions: [4] },
     points: [
-      ...voltages.map((a, i) => ({ name: `voltage_${i + 1}`, function: 4, address: a, type: "f32" })),
-      { name: "frequency", function: 4, address: 70, type: "f32" },
+      ...voltages.map((a, i) => ({ name: `voltage_l${i + 1}_n`, source_name: `Voltage ${i + 1}`, function: 4, address: a, type: "f32" })),
+      { name: "frequency", source_name: "Frequency", function: 4, address: 70, type: "f32" },
     ],
-    signature: { checks: [...voltages.map((_, i) => ({ point: `voltage_${i + 1}`, min: 80, max: 300 })), { point: "frequency", min: 45, max: 65 }] },
+    signature: { checks: [...voltages.map((_, i) => ({ point: `voltage_l${i + 1}_n`, min: 80, max: 300 })), { point: "frequency", min: 45, max: 65 }] },
   });
 }
 
