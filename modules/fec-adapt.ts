@@ -13,13 +13,17 @@
  *    `windowFrames` frames; a frame beyond repair counts as nroots/2 + 1 bad characters. It quantises (β, ℓ) into one
  *    feedback byte, rounding both up (pessimistic; with a dead band of a quarter step around the code sent last, so
  *    that an estimate on a boundary does not flip the byte frame after frame), which the repeater sends back in the
- *    header of its own bursts.
+ *    header of its own bursts. After `cleanFrames` frames in a row without a bad character it reports FEEDBACK_CLEAN
+ *    instead: the link needs no parity (frames without a burst count too, docs/fec.md §9.3).
  *  - FecStrengthChooser (sending side) turns the peer's feedback byte into a setting (nroots, depth) per class of frame
  *    length: the setting with the fewest parity bytes (the least added bus time) whose predicted residual frame error
  *    rate meets `targetFer`. Hysteresis: it steps up as soon as the current setting's prediction exceeds the target, but
  *    steps down only to a setting predicted below target / `hysteresis`. Decisions are cached per length class and
  *    recomputed only when the feedback byte changes; without feedback (a fixed-strength peer sends version-1 bursts) it
- *    keeps its configured start setting.
+ *    keeps its configured start setting. FEEDBACK_CLEAN selects no parity at all (nroots 0).
+ *  - A decision predicts every candidate of the length class in one sweep per codeword count m: candidates that split
+ *    the frame alike share the recursion over the frame's characters and differ only in how many parity characters
+ *    follow, so the sweep runs over the frame once and reads each nroots off after its last parity character.
  *  - The prediction: a frame of L bytes coded as m codewords of about L/m bytes + nroots parity bytes fails when a
  *    codeword collects more than nroots/2 bad characters, or when the frame is damaged and the burst header (eight
  *    characters, two correctable) is lost. Only the codeword part depends on the setting, so only it drives the choice. For one codeword a forward recursion over the chain's states and the error
@@ -33,6 +37,8 @@
 
 /** Feedback byte meaning "no estimate yet" (the peer then keeps its configured strength). */
 export const FEEDBACK_NONE = 0;
+/** Feedback byte meaning "no bad character in the last `cleanFrames` frames": the peer may send frames without parity. */
+export const FEEDBACK_CLEAN = 1;
 /** Largest run-rate code: β = 2^(−q/2) per character, q = 1..31 (31 also stands for anything smaller). */
 const RATE_CODES = 31;
 /** Mean run lengths the feedback can carry (3 bits), in characters. */
@@ -64,26 +70,36 @@ export interface EstimatorOptions {
   windowFrames?: number;
   /** Frames observed before an estimate is reported (default 8). */
   minFrames?: number;
+  /** Frames in a row without a bad character after which the link is reported clean, 16..10^6 (default 1000). */
+  cleanFrames?: number;
 }
 
 /** Receiving side: estimates the run rate and mean run length of the link from what the decoder found. */
 export class LinkErrorEstimator {
   readonly windowFrames: number;
   readonly minFrames: number;
+  readonly cleanFrames: number;
   /** Frames observed so far (not decayed). */
   frames = 0;
+  /** Frames in a row observed without a bad character. */
+  cleanRun = 0;
   /** Decayed sums: characters covered, bad characters, runs (a typed array: no number boxes on the byte path). */
   private readonly sums = new Float64Array(3);
   private readonly keep: number;
   /** The feedback byte for the current sums, recomputed at each observation. */
   private code = FEEDBACK_NONE;
+  /** The rate/run code of the current sums (what `code` is unless the link is clean; the dead band refers to it). */
+  private rateCode = FEEDBACK_NONE;
 
   constructor(options: EstimatorOptions = {}) {
     const w = options.windowFrames ?? 64, min = options.minFrames ?? 8;
     if (!Number.isInteger(w) || w < 8 || w > 4096) throw new RangeError(`windowFrames must be an integer 8..4096, got ${w}`);
     if (!Number.isInteger(min) || min < 1 || min > w) throw new RangeError(`minFrames must be an integer 1..windowFrames, got ${min}`);
+    const clean = options.cleanFrames ?? 1000;
+    if (!Number.isInteger(clean) || clean < 16 || clean > 1e6) throw new RangeError(`cleanFrames must be an integer 16..1000000, got ${clean}`);
     this.windowFrames = w;
     this.minFrames = min;
+    this.cleanFrames = clean;
     this.keep = 1 - 1 / w;
   }
 
@@ -94,20 +110,23 @@ export class LinkErrorEstimator {
     s[1] = s[1] * k + errorSymbols;
     s[2] = s[2] * k + runs;
     this.frames++;
+    if (errorSymbols > 0) this.cleanRun = 0;
+    else if (this.cleanRun < this.cleanFrames) this.cleanRun++;
     if (this.frames < this.minFrames) return;
     // encodeFeedback, written out: a call with number arguments would box them on some engines (V8), per frame.
     const raw = s[0] > 0 ? -2 * Math.log2((s[2] + 0.5) / s[0]) : RATE_CODES + 1;
     let q = Math.floor(raw);
     // Dead band: keep the code sent last while the estimate stays within a quarter step of its half-octave, so an
     // estimate that hovers on a boundary does not make the peer decide again at every frame.
-    const last = this.code >>> 3;
+    const last = this.rateCode >>> 3;
     if (last > 0 && raw > last - 0.25 && raw < last + 1.25) q = last;
     if (q < 1) q = 1;
     if (q > RATE_CODES) q = RATE_CODES;
     const run = (s[1] + 0.5) / (s[2] + 0.5);
     let l = 0;
     while (l < 7 && FEEDBACK_RUN_LENGTHS[l] < run) l++;
-    this.code = (q << 3) | l;
+    this.rateCode = (q << 3) | l;
+    this.code = this.cleanRun >= this.cleanFrames ? FEEDBACK_CLEAN : this.rateCode;
   }
 
   /** A frame + burst of `symbols` characters was beyond repair by a code correcting `t` per codeword. */
@@ -137,7 +156,8 @@ export class LinkErrorEstimator {
 
   reset(): void {
     this.frames = 0;
-    this.code = FEEDBACK_NONE;
+    this.cleanRun = 0;
+    this.code = this.rateCode = FEEDBACK_NONE;
     this.sums.fill(0);
   }
 }
@@ -176,7 +196,7 @@ export class FecStrengthChooser {
   readonly hysteresis: number;
   readonly startNroots: number;
   readonly startDepth: number;
-  /** The setting chosen by the last choose(). */
+  /** The setting chosen by the last choose() (nroots 0, depth 0: no parity, the peer reported a clean link). */
   nroots: number;
   depth: number;
   /** The feedback byte the decisions are based on. */
@@ -191,9 +211,15 @@ export class FecStrengthChooser {
   private readonly cost: Uint16Array[];
   private readonly current: Int16Array;
   private readonly dirty: Uint8Array;
+  /** Per length class and candidate: codewords the frame is split into; per class the distinct counts. */
+  private readonly candM: Uint8Array[];
+  private readonly classMs: Uint8Array[];
+  /** Predictions of the decision in progress, one per candidate. */
+  private readonly pred: Float64Array;
+  private readonly maxT: number;
   // Scratch of the forward recursion: [state G counts 0..t+1, state B counts 0..t+1].
-  private readonly dp = new Float64Array(2 * 10);
-  private readonly dq = new Float64Array(2 * 10);
+  private dp = new Float64Array(2 * 10);
+  private dq = new Float64Array(2 * 10);
   /** Numbers of the decision in progress: [0] run rate, [1] mean run, [2] a, [3] b, [4] result (no boxed numbers). */
   private readonly num = new Float64Array(5);
 
@@ -227,12 +253,21 @@ export class FecStrengthChooser {
     }
     this.current = new Int16Array(CLASS_LIMITS.length).fill(-1);
     this.dirty = new Uint8Array(CLASS_LIMITS.length);
+    this.candM = [];
+    this.classMs = [];
+    for (const limit of CLASS_LIMITS) {
+      const ms = ns.map((n, i) => codewordsFor(limit, n, ds[i]));
+      this.candM.push(Uint8Array.from(ms));
+      this.classMs.push(Uint8Array.from([...new Set(ms)].sort((x, y) => x - y)));
+    }
+    this.pred = new Float64Array(ns.length);
+    this.maxT = maxN / 2;
   }
 
   /** The peer's latest feedback byte (from the header of its version-2 bursts). */
   update(feedback: number): void {
     feedback &= 0xff;
-    if ((feedback >>> 3) === 0) feedback = FEEDBACK_NONE;
+    if ((feedback >>> 3) === 0 && feedback !== FEEDBACK_CLEAN) feedback = FEEDBACK_NONE;
     if (feedback === this.feedback) return;
     this.feedback = feedback;
     this.dirty.fill(1);
@@ -243,6 +278,11 @@ export class FecStrengthChooser {
     if (this.feedback === FEEDBACK_NONE) {
       this.nroots = this.startNroots;
       this.depth = this.startDepth;
+      return;
+    }
+    if (this.feedback === FEEDBACK_CLEAN) {
+      this.nroots = 0;
+      this.depth = 0;
       return;
     }
     let c = 0;
@@ -263,17 +303,17 @@ export class FecStrengthChooser {
     num[1] = FEEDBACK_RUN_LENGTHS[this.feedback & 7];
     num[3] = 1 / num[1];
     num[2] = num[0] > 0.9 * num[3] ? (0.9 * num[3] * num[3]) / (num[3] - 0.9 * num[3]) : (num[0] * num[3]) / (num[3] - num[0]);
-    const len = CLASS_LIMITS[c], order = this.order[c], cost = this.cost[c];
+    const order = this.order[c], cost = this.cost[c];
     let cur = this.current[c];
     if (cur < 0) cur = this.startIndex();
-    this.evaluate(len, this.candNroots[cur], this.candDepth[cur], false);
+    this.predictClass(c);
     let pick = -1;
-    if (this.num[4] <= this.targetFer) {
-      const down = this.cheapest(len, order, cost, true);
+    if (this.pred[cur] <= this.targetFer) {
+      const down = this.cheapest(order, cost, true);
       pick = down >= 0 && cost[down] < cost[cur] ? down : cur;
     } else {
-      pick = this.cheapest(len, order, cost, false);
-      if (pick < 0) pick = this.strongest(len, order);
+      pick = this.cheapest(order, cost, false);
+      if (pick < 0) pick = this.strongest(order);
     }
     if (pick !== this.current[c] && this.current[c] >= 0) this.changes++;
     this.current[c] = pick;
@@ -288,28 +328,69 @@ export class FecStrengthChooser {
    * Candidate with the fewest parity bytes predicted at or below the target (`down`: target / hysteresis) (ties: the
    * lowest prediction); −1 if none.
    */
-  private cheapest(len: number, order: Uint8Array, cost: Uint16Array, down: boolean): number {
+  private cheapest(order: Uint8Array, cost: Uint16Array, down: boolean): number {
     let best = -1, bestCost = 0;
-    const num = this.num;
+    const pred = this.pred;
     const limit = down ? this.targetFer / this.hysteresis : this.targetFer;
-    let bestF = 2;
     for (let i = 0; i < order.length; i++) {
       const k = order[i];
       if (best >= 0 && cost[k] > bestCost) break;
-      this.evaluate(len, this.candNroots[k], this.candDepth[k], false);
-      if (num[4] <= limit && num[4] < bestF) { best = k; bestF = num[4]; bestCost = cost[k]; }
+      if (pred[k] <= limit && (best < 0 || pred[k] < pred[best])) { best = k; bestCost = cost[k]; }
     }
     return best;
   }
 
-  private strongest(len: number, order: Uint8Array): number {
-    let best = order[order.length - 1], bestF = 2;
-    for (let i = 0; i < order.length; i++) {
-      const k = order[i];
-      this.evaluate(len, this.candNroots[k], this.candDepth[k], false);
-      if (this.num[4] < bestF) { best = k; bestF = this.num[4]; }
-    }
+  private strongest(order: Uint8Array): number {
+    let best = order[order.length - 1];
+    const pred = this.pred;
+    for (let i = 0; i < order.length; i++) if (pred[order[i]] < pred[best]) best = order[i];
     return best;
+  }
+
+  /**
+   * Into pred[k]: the codeword-part prediction (as predictCodewordFailure) of every candidate k for length class c, on
+   * the link set in num[2], num[3]. One sweep per codeword count m: the frame's characters of codeword 0 (m apart),
+   * then, after the jump over the rest of the frame, the silence and the header, up to maxNroots parity characters;
+   * candidate (nroots, ·) with this m reads its failure off after nroots of them. Counts are capped at maxT + 1, above
+   * every candidate's t, so each reading is exact.
+   */
+  private predictClass(c: number): void {
+    const num = this.num, pred = this.pred, candM = this.candM[c], ms = this.classMs[c], ns = this.candNroots;
+    const len = CLASS_LIMITS[c];
+    if (num[0] <= 0) { pred.fill(0); return; }
+    const a = num[2], b = num[3];
+    const s = a + b, piB = a / s, piG = b / s, rho = 1 - s;
+    const w = this.maxT + 2, maxN = 2 * this.maxT;
+    for (let mi = 0; mi < ms.length; mi++) {
+      const m = ms[mi];
+      const n0 = Math.ceil(len / m);
+      const rs = Math.pow(rho, m), rj = Math.pow(rho, len - (n0 - 1) * m + this.gap);
+      let dp = this.dp, dq = this.dq;
+      for (let i = 0; i < 2 * w; i++) dp[i] = 0;
+      dp[0] = piG;
+      dp[w + 1] = piB;
+      for (let i = 1; i < n0 + maxN; i++) {
+        const r = i === n0 ? rj : rs;
+        const gb = piB * (1 - r), bb = piB + piG * r;
+        for (let k = 0; k < 2 * w; k++) dq[k] = 0;
+        for (let cnt = 0; cnt < w; cnt++) {
+          const g = dp[cnt], x = dp[w + cnt];
+          if (g === 0 && x === 0) continue;
+          const toB = g * gb + x * bb;
+          dq[cnt] += g + x - toB;
+          dq[w + (cnt + 1 < w ? cnt + 1 : w - 1)] += toB;
+        }
+        const tmp = dp; dp = dq; dq = tmp;
+        const p = i + 1 - n0; // parity characters seen
+        if (p < 2 || (p & 1) !== 0) continue;
+        let f = 0;
+        for (let cnt = p / 2 + 1; cnt < w; cnt++) f += dp[cnt] + dp[w + cnt];
+        const frame = 1 - Math.pow(1 - f, m);
+        for (let k = 0; k < ns.length; k++) if (candM[k] === m && ns[k] === p) pred[k] = frame;
+      }
+      this.dp = dp;
+      this.dq = dq;
+    }
   }
 
   /** Sets the link the next evaluations are for: chain rates a, b from the run rate and mean run length (as in decide). */

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { crcMatches } from "../modules/crc16";
 import {
   FEC_BURST_ADDRESS, FEC_BURST_UNNEEDED, FEC_FRAME_CORRECTED, FEC_FRAME_CRC_FAILED, FEC_FRAME_GOOD, FEC_FRAME_HELD,
-  FEC_FRAME_UNCORRECTABLE, FecReceiver, FecTransmitter,
+  FEC_FRAME_UNCORRECTABLE, FEC_FRAME_UNPROTECTED, FecReceiver, FecTransmitter,
 } from "../modules/fec-link";
 import { ReedSolomon } from "../modules/reed-solomon";
 
@@ -37,6 +37,21 @@ test("version-2 (adaptive) bursts too: reserved address, failing Modbus CRC, sel
     const v = rx.receive(out, 3, n);
     return (v === FEC_FRAME_CORRECTED || v === FEC_FRAME_CRC_FAILED || v === FEC_FRAME_UNCORRECTABLE) &&
       rx.lastVersion === 2 && rx.lastNroots === nroots && rx.lastDepth === depth && rx.lastFeedback === feedback;
+  }), { numRuns: 2000 });
+  t.pass();
+});
+
+test("feedback-only bursts (clean link) too: reserved address, failing Modbus CRC, read by any receiver (random lengths, feedback)", (t) => {
+  fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), fc.integer({ min: 0, max: 255 }), (frame, feedback) => {
+    const tx = new FecTransmitter();
+    const out = new Uint8Array(13);
+    const n = tx.encodeFeedbackOnly(frame.length, feedback, out, 3);
+    if (n !== 10 || out[3] < 248 || crcMatches(out, 3, n)) return false;
+    const g = frame.slice();
+    g[0] ^= 0x5a;
+    const rx = new FecReceiver();
+    rx.receive(g, 0, g.length);
+    return rx.receive(out, 3, n) === FEC_FRAME_UNPROTECTED && rx.lastVersion === 3 && rx.lastFeedback === feedback;
   }), { numRuns: 2000 });
   t.pass();
 });
