@@ -11,7 +11,8 @@ import { Repeater } from "../modules/repeater";
 import { checkSlaveTurnaround, resolveRepeaterConfig } from "../modules/repeater-config";
 import { FrameEndCandidates, plausibleFrameLength } from "../modules/repeater-frame-end";
 import { burstLengthFor, FecLinkCodec } from "../modules/repeater-link";
-import { DIRECTION_AB, DIRECTION_BA, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_FRAMES_CORRECTED, STAT_UNCORRECTABLE } from "../modules/repeater-stats";
+import { DIRECTION_AB, DIRECTION_BA, STAT_BURSTS_MISSING, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_FRAMES_CORRECTED, STAT_UNCORRECTABLE } from "../modules/repeater-stats";
+import { FecTransmitter } from "../modules/fec-link";
 import { binomialFailure, bitRateForByteRate, measureLatency, paperTable, runPaper, runPair } from "../hosts/sim/rc-paper";
 import { FEEDBACK_CLEAN } from "../modules/fec-adapt";
 import { Simulation } from "../hosts/sim/simulation";
@@ -291,7 +292,8 @@ test("robustness: noise bursts longer than the code corrects, spurious character
   t.true(ok[1] / 200 > 0.5, `fast slave good replies ${ok[1]}/200`);
 });
 
-for (const adaptive of [false, true]) test(`no allocation in steady state: forwarding frames both ways, with and without correction${adaptive ? " (adaptive: feedback changing every frame)" : ""}`, (t) => {
+for (const mode of ["fixed", "adaptive", "clean"] as const) test(`no allocation in steady state: forwarding frames both ways, ${mode === "clean" ? "adaptive on a clean link: frames without parity, feedback-only bursts, bad frames without a burst" : `with and without correction${mode === "adaptive" ? " (adaptive: feedback changing every frame)" : ""}`}`, (t) => {
+  const adaptive = mode !== "fixed";
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as () => void;
   const f = new Uint8Array(85);
@@ -305,7 +307,8 @@ for (const adaptive of [false, true]) test(`no allocation in steady state: forwa
   for (let i = 0; i < 20; i++) link.estimator.observe(200, 3, 2);
   const blen = link.writeBurst(f, 0, f.length, burst, 0);
   for (let i = 0; i < 200; i++) link.estimator.observe(200, 0, 0);
-  const blen2 = link.writeBurst(f, 0, f.length, burst2, 0);
+  let blen2 = link.writeBurst(f, 0, f.length, burst2, 0);
+  if (mode === "clean") blen2 = new FecTransmitter().encodeFeedbackOnly(f.length, FEEDBACK_CLEAN, burst2, 0);
   const bad = f.slice();
   bad[20] ^= 0x11;
   bad[70] ^= 0x02;
@@ -323,7 +326,9 @@ for (const adaptive of [false, true]) test(`no allocation in steady state: forwa
     r.b.transmitted(now + 60000);
     const frame = k & 1 ? bad : f;
     r.b.received(frame, 0, frame.length, now + 100000);
-    if (adaptive && (k & 2) !== 0) r.b.received(burst2, 0, blen2, now + 110000);
+    if (mode === "clean") {
+      if ((k & 6) === 0) r.b.received(burst2, 0, blen2, now + 110000);
+    } else if (adaptive && (k & 2) !== 0) r.b.received(burst2, 0, blen2, now + 110000);
     else r.b.received(burst, 0, blen, now + 110000);
     r.service(r.nextDeadline());
     r.a.transmitted(now + 150000);
@@ -339,6 +344,9 @@ for (const adaptive of [false, true]) test(`no allocation in steady state: forwa
   perChunk.sort((x, y) => x - y);
   const median = perChunk[7];
   t.log(`bytes per round trip (median of 15 chunks): ${median.toFixed(2)}`);
-  t.true(r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) >= 25000, `the corrected path ran: ${r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED)}`);
+  if (mode === "clean") {
+    t.is(r.stats.txNroots, 0, "the peer's clean report: no parity");
+    t.true(r.stats.get(DIRECTION_BA, STAT_BURSTS_MISSING) >= 15000, `bad frames without a burst: ${r.stats.get(DIRECTION_BA, STAT_BURSTS_MISSING)}`);
+  } else t.true(r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) >= 25000, `the corrected path ran: ${r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED)}`);
   t.true(median < 1, `allocates ${median} bytes per forwarded frame pair`);
 });
