@@ -150,10 +150,11 @@ export class FecLinkCodec {
 
   /**
    * A frame from the peer's side came without a burst (none arrived in time): adaptive, it counts toward the estimate,
-   * as a clean frame when its CRC checks, else as a frame with a bad character.
+   * as a clean frame when its CRC checks, else as a frame with a bad character. Chunks shorter than any Modbus frame (4
+   * bytes) are noise heard on the idle line, not characters the noise hit: they are left out.
    */
   frameWithoutBurst(len: number, crcOk: boolean): void {
-    if (!this.adaptive || len < 1) return;
+    if (!this.adaptive || len < 4) return;
     if (crcOk) this.estimator.observe(len, 0, 0);
     else this.estimator.observeFailure(len, 0);
   }

@@ -7,6 +7,7 @@ import {
   FEC_FRAME_UNCORRECTABLE, FEC_FRAME_UNPROTECTED, FecReceiver, FecTransmitter,
 } from "../modules/fec-link";
 import { ReedSolomon } from "../modules/reed-solomon";
+import { FecStrengthChooser } from "../modules/fec-adapt";
 
 const settings = fc.record({
   nroots: fc.constantFrom(2, 4, 6, 8, 10, 12, 14, 16),
@@ -145,3 +146,15 @@ function crc16Of(b: Uint8Array): number {
   for (const x of b) { c ^= x; for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xa001 : c >>> 1; }
   return c;
 }
+
+test("prediction table (modules/fec-adapt-table.ts): every entry is the sweep's code (regenerate with scripts/fec-adapt-table.ts)", (t) => {
+  const swept = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4, table: false }).sweepTable();
+  const tabled = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4 });
+  t.true(tabled.usesTable);
+  const limits = [8, 16, 32, 64, 96, 128, 176, 256];
+  let differ = 0;
+  for (let c = 0; c < 8; c++) for (let fb = 8; fb < 256; fb++) for (let n = 2; n <= 8; n += 2) for (let d = 1; d <= 4; d++) {
+    if (tabled.tableCode(limits[c], fb, n, d) !== swept[(c * 256 + fb) * 16 + (n / 2 - 1) * 4 + d - 1]) differ++;
+  }
+  t.is(differ, 0);
+});
