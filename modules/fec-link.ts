@@ -329,7 +329,9 @@ export class FecReceiver {
     if (len < (partial ? FEC_HEADER_LENGTH : FEC_HEADER_LENGTH + 2 + FEC_TRAILER_LENGTH)) return false;
     const h = this.hdr;
     this.bTotal = 0;
-    if (len >= (partial ? FEC_HEADER_LENGTH_V2 : FEC_FEEDBACK_BURST_LENGTH)) {
+    // A whole burst's length tells the header form: version 1 is 7 + m·nroots bytes (odd), version 2 and feedback-only
+    // 10 + m·nroots (even); only that form's header is decoded.
+    if (len >= (partial ? FEC_HEADER_LENGTH_V2 : FEC_FEEDBACK_BURST_LENGTH) && (partial || (len & 1) === 0)) {
       for (let i = 0; i < FEC_HEADER_LENGTH_V2; i++) h[i] = buf[off + i];
       const e = this.codecs[1].decode(h, 0, 4, 1, h, 4);
       if (e >= 0 && h[0] === FEC_BURST_ADDRESS && h[1] === FEC_FORMAT_FEEDBACK_ONLY &&
@@ -351,6 +353,7 @@ export class FecReceiver {
         return true;
       }
     }
+    if (!partial && (len & 1) === 0) return false;
     for (let i = 0; i < FEC_HEADER_LENGTH; i++) h[i] = buf[off + i];
     const e = this.headerCodec.decode(h, 0, 3, 1, h, 3);
     if (e < 0 || h[0] !== FEC_BURST_ADDRESS || h[1] >>> 6 !== FEC_FORMAT_VERSION) return false;
