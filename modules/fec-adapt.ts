@@ -266,6 +266,8 @@ export class FecStrengthChooser {
   private readonly classMs: Uint8Array[];
   private readonly candGroup: Uint8Array[];
   private readonly groupCand: Int16Array[];
+  /** Per length class and candidate: the next candidate of the same group and nroots (−1: none). */
+  private readonly sameNext: Int16Array[];
   /** Groups of the decision in progress whose predictions are in `pred`. */
   private readonly groupDone = new Uint8Array(FEC_DEPTH_LIMIT + 1);
   /** Predictions of the decision in progress, one per candidate. */
@@ -313,14 +315,21 @@ export class FecStrengthChooser {
     this.classMs = [];
     this.candGroup = [];
     this.groupCand = [];
+    this.sameNext = [];
     for (const limit of CLASS_LIMITS) {
       const ms = ns.map((n, i) => codewordsFor(limit, n, ds[i]));
       const groups = [...new Set(ms)].sort((x, y) => x - y);
       this.classMs.push(Uint8Array.from(groups));
       this.candGroup.push(Uint8Array.from(ms.map((m) => groups.indexOf(m))));
       const gc = new Int16Array(groups.length * (maxN / 2)).fill(-1);
-      ms.forEach((m, i) => (gc[groups.indexOf(m) * (maxN / 2) + ns[i] / 2 - 1] = i));
+      const next = new Int16Array(ns.length).fill(-1);
+      for (let i = ns.length - 1; i >= 0; i--) {
+        const at = groups.indexOf(ms[i]) * (maxN / 2) + ns[i] / 2 - 1;
+        next[i] = gc[at];
+        gc[at] = i;
+      }
       this.groupCand.push(gc);
+      this.sameNext.push(next);
     }
     this.pred = new Float64Array(ns.length);
     this.maxT = maxN / 2;
@@ -470,7 +479,7 @@ export class FecStrengthChooser {
    * keeps the count, state B adds one), touching only the counts reachable so far.
    */
   private predictGroup(c: number, g: number): void {
-    const num = this.num, pred = this.pred, cands = this.groupCand[c], group = this.candGroup[c], ns = this.candNroots;
+    const num = this.num, pred = this.pred, cands = this.groupCand[c], group = this.candGroup[c], next = this.sameNext[c];
     const len = CLASS_LIMITS[c], m = this.classMs[c][g];
     const half = this.maxT, base = g * half;
     if (num[0] <= 0) {
@@ -508,12 +517,13 @@ export class FecStrengthChooser {
       dp[w] = 0;
       const p = i + 1 - n0; // parity characters seen
       if (p < 2 || (p & 1) !== 0) continue;
-      if (cands[base + p / 2 - 1] < 0) continue;
+      let k = cands[base + p / 2 - 1];
+      if (k < 0) continue;
       let f = 0;
       for (let cnt = p / 2 + 1; cnt < w; cnt++) f += dp[cnt] + dp[w + cnt];
       const frame = 1 - Math.pow(1 - f, m);
       // Every candidate of this group with this nroots (depths that split the frame alike predict alike).
-      for (let k = 0; k < group.length; k++) if (group[k] === g && ns[k] === p) pred[k] = frame;
+      for (; k >= 0; k = next[k]) pred[k] = frame;
     }
   }
 
