@@ -91,6 +91,22 @@ export interface Point {
   readonly stateClass: StateClass | "";
 }
 
+/** One signature check: a point (index into points) whose decoded value must lie in [min, max]. */
+export interface SignatureCheck {
+  readonly point: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * How a bus scan (modules/scan.ts) recognises this model: every check's point is read and must decode inside its range.
+ * The model whose checks all pass with the most checks wins, so a three-phase meter's profile names the phase registers
+ * a single-phase meter of the same family does not have.
+ */
+export interface Signature {
+  readonly checks: readonly SignatureCheck[];
+}
+
 export interface Profile {
   readonly id: string;
   readonly manufacturer: string;
@@ -102,6 +118,8 @@ export interface Profile {
   readonly addressBase: 0 | 1;
   readonly limits: Limits;
   readonly points: readonly Point[];
+  /** null when the profile names no signature (a scan then cannot tell this model). */
+  readonly signature: Signature | null;
 }
 
 export type ProfileResult = { readonly ok: true; readonly profile: Profile } | { readonly ok: false; readonly errors: readonly string[] };
@@ -133,7 +151,11 @@ export const MAX_EXPONENT = 20;
 
 const ID_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const NAME_PATTERN = /^[a-z0-9_]+$/;
-const TOP_KEYS = Object.freeze(["id", "manufacturer", "model", "description", "sources", "serial", "addressBase", "limits", "points"]);
+const TOP_KEYS = Object.freeze(["id", "manufacturer", "model", "description", "sources", "serial", "addressBase", "limits", "points", "signature"]);
+const SIGNATURE_KEYS = Object.freeze(["checks"]);
+const CHECK_KEYS = Object.freeze(["point", "min", "max"]);
+/** Most checks a signature may name (each costs one read per candidate during a scan). */
+export const MAX_SIGNATURE_CHECKS = 8;
 const SOURCE_KEYS = Object.freeze(["title", "url", "notes"]);
 const SERIAL_KEYS = Object.freeze(["baud", "framing", "unit"]);
 const LIMIT_KEYS = Object.freeze(["maxRegisters", "maxBits", "evenCountsOnly", "evenStartOnly", "minDelayMs", "functions", "ratedPowerW", "responseTimeoutMs"]);
@@ -227,6 +249,7 @@ export function checkProfile(json: unknown, fileId?: string, options: CheckOptio
     });
     if (p.list.length === 0) checkOverlaps(points, p);
   }
+  const signature = json.signature === undefined ? null : checkSignature(json.signature, points, p);
 
   if (p.list.length > 0) return { ok: false, errors: p.list };
   return {
@@ -234,6 +257,7 @@ export function checkProfile(json: unknown, fileId?: string, options: CheckOptio
     profile: {
       id: json.id as string, manufacturer: json.manufacturer as string, model: json.model as string,
       description: typeof json.description === "string" ? json.description : "", sources, serial, addressBase, limits, points,
+      signature,
     },
   };
 }
@@ -385,6 +409,30 @@ function checkPoint(raw: unknown, i: number, base: number, limits: Limits, stric
     order: order as OrderName, words, bit, scale: scale as number, exponent: exponent as number, exponentFrom, invalid,
     unit: unit as string, deviceClass: deviceClass as string, stateClass: stateClass as StateClass | "",
   };
+}
+
+function checkSignature(v: unknown, points: readonly Point[], p: Problems): Signature | null {
+  if (!isObject(v)) { p.add("", "signature must be an object {checks: [{point, min, max}, ...]}", v); return null; }
+  p.unknownKeys("signature", v, SIGNATURE_KEYS);
+  const checks: SignatureCheck[] = [];
+  if (!Array.isArray(v.checks) || v.checks.length === 0 || v.checks.length > MAX_SIGNATURE_CHECKS) {
+    p.add("", `signature.checks must be a list of 1 to ${MAX_SIGNATURE_CHECKS} {point, min, max}`, v.checks);
+    return null;
+  }
+  v.checks.forEach((c, i) => {
+    const where = `signature.checks[${i}]`;
+    if (!isObject(c)) { p.add(where, "must be an object {point, min, max}", c); return; }
+    p.unknownKeys(where, c, CHECK_KEYS);
+    let index = -1;
+    for (let k = 0; k < points.length; k++) if (points[k].name === c.point) index = k;
+    if (index < 0) { p.add(where, "point must name a point of this profile", c.point); return; }
+    const pt = points[index];
+    if (pt.function < 3 || pt.type === "bool" || pt.exponentFrom !== null) p.add(where, "point must be a register value (function 3 or 4, not bool, no exponentFrom)", c.point);
+    const finite = (x: unknown) => typeof x === "number" && Number.isFinite(x);
+    if (!finite(c.min) || !finite(c.max) || (c.min as number) > (c.max as number)) { p.add(where, "min and max must be numbers with min <= max", [c.min, c.max]); return; }
+    checks.push({ point: index, min: c.min as number, max: c.max as number });
+  });
+  return { checks };
 }
 
 /** Two whole values that share a register are a mapping mistake (bits of one register may share it). */

@@ -69,6 +69,12 @@ const fixtures: Fixture[] = [
   { name: "bad state class", json: sampleProfile((x) => { x.points[0].stateClass = "increasing"; }), valid: false },
   { name: "address 0 with addressBase 1", json: sampleProfile((x) => { x.addressBase = 1; }), valid: false },
 
+  { name: "signature", json: sampleProfile((x) => { x.signature = { checks: [{ point: "voltage", min: 80, max: 300 }] }; }), valid: true },
+  { name: "signature with an unknown field", json: sampleProfile((x) => { x.signature = { checks: [{ point: "voltage", min: 80, max: 300, unit: "V" }] }; }), valid: false },
+  { name: "signature without checks", json: sampleProfile((x) => { x.signature = { checks: [] }; }), valid: false },
+  { name: "signature naming an unknown point", json: sampleProfile((x) => { x.signature = { checks: [{ point: "volts", min: 80, max: 300 }] }; }), valid: false, checkerOnly: true },
+  { name: "signature on a value with exponentFrom", json: sampleProfile((x) => { x.signature = { checks: [{ point: "voltage_dc", min: 0, max: 1000 }] }; }), valid: false, checkerOnly: true },
+  { name: "signature range upside down", json: sampleProfile((x) => { x.signature = { checks: [{ point: "voltage", min: 300, max: 80 }] }; }), valid: false, checkerOnly: true },
   { name: "duplicate point names", json: sampleProfile((x) => { x.points[1].name = "voltage"; }), valid: false, checkerOnly: true },
   { name: "function not in limits.functions", json: sampleProfile((x) => { x.limits.functions = [4]; }), valid: false, checkerOnly: true },
   { name: "overlapping values", json: sampleProfile((x) => { x.points[1].address = 1; }), valid: false, checkerOnly: true },

@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Command>> = {
   read: async () => (await import("./commands/read")).default,
   repeat: async () => (await import("./commands/repeat")).default,
   run: async () => (await import("./commands/run")).default,
+  scan: async () => (await import("./commands/scan")).default,
   sim: async () => (await import("./commands/sim")).default,
 };
 
