@@ -1,7 +1,8 @@
 // Forwarding costs per reading: recording into the readings store and the store-and-forward ring (both must allocate
-// nothing), formatting one MQTT state payload (one string per message, by design), and a whole session cycle
-// (reading → publish → PUBACK) with a publisher that drops the message.
+// nothing), formatting one MQTT state payload into the session's byte buffer (nothing allocated), and a whole session
+// cycle (reading → publish → PUBACK) with a publisher that drops the message.
 import { ForwardRing } from "../modules/forward-ring";
+import { JsonWriter } from "../modules/json-writer";
 import { MqttLayout } from "../modules/mqtt-payload";
 import { MqttSession } from "../modules/mqtt-session";
 import { ReadingsStore } from "../modules/readings";
@@ -28,10 +29,11 @@ export const benches: Bench[] = [
     },
   },
   {
-    group: "forwarding (one 8-point reading)", name: "MQTT state payload (string)",
+    group: "forwarding (one 8-point reading)", name: "MQTT state payload (bytes into a reused JsonWriter)",
     make: () => {
       const layout = new MqttLayout({ site: "home" }, SYNTHETIC_METERS);
-      return () => layout.statePayload(house, values, 0, 1_795_240_790_120);
+      const out = new JsonWriter(layout.stateCapacity);
+      return () => { out.reset(); layout.writeStatePayload(house, values, 0, 1_795_240_790_120, out); return out.length; };
     },
   },
   {
@@ -39,7 +41,7 @@ export const benches: Bench[] = [
     make: () => {
       const store = new ReadingsStore({ meters: SYNTHETIC_METERS });
       let last = 0;
-      const session = new MqttSession(store, new MqttLayout({ site: "home" }, SYNTHETIC_METERS), { publish: (_t, _p, _q, _r, token) => { last = token; } }, { ring: 1000 });
+      const session = new MqttSession(store, new MqttLayout({ site: "home" }, SYNTHETIC_METERS), { publish() {}, publishBytes: (_t, _p, _n, _q, _r, token) => { last = token; return true; } }, { ring: 1000 });
       session.connected();
       store.record(house, values, 1_000_000, 1_795_240_790_120);
       return () => { session.reading(house); session.acked(last); };

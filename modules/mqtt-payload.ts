@@ -10,9 +10,11 @@
  * Topic names follow MQTT 3.1.1 §4.7: levels separated by '/', no wildcards ('+', '#') in a published topic, no empty
  * level, no NUL. `prefix` may hold several levels ("site-a/energy"); `site` and meter names are one level of
  * [A-Za-z0-9_-] so they are also valid Home Assistant ids. Values are in engineering units, keyed by point name, with
- * NaN (not available) as null. Topics are built once, in the constructor; a state payload is one string per message.
+ * NaN (not available) as null. Topics are built once, in the constructor; a state payload is written as UTF-8 bytes
+ * into the caller's JsonWriter (modules/json-writer.ts), no string per message; `stateCapacity` bytes always suffice.
  */
-import { digitsFor, formatNumber, isoUtc } from "./json-text";
+import { digitsFor } from "./json-text";
+import { JsonWriter } from "./json-writer";
 import type { MeterMeta } from "./readings";
 
 export const PAYLOAD_ONLINE = "online";
@@ -53,6 +55,8 @@ export class MqttLayout {
   readonly discoveryTopics: readonly string[];
   readonly meters: readonly MeterMeta[];
   private readonly digits: readonly Uint8Array[];
+  /** Bytes the longest state payload of any meter can take (a JsonWriter of this size never overflows). */
+  readonly stateCapacity: number;
 
   constructor(config: MqttLayoutConfig, meters: readonly MeterMeta[]) {
     const prefix = config.prefix ?? "rc485";
@@ -70,6 +74,7 @@ export class MqttLayout {
     const nodes: string[] = [];
     const disc: string[] = [];
     const digits: Uint8Array[] = [];
+    let capacity = 0;
     for (const m of meters) {
       if (typeof m.name !== "string" || !LEVEL.test(m.name)) throw new RangeError(`meters: name '${String(m.name)}' must match [A-Za-z0-9_-]{1,64}`);
       if (m.name === "status") throw new RangeError("meters: a meter must not be called 'status' (the concentrator's topic)");
@@ -86,7 +91,12 @@ export class MqttLayout {
       const d = new Uint8Array(m.points.length);
       for (let i = 0; i < d.length; i++) d[i] = digitsFor(m.points[i].type);
       digits.push(d);
+      // {"time":"<24>","time_ms":<at most 16 digits>} and per point ,"<name>":<a number of at most 23 characters, or null>
+      let bytes = 64;
+      for (const p of m.points) bytes += p.name.length + 5 + 23;
+      if (bytes > capacity) capacity = bytes;
     }
+    this.stateCapacity = capacity;
     this.meters = meters;
     this.stateTopics = state;
     this.availabilityTopics = avail;
@@ -96,14 +106,29 @@ export class MqttLayout {
   }
 
   /**
-   * The state message of one reading: `values` (point order, engineering units) read from `offset`, `count` of them,
-   * taken at `epochMs` (wall clock, UTC).
+   * Writes the state message of one reading into `out` (after out.reset(); check out.overflow): `values` (point order,
+   * engineering units) read from `offset`, `count` of them, taken at `epochMs` (wall clock, UTC). Allocates nothing.
    */
-  statePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number): string {
-    const m = this.meters[meter];
+  writeStatePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number, out: JsonWriter): void {
+    const points = this.meters[meter].points;
     const d = this.digits[meter];
-    let s = `{"time":"${isoUtc(epochMs)}","time_ms":${Math.floor(epochMs)}`;
-    for (let i = 0; i < d.length; i++) s += `,"${m.points[i].name}":${formatNumber(values[offset + i], d[i])}`;
-    return s + "}";
+    out.raw('{"time":"');
+    out.isoUtc(epochMs);
+    out.raw('","time_ms":');
+    out.unsigned(Math.floor(epochMs));
+    for (let i = 0; i < d.length; i++) {
+      out.raw(',"');
+      out.raw(points[i].name);
+      out.raw('":');
+      out.number(values[offset + i], d[i]);
+    }
+    out.byte(0x7d);
+  }
+
+  /** The state message as a string (tests and documentation; the session writes bytes). */
+  statePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number): string {
+    const w = new JsonWriter(this.stateCapacity);
+    this.writeStatePayload(meter, values, offset, epochMs, w);
+    return w.text();
   }
 }
