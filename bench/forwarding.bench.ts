@@ -33,7 +33,8 @@ export const benches: Bench[] = [
     make: () => {
       const layout = new MqttLayout({ site: "home" }, SYNTHETIC_METERS);
       const out = new JsonWriter(layout.stateCapacity);
-      return () => { out.reset(); layout.writeStatePayload(house, values, 0, 1_795_240_790_120, out); return out.length; };
+      const time = new Float64Array(1);
+      return () => { out.reset(); time[0] = 1_795_240_790_120; layout.writeStatePayload(house, values, 0, time, 0, out); return out.length; };
     },
   },
   {

@@ -4,7 +4,11 @@
  *
  * Theory of operation. Every call appends at `length`; reset() starts a new document in the same bytes. Nothing
  * allocates: constant text is copied character by character (charCodeAt), numbers are turned into digits by arithmetic
- * into a scratch array of the instance. A document that would not fit sets `overflow` and stops growing (the caller
+ * into a scratch array of the instance. On V8 a double handed to a function that is not inlined is boxed (an
+ * allocation), so hot callers hand numbers over in a Float64Array and an index (numberAt, unsignedAt, isoUtcAt); the
+ * writer copies the value into its own scratch and works on locals. Constant text that is written per message is best
+ * prepared as bytes at construction (copy()): a string literal evaluated at run time may be copied into the heap on an
+ * engine whose code is not in flash. A document that would not fit sets `overflow` and stops growing (the caller
  * sizes the buffer so that it cannot happen, and checks).
  *
  * The text is the same as modules/json-text.ts produces:
@@ -44,20 +48,20 @@ function productError(x: number, y: number, product: number): number {
 }
 
 /**
- * a × 10^s rounded to an integer, ties away from zero (a > 0), as toPrecision rounds the exact value. The floating-point
+ * a × 10^s rounded to an integer, ties away from zero (a > 0), as toPrecision rounds the exact value, into out[1] (an
+ * integer up to 10^15 is no small integer on V8: returned, it would be boxed). The floating-point
  * product or quotient is correctly rounded, so it can only land on the wrong side of a tie by landing on the tie itself;
  * there the exact error of the operation (while 10^|s| is exact) says which side the true value lies.
  */
-function roundScaled(a: number, s: number): number {
-  if (s > 22) return Math.round(s > 300 ? a * 1e300 * pow10(s - 300) : a * pow10(s));
-  if (s < -22) return Math.round(a / pow10(-s));
+function roundScaled(a: number, s: number, out: Float64Array): void {
+  if (s > 22) { out[1] = Math.round(s > 300 ? a * 1e300 * pow10(s - 300) : a * pow10(s)); return; }
+  if (s < -22) { out[1] = Math.round(a / pow10(-s)); return; }
   const p = POW10[s >= 0 ? s : -s];
   const x = s >= 0 ? a * p : a / p;
   const m = Math.round(x);
-  if (m - x !== 0.5) return m;
   // x is a tie: is the exact a·p (or a/p) below it?
-  const below = s >= 0 ? productError(a, p, x) < 0 : (a - x * p) - productError(x, p, x * p) < 0;
-  return below ? m - 1 : m;
+  const below = m - x === 0.5 && (s >= 0 ? productError(a, p, x) < 0 : (a - x * p) - productError(x, p, x * p) < 0);
+  out[1] = below ? m - 1 : m;
 }
 
 export class JsonWriter {
@@ -67,6 +71,8 @@ export class JsonWriter {
   /** A write did not fit: the document is cut and must not be sent. */
   overflow = false;
   private readonly digits = new Uint8Array(24);
+  /** [the number being written, its rounded digits]: doubles kept unboxed on V8. */
+  private readonly x = new Float64Array(2);
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`json writer: capacity must be a positive integer, got ${capacity}`);
@@ -91,6 +97,11 @@ export class JsonWriter {
       if (c < 0x80) this.byte(c);
       else i = this.utf8(s, i, c);
     }
+  }
+
+  /** `count` bytes of `source` from `from` (text prepared as bytes at construction). */
+  copy(source: Uint8Array, from: number, count: number): void {
+    for (let i = 0; i < count; i++) this.byte(source[from + i]);
   }
 
   /** A JSON string literal (escaped as json-text jsonString). */
@@ -129,11 +140,22 @@ export class JsonWriter {
     return i;
   }
 
+  /** unsigned(values[index], width) without handing a double across a call. */
+  unsignedAt(values: Float64Array, index: number, width = 1): void {
+    this.x[0] = values[index];
+    this.unsignedX(width);
+  }
+
   /** The decimal digits of a non-negative integer below 2^53, at least `width` of them (zero-padded). */
   unsigned(n: number, width = 1): void {
+    this.x[0] = n;
+    this.unsignedX(width);
+  }
+
+  private unsignedX(width: number): void {
     const d = this.digits;
     let k = 0;
-    let x = n;
+    let x = this.x[0];
     do {
       const q = Math.floor(x / 10);
       d[k++] = x - q * 10;
@@ -143,20 +165,33 @@ export class JsonWriter {
     while (k > 0) this.byte(0x30 + d[--k]);
   }
 
+  /** number(values[index], digits) without handing a double across a call. */
+  numberAt(values: ArrayLike<number>, index: number, digits: number): void {
+    this.x[0] = values[index];
+    this.numberX(digits);
+  }
+
   /** formatNumber(v, digits) of modules/json-text.ts, digits 1..15. */
   number(v: number, digits: number): void {
-    if (v !== v || v === Infinity || v === -Infinity) { this.raw("null"); return; }
+    this.x[0] = v;
+    this.numberX(digits);
+  }
+
+  private numberX(digits: number): void {
+    const v = this.x[0];
+    if (v !== v || v === Infinity || v === -Infinity) { this.byte(0x6e); this.byte(0x75); this.byte(0x6c); this.byte(0x6c); return; }
     if (v === 0) { this.byte(0x30); return; }
     const a = v < 0 ? -v : v;
     if (v < 0) this.byte(0x2d);
-    if (a < 1e15 && Math.floor(a) === a) { this.unsigned(a); return; }
+    if (a < 1e15 && Math.floor(a) === a) { this.x[0] = a; this.unsignedX(1); return; }
     const p = digits < 1 ? 1 : digits > 15 ? 15 : digits;
     // e: the decimal exponent of a's leading digit.
     let e = Math.floor(Math.log10(a));
     if (a >= pow10(e + 1)) e++;
     else if (a < pow10(e)) e--;
     const s = p - 1 - e;
-    let m = roundScaled(a, s);
+    roundScaled(a, s, this.x);
+    let m = this.x[1];
     if (m >= POW10[p]) { m = Math.round(m / 10); e++; }
     // Significant digits of m, trailing zeros dropped: digits[0] most significant.
     const d = this.digits;
@@ -182,13 +217,25 @@ export class JsonWriter {
       if (count > 1) { this.byte(0x2e); for (let i = k - 2; i >= low; i--) this.byte(0x30 + d[i]); }
       this.byte(0x65);
       this.byte(n - 1 < 0 ? 0x2d : 0x2b);
-      this.unsigned(n - 1 < 0 ? 1 - n : n - 1);
+      this.x[0] = n - 1 < 0 ? 1 - n : n - 1;
+      this.unsignedX(1);
     }
+  }
+
+  /** isoUtc(times[index]) without handing a double across a call. */
+  isoUtcAt(times: Float64Array, index: number): void {
+    this.x[0] = times[index];
+    this.isoUtcX();
   }
 
   /** isoUtc(epochMs) of modules/json-text.ts, without the quotes. */
   isoUtc(epochMs: number): void {
-    const ms = Math.floor(epochMs);
+    this.x[0] = epochMs;
+    this.isoUtcX();
+  }
+
+  private isoUtcX(): void {
+    const ms = Math.floor(this.x[0]);
     const days = Math.floor(ms / 86_400_000);
     const msOfDay = ms - days * 86_400_000;
     const date = civilDate(days);

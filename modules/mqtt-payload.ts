@@ -42,6 +42,13 @@ function checkTopicLevels(field: string, value: string): void {
   }
 }
 
+/** The bytes of ASCII text (point names are [a-z0-9_], as the readings store requires). */
+function asciiBytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
 export class MqttLayout {
   readonly prefix: string;
   readonly site: string;
@@ -57,6 +64,12 @@ export class MqttLayout {
   private readonly digits: readonly Uint8Array[];
   /** Bytes the longest state payload of any meter can take (a JsonWriter of this size never overflows). */
   readonly stateCapacity: number;
+  /** The payload's constant text as bytes, prepared once: `{"time":"`, `","time_ms":`, and per meter each point's `,"<name>":`. */
+  private readonly head: Uint8Array;
+  private readonly middle: Uint8Array;
+  private readonly keys: readonly Uint8Array[];
+  /** keyEnds[meter][i]: end of point i's key in keys[meter] (it starts at the previous end). */
+  private readonly keyEnds: readonly Uint16Array[];
 
   constructor(config: MqttLayoutConfig, meters: readonly MeterMeta[]) {
     const prefix = config.prefix ?? "rc485";
@@ -97,6 +110,15 @@ export class MqttLayout {
       if (bytes > capacity) capacity = bytes;
     }
     this.stateCapacity = capacity;
+    this.head = asciiBytes('{"time":"');
+    this.middle = asciiBytes('","time_ms":');
+    this.keys = meters.map((m) => asciiBytes(m.points.map((p) => `,"${p.name}":`).join("")));
+    this.keyEnds = meters.map((m) => {
+      const ends = new Uint16Array(m.points.length);
+      let end = 0;
+      m.points.forEach((p, i) => { end += p.name.length + 4; ends[i] = end; });
+      return ends;
+    });
     this.meters = meters;
     this.stateTopics = state;
     this.availabilityTopics = avail;
@@ -107,20 +129,23 @@ export class MqttLayout {
 
   /**
    * Writes the state message of one reading into `out` (after out.reset(); check out.overflow): `values` (point order,
-   * engineering units) read from `offset`, `count` of them, taken at `epochMs` (wall clock, UTC). Allocates nothing.
+   * engineering units) read from `offset`, taken at `times[timeIndex]` (wall clock, epoch ms, UTC). Allocates nothing
+   * (numbers are handed over in typed arrays: see modules/json-writer.ts).
    */
-  writeStatePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number, out: JsonWriter): void {
-    const points = this.meters[meter].points;
+  writeStatePayload(meter: number, values: ArrayLike<number>, offset: number, times: Float64Array, timeIndex: number, out: JsonWriter): void {
     const d = this.digits[meter];
-    out.raw('{"time":"');
-    out.isoUtc(epochMs);
-    out.raw('","time_ms":');
-    out.unsigned(Math.floor(epochMs));
+    const keys = this.keys[meter];
+    const ends = this.keyEnds[meter];
+    times[timeIndex] = Math.floor(times[timeIndex]);
+    out.copy(this.head, 0, this.head.length);
+    out.isoUtcAt(times, timeIndex);
+    out.copy(this.middle, 0, this.middle.length);
+    out.unsignedAt(times, timeIndex);
+    let from = 0;
     for (let i = 0; i < d.length; i++) {
-      out.raw(',"');
-      out.raw(points[i].name);
-      out.raw('":');
-      out.number(values[offset + i], d[i]);
+      out.copy(keys, from, ends[i] - from);
+      from = ends[i];
+      out.numberAt(values, offset + i, d[i]);
     }
     out.byte(0x7d);
   }
@@ -128,7 +153,7 @@ export class MqttLayout {
   /** The state message as a string (tests and documentation; the session writes bytes). */
   statePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number): string {
     const w = new JsonWriter(this.stateCapacity);
-    this.writeStatePayload(meter, values, offset, epochMs, w);
+    this.writeStatePayload(meter, values, offset, Float64Array.of(epochMs), 0, w);
     return w.text();
   }
 }

@@ -64,6 +64,8 @@ export class MqttSession {
   private readonly published: Int8Array;
   /** The state payload of the reading being sent (sized for the longest one). */
   private readonly payload: JsonWriter;
+  /** [the reading's wall-clock time, epoch ms], handed to the layout unboxed. */
+  private readonly time = new Float64Array(1);
   private online = false;
 
   constructor(store: ReadingsStore, layout: MqttLayout, publisher: MqttPublisher, options: MqttSessionOptions = {}) {
@@ -149,7 +151,8 @@ export class MqttSession {
       const meter = ring.meter(seq);
       const w = this.payload;
       w.reset();
-      this.layout.writeStatePayload(meter, ring.values, ring.valuesOffset(seq), ring.epochMs(seq), w);
+      this.time[0] = ring.epochMs(seq);
+      this.layout.writeStatePayload(meter, ring.values, ring.valuesOffset(seq), this.time, 0, w);
       if (w.overflow) throw new RangeError("mqtt session: state payload larger than the layout's stateCapacity");
       if (!this.publisher.publishBytes(this.layout.stateTopics[meter], w.bytes, w.length, 1, this.retainState, seq)) break;
       ring.markSent(seq);

@@ -17,6 +17,7 @@
  */
 
 import { EnergyPeriods } from "./energy-periods";
+import { rebasedTime } from "./time-rebase";
 
 /** One point of a meter profile, as far as forwarding needs it (same field names as profiles/<id>.json). */
 export interface PointMeta {
@@ -102,6 +103,11 @@ export class MeterReadings {
   get lastFailureUs(): number { return this.clock[2]; }
   set lastFailureUs(v: number) { this.clock[2] = v; }
   lastFault = -1;
+  /** Lowers the monotonic times by `deltaUs` (ReadingsStore.rebaseTime). */
+  rebaseTime(deltaUs: number): void {
+    this.clock[0] = rebasedTime(this.clock[0], deltaUs);
+    this.clock[2] = rebasedTime(this.clock[2], deltaUs);
+  }
   // History ring: slot = bucket number % length; a slot is valid when histBucket[slot] equals the bucket number.
   readonly histBucket: Float64Array;
   readonly histPowerSum: Float64Array;
@@ -148,6 +154,8 @@ export class ReadingsStore {
   /** Each meter's energy total today and this month. */
   readonly periods: EnergyPeriods;
   private readonly latest = new Float64Array(1);
+  /** [µs the host's clock was lowered by, in all]: history buckets count from the clock's first origin. */
+  private readonly origin = new Float64Array(1);
   /** Newest time seen by record()/failure() (µs). */
   get latestUs(): number { return this.latest[0]; }
 
@@ -237,7 +245,20 @@ export class ReadingsStore {
 
   /** Bucket number holding time `timeUs`. */
   bucketOf(timeUs: number): number {
-    return timeUs > 0 ? Math.floor(timeUs / this.bucketUs) : 0;
+    const t = timeUs + this.origin[0];
+    return t > 0 ? Math.floor(t / this.bucketUs) : 0;
+  }
+
+  /** Host time (µs) at which bucket number `bucket` starts. */
+  bucketStartUs(bucket: number): number {
+    return bucket * this.bucketUs - this.origin[0];
+  }
+
+  /** Lowers every monotonic time held by `deltaUs`, as the host lowers its clock (modules/time-rebase.ts). */
+  rebaseTime(deltaUs: number): void {
+    for (let i = 0; i < this.meters.length; i++) this.meters[i].rebaseTime(deltaUs);
+    this.latest[0] -= deltaUs;
+    this.origin[0] += deltaUs;
   }
 
   /**

@@ -71,3 +71,15 @@ test("steady state on XS: 10,000 master transactions through the ESP32 adapter r
   // The array xsMemory() returns for the "before" figure is all that changes (5 slots, one small chunk).
   t.true(r.result.slots <= 8 && r.result.chunkBytes <= 128, JSON.stringify(r.result));
 });
+
+test("steady state on XS: 10,000 transactions of the concentrator (polling, readings store, MQTT payload bytes, a gateway request every tenth) run no collection and leave the live heap unchanged", async (t) => {
+  t.timeout(600_000);
+  const r = await measureSteadyOnXs(10000, "concentrator");
+  t.is(r.status, 0, r.stderr);
+  t.truthy(r.result, "no XS-STEADY line");
+  if (r.result === null) return;
+  t.log(JSON.stringify(r.result));
+  t.is(r.result.transactions, 10000);
+  t.is(r.result.collections, 0);
+  t.true(r.result.slots <= 8 && r.result.chunkBytes <= 128, JSON.stringify(r.result));
+});
