@@ -167,21 +167,19 @@ export class ReadingsStore {
     if (!Number.isInteger(buckets) || buckets < 2 || buckets > 10_000) throw new RangeError("readings: historyBuckets must be an integer 2..10000");
     if (!Number.isInteger(bucketUs) || bucketUs < 1000) throw new RangeError("readings: bucketUs must be an integer >= 1000");
     if (!Number.isInteger(offlineAfter) || offlineAfter < 1) throw new RangeError("readings: offlineAfter must be an integer >= 1");
-    const seen: Record<string, boolean> = {};
+    // Duplicates are found by comparing names, not by using them as property names: on XS every distinct property name
+    // created at run time takes one of the manifest's few runtime keys for good (docs/esp32.md "Memory budget").
     let maxPoints = 0;
     const meters: MeterReadings[] = [];
     config.meters.forEach((m, i) => {
       if (typeof m.name !== "string" || !NAME.test(m.name)) throw new RangeError(`meters[${i}].name: '${String(m.name)}' must match [A-Za-z0-9_-]{1,64}`);
-      if (seen[m.name]) throw new RangeError(`meters[${i}].name: '${m.name}' is used twice`);
-      seen[m.name] = true;
+      for (let j = 0; j < i; j++) if (config.meters[j].name === m.name) throw new RangeError(`meters[${i}].name: '${m.name}' is used twice`);
       if (typeof m.profile !== "string" || m.profile.length === 0) throw new TypeError(`meters[${m.name}].profile: a profile id is required`);
       if (!Array.isArray(m.points) || m.points.length === 0) throw new RangeError(`meters[${m.name}].points: at least one point is required`);
-      const names: Record<string, boolean> = {};
-      for (const p of m.points) {
+      m.points.forEach((p: PointMeta, k: number) => {
         if (typeof p.name !== "string" || !POINT_NAME.test(p.name)) throw new RangeError(`meters[${m.name}].points: name '${String(p.name)}' must match [a-z0-9_]{1,64}`);
-        if (names[p.name]) throw new RangeError(`meters[${m.name}].points: '${p.name}' is listed twice`);
-        names[p.name] = true;
-      }
+        for (let j = 0; j < k; j++) if (m.points[j].name === p.name) throw new RangeError(`meters[${m.name}].points: '${p.name}' is listed twice`);
+      });
       maxPoints = Math.max(maxPoints, m.points.length);
       meters.push(new MeterReadings(i, m, buckets));
     });
