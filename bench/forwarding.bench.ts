@@ -7,12 +7,20 @@ import { MqttLayout } from "../modules/mqtt-payload";
 import { MqttSession } from "../modules/mqtt-session";
 import { ReadingsStore } from "../modules/readings";
 import { SYNTHETIC_METERS } from "../test/harness/synthetic-site";
+import { makeConcentratorLoopback } from "./concentrator-loopback";
+import { REBASE_US } from "../modules/time-rebase";
+import { SDM120, SDM630 } from "../test/fixtures/maps";
 import type { Bench } from "./harness";
 
 const house = 0; // the eight-point three-phase meter of the synthetic site
 const values = new Float64Array([230.1, 231.2, 229.8, 3.41, 2410.5, 49.98, 0.97, 18234.567]);
 
 export const benches: Bench[] = [
+  {
+    group: "concentrator transaction (SDM630 + SDM120 all points, 19200 baud, no bus: bench/concentrator-loopback.ts)",
+    name: "poll + decode + sanity + readings store + MQTT payload bytes + PUBACK, a gateway request every 10th, time rebased every REBASE_US",
+    make: () => { const l = makeConcentratorLoopback([SDM630, SDM120], 0, REBASE_US); return () => l.transaction(); },
+  },
   {
     group: "forwarding (one 8-point reading)", name: "readings store: record()",
     make: () => {

@@ -101,7 +101,11 @@ export class JsonWriter {
 
   /** `count` bytes of `source` from `from` (text prepared as bytes at construction). */
   copy(source: Uint8Array, from: number, count: number): void {
-    for (let i = 0; i < count; i++) this.byte(source[from + i]);
+    const b = this.bytes;
+    let p = this.length;
+    if (p + count > b.length) { this.overflow = true; return; }
+    for (let i = 0; i < count; i++) b[p++] = source[from + i];
+    this.length = p;
   }
 
   /** A JSON string literal (escaped as json-text jsonString). */
@@ -157,12 +161,17 @@ export class JsonWriter {
     let k = 0;
     let x = this.x[0];
     do {
-      const q = Math.floor(x / 10);
+      // Integer division while x fits 31 bits (cheaper on XS than Math.floor), floor above.
+      const q = x < 2147483648 ? (x / 10) | 0 : Math.floor(x / 10);
       d[k++] = x - q * 10;
       x = q;
     } while (x > 0 && k < d.length);
     while (k < width && k < d.length) d[k++] = 0;
-    while (k > 0) this.byte(0x30 + d[--k]);
+    const b = this.bytes;
+    let p = this.length;
+    if (p + k > b.length) { this.overflow = true; return; }
+    while (k > 0) b[p++] = 0x30 + d[--k];
+    this.length = p;
   }
 
   /** number(values[index], digits) without handing a double across a call. */
@@ -197,21 +206,27 @@ export class JsonWriter {
     const d = this.digits;
     let k = 0;
     let x = m;
-    while (x > 0 && k < d.length) { const q = Math.floor(x / 10); d[k++] = x - q * 10; x = q; }
+    while (x > 0 && k < d.length) { const q = x < 2147483648 ? (x / 10) | 0 : Math.floor(x / 10); d[k++] = x - q * 10; x = q; }
     let low = 0;
     while (low < k - 1 && d[low] === 0) low++;
     const count = k - low;
-    // Number::toString with n = e + 1 (the value is 0.d1d2… × 10^n).
+    // Number::toString with n = e + 1 (the value is 0.d1d2… × 10^n). At most 23 characters (with the sign written above).
     const n = e + 1;
+    const b = this.bytes;
+    let at = this.length;
+    if (at + 24 > b.length) { this.overflow = true; return; }
     if (count <= n && n <= 21) {
-      for (let i = k - 1; i >= low; i--) this.byte(0x30 + d[i]);
-      for (let i = count; i < n; i++) this.byte(0x30);
+      for (let i = k - 1; i >= low; i--) b[at++] = 0x30 + d[i];
+      for (let i = count; i < n; i++) b[at++] = 0x30;
+      this.length = at;
     } else if (0 < n && n <= 21) {
-      for (let i = k - 1, j = 0; i >= low; i--, j++) { if (j === n) this.byte(0x2e); this.byte(0x30 + d[i]); }
+      for (let i = k - 1, j = 0; i >= low; i--, j++) { if (j === n) b[at++] = 0x2e; b[at++] = 0x30 + d[i]; }
+      this.length = at;
     } else if (-6 < n && n <= 0) {
-      this.byte(0x30); this.byte(0x2e);
-      for (let i = n; i < 0; i++) this.byte(0x30);
-      for (let i = k - 1; i >= low; i--) this.byte(0x30 + d[i]);
+      b[at++] = 0x30; b[at++] = 0x2e;
+      for (let i = n; i < 0; i++) b[at++] = 0x30;
+      for (let i = k - 1; i >= low; i--) b[at++] = 0x30 + d[i];
+      this.length = at;
     } else {
       this.byte(0x30 + d[k - 1]);
       if (count > 1) { this.byte(0x2e); for (let i = k - 2; i >= low; i--) this.byte(0x30 + d[i]); }
@@ -239,20 +254,29 @@ export class JsonWriter {
     const days = Math.floor(ms / 86_400_000);
     const msOfDay = ms - days * 86_400_000;
     const date = civilDate(days);
-    this.unsigned(Math.floor(date / 512), 4);
-    this.byte(0x2d);
-    this.unsigned(Math.floor(date / 32) % 16, 2);
-    this.byte(0x2d);
-    this.unsigned(date % 32, 2);
-    this.byte(0x54);
-    this.unsigned(Math.floor(msOfDay / 3_600_000), 2);
-    this.byte(0x3a);
-    this.unsigned(Math.floor((msOfDay % 3_600_000) / 60_000), 2);
-    this.byte(0x3a);
-    this.unsigned(Math.floor((msOfDay % 60_000) / 1000), 2);
-    this.byte(0x2e);
-    this.unsigned(msOfDay % 1000, 3);
-    this.byte(0x5a);
+    const year = (date / 512) | 0;
+    const b = this.bytes;
+    let p = this.length;
+    if (p + 24 > b.length || year > 9999 || year < 0) { this.overflow = true; return; }
+    const fields = this.digits;
+    fields[0] = (year / 100) | 0; fields[1] = year % 100;
+    fields[2] = ((date / 32) | 0) % 16; fields[3] = date % 32;
+    fields[4] = (msOfDay / 3_600_000) | 0; fields[5] = ((msOfDay % 3_600_000) / 60_000) | 0; fields[6] = ((msOfDay % 60_000) / 1000) | 0;
+    // YYYY-MM-DDTHH:MM:SS: two digits per field, the separators between.
+    for (let f = 0; f < 7; f++) {
+      const v = fields[f];
+      b[p++] = 0x30 + ((v / 10) | 0);
+      b[p++] = 0x30 + (v % 10);
+      if (f < 6) b[p++] = f === 0 ? 0 : f < 3 ? 0x2d : f === 3 ? 0x54 : 0x3a;
+      if (f === 0) p--;
+    }
+    const milli = msOfDay % 1000;
+    b[p++] = 0x2e;
+    b[p++] = 0x30 + ((milli / 100) | 0);
+    b[p++] = 0x30 + (((milli / 10) | 0) % 10);
+    b[p++] = 0x30 + (milli % 10);
+    b[p++] = 0x5a;
+    this.length = p;
   }
 
   /** The document as a string (tests, logs and hosts that need text; allocates). */

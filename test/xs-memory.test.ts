@@ -51,6 +51,11 @@ test("the whole firmware on XS: the shipped default site with MQTT forwarding bo
     t.is(r.result?.error, "", `${r.label}: the boot threw`);
     t.true((r.result?.published ?? 0) > 0, `${r.label}: readings were published`);
   }
+  // Keys are budgeted like slots: every site stays within the creation's runtime keys, and twelve meters take no more
+  // keys than one (meter and point names never become property names; the simulator has created the point names'
+  // keys before the boot, so the meter names are what would show).
+  for (const r of rows) t.true(r.result!.booted![2] <= c.keys && r.result!.end![2] <= c.keys, `${r.label}: ${r.result!.end![2]} keys, creation ${c.keys}`);
+  t.is(rows[2].result!.booted![2], rows[0].result!.booted![2], "12 meters use the keys of 1");
   // The shipped site with MQTT on: its ring is sized by the device's byte budget (it took 1,000 readings, 96 KB, before).
   const shipped = rows[0].result!;
   for (const [name, i, limit] of [["slots", 0, c.slots], ["chunk bytes", 1, c.chunkBytes], ["keys", 2, c.keys]] as const) {
