@@ -154,6 +154,8 @@ export class ReadingsStore {
   /** Each meter's energy total today and this month. */
   readonly periods: EnergyPeriods;
   private readonly latest = new Float64Array(1);
+  /** [the reading's epoch ms], handed to the energy periods unboxed (EnergyPeriods.updateAt). */
+  private readonly recordTime = new Float64Array(1);
   /** [µs the host's clock was lowered by, in all]: history buckets count from the clock's first origin. */
   private readonly origin = new Float64Array(1);
   /** Newest time seen by record()/failure() (µs). */
@@ -201,7 +203,10 @@ export class ReadingsStore {
   record(meter: number, values: ArrayLike<number>, timeUs: number, epochMs: number): void {
     const m = this.meters[meter];
     const n = m.values.length;
-    for (let i = 0; i < n; i++) m.values[i] = i < values.length ? values[i] : NaN;
+    // Two loops, not `i < values.length ? values[i] : NaN`: V8 boxes every value that such a mixed expression yields.
+    const k = values.length < n ? values.length : n;
+    for (let i = 0; i < k; i++) m.values[i] = values[i];
+    for (let i = k; i < n; i++) m.values[i] = NaN;
     m.hasReading = true;
     m.timeUs = timeUs;
     m.epochMs = epochMs;
@@ -209,7 +214,10 @@ export class ReadingsStore {
     m.polls++;
     m.consecutiveFailures = 0;
     const e = this.periods.point[meter];
-    if (e >= 0) this.periods.update(meter, m.values[e], epochMs);
+    if (e >= 0) {
+      this.recordTime[0] = epochMs;
+      this.periods.updateAt(meter, m.values, e, this.recordTime, 0);
+    }
     if (timeUs > this.latest[0]) this.latest[0] = timeUs;
     const slot = this.bucketSlot(m, timeUs);
     m.histPolls[slot]++;
