@@ -62,7 +62,8 @@ const CALLBACK_LATENCY_US = 1000;
 
 /**
  * Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. The cached copy drops what only
- * documents the profile (description, sources with their titles, links and notes): nothing reads them at run time, and
+ * documents the profile (description, sources with their titles, links and notes, each point's source_name; labels come
+ * from the preloaded key table, modules/point-keys.ts): nothing reads them at run time, and
  * they are a few KB of chunk heap per profile (docs/esp32.md "Memory budget").
  */
 class ResourceProfiles implements ProfileLookup {
@@ -72,7 +73,8 @@ class ResourceProfiles implements ProfileLookup {
     if (p !== undefined) return p;
     const name = `${id}.json`;
     if (!/^[a-z0-9-]+$/.test(id) || !Resource.exists(name)) return undefined;
-    p = { ...parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id), description: "", sources: [] };
+    const parsed = parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id);
+    p = { ...parsed, description: "", sources: [], points: parsed.points.map((pt) => ({ ...pt, sourceName: "" })) };
     this.cache.set(id, p);
     return p;
   }
