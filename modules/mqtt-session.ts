@@ -12,10 +12,14 @@
  * sends them again (at least once: a reading whose PUBACK was lost can arrive twice, never more often than that).
  * health() publishes meter availability when it changes.
  *
- * Memory: the ring is preallocated; per published message the host's client and one payload string are the only
- * allocations (payloads are formatted at send time from the ring's compact Float64 values).
+ * Memory: the ring and the payload buffer are preallocated. A state payload is written at send time from the ring's
+ * compact values into the session's one JsonWriter (modules/json-writer.ts) and handed to the host as bytes
+ * (publishBytes), which the host writes out or copies before returning: the session allocates nothing per reading. A
+ * host that cannot take a message now returns false; the reading stays queued and resume() sends it later. Status,
+ * availability and discovery messages (per connection or per change) are strings.
  */
 import { ForwardRing } from "./forward-ring";
+import { JsonWriter } from "./json-writer";
 import { discoveryMessage, type DiscoveryOrigin } from "./ha-discovery";
 import { PAYLOAD_OFFLINE, PAYLOAD_ONLINE, type MqttLayout } from "./mqtt-payload";
 import type { ReadingsStore } from "./readings";
@@ -26,6 +30,12 @@ export interface MqttPublisher {
    * (and never for a message sent on an earlier connection). `token` 0: no acknowledgement wanted.
    */
   publish(topic: string, payload: string, qos: 0 | 1, retain: boolean, token: number): void;
+  /**
+   * Publishes one reading's state message: the first `length` bytes of `payload` (UTF-8 JSON), a buffer the session
+   * reuses: write or copy them before returning. `token` as for publish(). Returns false when the host cannot take the
+   * message now (nothing was sent; the session tries again at resume()).
+   */
+  publishBytes(topic: string, payload: Uint8Array, length: number, qos: 0 | 1, retain: boolean, token: number): boolean;
 }
 
 export interface MqttSessionOptions {
@@ -52,6 +62,10 @@ export class MqttSession {
   private readonly origin: DiscoveryOrigin;
   /** Availability last published per meter: -1 unknown, 0 offline, 1 online. */
   private readonly published: Int8Array;
+  /** The state payload of the reading being sent (sized for the longest one). */
+  private readonly payload: JsonWriter;
+  /** [the reading's wall-clock time, epoch ms], handed to the layout unboxed. */
+  private readonly time = new Float64Array(1);
   private online = false;
 
   constructor(store: ReadingsStore, layout: MqttLayout, publisher: MqttPublisher, options: MqttSessionOptions = {}) {
@@ -69,6 +83,7 @@ export class MqttSession {
     this.discovery = options.discovery ?? true;
     this.origin = options.origin ?? { name: "rc485", sw: "0.1.0" };
     this.published = new Int8Array(store.meters.length).fill(-1);
+    this.payload = new JsonWriter(Math.max(1, layout.stateCapacity));
   }
 
   get isConnected(): boolean {
@@ -118,6 +133,11 @@ export class MqttSession {
     this.pump();
   }
 
+  /** The host can take messages again (after publishBytes returned false): send what the window allows. */
+  resume(): void {
+    this.pump();
+  }
+
   private publishAvailability(meter: number, on: number): void {
     this.published[meter] = on;
     this.publisher.publish(this.layout.availabilityTopics[meter], on ? PAYLOAD_ONLINE : PAYLOAD_OFFLINE, 1, true, 0);
@@ -129,9 +149,13 @@ export class MqttSession {
       const seq = ring.nextQueued();
       if (seq === 0) break;
       const meter = ring.meter(seq);
-      const payload = this.layout.statePayload(meter, ring.values, ring.valuesOffset(seq), ring.epochMs(seq));
+      const w = this.payload;
+      w.reset();
+      this.time[0] = ring.epochMs(seq);
+      this.layout.writeStatePayload(meter, ring.values, ring.valuesOffset(seq), this.time, 0, w);
+      if (w.overflow) throw new RangeError("mqtt session: state payload larger than the layout's stateCapacity");
+      if (!this.publisher.publishBytes(this.layout.stateTopics[meter], w.bytes, w.length, 1, this.retainState, seq)) break;
       ring.markSent(seq);
-      this.publisher.publish(this.layout.stateTopics[meter], payload, 1, this.retainState, seq);
     }
   }
 }
