@@ -4,7 +4,9 @@
  *   <prefix>/<site>/status               concentrator availability, retained: "online"; last will "offline"
  *   <prefix>/<site>/<meter>/availability meter availability, retained: "online" | "offline" (polls failing)
  *   <prefix>/<site>/<meter>/state        one JSON message per reading, QoS 1:
- *                                          {"time":"<ISO 8601 UTC>","time_ms":<epoch ms>,"<point>":<value|null>,…}
+ *                                          {"time":"<ISO 8601 UTC>","time_ms":<epoch ms>,"seq":<n>,"<point>":<value|null>,…}
+ *   <prefix>/<site>/<meter>/history      a reading replayed from the ring after a restart (never retained): the same
+ *                                          document with "historical":true after "seq" (docs/mqtt.md, "Exactly once")
  *   <discovery>/device/<node>/config     Home Assistant device discovery (modules/ha-discovery.ts), retained
  *
  * Topic names follow MQTT 3.1.1 §4.7: levels separated by '/', no wildcards ('+', '#') in a published topic, no empty
@@ -18,7 +20,7 @@ import type { MeterMeta } from "./readings";
 export const PAYLOAD_ONLINE = "online";
 export const PAYLOAD_OFFLINE = "offline";
 /** Keys of the state payload that are not points; a point with one of these names is refused. */
-export const RESERVED_STATE_KEYS = Object.freeze(["time", "time_ms"] as const);
+export const RESERVED_STATE_KEYS = Object.freeze(["time", "time_ms", "seq", "historical"] as const);
 
 export interface MqttLayoutConfig {
   /** Topic prefix, one or more levels (default "rc485"). */
@@ -47,6 +49,13 @@ export class MqttLayout {
   /** Concentrator availability topic (also the last-will topic). */
   readonly statusTopic: string;
   readonly stateTopics: readonly string[];
+  /** Where readings replayed after a restart go (Home Assistant does not read them). */
+  readonly historyTopics: readonly string[];
+  /**
+   * 16-bit fingerprint of the meters and their points: the store-and-forward ring replays only records written under the
+   * same layout (modules/ring-record.ts), so a changed site never sends a reading under another meter's name.
+   */
+  readonly layoutId: number;
   readonly availabilityTopics: readonly string[];
   /** Home Assistant device node id per meter: rc485_<site>_<meter>. */
   readonly nodeIds: readonly string[];
@@ -66,6 +75,12 @@ export class MqttLayout {
     this.discoveryPrefix = discoveryPrefix;
     this.statusTopic = `${prefix}/${site}/status`;
     const state: string[] = [];
+    const history: string[] = [];
+    let hash = 0x811c9dc5;
+    const mix = (text: string): void => {
+      for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+      hash = Math.imul(hash ^ 0x2f, 0x01000193);
+    };
     const avail: string[] = [];
     const nodes: string[] = [];
     const disc: string[] = [];
@@ -79,6 +94,9 @@ export class MqttLayout {
         }
       }
       state.push(`${prefix}/${site}/${m.name}/state`);
+      history.push(`${prefix}/${site}/${m.name}/history`);
+      mix(m.name);
+      for (const p of m.points) mix(p.name);
       avail.push(`${prefix}/${site}/${m.name}/availability`);
       const node = `rc485_${site}_${m.name}`;
       nodes.push(node);
@@ -89,6 +107,8 @@ export class MqttLayout {
     }
     this.meters = meters;
     this.stateTopics = state;
+    this.historyTopics = history;
+    this.layoutId = ((hash >>> 16) ^ hash) & 0xffff;
     this.availabilityTopics = avail;
     this.nodeIds = nodes;
     this.discoveryTopics = disc;
@@ -97,12 +117,15 @@ export class MqttLayout {
 
   /**
    * The state message of one reading: `values` (point order, engineering units) read from `offset`, `count` of them,
-   * taken at `epochMs` (wall clock, UTC).
+   * taken at `epochMs` (wall clock, UTC). `seq` > 0: the reading's sequence number in the store-and-forward ring;
+   * `historical`: replayed after a restart.
    */
-  statePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number): string {
+  statePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number, seq = 0, historical = false): string {
     const m = this.meters[meter];
     const d = this.digits[meter];
     let s = `{"time":"${isoUtc(epochMs)}","time_ms":${Math.floor(epochMs)}`;
+    if (seq > 0) s += `,"seq":${seq}`;
+    if (historical) s += `,"historical":true`;
     for (let i = 0; i < d.length; i++) s += `,"${m.points[i].name}":${formatNumber(values[offset + i], d[i])}`;
     return s + "}";
   }

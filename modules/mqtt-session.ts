@@ -9,11 +9,13 @@
  * (retained), then queued readings. reading(meter) copies the store's latest values into the store-and-forward ring;
  * up to `window` readings are in flight (QoS 1, MQTT 3.1.1 §4.3.2) and each PUBACK releases one and sends the next, so
  * readings leave in the order taken. disconnected() returns the in-flight readings to the queue: the next connection
- * sends them again (at least once: a reading whose PUBACK was lost can arrive twice, never more often than that).
+ * sends them again. Every reading carries its ring sequence number ("seq"), so the subscriber keeps exactly one copy of
+ * each (docs/mqtt.md, "Exactly once"). Readings the ring replays from storage after a restart go to the meter's
+ * history topic, marked "historical": true, never retained, so Home Assistant's state is never set back to an old value.
  * health() publishes meter availability when it changes.
  *
- * Memory: the ring is preallocated; per published message the host's client and one payload string are the only
- * allocations (payloads are formatted at send time from the ring's compact Float64 values).
+ * Memory: the ring keeps compact records (modules/ring-record.ts) on its storage; per published message the host's
+ * client and one payload string are the only allocations (payloads are formatted at send time).
  */
 import { ForwardRing } from "./forward-ring";
 import { discoveryMessage, type DiscoveryOrigin } from "./ha-discovery";
@@ -39,6 +41,11 @@ export interface MqttSessionOptions {
   /** Publish discovery documents on each connection (default true). */
   readonly discovery?: boolean;
   readonly origin?: DiscoveryOrigin;
+  /**
+   * A ring on persistent storage, built by the host with `maxPoints` = the store's and `layoutId` = the layout's
+   * (default: a RAM ring sized by `ring`/`ringBytes`).
+   */
+  readonly forwardRing?: ForwardRing;
 }
 
 export class MqttSession {
@@ -53,6 +60,8 @@ export class MqttSession {
   /** Availability last published per meter: -1 unknown, 0 offline, 1 online. */
   private readonly published: Int8Array;
   private online = false;
+  /** Replayed readings skipped because they do not fit the current layout. */
+  discarded = 0;
 
   constructor(store: ReadingsStore, layout: MqttLayout, publisher: MqttPublisher, options: MqttSessionOptions = {}) {
     const window = options.window ?? 16;
@@ -64,7 +73,13 @@ export class MqttSession {
     this.window = window;
     const readings = options.ring ?? 1000;
     const bytes = options.ringBytes ?? 0;
-    this.ring = new ForwardRing(bytes > 0 ? Math.min(readings, ForwardRing.capacityFor(bytes, store.maxPoints)) : readings, store.maxPoints);
+    if (options.forwardRing !== undefined) {
+      const r = options.forwardRing;
+      if (r.maxPoints < store.maxPoints || r.layoutId !== layout.layoutId || r.track < window) throw new RangeError("mqtt session: the ring must be built for this store, layout and window");
+      this.ring = r;
+    } else {
+      this.ring = ForwardRing.inMemory(readings, bytes, { maxPoints: store.maxPoints, track: window, layoutId: layout.layoutId });
+    }
     this.retainState = options.retainState ?? false;
     this.discovery = options.discovery ?? true;
     this.origin = options.origin ?? { name: "rc485", sw: "0.1.0" };
@@ -112,6 +127,12 @@ export class MqttSession {
     }
   }
 
+  /** Makes pushed readings durable (a ring file: fsync) and sends them; the host calls it on its sync timer. */
+  sync(): void {
+    this.ring.sync();
+    this.pump();
+  }
+
   /** PUBACK of the reading published with `token`. */
   acked(token: number): void {
     this.ring.ack(token);
@@ -128,10 +149,18 @@ export class MqttSession {
     while (this.online && ring.inFlight < this.window) {
       const seq = ring.nextQueued();
       if (seq === 0) break;
-      const meter = ring.meter(seq);
-      const payload = this.layout.statePayload(meter, ring.values, ring.valuesOffset(seq), ring.epochMs(seq));
+      const meter = ring.loadedMeter;
+      if (meter >= this.layout.meters.length || ring.loadedCount !== this.layout.meters[meter].points.length) {
+        ring.markSent(seq);
+        ring.ack(seq);
+        this.discarded++;
+        continue;
+      }
+      const historical = ring.historical(seq);
+      const payload = this.layout.statePayload(meter, ring.values, 0, ring.loadedEpochMs, seq, historical);
       ring.markSent(seq);
-      this.publisher.publish(this.layout.stateTopics[meter], payload, 1, this.retainState, seq);
+      if (historical) this.publisher.publish(this.layout.historyTopics[meter], payload, 1, false, seq);
+      else this.publisher.publish(this.layout.stateTopics[meter], payload, 1, this.retainState, seq);
     }
   }
 }
