@@ -2,7 +2,7 @@
 // broker is stopped mid-run and restarted, and every reading taken meanwhile arrives afterwards, in order.
 import test from "ava";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
@@ -214,6 +214,8 @@ test.serial("ring overflow while connected: a reading the broker acknowledged is
 
 test("configuration errors are one line naming the field; an unreachable broker is a counted runtime fault", async (t) => {
   const store = new ReadingsStore({ meters: METERS });
+  const notRing = join(mkdtempSync(join(tmpdir(), "rc485-cfg-")), "rc485-not-a-ring");
+  writeFileSync(notRing, "hello");
   const bad: [unknown, RegExp][] = [
     [{ url: "not a url" }, /^forwarding\.mqtt\.url: 'not a url' is not a URL/],
     [{ url: "http://broker:1883" }, /scheme 'http' is not supported/],
@@ -226,6 +228,9 @@ test("configuration errors are one line naming the field; an unreachable broker 
     [{ url: "mqtts://h", ca: "/dev/zero" }, /forwarding\.mqtt\.ca: \/dev\/zero: larger than 1048576 bytes/],
     [{ url: "mqtts://h", ca: "/" }, /forwarding\.mqtt\.ca: \/: is a folder/],
     [{ url: "mqtt://h", site: "a/b" }, /forwarding\.mqtt\.site/],
+    [{ url: "mqtt://h", ringStore: "/nonexistent/dir/ring" }, /^forwarding\.mqtt\.ringStore: cannot open '\/nonexistent\/dir\/ring': ENOENT$/],
+    [{ url: "mqtt://h", ringStore: notRing }, /^forwarding\.mqtt\.ringStore: '.*rc485-not-a-ring' \(5 bytes\) is not a ring file of 4096-byte blocks/],
+    [{ url: "mqtt://h", ringSyncMs: 100_000 }, /forwarding\.mqtt\.ringSyncMs: 100000 must be an integer 0\.\.60000/],
   ];
   for (const [cfg, re] of bad) {
     const e = t.throws(() => new MqttForwarder(store, cfg as never), { instanceOf: MqttConfigError });
