@@ -122,6 +122,10 @@ export class ForwardRing {
   /** Offset in writeBlock of the next record; blockSize when the block is full or closed. */
   private writeOff: number;
   private maxGen = 0;
+  /** The newest generation, block and write offset found by recovery. */
+  private bootGen = 0;
+  private bootBlock = -1;
+  private bootOff = 0;
   private readonly gen: Uint32Array;
   /** Highest reading seq in each block (0: none). */
   private readonly lastSeqIn: Float64Array;
@@ -165,6 +169,9 @@ export class ForwardRing {
     this.abuf = new Uint8Array(ACK_RECORD_BYTES);
     this.writeOff = this.blockSize;
     this.recovery = this.recover();
+    this.bootGen = this.maxGen;
+    this.bootBlock = this.writeOff < this.blockSize ? this.writeBlock : -1;
+    this.bootOff = this.writeOff;
     this.bootSeq = this.tailSeq;
   }
 
@@ -231,7 +238,8 @@ export class ForwardRing {
         if (pos < 0) break;
         continue;
       }
-      const len = off + 3 <= bs ? this.readRecord(pos, bs - off) : 0;
+      // Records this run wrote are read back as written; the CRC was checked at recovery for the older ones.
+      const len = off + 3 <= bs ? this.readRecord(pos, bs - off, false) : 0;
       if (len === 0) {
         if (blk === this.writeBlock) break;
         pos = this.nextBlockStart(blk);
@@ -332,15 +340,25 @@ export class ForwardRing {
     this.loadedLength = len;
   }
 
-  /** Reads the record at `pos` into rbuf; its length if intact, 0 at the end of the block's records or a torn record. */
-  private readRecord(pos: number, room: number): number {
+  /**
+   * Reads the record at `pos` into rbuf; its length if intact, 0 at the end of the block's records or a torn record.
+   * `verify` false skips the CRC for a record this run wrote (writtenThisRun).
+   */
+  private readRecord(pos: number, room: number, verify = true): number {
     const b = this.rbuf;
     this.storage.read(pos, b, 3);
     if (b[0] === KIND_ERASED) return 0;
     const len = recordLength(b, this.maxPoints);
     if (len === 0 || len > room) return 0;
     this.storage.read(pos, b, len);
+    if (!verify && this.writtenThisRun(pos)) return len;
     return recordIntact(b, len) ? len : 0;
+  }
+
+  /** Whether the record at `pos` was written by this run: in a block opened since recovery, or after the recovered end. */
+  private writtenThisRun(pos: number): boolean {
+    const blk = Math.floor(pos / this.blockSize);
+    return this.gen[blk] > this.bootGen || (blk === this.bootBlock && pos - blk * this.blockSize >= this.bootOff);
   }
 
   /** The first record offset of the block after `blk` that is ours, -1 past the write block. */
