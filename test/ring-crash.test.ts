@@ -125,7 +125,10 @@ test.serial(`${KILLS} SIGKILLs during a broker outage: every reading arrives exa
     const last = rc485Background(["run", "--site", site, "--profiles", PROFILES]);
     const seqs = () => new Set(rx.map((m) => m.seq));
     const all = await until(() => { const s = seqs(); for (let q = 1; q <= produced; q++) if (!s.has(q)) return false; return true; }, 30_000);
-    const code = await last.stop("SIGTERM");
+    // A clean stop (drain, "offline", disconnect) within 20 s even on a loaded machine.
+    last.child.kill("SIGTERM");
+    await until(() => last.child.exitCode !== null || last.child.signalCode !== null, 20_000);
+    const code = last.child.exitCode ?? (await last.stop("SIGKILL"));
     t.is(code, 0, last.stderr());
     await until(() => false, 300); // late PUBLISHes of the clean stop's drain
     t.true(all, `every seq up to ${produced} arrived (missing: ${[...Array(produced).keys()].map((i) => i + 1).filter((q) => !seqs().has(q)).slice(0, 20).join(",")})`);
