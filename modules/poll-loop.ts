@@ -113,6 +113,12 @@ export class PollLoop implements PortListener, Timed, MasterListener {
     }
   }
 
+  /**
+   * While true no new read is submitted (a bus scan has the line: modules/scan-job.ts); the read in flight finishes and
+   * the schedule catches up when polling resumes.
+   */
+  paused = false;
+
   /** Tells the loop the wall clock: `epochMs` (ms since 1970, UTC) is host time `nowUs`. Readings recorded later carry it. */
   setEpoch(epochMs: number, nowUs: number): void {
     this.epoch[0] = epochMs - nowUs / 1000;
@@ -127,7 +133,7 @@ export class PollLoop implements PortListener, Timed, MasterListener {
 
   nextDeadline(): number {
     const m = this.master.nextDeadline();
-    if (!this.started || this.master.pending > 0) return m;
+    if (!this.started || this.paused || this.master.pending > 0) return m;
     const s = this.scheduler.nextDeadline();
     if (m === NO_DEADLINE) return s;
     if (s === NO_DEADLINE) return m;
@@ -177,7 +183,7 @@ export class PollLoop implements PortListener, Timed, MasterListener {
 
   /** Submits the next due read when the master's queue is empty. */
   private pump(now: number): void {
-    if (!this.started || this.master.pending > 0) return;
+    if (!this.started || this.paused || this.master.pending > 0) return;
     const read = this.scheduler.next(now);
     if (read < 0) return;
     const rd = this.plan.reads[read];

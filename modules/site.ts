@@ -14,7 +14,7 @@
  * Configuration time only (allocates freely).
  */
 import { GatewayConfig } from "./gateway-config";
-import { FRAMINGS, pointIndex, type Profile } from "./profile";
+import { FRAMINGS, paddedSpan, pointIndex, type Profile } from "./profile";
 import { planSite, type Plan, type MeterSpec } from "./planner";
 import { BAUD_RATES, LineTiming, type Framing } from "./rtu/timing";
 import type { SchedulerOptions } from "./scheduler";
@@ -185,14 +185,31 @@ export function profileTable(list: readonly Profile[]): ProfileLookup {
   return map;
 }
 
-/** The planner's view of a site. */
-export function meterSpecs(site: Site): MeterSpec[] {
-  return site.meters.map((m) => ({ name: m.name, unit: m.unit, profile: m.profile, points: m.points }));
+/**
+ * The planner's view of a site. `caps` (per meter, 0 = none: modules/learned-limits.ts) lowers a meter's register cap
+ * below its profile's, so the plan splits its reads.
+ */
+export function meterSpecs(site: Site, caps?: ArrayLike<number>): MeterSpec[] {
+  return site.meters.map((m, i) => {
+    const cap = caps !== undefined && i < caps.length ? caps[i] : 0;
+    const profile = cap > 0 && cap < m.profile.limits.maxRegisters ? { ...m.profile, limits: { ...m.profile.limits, maxRegisters: Math.max(cap, minCapFor(m)) } } : m.profile;
+    return { name: m.name, unit: m.unit, profile, points: m.points };
+  });
 }
 
-/** Plans the site's reads with its bus settings. */
-export function planForSite(site: Site): Plan {
-  return planSite(meterSpecs(site), {
+/** The smallest register cap meter m can be planned with: the registers its widest wanted value needs in one read. */
+export function minCapFor(m: SiteMeter): number {
+  let need = 1;
+  for (const i of m.points) {
+    const p = m.profile.points[i];
+    if (p.function >= 3) need = Math.max(need, paddedSpan(p.address, p.words, m.profile.limits));
+  }
+  return need;
+}
+
+/** Plans the site's reads with its bus settings (and learned caps, when given). */
+export function planForSite(site: Site, caps?: ArrayLike<number>): Plan {
+  return planSite(meterSpecs(site, caps), {
     baud: site.bus.baud, framing: site.bus.framing, turnaroundUs: Math.round(site.bus.turnaroundMs * 1000),
     interRequestDelayUs: site.bus.interRequestDelayMs * 1000,
   });
@@ -236,11 +253,16 @@ export function schedulerOptionsFor(site: Site, plan: Plan): SchedulerOptions {
  * its own computed one); the scheduler keeps cadence and priorities. `host` adds what depends on the host's UART and
  * clock (rxIdleDelayUs, rxBatchBytes, echo, turnaroundUs, queueCapacity).
  */
-export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterOptions> = {}): { scheduler: SchedulerOptions; master: MasterOptions } {
-  const units: UnitOptions[] = site.meters.map((m) => {
+export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterOptions> = {}, learned?: LearnedTiming): { scheduler: SchedulerOptions; master: MasterOptions } {
+  const units: UnitOptions[] = site.meters.map((m, i) => {
     const u: { unit: number; gapUs?: number; responseTimeoutUs?: number } = { unit: m.unit };
     if (m.profile.limits.minDelayMs > 0) u.gapUs = Math.round(m.profile.limits.minDelayMs * 1000);
     if (site.bus.timeoutMs === 0 && m.profile.limits.responseTimeoutMs > 0) u.responseTimeoutUs = m.profile.limits.responseTimeoutMs * 1000;
+    // What polling learned (modules/learned-limits.ts) replaces the profile's timeout and can only add silence.
+    if (learned !== undefined) {
+      if (site.bus.timeoutMs === 0 && learned.timeoutUs[i] > 0) u.responseTimeoutUs = learned.timeoutUs[i];
+      if (learned.gapUs[i] > (u.gapUs ?? 0)) u.gapUs = learned.gapUs[i];
+    }
     return u;
   });
   const master: MasterOptions = {
@@ -276,6 +298,12 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
     meters: base.meters.map((s, m) => ({ ...s, timeoutUs: perMeter[m] })),
   };
   return { scheduler, master };
+}
+
+/** Learned per-meter timing (modules/learned-limits.ts LearnedLimits), µs; 0 = not learned. */
+export interface LearnedTiming {
+  readonly timeoutUs: ArrayLike<number>;
+  readonly gapUs: ArrayLike<number>;
 }
 
 /** The forwarders' view of the site's meters (modules/readings.ts ReadingsStore), points in the plan's order. */

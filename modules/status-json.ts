@@ -12,6 +12,7 @@
  * request (plain objects for JSON.stringify); the store itself is only read. Times: `nowUs` is the host-monotonic clock
  * of the store, `nowEpochMs` the wall clock at the same instant (ages use the former, timestamps the latter).
  */
+import { QUALITY_NAMES } from "./point-quality";
 import { digitsFor, formatNumber, isoUtc } from "./json-text";
 import { FAULT_KINDS, type ReadingsStore } from "./readings";
 import { ENERGY_UNIT_WH } from "./sanity";
@@ -44,6 +45,8 @@ export interface PlanSource {
 
 export interface PointJson {
   name: string; label: string; unit: string | null; deviceClass: string | null; stateClass: string | null; value: number | null;
+  /** fresh, stale, invalid or none (modules/point-quality.ts), when the host keeps quality. */
+  quality?: string;
 }
 
 export interface MeterJson {
@@ -135,7 +138,12 @@ export const DEFAULT_INTERVAL_MS = 10_000;
 /** A reading is stale after this many polling intervals without a new one. */
 export const STALE_INTERVALS = 3;
 
-export function metersDocument(store: ReadingsStore, nowUs: number, nowEpochMs: number): { time: string; meters: MeterJson[]; totals: TotalsJson } {
+/** Each point's quality (modules/point-quality.ts), when the host keeps it. */
+export interface QualitySource {
+  of(meter: number, point: number): number;
+}
+
+export function metersDocument(store: ReadingsStore, nowUs: number, nowEpochMs: number, quality?: QualitySource): { time: string; meters: MeterJson[]; totals: TotalsJson } {
   const meters: MeterJson[] = [];
   for (const m of store.meters) {
     const meta = m.meta;
@@ -174,6 +182,7 @@ export function metersDocument(store: ReadingsStore, nowUs: number, nowEpochMs: 
         deviceClass: p.deviceClass || null,
         stateClass: p.stateClass || null,
         value: num(Number(formatNumber(m.values[i], digitsFor(p.type)))),
+        ...(quality !== undefined ? { quality: QUALITY_NAMES[quality.of(m.index, i)] } : {}),
       })),
     });
   }

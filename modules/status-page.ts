@@ -257,7 +257,8 @@ export const STATUS_JS = `"use strict";
     list.forEach(function (p) {
       var r = el("tr");
       r.appendChild(el("td", "", p.label));
-      r.appendChild(el("td", "v", fmt(p.value)));
+      // A point that is stale or invalid (modules/point-quality.ts) shows its quality, never a number taken for current.
+      r.appendChild(el("td", "v", p.quality === "stale" || p.quality === "invalid" ? p.quality : fmt(p.value)));
       r.appendChild(el("td", "u", p.unit || ""));
       t.appendChild(r);
     });

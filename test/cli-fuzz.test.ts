@@ -138,7 +138,8 @@ test.serial("--profiles: the shipped profiles plus each folder, a later folder o
   // (its first point renamed), so a site asking for that point fails only when b is loaded after the shipped set.
   writeFileSync(join(a, "my-meter.json"), JSON.stringify({ ...shipped, id: "my-meter" }));
   const points = (shipped.points as { name: string }[]).map((p, i) => (i === 0 ? { ...p, name: "renamed_point" } : p));
-  writeFileSync(join(b, "eastron-sdm120.json"), JSON.stringify({ ...shipped, points }));
+  // (Its signature names the renamed point: left out, so the overriding profile itself is valid.)
+  writeFileSync(join(b, "eastron-sdm120.json"), JSON.stringify({ ...shipped, points, signature: undefined }));
   const first = (shipped.points as { name: string }[])[0].name;
   const site = file("profiles-site.json", JSON.stringify({ bus: { port: "/nonexistent/tty", baud: 9600, framing: "8N1" },
     meters: [{ name: "mine", profile: "my-meter", unit: 1, intervalMs: 1000 }, { name: "stock", profile: "eastron-sdm120", unit: 2, intervalMs: 1000, points: [first] }] }));

@@ -8,6 +8,10 @@
  * the running configuration stays. A good one is stored (preference) and the device restarts into it (the caller
  * decides). A store that fails answers 413 (too large for NVS) or 507 (NVS refused the write) with the reason.
  *
+ * POST /api/scan?first=A&last=B&timeoutMs=T&budgetS=S (the same bearer token; no body) starts a bus scan job
+ * (modules/scan-job.ts) at the bus's line setting: 202 when it starts, 409 while one runs, 400 for a bad parameter.
+ * Its progress and result are GET /api/scan (and the `scan` field of /api/health).
+ *
  * Authentication (authorize(), called by the HTTP server once the headers are in, before any body byte is read):
  *  - an empty `adminToken` means the endpoint never starts: every PUT gets 403 saying how to set one at build time;
  *  - tokens are compared in constant time: the loop always runs over the whole expected token and the length
@@ -38,6 +42,40 @@ export interface RoutesOptions {
   readonly siteWarnings?: (json: unknown) => readonly string[];
   /** Stores an accepted site (its JSON text). */
   readonly accept: (text: string) => void;
+  /** The bus scan job (absent: POST /api/scan is 404). */
+  readonly scan?: ScanControl;
+}
+
+/** What the routes need of the scan job. */
+export interface ScanControl {
+  /** Starts a scan; null when started, else why not. */
+  start(tuning: { firstUnit?: number; lastUnit?: number; timeoutUs?: number; budgetUs?: number }): string | null;
+  readonly running: boolean;
+  status(): unknown;
+}
+
+const SCAN_PARAMETERS: Readonly<Record<string, [string, number, number, number]>> = {
+  first: ["firstUnit", 1, 247, 1],
+  last: ["lastUnit", 1, 247, 1],
+  timeoutMs: ["timeoutUs", 1, 10000, 1000],
+  budgetS: ["budgetUs", 1, 3600, 1000000],
+};
+
+/** The scan tuning from a query string (`a=1&b=2`), or the first problem. */
+export function scanTuning(query: string): { tuning: Record<string, number> } | { error: string } {
+  const tuning: Record<string, number> = {};
+  if (query === "") return { tuning };
+  for (const pair of query.split("&")) {
+    const eq = pair.indexOf("=");
+    const key = eq >= 0 ? pair.slice(0, eq) : pair;
+    const value = eq >= 0 ? pair.slice(eq + 1) : "";
+    const spec = Object.prototype.hasOwnProperty.call(SCAN_PARAMETERS, key) ? SCAN_PARAMETERS[key] : undefined;
+    if (spec === undefined) return { error: `unknown parameter ${JSON.stringify(key)}; allowed: ${Object.keys(SCAN_PARAMETERS).join(", ")}` };
+    const n = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+    if (!(n >= spec[1] && n <= spec[2])) return { error: `${key} must be an integer from ${spec[1]} to ${spec[2]} (got ${JSON.stringify(value)})` };
+    tuning[spec[0]] = n * spec[3];
+  }
+  return { tuning };
 }
 
 const JSON_TYPE = "application/json";
@@ -141,6 +179,21 @@ export class HttpRoutes {
       }
       const warnings = this.options.siteWarnings !== undefined ? this.options.siteWarnings(json) : [];
       return answer(200, JSON_TYPE, JSON.stringify(warnings.length > 0 ? { ok: true, note: "stored; restarting into the new site", warnings } : { ok: true, note: "stored; restarting into the new site" }));
+    }
+    if (path === "/api/scan" && method === "POST") {
+      const scan = this.options.scan;
+      if (scan === undefined) return answer(404, JSON_TYPE, JSON.stringify({ error: "no scan job on this device" }));
+      if (!authorized) {
+        const refused = this.authorize(authorization);
+        if (refused !== null) return refused;
+      }
+      const q = rawPath.indexOf("?");
+      const parsed = scanTuning(q >= 0 ? rawPath.slice(q + 1) : "");
+      if ("error" in parsed) return answer(400, JSON_TYPE, JSON.stringify({ error: parsed.error }));
+      if (scan.running) return answer(409, JSON_TYPE, JSON.stringify({ error: "a scan is already running", scan: scan.status() }));
+      const why = scan.start(parsed.tuning);
+      if (why !== null) return answer(400, JSON_TYPE, JSON.stringify({ error: why }));
+      return answer(202, JSON_TYPE, JSON.stringify({ ok: true, note: "scan started; polling pauses until it ends; progress at GET /api/scan", scan: scan.status() }));
     }
     if (method !== "GET") return answer(405, JSON_TYPE, JSON.stringify({ error: "method not allowed" }));
     const page = this.pages[path];

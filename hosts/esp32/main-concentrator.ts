@@ -29,13 +29,16 @@ import { parseForwarding } from "../../modules/forwarding-config";
 import { MqttLayout } from "../../modules/mqtt-payload";
 import { MqttSession } from "../../modules/mqtt-session";
 import { parseProfile, type Profile } from "../../modules/profile";
-import { checkSite, type ProfileLookup } from "../../modules/site";
+import { checkSite, minCapFor, type ProfileLookup } from "../../modules/site";
 import { healthDocument, historyDocument, metersDocument, planDocument } from "../../modules/status-json";
 import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
 import type { ListenerClass, TcpClass } from "./gateway-listener";
 import { bootGateway, deviceGatewayConfig, gatewayProblems, gatewayWarnings, GatewayService } from "./gateway-service";
 import { HttpRoutes } from "./http-routes";
+import { ScanJob } from "../../modules/scan-job";
+import { LearnedLimits } from "../../modules/learned-limits";
+import { loadLearnedPreference, saveLearnedPreference } from "./learned-store";
 import { startHttpServer, type HttpServerClass } from "./http-server";
 import { MqttForwarder } from "./mqtt-forwarder";
 import { mqttPlatform } from "./network";
@@ -65,7 +68,8 @@ const CALLBACK_LATENCY_US = 1000;
 
 /**
  * Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. The cached copy drops what only
- * documents the profile (description, sources with their titles, links and notes): nothing reads them at run time, and
+ * documents the profile (description, sources with their titles, links and notes, each point's source_name; labels come
+ * from the preloaded key table, modules/point-keys.ts): nothing reads them at run time, and
  * they are a few KB of chunk heap per profile (docs/esp32.md "Memory budget").
  */
 class ResourceProfiles implements ProfileLookup {
@@ -75,7 +79,8 @@ class ResourceProfiles implements ProfileLookup {
     if (p !== undefined) return p;
     const name = `${id}.json`;
     if (!/^[a-z0-9-]+$/.test(id) || !Resource.exists(name)) return undefined;
-    p = { ...parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id), description: "", sources: [] };
+    const parsed = parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id);
+    p = { ...parsed, description: "", sources: [], points: parsed.points.map((pt) => ({ ...pt, sourceName: "" })) };
     this.cache.set(id, p);
     return p;
   }
@@ -95,6 +100,9 @@ function siteProblems(json: unknown, profiles: ProfileLookup): readonly string[]
   // The device's own rule on top of checkSite's: bind defaults to 0.0.0.0, loopback refused.
   return gatewayProblems(r.site.gateway);
 }
+
+/** How often learned limits are written to the preference (when they changed): NVS wear, not freshness, sets it. */
+const LEARNED_SAVE_MS = 30 * 60 * 1000;
 
 export function startConcentrator(): void {
   const device = deviceConfig(config as Record<string, unknown>);
@@ -118,12 +126,24 @@ export function startConcentrator(): void {
   const busConfig = { ...device.portA, baud: site.bus.baud, framing: site.bus.framing, field: "bus" };
   const port = new Esp32SerialPort(platform, { ...busConfig, rxTimeoutCharacters: usesNativeUart(busConfig) ? rxTimeoutCoveringT35(new LineTiming(site.bus.baud, site.bus.framing)) : undefined });
   const events: PollerEvents = { reading() {}, failure() {} };
-  const poller = sitePoller(site, port, port.rxIdleUs, CALLBACK_LATENCY_US, events, gatewayConfig);
+  // Learned limits (register caps, timeouts, gaps: docs/profiles.md) from the preference; written back every 30 minutes.
+  const learned = new LearnedLimits(site.meters.length);
+  site.meters.forEach((m, i) => { learned.minCap[i] = minCapFor(m); });
+  const names = site.meters.map((m) => m.name);
+  const restored = loadLearnedPreference(Preference, learned, names);
+  if (restored !== null) log(restored);
+  let learnedText = "";
+  platform.Timer.set(() => { learnedText = saveLearnedPreference(Preference, learned, names, learnedText, log); }, LEARNED_SAVE_MS, LEARNED_SAVE_MS);
+  const poller = sitePoller(site, port, port.rxIdleUs, CALLBACK_LATENCY_US, events, gatewayConfig, learned);
   const store = poller.store;
-  port.listener = poller.loop;
+  // The bus scan job (POST /api/scan) sits between the port and the poll loop; it identifies by the profiles this site
+  // uses (the device cannot list its profile resources).
+  const scanJob = new ScanJob(poller.loop, port, { baud: site.bus.baud, framing: site.bus.framing, rxIdleDelayUs: port.rxIdleUs + CALLBACK_LATENCY_US },
+    () => Array.from(profiles.keys(), (id) => profiles.get(id) as Profile));
+  port.listener = scanJob;
   port.loop = loop;
   poller.loop.start(platform.now());
-  loop.attach(poller.loop);
+  loop.attach(scanJob);
 
   // The Modbus TCP gateway: built and started once Wi-Fi is up (the npm typings of the socket classes are older than
   // the lwIP implementation the adapter follows: hosts/esp32/gateway-listener.ts).
@@ -174,6 +194,15 @@ export function startConcentrator(): void {
       const section = (json as { gateway?: unknown }).gateway;
       return section === undefined || section === null ? [] : gatewayWarnings(deviceGatewayConfig(section));
     },
+    scan: {
+      get running() { return scanJob.running; },
+      start(tuning) {
+        const why = scanJob.start(platform.now(), tuning);
+        loop.rearm();
+        return why;
+      },
+      status: () => scanJob.status(),
+    },
     accept(text) {
       storeSite(Preference, text);
       log("site replaced through HTTP; restarting");
@@ -184,8 +213,9 @@ export function startConcentrator(): void {
       "/api/history": () => JSON.stringify(historyDocument(store, platform.now(), nowMs())),
       "/api/plan": () => JSON.stringify(planDocument({ plan: () => poller.plan.toJSON() }, nowMs())),
       "/api/health": () => JSON.stringify(healthDocument(store, nowMs(), {
-        bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins,
+        bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins, scan: scanJob.status(), learned: learned.toJSON(names),
       })),
+      "/api/scan": () => JSON.stringify(scanJob.status()),
     },
   });
   let httpStarted = false;

@@ -11,6 +11,7 @@
  * the poller also records each good 03/04 poll in a RegisterCache for the gateway (one block per planned read, at most 1024).
  */
 import type { Gateway } from "../../modules/gateway";
+import { replyLatencyUs, type LearnedLimits } from "../../modules/learned-limits";
 import type { GatewayConfig } from "../../modules/gateway-config";
 import type { MasterResult } from "../../modules/master-result";
 import type { Plan } from "../../modules/planner";
@@ -76,16 +77,22 @@ export const RX_FULL_THRESHOLD = 120;
  * `rxIdleUs`: the silence after which the port's UART hands bytes over (Esp32SerialPort.rxIdleUs: RX_TIMEOUT_CHARACTERS
  * character times on the ECMA-419 class, the configured RX timeout on the native class); `latencyUs`: interrupt to script.
  */
-export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latencyUs: number, events: PollerEvents | null, gateway: GatewayConfig | null = null): SitePoller {
-  const plan = planForSite(site);
+export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latencyUs: number, events: PollerEvents | null, gateway: GatewayConfig | null = null, learned: LearnedLimits | null = null): SitePoller {
+  // Learned limits (restored from the preference at boot): their caps shape the plan, their timing the master; polling
+  // keeps teaching them.
+  const plan = planForSite(site, learned !== null ? learned.cap : undefined);
   const store = new ReadingsStore({ meters: meterMetaForSite(site, plan) });
-  const options = loopOptionsForSite(site, plan, { rxIdleDelayUs: rxIdleUs + latencyUs, rxBatchBytes: RX_FULL_THRESHOLD });
+  const options = loopOptionsForSite(site, plan, { rxIdleDelayUs: rxIdleUs + latencyUs, rxBatchBytes: RX_FULL_THRESHOLD }, learned ?? undefined);
   const lastRead = new Int32Array(plan.meters.length);
   plan.meters.forEach((m, i) => (lastRead[i] = m.firstRead + m.readCount - 1));
   const guest = gateway === null ? null : new GatewayGuest();
   const cache = gateway === null || gateway.cacheTtlUs <= 0 ? null : new RegisterCache(Math.max(1, Math.min(1024, plan.reads.length)));
-  const listener: PollLoopListener | undefined = events === null && cache === null ? undefined : {
+  const listener: PollLoopListener | undefined = events === null && cache === null && learned === null ? undefined : {
     polled(read: number, outcome: number, result: MasterResult): void {
+      if (learned !== null) {
+        const rd = plan.reads[read];
+        learned.observe(rd.meter, rd.function, rd.count, result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, plan.line, rxIdleUs + latencyUs) : -1);
+      }
       if (cache !== null && outcome === OUTCOME_OK && (result.functionCode === 3 || result.functionCode === 4)) {
         const rd = plan.reads[read];
         cache.record(rd.unit, rd.function, rd.start, result.registers, result.registerCount, result.completedAt);

@@ -11,6 +11,8 @@ import type { Plan } from "../../modules/planner";
 import { PollLoop, type PollLoopListener } from "../../modules/poll-loop";
 import type { Rs485Port } from "../../modules/port";
 import { ReadingsStore } from "../../modules/readings";
+import { LearnedLimits, replyLatencyUs } from "../../modules/learned-limits";
+import { PointQuality } from "../../modules/point-quality";
 import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
 import type { LinkStats } from "../../modules/status-json";
 import { startForwarding, type Forwarding } from "./forwarding";
@@ -43,6 +45,8 @@ export interface NodeConcentratorOptions {
   readonly busUp?: () => boolean;
   /** Extra fields for /api/health (rc485 sim: how the simulation keeps pace). */
   readonly health?: () => Record<string, unknown>;
+  /** Learned limits to plan with and to keep learning into (modules/learned-limits.ts; rc485 run --state). */
+  readonly learned?: LearnedLimits;
 }
 
 export interface NodeConcentrator {
@@ -53,6 +57,8 @@ export interface NodeConcentrator {
   readonly forwarding: Forwarding;
   /** The Modbus TCP gateway (docs/gateway.md) when the site has a `gateway` section. */
   readonly gateway: RunningGateway | null;
+  /** Each point's quality (modules/point-quality.ts). */
+  readonly quality: PointQuality;
   links(): LinkStats[];
   stop(drainMs?: number): Promise<void>;
 }
@@ -75,10 +81,12 @@ export function busLink(site: Site, loop: PollLoop): LinkStats {
  * one-line message when the HTTP port is taken.
  */
 export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConcentratorOptions): Promise<NodeConcentrator> {
-  const plan = planForSite(site);
+  // What earlier runs learned about the meters (rc485 run --state): their caps shape the plan, their timing the loop.
+  const learned = o.learned ?? null;
+  const plan = planForSite(site, learned !== null ? learned.cap : undefined);
   // Days and months of the energy figures begin at local midnight (the host's time zone at start).
   const store = new ReadingsStore({ meters: meterMetaForSite(site, plan), utcOffsetMin: -new Date(o.nowMs()).getTimezoneOffset() });
-  const opts = loopOptionsForSite(site, plan, o.master ?? {});
+  const opts = loopOptionsForSite(site, plan, o.master ?? {}, learned ?? undefined);
   const extra = o.extraTimeoutUs ?? {};
   const line = plan.line;
   const units = (opts.master.units ?? []).map((u, m) => {
@@ -94,6 +102,10 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
   // MQTT publishes after each recorded reading: the store's counters tell which meter got a new one or a failure.
   let forwarding: Forwarding | null = null;
   const seen = new Float64Array(store.meters.length);
+  // Each point's quality (fresh, stale, invalid) from the store's readings and failures: /api/meters shows it.
+  const quality = new PointQuality(store.meters.map((sm, m) => ({ intervalMs: site.meters[m].intervalMs, points: sm.meta.points, ratedPowerW: site.meters[m].profile.limits.ratedPowerW })));
+  const qSeen = new Float64Array(store.meters.length);
+  const qFailed = new Float64Array(store.meters.length);
   const failed = new Float64Array(store.meters.length);
   const inner = o.listener;
   // The gateway section (already checked by checkSite; errors name $.gateway.<field>), its poll-data cache, and the
@@ -115,6 +127,13 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
       }
       const m = plan.reads[read].meter;
       const sm = store.meters[m];
+      if (learned !== null) {
+        const rd = plan.reads[read];
+        learned.observe(m, rd.function, rd.count, result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, line, opts.master.rxIdleDelayUs ?? 0) : -1);
+      }
+      if (sm.readings !== qSeen[m]) { qSeen[m] = sm.readings; quality.recorded(m, sm.values, result.completedAt); }
+      if (sm.failures !== qFailed[m]) { qFailed[m] = sm.failures; quality.failed(m, store.online(m)); }
+      quality.age(result.completedAt);
       if (forwarding !== null) {
         if (sm.readings !== seen[m]) { seen[m] = sm.readings; forwarding.reading(m); }
         if (sm.failures !== failed[m]) { failed[m] = sm.failures; forwarding.failure(m); }
@@ -129,6 +148,7 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
     section: site.forwarding ?? undefined,
     links: { links },
     plan: { plan: () => plan.toJSON() },
+    quality,
     nowUs: o.nowUs, nowMs: o.nowMs, http: o.http, log: o.log, health: o.health,
   });
   forwarding = fwd;
@@ -154,7 +174,7 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
   }
   const running = gateway;
   return {
-    site, plan, loop, store, forwarding: fwd, gateway, links,
+    site, plan, loop, store, forwarding: fwd, gateway, links, quality,
     stop: async (drainMs) => { if (running) await running.close(); await fwd.stop(drainMs); },
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { ReadingsStore } from "../../modules/readings";
 import { parseForwarding, type ForwardingSettings } from "../../modules/forwarding-config";
-import type { LinkSource, PlanSource } from "../../modules/status-json";
+import type { LinkSource, PlanSource, QualitySource } from "../../modules/status-json";
 import { UsageError } from "./commands/command";
 import { startHttpServer, type StatusServer } from "./http";
 import { MqttForwarder, type MqttStats } from "./mqtt";
@@ -16,6 +16,8 @@ export interface ForwardingOptions {
   readonly section?: unknown;
   readonly links?: LinkSource;
   readonly plan?: PlanSource;
+  /** Each point's quality for /api/meters. */
+  readonly quality?: QualitySource;
   /** The clock given to store.record()/failure() (µs); default process.hrtime. The simulator passes its virtual clock. */
   readonly nowUs?: () => number;
   /** Wall clock (epoch ms) matching nowUs; default Date.now. */
@@ -54,7 +56,7 @@ export async function startForwarding(store: ReadingsStore, options: ForwardingO
   let server: StatusServer | null = null;
   if (http.enabled) {
     server = await startHttpServer({
-      store, host: http.host, port: http.port, links: options.links, plan: options.plan, nowUs: options.nowUs, nowMs: options.nowMs,
+      store, host: http.host, port: http.port, links: options.links, plan: options.plan, quality: options.quality, nowUs: options.nowUs, nowMs: options.nowMs,
       health: mqtt || options.health ? () => ({ ...(options.health ? options.health() : {}), ...(mqtt ? { mqtt: mqtt.stats() } : {}) }) : undefined, log: options.log,
     });
   }

@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ReadingsStore } from "../../modules/readings";
-import { healthDocument, historyDocument, linksDocument, metersDocument, planDocument, type LinkSource, type PlanSource } from "../../modules/status-json";
+import { healthDocument, historyDocument, linksDocument, metersDocument, planDocument, type LinkSource, type PlanSource, type QualitySource } from "../../modules/status-json";
 import { STATUS_CSS, STATUS_HTML, STATUS_ICON, STATUS_JS } from "../../modules/status-page";
 
 export interface HttpServerOptions {
@@ -23,6 +23,8 @@ export interface HttpServerOptions {
   readonly port?: number;
   readonly links?: LinkSource;
   readonly plan?: PlanSource;
+  /** Each point's quality for /api/meters (modules/point-quality.ts). */
+  readonly quality?: QualitySource;
   /** Extra fields for /api/health (e.g. the MQTT forwarder's stats()). */
   readonly health?: () => Record<string, unknown>;
   /** The store's clock, integer µs (default: process.hrtime). Must be the clock record()/failure() were given. */
@@ -77,7 +79,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
     "/app.js": () => ["text/javascript; charset=utf-8", STATUS_JS],
     "/icon.svg": () => ["image/svg+xml", STATUS_ICON],
     "/favicon.ico": () => ["image/svg+xml", STATUS_ICON],
-    "/api/meters": () => json(metersDocument(store, nowUs(), nowMs())),
+    "/api/meters": () => json(metersDocument(store, nowUs(), nowMs(), options.quality)),
     "/api/history": () => json(historyDocument(store, nowUs(), nowMs())),
     "/api/links": () => json(linksDocument(options.links, nowMs())),
     "/api/plan": () => json(planDocument(options.plan, nowMs())),

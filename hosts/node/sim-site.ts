@@ -22,6 +22,7 @@ import { Simulation, type NoiseOptions, type Segment } from "../sim/index";
 import { LiveMeter } from "../sim/live-meter";
 import { UsageError } from "./commands/command";
 import { startConcentrator, type NodeConcentrator } from "./concentrator";
+import { liveMeterOptions, meterLine, type MeterSim } from "./sim-meter-options";
 
 export interface SimSiteOptions {
   readonly seed?: number;
@@ -38,7 +39,6 @@ export interface SimSiteOptions {
 /** The link name of the simulated R/C pair's noisy segment. */
 export const FEC_LINK_NAME = "noisy (R/C pair)";
 
-interface MeterSim { loadShare?: number; turnaroundMs?: [number, number]; energyKwh?: number; behindRepeater?: boolean }
 
 export interface Efficiency {
   transactions: number;
@@ -106,11 +106,9 @@ export class SimSite {
     }
     site.meters.forEach((m, i) => {
       const ms = metersSim[m.name] ?? {};
-      const t = ms.turnaroundMs ?? [3, 8];
-      s.meters.push(new LiveMeter(sim, ms.behindRepeater ? far : bus, m.profile, {
-        unit: m.unit, name: m.name, seed: seed * 7919 + i * 104729, loadShare: ms.loadShare, energyKwh: ms.energyKwh,
-        turnaroundUs: [Math.round(t[0] * 1000), Math.round(t[1] * 1000)],
-      }));
+      const own = meterLine(ms, line);
+      const other = own.baud !== line.baud || own.framing !== line.framing;
+      s.meters.push(new LiveMeter(sim, ms.behindRepeater ? far : bus, m.profile, liveMeterOptions(m, ms, seed * 7919 + i * 104729, other)));
     });
     const host = sim.host({ name: "concentrator", ports: [{ segment: bus, uart: "ideal" }], tick: tickUs });
     const port = host.port(0);

@@ -4,13 +4,16 @@
  * so a typo never runs a simulation that quietly publishes nulls. `rc485 run` ignores the section, but a broken one is
  * still refused there: the file is one configuration.
  *
- *   { seed, tickUs, meters: { NAME: { loadShare, turnaroundMs: [min, max], energyKwh, behindRepeater } },
+ *   { seed, tickUs, meters: { NAME: { loadShare, turnaroundMs: [min, max], energyKwh, behindRepeater, baud, framing,
+ *                                     maxRegisters, limitSilent, answerBroadcast, rebootBelowMs, wordOrder } },
  *     repeater: { nroots, interleave, noise: { bitErrorRate, burstsPerSecond, burstUs, spuriousPerSecond } } }
  */
 import { isObject, show } from "../../modules/json-check";
 
 const TOP = ["seed", "tickUs", "meters", "repeater"];
-const METER = ["loadShare", "turnaroundMs", "energyKwh", "behindRepeater"];
+const METER = ["loadShare", "turnaroundMs", "energyKwh", "behindRepeater", "baud", "framing", "maxRegisters", "limitSilent", "answerBroadcast", "rebootBelowMs", "wordOrder"];
+const FRAMING_NAMES = ["8N1", "8E1", "8O1", "8N2"];
+const ORDERS = ["ABCD", "CDAB", "BADC", "DCBA"];
 const REPEATER = ["nroots", "interleave", "noise"];
 const NOISE = ["bitErrorRate", "burstsPerSecond", "burstUs", "spuriousPerSecond"];
 
@@ -41,7 +44,13 @@ export function checkSimulationSection(section: Record<string, unknown>, meterNa
       fields(m, METER, mp);
       num(m, "loadShare", mp, 0, 10);
       num(m, "energyKwh", mp, 0, 1e9);
-      if (m.behindRepeater !== undefined && typeof m.behindRepeater !== "boolean") bad(`${mp}.behindRepeater`, "must be true or false", m.behindRepeater);
+      for (const k of ["behindRepeater", "limitSilent", "answerBroadcast"]) if (m[k] !== undefined && typeof m[k] !== "boolean") bad(`${mp}.${k}`, "must be true or false", m[k]);
+      // The meter's own line setting and quirks (docs/simulator.md, "Quirky meters").
+      num(m, "baud", mp, 300, 4000000, true);
+      if (m.framing !== undefined && !FRAMING_NAMES.includes(m.framing as string)) bad(`${mp}.framing`, `must be one of ${FRAMING_NAMES.join(", ")}`, m.framing);
+      num(m, "maxRegisters", mp, 1, 125, true);
+      num(m, "rebootBelowMs", mp, 0, 60000);
+      if (m.wordOrder !== undefined && !ORDERS.includes(m.wordOrder as string)) bad(`${mp}.wordOrder`, `must be one of ${ORDERS.join(", ")}`, m.wordOrder);
       const t = m.turnaroundMs;
       if (t !== undefined && !(Array.isArray(t) && t.length === 2 && t.every((x) => typeof x === "number" && Number.isFinite(x) && x >= 0 && x <= 10000) && t[0] <= t[1])) {
         bad(`${mp}.turnaroundMs`, "must be [min, max] in ms, 0 ≤ min ≤ max ≤ 10000", t);

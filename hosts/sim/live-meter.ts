@@ -12,10 +12,10 @@
  */
 import type { Profile, Point } from "../../modules/profile";
 import { Prng } from "../../modules/prng";
-import { ValueCodec, orderCode, typeCode } from "../../modules/values";
+import { ValueCodec, orderCode, typeCode, type OrderName } from "../../modules/values";
 import type { Simulation } from "./simulation";
 import type { Segment } from "./segment";
-import type { MeterEmulator } from "./meter";
+import type { MeterEmulator, MeterOptions } from "./meter";
 
 export interface LiveMeterOptions {
   readonly unit: number;
@@ -27,6 +27,10 @@ export interface LiveMeterOptions {
   /** Starting import energy, kWh (default from the seed). */
   readonly energyKwh?: number;
   readonly seed: number;
+  /** Emulator options beyond the profile's (quirks: a lower register cap, answerBroadcast, rebootBelowUs, ...). */
+  readonly quirks?: Partial<MeterOptions>;
+  /** Writes multi-register values in this word order instead of the profile's (a meter that differs from its manual). */
+  readonly wordOrder?: OrderName;
 }
 
 const PHASES = /_l([123])(?:_|$)/;
@@ -65,13 +69,14 @@ export class LiveMeter {
       if (p.exponentFrom) cover(p.exponentFrom.function, p.exponentFrom.address, 1);
     }
     for (const fn of Object.keys(lo).map(Number)) for (let a = lo[fn]; a <= hi[fn]; a++) tables[fn][a] = 0;
-    this.codecs = profile.points.map((p) => new ValueCodec(typeCode(p.type), orderCode(p.order), p.function <= 2 ? -2 : p.bit, p.scale, p.exponent));
+    this.codecs = profile.points.map((p) => new ValueCodec(typeCode(p.type), orderCode(p.words > 1 && o.wordOrder ? o.wordOrder : p.order), p.function <= 2 ? -2 : p.bit, p.scale, p.exponent));
     this.emulator = sim.meter(segment, {
       unit: o.unit, name: o.name, holding, input, coils, discrete,
       turnaroundUs: o.turnaroundUs ?? [3000, 8000],
       maxRegisters: Math.min(125, l.maxRegisters || 125),
       evenRegisterCount: l.evenCountsOnly,
       functions: l.functions.slice(),
+      ...o.quirks,
     });
     this.loadW = Math.max(50, (o.loadShare ?? 0.05) * (l.ratedPowerW || 10000));
     this.energyImportKwh = o.energyKwh ?? Math.round(1000 + this.rng.nextFloat() * 20000) / 10;

@@ -19,6 +19,12 @@
  *    the first copy's last stop bit), `leadingZeros` stray 0x00 bytes before each reply, `forceException` (answer
  *    everything with that code). While a reply (or its copy) is pending the meter ignores new requests (`ignoredBusy`),
  *    or with `queueRequests` keeps them and answers them in turn, as a meter that processes its input one frame at a time.
+ *  - Quirks seen in the field (docs/simulator.md, "Quirky meters"): `answerBroadcast` answers a request to address 0 with
+ *    its own address (a UBS meter: request `00 03 00 0C 00 02`, reply `01 03 04 …`); `limitSilent` ignores a read over its
+ *    register cap instead of answering an exception (the master sees a timeout where smaller reads succeed);
+ *    `rebootBelowUs` reboots the meter (silent for `rebootUs`) when a request starts sooner than that after its last
+ *    reply ended, as meters that are polled too fast do. A register cap below the profile's is `maxRegisters`; a slow
+ *    meter is `turnaroundUs`; a word order other than the profile's is written by profile-meter.ts / live-meter.ts.
  * Registers live in Maps (address → value); tests may read and change them at any time.
  */
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
@@ -78,6 +84,14 @@ export interface MeterOptions {
   functions?: readonly number[];
   /** The emulator's UART (default "ideal"; with "esp32" t1.5 cannot be checked: set strictT15 false). */
   uart?: UartKind;
+  /** Answer a request addressed to 0 (broadcast) with this meter's own address, as a read to it (default false). */
+  answerBroadcast?: boolean;
+  /** A read over the device limits (`maxRegisters`, `evenRegisterCount`) gets no answer instead of an exception. */
+  limitSilent?: boolean;
+  /** A request that starts less than this many µs after this meter's last reply ended makes it reboot (0 = never). */
+  rebootBelowUs?: number;
+  /** How long a reboot keeps the meter silent, µs (default 2 s). */
+  rebootUs?: number;
 }
 
 export interface MeterCounters {
@@ -99,6 +113,14 @@ export interface MeterCounters {
   duplicates: number;
   /** Requests received while busy and kept for later (queueRequests). */
   queued: number;
+  /** Requests to address 0 answered as this meter's own (answerBroadcast). */
+  broadcastAnswers: number;
+  /** Reads over the device limits left unanswered (limitSilent). */
+  ignoredLimit: number;
+  /** Reboots after being polled too fast (rebootBelowUs). */
+  reboots: number;
+  /** Frames ignored while rebooting. */
+  ignoredRebooting: number;
 }
 
 const MAX_ADU = 256;
@@ -155,6 +177,7 @@ export class MeterEmulator implements PortListener, Timed {
   readonly counters: MeterCounters = {
     frames: 0, requests: 0, replies: 0, exceptions: 0, broadcasts: 0, ignoredCrc: 0, ignoredShort: 0, ignoredOtherUnit: 0,
     ignoredGap: 0, ignoredMalformed: 0, ignoredBusy: 0, ignoredDead: 0, lateReplies: 0, duplicates: 0, queued: 0,
+    broadcastAnswers: 0, ignoredLimit: 0, reboots: 0, ignoredRebooting: 0,
   };
   /** Settable at run time. */
   dead: boolean;
@@ -175,6 +198,15 @@ export class MeterEmulator implements PortListener, Timed {
   readonly frameEnd: "silence" | "length";
   readonly strictT15: boolean;
   readonly queueRequests: boolean;
+  answerBroadcast: boolean;
+  limitSilent: boolean;
+  rebootBelowUs: number;
+  rebootUs: number;
+  /** When the last reply's last stop bit went out (-1: none yet), and until when a reboot keeps the meter silent. */
+  private lastReplyEndAt = -1;
+  private rebootUntil = -1;
+  /** The request just judged is left unanswered on purpose (limitSilent). */
+  private silenced = false;
 
   private readonly rx = new Uint8Array(MAX_ADU);
   private rxLength = 0;
@@ -229,6 +261,13 @@ export class MeterEmulator implements PortListener, Timed {
     const functions = options.functions ?? DEFAULT_FUNCTIONS;
     for (const fc of functions) if (!DEFAULT_FUNCTIONS.includes(fc)) throw new RangeError(`functions: the meter emulator answers ${DEFAULT_FUNCTIONS.join(", ")}, got ${fc}`);
     this.map = new MeterMap(this, functions);
+    this.answerBroadcast = options.answerBroadcast === true;
+    this.limitSilent = options.limitSilent === true;
+    this.rebootBelowUs = options.rebootBelowUs ?? 0;
+    this.rebootUs = options.rebootUs ?? 2000000;
+    for (const [f, v] of [["rebootBelowUs", this.rebootBelowUs], ["rebootUs", this.rebootUs]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > 60000000) throw new RangeError(`${f} must be an integer 0..60000000 µs, got ${v}`);
+    }
   }
 
   /** Sets two registers to an IEEE-754 float, high word first ("ABCD", default) or low word first ("CDAB"). */
@@ -291,6 +330,7 @@ export class MeterEmulator implements PortListener, Timed {
       return;
     }
     this.state = IDLE;
+    this.lastReplyEndAt = now;
     this.takeQueued(now);
   }
 
@@ -339,6 +379,18 @@ export class MeterEmulator implements PortListener, Timed {
       c.ignoredDead++;
       return;
     }
+    if (now < this.rebootUntil) {
+      c.ignoredRebooting++;
+      return;
+    }
+    if (this.rebootBelowUs > 0 && this.lastReplyEndAt >= 0 && frameEndAt - this.timing.airTimeUs(length) - this.lastReplyEndAt < this.rebootBelowUs) {
+      // Polled too fast: the meter resets and hears nothing until it is back.
+      c.reboots++;
+      this.rebootUntil = now + this.rebootUs;
+      this.lastReplyEndAt = -1;
+      return;
+    }
+    if (unit === 0 && this.answerBroadcast) c.broadcastAnswers++;
     if (this.state !== IDLE || this.queued.length > 0) {
       if (this.queueRequests && this.queued.length < 8) {
         // Kept, and answered in turn once the replies before it are out.
@@ -368,12 +420,13 @@ export class MeterEmulator implements PortListener, Timed {
     const z = this.leadingZeros;
     for (let i = 0; i < z; i++) this.tx[i] = 0;
     const n = this.answer(fault, z);
-    if (unit === 0) {
+    if (unit === 0 && !this.answerBroadcast) {
       c.broadcasts++;
       return;
     }
     if (n === 0) {
-      c.ignoredMalformed++;
+      if (!this.silenced) c.ignoredMalformed++;
+      this.silenced = false;
       return;
     }
     this.txLength = z + n;
@@ -396,7 +449,14 @@ export class MeterEmulator implements PortListener, Timed {
     if (this.forceException !== 0) return this.exception(o, fc, this.forceException);
     if (fault === FAULT_UNKNOWN_FUNCTION) return this.exception(o, fc, EX_ILLEGAL_FUNCTION);
     let ex = judgeRequest(v, this.map);
-    if ((ex === 0 || ex === EX_ILLEGAL_DATA_ADDRESS) && this.overLimit(fc, v.quantity)) ex = this.limitException;
+    if ((ex === 0 || ex === EX_ILLEGAL_DATA_ADDRESS) && this.overLimit(fc, v.quantity)) {
+      if (this.limitSilent) {
+        this.counters.ignoredLimit++;
+        this.silenced = true;
+        return 0;
+      }
+      ex = this.limitException;
+    }
     if (ex !== 0) return this.exception(o, fc, ex);
     const t = this.tx;
     const unit = this.unit;

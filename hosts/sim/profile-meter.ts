@@ -2,17 +2,21 @@
  * Meter emulators built from meter profiles (docs/profiles.md): the register image a real meter of that model would hold
  * for given engineering values, written with the same ValueCodecs the concentrator decodes with, and the emulator options
  * that mirror the profile's limits (largest read, even counts only, function codes). Used by tests and benches to check
- * the planner, the scheduler and the decoders against the simulator.
+ * the planner, the scheduler and the decoders against the simulator. `wordOrder` writes every multi-register value in
+ * another word order than the profile's (a meter whose firmware differs from its manual): `values` then holds what the
+ * profile's decoding gives, and `trueValues` what the meter meant.
  */
 import type { Profile } from "../../modules/profile";
 import { codecOf } from "../../modules/planner";
-import { TYPE_S16, TYPE_U16, writeRaw } from "../../modules/values";
+import { TYPE_S16, TYPE_U16, ValueCodec, orderCode, typeCode, writeRaw, type OrderName } from "../../modules/values";
 import type { MeterOptions } from "./meter";
 
 export interface ProfileMeter {
   readonly options: MeterOptions;
   /** Engineering value per point name, as a concentrator should decode it (NaN for a sentinel). */
   readonly values: ReadonlyMap<string, number>;
+  /** Engineering value per point name as written (differs from `values` only with a `wordOrder` quirk). */
+  readonly trueValues: ReadonlyMap<string, number>;
 }
 
 /**
@@ -20,11 +24,12 @@ export interface ProfileMeter {
  * hold 0). `decimals` gives the value stored in each decimal-point register (key "function:address", default 0).
  * Registers between the points exist and hold 0, so reads that bridge gaps are answered.
  */
-export function profileMeter(profile: Profile, unit: number, values: Readonly<Record<string, number>>, decimals: Readonly<Record<string, number>> = {}, extra: Partial<MeterOptions> = {}): ProfileMeter {
+export function profileMeter(profile: Profile, unit: number, values: Readonly<Record<string, number>>, decimals: Readonly<Record<string, number>> = {}, extra: Partial<MeterOptions> = {}, wordOrder?: OrderName): ProfileMeter {
   const image: Record<number, Uint8Array> = { 3: new Uint8Array(131072), 4: new Uint8Array(131072) };
   const used: Record<number, Set<number>> = { 1: new Set(), 2: new Set(), 3: new Set(), 4: new Set() };
   const bits: Record<number, Map<number, number>> = { 1: new Map(), 2: new Map() };
   const out = new Map<string, number>();
+  const written = new Map<string, number>();
   for (const p of profile.points) {
     const e = p.exponentFrom;
     if (!e) continue;
@@ -41,9 +46,11 @@ export function profileMeter(profile: Profile, unit: number, values: Readonly<Re
     }
     const extraExp = p.exponentFrom ? p.exponentFrom.sign * (decimals[`${p.exponentFrom.function}:${p.exponentFrom.address}`] ?? 0) : 0;
     const codec = codecOf(p);
-    codec.encode(value, image[p.function], 2 * p.address, extraExp);
+    const writer = wordOrder !== undefined && p.words > 1 ? new ValueCodec(typeCode(p.type), orderCode(wordOrder), p.bit, p.scale, p.exponent) : codec;
+    writer.encode(value, image[p.function], 2 * p.address, extraExp);
     for (let w = 0; w < p.words; w++) used[p.function].add(p.address + w);
     out.set(p.name, codec.decode(image[p.function], 2 * p.address, extraExp));
+    written.set(p.name, writer.decode(image[p.function], 2 * p.address, extraExp));
   }
   // Every register from the lowest to the highest used one exists (so bridged gaps read as 0), per table.
   const regMap = (fn: 3 | 4): Map<number, number> => {
@@ -67,5 +74,5 @@ export function profileMeter(profile: Profile, unit: number, values: Readonly<Re
     maxRegisters: profile.limits.maxRegisters, evenRegisterCount: profile.limits.evenCountsOnly,
     functions: profile.limits.functions, ...extra,
   };
-  return { options, values: out };
+  return { options, values: out, trueValues: written };
 }

@@ -16,6 +16,7 @@ import { exceptionName } from "../../../modules/rtu/exceptions";
 import type { Framing } from "../../../modules/rtu/timing";
 import { readRaw, orderCode, typeCode, TYPE_NAMES, TYPE_WORDS, ORDER_NAMES, TYPE_BOOL, TYPE_F32, type ValueTypeName, type OrderName } from "../../../modules/values";
 import { choiceOption, intOption, parseOptions, withUsage } from "../options";
+import { QUANTITIES, quantityNamed, rankDecodings, type Guess, type Quantity } from "../../../modules/decode-guess";
 import { SerialHost, SerialOpenError } from "../serial-port";
 import { UsageError, type Command } from "./command";
 
@@ -35,6 +36,8 @@ Reads registers (or coils/inputs) from one Modbus RTU device and prints the deco
   --type T             ${TYPE_NAMES.join(", ")} (default u16; bool for functions 1 and 2)
   --order O            word/byte order of multi-register values: ABCD (default, high word first), CDAB (low word
                        first), BADC (bytes swapped), DCBA (little-endian)
+  --guess Q            for an unknown meter: read --count registers (1-4, default 2) and rank every decoding (type ×
+                       word order × power-of-ten scale) by how plausible it is for quantity Q: ${QUANTITIES.map((q) => q.name).join(", ")}
   --timeout MS         response timeout (default 1000)
   --retries N          retries after a timeout or damaged reply (default 0)
   --rts                drive RTS as driver enable while sending
@@ -49,7 +52,8 @@ shifted by one register, the manual is 1-based where you assumed 0-based, or the
 exit status: 0 read, 1 exception, timeout or damaged reply, 2 bad usage or a device that cannot be opened
 
 examples: rc485 read --port /dev/ttyUSB0 --baud 9600 --unit 1 --function 4 --address 0 --count 2 --type f32
-          rc485 read --port /dev/ttyUSB0 --register 1 --type f32      (manual's 40001; same as modpoll -r 1 -t 4:f32)`;
+          rc485 read --port /dev/ttyUSB0 --register 1 --type f32      (manual's 40001; same as modpoll -r 1 -t 4:f32)
+          rc485 read --port /dev/ttyUSB0 --function 4 --address 0 --guess voltage   (which type and word order?)`;
 
 export interface ReadResult {
   ok: boolean;
@@ -69,7 +73,7 @@ export interface ReadResult {
 const command: Command = {
   summary: "one read from one device on a serial port (like mbpoll), values decoded by type and word order",
   run: (args) => withUsage("read", async () => {
-    const o = parseOptions("read", args, { values: ["port", "baud", "framing", "unit", "function", "address", "register", "count", "type", "order", "timeout", "retries"], flags: ["rts", "json"] });
+    const o = parseOptions("read", args, { values: ["port", "baud", "framing", "unit", "function", "address", "register", "count", "type", "order", "timeout", "retries", "guess"], flags: ["rts", "json"] });
     if (o.help) { console.log(HELP); return 0; }
     const path = o.values.port;
     if (!path) throw new UsageError("--port DEVICE is required (try rc485 read --help)");
@@ -80,11 +84,18 @@ const command: Command = {
     if (o.values.address !== undefined && o.values.register !== undefined) throw new UsageError("give --address (0-based) or --register (1-based), not both");
     const address = o.values.register !== undefined ? intOption(o, "register", 1, 65536, 1) - 1 : intOption(o, "address", 0, 65535, 0);
     const bits = fc <= 2;
+    let guessFor: Quantity | undefined;
+    if (o.values.guess !== undefined) {
+      guessFor = quantityNamed(o.values.guess);
+      if (guessFor === undefined) throw new UsageError(`--guess must be one of ${QUANTITIES.map((q) => q.name).join(", ")} (got '${o.values.guess}')`);
+      if (bits) throw new UsageError("--guess reads registers: use --function 3 or 4");
+      if (o.values.type !== undefined || o.values.order !== undefined) throw new UsageError("--guess tries every --type and --order itself: leave them out");
+    }
     const type = choiceOption<ValueTypeName>(o, "type", TYPE_NAMES, bits ? "bool" : "u16");
     if (bits && type !== "bool") throw new UsageError(`--type must be bool for function ${fc} (got '${type}')`);
     const order = choiceOption<OrderName>(o, "order", ORDER_NAMES, "ABCD");
     const words = bits ? 1 : TYPE_WORDS[typeCode(type)];
-    const count = intOption(o, "count", 1, bits ? 2000 : Math.floor(125 / words), 1);
+    const count = guessFor !== undefined ? intOption(o, "count", 1, 4, 2) : intOption(o, "count", 1, bits ? 2000 : Math.floor(125 / words), 1);
     const quantity = count * words;
     if (address + quantity > 65536) throw new UsageError(`address ${address} + ${quantity} ${bits ? "bits" : "registers"} passes 65535`);
     const timeoutMs = intOption(o, "timeout", 1, 60000, 1000);
@@ -114,6 +125,12 @@ const command: Command = {
     const r = result as ReadResult | null;
     if (!r) return 1;
     if (o.values.register !== undefined && r.values) for (const v of r.values) v.register = v.address + 1;
+    if (guessFor !== undefined && r.ok) {
+      const guesses = rankDecodings(r.registers!, r.registers!.length, guessFor, 8);
+      if (o.flags.json) console.log(JSON.stringify({ ...r, values: undefined, quantity: guessFor.name, guesses }));
+      else printGuesses(r.registers!, guessFor, guesses);
+      return 0;
+    }
     if (o.flags.json) console.log(JSON.stringify(r));
     // Values are labelled in the numbering the user chose: 0-based addresses, or 1-based register numbers (as mbpoll).
     else if (r.ok) for (const v of r.values!) console.log(`[${v.register ?? v.address}]: ${v.value === null ? "NaN" : String(v.value)}`);
@@ -122,6 +139,20 @@ const command: Command = {
     return r.ok ? 0 : 1;
   }),
 };
+
+function printGuesses(registers: number[], q: Quantity, guesses: Guess[]): void {
+  console.log(`registers: ${registers.map((x) => x.toString(16).padStart(4, "0")).join(" ")}  (as ${q.name}, ${q.min}..${q.max} ${q.unit})`);
+  if (guesses.length === 0) {
+    console.log(`no decoding gives a plausible ${q.name}: check the address (0- or 1-based?), the function (3 or 4) and the unit`);
+    return;
+  }
+  console.log("rank  type  order  scale    value           score");
+  guesses.forEach((g, i) => {
+    console.log(`${String(i + 1).padStart(4)}  ${g.type.padEnd(5)} ${g.order}   ${`10^${g.exponent}`.padEnd(7)}  ${`${g.value} ${q.unit}`.padEnd(15)} ${g.score}`);
+  });
+  const b = guesses[0];
+  console.log(`profile point: "type": "${b.type}"${b.type.endsWith("16") ? "" : `, "order": "${b.order}"`}${b.exponent !== 0 ? `, "exponent": ${b.exponent}` : ""}${b.type.endsWith("16") && b.order === "BADC" ? " (bytes swapped: no profile order for a 16-bit value; check the meter's settings)" : ""}`);
+}
 
 function describe(r: MasterResult, fc: number, address: number, count: number, type: string, order: string, bits: boolean): ReadResult {
   const base = { unit: r.unit, function: fc, address, attempts: r.attempts };

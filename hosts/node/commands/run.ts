@@ -11,6 +11,7 @@ import { FAULT_KINDS } from "../../../modules/readings";
 import { startConcentrator, type NodeConcentrator } from "../concentrator";
 import { intOption, numberOption, parseOptions, withUsage } from "../options";
 import { SerialHost, SerialOpenError } from "../serial-port";
+import { loadLearned, saveLearned } from "../learned-state";
 import { readSiteFile } from "../site-file";
 import { UsageError, type Command } from "./command";
 import { count } from "../plural";
@@ -27,6 +28,8 @@ forwarding.mqtt is set. Stops on Ctrl-C / SIGTERM with a summary.
   --http-port N     status page port (0 = any free port)
   --gateway-port N  Modbus TCP gateway port when the site has a gateway section (docs/gateway.md; 0 = any free port)
   --no-gateway      do not start the site's Modbus TCP gateway
+  --state FILE      learned limits (register caps, timeouts, gaps: docs/profiles.md) read at start and written back
+                    every minute and at exit; the plan uses the caps learned by earlier runs
   --duration S      stop after S seconds
   --json            print the summary as JSON
   --profiles DIR    also load the meter profiles in DIR (repeatable; a later folder's profile overrides an earlier
@@ -37,7 +40,7 @@ exit status: 0 stopped, 2 bad usage, bad site file or a device that cannot be op
 const command: Command = {
   summary: "the concentrator on a real serial port: poll, status page, MQTT (--site FILE)",
   run: (args) => withUsage("run", async () => {
-    const o = parseOptions("run", args, { values: ["site", "port", "http-port", "duration", "profiles", "gateway-port"], flags: ["rts", "json", "no-gateway"] });
+    const o = parseOptions("run", args, { values: ["site", "port", "http-port", "duration", "profiles", "gateway-port", "state"], flags: ["rts", "json", "no-gateway"] });
     if (o.help) { console.log(HELP); return 0; }
     if (!o.values.site) throw new UsageError("--site FILE is required (try rc485 run --help)");
     const duration = o.values.duration === undefined ? Infinity : numberOption(o, "duration", 0.1, 1e9, 10);
@@ -46,6 +49,8 @@ const command: Command = {
     if (!loaded.site) { for (const e of loaded.errors) console.error(e); return 2; }
     const site = loaded.site;
     const log = (line: string) => console.error(`rc485 run: ${line}`);
+    const stateFile = o.values.state;
+    const learned = loadLearned(site, stateFile);
     const host = new SerialHost({ path: o.values.port ?? site.bus.port, baud: site.bus.baud, framing: site.bus.framing, rts: !!o.flags.rts, log });
     try {
       await host.open();
@@ -57,7 +62,8 @@ const command: Command = {
     let conc: NodeConcentrator;
     try {
       const gateway = { enabled: !o.flags["no-gateway"], port: o.values["gateway-port"] === undefined ? undefined : intOption(o, "gateway-port", 0, 65535, 502) };
-      conc = await startConcentrator(site, host, { nowUs: () => host.now(), nowMs: () => Math.floor(epoch0 + host.now() / 1000), http: httpPort !== undefined ? { port: httpPort } : undefined, log, gateway, poke: () => host.poke(), busUp: () => host.isOpen });
+      conc = await startConcentrator(site, host, { nowUs: () => host.now(), nowMs: () => Math.floor(epoch0 + host.now() / 1000), http: httpPort !== undefined ? { port: httpPort } : undefined, log, gateway, poke: () => host.poke(), busUp: () => host.isOpen,
+        learned, health: () => ({ learned: learned.toJSON(site.meters.map((m) => m.name)) }) });
     } catch (e) {
       await host.close();
       if (e instanceof UsageError) throw new UsageError(`${o.values.site}: ${e.message}`);
@@ -68,12 +74,20 @@ const command: Command = {
     host.attach(conc.loop, conc.loop);
     conc.loop.start(host.now());
     host.poke();
+    const save = () => {
+      if (stateFile === undefined) return;
+      try { saveLearned(site, learned, stateFile); } catch (e) { log(`cannot write ${stateFile}: ${(e as Error).message}`); }
+    };
+    const saver = setInterval(save, 60000);
+    saver.unref();
     await new Promise<void>((resolve) => {
       const done = () => resolve();
       process.once("SIGINT", done);
       process.once("SIGTERM", done);
       if (duration !== Infinity) setTimeout(done, duration * 1000);
     });
+    clearInterval(saver);
+    save();
     const loop = conc.loop;
     const summary = {
       site: o.values.site, port: host.settings.path, requests: conc.links()[0].frames, serial: host.counters,
@@ -87,6 +101,7 @@ const command: Command = {
       }),
       links: conc.links(),
       mqtt: conc.forwarding.mqttStats(),
+      learned: learned.toJSON(site.meters.map((m) => m.name)),
     };
     await host.close();
     await conc.stop(2000);
