@@ -118,7 +118,7 @@ test("the manifest's config defaults give a valid device config, site (with the 
 });
 
 /** Specifiers the SDK provides through the manifest's includes (not files of this repository). */
-const SDK_MODULES = new Set(["mc/config", "mc/ffi", "timer", "time", "preference", "wifi", "sntp", "http", "Resource",
+const SDK_MODULES = new Set(["mc/config", "mc/ffi", "timer", "time", "preference", "flash", "wifi", "sntp", "http", "Resource",
   "embedded:io/serial", "embedded:io/digital", "embedded:io/socket/tcp", "embedded:io/socket/udp", "embedded:io/socket/listener",
   "embedded:io/socket/tcp/tls", "embedded:network/mqtt/client", "embedded:network/dns/resolver/udp"]);
 

@@ -19,6 +19,9 @@ import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import { Server } from "http";
 import Preference from "preference";
+import Flash from "flash";
+import { ForwardRing } from "../../modules/forward-ring";
+import { FlashRingStorage, type FlashLike } from "./ring-flash";
 import Resource from "Resource";
 import WiFi from "wifi";
 import { syncClock } from "./clock-sync";
@@ -160,7 +163,19 @@ export function startConcentrator(): void {
     const s = forwarding.mqtt;
     mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], s), s, log);
     const layout = new MqttLayout({ prefix: s.prefix, site: s.site, discoveryPrefix: s.discoveryPrefix }, store.meters.map((m) => m.meta));
-    const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, ringBytes: s.ringBytes > 0 ? s.ringBytes : DEVICE_RING_BYTES, retainState: s.retainState, discovery: s.discovery, origin: s.origin });
+    // forwarding.mqtt.ringStore names a flash data partition: the ring survives power cuts (docs/esp32.md, "Persistent ring").
+    let forwardRing: ForwardRing | undefined;
+    if (s.ringStore !== undefined) {
+      try {
+        const storage = new FlashRingStorage(new Flash(s.ringStore) as unknown as FlashLike, s.ringBytes);
+        forwardRing = new ForwardRing(storage, { maxPoints: store.maxPoints, track: s.window, layoutId: layout.layoutId });
+        const r = forwardRing.recovery;
+        log(`mqtt: ring in flash partition ${s.ringStore} (${storage.blockCount} sectors): ${r.replay} readings to replay, ${r.torn} torn records skipped`);
+      } catch (e) {
+        log(`mqtt: ring partition '${s.ringStore}': ${(e as Error).message}; the ring stays in RAM`);
+      }
+    }
+    const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, ringBytes: s.ringBytes > 0 ? s.ringBytes : DEVICE_RING_BYTES, retainState: s.retainState, discovery: s.discovery, origin: s.origin, forwardRing });
     mqtt.session = session;
     events.reading = (m) => {
       session.reading(m);
