@@ -4,10 +4,10 @@
  *
  * Theory of operation. A master completes one planned read (modules/planner.ts) and hands over the response's data bytes
  * (the bytes after the byte count of an FC01–FC04 reply, MODBUS Application Protocol V1.1b3 §6.1–§6.4) with the time it
- * received them. update() decodes every value of that read with its compiled ValueCodec, first refreshing the decimal-point
+ * received them. update() decodes every value of that read with its decoding rule (Plan.decode), first refreshing the decimal-point
  * exponents the read carries (a value whose decimal-point register lives in another read uses the exponent from that
  * read's last success, NaN until one arrives). Running totals (state_class total_increasing) pass through the sanity
- * filter (modules/sanity.ts); a withheld total keeps its last accepted value and time.
+ * filter (modules/sanity.ts, one slot per total, not per value); a withheld total keeps its last accepted value and time.
  *
  * Each value carries the time of the response it came from (`takenAt`, µs). Fixed memory: typed arrays sized from the
  * plan; update() allocates nothing.
@@ -34,29 +34,29 @@ export class LatestValues {
   readonly status: Uint8Array;
   /** Times each value was updated (any status). */
   readonly updates: Uint32Array;
-  /** The sanity filter; slot = plan value index (only totals are configured and checked). */
+  /** The sanity filter, one slot per running total (sanitySlot maps a plan value to its slot). */
   readonly sanity: TotalSanity;
+  /** Sanity slot of each plan value, or -1 (not a running total). */
+  readonly sanitySlot: Int16Array;
   private readonly exponent: Float64Array;
-  private readonly guarded: Uint8Array;
 
   constructor(plan: Plan, sanityOptions: SanityOptions = {}) {
-    const n = plan.values.length;
+    const n = plan.valueCount;
     this.plan = plan;
     this.values = new Float64Array(n).fill(NaN);
     this.takenAt = new Float64Array(n).fill(-1);
     this.status = new Uint8Array(n);
     this.updates = new Uint32Array(n);
-    this.exponent = new Float64Array(n).fill(NaN);
-    this.guarded = new Uint8Array(n);
-    this.sanity = new TotalSanity(n, sanityOptions);
+    this.exponent = new Float64Array(plan.exponentValueIndex.length > 0 ? n : 0).fill(NaN);
+    this.sanitySlot = new Int16Array(n).fill(-1);
+    let totals = 0;
+    for (let v = 0; v < n; v++) if (plan.ruleTotal[plan.valueRule[v]] === 1) this.sanitySlot[v] = totals++;
+    this.sanity = new TotalSanity(totals, sanityOptions);
     for (let v = 0; v < n; v++) {
-      const pv = plan.values[v];
-      const mp = plan.meters[pv.meter];
-      const point = mp.profile.points[pv.point];
-      if (point.stateClass === "total_increasing") {
-        this.guarded[v] = 1;
-        this.sanity.configure(v, mp.profile.limits.ratedPowerW, point.unit);
-      }
+      const slot = this.sanitySlot[v];
+      if (slot < 0) continue;
+      const profile = plan.meters[plan.valueMeter[v]].profile;
+      this.sanity.configure(slot, profile.limits.ratedPowerW, profile.points[plan.valuePoint[v]].unit);
     }
   }
 
@@ -66,23 +66,21 @@ export class LatestValues {
    */
   update(read: number, bytes: Uint8Array, offset: number, length: number, now: number): number {
     const plan = this.plan;
-    const rd = plan.reads[read];
-    if (rd === undefined || offset < 0 || length < responseDataBytes(rd.function, rd.count) || offset + length > bytes.length) return -1;
+    if (!(read >= 0 && read < plan.readCount) || offset < 0 || length < responseDataBytes(plan.readFunction[read], plan.readRegisters[read]) || offset + length > bytes.length) return -1;
     for (let i = plan.readExponentStart[read]; i < plan.readExponentStart[read + 1]; i++) {
       const v = plan.exponentValueIndex[i];
-      const pv = plan.values[v];
-      this.exponent[v] = pv.exponentSign * readRaw(pv.exponentType, 0, bytes, offset + pv.exponentOffset);
+      const k = plan.valueRule[v];
+      this.exponent[v] = plan.ruleExponentSign[k] * readRaw(plan.ruleExponentType[k], 0, bytes, offset + plan.valueExponentOffset[v]);
     }
     let n = 0;
     for (let i = plan.readValueStart[read]; i < plan.readValueStart[read + 1]; i++) {
       const v = plan.readValueIndex[i];
-      const pv = plan.values[v];
-      const extra = pv.exponentRead >= 0 ? this.exponent[v] : 0;
-      const x = pv.codec.bit === -2 ? pv.codec.decode(bytes, offset, 0, pv.offset) : pv.codec.decode(bytes, offset + pv.offset, extra);
+      const x = plan.decode(v, bytes, offset, plan.valueExponentRead[v] >= 0 ? this.exponent[v] : 0);
       this.updates[v]++;
       n++;
-      if (this.guarded[v] === 1) {
-        const verdict = this.sanity.check(v, x, now);
+      const slot = this.sanitySlot[v];
+      if (slot >= 0) {
+        const verdict = this.sanity.check(slot, x, now);
         if (verdict === VERDICT_ACCEPTED || verdict === VERDICT_REBASELINED) {
           this.values[v] = x;
           this.takenAt[v] = now;

@@ -15,7 +15,7 @@
  */
 import { GatewayConfig } from "./gateway-config";
 import { FRAMINGS, pointIndex, type Profile } from "./profile";
-import { planSite, type Plan, type MeterSpec } from "./planner";
+import { planSite, responseDataBytes, type Plan, type MeterSpec } from "./planner";
 import { BAUD_RATES, LineTiming, type Framing } from "./rtu/timing";
 import type { SchedulerOptions } from "./scheduler";
 import type { MasterOptions, UnitOptions } from "./master-config";
@@ -209,8 +209,7 @@ export function replyTimeoutUs(site: Site, plan: Plan, m: number): number {
   const mp = plan.meters[m];
   let bytes = 0;
   for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
-    const rd = plan.reads[r];
-    bytes = Math.max(bytes, 5 + (rd.function <= 2 ? (rd.count + 7) >> 3 : 2 * rd.count));
+    bytes = Math.max(bytes, 5 + responseDataBytes(plan.readFunction[r], plan.readRegisters[r]));
   }
   return new LineTiming(site.bus.baud, site.bus.framing).airTimeUs(bytes) + DEFAULT_REPLY_ALLOWANCE_US;
 }
@@ -261,8 +260,7 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
     const mp = plan.meters[m];
     let bytes = 0;
     for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
-      const rd = plan.reads[r];
-      bytes = Math.max(bytes, 5 + (rd.function <= 2 ? (rd.count + 7) >> 3 : 2 * rd.count));
+      bytes = Math.max(bytes, 5 + responseDataBytes(plan.readFunction[r], plan.readRegisters[r]));
     }
     const computed = (host.turnaroundUs ?? 50000) + line.airTimeUs(bytes) + (host.rxIdleDelayUs ?? 0) + line.t35Us;
     // The master's timeout for this unit: the bus's fixed one, else the profile's, else its computed one.
@@ -278,18 +276,23 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
   return { scheduler, master };
 }
 
-/** The forwarders' view of the site's meters (modules/readings.ts ReadingsStore), points in the plan's order. */
+/**
+ * The forwarders' view of the site's meters (modules/readings.ts ReadingsStore), points in the plan's order. A point's
+ * metadata is its profile point itself (same field names; "" for an absent unit or class), so nothing is copied per
+ * point: a meter polling all its profile's points shares the profile's own list, and meters with the same profile and
+ * selection share one list.
+ */
 export function meterMetaForSite(site: Site, plan: Plan): MeterMeta[] {
+  const shared = new Map<string, readonly PointMeta[]>();
   return plan.meters.map((mp, m) => {
     const sm = site.meters[m];
-    const points: PointMeta[] = [];
-    for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) {
-      const p = sm.profile.points[plan.values[v].point];
-      const meta: { name: string; label: string; type: string; unit?: string; deviceClass?: string; stateClass?: string } = { name: p.name, label: p.label, type: p.type };
-      if (p.unit !== "") meta.unit = p.unit;
-      if (p.deviceClass !== "") meta.deviceClass = p.deviceClass;
-      if (p.stateClass !== "") meta.stateClass = p.stateClass;
-      points.push(meta);
+    const all = sm.points.length === sm.profile.points.length && sm.points.every((p, i) => p === i);
+    let points: readonly PointMeta[] | undefined = all ? sm.profile.points : shared.get(`${sm.profileId}:${sm.points.join(",")}`);
+    if (points === undefined) {
+      const list: PointMeta[] = [];
+      for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) list.push(sm.profile.points[plan.valuePoint[v]]);
+      shared.set(`${sm.profileId}:${sm.points.join(",")}`, list);
+      points = list;
     }
     return { name: sm.name, profile: sm.profileId, manufacturer: sm.profile.manufacturer, model: sm.profile.model, unit: sm.unit, intervalMs: sm.intervalMs, points, ...(sm.via !== undefined ? { via: sm.via } : {}) };
   });

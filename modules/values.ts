@@ -316,26 +316,7 @@ export class ValueCodec {
    * register (already multiplied by its sign); NaN there gives NaN. Bools decode to 1 or 0.
    */
   decode(b: Uint8Array, offset: number, extra = 0, bitIndex = 0): number {
-    if (this.bit === -2) {
-      const p = offset + (bitIndex >> 3);
-      if (bitIndex < 0 || p < 0 || p >= b.length) return NaN;
-      return (b[p] >> (bitIndex & 7)) & 1;
-    }
-    if (this.bit >= 0) {
-      if (!fits(b, offset, 1)) return NaN;
-      return (wordAt(b, offset, 1, this.order, 0) >> this.bit) & 1;
-    }
-    if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT) return NaN;
-    const type = this.type;
-    const raw = readRaw(type, this.order, b, offset);
-    // NaN: outside the buffer or a float NaN. The exact sentinel of 16/32-bit integers, and ±Infinity of floats, compare
-    // on the raw number; 64-bit sentinels are checked on their words (a double cannot hold them exactly).
-    if (raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) return NaN;
-    if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, this.order, b, offset)) return NaN;
-    const inv = this.invalid;
-    for (let i = 0; i < inv.length; i++) if (inv[i] === raw) return NaN;
-    const v = this.scale === 1 ? raw : raw * this.scale;
-    return scalePow10(v, this.exponent + extra);
+    return decodeRule(this.type, this.order, this.bit, this.scale, this.exponent, this.invalid, 0, this.invalid.length, b, offset, extra, bitIndex);
   }
 
   /**
@@ -361,4 +342,30 @@ export class ValueCodec {
     }
     return writeRaw(this.type, this.order, raw, b, offset);
   }
+}
+
+/**
+ * ValueCodec.decode() on a rule held in columns (modules/planner.ts Plan): type, order, bit, scale and exponent as in
+ * ValueCodec, the rule's "not available" raws at invalid[invalidStart .. invalidEnd). Allocates nothing.
+ */
+export function decodeRule(type: number, order: number, bit: number, scale: number, exponent: number, invalid: Float64Array,
+  invalidStart: number, invalidEnd: number, b: Uint8Array, offset: number, extra: number, bitIndex: number): number {
+  if (bit === -2) {
+    const p = offset + (bitIndex >> 3);
+    if (bitIndex < 0 || p < 0 || p >= b.length) return NaN;
+    return (b[p] >> (bitIndex & 7)) & 1;
+  }
+  if (bit >= 0) {
+    if (!fits(b, offset, 1)) return NaN;
+    return (wordAt(b, offset, 1, order, 0) >> bit) & 1;
+  }
+  if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT) return NaN;
+  const raw = readRaw(type, order, b, offset);
+  // NaN: outside the buffer or a float NaN. The exact sentinel of 16/32-bit integers, and ±Infinity of floats, compare
+  // on the raw number; 64-bit sentinels are checked on their words (a double cannot hold them exactly).
+  if (raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) return NaN;
+  if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, order, b, offset)) return NaN;
+  for (let i = invalidStart; i < invalidEnd; i++) if (invalid[i] === raw) return NaN;
+  const v = scale === 1 ? raw : raw * scale;
+  return scalePow10(v, exponent + extra);
 }

@@ -83,15 +83,14 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
   const lastRead = new Int32Array(plan.meters.length);
   plan.meters.forEach((m, i) => (lastRead[i] = m.firstRead + m.readCount - 1));
   const guest = gateway === null ? null : new GatewayGuest();
-  const cache = gateway === null || gateway.cacheTtlUs <= 0 ? null : new RegisterCache(Math.max(1, Math.min(1024, plan.reads.length)));
+  const cache = gateway === null || gateway.cacheTtlUs <= 0 ? null : new RegisterCache(Math.max(1, Math.min(1024, plan.readCount)));
   const listener: PollLoopListener | undefined = events === null && cache === null ? undefined : {
     polled(read: number, outcome: number, result: MasterResult): void {
       if (cache !== null && outcome === OUTCOME_OK && (result.functionCode === 3 || result.functionCode === 4)) {
-        const rd = plan.reads[read];
-        cache.record(rd.unit, rd.function, rd.start, result.registers, result.registerCount, result.completedAt);
+        cache.record(plan.readUnit[read], plan.readFunction[read], plan.readStart[read], result.registers, result.registerCount, result.completedAt);
       }
       if (events === null) return;
-      const m = plan.reads[read].meter;
+      const m = plan.readMeter[read];
       if (outcome !== OUTCOME_OK) events.failure(m);
       else if (read === lastRead[m]) events.reading(m);
     },
