@@ -2,14 +2,15 @@
  * The engine configurations of the ESP32 memory budget, measured on XS by the memory host (scripts/xs-memory.mjs):
  * a concentrator's bus side (hosts/esp32/site-poller.ts: plan, scheduler, master, latest values, readings store) for 4
  * meters and for 32 meters with all points, and an R/C repeater. The bundle's body is the preload step (code, tables,
- * the profiles' JSON text: flash on the device); `measureEngines` runs in the machine built with the manifest's
- * `creation` and does at run time what the device does at boot: parse the profiles, check the site, build the engine.
+ * the compiled profile library: flash on the device); `measureEngines` runs in the machine built with the manifest's
+ * `creation` and does at run time what the device does at boot: look the profiles up, check the site, build the engine.
  * One configuration per run (`only`): a full collection before and after building it, the difference printed as
  * `XS-MEMORY {json}` (live slots, chunk bytes, runtime keys, collections XS ran on its own). Ends with `XS-MEMORY-DONE`.
  */
-import { parseProfile, type Profile } from "../modules/profile";
+import type { Profile } from "../modules/profile";
+import { LIBRARY_LOOKUP, libraryProfile } from "../modules/profile-library";
 import { Repeater } from "../modules/repeater";
-import { checkSite, profileTable } from "../modules/site";
+import { checkSite } from "../modules/site";
 import { sitePoller } from "../hosts/esp32/site-poller";
 
 declare function print(...args: unknown[]): void;
@@ -30,11 +31,12 @@ export const MEMORY_PROFILES = ["eastron-sdm630", "eastron-sdm120", "nmid30-2", 
 /** The engine configurations: name → builder (returns what must stay alive). */
 function configurations(profileTexts: readonly string[]): [string, () => unknown][] {
   const concentrator = (copies: number) => () => {
-    const profiles: Profile[] = profileTexts.map((t, i) => parseProfile(JSON.parse(t), MEMORY_PROFILES[i]));
+    // The shipped profiles are preloaded flash data (modules/profile-library.ts): looked up, not parsed.
+    const profiles: Profile[] = MEMORY_PROFILES.map((id) => libraryProfile(id)!);
     const meters: unknown[] = [];
     let unit = 1;
     for (let c = 0; c < copies; c++) for (const p of profiles) meters.push({ name: `${p.id}-${c}`, profile: p.id, unit: unit++, intervalMs: 10000 });
-    const r = checkSite({ bus: { port: "uart2", baud: 9600, framing: "8N1" }, meters }, profileTable(profiles));
+    const r = checkSite({ bus: { port: "uart2", baud: 9600, framing: "8N1" }, meters }, LIBRARY_LOOKUP);
     if (!r.ok) throw new Error(r.errors.join("; "));
     return sitePoller(r.site, { transmit() {} }, 4 * 1042, 1000, null); // rxIdleUs: 4 characters at 9600 8N1
   };

@@ -19,13 +19,12 @@ import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import { Server } from "http";
 import Preference from "preference";
-import Resource from "Resource";
 import WiFi from "wifi";
 import { syncClock } from "./clock-sync";
 import { parseForwarding } from "../../modules/forwarding-config";
 import { MqttLayout } from "../../modules/mqtt-payload";
 import { MqttSession } from "../../modules/mqtt-session";
-import { parseProfile, type Profile } from "../../modules/profile";
+import { LIBRARY_LOOKUP } from "../../modules/profile-library";
 import { checkSite, type ProfileLookup } from "../../modules/site";
 import { healthDocument, historyDocument, metersDocument, planDocument } from "../../modules/status-json";
 import { EngineLoop } from "./deadline-timer";
@@ -60,27 +59,6 @@ const BODY_HEAP_BYTES = 12800;
 /** Interrupt → message → JS callback delay budgeted for received bytes, µs (not measured on a board: see docs/esp32.md). */
 const CALLBACK_LATENCY_US = 1000;
 
-/**
- * Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. The cached copy drops what only
- * documents the profile (description, sources with their titles, links and notes): nothing reads them at run time, and
- * they are a few KB of chunk heap per profile (docs/esp32.md "Memory budget").
- */
-class ResourceProfiles implements ProfileLookup {
-  private readonly cache = new Map<string, Profile>();
-  get(id: string): Profile | undefined {
-    let p = this.cache.get(id);
-    if (p !== undefined) return p;
-    const name = `${id}.json`;
-    if (!/^[a-z0-9-]+$/.test(id) || !Resource.exists(name)) return undefined;
-    p = { ...parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id), description: "", sources: [] };
-    this.cache.set(id, p);
-    return p;
-  }
-  keys(): Iterable<string> {
-    return this.cache.keys();
-  }
-}
-
 function siteProblems(json: unknown, profiles: ProfileLookup): readonly string[] {
   const r = checkSite(json, profiles);
   if (!r.ok) return r.errors;
@@ -95,7 +73,8 @@ function siteProblems(json: unknown, profiles: ProfileLookup): readonly string[]
 
 export function startConcentrator(): void {
   const device = deviceConfig(config as Record<string, unknown>);
-  const profiles = new ResourceProfiles();
+  // The shipped profiles, compiled into preloaded flash data (modules/profile-library.ts): nothing parsed at boot.
+  const profiles = LIBRARY_LOOKUP;
   const check = (json: unknown) => siteProblems(json, profiles);
   // At boot the gateway section does not decide which site runs (it is checked apart, below); PUT /api/site uses `check`.
   const loaded = loadSite(Preference, device.site, (json) => siteProblems(bootGateway(json, () => {}).site, profiles));
