@@ -9,8 +9,9 @@
  * read's last success, NaN until one arrives). Running totals (state_class total_increasing) pass through the sanity
  * filter (modules/sanity.ts, one slot per total, not per value); a withheld total keeps its last accepted value and time.
  *
- * Each value carries the time of the response it came from (`takenAt`, µs). Fixed memory: typed arrays sized from the
- * plan; update() allocates nothing.
+ * Each value carries the time of the response it came from (`takenAt(v)`, µs: kept per read, and for a running total
+ * the time of its last accepted value, which the sanity filter holds). Fixed memory: typed arrays sized from the plan
+ * (per value only its latest value, status and two small indices); update() allocates nothing.
  */
 import { responseDataBytes, type Plan } from "./planner";
 import { TotalSanity, VERDICT_ACCEPTED, VERDICT_REBASELINED, VERDICT_INVALID, type SanityOptions } from "./sanity";
@@ -29,25 +30,30 @@ export class LatestValues {
   readonly plan: Plan;
   /** Latest value per plan value (NaN when none or invalid; last accepted total when withheld). */
   readonly values: Float64Array;
-  /** µs time of the response the value came from; -1 never. */
-  readonly takenAt: Float64Array;
   readonly status: Uint8Array;
-  /** Times each value was updated (any status). */
-  readonly updates: Uint32Array;
+  /** Per read: µs time of its latest response (-1 never) and responses decoded. */
+  private readonly readAt: Float64Array;
+  private readonly readUpdates: Uint32Array;
   /** The sanity filter, one slot per running total (sanitySlot maps a plan value to its slot). */
   readonly sanity: TotalSanity;
   /** Sanity slot of each plan value, or -1 (not a running total). */
   readonly sanitySlot: Int16Array;
+  /** Latest decimal-point exponent of the values that have one, by exponentSlot. */
   private readonly exponent: Float64Array;
+  /** Per value: its slot in `exponent`, or -1. */
+  private readonly exponentSlot: Int16Array;
 
   constructor(plan: Plan, sanityOptions: SanityOptions = {}) {
     const n = plan.valueCount;
     this.plan = plan;
     this.values = new Float64Array(n).fill(NaN);
-    this.takenAt = new Float64Array(n).fill(-1);
     this.status = new Uint8Array(n);
-    this.updates = new Uint32Array(n);
-    this.exponent = new Float64Array(plan.exponentValueIndex.length > 0 ? n : 0).fill(NaN);
+    this.readAt = new Float64Array(plan.readCount).fill(-1);
+    this.readUpdates = new Uint32Array(plan.readCount);
+    this.exponentSlot = new Int16Array(n).fill(-1);
+    let exponents = 0;
+    for (let v = 0; v < n; v++) if (plan.valueExponentRead[v] >= 0) this.exponentSlot[v] = exponents++;
+    this.exponent = new Float64Array(exponents).fill(NaN);
     this.sanitySlot = new Int16Array(n).fill(-1);
     let totals = 0;
     for (let v = 0; v < n; v++) if (plan.ruleTotal[plan.valueRule[v]] === 1) this.sanitySlot[v] = totals++;
@@ -70,20 +76,21 @@ export class LatestValues {
     for (let i = plan.readExponentStart[read]; i < plan.readExponentStart[read + 1]; i++) {
       const v = plan.exponentValueIndex[i];
       const k = plan.valueRule[v];
-      this.exponent[v] = plan.ruleExponentSign[k] * readRaw(plan.ruleExponentType[k], 0, bytes, offset + plan.valueExponentOffset[v]);
+      this.exponent[this.exponentSlot[v]] = plan.ruleExponentSign[k] * readRaw(plan.ruleExponentType[k], 0, bytes, offset + plan.valueExponentOffset[v]);
     }
+    this.readAt[read] = now;
+    this.readUpdates[read]++;
     let n = 0;
     for (let i = plan.readValueStart[read]; i < plan.readValueStart[read + 1]; i++) {
       const v = plan.readValueIndex[i];
-      const x = plan.decode(v, bytes, offset, plan.valueExponentRead[v] >= 0 ? this.exponent[v] : 0);
-      this.updates[v]++;
+      const e = this.exponentSlot[v];
+      const x = plan.decode(v, bytes, offset, e >= 0 ? this.exponent[e] : 0);
       n++;
       const slot = this.sanitySlot[v];
       if (slot >= 0) {
         const verdict = this.sanity.check(slot, x, now);
         if (verdict === VERDICT_ACCEPTED || verdict === VERDICT_REBASELINED) {
           this.values[v] = x;
-          this.takenAt[v] = now;
           this.status[v] = VALUE_OK;
         } else {
           this.status[v] = verdict === VERDICT_INVALID ? VALUE_INVALID : VALUE_WITHHELD;
@@ -91,9 +98,19 @@ export class LatestValues {
         continue;
       }
       this.values[v] = x;
-      this.takenAt[v] = now;
       this.status[v] = x === x ? VALUE_OK : VALUE_INVALID;
     }
     return n;
+  }
+
+  /** µs time of the response value v came from (a running total: the one its accepted value came from); -1 never. */
+  takenAt(v: number): number {
+    const slot = this.sanitySlot[v];
+    return slot >= 0 ? this.sanity.acceptedAt(slot) : this.readAt[this.plan.valueRead[v]];
+  }
+
+  /** Times value v was updated (any status): the responses its read delivered. */
+  updates(v: number): number {
+    return this.readUpdates[this.plan.valueRead[v]];
   }
 }

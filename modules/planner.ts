@@ -142,7 +142,7 @@ export class Plan {
   /** Byte offset of the value in the read's response data (FC01/02: the bit index). */
   readonly valueOffset: Uint16Array;
   /** Read holding the decimal-point register, or -1. */
-  readonly valueExponentRead: Int32Array;
+  readonly valueExponentRead: Int16Array;
   readonly valueExponentOffset: Uint16Array;
   /** Decoding rule of the value: index into the rule columns below. */
   readonly valueRule: Uint16Array;
@@ -163,10 +163,10 @@ export class Plan {
   readonly ruleInvalid: Float64Array;
   /** Values decoded from read r: valueIndex[readValueStart[r] .. readValueStart[r + 1]). */
   readonly readValueStart: Int32Array;
-  readonly readValueIndex: Int32Array;
+  readonly readValueIndex: Uint16Array;
   /** Values whose decimal-point register is in read r: exponentValueIndex[readExponentStart[r] .. readExponentStart[r + 1]). */
   readonly readExponentStart: Int32Array;
-  readonly exponentValueIndex: Int32Array;
+  readonly exponentValueIndex: Uint16Array;
   /** Largest response data of any read (for sizing buffers). */
   readonly maxResponseDataBytes: number;
   private readsView: PlannedRead[] | null = null;
@@ -178,6 +178,7 @@ export class Plan {
     this.turnaroundUs = turnaroundUs;
     const nr = reads.length;
     const nv = values.length;
+    if (nr > 32767 || nv > 65535) throw new RangeError(`a plan holds at most 32767 reads and 65535 values (got ${nr} and ${nv})`);
     this.readCount = nr;
     this.valueCount = nv;
     this.readMeter = new Uint16Array(nr);
@@ -247,7 +248,7 @@ export class Plan {
     this.valuePoint = new Uint16Array(nv);
     this.valueRead = new Uint16Array(nv);
     this.valueOffset = new Uint16Array(nv);
-    this.valueExponentRead = new Int32Array(nv);
+    this.valueExponentRead = new Int16Array(nv);
     this.valueExponentOffset = new Uint16Array(nv);
     this.valueRule = new Uint16Array(nv);
     values.forEach((v, i) => {
@@ -261,11 +262,11 @@ export class Plan {
     });
 
     this.readValueStart = new Int32Array(nr + 1);
-    this.readValueIndex = new Int32Array(nv);
+    this.readValueIndex = new Uint16Array(nv);
     this.readExponentStart = new Int32Array(nr + 1);
     let withExponent = 0;
     for (const v of values) if (v.exponentRead >= 0) withExponent++;
-    this.exponentValueIndex = new Int32Array(withExponent);
+    this.exponentValueIndex = new Uint16Array(withExponent);
     let k = 0;
     let e = 0;
     for (let r = 0; r < nr; r++) {

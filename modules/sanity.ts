@@ -109,6 +109,11 @@ export class TotalSanity {
     this.chain[slot] = 0;
   }
 
+  /** Time (µs) of the last accepted value of a slot, or -1. */
+  acceptedAt(slot: number): number {
+    return this.hasBaseline[slot] === 1 ? this.baselineAt[slot] : -1;
+  }
+
   /** The last accepted value of a slot, or NaN. */
   accepted(slot: number): number {
     return this.hasBaseline[slot] === 1 ? this.baseline[slot] : NaN;

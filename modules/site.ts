@@ -115,6 +115,7 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
   else {
     const names = new Map<string, number>();
     const units = new Map<number, number>();
+    const selections = new Map<string, number[]>();
     const known = () => Array.from(profiles.keys()).sort().join(", ") || "none loaded";
     json.meters.forEach((m, i) => {
       const path = `$.meters[${i}]`;
@@ -146,9 +147,13 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
         });
       } else if (profile) for (let k = 0; k < profile.points.length; k++) points.push(k);
       if (errors.length > before || !profile) return;
+      // Meters of one profile with the same selection share one list (a site of many alike meters keeps one copy).
+      const key = `${profile.id}:${points.join(",")}`;
+      const same = selections.get(key);
+      if (same === undefined) selections.set(key, points);
       meters.push({
         name: m.name as string, profileId: profile.id, profile, unit: m.unit as number, intervalMs: m.intervalMs as number,
-        priority: (m.priority as number | undefined) ?? 0, points, ...(typeof m.via === "string" ? { via: m.via } : {}),
+        priority: (m.priority as number | undefined) ?? 0, points: same ?? points, ...(typeof m.via === "string" ? { via: m.via } : {}),
       });
     });
   }
