@@ -52,9 +52,16 @@ export interface SiteMeter {
   readonly via?: string;
 }
 
+/** The status page's history ring (modules/readings.ts): HISTORY_BYTES_PER_BUCKET bytes per bucket per meter. */
+export interface HistoryConfig {
+  readonly buckets: number;
+  readonly bucketUs: number;
+}
+
 export interface Site {
   readonly bus: BusConfig;
   readonly meters: readonly SiteMeter[];
+  readonly history: HistoryConfig;
   /** Sections validated by the features that own them; null when absent. */
   readonly forwarding: Readonly<Record<string, unknown>> | null;
   readonly gateway: Readonly<Record<string, unknown>> | null;
@@ -69,7 +76,11 @@ export interface ProfileLookup {
   keys(): Iterable<string>;
 }
 
-const TOP_KEYS = Object.freeze(["bus", "meters", "forwarding", "gateway", "repeater"]);
+const TOP_KEYS = Object.freeze(["bus", "meters", "forwarding", "gateway", "repeater", "history"]);
+const HISTORY_KEYS = Object.freeze(["buckets", "bucketSeconds"]);
+/** The history ring's defaults: 120 buckets of 30 s, the last hour. */
+export const DEFAULT_HISTORY_BUCKETS = 120;
+export const DEFAULT_HISTORY_BUCKET_S = 30;
 const BUS_KEYS = Object.freeze(["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"]);
 const METER_KEYS = Object.freeze(["name", "profile", "unit", "intervalMs", "priority", "points", "via"]);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -158,7 +169,7 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
     });
   }
 
-  const section = (k: "forwarding" | "gateway" | "repeater"): Record<string, unknown> | null => {
+  const section = (k: "forwarding" | "gateway" | "repeater" | "history"): Record<string, unknown> | null => {
     const v = json[k];
     if (v === undefined) return null;
     if (!isObject(v)) { bad(`$.${k}`, "must be an object", v); return null; }
@@ -172,12 +183,20 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
   }
   const gateway = section("gateway");
   const repeater = section("repeater");
+  const h = section("history");
+  let history: HistoryConfig = { buckets: DEFAULT_HISTORY_BUCKETS, bucketUs: DEFAULT_HISTORY_BUCKET_S * 1_000_000 };
+  if (h !== null) {
+    for (const k of Object.keys(h)) if (!HISTORY_KEYS.includes(k)) bad(`$.history.${k}`, `unknown field; allowed: ${HISTORY_KEYS.join(", ")}`);
+    if (h.buckets !== undefined && !isInt(h.buckets, 2, 10000)) bad("$.history.buckets", "must be an integer from 2 to 10000", h.buckets);
+    if (h.bucketSeconds !== undefined && !isInt(h.bucketSeconds, 1, 86400)) bad("$.history.bucketSeconds", "must be an integer from 1 to 86400", h.bucketSeconds);
+    history = { buckets: (h.buckets as number | undefined) ?? DEFAULT_HISTORY_BUCKETS, bucketUs: ((h.bucketSeconds as number | undefined) ?? DEFAULT_HISTORY_BUCKET_S) * 1_000_000 };
+  }
   // The gateway section's own checker (modules/gateway-config.ts) names its first problem as $.gateway.<field>.
   if (gateway !== null) {
     try { new GatewayConfig(gateway, "$.gateway"); } catch (e) { errors.push(e instanceof Error ? e.message : String(e)); }
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, site: { bus, meters, forwarding, gateway, repeater } };
+  return { ok: true, site: { bus, meters, history, forwarding, gateway, repeater } };
 }
 
 /** A ProfileLookup over a list of profiles. Throws RangeError on a repeated id. */

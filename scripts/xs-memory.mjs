@@ -105,7 +105,7 @@ export function xsMemoryRows(stdout) {
 /** The profiles the engine configurations use (bench/xs-memory-engines.ts MEMORY_PROFILES). */
 const ENGINE_PROFILES = ["eastron-sdm630", "eastron-sdm120", "nmid30-2", "ubs-djz1226"];
 /** bench/xs-memory-engines.ts ENGINE_CONFIGURATIONS. */
-const ENGINE_CONFIGURATIONS = 3;
+const ENGINE_CONFIGURATIONS = 4;
 
 /**
  * The engine configurations of bench/xs-memory-engines.ts on the host. The profiles come from the compiled library

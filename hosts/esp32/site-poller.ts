@@ -78,7 +78,7 @@ export const RX_FULL_THRESHOLD = 120;
  */
 export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latencyUs: number, events: PollerEvents | null, gateway: GatewayConfig | null = null): SitePoller {
   const plan = planForSite(site);
-  const store = new ReadingsStore({ meters: meterMetaForSite(site, plan) });
+  const store = new ReadingsStore({ meters: meterMetaForSite(site, plan), historyBuckets: site.history.buckets, bucketUs: site.history.bucketUs });
   const options = loopOptionsForSite(site, plan, { rxIdleDelayUs: rxIdleUs + latencyUs, rxBatchBytes: RX_FULL_THRESHOLD });
   const lastRead = new Int32Array(plan.meters.length);
   plan.meters.forEach((m, i) => (lastRead[i] = m.firstRead + m.readCount - 1));

@@ -77,7 +77,7 @@ export function busLink(site: Site, loop: PollLoop): LinkStats {
 export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConcentratorOptions): Promise<NodeConcentrator> {
   const plan = planForSite(site);
   // Days and months of the energy figures begin at local midnight (the host's time zone at start).
-  const store = new ReadingsStore({ meters: meterMetaForSite(site, plan), utcOffsetMin: -new Date(o.nowMs()).getTimezoneOffset() });
+  const store = new ReadingsStore({ meters: meterMetaForSite(site, plan), historyBuckets: site.history.buckets, bucketUs: site.history.bucketUs, utcOffsetMin: -new Date(o.nowMs()).getTimezoneOffset() });
   const opts = loopOptionsForSite(site, plan, o.master ?? {});
   const extra = o.extraTimeoutUs ?? {};
   const line = plan.line;
