@@ -421,7 +421,7 @@ export class Master implements PortListener, Timed {
     let from = now;
     if (this.unsettled[u] !== 0) {
       for (let k = 0; k < WINDOW_SLOTS; k++) if (this.wUnit[k] === u && this.wReply[k] === REPLY_NONE && this.wEnd[k] > from) from = this.wEnd[k];
-      const latest = now + (1 + this.config.unitRetries[u]) * window;
+      const latest = now + (1 + this.config.retriesFor(u)) * window;
       if (from > latest) from = latest;
     }
     const i = this.wNext;
@@ -478,7 +478,7 @@ export class Master implements PortListener, Timed {
     this.expected = q.expected[slot];
     this.gapUs = this.config.gapBefore(this.unit, this.previousUnit);
     this.attempts = 0;
-    this.maxAttempts = this.unit === 0 || this.isOffline(this.unit) ? 1 : 1 + this.config.unitRetries[this.unit];
+    this.maxAttempts = this.unit === 0 || this.isOffline(this.unit) ? 1 : 1 + this.config.retriesFor(this.unit);
     this.extraAttempt = false;
     const end = this.base + this.txLength;
     const adu = q.adu;
