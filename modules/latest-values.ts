@@ -57,7 +57,15 @@ export class LatestValues {
     this.sanitySlot = new Int16Array(n).fill(-1);
     let totals = 0;
     for (let v = 0; v < n; v++) if (plan.ruleTotal[plan.valueRule[v]] === 1) this.sanitySlot[v] = totals++;
-    this.sanity = new TotalSanity(totals, sanityOptions);
+    // One bound per distinct (rated power, unit) among the totals: a site of many alike meters shares a few.
+    const kinds: string[] = [];
+    for (let v = 0; v < n; v++) {
+      if (this.sanitySlot[v] < 0) continue;
+      const profile = plan.meters[plan.valueMeter[v]].profile;
+      const kind = `${profile.limits.ratedPowerW} ${profile.points[plan.valuePoint[v]].unit}`;
+      if (kinds.indexOf(kind) < 0) kinds.push(kind);
+    }
+    this.sanity = new TotalSanity(totals, sanityOptions, kinds.length);
     for (let v = 0; v < n; v++) {
       const slot = this.sanitySlot[v];
       if (slot < 0) continue;
