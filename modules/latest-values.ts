@@ -15,7 +15,7 @@
  */
 import { responseDataBytes, type Plan } from "./planner";
 import { TotalSanity, VERDICT_ACCEPTED, VERDICT_REBASELINED, VERDICT_INVALID, type SanityOptions } from "./sanity";
-import { readRaw } from "./values";
+import { MAX_EXTRA_EXPONENT, TYPE_S64, TYPE_SENTINEL, TYPE_U64, isDefaultSentinel, readRaw, scalePow10 } from "./values";
 
 /** Status of a value's latest reading. */
 export const VALUE_NONE = 0;
@@ -88,11 +88,33 @@ export class LatestValues {
     }
     this.readAt[read] = now;
     this.readUpdates[read]++;
+    // The decoding rule's columns, read once per response (the loop below is ValueCodec.decode inlined for whole values).
+    const valueRule = plan.valueRule, valueOffset = plan.valueOffset, ruleBit = plan.ruleBit, ruleType = plan.ruleType;
+    const ruleOrder = plan.ruleOrder, ruleScale = plan.ruleScale, ruleExponent = plan.ruleExponent;
+    const ruleInvalidStart = plan.ruleInvalidStart, ruleInvalid = plan.ruleInvalid, exponentSlot = this.exponentSlot;
     let n = 0;
     for (let i = plan.readValueStart[read]; i < plan.readValueStart[read + 1]; i++) {
       const v = plan.readValueIndex[i];
-      const e = this.exponentSlot[v];
-      const x = plan.decode(v, bytes, offset, e >= 0 ? this.exponent[e] : 0);
+      const k = valueRule[v];
+      let x: number;
+      if (ruleBit[k] !== -1) x = plan.decode(v, bytes, offset, 0);
+      else {
+        const e = exponentSlot[v];
+        const extra = e >= 0 ? this.exponent[e] : 0;
+        const type = ruleType[k];
+        const at = offset + valueOffset[v];
+        const raw = readRaw(type, ruleOrder[k], bytes, at);
+        if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT || raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) x = NaN;
+        else if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, ruleOrder[k], bytes, at)) x = NaN;
+        else {
+          x = raw;
+          for (let j = ruleInvalidStart[k]; j < ruleInvalidStart[k + 1]; j++) if (ruleInvalid[j] === raw) { x = NaN; break; }
+          if (x === x) {
+            const scale = ruleScale[k];
+            x = scalePow10(scale === 1 ? raw : raw * scale, ruleExponent[k] + extra);
+          }
+        }
+      }
       n++;
       const slot = this.sanitySlot[v];
       if (slot >= 0) {

@@ -89,6 +89,8 @@ export class Master implements PortListener, Timed {
   /** Per unit 0..247: its counter slot + 1, or 0 before it was first counted. */
   private readonly unitSlot: Uint8Array;
   private slotsUsed = 0;
+  /** Index of the current request's unit's first counter. */
+  private unitCounters = 0;
   private readonly slotCapacity: number;
   /** Bytes heard that belonged to no frame (idle-line glitches, stray leading bytes, noise while idle). */
   strayBytes = 0;
@@ -474,6 +476,7 @@ export class Master implements PortListener, Timed {
     this.base = slot * MAX_ADU;
     this.txLength = q.length[slot];
     this.unit = q.adu[this.base];
+    this.unitCounters = this.slotOf(this.unit) * COUNTER_KINDS;
     this.fc = q.adu[this.base + 1];
     this.expected = q.expected[slot];
     this.gapUs = this.config.gapBefore(this.unit, this.previousUnit);
@@ -501,8 +504,8 @@ export class Master implements PortListener, Timed {
     this.lateFrame = false;
     this.echoAt = this.config.echo ? 0 : -1;
     this.attempts++;
-    this.counters[this.slotOf(this.unit) * COUNTER_KINDS + COUNT_SENT]++;
-    if (this.attempts > 1) this.counters[this.slotOf(this.unit) * COUNTER_KINDS + COUNT_RETRIES]++;
+    this.counters[this.unitCounters + COUNT_SENT]++;
+    if (this.attempts > 1) this.counters[this.unitCounters + COUNT_RETRIES]++;
     this.port.transmit(this.queue.adu, this.base, this.txLength);
   }
 
@@ -618,7 +621,7 @@ export class Master implements PortListener, Timed {
   private lookalike(start: number, n: number, now: number): boolean {
     const rx = this.rx;
     if (this.owns(rx[start + n - 2] | (rx[start + n - 1] << 8), now)) return false;
-    this.counters[this.slotOf(this.unit) * COUNTER_KINDS + COUNT_LATE]++;
+    this.counters[this.unitCounters + COUNT_LATE]++;
     this.rxLength = 0;
     this.frameLength = 0;
     this.complete = false;
@@ -631,7 +634,7 @@ export class Master implements PortListener, Timed {
 
   /** One attempt is over: count it, then retry or finish. */
   private endAttempt(status: number, now: number): void {
-    this.counters[this.slotOf(this.unit) * COUNTER_KINDS + status]++;
+    this.counters[this.unitCounters + status]++;
     if (STATUS_RETRYABLE[status] === 1) {
       this.lateUnit = this.unit;
       this.lateFc = this.fc;

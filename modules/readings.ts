@@ -166,20 +166,21 @@ export class ReadingsStore {
     if (!Number.isInteger(buckets) || buckets < 2 || buckets > 10_000) throw new RangeError("readings: historyBuckets must be an integer 2..10000");
     if (!Number.isInteger(bucketUs) || bucketUs < 1000) throw new RangeError("readings: bucketUs must be an integer >= 1000");
     if (!Number.isInteger(offlineAfter) || offlineAfter < 1) throw new RangeError("readings: offlineAfter must be an integer >= 1");
-    const seen: Record<string, boolean> = {};
+    // Sets, not objects keyed by name: a name used as a property key becomes an XS runtime key, never freed.
+    const seen = new Set<string>();
     let maxPoints = 0;
     let totalPoints = 0;
     config.meters.forEach((m, i) => {
       if (typeof m.name !== "string" || !NAME.test(m.name)) throw new RangeError(`meters[${i}].name: '${String(m.name)}' must match [A-Za-z0-9_-]{1,64}`);
-      if (seen[m.name]) throw new RangeError(`meters[${i}].name: '${m.name}' is used twice`);
-      seen[m.name] = true;
+      if (seen.has(m.name)) throw new RangeError(`meters[${i}].name: '${m.name}' is used twice`);
+      seen.add(m.name);
       if (typeof m.profile !== "string" || m.profile.length === 0) throw new TypeError(`meters[${m.name}].profile: a profile id is required`);
       if (!Array.isArray(m.points) || m.points.length === 0) throw new RangeError(`meters[${m.name}].points: at least one point is required`);
-      const names: Record<string, boolean> = {};
+      const names = new Set<string>();
       for (const p of m.points) {
         if (typeof p.name !== "string" || !POINT_NAME.test(p.name)) throw new RangeError(`meters[${m.name}].points: name '${String(p.name)}' must match [a-z0-9_]{1,64}`);
-        if (names[p.name]) throw new RangeError(`meters[${m.name}].points: '${p.name}' is listed twice`);
-        names[p.name] = true;
+        if (names.has(p.name)) throw new RangeError(`meters[${m.name}].points: '${p.name}' is listed twice`);
+        names.add(p.name);
       }
       maxPoints = Math.max(maxPoints, m.points.length);
       totalPoints += m.points.length;

@@ -49,7 +49,7 @@ const TYPE_MIN = Float64Array.of(0, -32768, 0, -2147483648, 0, -9007199254740991
 const TYPE_MAX = Float64Array.of(65535, 32767, 4294967295, 2147483647, 9007199254740991, 9007199254740991, Infinity, Infinity, 1);
 
 /** The default "not available" raw of each type that a double holds exactly (NaN: none, or checked otherwise). */
-const TYPE_SENTINEL = Float64Array.of(65535, 32767, 4294967295, 2147483647, NaN, NaN, Infinity, Infinity, NaN);
+export const TYPE_SENTINEL: Readonly<Float64Array> = Float64Array.of(65535, 32767, 4294967295, 2147483647, NaN, NaN, Infinity, Infinity, NaN);
 
 export const ORDER_ABCD = 0;
 export const ORDER_CDAB = 1;
@@ -316,7 +316,26 @@ export class ValueCodec {
    * register (already multiplied by its sign); NaN there gives NaN. Bools decode to 1 or 0.
    */
   decode(b: Uint8Array, offset: number, extra = 0, bitIndex = 0): number {
-    return decodeRule(this.type, this.order, this.bit, this.scale, this.exponent, this.invalid, 0, this.invalid.length, b, offset, extra, bitIndex);
+    if (this.bit === -2) {
+      const p = offset + (bitIndex >> 3);
+      if (bitIndex < 0 || p < 0 || p >= b.length) return NaN;
+      return (b[p] >> (bitIndex & 7)) & 1;
+    }
+    if (this.bit >= 0) {
+      if (!fits(b, offset, 1)) return NaN;
+      return (wordAt(b, offset, 1, this.order, 0) >> this.bit) & 1;
+    }
+    if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT) return NaN;
+    const type = this.type;
+    const raw = readRaw(type, this.order, b, offset);
+    // NaN: outside the buffer or a float NaN. The exact sentinel of 16/32-bit integers, and ±Infinity of floats, compare
+    // on the raw number; 64-bit sentinels are checked on their words (a double cannot hold them exactly).
+    if (raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) return NaN;
+    if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, this.order, b, offset)) return NaN;
+    const inv = this.invalid;
+    for (let i = 0; i < inv.length; i++) if (inv[i] === raw) return NaN;
+    const v = this.scale === 1 ? raw : raw * this.scale;
+    return scalePow10(v, this.exponent + extra);
   }
 
   /**
