@@ -111,8 +111,37 @@ function counted(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
-/** What planSite() hands to the Plan: reads and values as plain lists (configuration time only). */
-interface RawValue { meter: number; point: number; read: number; offset: number; exponentRead: number; exponentOffset: number }
+/**
+ * The value columns planSite() fills as it plans (sized from the site up front, so building a plan never holds an
+ * object per value: the device builds it within its fixed heap).
+ */
+class ValueColumns {
+  count = 0;
+  readonly meter: Uint16Array;
+  readonly point: Uint16Array;
+  readonly read: Uint16Array;
+  readonly offset: Uint16Array;
+  readonly exponentRead: Int16Array;
+  readonly exponentOffset: Uint16Array;
+  constructor(capacity: number) {
+    if (capacity > 65535) throw new RangeError(`a plan holds at most 65535 values (got ${capacity})`);
+    this.meter = new Uint16Array(capacity);
+    this.point = new Uint16Array(capacity);
+    this.read = new Uint16Array(capacity);
+    this.offset = new Uint16Array(capacity);
+    this.exponentRead = new Int16Array(capacity);
+    this.exponentOffset = new Uint16Array(capacity);
+  }
+  push(meter: number, point: number, read: number, offset: number, exponentRead: number, exponentOffset: number): void {
+    const i = this.count++;
+    this.meter[i] = meter;
+    this.point[i] = point;
+    this.read[i] = read;
+    this.offset[i] = offset;
+    this.exponentRead[i] = exponentRead;
+    this.exponentOffset[i] = exponentOffset;
+  }
+}
 
 /**
  * A complete plan. Memory: the reads, the values and their decoding rules are columns of typed arrays sized from the
@@ -172,12 +201,12 @@ export class Plan {
   private readsView: PlannedRead[] | null = null;
   private valuesView: PlannedValue[] | null = null;
 
-  constructor(meters: MeterPlan[], reads: readonly PlannedRead[], values: readonly RawValue[], line: LineTiming, turnaroundUs: number) {
+  constructor(meters: MeterPlan[], reads: readonly PlannedRead[], values: ValueColumns, line: LineTiming, turnaroundUs: number) {
     this.meters = meters;
     this.line = line;
     this.turnaroundUs = turnaroundUs;
     const nr = reads.length;
-    const nv = values.length;
+    const nv = values.count;
     if (nr > 32767 || nv > 65535) throw new RangeError(`a plan holds at most 32767 reads and 65535 values (got ${nr} and ${nv})`);
     this.readCount = nr;
     this.valueCount = nv;
@@ -200,22 +229,31 @@ export class Plan {
     this.maxResponseDataBytes = max;
 
     // Decoding rules: one per (profile, point) pair the site uses.
-    const ruleOf: number[] = [];
+    // The value columns are the planner's own (ValueColumns, sized to the value count), kept as they are.
+    if (values.meter.length !== nv) throw new RangeError("internal: value columns not filled");
+    this.valueMeter = values.meter;
+    this.valuePoint = values.point;
+    this.valueRead = values.read;
+    this.valueOffset = values.offset;
+    this.valueExponentRead = values.exponentRead;
+    this.valueExponentOffset = values.exponentOffset;
+    this.valueRule = new Uint16Array(nv);
     const rulePoints: Point[] = [];
     const seen = new Map<Profile, Map<number, number>>();
     let invalidCount = 0;
-    for (const v of values) {
-      const profile = meters[v.meter].profile;
+    for (let v = 0; v < nv; v++) {
+      const profile = meters[this.valueMeter[v]].profile;
+      const point = this.valuePoint[v];
       let byPoint = seen.get(profile);
       if (byPoint === undefined) { byPoint = new Map(); seen.set(profile, byPoint); }
-      let k = byPoint.get(v.point);
+      let k = byPoint.get(point);
       if (k === undefined) {
         k = rulePoints.length;
-        byPoint.set(v.point, k);
-        rulePoints.push(profile.points[v.point]);
-        invalidCount += profile.points[v.point].invalid.length;
+        byPoint.set(point, k);
+        rulePoints.push(profile.points[point]);
+        invalidCount += profile.points[point].invalid.length;
       }
-      ruleOf.push(k);
+      this.valueRule[v] = k;
     }
     const nk = rulePoints.length;
     this.ruleType = new Uint8Array(nk);
@@ -244,28 +282,12 @@ export class Plan {
     });
     this.ruleInvalidStart[nk] = inv;
 
-    this.valueMeter = new Uint16Array(nv);
-    this.valuePoint = new Uint16Array(nv);
-    this.valueRead = new Uint16Array(nv);
-    this.valueOffset = new Uint16Array(nv);
-    this.valueExponentRead = new Int16Array(nv);
-    this.valueExponentOffset = new Uint16Array(nv);
-    this.valueRule = new Uint16Array(nv);
-    values.forEach((v, i) => {
-      this.valueMeter[i] = v.meter;
-      this.valuePoint[i] = v.point;
-      this.valueRead[i] = v.read;
-      this.valueOffset[i] = v.offset;
-      this.valueExponentRead[i] = v.exponentRead;
-      this.valueExponentOffset[i] = v.exponentOffset;
-      this.valueRule[i] = ruleOf[i];
-    });
 
     this.readValueStart = new Int32Array(nr + 1);
     this.readValueIndex = new Uint16Array(nv);
     this.readExponentStart = new Int32Array(nr + 1);
     let withExponent = 0;
-    for (const v of values) if (v.exponentRead >= 0) withExponent++;
+    for (let v = 0; v < nv; v++) if (this.valueExponentRead[v] >= 0) withExponent++;
     this.exponentValueIndex = new Uint16Array(withExponent);
     let k = 0;
     let e = 0;
@@ -273,8 +295,8 @@ export class Plan {
       this.readValueStart[r] = k;
       this.readExponentStart[r] = e;
       for (let v = 0; v < nv; v++) {
-        if (values[v].read === r) this.readValueIndex[k++] = v;
-        if (values[v].exponentRead === r) this.exponentValueIndex[e++] = v;
+        if (this.valueRead[v] === r) this.readValueIndex[k++] = v;
+        if (this.valueExponentRead[v] === r) this.exponentValueIndex[e++] = v;
       }
     }
     this.readValueStart[nr] = k;
@@ -428,7 +450,9 @@ export function planSite(meters: readonly MeterSpec[], options: PlanOptions): Pl
   const siteDelayUs = options.interRequestDelayUs ?? 0;
   if (!(turnaroundUs >= 0) || !(siteDelayUs >= 0)) throw new RangeError("turnaroundUs and interRequestDelayUs must be ≥ 0");
   const reads: PlannedRead[] = [];
-  const values: RawValue[] = [];
+  let valueCapacity = 0;
+  for (const m of meters) valueCapacity += m.points.length;
+  const values = new ValueColumns(valueCapacity);
   const meterPlans: MeterPlan[] = [];
 
   meters.forEach((m, mi) => {
@@ -436,7 +460,7 @@ export function planSite(meters: readonly MeterSpec[], options: PlanOptions): Pl
     const delayUs = Math.max(siteDelayUs, Math.round(limits.minDelayMs * 1000));
     const cost = (fn: number, count: number) => readBusTimeUs(line, fn, count, turnaroundUs, delayUs);
     const firstRead = reads.length;
-    const firstValue = values.length;
+    const firstValue = values.count;
     const points = m.points.map((i) => {
       const p = m.profile.points[i];
       if (!p) throw new RangeError(`meters[${mi}] ${m.name}: point index ${i} is not in profile ${m.profile.id}`);
@@ -470,11 +494,11 @@ export function planSite(meters: readonly MeterSpec[], options: PlanOptions): Pl
         exponentRead = find(p.exponentFrom.function, p.exponentFrom.address, 1);
         exponentOffset = 2 * (p.exponentFrom.address - reads[exponentRead].start);
       }
-      values.push({ meter: mi, point: pi, read: r, offset: unitSize * (p.address - reads[r].start), exponentRead, exponentOffset });
+      values.push(mi, pi, r, unitSize * (p.address - reads[r].start), exponentRead, exponentOffset);
     });
     let busTimeUs = 0;
     for (let r = firstRead; r < reads.length; r++) busTimeUs += reads[r].busTimeUs;
-    meterPlans.push({ name: m.name, unit: m.unit, profile: m.profile, firstRead, readCount: reads.length - firstRead, firstValue, valueCount: values.length - firstValue, busTimeUs });
+    meterPlans.push({ name: m.name, unit: m.unit, profile: m.profile, firstRead, readCount: reads.length - firstRead, firstValue, valueCount: values.count - firstValue, busTimeUs });
   });
   return new Plan(meterPlans, reads, values, line, turnaroundUs);
 }
