@@ -423,7 +423,7 @@ export class Master implements PortListener, Timed {
     let from = now;
     if (this.unsettled[u] !== 0) {
       for (let k = 0; k < WINDOW_SLOTS; k++) if (this.wUnit[k] === u && this.wReply[k] === REPLY_NONE && this.wEnd[k] > from) from = this.wEnd[k];
-      const latest = now + (1 + this.config.retriesFor(u)) * window;
+      const latest = now + (1 + this.config.rowRetries[this.config.unitRow[u]]) * window;
       if (from > latest) from = latest;
     }
     const i = this.wNext;
@@ -476,12 +476,13 @@ export class Master implements PortListener, Timed {
     this.base = slot * MAX_ADU;
     this.txLength = q.length[slot];
     this.unit = q.adu[this.base];
-    this.unitCounters = this.slotOf(this.unit) * COUNTER_KINDS;
+    const counterSlot = this.unitSlot[this.unit];
+    this.unitCounters = (counterSlot !== 0 ? counterSlot - 1 : this.slotOf(this.unit)) * COUNTER_KINDS;
     this.fc = q.adu[this.base + 1];
     this.expected = q.expected[slot];
     this.gapUs = this.config.gapBefore(this.unit, this.previousUnit);
     this.attempts = 0;
-    this.maxAttempts = this.unit === 0 || this.isOffline(this.unit) ? 1 : 1 + this.config.retriesFor(this.unit);
+    this.maxAttempts = this.unit === 0 || this.isOffline(this.unit) ? 1 : 1 + this.config.rowRetries[this.config.unitRow[this.unit]];
     this.extraAttempt = false;
     const end = this.base + this.txLength;
     const adu = q.adu;
