@@ -14,6 +14,7 @@
  *  - anything else has no path (exception 0A).
  */
 
+import { GatewayTlsConfig, type GatewayTlsOptions } from "./gateway-tls-config";
 import { IpAllowlist } from "./ip-allowlist";
 
 export interface GatewayOptions {
@@ -49,10 +50,14 @@ export interface GatewayOptions {
   readonly cacheTtlMs?: number;
   /** Writes (05, 06, 0F, 10) to TCP unit 0 go out as RTU broadcasts; default false (unit 0 has no path). */
   readonly broadcast?: boolean;
+  /** Modbus/TCP Security: TLS with client certificates and roles (Node host only; modules/gateway-tls-config.ts). */
+  readonly tls?: GatewayTlsOptions;
+  /** Listen for plain Modbus TCP on `port`; default true, false when `tls` is set. */
+  readonly plain?: boolean;
 }
 
 const FIELDS = Object.freeze(["bind", "port", "maxClients", "maxPerClient", "maxPerAddress", "busSlots", "idleTimeoutMs",
-  "requestTimeoutMs", "queueTimeoutMs", "allow", "readOnly", "aliases", "passThrough", "localUnit", "cacheTtlMs", "broadcast"]);
+  "requestTimeoutMs", "queueTimeoutMs", "allow", "readOnly", "aliases", "passThrough", "localUnit", "cacheTtlMs", "broadcast", "tls", "plain"]);
 
 /** Route table value for a TCP unit with no path. */
 export const ROUTE_NONE = 0;
@@ -96,6 +101,10 @@ export class GatewayConfig {
   readonly cacheTtlUs: number;
   /** TCP unit id → RTU address 1..247, ROUTE_LOCAL, or ROUTE_NONE. */
   readonly route: Uint8Array;
+  /** The TLS listener's settings, or null for none. */
+  readonly tls: GatewayTlsConfig | null;
+  /** The plain Modbus TCP listener is on. */
+  readonly plain: boolean;
 
   /** `path` prefixes field names in error messages (the site loader passes "$.gateway"). */
   constructor(options: GatewayOptions = {}, path = "gateway") {
@@ -142,5 +151,8 @@ export class GatewayConfig {
     this.broadcast = bool(o, "broadcast", false, path);
     if (this.broadcast && route[0] === ROUTE_NONE) route[0] = ROUTE_BROADCAST;
     this.route = route;
+    this.tls = o.tls === undefined ? null : new GatewayTlsConfig(o.tls, `${path}.tls`);
+    this.plain = bool(o, "plain", this.tls === null, path);
+    if (!this.plain && this.tls === null) throw new RangeError(`${path}.plain is false and there is no ${path}.tls: nothing would listen`);
   }
 }

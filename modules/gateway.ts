@@ -15,7 +15,8 @@
  *    trickle of bytes does not count as activity for the idle timer (only whole requests and answers do).
  *  - A whole request takes one of the connection's maxPerClient request slots and is judged at once: a PDU that breaks its
  *    function's own rules (length, byte count, quantity; rtu/parse-request.ts, rtu/judge-request.ts) → 03 (the connection
- *    stays open); an invalid function, or in read-only mode anything outside READ_ONLY_FUNCTION → 01; the local unit →
+ *    stays open); an invalid function, in read-only mode anything outside READ_ONLY_FUNCTION, or on a TLS connection
+ *    a function or unit its role does not allow (accept()'s `role`, modules/gateway-roles.ts) → 01; the local unit →
  *    LocalRegisters; no route or bus down → 0A; a 03/04 read covered by poll data within cacheTtl → PollCache. Only the
  *    rest wait for the bus. With every slot taken, received() stops consuming (it returns the bytes it took) and calls
  *    link.resume() once a slot frees: TCP flow control, not an error.
@@ -101,11 +102,14 @@ export const GW_EVICTED = 17;
 export const GW_REFUSED_PER_ADDRESS = 18;
 export const GW_EX_DATA_VALUE = 19;
 export const GW_BROADCASTS = 20;
-export const GW_COUNTERS = 21;
+/** Requests refused with 01 because the connection's TLS role does not allow their function or unit. */
+export const GW_DENIED_ROLE = 21;
+export const GW_COUNTERS = 22;
 export const GW_COUNTER_NAMES: readonly string[] = Object.freeze([
   "accepted", "refusedAddress", "refusedFull", "closedMalformed", "closedIdle", "disconnected", "requests", "responses",
   "fromBus", "fromLocal", "fromCache", "exceptionPathUnavailable", "exceptionTargetFailed", "exceptionIllegalFunction",
   "orphanedResults", "stalls", "closedSlow", "evicted", "refusedPerAddress", "exceptionIllegalDataValue", "broadcasts",
+  "deniedByRole",
 ]);
 
 /**
@@ -172,6 +176,8 @@ export class Gateway implements Timed {
   /** The peer's address: IPv4 as a number, else -1 and the text in addressText. */
   private readonly address: Float64Array;
   private readonly addressText: string[];
+  /** The connection's role (a number of config.tls.roles), or -1: no role restrictions (plain Modbus TCP). */
+  private readonly role: Int16Array;
   private roundRobin = 0;
   private sequence = 0;
 
@@ -192,7 +198,7 @@ export class Gateway implements Timed {
   private readonly adu = new Uint8Array(MAX_PDU_LENGTH + 3);
   private readonly view = new FrameView();
 
-  constructor(options: GatewayOptions, bus: GatewayBus, local: LocalRegisters | null = null, cache: PollCache | null = null, tagBase = DEFAULT_TAG_BASE) {
+  constructor(options: GatewayOptions | GatewayConfig, bus: GatewayBus, local: LocalRegisters | null = null, cache: PollCache | null = null, tagBase = DEFAULT_TAG_BASE) {
     this.config = options instanceof GatewayConfig ? options : new GatewayConfig(options);
     const c = this.config;
     this.allowlist = c.allowlist;
@@ -219,6 +225,7 @@ export class Gateway implements Timed {
     this.lastRoute = new Int16Array(n).fill(-1);
     this.address = new Float64Array(n);
     this.addressText = new Array<string>(n).fill("");
+    this.role = new Int16Array(n).fill(-1);
     this.state = new Uint8Array(n * k);
     this.owner = new Int16Array(n * k).fill(-1);
     this.tid = new Uint16Array(n * k);
@@ -258,10 +265,15 @@ export class Gateway implements Timed {
 
   /**
    * A new TCP connection from `address` (text as the socket reports it). Returns its client number, or REFUSED_*.
+   * `role`: for a TLS connection, its role's number in config.tls.roles (every request is checked against it); -1 for
+   * none (plain Modbus TCP).
    * When the address is at maxPerAddress, or every slot is taken, the connection (of that address, or of any) that has
    * made no progress for the longest time, at least EVICT_AFTER_US, is closed (GW_EVICTED) to make room.
    */
-  accept(address: string, now: number): number {
+  accept(address: string, now: number, role = -1): number {
+    if (role !== -1 && !(Number.isInteger(role) && role >= 0 && this.config.tls !== null && role < this.config.tls.roles.names.length)) {
+      throw new RangeError(`role ${role} is not a role of gateway.tls.roles`);
+    }
     if (!this.allowlist.allows(address)) {
       this.counters[GW_REFUSED_ADDRESS]++;
       return REFUSED_ADDRESS;
@@ -299,6 +311,7 @@ export class Gateway implements Timed {
     this.lastActive[c] = now;
     this.address[c] = ip;
     this.addressText[c] = ip < 0 ? address : "";
+    this.role[c] = role;
     this.counters[GW_ACCEPTED]++;
     return c;
   }
@@ -542,7 +555,15 @@ export class Gateway implements Timed {
     const n = this.pduLength[s];
     const fc = this.pdu[p];
     if (fc === 0 || fc >= 0x80) return EX_ILLEGAL_FUNCTION;
-    if (this.config.readOnly && (READ_ONLY_FUNCTION[fc] === 0 || (fc === FC_ENCAPSULATED_INTERFACE && (n < 2 || this.pdu[p + 1] !== MEI_READ_DEVICE_IDENTIFICATION)))) return EX_ILLEGAL_FUNCTION;
+    if (this.config.readOnly && !this.readOnlyAllows(p, n)) return EX_ILLEGAL_FUNCTION;
+    const role = this.role[this.owner[s]];
+    if (role >= 0) {
+      const roles = this.config.tls!.roles;
+      if (roles.functions[role * 256 + fc] === 0 || roles.units[role * 256 + this.unit[s]] === 0 || (roles.readOnly[role] === 1 && !this.readOnlyAllows(p, n))) {
+        this.counters[GW_DENIED_ROLE]++;
+        return EX_ILLEGAL_FUNCTION;
+      }
+    }
     const adu = this.adu;
     adu[0] = this.unit[s];
     for (let j = 0; j < n; j++) adu[1 + j] = this.pdu[p + j];
@@ -553,6 +574,12 @@ export class Gateway implements Timed {
     if (fault !== FAULT_NONE) return EX_ILLEGAL_DATA_VALUE;
     const ex = judgeRequest(this.view);
     return ex === EX_ILLEGAL_DATA_VALUE || ex === EX_ILLEGAL_DATA_ADDRESS ? ex : 0;
+  }
+
+  /** The PDU at pdu[p, p + n) is one a read-only gateway (or a read-only role) forwards: READ_ONLY_FUNCTION, 2B only as 2B/0E. */
+  private readOnlyAllows(p: number, n: number): boolean {
+    const fc = this.pdu[p];
+    return READ_ONLY_FUNCTION[fc] === 1 && (fc !== FC_ENCAPSULATED_INTERFACE || (n >= 2 && this.pdu[p + 1] === MEI_READ_DEVICE_IDENTIFICATION));
   }
 
   /** Answers the request in slot `s` at once if it need not wait for the bus; else it stays WAITING. */

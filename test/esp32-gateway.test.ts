@@ -272,6 +272,7 @@ test("the device's gateway configuration: bind 0.0.0.0 by default, loopback and 
   t.throws(() => deviceGatewayConfig({ bind: "300.1.1.1" }), { message: /\$\.gateway\.bind/ });
   t.throws(() => deviceGatewayConfig({ port: 70000 }), { message: /\$\.gateway\.port must be an integer from 0 to 65535/ });
   t.throws(() => deviceGatewayConfig([]), { message: /\$\.gateway must be an object/ });
+  t.throws(() => deviceGatewayConfig({ tls: { certificate: "c", key: "k", ca: "a", roles: { ops: {} } } }), { message: /^\$\.gateway\.tls: Modbus\/TCP Security \(TLS on port 802\) is offered by the Node gateway only/ });
   t.deepEqual(gatewayProblems(undefined), []);
   t.deepEqual(gatewayProblems({ port: 502 }), []);
   t.is(gatewayProblems({ bind: "127.0.0.1" }).length, 1);

@@ -13,12 +13,16 @@ delete small.forwarding;
 
 test("a good gateway section passes; bad fields are named as $.gateway.<field>", (t) => {
   t.true(checkSite({ ...small, gateway: { port: 1502, localUnit: 255, aliases: { "12": 2 }, allow: ["192.168.1.0/24"], readOnly: true } }, profiles).ok);
+  t.true(checkSite({ ...small, gateway: { tls: { certificate: "gw.crt", key: "gw.key", ca: "ca.crt", roles: { ops: { functions: [3, 4] } } } } }, profiles).ok);
   for (const [section, field] of [
     [{ port: 99999 }, "$.gateway.port"],
     [{ allow: ["192.168.1.0/40"] }, "$.gateway.allow[0]"],
     [{ aliases: { "7": 300 } }, "$.gateway.aliases.7"],
     [{ readonly: true }, "$.gateway.readonly"],
     [{ maxPerClient: 0 }, "$.gateway.maxPerClient"],
+    [{ tls: { certificate: "gw.crt", key: "gw.key", ca: "ca.crt", roles: { ops: { units: ["9-1"] } } } }, "$.gateway.tls.roles.ops.units"],
+    [{ tls: { certificate: "gw.crt", key: "gw.key", roles: { ops: {} } } }, "$.gateway.tls.ca"],
+    [{ plain: false }, "$.gateway.plain"],
   ] as const) {
     const r = checkSite({ ...small, gateway: section }, profiles);
     t.false(r.ok, JSON.stringify(section));

@@ -61,6 +61,7 @@ export function deviceGatewayConfig(section: unknown): GatewayConfig {
   for (const k of Object.keys(DEVICE_DEFAULTS)) if (o[k] === undefined) withDefaults[k] = DEVICE_DEFAULTS[k];
   for (const k of Object.keys(o)) withDefaults[k] = o[k];
   const config = new GatewayConfig(withDefaults as GatewayOptions, "$.gateway");
+  if (config.tls !== null) throw new RangeError("$.gateway.tls: Modbus/TCP Security (TLS on port 802) is offered by the Node gateway only; an ESP32 listens for plain Modbus TCP (remove tls from the device's site)");
   if (!isDeviceBind(config.bind)) {
     throw new RangeError(`$.gateway.bind must be "0.0.0.0" (every interface) or the device's own IPv4 address on an ESP32; a loopback address or a name cannot be reached from the network (got "${config.bind}")`);
   }

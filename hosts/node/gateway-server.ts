@@ -29,6 +29,7 @@ import type { MasterResult } from "../../modules/master-result";
 import { MAX_TCP_ADU_LENGTH } from "../../modules/mbap";
 import type { PollCache } from "../../modules/poll-cache";
 import { NO_DEADLINE } from "../../modules/port";
+import { GatewayTlsListener } from "./gateway-tls";
 
 export interface GatewayServerOptions {
   /** The master's clock, µs. */
@@ -136,10 +137,11 @@ export class GatewayServer implements GatewayLink {
     if (this.options.log) this.options.log(line);
   }
 
-  private accepted(socket: Socket): void {
+  /** A client's socket: plain from listen(), or a TLS socket whose certificate gave it `role` (hosts/node/gateway-tls.ts). */
+  accepted(socket: Socket, role = -1): void {
     if (this.closing) { socket.destroy(); return; }
     const address = socket.remoteAddress ?? "";
-    const id = this.gateway.accept(address, this.options.now());
+    const id = this.gateway.accept(address, this.options.now(), role);
     if (id < 0) {
       this.refused++;
       this.log(`gateway: refused ${address} (${id === REFUSED_ADDRESS ? "not in allow list" : id === REFUSED_PER_ADDRESS ? "maxPerAddress reached" : "maxClients reached"})`);
@@ -306,7 +308,10 @@ export interface StartGatewayOptions extends GatewayServerOptions {
 export interface RunningGateway {
   readonly gateway: Gateway;
   readonly server: GatewayServer;
+  /** The plain listener's address, or the TLS listener's when plain Modbus TCP is off. */
   readonly address: AddressInfo;
+  /** The Modbus/TCP Security listener (hosts/node/gateway-tls.ts), when the section has `tls`. */
+  readonly tls: GatewayTlsListener | null;
   /**
    * Feed every master result through this from the runtime's MasterListener: the gateway's own results are answered;
    * any result (a scheduler poll's too) lets waiting TCP requests into the freed queue slot. Returns true when the
@@ -324,15 +329,31 @@ export async function startGateway(section: GatewayOptions | GatewayConfig, o: S
   const config = section instanceof GatewayConfig ? section : new GatewayConfig(section, "$.gateway");
   const gateway = new Gateway(config, o.bus, o.local ?? null, o.cache ?? null, o.tagBase);
   const server = new GatewayServer(gateway, o);
-  const address = await server.listen();
-  o.log?.(`gateway: Modbus TCP on ${address.address}:${address.port}${config.readOnly ? " (read-only)" : ""}`);
+  const plain = config.plain ? await server.listen() : null;
+  if (plain) o.log?.(`gateway: Modbus TCP on ${plain.address}:${plain.port}${config.readOnly ? " (read-only)" : ""}`);
+  let tls: GatewayTlsListener | null = null;
+  let secure: AddressInfo | null = null;
+  if (config.tls !== null) {
+    tls = new GatewayTlsListener(server, config.tls, config.bind, o.log);
+    try {
+      secure = await tls.listen();
+    } catch (e) {
+      await server.stop();
+      throw e;
+    }
+    o.log?.(`gateway: Modbus/TCP Security (TLS, client certificates, roles ${config.tls.roles.names.join(", ")}) on ${secure.address}:${secure.port}`);
+  }
+  const address = (plain ?? secure)!;
   return {
-    gateway, server, address,
+    gateway, server, address, tls,
     masterCompleted(r: MasterResult): boolean {
       if (gateway.owns(r.tag)) { gateway.completed(r); return true; }
       gateway.pump(r.completedAt);
       return false;
     },
-    close: () => server.stop(),
+    close: async () => {
+      if (tls) await tls.stop();
+      await server.stop();
+    },
   };
 }
