@@ -90,14 +90,18 @@ export class MeterReadings {
   readonly powerIndex: number;
   /** A reading has been recorded at least once. */
   hasReading = false;
-  /** [latest reading µs, latest reading epoch ms, last failure µs]: doubles kept unboxed in a typed array. */
+  /**
+   * The store's clocks, [latest reading µs, latest reading epoch ms, last failure µs] per meter from index `at`: doubles
+   * kept unboxed in a typed array shared by every meter (a view per meter would cost slots).
+   */
   private readonly clock: Float64Array;
+  private readonly at: number;
   /** Host-monotonic time of the latest reading (µs). */
-  get timeUs(): number { return this.clock[0]; }
-  set timeUs(v: number) { this.clock[0] = v; }
+  get timeUs(): number { return this.clock[this.at]; }
+  set timeUs(v: number) { this.clock[this.at] = v; }
   /** Wall-clock time of the latest reading (epoch ms, UTC). */
-  get epochMs(): number { return this.clock[1]; }
-  set epochMs(v: number) { this.clock[1] = v; }
+  get epochMs(): number { return this.clock[this.at + 1]; }
+  set epochMs(v: number) { this.clock[this.at + 1] = v; }
   /** Readings recorded since start. */
   readings = 0;
   /** Polls tried (readings + failures). */
@@ -107,8 +111,8 @@ export class MeterReadings {
   /** Fault counters, indexed by FAULT_KINDS. */
   readonly faults: Uint32Array;
   /** Time of the last failure (µs), or -1. */
-  get lastFailureUs(): number { return this.clock[2]; }
-  set lastFailureUs(v: number) { this.clock[2] = v; }
+  get lastFailureUs(): number { return this.clock[this.at + 2]; }
+  set lastFailureUs(v: number) { this.clock[this.at + 2] = v; }
   lastFault = -1;
 
   constructor(index: number, meta: MeterMeta, values: Float64Array, clock: Float64Array, faults: Uint32Array) {
@@ -117,6 +121,7 @@ export class MeterReadings {
     this.values = values;
     this.powerIndex = choosePower(meta);
     this.clock = clock;
+    this.at = 3 * index;
     this.faults = faults;
   }
 }
@@ -193,7 +198,7 @@ export class ReadingsStore {
     let first = 0;
     config.meters.forEach((m, i) => {
       clocks[3 * i + 2] = -1;
-      meters.push(new MeterReadings(i, m, this.allValues.subarray(first, first + m.points.length), clocks.subarray(3 * i, 3 * i + 3),
+      meters.push(new MeterReadings(i, m, this.allValues.subarray(first, first + m.points.length), clocks,
         faults.subarray(FAULT_KINDS.length * i, FAULT_KINDS.length * (i + 1))));
       first += m.points.length;
     });
