@@ -105,10 +105,11 @@ function site(all: boolean): MeterSpec[] {
   const typical630 = ["voltage_l1", "voltage_l2", "voltage_l3", "current_l1", "current_l2", "current_l3", "power_l1", "power_l2", "power_l3",
     "power", "apparent_power", "reactive_power", "power_factor", "frequency", "energy_import", "energy_export", "reactive_energy_import",
     "reactive_energy_export", "energy_total", "energy_import_l1", "energy_import_l2", "energy_import_l3",
-    // the same selection under the shipped profile's names
+    // the same selection under the shipped profile's names (the standard point keys)
+    "voltage_l1_n", "voltage_l2_n", "voltage_l3_n", "energy_active_import_l1", "energy_active_import_l2", "energy_active_import_l3",
     "power_active_l1", "power_active_l2", "power_active_l3", "power_active_total", "power_apparent_total", "power_reactive_total",
-    "power_factor_total", "energy_import_total", "energy_export_total", "energy_reactive_import_total", "energy_reactive_export_total",
-    "energy_sum_total"];
+    "power_factor_total", "energy_active_import_total", "energy_active_export_total", "energy_reactive_import_total", "energy_reactive_export_total",
+    "energy_active_sum_total"];
   const meters: MeterSpec[] = [];
   let unit = 1;
   const add = (p: Profile, count: number, wanted: readonly string[] | null) => {
@@ -117,7 +118,7 @@ function site(all: boolean): MeterSpec[] {
   add(sdm630, 10, typical630);
   add(sdm120, 10, null);
   add(nmid, 5, null);
-  add(dc, 5, ["voltage", "current", "power", "energy_forward", "voltage_dc", "current_dc", "power_dc", "energy_import_total"]);
+  add(dc, 5, ["voltage", "current", "power", "energy_forward", "voltage_dc", "current_dc", "power_dc", "energy_active_import_total"]);
   return meters;
 }
 

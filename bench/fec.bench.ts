@@ -125,11 +125,18 @@ function adaptiveBenches(): Bench[] {
       appendCrc(f, 0, 87);
       return () => tx.encodeAdaptive(f, 0, 89, 4, 2, 0x69, out, 0);
     } },
-    { group, name: "FecStrengthChooser: new feedback, decide for 89 bytes", units: 1, unitName: "decision", make: () => {
+    ...([[8, 4], [16, 8]] as const).map(([maxNroots, maxDepth]): Bench => ({
+      group, name: `FecStrengthChooser: new feedback, decide for 89 bytes (caps ${maxNroots}/${maxDepth})`, units: 1, unitName: "decision", make: () => {
+        const c = new FecStrengthChooser({ maxNroots, maxDepth });
+        const a = encodeFeedback(1e-2, 1), b = encodeFeedback(5e-3, 1.5);
+        let k = 0;
+        return () => { c.update((k++ & 1) === 0 ? a : b); c.choose(89); return c.nroots; };
+      },
+    })),
+    { group, name: "FecStrengthChooser: same feedback, cached decision for 89 bytes", units: 1, unitName: "decision", make: () => {
       const c = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4 });
-      const a = encodeFeedback(1e-2, 1), b = encodeFeedback(5e-3, 1.5);
-      let k = 0;
-      return () => { c.update((k++ & 1) === 0 ? a : b); c.choose(89); return c.nroots; };
+      c.update(encodeFeedback(1e-2, 1));
+      return () => { c.choose(89); return c.nroots; };
     } },
   ];
 }

@@ -89,6 +89,7 @@ export const reports: Report[] = [
         const r = runPaper({ topology, seconds: 3600, characterErrorRate: 0.01, seed: 2019 });
         out.push(`**${topology}** (master response timeout ${(r.responseTimeoutUs / 1000).toFixed(0)} ms; ${pct(r.measuredCharacterErrorRate)} of characters on the noisy segment hit; meters acting on anything but their polls: ${r.meterExtraRequests})\n`);
         out.push(paperTable(r));
+        if (topology === "test2") out.push(`\nbad chunks seen by the meters on the clean side: ${r.cleanSideBadFrames}`);
         for (const x of r.repeaters) {
           const c = x.counters;
           out.push(`\n${x.name}: BER estimate ${x.berEstimate.toExponential(2)}; B→A frames ${c["ba.framesReceived"]}, CRC failures ${c["ba.crcFailures"]}, corrected ${c["ba.framesCorrected"]} (${c["ba.bytesCorrected"]} bytes, ${c["ba.bitsCorrected"]} bits), uncorrectable ${c["ba.uncorrectable"]}, bursts missing ${c["ba.burstsMissing"]} / orphaned ${c["ba.burstsOrphaned"]}; A→B frames ${c["ab.framesForwarded"]}, bursts sent ${c["ab.burstsSent"]} / skipped ${c["ab.burstsSkipped"]}, dropped (queue full) ${c["ab.droppedBusy"] + c["ba.droppedBusy"]}`);
@@ -133,12 +134,13 @@ export const reports: Report[] = [
     },
   },
   {
-    title: "R/C repeater: the paper's test 2 layout with adaptive FEC (10 min of polling, 3 meters, 40-register reads, 19200 8N1, 1% of characters hit on the noisy segment; docs/fec.md §9.6)",
+    title: "R/C repeater: the paper's test 2 layout with adaptive FEC (10 min of polling, 3 meters, 40-register reads, 19200 8N1; the paper's white noise, 1% of characters hit, and Gilbert–Elliott bursts of 0.5 ms mean, 20 per second, on the noisy segment; docs/fec.md §9.6)",
     run() {
       const out: string[] = [];
-      for (const adaptive of [false, true]) {
-        const r = runPaper({ topology: "test2", seconds: 600, characterErrorRate: 0.01, seed: 2019, adaptive });
-        out.push(`**test2, ${adaptive ? "adaptive" : "fixed nroots 4"}** (master response timeout ${(r.responseTimeoutUs / 1000).toFixed(0)} ms; ${pct(r.measuredCharacterErrorRate)} of characters on the noisy segment hit; meters acting on anything but their polls: ${r.meterExtraRequests})\n`);
+      const bursts = { burstsPerSecond: 20, burstUs: 500, burstShape: "exponential" as const };
+      for (const [noiseName, noise] of [["white noise 1%", undefined], ["bursts 20/s", bursts]] as const) for (const adaptive of [false, true]) {
+        const r = runPaper({ topology: "test2", seconds: 600, characterErrorRate: 0.01, seed: 2019, adaptive, noise });
+        out.push(`**test2, ${noiseName}, ${adaptive ? "adaptive" : "fixed nroots 4"}** (master response timeout ${(r.responseTimeoutUs / 1000).toFixed(0)} ms; ${pct(r.measuredCharacterErrorRate)} of characters on the noisy segment hit; meters acting on anything but their polls: ${r.meterExtraRequests}; bad chunks seen by the meters on the clean side: ${r.cleanSideBadFrames})\n`);
         out.push(paperTable(r));
         for (const x of r.repeaters) {
           const c = x.counters;

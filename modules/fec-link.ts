@@ -19,6 +19,12 @@
  *     format = 0b10nnnddd (version 2); feedback = the sender's estimate of the error process of the reverse direction
  *     (modules/fec-adapt.ts); h0..h3 = RS parity (nroots 4) of bytes 0..3, so two damaged header bytes are repaired
  *
+ * Burst, feedback only (adaptive strength on a clean link: the frame goes without parity, docs/fec.md §9.3): the
+ * version-2 header with format byte 0xC0 (top bits 11) and no parity, 10 bytes:
+ *
+ *     0        1        2          3          4 … 7        8    9
+ *     0xFA     0xC0     length−1   feedback   h0 … h3      ~crc lo, hi
+ *
  * Theory of operation. The sender needs only its own nroots and depth (FecTransmitter); the receiver (FecReceiver) needs
  * no configuration: it learns version, nroots, depth and the protected frame's length from each burst. It classifies every
  * silence-delimited chunk: a chunk whose first five bytes decode as a burst header and whose length matches it is a
@@ -37,6 +43,12 @@ export const FEC_BURST_ADDRESS = 0xfa;
 export const FEC_FORMAT_VERSION = 1;
 /** Format version 2: adaptive strength, a feedback byte in the header, parity interleaved byte by byte (docs/fec.md §9). */
 export const FEC_FORMAT_VERSION_ADAPTIVE = 2;
+/** Format byte of a feedback-only burst (top bits 11; no parity: the sender protects this frame with nothing). */
+export const FEC_FORMAT_FEEDBACK_ONLY = 0xc0;
+/** Version number reported for a feedback-only burst (its format byte's top two bits). */
+export const FEC_FORMAT_VERSION_FEEDBACK = 3;
+/** Bytes of a feedback-only burst: the version-2 header and the trailer. */
+export const FEC_FEEDBACK_BURST_LENGTH = 10;
 /** Header bytes of a version-2 burst (address, format, length−1, feedback, four header parity bytes). */
 export const FEC_HEADER_LENGTH_V2 = 8;
 /** Header bytes (address, format, length−1, two header parity bytes) and trailer bytes. */
@@ -64,11 +76,13 @@ export const FEC_BURST_UNNEEDED = 6;
 export const FEC_BURST_ORPHAN = 7;
 /** Frame with a bad CRC longer than the receiver can hold or a burst can protect: dropped. */
 export const FEC_FRAME_OVERSIZE = 8;
+/** Feedback-only burst (no parity) after a frame with a bad CRC: nothing can repair it, frame dropped. */
+export const FEC_FRAME_UNPROTECTED = 9;
 
 /** Names of the verdicts, indexed by verdict, for logs and the command line. */
 export const FEC_VERDICT_NAMES: readonly string[] = Object.freeze([
   "", "frame-good", "frame-held", "frame-corrected", "frame-uncorrectable", "frame-crc-failed", "burst-unneeded",
-  "burst-orphan", "frame-oversize",
+  "burst-orphan", "frame-oversize", "frame-unprotected",
 ]);
 
 const NO_FRAME = 0, GOOD_FRAME = 1, HELD_FRAME = 2;
@@ -141,6 +155,23 @@ export class FecTransmitter {
     return body + FEC_TRAILER_LENGTH;
   }
 
+  /**
+   * Writes a feedback-only burst (no parity, docs/fec.md §9.3) for a frame of `len` bytes carrying `feedback`; returns
+   * its length (FEC_FEEDBACK_BURST_LENGTH), or 0 when len is outside 1..256.
+   */
+  encodeFeedbackOnly(len: number, feedback: number, out: Uint8Array, outOff: number): number {
+    if (len < 1 || len > FEC_MAX_FRAME) return 0;
+    out[outOff] = FEC_BURST_ADDRESS;
+    out[outOff + 1] = FEC_FORMAT_FEEDBACK_ONLY;
+    out[outOff + 2] = len - 1;
+    out[outOff + 3] = feedback & 0xff;
+    this.codecs[1].encode(out, outOff, 4, 1, out, outOff + 4);
+    const c = crc16(out, outOff, FEC_HEADER_LENGTH_V2) ^ 0xffff;
+    out[outOff + FEC_HEADER_LENGTH_V2] = c & 0xff;
+    out[outOff + FEC_HEADER_LENGTH_V2 + 1] = c >>> 8;
+    return FEC_FEEDBACK_BURST_LENGTH;
+  }
+
   /** Burst length for a frame of `len` bytes; 0 when no burst can be made (len outside 1..256). */
   burstLength(len: number): number {
     if (len < 1 || len > FEC_MAX_FRAME) return 0;
@@ -185,6 +216,8 @@ export class FecReceiver {
   /** Held frames dropped because no matching burst came (expire(), a newer frame, or an orphan burst). */
   framesUnrepaired = 0;
   framesOversize = 0;
+  /** Bad frames whose burst was feedback only (the sender sent no parity): dropped. */
+  framesUnprotected = 0;
   burstsUnneeded = 0;
   burstsOrphan = 0;
   /** Bursts that arrived with errors (their trailer no longer complements their CRC); informational. */
@@ -244,7 +277,8 @@ export class FecReceiver {
 
   /** All frames dropped so far, whatever the reason. */
   get framesDropped(): number {
-    return this.framesUncorrectable + this.framesCrcFailed + this.framesUnrepaired + this.framesOversize;
+    return this.framesUncorrectable + this.framesCrcFailed + this.framesUnrepaired + this.framesOversize +
+      this.framesUnprotected;
   }
 
   /** One silence-delimited chunk from the bus: a frame or a burst. Returns a FEC_* verdict. */
@@ -295,9 +329,22 @@ export class FecReceiver {
     if (len < (partial ? FEC_HEADER_LENGTH : FEC_HEADER_LENGTH + 2 + FEC_TRAILER_LENGTH)) return false;
     const h = this.hdr;
     this.bTotal = 0;
-    if (len >= (partial ? FEC_HEADER_LENGTH_V2 : FEC_HEADER_LENGTH_V2 + 2 + FEC_TRAILER_LENGTH)) {
+    // A whole burst's length tells the header form: version 1 is 7 + m·nroots bytes (odd), version 2 and feedback-only
+    // 10 + m·nroots (even); only that form's header is decoded.
+    if (len >= (partial ? FEC_HEADER_LENGTH_V2 : FEC_FEEDBACK_BURST_LENGTH) && (partial || (len & 1) === 0)) {
       for (let i = 0; i < FEC_HEADER_LENGTH_V2; i++) h[i] = buf[off + i];
       const e = this.codecs[1].decode(h, 0, 4, 1, h, 4);
+      if (e >= 0 && h[0] === FEC_BURST_ADDRESS && h[1] === FEC_FORMAT_FEEDBACK_ONLY &&
+        (frameLength === 0 || h[2] + 1 === frameLength) && (partial || len === FEC_FEEDBACK_BURST_LENGTH)) {
+        this.bTotal = FEC_FEEDBACK_BURST_LENGTH;
+        this.bNroots = this.bDepth = 0;
+        this.bFrameLength = h[2] + 1;
+        this.lastVersion = this.bVersion = FEC_FORMAT_VERSION_FEEDBACK;
+        this.lastNroots = this.lastDepth = 0;
+        this.bHeaderErrors = e;
+        this.lastFeedback = h[3];
+        return true;
+      }
       if (e >= 0 && h[0] === FEC_BURST_ADDRESS && h[1] >>> 6 === FEC_FORMAT_VERSION_ADAPTIVE &&
         this.accept(h, partial ? -1 : len, FEC_HEADER_LENGTH_V2, frameLength)) {
         this.bVersion = FEC_FORMAT_VERSION_ADAPTIVE;
@@ -306,6 +353,7 @@ export class FecReceiver {
         return true;
       }
     }
+    if (!partial && (len & 1) === 0) return false;
     for (let i = 0; i < FEC_HEADER_LENGTH; i++) h[i] = buf[off + i];
     const e = this.headerCodec.decode(h, 0, 3, 1, h, 3);
     if (e < 0 || h[0] !== FEC_BURST_ADDRESS || h[1] >>> 6 !== FEC_FORMAT_VERSION) return false;
@@ -390,12 +438,22 @@ export class FecReceiver {
    */
   check(frame: Uint8Array, off: number, len: number, burst: Uint8Array, boff: number, blen: number): number {
     if (len < 1 || len > this.maxFrame || !this.parseBurst(burst, boff, blen, len)) return -1;
+    if (this.bVersion === FEC_FORMAT_VERSION_FEEDBACK) return this.observeHeaderOnly(len);
     for (let i = 0; i < len; i++) this.frame[i] = frame[off + i];
     const res = this.decodeHeld(burst, boff);
     if (res < 0) return -1;
     for (let i = 0; i < len; i++) if (this.frame[i] !== frame[off + i]) return -1; // a good CRC, "corrected": parity beyond the code
     this.lastCorrectedBits = this.codecs[this.bNroots / 2 - 1].bits;
     return this.lastErrorSymbols;
+  }
+
+  /** A feedback-only burst was decoded against a frame of `len` bytes: only its header shows noise. */
+  private observeHeaderOnly(len: number): number {
+    this.lastSymbols = len + FEC_FEEDBACK_BURST_LENGTH;
+    this.lastErrorSymbols = this.bHeaderErrors;
+    this.lastErrorRuns = this.bHeaderErrors > 0 ? 1 : 0;
+    this.lastCorrectedBits = 0;
+    return this.bHeaderErrors;
   }
 
   private burst(buf: Uint8Array, off: number, len: number): number {
@@ -411,6 +469,10 @@ export class FecReceiver {
       if (state === HELD_FRAME) this.framesUnrepaired++;
       this.burstsOrphan++;
       return FEC_BURST_ORPHAN;
+    }
+    if (this.bVersion === FEC_FORMAT_VERSION_FEEDBACK) {
+      this.framesUnprotected++;
+      return FEC_FRAME_UNPROTECTED;
     }
     const codec = this.codecs[this.bNroots / 2 - 1];
     const res = this.decodeHeld(buf, off);

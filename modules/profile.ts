@@ -11,6 +11,12 @@
  * Home Assistant's sensor vocabulary (developers.home-assistant.io, "Sensor entity": device classes, state classes and the
  * units each device class accepts).
  *
+ * Point names: in a shipped profile every point is named by a standard key of modules/point-keys.ts and carries the manual's
+ * own name in `source_name`; its label, unit and Home Assistant classes come from the key table, so every consumer (MQTT,
+ * Home Assistant discovery, the JSON API, the status page) shows the same name for the same quantity whatever the meter.
+ * A user's own profile folder is checked with `standardKeys: false`: names outside the table then keep their own label,
+ * unit and classes (a standard key still follows the table).
+ *
  * Error messages name the profile, the point and the field:
  *   eastron-sdm120: points[3] "energy_import": order must be one of ABCD, CDAB, BADC, DCBA (got "ABDC")
  * Checking runs at configuration time and may allocate; nothing here runs per frame.
@@ -18,6 +24,7 @@
 import { FRAMING_BITS, BAUD_RATES, type Framing } from "./rtu/timing";
 import { ORDER_NAMES, TYPE_NAMES, TYPE_WORDS, typeCode, type OrderName, type ValueTypeName } from "./values";
 import { isInt, isObject, show } from "./json-check";
+import { POINT_KEYS, pointKeyIndex } from "./point-keys";
 
 export type FunctionCode = 1 | 2 | 3 | 4;
 export type StateClass = "measurement" | "total" | "total_increasing";
@@ -60,8 +67,12 @@ export interface ExponentSource {
 }
 
 export interface Point {
+  /** A standard key (modules/point-keys.ts) in every shipped profile; a private name only in a user's own profile folder. */
   readonly name: string;
+  /** The key's standard label (a private name: the profile's own label). */
   readonly label: string;
+  /** The manual's own name for this value ("" when the profile does not give it). */
+  readonly sourceName: string;
   readonly function: FunctionCode;
   /** 0-based protocol address (addressBase already applied). */
   readonly address: number;
@@ -126,7 +137,7 @@ const TOP_KEYS = Object.freeze(["id", "manufacturer", "model", "description", "s
 const SOURCE_KEYS = Object.freeze(["title", "url", "notes"]);
 const SERIAL_KEYS = Object.freeze(["baud", "framing", "unit"]);
 const LIMIT_KEYS = Object.freeze(["maxRegisters", "maxBits", "evenCountsOnly", "evenStartOnly", "minDelayMs", "functions", "ratedPowerW", "responseTimeoutMs"]);
-const POINT_KEYS = Object.freeze(["name", "label", "notes", "function", "address", "type", "order", "bit", "scale", "exponent", "exponentFrom", "invalid", "unit", "deviceClass", "stateClass"]);
+const POINT_FIELDS = Object.freeze(["name", "source_name", "label", "notes", "function", "address", "type", "order", "bit", "scale", "exponent", "exponentFrom", "invalid", "unit", "deviceClass", "stateClass"]);
 const EXPONENT_KEYS = Object.freeze(["function", "address", "type", "sign"]);
 
 /** Collects messages with a fixed prefix. */
@@ -141,11 +152,22 @@ class Problems {
   }
 }
 
+export interface CheckOptions {
+  /**
+   * true (the default; every shipped profile): every point name must be a standard key of modules/point-keys.ts and carry
+   * the manual's wording in `source_name`; label, unit and classes come from the key table. false (a user's own profile
+   * folder, test fixtures): a name outside the table keeps its own label, unit and classes; a standard key still follows
+   * the table.
+   */
+  readonly standardKeys?: boolean;
+}
+
 /**
  * Checks a parsed profile file. `fileId` (the file name without .json), when given, must equal the profile's id.
  * Never throws on bad data: every problem found is listed.
  */
-export function checkProfile(json: unknown, fileId?: string): ProfileResult {
+export function checkProfile(json: unknown, fileId?: string, options: CheckOptions = {}): ProfileResult {
+  const strict = options.standardKeys !== false;
   const rawId = isObject(json) && typeof json.id === "string" ? json.id : undefined;
   const p = new Problems(rawId ?? fileId ?? "profile");
   if (!isObject(json)) {
@@ -195,7 +217,7 @@ export function checkProfile(json: unknown, fileId?: string): ProfileResult {
   else {
     const seen = new Map<string, number>();
     json.points.forEach((raw, i) => {
-      const point = checkPoint(raw, i, addressBase, limits, p);
+      const point = checkPoint(raw, i, addressBase, limits, strict, p);
       if (point !== null) points.push(point);
       const name = isObject(raw) ? raw.name : undefined;
       if (typeof name !== "string") return;
@@ -254,14 +276,21 @@ export function paddedSpan(address: number, words: number, limits: Limits): numb
   return count;
 }
 
-function checkPoint(raw: unknown, i: number, base: number, limits: Limits, p: Problems): Point | null {
+function checkPoint(raw: unknown, i: number, base: number, limits: Limits, strict: boolean, p: Problems): Point | null {
   if (!isObject(raw)) { p.add(`points[${i}]`, "must be an object", raw); return null; }
   const name = typeof raw.name === "string" ? raw.name : "";
   const where = `points[${i}]${name ? ` ${JSON.stringify(name)}` : ""}:`;
   const before = p.list.length;
-  p.unknownKeys(where, raw, POINT_KEYS);
+  p.unknownKeys(where, raw, POINT_FIELDS);
   if (!NAME_PATTERN.test(name)) p.add(where, "name must be lowercase letters, digits and underscores", raw.name);
-  for (const key of ["label", "notes"]) if (raw[key] !== undefined && typeof raw[key] !== "string") p.add(where, `${key} must be a string`, raw[key]);
+  for (const key of ["label", "notes", "source_name"]) if (raw[key] !== undefined && typeof raw[key] !== "string") p.add(where, `${key} must be a string`, raw[key]);
+  const keyIndex = pointKeyIndex(name);
+  const std = keyIndex >= 0 ? POINT_KEYS[keyIndex] : null;
+  if (std === null && strict && NAME_PATTERN.test(name)) p.add(where, "name is not a standard point key (modules/point-keys.ts, docs/profile-points.md)");
+  if (strict && (typeof raw.source_name !== "string" || raw.source_name.trim() === "")) p.add(where, "source_name (the manual's own name for the value) is required");
+  if (std !== null && raw.label !== undefined && raw.label !== std.label) {
+    p.add(where, `label of ${name} is ${JSON.stringify(std.label)} by the standard key table; keep the manual's wording in source_name`, raw.label);
+  }
 
   const fn = raw.function;
   if (fn !== 1 && fn !== 2 && fn !== 3 && fn !== 4) p.add(where, "function must be one of 1, 2, 3, 4", fn);
@@ -328,10 +357,17 @@ function checkPoint(raw: unknown, i: number, base: number, limits: Limits, p: Pr
     }
   }
 
-  const unit = raw.unit === undefined ? "" : raw.unit;
+  if (std !== null) {
+    // A standard key fixes unit and classes; a profile may repeat them (as a reading aid) but not differ.
+    const fixed: [string, string][] = [["unit", std.unit], ["deviceClass", std.deviceClass], ["stateClass", std.stateClass]];
+    for (const [field, want] of fixed) {
+      if (raw[field] !== undefined && raw[field] !== want) p.add(where, `${field} of ${name} is ${want === "" ? "(none)" : JSON.stringify(want)} by the standard key table; convert with scale/exponent`, raw[field]);
+    }
+  }
+  const unit = std !== null ? std.unit : raw.unit === undefined ? "" : raw.unit;
   if (typeof unit !== "string") p.add(where, "unit must be a string", unit);
-  const deviceClass = raw.deviceClass === undefined ? "" : raw.deviceClass;
-  const stateClass = raw.stateClass === undefined ? "" : raw.stateClass;
+  const deviceClass = std !== null ? std.deviceClass : raw.deviceClass === undefined ? "" : raw.deviceClass;
+  const stateClass = std !== null ? std.stateClass : raw.stateClass === undefined ? "" : raw.stateClass;
   if (deviceClass !== "") {
     const units = typeof deviceClass === "string" && Object.prototype.hasOwnProperty.call(DEVICE_CLASS_UNITS, deviceClass) ? DEVICE_CLASS_UNITS[deviceClass] : undefined;
     if (!units) p.add(where, `deviceClass must be one of ${Object.keys(DEVICE_CLASS_UNITS).join(", ")}`, deviceClass);
@@ -344,7 +380,8 @@ function checkPoint(raw: unknown, i: number, base: number, limits: Limits, p: Pr
 
   if (p.list.length > before) return null;
   return {
-    name, label: typeof raw.label === "string" ? raw.label : name, function: fn as FunctionCode, address, type: type as ValueTypeName,
+    name, label: std !== null ? std.label : typeof raw.label === "string" ? raw.label : name,
+    sourceName: typeof raw.source_name === "string" ? raw.source_name : "", function: fn as FunctionCode, address, type: type as ValueTypeName,
     order: order as OrderName, words, bit, scale: scale as number, exponent: exponent as number, exponentFrom, invalid,
     unit: unit as string, deviceClass: deviceClass as string, stateClass: stateClass as StateClass | "",
   };
@@ -363,8 +400,8 @@ function checkOverlaps(points: Point[], p: Problems): void {
 }
 
 /** Like checkProfile() but throws a RangeError listing every problem (for code that loads a known-good profile). */
-export function parseProfile(json: unknown, fileId?: string): Profile {
-  const r = checkProfile(json, fileId);
+export function parseProfile(json: unknown, fileId?: string, options: CheckOptions = {}): Profile {
+  const r = checkProfile(json, fileId, options);
   if (!r.ok) throw new RangeError(r.errors.join("\n"));
   return r.profile;
 }

@@ -56,6 +56,10 @@ export interface RepeaterConfig {
   /** Adaptive: strongest setting allowed (defaults 8 and 4); timing budgets use it. */
   readonly maxNroots?: number;
   readonly maxInterleave?: number;
+  /** Plain Modbus devices share side B (paper test 1; default true): a bad frame that gets no burst is passed through to
+   * side A as a wire would carry it. false (only the peer repeater on B, paper test 2): it is dropped and counted, so
+   * noise on an idle FEC segment never reaches side A. */
+  readonly plainDevicesOnB?: boolean;
 }
 
 export const NROOTS_MIN = 2;
@@ -76,6 +80,7 @@ export interface ResolvedRepeaterConfig {
   readonly targetFer: number;
   readonly maxNroots: number;
   readonly maxInterleave: number;
+  readonly plainDevicesOnB: boolean;
   readonly lineA: LineTiming;
   readonly lineB: LineTiming;
 }
@@ -120,8 +125,11 @@ export function resolveRepeaterConfig(config: RepeaterConfig, path: string = "")
   if (maxNroots % 2 !== 0 || maxNroots < nroots) throw new RangeError(`${path}maxNroots must be even and at least nroots (${nroots}), got ${maxNroots}`);
   const maxInterleave = intIn(config.maxInterleave, `${path}maxInterleave`, INTERLEAVE_MIN, INTERLEAVE_MAX, adaptive ? Math.max(4, interleave) : interleave);
   if (maxInterleave < interleave) throw new RangeError(`${path}maxInterleave must be at least interleave (${interleave}), got ${maxInterleave}`);
+  if (config.plainDevicesOnB !== undefined && typeof config.plainDevicesOnB !== "boolean") throw new TypeError(`${path}plainDevicesOnB must be true or false, got ${String(config.plainDevicesOnB)}`);
+  const plainDevicesOnB = config.plainDevicesOnB !== false;
   return Object.freeze({
     nroots, interleave, unitId, tickUs, rxLatencyUs, rxBatchBytes, queueFrames, adaptive, targetFer, maxNroots, maxInterleave,
+    plainDevicesOnB,
     lineA: side(config.sideA, `${path}sideA`), lineB: side(config.sideB, `${path}sideB`),
   });
 }

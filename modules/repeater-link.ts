@@ -19,12 +19,19 @@
  *    understands a fixed peer, an adaptive one, and one with other settings; with the frame in hand and the header beyond
  *    repair, the burst length follows from the peer's last settings. A fixed peer sends no feedback: the adaptive side
  *    then steers by its own estimate (one half-duplex segment carries both directions).
+ *  - Clean link (docs/fec.md §9.3): when the peer's feedback says FEEDBACK_CLEAN the chooser picks no parity, and a
+ *    frame goes without a burst, unless this side has feedback to deliver: a feedback-only burst (10 bytes, no parity)
+ *    goes out when the feedback byte changed, until it went out FEEDBACK_REPEATS times, and once every
+ *    FEEDBACK_REFRESH_FRAMES frames (a lost delivery is repaired). Frames that come without a burst are observed too
+ *    (frameWithoutBurst), so the estimate notices noise on a link that carries no parity. A fixed peer's silence is
+ *    never taken for a clean report: against it the weakest setting is the paper's nroots 2.
  */
-import { FecStrengthChooser, LinkErrorEstimator } from "./fec-adapt";
+import { FEEDBACK_CLEAN, FecStrengthChooser, LinkErrorEstimator } from "./fec-adapt";
 import {
-  FEC_BURST_ADDRESS, FEC_FORMAT_VERSION, FEC_FORMAT_VERSION_ADAPTIVE, FEC_FRAME_CORRECTED, FEC_FRAME_CRC_FAILED,
-  FEC_FRAME_HELD, FEC_FRAME_UNCORRECTABLE, FEC_HEADER_LENGTH, FEC_HEADER_LENGTH_V2, FEC_MAX_FRAME, FEC_TRAILER_LENGTH,
-  FecReceiver, FecTransmitter,
+  FEC_BURST_ADDRESS, FEC_FEEDBACK_BURST_LENGTH, FEC_FORMAT_FEEDBACK_ONLY, FEC_FORMAT_VERSION, FEC_FORMAT_VERSION_ADAPTIVE,
+  FEC_FORMAT_VERSION_FEEDBACK, FEC_FRAME_CORRECTED, FEC_FRAME_CRC_FAILED, FEC_FRAME_HELD, FEC_FRAME_UNCORRECTABLE,
+  FEC_FRAME_UNPROTECTED, FEC_HEADER_LENGTH, FEC_HEADER_LENGTH_V2, FEC_MAX_FRAME, FEC_TRAILER_LENGTH, FecReceiver,
+  FecTransmitter,
 } from "./fec-link";
 import { ReedSolomon } from "./reed-solomon";
 
@@ -36,8 +43,17 @@ export const LINK_ORPHAN = -2;
 /** Lowest reserved Modbus address (Serial Line V1.02 §2.2): no frame starts with 248–255, every burst does. */
 export const RESERVED_ADDRESS_MIN = 248;
 
+/** The smallest run rate a feedback byte carries (q 31, runs of one character): the chooser's weakest parity. */
+const FEEDBACK_WEAKEST_RATE = 31 << 3;
+
+/** A feedback-only burst goes out this many times after the feedback byte changed (a lost one is made good). */
+export const FEEDBACK_REPEATS = 3;
+/** Without parity and without news, a feedback-only burst still goes out once every this many frames. */
+export const FEEDBACK_REFRESH_FRAMES = 64;
+
 /** Bytes on the wire of the burst for a `frameLength`-byte frame (a pure rule, for timing budgets and tests). */
 export function burstLengthFor(frameLength: number, nroots: number, interleave: number, version: number = FEC_FORMAT_VERSION): number {
+  if (version === FEC_FORMAT_VERSION_FEEDBACK) return FEC_FEEDBACK_BURST_LENGTH;
   let m = Math.ceil(frameLength / (255 - nroots));
   if (interleave > m) m = interleave;
   if (m > frameLength) m = frameLength;
@@ -52,6 +68,8 @@ export interface AdaptiveLinkOptions {
   /** Strongest setting the adaptive choice may use (defaults 16 and 8). */
   maxNroots?: number;
   maxInterleave?: number;
+  /** Frames in a row without a bad character before this side reports the link clean (default ⌈1 / targetFer⌉, ≥ 16). */
+  cleanFrames?: number;
 }
 
 export class FecLinkCodec {
@@ -78,6 +96,12 @@ export class FecLinkCodec {
   private readonly rx: FecReceiver;
   private readonly headerCode = new ReedSolomon(2);
   private readonly header = new Uint8Array(FEC_HEADER_LENGTH);
+  /** Feedback byte last sent in a burst, how often it went out, frames since the last burst (adaptive). */
+  private deliveredFeedback = -1;
+  private deliveries = 0;
+  private framesSinceBurst = 0;
+  /** Feedback-only bursts written (statistics). */
+  feedbackBursts = 0;
 
   constructor(nroots: number, interleave: number, options: AdaptiveLinkOptions = {}) {
     this.nroots = nroots;
@@ -85,7 +109,8 @@ export class FecLinkCodec {
     this.adaptive = options.adaptive === true;
     this.tx = new FecTransmitter({ nroots, depth: interleave });
     this.rx = new FecReceiver({ maxFrame: FEC_MAX_FRAME, observeErrors: this.adaptive });
-    this.estimator = new LinkErrorEstimator();
+    const target = options.targetFer ?? 1e-3;
+    this.estimator = new LinkErrorEstimator({ cleanFrames: options.cleanFrames ?? Math.max(16, Math.min(1e6, Math.ceil(1 / target))) });
     this.chooser = new FecStrengthChooser({
       targetFer: options.targetFer ?? 1e-3, nroots, depth: interleave,
       maxNroots: options.maxNroots ?? 16, maxDepth: options.maxInterleave ?? 8,
@@ -99,11 +124,39 @@ export class FecLinkCodec {
   /** Writes the burst for frame[off, off+len) into out[outOff …]; returns its length (0 for a frame outside 1–256 bytes). */
   writeBurst(frame: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
     if (!this.adaptive) return this.tx.encode(frame, off, len, out, outOff);
-    const c = this.chooser;
+    const c = this.chooser, fb = this.estimator.feedback();
     c.choose(len);
     this.lastSentNroots = c.nroots;
     this.lastSentDepth = c.depth;
-    return this.tx.encodeAdaptive(frame, off, len, c.nroots, c.depth, this.estimator.feedback(), out, outOff);
+    if (fb !== this.deliveredFeedback) {
+      this.deliveredFeedback = fb;
+      this.deliveries = 0;
+    }
+    if (c.nroots === 0) {
+      // No parity: a burst only to deliver feedback the peer may not have yet.
+      if (this.deliveries >= FEEDBACK_REPEATS && this.framesSinceBurst + 1 < FEEDBACK_REFRESH_FRAMES) {
+        this.framesSinceBurst++;
+        return 0;
+      }
+      this.deliveries++;
+      this.framesSinceBurst = 0;
+      this.feedbackBursts++;
+      return this.tx.encodeFeedbackOnly(len, fb, out, outOff);
+    }
+    this.deliveries++;
+    this.framesSinceBurst = 0;
+    return this.tx.encodeAdaptive(frame, off, len, c.nroots, c.depth, fb, out, outOff);
+  }
+
+  /**
+   * A frame from the peer's side came without a burst (none arrived in time): adaptive, it counts toward the estimate,
+   * as a clean frame when its CRC checks, else as a frame with a bad character. Chunks shorter than any Modbus frame (4
+   * bytes) are noise heard on the idle line, not characters the noise hit: they are left out.
+   */
+  frameWithoutBurst(len: number, crcOk: boolean): void {
+    if (!this.adaptive || len < 4) return;
+    if (crcOk) this.estimator.observe(len, 0, 0);
+    else this.estimator.observeFailure(len, 0);
   }
 
   /** Length of the burst this repeater writes for a frame of `frameLength` bytes with its configured settings. */
@@ -134,6 +187,7 @@ export class FecLinkCodec {
     if (buf[off] < RESERVED_ADDRESS_MIN) return -1;
     if (len < 3) return 0;
     const f = buf[off + 1], v = f >>> 6;
+    if (f === FEC_FORMAT_FEEDBACK_ONLY) return FEC_FEEDBACK_BURST_LENGTH;
     if (v !== FEC_FORMAT_VERSION && v !== FEC_FORMAT_VERSION_ADAPTIVE) return -1;
     return burstLengthFor(buf[off + 2] + 1, (((f >>> 3) & 7) + 1) * 2, (f & 7) + 1, v);
   }
@@ -200,6 +254,12 @@ export class FecLinkCodec {
       if (this.adaptive) this.estimator.observeFailure(len + blen, rx.lastNroots / 2);
       return LINK_UNCORRECTABLE;
     }
+    if (verdict === FEC_FRAME_UNPROTECTED) {
+      // The peer sent this frame without parity (it was told the link is clean): nothing repairs it.
+      this.heard();
+      if (this.adaptive) this.estimator.observeFailure(len + blen, 0);
+      return LINK_UNCORRECTABLE;
+    }
     return LINK_ORPHAN;
   }
 
@@ -209,7 +269,14 @@ export class FecLinkCodec {
     this.peerVersion = rx.lastVersion;
     this.peerNroots = rx.lastNroots;
     this.peerDepth = rx.lastDepth;
-    // A fixed peer sends no feedback: the pair is one half-duplex segment, so this side's own estimate stands in for it.
-    if (this.adaptive) this.chooser.update(rx.lastVersion === FEC_FORMAT_VERSION_ADAPTIVE ? rx.lastFeedback : this.estimator.feedback());
+    if (!this.adaptive) return;
+    if (rx.lastVersion !== FEC_FORMAT_VERSION) {
+      this.chooser.update(rx.lastFeedback);
+      return;
+    }
+    // A fixed peer sends no feedback: the pair is one half-duplex segment, so this side's own estimate stands in for it,
+    // but never as a clean report (that would leave the fixed peer without parity): the weakest setting is nroots 2.
+    const own = this.estimator.feedback();
+    this.chooser.update(own === FEEDBACK_CLEAN ? FEEDBACK_WEAKEST_RATE : own);
   }
 }

@@ -20,7 +20,8 @@
  * burst starts with a reserved address 248–255 after at least t3.5 of silence): repaired, CRC-checked again, forwarded;
  * beyond repair, dropped and counted (the master's retry handles it). A frame that gets no burst in time came from a
  * plain device on the FEC segment (the paper's first test): it passes through unchanged, as a wire would carry it, and
- * the destination's CRC check discards it. Bytes that follow a bad frame after less than t2.5 of silence continue it. A
+ * the destination's CRC check discards it; with `plainDevicesOnB: false` (only the peer on B, the paper's second test)
+ * it is dropped instead, so noise on the idle FEC segment never reaches side A. Bytes that follow a bad frame after less than t2.5 of silence continue it. A
  * chunk that starts in a frame's burst window without a reserved address is held for the burst header's five bytes: a
  * burst whose address byte was hit is recognised from the rest of its header, anything else is replayed as a frame. A
  * burst with no frame before it, or for a frame of another length, is discarded and counted (orphaned).
@@ -103,6 +104,8 @@ class Side {
   /** After a clean frame on B, a burst that starts before this time belongs to it. */
   cleanUntil = NEVER;
   cleanLen = 0;
+  /** A clean frame whose burst has not come yet (adaptive: without one it still counts toward the estimate). */
+  cleanPending = false;
   readonly burst: Uint8Array;
   burstLen = 0;
   burstExpected = 0;
@@ -430,8 +433,10 @@ export class Repeater implements Timed {
     }
     const dir = this.stats.ba;
     dir[STAT_FRAMES_RECEIVED]++;
+    this.cleanWithoutBurst(s);
     if (crcOk) {
       s.rxPhase = RX_IDLE;
+      s.cleanPending = true;
       s.cleanLen = s.rxLen;
       s.cleanUntil = s.lastRx + this.burstWaitUs;
       this.forwardToA(s.rx, s.rxLen, now);
@@ -449,6 +454,7 @@ export class Repeater implements Timed {
     const owner = s.burstFor;
     s.rxPhase = RX_IDLE;
     s.burstFor = FOR_NONE;
+    if (owner === FOR_CLEAN) s.cleanPending = false;
     const len = s.burstLen;
     if (owner === FOR_NONE || s.burstExpected <= 0 || len !== s.burstExpected) {
       dir[STAT_BURSTS_ORPHANED]++;
@@ -457,6 +463,7 @@ export class Repeater implements Timed {
     }
     const frameLen = owner === FOR_CLEAN ? s.cleanLen : s.rxLen;
     s.cleanUntil = NEVER;
+    s.cleanPending = false;
     if (owner === FOR_CLEAN) {
       // The frame went out already; its burst only tells how much noise hit the parity (the receive buffer still holds
       // the frame, the forwarded copy is in A's output).
@@ -496,7 +503,15 @@ export class Repeater implements Timed {
   private noBurst(s: Side, now: number): void {
     s.rxPhase = RX_IDLE;
     this.stats.ba[STAT_BURSTS_MISSING]++;
-    this.forwardToA(s.rx, s.rxLen, now);
+    this.link.frameWithoutBurst(s.rxLen, false);
+    if (this.config.plainDevicesOnB) this.forwardToA(s.rx, s.rxLen, now);
+  }
+
+  /** The last clean frame on B got no burst (its window passed, or the next frame began): adaptive, count it. */
+  private cleanWithoutBurst(s: Side): void {
+    if (!s.cleanPending) return;
+    s.cleanPending = false;
+    this.link.frameWithoutBurst(s.cleanLen, true);
   }
 
   /**
@@ -516,6 +531,7 @@ export class Repeater implements Timed {
   private rxTimeouts(s: Side, now: number): void {
     if (receiving(s) && now >= this.silenceAt(s)) this.silenceBefore(s, now);
     if (s.rxPhase === RX_AWAIT_BURST && now >= s.awaitUntil) this.noBurst(s, now);
+    if (s.cleanPending && now > s.cleanUntil && s.rxPhase !== RX_BURST && s.rxPhase !== RX_MAYBE_BURST) this.cleanWithoutBurst(s);
   }
 
   // ---- sending ----

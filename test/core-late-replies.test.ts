@@ -1,7 +1,7 @@
 // Issue 20 item 1 through the concentrator core: the shipped profiles with same-shape reads (schneider-iem3000,
 // eastron-sdm72, all points) polled by the real PollLoop from meter emulators that answer late and twice. After every
 // cycle each value the readings hold as OK must be the value the emulator holds for that point. (Before the master's reply
-// windows the iem3000 case failed in its 4th cycle: voltage_l1 read as 100, the value of a current register.)
+// windows the iem3000 case failed in its 4th cycle: voltage_l1_n read as 100, the value of a current register.)
 import test from "ava";
 import { profileMeter } from "../hosts/sim/profile-meter";
 import { Simulation } from "../hosts/sim/index";

@@ -4,9 +4,10 @@ import fc from "fast-check";
 import { crcMatches } from "../modules/crc16";
 import {
   FEC_BURST_ADDRESS, FEC_BURST_UNNEEDED, FEC_FRAME_CORRECTED, FEC_FRAME_CRC_FAILED, FEC_FRAME_GOOD, FEC_FRAME_HELD,
-  FEC_FRAME_UNCORRECTABLE, FecReceiver, FecTransmitter,
+  FEC_FRAME_UNCORRECTABLE, FEC_FRAME_UNPROTECTED, FecReceiver, FecTransmitter,
 } from "../modules/fec-link";
 import { ReedSolomon } from "../modules/reed-solomon";
+import { FecStrengthChooser } from "../modules/fec-adapt";
 
 const settings = fc.record({
   nroots: fc.constantFrom(2, 4, 6, 8, 10, 12, 14, 16),
@@ -37,6 +38,21 @@ test("version-2 (adaptive) bursts too: reserved address, failing Modbus CRC, sel
     const v = rx.receive(out, 3, n);
     return (v === FEC_FRAME_CORRECTED || v === FEC_FRAME_CRC_FAILED || v === FEC_FRAME_UNCORRECTABLE) &&
       rx.lastVersion === 2 && rx.lastNroots === nroots && rx.lastDepth === depth && rx.lastFeedback === feedback;
+  }), { numRuns: 2000 });
+  t.pass();
+});
+
+test("feedback-only bursts (clean link) too: reserved address, failing Modbus CRC, read by any receiver (random lengths, feedback)", (t) => {
+  fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), fc.integer({ min: 0, max: 255 }), (frame, feedback) => {
+    const tx = new FecTransmitter();
+    const out = new Uint8Array(13);
+    const n = tx.encodeFeedbackOnly(frame.length, feedback, out, 3);
+    if (n !== 10 || out[3] < 248 || crcMatches(out, 3, n)) return false;
+    const g = frame.slice();
+    g[0] ^= 0x5a;
+    const rx = new FecReceiver();
+    rx.receive(g, 0, g.length);
+    return rx.receive(out, 3, n) === FEC_FRAME_UNPROTECTED && rx.lastVersion === 3 && rx.lastFeedback === feedback;
   }), { numRuns: 2000 });
   t.pass();
 });
@@ -130,3 +146,15 @@ function crc16Of(b: Uint8Array): number {
   for (const x of b) { c ^= x; for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xa001 : c >>> 1; }
   return c;
 }
+
+test("prediction table (modules/fec-adapt-table.ts): every entry is the sweep's code (regenerate with scripts/fec-adapt-table.ts)", (t) => {
+  const swept = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4, table: false }).sweepTable();
+  const tabled = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4 });
+  t.true(tabled.usesTable);
+  const limits = [8, 16, 32, 64, 96, 128, 176, 256];
+  let differ = 0;
+  for (let c = 0; c < 8; c++) for (let fb = 8; fb < 256; fb++) for (let n = 2; n <= 8; n += 2) for (let d = 1; d <= 4; d++) {
+    if (tabled.tableCode(limits[c], fb, n, d) !== swept[(c * 256 + fb) * 16 + (n / 2 - 1) * 4 + d - 1]) differ++;
+  }
+  t.is(differ, 0);
+});

@@ -132,7 +132,7 @@ test("decoding agrees with libfec within nroots/2; where libfec corrects more, r
   t.true(tally.paddingErrors > 150, "single errors in the padding: rc485 rejects them (libfec 1.0 returns -1 there as well)");
 });
 
-test("version-2 bursts (docs/fec.md §9.3): header parity and interleaved data parity are libfec's", (t) => {
+test("version-2 and feedback-only bursts (docs/fec.md §9.3): header parity and interleaved data parity are libfec's", (t) => {
   const rnd = xorshift(2026);
   const tx = new FecTransmitter();
   const requests: string[] = [];
@@ -153,6 +153,13 @@ test("version-2 bursts (docs/fec.md §9.3): header parity and interleaved data p
       requests.push(`E ${nroots} ${hex(Uint8Array.from(cw))}`);
       expected.push(`P ${hex(Uint8Array.from(p))}`);
     }
+  }
+  // Feedback-only bursts (no parity): the same header code over FA C0 length−1 feedback.
+  for (let k = 0; k < 40; k++) {
+    const out = new Uint8Array(10);
+    tx.encodeFeedbackOnly(1 + (rnd() % 256), rnd() & 0xff, out, 0);
+    requests.push(`E 4 ${hex(out.subarray(0, 4))}`);
+    expected.push(`P ${hex(out.subarray(4, 8))}`);
   }
   const answers = runHelper(requests);
   t.deepEqual(answers, expected);

@@ -30,7 +30,7 @@ function profileOf(m: { points: Pt[]; maxRegisters: number; evenCountsOnly: bool
     id: "random", manufacturer: "T", model: "T", sources: [{ title: "t", url: "https://example.invalid/" }], serial: { baud: 9600, framing: "8N1" },
     addressBase: 0, limits: { maxRegisters: m.maxRegisters, evenCountsOnly: m.evenCountsOnly, evenStartOnly: m.evenStartOnly, functions: [3] },
     points: pts.map((p, i) => ({ name: `p${i}`, function: 3, address: p.address, type: p.type })),
-  });
+  }, undefined, { standardKeys: false });
 }
 
 /** Brute force: every grouping of the sorted values into consecutive reads; least total bus time of the feasible ones. */

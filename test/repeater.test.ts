@@ -11,8 +11,10 @@ import { Repeater } from "../modules/repeater";
 import { checkSlaveTurnaround, resolveRepeaterConfig } from "../modules/repeater-config";
 import { FrameEndCandidates, plausibleFrameLength } from "../modules/repeater-frame-end";
 import { burstLengthFor, FecLinkCodec } from "../modules/repeater-link";
-import { DIRECTION_AB, DIRECTION_BA, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_FRAMES_CORRECTED, STAT_UNCORRECTABLE } from "../modules/repeater-stats";
-import { binomialFailure, measureLatency, paperTable, runPaper, runPair } from "../hosts/sim/rc-paper";
+import { DIRECTION_AB, DIRECTION_BA, STAT_BURSTS_MISSING, STAT_BURSTS_SENT, STAT_BURSTS_SKIPPED, STAT_FRAMES_CORRECTED, STAT_UNCORRECTABLE } from "../modules/repeater-stats";
+import { FecTransmitter } from "../modules/fec-link";
+import { binomialFailure, bitRateForByteRate, measureLatency, paperTable, runPaper, runPair } from "../hosts/sim/rc-paper";
+import { FEEDBACK_CLEAN } from "../modules/fec-adapt";
 import { Simulation } from "../hosts/sim/simulation";
 import type { LinkStats } from "../modules/status-json";
 
@@ -50,6 +52,28 @@ test("paper test 2 (the R/C pair isolates the noisy segment): all three meters c
   const rc2 = r.repeaters[1];
   t.true(rc2.counters["ba.framesCorrected"] > 0);
   t.true(rc2.berEstimate > 3e-4 && rc2.berEstimate < 3e-3, `rc2 BER estimate ${rc2.berEstimate}`);
+  t.is(r.meterExtraRequests, 0);
+  t.is(r.cleanSideBadFrames, 0, "nothing damaged reaches the clean side");
+});
+
+test("paper test 2 with adaptive FEC under burst noise: meter 3 protected, nothing spurious reaches the clean side", (t) => {
+  // Gilbert–Elliott bursts of 0.5 ms mean (about one character at 19200 baud), 20 per second, also on the idle line.
+  const noise = { burstsPerSecond: 20, burstUs: 500, burstShape: "exponential" as const };
+  const fixed = runPaper({ topology: "test2", seconds: 120, characterErrorRate: 0, seed: 2019, noise });
+  const r = runPaper({ topology: "test2", seconds: 120, characterErrorRate: 0, seed: 2019, noise, adaptive: true });
+  t.log(paperTable(r));
+  const [m1, m2, m3] = r.rows;
+  for (const m of [m1, m2]) {
+    t.is(m.ok, m.polls, `meter ${m.unit}: every poll answered`);
+    t.is(m.mer, 0);
+  }
+  t.is(m3.mer, 0, "meter 3: nothing damaged handed to the master");
+  t.true(m3.ok > fixed.rows[2].ok, `meter 3: adaptive ${m3.ok} vs fixed nroots 4 ${fixed.rows[2].ok} of ${m3.polls}`);
+  t.true(m3.ok / m3.polls > 0.85, `meter 3 good ${m3.ok}/${m3.polls}`);
+  t.true(r.repeaters.every((rc) => rc.register[5] > 4), "both stepped above the start setting");
+  t.true(r.repeaters[0].counters["ba.burstsMissing"] > 100, "the idle-line noise was heard (and dropped)");
+  t.is(r.cleanSideBadFrames, 0, "nothing spurious on the clean side");
+  t.is(fixed.cleanSideBadFrames, 0);
   t.is(r.meterExtraRequests, 0);
 });
 
@@ -149,7 +173,7 @@ test("burst format: reserved first address and a failing Modbus CRC for any fram
     }),
     { numRuns: 300 },
   );
-  // Adaptive (version 2): whatever feedback the chooser acted on and whatever strength it picked.
+  // Adaptive (version 2, or feedback only after FEEDBACK_CLEAN): whatever feedback the chooser acted on and whatever strength it picked.
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (frame, feedback, own) => {
       const link = new FecLinkCodec(4, 1, { adaptive: true });
@@ -157,7 +181,20 @@ test("burst format: reserved first address and a failing Modbus CRC for any fram
       for (let i = 0; i < 8; i++) link.estimator.observe(100, own & 7, own >> 5);
       const out = new Uint8Array(link.maxBurstLength);
       const n = link.writeBurst(frame, 0, frame.length, out, 0);
-      return n > 0 && out[0] >= 248 && (out[1] >>> 6) === 2 && crc16(out, 0, n) !== 0 && n === link.burstLength(out, 0, 3, 0) &&
+      return n > 0 && out[0] >= 248 && ((out[1] >>> 6) === 2 || out[1] === 0xc0) && crc16(out, 0, n) !== 0 && n === link.burstLength(out, 0, 3, 0) &&
+        n === link.burstLength(out, 0, 8, frame.length);
+    }),
+    { numRuns: 300 },
+  );
+  // Clean link (the peer reported FEEDBACK_CLEAN): no parity; the feedback-only bursts that still go out obey the same rule.
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), fc.integer({ min: 0, max: 255 }), (frame, own) => {
+      const link = new FecLinkCodec(4, 1, { adaptive: true });
+      link.chooser.update(FEEDBACK_CLEAN);
+      for (let i = 0; i < 8; i++) link.estimator.observe(100, own & 7, own >> 5);
+      const out = new Uint8Array(link.maxBurstLength);
+      const n = link.writeBurst(frame, 0, frame.length, out, 0);
+      return n === 10 && out[0] >= 248 && out[1] === 0xc0 && crc16(out, 0, n) !== 0 && n === link.burstLength(out, 0, 3, 0) &&
         n === link.burstLength(out, 0, 8, frame.length);
     }),
     { numRuns: 300 },
@@ -186,13 +223,31 @@ test("adaptive FEC: the pair steps up under noise and repairs what a fixed nroot
   t.true(a2.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) > 0, "the adaptive side repairs from version-1 bursts");
 });
 
-test("adaptive FEC on a clean link: the paper's two parity bytes per frame", (t) => {
-  const r = runPair({ withRc: true, transactions: 60, byteErrorRate: 0, seed: 13, registers: 40, adaptive: true, rc2: { adaptive: true } });
+test("adaptive FEC on a clean link: no parity once each side reported the link clean, at most 2 added bytes per frame", (t) => {
+  // targetFer 1e-2: the link counts as clean after 100 frames in a row without a bad character.
+  const r = runPair({ withRc: true, transactions: 400, byteErrorRate: 0, seed: 13, registers: 40, adaptive: true, rc2: { adaptive: true }, targetFer: 1e-2, countFrom: 200 });
   t.is(r.failed, 0);
   for (const rc of r.engines) {
-    t.is(rc.stats.txNroots, 2);
-    t.is(rc.stats.txDepth, 1);
+    t.is(rc.stats.txNroots, 0, "no parity");
+    t.is(rc.stats.feedbackHeard, FEEDBACK_CLEAN);
   }
+  // Each transaction is an 8-byte request and an 85-byte reply on the FEC segment; what the repeaters add on top of them
+  // (feedback-only bursts once per 64 frames) stays within the paper's 2 characters per frame.
+  const added = r.noisyCharacters / r.countedTransactions - (8 + 85);
+  t.log(`clean link: ${added.toFixed(2)} characters added per transaction (two frames)`);
+  t.true(added >= 0 && added <= 4, `added ${added}`);
+  // Noise comes back: the first damaged frames go unrepaired, then the feedback brings the parity back.
+  const noisy = runPair({ withRc: true, transactions: 600, byteErrorRate: 0, seed: 14, registers: 40, adaptive: true, rc2: { adaptive: true }, targetFer: 1e-2,
+    noise: { bitErrorRate: bitRateForByteRate(1e-2) }, countFrom: 100 });
+  t.true(noisy.engines.every((rc) => rc.stats.txNroots > 0), "parity under noise");
+});
+
+test("adaptive FEC against a fixed peer on a clean link: the fixed peer keeps getting parity (never a clean report from silence)", (t) => {
+  const r = runPair({ withRc: true, transactions: 300, byteErrorRate: 0, seed: 15, registers: 40, nroots: 2, rc2: { adaptive: true, nroots: 4 }, targetFer: 1e-2 });
+  t.is(r.failed, 0);
+  const [fixed, adaptive] = r.engines;
+  t.is(fixed.stats.txNroots, 2);
+  t.is(adaptive.stats.txNroots, 2, "the weakest setting against a fixed peer is the paper's");
 });
 
 test("robustness: noise bursts longer than the code corrects, spurious characters and fast slaves colliding with bursts", (t) => {
@@ -237,7 +292,8 @@ test("robustness: noise bursts longer than the code corrects, spurious character
   t.true(ok[1] / 200 > 0.5, `fast slave good replies ${ok[1]}/200`);
 });
 
-for (const adaptive of [false, true]) test(`no allocation in steady state: forwarding frames both ways, with and without correction${adaptive ? " (adaptive: feedback changing every frame)" : ""}`, (t) => {
+for (const mode of ["fixed", "adaptive", "clean"] as const) test(`no allocation in steady state: forwarding frames both ways, ${mode === "clean" ? "adaptive on a clean link: frames without parity, feedback-only bursts, bad frames without a burst" : `with and without correction${mode === "adaptive" ? " (adaptive: feedback changing every frame)" : ""}`}`, (t) => {
+  const adaptive = mode !== "fixed";
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as () => void;
   const f = new Uint8Array(85);
@@ -251,7 +307,8 @@ for (const adaptive of [false, true]) test(`no allocation in steady state: forwa
   for (let i = 0; i < 20; i++) link.estimator.observe(200, 3, 2);
   const blen = link.writeBurst(f, 0, f.length, burst, 0);
   for (let i = 0; i < 200; i++) link.estimator.observe(200, 0, 0);
-  const blen2 = link.writeBurst(f, 0, f.length, burst2, 0);
+  let blen2 = link.writeBurst(f, 0, f.length, burst2, 0);
+  if (mode === "clean") blen2 = new FecTransmitter().encodeFeedbackOnly(f.length, FEEDBACK_CLEAN, burst2, 0);
   const bad = f.slice();
   bad[20] ^= 0x11;
   bad[70] ^= 0x02;
@@ -269,7 +326,9 @@ for (const adaptive of [false, true]) test(`no allocation in steady state: forwa
     r.b.transmitted(now + 60000);
     const frame = k & 1 ? bad : f;
     r.b.received(frame, 0, frame.length, now + 100000);
-    if (adaptive && (k & 2) !== 0) r.b.received(burst2, 0, blen2, now + 110000);
+    if (mode === "clean") {
+      if ((k & 6) === 0) r.b.received(burst2, 0, blen2, now + 110000);
+    } else if (adaptive && (k & 2) !== 0) r.b.received(burst2, 0, blen2, now + 110000);
     else r.b.received(burst, 0, blen, now + 110000);
     r.service(r.nextDeadline());
     r.a.transmitted(now + 150000);
@@ -285,6 +344,9 @@ for (const adaptive of [false, true]) test(`no allocation in steady state: forwa
   perChunk.sort((x, y) => x - y);
   const median = perChunk[7];
   t.log(`bytes per round trip (median of 15 chunks): ${median.toFixed(2)}`);
-  t.true(r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) >= 25000, `the corrected path ran: ${r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED)}`);
+  if (mode === "clean") {
+    t.is(r.stats.txNroots, 0, "the peer's clean report: no parity");
+    t.true(r.stats.get(DIRECTION_BA, STAT_BURSTS_MISSING) >= 15000, `bad frames without a burst: ${r.stats.get(DIRECTION_BA, STAT_BURSTS_MISSING)}`);
+  } else t.true(r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED) >= 25000, `the corrected path ran: ${r.stats.get(DIRECTION_BA, STAT_FRAMES_CORRECTED)}`);
   t.true(median < 1, `allocates ${median} bytes per forwarded frame pair`);
 });

@@ -94,8 +94,8 @@ test.serial("a person would rather look at it: table, per-meter power charts and
       for (const n of charts) t.true(n >= 100, `power chart has ${n} points`);
       const values = await page.$$eval(".card[data-meter=house] .vals tr", (trs) => trs.map((tr) => (tr.textContent ?? "").trim()));
       t.is(values.length, 8);
-      t.regex(values[0], /^Total active power[\d,.]+W$/, "the key points come first");
-      t.regex(values[1], /^Import active energy[\d,.]+kWh$/);
+      t.regex(values[0], /^Active power, total[\d,.]+W$/, "the key points come first");
+      t.regex(values[1], /^Active energy import, total[\d,.]+kWh$/);
 
       // An energy manager's view: site totals, energy today / this month per meter and in sum.
       const api = (await (await fetch(server.url + "api/meters")).json()) as { meters: { name: string; stale: boolean; power: number | null; energy: { direction: string; today: number | null; month: number | null } | null }[]; totals: Record<string, { powerKw: number | null; todayKwh: number | null; monthKwh: number | null; meters: string[]; missing: Record<string, string[]> }> };

@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<Command>> = {
   frame: async () => (await import("./commands/frame")).default,
   fec: async () => (await import("./commands/fec")).default,
   plan: async () => (await import("./commands/plan")).default,
+  profiles: async () => (await import("./commands/profiles")).default,
   read: async () => (await import("./commands/read")).default,
   repeat: async () => (await import("./commands/repeat")).default,
   run: async () => (await import("./commands/run")).default,

@@ -3,7 +3,8 @@
 //
 // `--profiles DIR` means the same for every command (profileFolders()): the shipped profiles first, then each folder given,
 // in order; a profile whose id is already loaded from an earlier folder replaces it (so a folder can override a shipped
-// profile by name), while two files with the same id in one folder are an error.
+// profile by name), while two files with the same id in one folder are an error. The shipped folder is checked with the
+// standard point keys enforced (modules/point-keys.ts); a user's own folder may also name points outside the table.
 import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +37,10 @@ function listFolder(dir: string, errors: string[]): string[] | undefined {
   }
 }
 
+function isShipped(dir: string): boolean {
+  return join(dir, "/") === join(PROFILES_DIR, "/");
+}
+
 /** Loads every *.json of the given folders, in order, as checked profiles; a later folder's profile replaces an earlier one of the same id. */
 export function loadProfiles(dirs: readonly string[]): { profiles: Profile[]; errors: string[] } {
   const errors: string[] = [];
@@ -50,7 +55,7 @@ export function loadProfiles(dirs: readonly string[]): { profiles: Profile[]; er
         if (e instanceof FileReadError) { errors.push(e.message); continue; }
         throw e;
       }
-      const r = checkProfile(json, basename(f, ".json"));
+      const r = checkProfile(json, basename(f, ".json"), { standardKeys: isShipped(dir) });
       if (!r.ok) { for (const e of r.errors) errors.push(`${file}: ${e}`); continue; }
       const other = byId.get(r.profile.id);
       if (other && other.folder === folder) { errors.push(`${file}: profile id ${r.profile.id} is also defined by ${other.file}`); continue; }

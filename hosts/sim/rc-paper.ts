@@ -88,6 +88,9 @@ export interface PaperResult {
   responseTimeoutUs: number;
   /** Requests the meters acted on beyond the polls addressed to them (a burst taken for a request would show here; must be 0). */
   meterExtraRequests: number;
+  /** Test 2: chunks the meters on the master's clean segment discarded as bad (CRC, too short, malformed): noise or a
+   * damaged frame let through onto the clean side (must be 0). */
+  cleanSideBadFrames: number;
 }
 
 const UNITS = [10, 20, 30];
@@ -135,7 +138,11 @@ export function runPaper(options: PaperOptions): PaperResult {
   const sim = new Simulation({ seed: options.seed ?? 1, traceCapacity: options.traceCapacity ?? 64 });
   const noise = options.noise ?? { bitErrorRate: bitRateForCharacterRate(options.characterErrorRate) };
   const line = { baud: BAUD, framing: "8N1" as const };
-  const rcConfig: RepeaterConfig = { nroots: options.nroots ?? 4, interleave: options.interleave ?? 1, sideA: line, sideB: line, tickUs, adaptive: options.adaptive };
+  // Test 2: only the peer repeater on each side B, so a bad frame that gets no burst is noise, dropped (docs/fec.md §8).
+  const rcConfig: RepeaterConfig = {
+    nroots: options.nroots ?? 4, interleave: options.interleave ?? 1, sideA: line, sideB: line, tickUs, adaptive: options.adaptive,
+    plainDevicesOnB: options.topology !== "test2",
+  };
 
   let masterSeg: Segment;
   let noisy: Segment;
@@ -236,8 +243,11 @@ export function runPaper(options: PaperOptions): PaperResult {
     row.ber = row.receivedBits > 0 ? row.errorBits / row.receivedBits : 0;
     row.mer = row.received > 0 ? row.errorMessages / row.received : 0;
   }
-  let meterExtraRequests = 0;
-  sim.meters.forEach((m, i) => (meterExtraRequests += Math.max(0, m.counters.requests - rows[i].polls)));
+  let meterExtraRequests = 0, cleanSideBadFrames = 0;
+  sim.meters.forEach((m, i) => {
+    meterExtraRequests += Math.max(0, m.counters.requests - rows[i].polls);
+    if (options.topology === "test2" && meterSeg[i] === masterSeg) cleanSideBadFrames += m.counters.ignoredCrc + m.counters.ignoredShort + m.counters.ignoredMalformed;
+  });
   return {
     topology: options.topology,
     rows,
@@ -246,6 +256,7 @@ export function runPaper(options: PaperOptions): PaperResult {
     excerpt,
     responseTimeoutUs,
     meterExtraRequests,
+    cleanSideBadFrames,
   };
 }
 
@@ -295,6 +306,10 @@ export interface PairOptions {
   rc2?: { adaptive?: boolean; nroots?: number; interleave?: number };
   /** Noise on the noisy segment instead of independent errors at byteErrorRate. */
   noise?: NoiseOptions;
+  /** Adaptive: the residual frame error rate aimed at (default 1e-3; the link counts as clean after ⌈1/targetFer⌉ clean frames). */
+  targetFer?: number;
+  /** Count the characters on the noisy segment from the start of this transaction on (default 0). */
+  countFrom?: number;
 }
 
 export interface PairResult {
@@ -308,6 +323,9 @@ export interface PairResult {
   repeater2: RepeaterRow | null;
   /** The engines themselves (with R/C), for tests that look at their state. */
   engines: Repeater[];
+  /** Characters on the noisy segment (frames, bursts, noise) from transaction `countFrom` on, and those transactions. */
+  noisyCharacters: number;
+  countedTransactions: number;
 }
 
 /** Bit error rate per line bit so that a byte's value (start bit + 8 data bits) is wrong with probability `p`. */
@@ -335,18 +353,19 @@ export function runPair(options: PairOptions): PairResult {
   const noise = options.noise ?? { bitErrorRate: bitRateForByteRate(options.byteErrorRate) };
   let masterSeg: Segment;
   let meterSeg: Segment;
+  let noisySeg: Segment;
   let rc: Repeater | null = null;
   let rc2: Repeater | null = null;
   const esp32 = options.rcUart === "esp32";
   const rcConfig: RepeaterConfig = {
     nroots: options.nroots ?? 4, interleave: options.interleave ?? 1, sideA: line, sideB: line, tickUs,
     rxLatencyUs: esp32 ? 4 * new LineTiming(BAUD, "8N1").characterUs : 0, rxBatchBytes: esp32 ? 120 : 0,
-    adaptive: options.adaptive,
+    adaptive: options.adaptive, targetFer: options.targetFer,
   };
   const rc2Config: RepeaterConfig = { ...rcConfig, ...(options.rc2 ?? {}) };
   if (options.withRc) {
     masterSeg = sim.segment({ name: "m", ...line });
-    const noisy = sim.segment({ name: "noisy", ...line, noise });
+    const noisy = noisySeg = sim.segment({ name: "noisy", ...line, noise });
     meterSeg = sim.segment({ name: "s", ...line });
     for (const [name, a] of [["rc1", masterSeg], ["rc2", meterSeg]] as const) {
       const uart = esp32 ? "esp32" as const : "ideal" as const;
@@ -356,7 +375,7 @@ export function runPair(options: PairOptions): PairResult {
       if (name === "rc1") rc = r;
       else rc2 = r;
     }
-  } else masterSeg = meterSeg = sim.segment({ name: "noisy", ...line, noise });
+  } else masterSeg = meterSeg = noisySeg = sim.segment({ name: "noisy", ...line, noise });
   const regs = registersOf(30, registers);
   const ref = reference(30, regs);
   sim.meter(meterSeg, { unit: 30, holding: regs, turnaroundUs: [10000, 20000] });
@@ -367,6 +386,8 @@ export function runPair(options: PairOptions): PairResult {
   let failed = 0;
   let bytes = 0;
   let badBytes = 0;
+  const countFrom = options.countFrom ?? 0;
+  let charactersBefore = 0;
   const masterHost = sim.host({ name: "master", ports: [{ segment: masterSeg }], tick: tickUs });
   const master: Master = new Master({ baud: BAUD, retries: 0, responseTimeoutUs, offlineAfter: 0 }, masterHost.port(0), {
     completed(result: MasterResult) {
@@ -376,6 +397,7 @@ export function runPair(options: PairOptions): PairResult {
         bytes += ref.length;
         for (let i = 0; i < ref.length; i++) if (result.frame[result.frameOffset + i] !== ref[i]) badBytes++;
       }
+      if (done === countFrom) charactersBefore = noisySeg.counters.characters;
       if (done < options.transactions) master.submitRead(30, 3, 0, registers, 0);
     },
   });
@@ -390,6 +412,8 @@ export function runPair(options: PairOptions): PairResult {
     repeater: rc ? { name: "rc1", counters: countersOf((rc as Repeater).stats), register: registersOfStats((rc as Repeater).stats), berEstimate: (rc as Repeater).stats.ber(DIRECTION_BA) } : null,
     repeater2: rc2 ? { name: "rc2", counters: countersOf((rc2 as Repeater).stats), register: registersOfStats((rc2 as Repeater).stats), berEstimate: (rc2 as Repeater).stats.ber(DIRECTION_BA) } : null,
     engines: [rc, rc2].filter((r): r is Repeater => r !== null),
+    noisyCharacters: noisySeg.counters.characters - charactersBefore,
+    countedTransactions: Math.max(0, done - countFrom),
   };
 }
 

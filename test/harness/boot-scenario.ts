@@ -62,11 +62,11 @@ export function bootConcentrator(setup: SetupStep, profiles: Record<string, stri
   for (const id of Object.keys(profiles)) world.resources.set(`${id}.json`, profiles[id]);
   const meters = [
     { name: "main", profile: "eastron-sdm120", unit: 1, intervalMs: 10000 },
-    { name: "house", profile: "eastron-sdm630", unit: 2, intervalMs: 10000, points: ["voltage_l1", "power_active_total", "energy_import_total"] },
+    { name: "house", profile: "eastron-sdm630", unit: 2, intervalMs: 10000, points: ["voltage_l1_n", "power_active_total", "energy_active_import_total"] },
   ];
   const emulators = meters.map((m) => {
     const p = parseProfile(JSON.parse(profiles[m.profile]), m.profile);
-    return sim.meter(bus, { ...profileMeter(p, m.unit, { voltage_l1: 230.5, power_active_total: 1200, energy_import_total: 4321.5 }).options, turnaroundUs: [2000, 6000] });
+    return sim.meter(bus, { ...profileMeter(p, m.unit, { voltage_l1_n: 230.5, power_active_total: 1200, energy_active_import_total: 4321.5 }).options, turnaroundUs: [2000, 6000] });
   });
   const site = {
     bus: { port: "uart2", baud: 9600, framing: "8N1" },
@@ -211,7 +211,7 @@ export function bootFootprint(setup: SetupStep, profiles: Record<string, string>
   for (const m of site.meters) {
     let p = parsed.get(m.profile);
     if (p === undefined) { p = parseProfile(JSON.parse(profiles[m.profile]), m.profile); parsed.set(m.profile, p); }
-    sim.meter(bus, { ...profileMeter(p, m.unit, { voltage_l1: 230.5, power_active_total: 1200, energy_import_total: 4321.5 }).options, turnaroundUs: [2000, 6000] });
+    sim.meter(bus, { ...profileMeter(p, m.unit, { voltage_l1_n: 230.5, power_active_total: 1200, energy_active_import_total: 4321.5 }).options, turnaroundUs: [2000, 6000] });
   }
   world.wifi.autoJoinMs = 500;
   world.config = { role: "concentrator", ssid: "site-wifi", password: "secret", site: siteText, httpPort: 80, adminToken: "", dnsServer: "1.1.1.1" };

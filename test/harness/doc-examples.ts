@@ -8,9 +8,9 @@ import { syntheticSite } from "./synthetic-site";
 export const DOC_METER: MeterMeta = {
   name: "heatpump", profile: "eastron-sdm120", manufacturer: "Eastron", model: "SDM120-Modbus", unit: 2, intervalMs: 10_000,
   points: [
-    { name: "voltage_l1", label: "Voltage", unit: "V", deviceClass: "voltage", stateClass: "measurement", type: "f32" },
-    { name: "power_active_total", label: "Active power", unit: "W", deviceClass: "power", stateClass: "measurement", type: "f32" },
-    { name: "energy_import_total", label: "Import active energy", unit: "kWh", deviceClass: "energy", stateClass: "total_increasing", type: "f32" },
+    { name: "voltage_l1_n", label: "Voltage L1-N", unit: "V", deviceClass: "voltage", stateClass: "measurement", type: "f32" },
+    { name: "power_active_total", label: "Active power, total", unit: "W", deviceClass: "power", stateClass: "measurement", type: "f32" },
+    { name: "energy_active_import_total", label: "Active energy import, total", unit: "kWh", deviceClass: "energy", stateClass: "total_increasing", type: "f32" },
   ],
 };
 

@@ -1,6 +1,6 @@
 /*
  * A structural check of meter-profile data (profiles/<id>.json) against the agreed profile format
- * (docs/profile-points.md for the point names; the format itself is the one the loader in modules/profile.ts enforces).
+ * (docs/profile-points.md / modules/point-keys.ts for the point names; the format itself is the one the loader in modules/profile.ts enforces).
  * It is test code: it returns every problem as a readable string instead of stopping at the first, so that one run of
  * test/profiles.test.ts lists all the defects of all the files. It checks what the data must satisfy whatever the loader
  * does: unique names, addresses inside the 16-bit register space after the address base, valid types and orders,
@@ -35,16 +35,16 @@ export const STATE_CLASSES = ["measurement", "total", "total_increasing"] as con
 export const MAX_REGISTERS_PER_READ = 125;
 
 /** One row of the standard-name table in docs/profile-points.md. */
-export interface StandardPoint { unit: string; deviceClass: string; stateClass: string }
+export interface StandardPoint { label: string; unit: string; deviceClass: string; stateClass: string }
 
-/** Parses the `| name | quantity | unit | deviceClass | stateClass |` table of docs/profile-points.md. */
+/** Parses the `| name | label | unit | deviceClass | stateClass |` table of docs/profile-points.md. */
 export function parsePointTable(markdown: string): Map<string, StandardPoint> {
   const table = new Map<string, StandardPoint>();
   for (const line of markdown.split("\n")) {
     const cells = line.split("|").map((c) => c.trim());
     // "| a | b | c | d | e |" splits into ["", a, b, c, d, e, ""].
-    if (cells.length !== 7 || !/^[a-z0-9_]+$/.test(cells[1])) continue;
-    table.set(cells[1], { unit: cells[3], deviceClass: cells[4], stateClass: cells[5] });
+    if (cells.length !== 7 || cells[1] === "name" || !/^[a-z0-9_]+$/.test(cells[1])) continue;
+    table.set(cells[1], { label: cells[2], unit: cells[3], deviceClass: cells[4], stateClass: cells[5] });
   }
   return table;
 }
@@ -182,30 +182,33 @@ export function checkProfile(profile: unknown, fileId: string, names?: Map<strin
       bad(at, "invalid must be a list of numbers");
     }
 
+    // Standard keys (modules/point-keys.ts, listed in docs/profile-points.md): a shipped point's unit and classes are its
+    // key's; the profile may repeat them but not differ, and keeps the manual's own name in source_name.
+    const std = names !== undefined && typeof pt.name === "string" ? names.get(pt.name) : undefined;
+    if (names !== undefined && typeof pt.name === "string") {
+      if (std === undefined) bad(at, "name is not a standard key (docs/profile-points.md)");
+      if (typeof pt.source_name !== "string" || pt.source_name.trim() === "") bad(at, "source_name (the manual's name) is missing");
+      if (pt.label !== undefined) bad(at, "label comes from the key table, not the profile");
+    }
+    const dc = pt.deviceClass ?? std?.deviceClass;
+    const unit = pt.unit ?? std?.unit ?? "";
+    const sc = pt.stateClass ?? std?.stateClass;
+    if (std !== undefined) {
+      if (std.unit !== unit) bad(at, `unit "${unit}" differs from docs/profile-points.md ("${std.unit}")`);
+      if (std.deviceClass !== (dc ?? "")) bad(at, `deviceClass differs from docs/profile-points.md ("${std.deviceClass}")`);
+      if (std.stateClass !== (sc ?? "")) bad(at, `stateClass differs from docs/profile-points.md ("${std.stateClass}")`);
+    }
+
     // Home Assistant vocabulary.
-    const dc = pt.deviceClass;
-    const unit = pt.unit === undefined ? "" : pt.unit;
     if (pt.unit !== undefined && (typeof pt.unit !== "string" || pt.unit.length === 0)) bad(at, "unit must be a non-empty string when given");
-    if (dc !== undefined) {
+    if (dc !== undefined && dc !== "") {
       const units = typeof dc === "string" ? DEVICE_CLASS_UNITS[dc] : undefined;
       if (units === undefined) bad(at, `deviceClass must be one of ${Object.keys(DEVICE_CLASS_UNITS).join(", ")}`);
       else if (!units.includes(unit as string)) bad(at, `unit "${unit}" is not a Home Assistant unit of ${dc} (${units.join(", ")})`);
     }
-    const sc = pt.stateClass;
-    if (sc !== undefined && !(STATE_CLASSES as readonly unknown[]).includes(sc)) bad(at, `stateClass must be one of ${STATE_CLASSES.join(", ")}`);
-    if ((dc === "energy" || dc === "reactive_energy") && sc !== "total_increasing") bad(at, "an energy total must be total_increasing");
-    if (sc === "total_increasing" && dc !== "energy" && dc !== "reactive_energy") bad(at, "total_increasing is for energy totals");
-
-    // Standard names (docs/profile-points.md).
-    if (names !== undefined && typeof pt.name === "string") {
-      const std = names.get(pt.name);
-      if (std === undefined) bad(at, "name is not in docs/profile-points.md");
-      else {
-        if (std.unit !== unit) bad(at, `unit "${unit}" differs from docs/profile-points.md ("${std.unit}")`);
-        if (std.deviceClass !== (dc ?? "")) bad(at, `deviceClass differs from docs/profile-points.md ("${std.deviceClass}")`);
-        if (std.stateClass !== (sc ?? "")) bad(at, `stateClass differs from docs/profile-points.md ("${std.stateClass}")`);
-      }
-    }
+    if (sc !== undefined && sc !== "" && !(STATE_CLASSES as readonly unknown[]).includes(sc)) bad(at, `stateClass must be one of ${STATE_CLASSES.join(", ")}`);
+    if ((dc === "energy" || dc === "reactive_energy") && sc !== "total_increasing" && !(sc === "total" && /_net_/.test(name))) bad(at, "an energy total must be total_increasing (a net total: total)");
+    if (sc === "total_increasing" && dc !== "energy" && dc !== "reactive_energy" && unit !== "kVAh") bad(at, "total_increasing is for energy totals");
   });
 
   // No two values share a register, except distinct bits of one register.

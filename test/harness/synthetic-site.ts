@@ -7,31 +7,33 @@
 import type { MeterMeta, PointMeta } from "../../modules/readings";
 import { FAULT_CRC, FAULT_TIMEOUT, ReadingsStore } from "../../modules/readings";
 import type { LinkSource, LinkStats, PlanSource } from "../../modules/status-json";
+import { POINT_KEYS, pointKeyIndex } from "../../modules/point-keys";
 
-const V = (name: string, label: string): PointMeta => ({ name, label, unit: "V", deviceClass: "voltage", stateClass: "measurement", type: "f32" });
-const A = (name: string, label: string): PointMeta => ({ name, label, unit: "A", deviceClass: "current", stateClass: "measurement", type: "f32" });
-const W = (name: string, label: string): PointMeta => ({ name, label, unit: "W", deviceClass: "power", stateClass: "measurement", type: "f32" });
-const KWH = (name: string, label: string): PointMeta => ({ name, label, unit: "kWh", deviceClass: "energy", stateClass: "total_increasing", type: "f32" });
-const HZ: PointMeta = { name: "frequency", label: "Frequency", unit: "Hz", deviceClass: "frequency", stateClass: "measurement", type: "f32" };
-const PF: PointMeta = { name: "power_factor_total", label: "Power factor", deviceClass: "power_factor", stateClass: "measurement", type: "f32" };
+/** A point of a shipped profile: its standard key's label, unit and classes (modules/point-keys.ts). */
+const std = (name: string): PointMeta => {
+  const k = POINT_KEYS[pointKeyIndex(name)];
+  return { name, label: k.label, ...(k.unit ? { unit: k.unit } : {}), deviceClass: k.deviceClass, stateClass: k.stateClass, type: "f32" };
+};
+const HZ = std("frequency");
+const PF = std("power_factor_total");
 
 export const SYNTHETIC_METERS: MeterMeta[] = [
   {
     name: "house", profile: "eastron-sdm630", manufacturer: "Eastron", model: "SDM630-Modbus V2", unit: 1, intervalMs: 10_000,
-    points: [V("voltage_l1", "Voltage L1"), V("voltage_l2", "Voltage L2"), V("voltage_l3", "Voltage L3"), A("current_l1", "Current L1"),
-      W("power_active_total", "Total active power"), HZ, PF, KWH("energy_import_total", "Import active energy")],
+    points: [std("voltage_l1_n"), std("voltage_l2_n"), std("voltage_l3_n"), std("current_l1"),
+      std("power_active_total"), HZ, PF, std("energy_active_import_total")],
   },
   {
     name: "heatpump", profile: "eastron-sdm120", manufacturer: "Eastron", model: "SDM120-Modbus", unit: 2, intervalMs: 10_000,
-    points: [V("voltage_l1", "Voltage"), A("current_l1", "Current"), W("power_active_total", "Active power"), KWH("energy_import_total", "Import active energy")],
+    points: [std("voltage_l1_n"), std("current_l1"), std("power_active_total"), std("energy_active_import_total")],
   },
   {
     name: "pv", profile: "eastron-sdm72", manufacturer: "Eastron", model: "SDM72D-M", unit: 3, intervalMs: 10_000,
-    points: [W("power_active_total", "Total active power"), KWH("energy_export_total", "Export active energy"), HZ],
+    points: [std("power_active_total"), std("energy_active_export_total"), HZ],
   },
   {
     name: "barn", profile: "eastron-sdm120", manufacturer: "Eastron", model: "SDM120-Modbus", unit: 7, intervalMs: 10_000, via: "barn segment (R/C)",
-    points: [V("voltage_l1", "Voltage"), A("current_l1", "Current"), W("power_active_total", "Active power"), KWH("energy_import_total", "Import active energy")],
+    points: [std("voltage_l1_n"), std("current_l1"), std("power_active_total"), std("energy_active_import_total")],
   },
 ];
 

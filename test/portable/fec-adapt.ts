@@ -1,6 +1,7 @@
 // Adaptive FEC strength (docs/fec.md §9): feedback byte, error-process estimator, strength chooser.
 import {
-  encodeFeedback, FEEDBACK_NONE, FecStrengthChooser, feedbackMeanRun, feedbackRunRate, LinkErrorEstimator,
+  codewordsFor, encodeFeedback, FEEDBACK_CLEAN, FEEDBACK_NONE, FecStrengthChooser, feedbackMeanRun, feedbackRunRate,
+  LinkErrorEstimator, predictionCode,
 } from "../../modules/fec-adapt";
 import type { Cases } from "../harness/check";
 
@@ -80,6 +81,79 @@ export const cases: Cases = {
       for (const n of [2, 4, 6, 8]) for (const d of [1, 2, 3, 4]) {
         const p = Math.min(Math.max(d, Math.ceil(len / (255 - n))), len) * n;
         if (p < parity) t.ok(c.predictCodewordFailure(len, n, d, beta, run) > 1e-3, `${len}: ${n}/${d} is cheaper and would do`);
+      }
+    }
+  },
+  "estimator: FEEDBACK_CLEAN after cleanFrames frames in a row without a bad character; one bad character ends it"(t) {
+    const e = new LinkErrorEstimator({ cleanFrames: 100 });
+    for (let i = 0; i < 99; i++) e.observe(90, 0, 0);
+    t.ok(e.feedback() >>> 3 > 0, "a rate code before");
+    e.observe(90, 0, 0);
+    t.is(e.feedback(), FEEDBACK_CLEAN);
+    e.observe(90, 1, 1);
+    t.ok(e.feedback() >>> 3 > 0, "a bad character: a rate code again");
+    for (let i = 0; i < 99; i++) e.observe(90, 0, 0);
+    t.ok(e.feedback() !== FEEDBACK_CLEAN, "99 clean frames are not enough");
+    e.observe(90, 0, 0);
+    t.is(e.feedback(), FEEDBACK_CLEAN);
+    e.observeFailure(90, 0);
+    t.ok(e.feedback() !== FEEDBACK_CLEAN, "a frame beyond repair ends it too");
+    t.throws(() => new LinkErrorEstimator({ cleanFrames: 8 }), RangeError);
+  },
+  "chooser: FEEDBACK_CLEAN means no parity; a rate code brings it back"(t) {
+    const c = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4 });
+    c.update(encodeFeedback(1e-2, 1));
+    c.choose(85);
+    const before = c.nroots;
+    c.update(FEEDBACK_CLEAN);
+    t.is(c.feedback, FEEDBACK_CLEAN);
+    for (const len of [8, 85, 256]) {
+      c.choose(len);
+      t.is(c.nroots, 0, `${len}: no parity`);
+      t.is(c.depth, 0);
+    }
+    c.update(encodeFeedback(1e-2, 1));
+    c.choose(85);
+    t.is(c.nroots, before);
+  },
+  "chooser: every decision is the reference selection over predictCodewordFailure (swept, or read from the table)"(t) {
+    for (const [maxN, maxD, target, table] of [[8, 4, 1e-3, 1], [8, 4, 1e-3, 0], [16, 8, 1e-4, 1], [4, 2, 1e-2, 1]]) {
+      for (const [rate, run] of [[1e-2, 1], [3e-3, 2.5], [5e-4, 1.5], [0.05, 6], [1e-6, 1]]) {
+        const c = new FecStrengthChooser({ targetFer: target, maxNroots: maxN, maxDepth: maxD, hysteresis: 1, table: table === 1 });
+        t.is(c.usesTable, table === 1 && maxN <= 8 && maxD <= 4, "the table covers caps up to 8/4");
+        c.update(encodeFeedback(rate, run));
+        const beta = feedbackRunRate(c.feedback), ell = feedbackMeanRun(c.feedback);
+        // The table holds each prediction as its quarter-octave upper bound.
+        const value = (f: number) => (c.usesTable ? Math.pow(2, -predictionCode(f) / 4) : f);
+        for (const len of [8, 16, 32, 64, 96, 128, 176, 256]) {
+          c.choose(len);
+          // Reference: the fewest parity bytes meeting the target (ties: the lowest prediction), else the lowest prediction.
+          let best = "", bestCost = Infinity, bestF = Infinity, low = "", lowF = Infinity;
+          for (let n = 2; n <= maxN; n += 2) for (const d of [1, 2, 3, 4, 6, 8]) {
+            if (d > maxD) continue;
+            const f = value(c.predictCodewordFailure(len, n, d, beta, ell)), cost = codewordsFor(len, n, d) * n;
+            if (f < lowF) { lowF = f; low = `${n}/${d}`; }
+            if (f <= target && (cost < bestCost || (cost === bestCost && f < bestF))) { best = `${n}/${d}`; bestCost = cost; bestF = f; }
+          }
+          const got = `${c.nroots}/${c.depth}`;
+          if (best !== "") {
+            t.is(codewordsFor(len, c.nroots, c.depth) * c.nroots, bestCost, `${len} bytes, ${rate}/${run}: ${got} vs ${best}`);
+            t.ok(c.predictCodewordFailure(len, c.nroots, c.depth, beta, ell) <= target, "the exact prediction meets the target too");
+          } else t.is(value(c.predictCodewordFailure(len, c.nroots, c.depth, beta, ell)), lowF, `${len} bytes, ${rate}/${run}: none meets ${target}; ${got} vs ${low}`);
+        }
+      }
+    }
+  },
+  "prediction table (modules/fec-adapt-table.ts) agrees with the sweep: sampled here, every entry in test/fec.test.ts"(t) {
+    const swept = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4, table: false });
+    const tabled = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4 });
+    t.ok(tabled.usesTable && !swept.usesTable);
+    for (const [rate, run] of [[2e-2, 1], [1e-3, 3], [1e-5, 1.25]]) {
+      const fb = encodeFeedback(rate, run);
+      const beta = feedbackRunRate(fb), ell = feedbackMeanRun(fb);
+      for (const len of [8, 96, 256]) for (const n of [2, 4, 8]) for (const d of [1, 3, 4]) {
+        const code = predictionCode(swept.predictCodewordFailure(len, n, d, beta, ell));
+        t.is(tabled.tableCode(len, fb, n, d), code, `${len} bytes, fb 0x${fb.toString(16)}, ${n}/${d}`);
       }
     }
   },

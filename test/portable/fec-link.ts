@@ -1,7 +1,7 @@
 import { appendCrc, crcMatches } from "../../modules/crc16";
 import {
   FEC_BURST_ADDRESS, FEC_BURST_ORPHAN, FEC_BURST_UNNEEDED, FEC_FRAME_CORRECTED, FEC_FRAME_CRC_FAILED, FEC_FRAME_GOOD,
-  FEC_FRAME_HELD, FEC_FRAME_OVERSIZE, FEC_FRAME_UNCORRECTABLE, FecReceiver, FecTransmitter,
+  FEC_FRAME_HELD, FEC_FRAME_OVERSIZE, FEC_FRAME_UNCORRECTABLE, FEC_FRAME_UNPROTECTED, FecReceiver, FecTransmitter,
 } from "../../modules/fec-link";
 import type { Cases } from "../harness/check";
 import { fromHex, toHex } from "../harness/hex";
@@ -217,6 +217,34 @@ export const cases: Cases = {
     t.is(rx.lastFeedback, 0x33);
     t.is(rx.check(f, 0, 19, b, 0, b.length), -1, "burst for another length");
     t.is(rx.framesGood + rx.framesHeld + rx.burstsUnneeded, 0, "receive state untouched");
+  },
+  "feedback-only burst (clean link, no parity): layout, never a frame, unneeded after a good frame, no repair after a bad one"(t) {
+    const tx = new FecTransmitter();
+    const f = fromHex(request);
+    const out = new Uint8Array(16);
+    const n = tx.encodeFeedbackOnly(8, 0x01, out, 0);
+    t.is(n, 10);
+    t.is(toHex(out, 0, n), "FA C0 07 01 3C 60 D5 B5 5F DD", "header as version 2, format 0xC0, no parity");
+    t.ok(out[0] >= 248 && !crcMatches(out, 0, n), "reserved address, failing CRC");
+    t.is(tx.encodeFeedbackOnly(0, 1, out, 0), 0);
+    t.is(tx.encodeFeedbackOnly(257, 1, out, 0), 0);
+    const rx = new FecReceiver({ observeErrors: true });
+    t.is(rx.receive(f, 0, 8), FEC_FRAME_GOOD);
+    const b = out.slice(0, n);
+    b[0] ^= 0x22; b[3] ^= 0x80; // two header bytes hit: still read
+    t.is(rx.receive(b, 0, 10), FEC_BURST_UNNEEDED);
+    t.is(rx.lastVersion, 3);
+    t.is(rx.lastFeedback, 0x01);
+    t.is(rx.check(f, 0, 8, b, 0, 10), 2, "check(): the two damaged header bytes are the noise seen");
+    t.is(rx.lastSymbols, 18);
+    const g = f.slice();
+    g[2] ^= 1;
+    t.is(rx.receive(g, 0, 8), FEC_FRAME_HELD);
+    t.is(rx.receive(out, 0, 10), FEC_FRAME_UNPROTECTED, "no parity: the held frame is dropped");
+    t.is(rx.framesUnprotected, 1);
+    t.is(rx.framesDropped, 1);
+    t.is(rx.receive(g, 0, 8), FEC_FRAME_HELD);
+    t.is(rx.receive(out, 0, 9), FEC_FRAME_HELD, "a byte short: not a burst");
   },
   "configuration errors throw RangeError naming the field"(t) {
     t.throws(() => new FecTransmitter({ nroots: 5 }), RangeError);

@@ -44,9 +44,9 @@ export const cases: Cases = {
   "sensor components carry device_class, state_class, unit and a value_template from the profile"(t) {
     const l = new MqttLayout({ site: "home" }, meters);
     const d = discoveryDocument(l, 0, { name: "rc485" });
-    t.deepEqual(d.cmps.energy_import_total, {
-      p: "sensor", name: "Import active energy", unique_id: "rc485_home_house_energy_import_total", device_class: "energy",
-      state_class: "total_increasing", unit_of_measurement: "kWh", value_template: "{{ value_json.energy_import_total }}",
+    t.deepEqual(d.cmps.energy_active_import_total, {
+      p: "sensor", name: "Active energy import, total", unique_id: "rc485_home_house_energy_active_import_total", device_class: "energy",
+      state_class: "total_increasing", unit_of_measurement: "kWh", value_template: "{{ value_json.energy_active_import_total }}",
     });
     t.is(d.cmps.power_factor_total.unit_of_measurement, undefined, "power factor has no unit");
     const ids: Record<string, boolean> = {};

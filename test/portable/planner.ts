@@ -20,7 +20,7 @@ function synthetic(points: [number, "u16" | "f32"][], limits: Record<string, unk
     serial: { baud: 9600, framing: "8N1" }, addressBase: 0,
     limits: { maxRegisters: 125, functions: [1, 2, 3], ...limits },
     points: points.map(([address, type], i) => ({ name: `p${i}`, function: 3, address, type })),
-  });
+  }, undefined, { standardKeys: false });
 }
 
 /** Checks the invariants every plan must satisfy. */
@@ -127,7 +127,7 @@ export const cases: Cases = {
       id: "bits", manufacturer: "T", model: "T", sources: [{ title: "t", url: "https://example.invalid/" }], serial: { baud: 9600, framing: "8N1" },
       addressBase: 0, limits: { maxRegisters: 10, maxBits: 16, functions: [1, 2] },
       points: [0, 5, 15, 16, 40].map((a, i) => ({ name: `c${i}`, function: 1, address: a, type: "bool" })).concat([{ name: "di", function: 2, address: 3, type: "bool" }]),
-    });
+    }, undefined, { standardKeys: false });
     const plan = planSite([meter(prof)], LINE);
     checkInvariants(t, plan);
     t.deepEqual(plan.reads.map((r) => [r.function, r.start, r.count]), [[1, 0, 6], [1, 15, 2], [1, 40, 1], [2, 3, 1]]);

@@ -1,8 +1,28 @@
 // Meter profile checking: normalisation (addressBase, defaults) and error messages naming the profile, point and field.
 import { checkProfile, paddedSpan, parseProfile, pointIndex } from "../../modules/profile";
+import { POINT_KEYS, pointKeyIndex } from "../../modules/point-keys";
 import type { Cases } from "../harness/check";
 
-/** A small valid profile; `patch` edits a deep copy. */
+const OWN = { standardKeys: false } as const;
+
+/** The same meter as a shipped profile: standard keys, the manual's names in source_name, no labels or classes. */
+export function standardProfile(patch?: (p: any) => void): any {
+  return sampleProfile((x) => {
+    x.points = [
+      { name: "voltage_l1_n", source_name: "Voltage", function: 4, address: 0, type: "f32", unit: "V" },
+      { name: "current_l1", source_name: "Current", function: 4, address: 6, type: "f32" },
+      { name: "power_active_total", source_name: "Active power", function: 4, address: 12, type: "f32", unit: "W", deviceClass: "power", stateClass: "measurement" },
+      { name: "energy_active_import_total", source_name: "Import active energy", function: 4, address: 72, type: "f32", unit: "kWh" },
+      { name: "power_factor_total", source_name: "Power factor", function: 4, address: 30, type: "f32" },
+    ];
+    if (patch) patch(x);
+  });
+}
+
+/**
+ * A small valid profile in a user's own folder (names outside the standard key table, checked with standardKeys false):
+ * the format rules below do not depend on the key table; the key rules have their own cases and `standardProfile()`.
+ */
 export function sampleProfile(patch?: (p: any) => void): any {
   const p: any = {
     id: "eastron-sdm120", manufacturer: "Eastron", model: "SDM120-Modbus",
@@ -23,14 +43,19 @@ export function sampleProfile(patch?: (p: any) => void): any {
   return copy;
 }
 
-function errorsOf(json: unknown, fileId?: string): readonly string[] {
+function errorsOf2(json: unknown, fileId?: string): readonly string[] {
   const r = checkProfile(json, fileId);
+  return r.ok ? [] : r.errors;
+}
+
+function errorsOf(json: unknown, fileId?: string): readonly string[] {
+  const r = checkProfile(json, fileId, OWN);
   return r.ok ? [] : r.errors;
 }
 
 export const cases: Cases = {
   "a valid profile is normalised with defaults filled"(t) {
-    const r = checkProfile(sampleProfile(), "eastron-sdm120");
+    const r = checkProfile(sampleProfile(), "eastron-sdm120", OWN);
     t.ok(r.ok);
     if (!r.ok) return;
     const p = r.profile;
@@ -52,7 +77,7 @@ export const cases: Cases = {
       x.addressBase = 1;
       for (const pt of x.points) pt.address += 1;
       x.points[4].exponentFrom.address = 2;
-    }));
+    }), undefined, OWN);
     t.is(p.addressBase, 1);
     t.is(p.points[0].address, 0);
     t.is(p.points[3].address, 72);
@@ -92,7 +117,7 @@ export const cases: Cases = {
       x.points.push({ name: "relay", function: 1, address: 0, type: "bool" });
       x.points.push({ name: "alarm", function: 3, address: 10, type: "bool", bit: 3 });
       x.points.push({ name: "fault", function: 3, address: 10, type: "bool", bit: 4 });
-    }));
+    }), undefined, OWN);
     t.is(ok.points[6].bit, 3);
     const bad = errorsOf(sampleProfile((x) => {
       x.limits.functions = [1, 2, 3, 4];
@@ -131,6 +156,44 @@ export const cases: Cases = {
     t.is(paddedSpan(5, 1, lim(true, false)), 2);
     t.is(paddedSpan(5, 2, lim(true, true)), 4);
     t.is(paddedSpan(4, 1, lim(false, true)), 2);
+  },
+  "standard keys: label, unit and classes come from the key table; the manual's name is kept as sourceName"(t) {
+    const p = parseProfile(standardProfile(), "eastron-sdm120");
+    for (const pt of p.points) {
+      const k = POINT_KEYS[pointKeyIndex(pt.name)];
+      t.is(pt.label, k.label, pt.name);
+      t.is(pt.unit, k.unit, pt.name);
+      t.is(pt.deviceClass, k.deviceClass, pt.name);
+      t.is(pt.stateClass, k.stateClass, pt.name);
+    }
+    t.is(p.points[1].unit, "A", "a unit left out is the key's");
+    t.is(p.points[3].stateClass, "total_increasing");
+    t.is(p.points[3].sourceName, "Import active energy");
+    t.is(p.points[4].unit, "", "power factor has no unit");
+  },
+  "standard keys: an unknown key, a missing source_name, a label or a differing unit/class is an error"(t) {
+    t.deepEqual(errorsOf2(standardProfile((x) => { x.points[0].name = "voltage_l1"; })), ['eastron-sdm120: points[0] "voltage_l1": name is not a standard point key (modules/point-keys.ts, docs/profile-points.md)']);
+    t.deepEqual(errorsOf2(standardProfile((x) => { delete x.points[1].source_name; })), ['eastron-sdm120: points[1] "current_l1": source_name (the manual\'s own name for the value) is required']);
+    t.deepEqual(errorsOf2(standardProfile((x) => { x.points[1].label = "Amps"; })), ['eastron-sdm120: points[1] "current_l1": label of current_l1 is "Current L1" by the standard key table; keep the manual\'s wording in source_name (got "Amps")']);
+    t.deepEqual(errorsOf2(standardProfile((x) => { x.points[1].label = "Current L1"; })), [], "a label may repeat the key's");
+    t.deepEqual(errorsOf2(standardProfile((x) => { x.points[3].unit = "Wh"; })), ['eastron-sdm120: points[3] "energy_active_import_total": unit of energy_active_import_total is "kWh" by the standard key table; convert with scale/exponent (got "Wh")']);
+    t.deepEqual(errorsOf2(standardProfile((x) => { x.points[2].stateClass = "total"; })), ['eastron-sdm120: points[2] "power_active_total": stateClass of power_active_total is "measurement" by the standard key table; convert with scale/exponent (got "total")']);
+    t.deepEqual(errorsOf2(standardProfile((x) => { x.points[4].unit = "%"; })), ['eastron-sdm120: points[4] "power_factor_total": unit of power_factor_total is (none) by the standard key table; convert with scale/exponent (got "%")']);
+    // A user's own folder may name points outside the table, but a standard key there still follows the table.
+    t.deepEqual(errorsOf(standardProfile((x) => { x.points[0].name = "volts"; delete x.points[1].source_name; })), []);
+    t.is(errorsOf(standardProfile((x) => { x.points[3].unit = "Wh"; })).length, 1);
+    t.is(errorsOf(standardProfile((x) => { x.points[3].label = "E"; })).length, 1);
+  },
+  "every standard key is unique, names its unit consistently and has typical within min..max"(t) {
+    const seen = new Set<string>();
+    for (const k of POINT_KEYS) {
+      t.ok(/^[a-z0-9_]+$/.test(k.key) && !seen.has(k.key), k.key);
+      seen.add(k.key);
+      t.ok(k.min < k.max && k.typical >= k.min && k.typical <= k.max, k.key);
+      if (k.key.startsWith("energy_active")) t.is(k.unit, "kWh", k.key);
+      if (k.key.startsWith("power_active")) t.is(k.unit, "W", k.key);
+    }
+    t.ok(POINT_KEYS.length >= 60);
   },
   "non-objects and missing sections never throw"(t) {
     t.is(errorsOf(null).length, 1);

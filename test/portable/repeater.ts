@@ -256,6 +256,22 @@ export const cases: Cases = {
     t.is(r.nextDeadline(), NO_DEADLINE);
   },
 
+  "B→A: with plainDevicesOnB false (only the peer on B) a bad frame with no burst is dropped: noise never reaches A"(t: Check) {
+    const rep = reply(1, 4).slice();
+    rep[4] ^= 0x20;
+    const { r, pa } = rig({ plainDevicesOnB: false });
+    const end = feed(r, "b", rep, 0);
+    runUntil(r, end + 100000);
+    t.is(pa.sent.length, 0, "dropped");
+    t.is(r.stats.get(DIRECTION_BA, STAT_BURSTS_MISSING), 1, "counted");
+    const noise = feed(r, "b", Uint8Array.from([0x13, 0x77]), end + 200000); // an idle-line noise burst heard as characters
+    runUntil(r, noise + 100000);
+    t.is(pa.sent.length, 0, "noise dropped too");
+    const good = reply(1, 4);
+    feed(r, "b", good, noise + 200000);
+    t.deepEqual(pa.sent[0], Array.from(good), "a clean frame still passes straight through");
+  },
+
   "B→A: a clean frame with no burst passes straight through"(t: Check) {
     const rep = reply(1, 4);
     const { r, pa } = rig();
@@ -406,6 +422,9 @@ export const cases: Cases = {
       t.ok(message.indexOf(field) === 0, `message names ${field}: ${message}`);
     }
     t.throws(() => new Repeater(base, null as unknown as Rs485Port, new FakePort()), TypeError);
+    t.throws(() => resolveRepeaterConfig({ ...base, plainDevicesOnB: "no" as unknown as boolean }), TypeError);
+    t.is(resolveRepeaterConfig(base).plainDevicesOnB, true, "plain devices on B by default (paper test 1)");
+    t.is(resolveRepeaterConfig({ ...base, plainDevicesOnB: false }).plainDevicesOnB, false);
     let sited = "";
     try {
       resolveRepeaterConfig({ ...base, interleave: 9 }, "$.repeater.");

@@ -31,7 +31,7 @@ export const cases: Cases = {
     t.is(house.via, null);
     t.is(barn.via, "barn segment (R/C)");
     t.is(house.powerUnit, "W");
-    t.ok(house.energy !== null && house.energy.direction === "import" && house.energy.point === "energy_import_total");
+    t.ok(house.energy !== null && house.energy.direction === "import" && house.energy.point === "energy_active_import_total");
     t.is(pv.energy!.direction, "export");
     t.is(house.energy!.todayFrom, "2026-11-21T05:00:00.040Z", "the store began at 05:00: today counts from then");
     t.ok(house.energy!.today! > 1 && house.energy!.today! < 2);
