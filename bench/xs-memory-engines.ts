@@ -34,11 +34,11 @@ export const MEMORY_PROFILES = ["eastron-sdm630", "eastron-sdm120", "nmid30-2", 
  * meter: 4 values with their decimal-point registers; the others: every point). Names a profile does not map are skipped.
  */
 const TYPICAL_SELECTION: Record<string, readonly string[]> = {
-  "eastron-sdm630": ["voltage_l1", "voltage_l2", "voltage_l3", "current_l1", "current_l2", "current_l3", "power_active_l1", "power_active_l2",
-    "power_active_l3", "power_active_total", "power_apparent_total", "power_reactive_total", "power_factor_total", "frequency",
-    "energy_import_total", "energy_export_total", "energy_reactive_import_total", "energy_reactive_export_total", "energy_sum_total",
-    "energy_import_l1", "energy_import_l2", "energy_import_l3"],
-  "ubs-djz1226": ["voltage", "current", "power", "energy_forward", "voltage_dc", "current_dc", "power_dc", "energy_import_total"],
+  "eastron-sdm630": ["voltage_l1_n", "voltage_l2_n", "voltage_l3_n", "current_l1", "current_l2", "current_l3", "power_active_l1",
+    "power_active_l2", "power_active_l3", "power_active_total", "power_apparent_total", "power_reactive_total", "power_factor_total",
+    "frequency", "energy_active_import_total", "energy_active_export_total", "energy_reactive_import_total", "energy_reactive_export_total",
+    "energy_active_sum_total", "energy_active_import_l1", "energy_active_import_l2", "energy_active_import_l3"],
+  "ubs-djz1226": ["voltage_dc", "current_dc", "power_dc", "energy_active_import_total"],
 };
 
 /** The engine configurations: name → builder (returns what must stay alive). */
