@@ -26,7 +26,8 @@ export const VALUE_WITHHELD = 3;
 export const VALUE_STATUS_NAMES: readonly string[] = Object.freeze(["none", "ok", "invalid", "withheld"]);
 
 export class LatestValues {
-  readonly plan: Plan;
+  /** The plan whose reads are decoded (replaced by setPlan when the reads are recomputed). */
+  plan: Plan;
   /** Latest value per plan value (NaN when none or invalid; last accepted total when withheld). */
   readonly values: Float64Array;
   /** µs time of the response the value came from; -1 never. */
@@ -58,6 +59,22 @@ export class LatestValues {
         this.sanity.configure(v, mp.profile.limits.ratedPowerW, point.unit);
       }
     }
+  }
+
+  /**
+   * Decodes the reads of `plan` from now on: a plan of the same meters and points with other reads (the caps learned
+   * while polling: modules/learned-limits.ts). Values, their statuses and the sanity filter's state are kept, as value
+   * i is the same point in both plans.
+   */
+  setPlan(plan: Plan): void {
+    const n = this.values.length;
+    if (plan.values.length !== n) throw new RangeError(`a new plan must have the same ${n} values, has ${plan.values.length}`);
+    for (let v = 0; v < n; v++) {
+      const a = plan.values[v];
+      const b = this.plan.values[v];
+      if (a.meter !== b.meter || a.point !== b.point) throw new RangeError(`a new plan must have the same values in the same order (value ${v} differs)`);
+    }
+    this.plan = plan;
   }
 
   /**
