@@ -28,13 +28,14 @@ export const VALUE_WITHHELD = 3;
 export const VALUE_STATUS_NAMES: readonly string[] = Object.freeze(["none", "ok", "invalid", "withheld"]);
 
 export class LatestValues {
-  readonly plan: Plan;
+  /** The plan whose reads are decoded (replaced by setPlan when the reads are recomputed). */
+  plan: Plan;
   /** Latest value per plan value (NaN when none or invalid; last accepted total when withheld). */
   readonly values: Float64Array;
   readonly status: Uint8Array;
   /** Per read: µs time of its latest response (-1 never) and responses decoded. */
-  private readonly readAt: Float64Array;
-  private readonly readUpdates: Uint32Array;
+  private readAt: Float64Array;
+  private readUpdates: Uint32Array;
   /** The sanity filter, one slot per running total (sanitySlot maps a plan value to its slot). */
   readonly sanity: TotalSanity;
   /** Sanity slot of each plan value, or -1 (not a running total). */
@@ -79,6 +80,38 @@ export class LatestValues {
   rebaseTime(deltaUs: number): void {
     rebaseTimes(this.readAt, deltaUs);
     this.sanity.rebaseTime(deltaUs);
+  }
+
+  /**
+   * Decodes the reads of `plan` from now on: a plan of the same meters and points with other reads (the caps learned
+   * while polling: modules/learned-limits.ts). Values, their statuses and the sanity filter's state are kept, as value
+   * i is the same point in both plans.
+   */
+  setPlan(plan: Plan): void {
+    const n = this.values.length;
+    const old = this.plan;
+    if (plan.valueCount !== n) throw new RangeError(`a new plan must have the same ${n} values, has ${plan.valueCount}`);
+    for (let v = 0; v < n; v++) {
+      if (plan.valueMeter[v] !== old.valueMeter[v] || plan.valuePoint[v] !== old.valuePoint[v]) throw new RangeError(`a new plan must have the same values in the same order (value ${v} differs)`);
+    }
+    // The per-read arrays follow the new reads (a learned cap splits reads: more of them). Each new read takes the
+    // oldest time and the fewest updates of the old reads its values came from, so no value looks fresher than it is.
+    // Allocates, once per replan (rare: a cap learned), never in steady state.
+    const at = new Float64Array(plan.readCount).fill(Infinity);
+    const updates = new Uint32Array(plan.readCount).fill(0xffffffff);
+    for (let v = 0; v < n; v++) {
+      const r = plan.valueRead[v];
+      const was = old.valueRead[v];
+      if (this.readAt[was] < at[r]) at[r] = this.readAt[was];
+      if (this.readUpdates[was] < updates[r]) updates[r] = this.readUpdates[was];
+    }
+    for (let r = 0; r < plan.readCount; r++) {
+      if (at[r] === Infinity) at[r] = -1;
+      if (updates[r] === 0xffffffff) updates[r] = 0;
+    }
+    this.readAt = at;
+    this.readUpdates = updates;
+    this.plan = plan;
   }
 
   /**

@@ -2,7 +2,7 @@
  * What polling teaches about each meter beyond its profile: the largest block read it really answers (its register cap),
  * how long it takes to answer (its reply latency, and from it a response timeout), and how much silence it needs before
  * a request (raised when it shows the symptoms of being polled too fast). The host feeds every finished poll to
- * observe(); when `planChanged` is set it replans with caps() (modules/site.ts planForSite) and clears the flag; the
+ * observe(); when `planChanged` is set it replans with the caps (modules/learned-apply.ts, while it runs) and clears the flag; the
  * learned values go into the status JSON and are kept across restarts (toJSON / load: a state file on Node, a
  * preference on the ESP32). docs/profiles.md, "Learned limits".
  *

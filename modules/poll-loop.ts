@@ -79,7 +79,14 @@ export interface PollLoopListener {
 }
 
 export class PollLoop implements PortListener, Timed, MasterListener {
-  readonly plan: Plan;
+  /** The plan being polled (replaced by replan()). */
+  plan: Plan;
+  /** Plans taken by replan(). */
+  replans = 0;
+  /** A plan waiting for the read in flight to finish (replan()). */
+  private nextPlan: Plan | null = null;
+  /** Inside completed(): a replan waits until the listener has heard the read. */
+  private completing = false;
   readonly scheduler: Scheduler;
   readonly master: Master;
   readonly readings: LatestValues;
@@ -115,6 +122,29 @@ export class PollLoop implements PortListener, Timed, MasterListener {
    * the schedule catches up when polling resumes.
    */
   paused = false;
+
+  /**
+   * Polls `plan` from now on: the same meters and points with other reads (recomputed with the register caps learned
+   * while polling: modules/learned-limits.ts, modules/site.ts planForSite). Taken at once when no planned read is in
+   * flight, else when the read in flight finishes, after its values were decoded with the plan it was made for and the
+   * listener heard it (so `read` in polled() always indexes loop.plan): a reply is always decoded by its own read. A
+   * meter in mid-cycle starts its cycle again.
+   */
+  replan(plan: Plan): void {
+    this.nextPlan = plan;
+    if (this.scheduler.busy < 0 && !this.completing) this.takePlan();
+  }
+
+  private takePlan(): void {
+    const plan = this.nextPlan;
+    if (plan === null) return;
+    this.nextPlan = null;
+    // Checks first (both throw on a plan of other meters or points, before anything changed).
+    this.readings.setPlan(plan);
+    this.scheduler.setPlan(plan);
+    this.plan = plan;
+    this.replans++;
+  }
 
   /** Tells the loop the wall clock: `epochMs` (ms since 1970, UTC) is host time `nowUs`. Readings recorded later carry it. */
   setEpoch(epochMs: number, nowUs: number): void {
@@ -185,7 +215,11 @@ export class PollLoop implements PortListener, Timed, MasterListener {
       if (outcome !== OUTCOME_OK) store.failure(m, STORE_FAULT_OF_OUTCOME[outcome], r.completedAt);
       else if (this.scheduler.cyclesDone[m] !== cycles) store.recordFrom(m, this.readings.values, this.plan.meters[m].firstValue, r.completedAt, this.epoch[0] + r.completedAt / 1000);
     }
-    if (this.listener !== null && this.listener.polled) this.listener.polled(read, outcome, r);
+    if (this.listener !== null && this.listener.polled) {
+      this.completing = true;
+      try { this.listener.polled(read, outcome, r); } finally { this.completing = false; }
+    }
+    if (this.nextPlan !== null) this.takePlan();
     this.pump(r.completedAt);
     if (guest !== null) guest.pump(r.completedAt);
   }

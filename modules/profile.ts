@@ -107,6 +107,17 @@ export interface Signature {
   readonly checks: readonly SignatureCheck[];
 }
 
+/**
+ * What a meter that supports Read Device Identification (function 43 / MEI 14, basic objects: MODBUS Application
+ * Protocol Specification V1.1b3 §6.21) says it is: its VendorName (object 0) and, when named, its ProductCode (object 1).
+ * A scan (modules/scan.ts) asks for them when no signature decides; compared without regard to ASCII case.
+ */
+export interface DeviceIdentification {
+  readonly vendor: string;
+  /** "" = any product of the vendor. */
+  readonly product: string;
+}
+
 export interface Profile {
   readonly id: string;
   readonly manufacturer: string;
@@ -120,6 +131,8 @@ export interface Profile {
   readonly points: readonly Point[];
   /** null when the profile names no signature (a scan then cannot tell this model). */
   readonly signature: Signature | null;
+  /** The VendorName/ProductCode a 43/14 device identification reports (absent or null: not named). */
+  readonly identification?: DeviceIdentification | null;
 }
 
 export type ProfileResult = { readonly ok: true; readonly profile: Profile } | { readonly ok: false; readonly errors: readonly string[] };
@@ -151,9 +164,10 @@ export const MAX_EXPONENT = 20;
 
 const ID_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const NAME_PATTERN = /^[a-z0-9_]+$/;
-const TOP_KEYS = Object.freeze(["id", "manufacturer", "model", "description", "sources", "serial", "addressBase", "limits", "points", "signature"]);
+const TOP_KEYS = Object.freeze(["id", "manufacturer", "model", "description", "sources", "serial", "addressBase", "limits", "points", "signature", "identification"]);
 const SIGNATURE_KEYS = Object.freeze(["checks"]);
 const CHECK_KEYS = Object.freeze(["point", "min", "max"]);
+const IDENTIFICATION_KEYS = Object.freeze(["vendor", "product"]);
 /** Most checks a signature may name (each costs one read per candidate during a scan). */
 export const MAX_SIGNATURE_CHECKS = 8;
 const SOURCE_KEYS = Object.freeze(["title", "url", "notes"]);
@@ -250,6 +264,7 @@ export function checkProfile(json: unknown, fileId?: string, options: CheckOptio
     if (p.list.length === 0) checkOverlaps(points, p);
   }
   const signature = json.signature === undefined ? null : checkSignature(json.signature, points, p);
+  const identification = json.identification === undefined ? null : checkIdentification(json.identification, p);
 
   if (p.list.length > 0) return { ok: false, errors: p.list };
   return {
@@ -257,9 +272,20 @@ export function checkProfile(json: unknown, fileId?: string, options: CheckOptio
     profile: {
       id: json.id as string, manufacturer: json.manufacturer as string, model: json.model as string,
       description: typeof json.description === "string" ? json.description : "", sources, serial, addressBase, limits, points,
-      signature,
+      signature, identification,
     },
   };
+}
+
+/** `identification`: {vendor, product?}: printable ASCII, 1..64 characters (an object's length is one byte). */
+function checkIdentification(v: unknown, p: Problems): DeviceIdentification | null {
+  const text = (x: unknown) => typeof x === "string" && x.length >= 1 && x.length <= 64 && /^[\x20-\x7e]+$/.test(x);
+  if (!isObject(v) || !text(v.vendor) || (v.product !== undefined && !text(v.product))) {
+    p.add("", "identification must be an object {vendor, product?} of printable ASCII strings, 1 to 64 characters", v);
+    return null;
+  }
+  p.unknownKeys("identification", v, IDENTIFICATION_KEYS);
+  return { vendor: v.vendor as string, product: typeof v.product === "string" ? v.product : "" };
 }
 
 function checkLimits(v: unknown, p: Problems): Limits {

@@ -34,6 +34,8 @@ export interface ScanFound {
   latencyMs: number | null;
   late?: boolean;
   answersAddressZero?: boolean;
+  /** The model was told by the meter's 43/14 device identification (VendorName/ProductCode), not by a signature. */
+  byDeviceId?: boolean;
 }
 
 export interface ScanJobStatus {
@@ -131,6 +133,7 @@ export class ScanJob implements PortListener, Timed {
       const f: ScanFound = { unit: u, profile: p !== null ? p.id : null, latencyMs: s.latencyUs[u] >= 0 ? Math.round(s.latencyUs[u] / 100) / 10 : null };
       if (s.found[u] === FOUND_LATE) f.late = true;
       if (s.zeroAnswer === u) f.answersAddressZero = true;
+      if (s.byDeviceId[u] === 1) f.byDeviceId = true;
       found.push(f);
     }
     const out: ScanJobStatus = {

@@ -25,9 +25,15 @@
  *    wins (a three-phase model names the phase voltages a single-phase model of the same register family lacks); equal
  *    best scores are `AMBIGUOUS`. These reads use `identifyTimeoutUs`, and a reply must come from the unit asked, with
  *    the function asked and the length asked for.
+ *  - Step 4, device identification: a unit that no signature decided (none passed, or a tie), when some profile names an
+ *    `identification`, is asked for its basic device identification (function 43, MEI type 14, Read Device ID code 01,
+ *    object 00: MODBUS Application Protocol Specification V1.1b3 §6.21). A reply from the unit asked, with its VendorName
+ *    (object 0) and ProductCode (object 1), is compared with each such profile (ASCII case ignored; a profile naming the
+ *    product beats one naming the vendor alone; equal best matches are `AMBIGUOUS`). `byDeviceId` marks units told this
+ *    way. An exception or silence (a meter without 43/14) leaves the signature's verdict.
  * Configuration time allocates (the tables below, one codec per check); running a scan allocates nothing.
  */
-import { crcMatches } from "./crc16";
+import { appendCrc, crcMatches } from "./crc16";
 import { codecOf } from "./planner";
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "./port";
 import type { Profile } from "./profile";
@@ -58,6 +64,8 @@ export interface ScanOptions {
   readonly rxIdleDelayUs?: number;
   /** Extra silence before every request, µs (default 0). */
   readonly requestGapUs?: number;
+  /** Ask undecided units for their 43/14 device identification when a profile names one (default true). */
+  readonly deviceId?: boolean;
 }
 
 /** `found` values. */
@@ -81,6 +89,12 @@ const DONE = 4;
 const PHASE_ZERO = 0;
 const PHASE_PROBE = 1;
 const PHASE_IDENTIFY = 2;
+const PHASE_DEVICE_ID = 3;
+/** Read Device Identification (V1.1b3 §6.21): function 43, MEI type 14; code 01 = basic objects; objects 0, 1. */
+const FC_MEI = 0x2b;
+const MEI_DEVICE_ID = 0x0e;
+const OBJECT_VENDOR = 0;
+const OBJECT_PRODUCT = 1;
 
 const RX_CAPACITY = 264;
 
@@ -99,6 +113,8 @@ export class BusScanner implements PortListener, Timed {
   readonly profileOf = new Int16Array(248).fill(UNKNOWN_MODEL);
   /** Per unit: the winning profile's number of checks. */
   readonly score = new Uint8Array(248);
+  /** Per unit: 1 when the model was told by its 43/14 device identification. */
+  readonly byDeviceId = new Uint8Array(248);
   /** Per unit: the probe was answered with this exception code (0 = a normal reply). */
   readonly probeException = new Uint8Array(248);
   /** The unit in a reply to address 0, ZERO_SILENT or ZERO_GARBLED. */
@@ -121,6 +137,11 @@ export class BusScanner implements PortListener, Timed {
   private readonly checkMin: Float64Array;
   private readonly checkMax: Float64Array;
   private readonly checkCodec: ValueCodec[];
+  /** Profiles that name an identification: profile index, and their vendor and product as ASCII bytes (upper case). */
+  private readonly idProfile: Int16Array;
+  private readonly idVendor: Uint8Array[];
+  private readonly idProduct: Uint8Array[];
+  private readonly deviceId: boolean;
   private readonly tx = new Uint8Array(8);
   private readonly rx = new Uint8Array(RX_CAPACITY);
   private readonly probeFunction: number;
@@ -178,6 +199,12 @@ export class BusScanner implements PortListener, Timed {
     this.checkMin = new Float64Array(n);
     this.checkMax = new Float64Array(n);
     this.checkCodec = [];
+    const named = this.profiles.map((p, i) => (p.identification ? i : -1)).filter((i) => i >= 0);
+    this.deviceId = options.deviceId !== false;
+    this.idProfile = Int16Array.from(named);
+    const ascii = (t: string) => Uint8Array.from(t.toUpperCase(), (c) => c.charCodeAt(0) & 0x7f);
+    this.idVendor = named.map((i) => ascii(this.profiles[i].identification!.vendor));
+    this.idProduct = named.map((i) => ascii(this.profiles[i].identification!.product));
     let k = 0;
     this.profiles.forEach((p, i) => {
       if (!p.signature) return;
@@ -278,7 +305,7 @@ export class BusScanner implements PortListener, Timed {
     this.lastBusy = now;
     this.rxLength = 0;
     this.firstByteAt = -1;
-    this.deadline = now + (this.phase === PHASE_IDENTIFY ? this.identifyTimeoutUs : this.timeoutUs);
+    this.deadline = now + (this.phase >= PHASE_IDENTIFY ? this.identifyTimeoutUs : this.timeoutUs);
     this.state = WAITING;
   }
 
@@ -294,10 +321,23 @@ export class BusScanner implements PortListener, Timed {
       this.lateFrame();
       this.rxLength = 0;
     }
-    if (this.phase !== PHASE_IDENTIFY && now - this.startedAt > this.budgetUs) {
+    if ((this.phase === PHASE_ZERO || this.phase === PHASE_PROBE) && now - this.startedAt > this.budgetUs) {
       this.stoppedAt = this.phase === PHASE_ZERO ? this.firstUnit : this.unit;
       this.beginIdentify(now);
       if (this.state !== GAP) return;
+    }
+    if (this.phase === PHASE_DEVICE_ID) {
+      const t = this.tx;
+      t[0] = this.unit;
+      t[1] = FC_MEI;
+      t[2] = MEI_DEVICE_ID;
+      t[3] = 1;
+      t[4] = OBJECT_VENDOR;
+      this.expectFunction = FC_MEI;
+      this.requests++;
+      this.state = SENDING;
+      this.port.transmit(t, 0, appendCrc(t, 0, 5));
+      return;
     }
     let fc: number;
     let address: number;
@@ -326,6 +366,17 @@ export class BusScanner implements PortListener, Timed {
     const n = this.rxLength;
     this.rxLength = 0;
     let ok = false;
+    if (this.phase === PHASE_DEVICE_ID) {
+      // Judged by deviceIdentified() (a 43/14 reply has no byte count); the bytes stay in rx until then.
+      ok = n >= 5 && n <= 256 && crcMatches(b, 0, n) && b[0] === this.unit && b[1] === FC_MEI && n >= 12 && b[2] === MEI_DEVICE_ID;
+      if (!ok && n > 0 && !(n >= 5 && crcMatches(b, 0, n))) this.badFrames++;
+      if (ok) {
+        this.replies++;
+        this.deviceIdentified(n);
+      }
+      this.outcome(ok, now);
+      return;
+    }
     if (n >= 5 && n <= 256 && crcMatches(b, 0, n)) {
       const from = b[0];
       const fc = b[1] & 0x7f;
@@ -382,9 +433,13 @@ export class BusScanner implements PortListener, Timed {
         this.beginIdentify(now);
         return;
       }
+    } else if (this.phase === PHASE_DEVICE_ID) {
+      this.phase = PHASE_IDENTIFY;
+      this.nextUnit(now);
+      return;
     } else {
       this.identified(ok);
-      if (this.state === DONE) return;
+      if (this.state === DONE || this.state === GAP) return;
     }
     this.schedule(now);
   }
@@ -401,7 +456,11 @@ export class BusScanner implements PortListener, Timed {
       if (this.found[u] === NOT_FOUND) continue;
       if (this.checkProfile.length === 0) {
         this.profileOf[u] = UNKNOWN_MODEL;
-        continue;
+        if (!this.askDeviceId()) continue;
+        this.unit = u;
+        this.phase = PHASE_DEVICE_ID;
+        this.schedule(now);
+        return;
       }
       this.unit = u;
       this.check = 0;
@@ -449,6 +508,70 @@ export class BusScanner implements PortListener, Timed {
     const u = this.unit;
     this.profileOf[u] = this.bestScore === 0 ? UNKNOWN_MODEL : this.tie ? AMBIGUOUS : this.best;
     this.score[u] = this.bestScore;
+    if (this.profileOf[u] < 0 && this.askDeviceId()) {
+      // No signature decided: ask the unit who it is (outcome() schedules the request).
+      this.phase = PHASE_DEVICE_ID;
+      return;
+    }
     this.nextUnit(this.lastBusy);
+  }
+
+  private askDeviceId(): boolean {
+    return this.deviceId && this.idProfile.length > 0;
+  }
+
+  /**
+   * A 43/14 reply of `n` bytes is in rx: unit, 43, 14, code, conformity, more follows, next object, object count, then
+   * {id, length, value} per object (V1.1b3 §6.21). Finds VendorName and ProductCode and matches them with the profiles.
+   */
+  private deviceIdentified(n: number): void {
+    const b = this.rx;
+    const end = n - 2;
+    let vendorAt = -1;
+    let vendorLength = 0;
+    let productAt = -1;
+    let productLength = 0;
+    let at = 8;
+    for (let k = 0; k < b[7] && at + 2 <= end; k++) {
+      const id = b[at];
+      const length = b[at + 1];
+      if (at + 2 + length > end) break;
+      if (id === OBJECT_VENDOR) { vendorAt = at + 2; vendorLength = length; }
+      else if (id === OBJECT_PRODUCT) { productAt = at + 2; productLength = length; }
+      at += 2 + length;
+    }
+    if (vendorAt < 0) return;
+    let best = -1;
+    let bestScore = 0;
+    let tie = false;
+    for (let i = 0; i < this.idProfile.length; i++) {
+      if (!this.sameText(vendorAt, vendorLength, this.idVendor[i])) continue;
+      const product = this.idProduct[i];
+      let score = 1;
+      if (product.length > 0) {
+        if (productAt < 0 || !this.sameText(productAt, productLength, product)) continue;
+        score = 2;
+      }
+      if (score > bestScore) { best = this.idProfile[i]; bestScore = score; tie = false; }
+      else if (score === bestScore) tie = true;
+    }
+    if (bestScore === 0) return;
+    const u = this.unit;
+    this.profileOf[u] = tie ? AMBIGUOUS : best;
+    this.byDeviceId[u] = tie ? 0 : 1;
+  }
+
+  /** rx[at, at + length) equals `text` (upper-case ASCII), ignoring ASCII case and trailing spaces of the reply. */
+  private sameText(at: number, length: number, text: Uint8Array): boolean {
+    const b = this.rx;
+    let n = length;
+    while (n > 0 && b[at + n - 1] === 0x20) n--;
+    if (n !== text.length) return false;
+    for (let i = 0; i < n; i++) {
+      let c = b[at + i];
+      if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+      if (c !== text[i]) return false;
+    }
+    return true;
   }
 }

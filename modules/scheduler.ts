@@ -84,7 +84,8 @@ export interface SchedulerOptions {
 }
 
 export class Scheduler {
-  readonly plan: Plan;
+  /** The plan whose reads are scheduled (replaced by setPlan when the reads are recomputed). */
+  plan: Plan;
   readonly meterCount: number;
   private readonly interval: Float64Array;
   private readonly priority: Int32Array;
@@ -201,6 +202,22 @@ export class Scheduler {
     rebaseTimes(this.lastGoodAt, deltaUs);
     rebaseTimes(this.lastCycleStart, deltaUs);
     this.lastDoneAt = rebasedTime(this.lastDoneAt, deltaUs);
+  }
+
+  /**
+   * Schedules the reads of `plan` from now on: a plan of the same meters with other reads (the caps learned while
+   * polling: modules/learned-limits.ts). Only between reads (none in flight). A meter in the middle of a cycle starts
+   * it again with the new reads, so every cycle delivers values from one plan's reads; grids, states and counters stay.
+   */
+  setPlan(plan: Plan): void {
+    if (this.inFlight >= 0) throw new RangeError(`setPlan while read ${this.inFlight} is in flight`);
+    if (plan.meters.length !== this.meterCount) throw new RangeError(`a new plan must have the same ${this.meterCount} meters, has ${plan.meters.length}`);
+    for (let m = 0; m < this.meterCount; m++) {
+      if (plan.meters[m].unit !== this.plan.meters[m].unit) throw new RangeError(`a new plan must have the same meters in the same order (meter ${m} differs)`);
+      if (plan.meters[m].readCount === 0) throw new RangeError(`meters[${m}] ${plan.meters[m].name} has no reads`);
+    }
+    this.plan = plan;
+    for (let m = 0; m < this.meterCount; m++) this.cursor[m] = -1;
   }
 
   /** Cost of one failed probe of meter m, µs (for the dead-share bound). */

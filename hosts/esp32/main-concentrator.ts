@@ -188,7 +188,7 @@ export function startConcentrator(): void {
     documents: {
       "/api/meters": () => JSON.stringify(metersDocument(store, platform.now(), nowMs())),
       "/api/history": () => JSON.stringify(historyDocument(store, platform.now(), nowMs())),
-      "/api/plan": () => JSON.stringify(planDocument({ plan: () => poller.plan.toJSON() }, nowMs())),
+      "/api/plan": () => JSON.stringify(planDocument({ plan: () => poller.loop.plan.toJSON() }, nowMs())),
       "/api/health": () => JSON.stringify(healthDocument(store, nowMs(), {
         bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins, scan: scanJob.status(), learned: learned.toJSON(names),
       })),

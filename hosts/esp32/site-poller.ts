@@ -11,6 +11,7 @@
  * the poller also records each good 03/04 poll in a RegisterCache for the gateway (one block per planned read, at most 1024).
  */
 import type { Gateway } from "../../modules/gateway";
+import { applyLearned } from "../../modules/learned-apply";
 import { replyLatencyUs, type LearnedLimits } from "../../modules/learned-limits";
 import type { GatewayConfig } from "../../modules/gateway-config";
 import type { MasterResult } from "../../modules/master-result";
@@ -61,6 +62,7 @@ export class GatewayGuest implements PollLoopGuest {
 }
 
 export interface SitePoller {
+  /** The plan at start (loop.plan is the one being polled: recomputed when a register cap is learned). */
   readonly plan: Plan;
   readonly loop: PollLoop;
   readonly store: ReadingsStore;
@@ -85,20 +87,31 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
   const options = loopOptionsForSite(site, plan, { rxIdleDelayUs: rxIdleUs + latencyUs, rxBatchBytes: RX_FULL_THRESHOLD }, learned ?? undefined);
   const lastRead = new Int32Array(plan.meters.length);
   plan.meters.forEach((m, i) => (lastRead[i] = m.firstRead + m.readCount - 1));
+  let lastPlan = plan;
   const guest = gateway === null ? null : new GatewayGuest();
   const cache = gateway === null || gateway.cacheTtlUs <= 0 ? null : new RegisterCache(Math.max(1, Math.min(1024, plan.readCount)));
   const listener: PollLoopListener | undefined = events === null && cache === null && learned === null ? undefined : {
     polled(read: number, outcome: number, result: MasterResult): void {
-      if (learned !== null) {
-        learned.observe(plan.readMeter[read], plan.readFunction[read], plan.readRegisters[read], result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, plan.line, rxIdleUs + latencyUs) : -1);
+      // The plan being polled: recomputed while running when a register cap is learned (below).
+      const p = loop.plan;
+      if (p !== lastPlan) {
+        lastPlan = p;
+        p.meters.forEach((mp, i) => (lastRead[i] = mp.firstRead + mp.readCount - 1));
       }
       if (cache !== null && outcome === OUTCOME_OK && (result.functionCode === 3 || result.functionCode === 4)) {
-        cache.record(plan.readUnit[read], plan.readFunction[read], plan.readStart[read], result.registers, result.registerCount, result.completedAt);
+        cache.record(p.readUnit[read], p.readFunction[read], p.readStart[read], result.registers, result.registerCount, result.completedAt);
       }
-      if (events === null) return;
-      const m = plan.readMeter[read];
-      if (outcome !== OUTCOME_OK) events.failure(m);
-      else if (read === lastRead[m]) events.reading(m);
+      const m = p.readMeter[read];
+      if (events !== null) {
+        if (outcome !== OUTCOME_OK) events.failure(m);
+        else if (read === lastRead[m]) events.reading(m);
+      }
+      if (learned !== null) {
+        learned.observe(m, p.readFunction[read], p.readRegisters[read], result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, p.line, rxIdleUs + latencyUs) : -1);
+        // A learned cap recomputes the plan (the loop takes it after this read: modules/learned-apply.ts), learned
+        // timing goes to the master. Nothing happens, and nothing is allocated, unless something was learned.
+        applyLearned(site, loop, learned);
+      }
     },
   };
   const loop = new PollLoop(plan, port, { ...options, store, listener, guest: guest ?? undefined });

@@ -12,6 +12,7 @@ import { PollLoop, type PollLoopListener } from "../../modules/poll-loop";
 import type { Rs485Port } from "../../modules/port";
 import { ReadingsStore } from "../../modules/readings";
 import { LearnedLimits, replyLatencyUs } from "../../modules/learned-limits";
+import { applyLearned } from "../../modules/learned-apply";
 import { PointQuality } from "../../modules/point-quality";
 import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
 import type { LinkStats } from "../../modules/status-json";
@@ -121,17 +122,23 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
     completed: (r) => gw!.completed(r),
     pump: (now) => { if (gw !== null) gw.pump(now); },
   };
+  // A learned timeout gets the same extra as the unit's configured one.
+  const extraPerMeter = Float64Array.from(site.meters, (m) => extra[m.unit] ?? 0);
   const listener: PollLoopListener = {
     polled(read, outcome, result) {
+      // The plan being polled: recomputed while running when a register cap is learned (applyLearned, below).
+      const reads = loop.plan.reads;
       if (cache !== null && outcome === 0 && (result.functionCode === 3 || result.functionCode === 4)) {
-        const rd = plan.reads[read];
+        const rd = reads[read];
         cache.record(rd.unit, rd.function, rd.start, result.registers, result.registerCount, result.completedAt);
       }
-      const m = plan.reads[read].meter;
+      const m = reads[read].meter;
       const sm = store.meters[m];
       if (learned !== null) {
-        const rd = plan.reads[read];
+        const rd = reads[read];
         learned.observe(m, rd.function, rd.count, result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, line, opts.master.rxIdleDelayUs ?? 0) : -1);
+        // A learned cap recomputes the plan (taken by the loop after this read), learned timing goes to the master.
+        applyLearned(site, loop, learned, extraPerMeter);
       }
       if (sm.readings !== qSeen[m]) { qSeen[m] = sm.readings; quality.recorded(m, sm.values, result.completedAt); }
       if (sm.failures !== qFailed[m]) { qFailed[m] = sm.failures; quality.failed(m, store.online(m)); }
@@ -149,7 +156,7 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
   const fwd = await startForwarding(store, {
     section: site.forwarding ?? undefined,
     links: { links },
-    plan: { plan: () => plan.toJSON() },
+    plan: { plan: () => loop.plan.toJSON() },
     quality,
     nowUs: o.nowUs, nowMs: o.nowMs, http: o.http, log: o.log, health: o.health,
   });

@@ -32,6 +32,7 @@ import type { Prng } from "../../modules/prng";
 import { EX_ILLEGAL_DATA_ADDRESS, EX_ILLEGAL_FUNCTION } from "../../modules/rtu/exceptions";
 import { expectedRequestLength } from "../../modules/rtu/expected-length";
 import { FAULT_CRC, FAULT_NONE, FAULT_UNKNOWN_FUNCTION } from "../../modules/rtu/faults";
+import { appendCrc } from "../../modules/crc16";
 import { FrameView } from "../../modules/rtu/frame-view";
 import { TABLE_COILS, TABLE_DISCRETE_INPUTS, TABLE_HOLDING_REGISTERS, TABLE_INPUT_REGISTERS } from "../../modules/rtu/function-codes";
 import { buildExceptionResponse, buildReadBitsResponse, buildReadRegistersResponse, buildWriteMultipleCoilsResponse, buildWriteMultipleRegistersResponse, buildWriteSingleCoilResponse, buildWriteSingleRegisterResponse } from "../../modules/rtu/build-response";
@@ -86,6 +87,11 @@ export interface MeterOptions {
   uart?: UartKind;
   /** Answer a request addressed to 0 (broadcast) with this meter's own address, as a read to it (default false). */
   answerBroadcast?: boolean;
+  /**
+   * Answer Read Device Identification (function 43, MEI type 14: MODBUS Application Protocol Specification V1.1b3
+   * §6.21) with these basic objects (VendorName, ProductCode, MajorMinorRevision); without it function 43 gets exception 01.
+   */
+  deviceId?: { readonly vendor: string; readonly product: string; readonly revision: string };
   /** A read over the device limits (`maxRegisters`, `evenRegisterCount`) gets no answer instead of an exception. */
   limitSilent?: boolean;
   /** A request that starts less than this many µs after this meter's last reply ended makes it reboot (0 = never). */
@@ -210,6 +216,8 @@ export class MeterEmulator implements PortListener, Timed {
 
   private readonly rx = new Uint8Array(MAX_ADU);
   private rxLength = 0;
+  /** VendorName, ProductCode, MajorMinorRevision as bytes (deviceId), or null. */
+  private readonly deviceIdObjects: Uint8Array[] | null;
   private rxOverlong = false;
   private rxGap = false;
   private lastAt = -1;
@@ -262,6 +270,8 @@ export class MeterEmulator implements PortListener, Timed {
     for (const fc of functions) if (!DEFAULT_FUNCTIONS.includes(fc)) throw new RangeError(`functions: the meter emulator answers ${DEFAULT_FUNCTIONS.join(", ")}, got ${fc}`);
     this.map = new MeterMap(this, functions);
     this.answerBroadcast = options.answerBroadcast === true;
+    const id = options.deviceId;
+    this.deviceIdObjects = id === undefined ? null : [id.vendor, id.product, id.revision].map((text) => Uint8Array.from(text, (ch) => ch.charCodeAt(0) & 0xff));
     this.limitSilent = options.limitSilent === true;
     this.rebootBelowUs = options.rebootBelowUs ?? 0;
     this.rebootUs = options.rebootUs ?? 2000000;
@@ -447,6 +457,7 @@ export class MeterEmulator implements PortListener, Timed {
     const fc = this.rx[1];
     if (fc === 0 || fc >= 0x80) return 0; // not a function code a request can carry
     if (this.forceException !== 0) return this.exception(o, fc, this.forceException);
+    if (fc === 0x2b && this.deviceIdObjects !== null) return this.deviceIdentification(o);
     if (fault === FAULT_UNKNOWN_FUNCTION) return this.exception(o, fc, EX_ILLEGAL_FUNCTION);
     let ex = judgeRequest(v, this.map);
     if ((ex === 0 || ex === EX_ILLEGAL_DATA_ADDRESS) && this.overLimit(fc, v.quantity)) {
@@ -502,6 +513,37 @@ export class MeterEmulator implements PortListener, Timed {
   private overLimit(fc: number, quantity: number): boolean {
     if (fc !== 3 && fc !== 4 && fc !== 16) return false;
     return quantity > this.maxRegisters || (this.evenRegisterCount && (quantity & 1) !== 0);
+  }
+
+  /**
+   * A 43/14 request (unit, 43, 14, code, object id, CRC: V1.1b3 §6.21): codes 01 (basic stream) and 04 (one object) of
+   * objects 0..2 are answered; another MEI type or code gets exception 03, an object id past the basic ones 02.
+   */
+  private deviceIdentification(o: number): number {
+    const v = this.view;
+    const objects = this.deviceIdObjects!;
+    if (v.meiType !== 0x0e || (v.readCode !== 1 && v.readCode !== 4)) return this.exception(o, 0x2b, 3);
+    const first = v.objectId < objects.length ? v.objectId : v.readCode === 1 ? 0 : -1;
+    if (first < 0) return this.exception(o, 0x2b, 2);
+    const last = v.readCode === 4 ? first : objects.length - 1;
+    const t = this.tx;
+    t[o] = this.unit;
+    t[o + 1] = 0x2b;
+    t[o + 2] = 0x0e;
+    t[o + 3] = v.readCode;
+    t[o + 4] = 0x01; // conformity: basic identification, stream access only
+    t[o + 5] = 0; // no more follows
+    t[o + 6] = 0;
+    t[o + 7] = last - first + 1;
+    let at = o + 8;
+    for (let k = first; k <= last; k++) {
+      const bytes = objects[k];
+      t[at] = k;
+      t[at + 1] = bytes.length;
+      t.set(bytes, at + 2);
+      at += 2 + bytes.length;
+    }
+    return appendCrc(t, o, at - o);
   }
 
   private exception(o: number, fc: number, code: number): number {

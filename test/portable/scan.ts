@@ -1,7 +1,7 @@
 // The bus scan engine (modules/scan.ts) on a scripted bus of devices (no simulator): who answers, how fast, address 0,
 // a slow device heard late, identification by profile signatures (best score wins, ties are ambiguous), the time budget.
 // Portable: runs on Node and on XS.
-import { parseProfile, type Profile } from "../../modules/profile";
+import { checkProfile, parseProfile, type Profile } from "../../modules/profile";
 import { buildExceptionResponse, buildReadRegistersResponse } from "../../modules/rtu/build-response";
 import { LineTiming } from "../../modules/rtu/timing";
 import { AMBIGUOUS, BusScanner, FOUND, FOUND_LATE, NOT_FOUND, UNKNOWN_MODEL, ZERO_GARBLED, ZERO_SILENT, type ScanOptions } from "../../modules/scan";
@@ -168,5 +168,22 @@ export const cases: Cases = {
     t.throws(() => new BusScanner(port, { baud: 9600, firstUnit: 10, lastUnit: 5 }), RangeError);
     t.throws(() => new BusScanner(port, { baud: 9600, timeoutUs: 10 }), RangeError);
     t.throws(() => new BusScanner(port, { baud: 9600, probeFunction: 1 as 3 }), RangeError);
+  },
+  "a profile's identification (43/14 VendorName, ProductCode) is parsed and checked"(t: Check) {
+    const base = {
+      id: "x", manufacturer: "Test", model: "x", sources: [{ title: "t", url: "https://example.invalid/t" }],
+      serial: { baud: 9600, framing: "8N1" }, addressBase: 0, limits: { maxRegisters: 100, functions: [4] },
+      points: [{ name: "frequency", source_name: "Frequency", function: 4, address: 70, type: "f32" }],
+    };
+    const good = checkProfile({ ...base, identification: { vendor: "Test Works", product: "X-1" } });
+    t.ok(good.ok && good.profile.identification !== null && good.profile.identification!.vendor === "Test Works" && good.profile.identification!.product === "X-1");
+    const vendorOnly = checkProfile({ ...base, identification: { vendor: "Test Works" } });
+    t.ok(vendorOnly.ok && vendorOnly.profile.identification!.product === "");
+    const none = checkProfile(base);
+    t.ok(none.ok && none.profile.identification === null);
+    for (const bad of [{ product: "X" }, { vendor: "" }, { vendor: "\u00e9" }, { vendor: "T", model: "X" }, "Test"]) {
+      const r = checkProfile({ ...base, identification: bad });
+      t.ok(!r.ok && r.errors.some((e) => e.indexOf("identification") >= 0), JSON.stringify(bad));
+    }
   },
 };

@@ -198,4 +198,29 @@ export const cases: Cases = {
     t.throws(() => s.complete(r + 1, OUTCOME_OK, 10), RangeError);
     t.throws(() => s.complete(r, 9, 10), RangeError);
   },
+  "setPlan between reads: a meter in mid-cycle starts it again with the new reads; refused in flight or for other meters"(t) {
+    const plan = sitePlan(1, SDM630);
+    const small = { ...SDM630, limits: { ...SDM630.limits, maxRegisters: 20 } };
+    const capped = planSite([{ name: "m0", unit: 1, profile: small, points: allPoints(SDM630) }], { baud: 9600, framing: "8N1" });
+    t.ok(capped.meters[0].readCount > plan.meters[0].readCount && plan.meters[0].readCount >= 2);
+    const s = new Scheduler(plan, options(plan, 1 * S));
+    s.start(0);
+    const r = s.next(0);
+    t.throws(() => s.setPlan(capped), RangeError);
+    s.complete(r, OUTCOME_OK, 1000);
+    t.is(s.next(1000), plan.meters[0].firstRead + 1, "mid-cycle");
+    s.complete(plan.meters[0].firstRead + 1, OUTCOME_OK, 2000);
+    s.setPlan(capped);
+    t.is(s.plan, capped);
+    const sent: number[] = [];
+    let now = 2000;
+    for (let k = 0; k < capped.meters[0].readCount; k++) {
+      const x = s.next(now);
+      sent.push(x);
+      s.complete(x, OUTCOME_OK, now += 1000);
+    }
+    t.deepEqual(sent, Array.from({ length: capped.meters[0].readCount }, (_, k) => k), "the cycle again, with the new reads");
+    t.is(s.cyclesDone[0], 1);
+    t.throws(() => s.setPlan(sitePlan(2, SDM630)), RangeError);
+  },
 };

@@ -51,6 +51,8 @@ export interface ScanRow {
   latencyMs: number | null;
   late?: boolean;
   answersAddressZero?: boolean;
+  /** The model was told by the meter's 43/14 device identification (VendorName/ProductCode), not by a signature. */
+  byDeviceId?: boolean;
   probeException?: number;
 }
 
@@ -74,6 +76,7 @@ function rowsOf(scans: readonly SettingScan[]): ScanRow[] {
       if (s.profileOf[u] === AMBIGUOUS) row.candidates = s.candidatesFor(u).map((c) => c.id);
       if (s.found[u] === FOUND_LATE) row.late = true;
       if (s.zeroAnswer === u) row.answersAddressZero = true;
+      if (s.byDeviceId[u] === 1) row.byDeviceId = true;
       if (s.probeException[u] !== 0) row.probeException = s.probeException[u];
       rows.push(row);
     }
