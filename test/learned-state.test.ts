@@ -15,7 +15,9 @@ test.after.always(() => { killAll(); if (dir) rmSync(dir, { recursive: true, for
 
 test.serial("rc485 run --state learns the slave's latency and timeout and writes them; a second run starts from them", async (t) => {
   const pty = await ptyPair();
-  const slave = await pymodbusSlave(pty.a);
+  // The slave answers 25 ms late: a pty carries bytes at once, so without a delay the measured latency (after the
+  // reply's air time and t3.5 are taken off) can be 0 on a quick machine.
+  const slave = await pymodbusSlave(pty.a, 9600, 25);
   try {
     const site = join(dir, "site.json");
     writeFileSync(site, JSON.stringify({ bus: { port: pty.b, baud: 9600, framing: "8N1", retries: 1 }, meters: [{ name: "m1", profile: "pymodbus-test", unit: 1, intervalMs: 300 }] }));
