@@ -10,7 +10,9 @@
  * up to `window` readings are in flight (QoS 1, MQTT 3.1.1 §4.3.2) and each PUBACK releases one and sends the next, so
  * readings leave in the order taken. disconnected() returns the in-flight readings to the queue: the next connection
  * sends them again (at least once: a reading whose PUBACK was lost can arrive twice, never more often than that).
- * health() publishes meter availability when it changes.
+ * health() publishes meter availability when it changes, and, when the host keeps each point's quality (`quality`
+ * option, modules/point-quality.ts), each point's availability when it changes (modules/point-availability.ts); with
+ * it, each discovery component lists its point's topic too.
  *
  * Memory: the ring is preallocated; per published message the host's client and one payload string are the only
  * allocations (payloads are formatted at send time from the ring's compact Float64 values).
@@ -18,6 +20,7 @@
 import { ForwardRing } from "./forward-ring";
 import { discoveryMessage, type DiscoveryOrigin } from "./ha-discovery";
 import { PAYLOAD_OFFLINE, PAYLOAD_ONLINE, type MqttLayout } from "./mqtt-payload";
+import { PointAvailability, pointAvailabilityTopic, type QualityBytes } from "./point-availability";
 import type { ReadingsStore } from "./readings";
 
 export interface MqttPublisher {
@@ -39,6 +42,8 @@ export interface MqttSessionOptions {
   /** Publish discovery documents on each connection (default true). */
   readonly discovery?: boolean;
   readonly origin?: DiscoveryOrigin;
+  /** Each point's quality, one byte per point in meter order (a PointQuality): enables per-point availability. */
+  readonly quality?: QualityBytes;
 }
 
 export class MqttSession {
@@ -53,6 +58,9 @@ export class MqttSession {
   /** Availability last published per meter: -1 unknown, 0 offline, 1 online. */
   private readonly published: Int8Array;
   private online = false;
+  private readonly quality: QualityBytes | null;
+  private readonly points: PointAvailability | null;
+  private readonly publishPoint: (point: number, online: boolean) => void;
 
   constructor(store: ReadingsStore, layout: MqttLayout, publisher: MqttPublisher, options: MqttSessionOptions = {}) {
     const window = options.window ?? 16;
@@ -69,6 +77,22 @@ export class MqttSession {
     this.discovery = options.discovery ?? true;
     this.origin = options.origin ?? { name: "rc485", sw: "0.1.0" };
     this.published = new Int8Array(store.meters.length).fill(-1);
+    const q = options.quality ?? null;
+    if (q !== null) {
+      let n = 0;
+      for (const m of store.meters) n += m.meta.points.length;
+      if (q.quality.length !== n || q.first.length !== store.meters.length + 1) throw new RangeError("mqtt session: the quality must cover the store's points");
+    }
+    this.quality = q;
+    this.points = q === null ? null : new PointAvailability(q.quality.length);
+    this.publishPoint = (k, on) => {
+      const first = this.quality!.first;
+      let m = 0;
+      while (first[m + 1] <= k) m++;
+      const meta = this.layout.meters[m];
+      const topic = pointAvailabilityTopic(this.layout.prefix, this.layout.site, meta.name, meta.points[k - first[m]].name);
+      this.publisher.publish(topic, on ? PAYLOAD_ONLINE : PAYLOAD_OFFLINE, 1, true, 0);
+    };
   }
 
   get isConnected(): boolean {
@@ -82,11 +106,15 @@ export class MqttSession {
     p.publish(this.layout.statusTopic, PAYLOAD_ONLINE, 1, true, 0);
     if (this.discovery) {
       for (let i = 0; i < this.store.meters.length; i++) {
-        const d = discoveryMessage(this.layout, i, this.origin);
+        const d = discoveryMessage(this.layout, i, this.origin, undefined, this.points !== null);
         p.publish(d.topic, d.payload, 1, true, 0);
       }
     }
     for (let i = 0; i < this.published.length; i++) this.publishAvailability(i, this.store.online(i) ? 1 : 0);
+    if (this.points !== null) {
+      this.points.reset();
+      this.points.sync(this.quality!.quality, this.publishPoint);
+    }
     this.pump();
   }
 
@@ -103,13 +131,17 @@ export class MqttSession {
     this.pump();
   }
 
-  /** Publishes meter availability that changed since last published (call after store.record()/failure()). */
+  /**
+   * Publishes meter (and point) availability that changed since last published (call after store.record()/failure(),
+   * and after the quality ages, so a stale point turns offline).
+   */
   health(): void {
     if (!this.online) return;
     for (let i = 0; i < this.published.length; i++) {
       const on = this.store.online(i) ? 1 : 0;
       if (this.published[i] !== on) this.publishAvailability(i, on);
     }
+    if (this.points !== null) this.points.sync(this.quality!.quality, this.publishPoint);
   }
 
   /** PUBACK of the reading published with `token`. */

@@ -27,6 +27,7 @@ import { parseMqttSettings, type MqttSettings } from "../../modules/forwarding-c
 import type { DiscoveryOrigin } from "../../modules/ha-discovery";
 import { MqttLayout, PAYLOAD_OFFLINE } from "../../modules/mqtt-payload";
 import { MqttSession, type MqttPublisher } from "../../modules/mqtt-session";
+import type { QualityBytes } from "../../modules/point-availability";
 import type { ReadingsStore } from "../../modules/readings";
 
 /** A configuration problem: one line naming the field; the command line exits with status 2. */
@@ -63,6 +64,8 @@ export interface MqttForwarderOptions {
   readonly backoffMinMs?: number;
   readonly backoffMaxMs?: number;
   readonly origin?: DiscoveryOrigin;
+  /** Each point's quality (a PointQuality): publishes per-point availability (modules/point-availability.ts). */
+  readonly quality?: QualityBytes;
   /** One-line diagnostics (default: console.error). */
   readonly log?: (line: string) => void;
 }
@@ -123,7 +126,7 @@ export class MqttForwarder {
   private readonly stats_: MqttStats;
 
   constructor(store: ReadingsStore, options: MqttForwarderOptions) {
-    const { log, ...config } = options;
+    const { log, quality, ...config } = options;
     const opts = parseMqttConfig(config);
     this.url = opts.url;
     try {
@@ -146,7 +149,7 @@ export class MqttForwarder {
       },
     };
     this.session = new MqttSession(store, this.layout, publisher, {
-      window: opts.window, ring: opts.ring, ringBytes: opts.ringBytes, retainState: opts.retainState, discovery: opts.discovery, origin: opts.origin,
+      window: opts.window, ring: opts.ring, ringBytes: opts.ringBytes, retainState: opts.retainState, discovery: opts.discovery, origin: opts.origin, quality,
     });
     this.backoffMinMs = opts.backoffMinMs;
     this.backoffMaxMs = opts.backoffMaxMs;
@@ -198,7 +201,7 @@ export class MqttForwarder {
     this.session.reading(meter);
   }
 
-  /** Publishes changed meter availability (call after store.record()/failure(); cheap when nothing changed). */
+  /** Publishes changed meter and point availability (call after store.record()/failure() and quality changes; cheap when nothing changed). */
   health(): void {
     this.session.health();
   }
