@@ -54,10 +54,22 @@ export interface GatewayOptions {
   readonly tls?: GatewayTlsOptions;
   /** Listen for plain Modbus TCP on `port`; default true, false when `tls` is set. */
   readonly plain?: boolean;
+  /**
+   * Requests one connection may send per second on average, 0..100000; default 500; 0 = no limit. A burst of
+   * REQUEST_BURST_SECONDS' worth (at least 2 × maxPerClient) is taken at once; beyond it the connection is not read
+   * until it is back within its rate (TCP flow control, like maxPerClient).
+   */
+  readonly maxRequestRate?: number;
 }
 
 const FIELDS = Object.freeze(["bind", "port", "maxClients", "maxPerClient", "maxPerAddress", "busSlots", "idleTimeoutMs",
-  "requestTimeoutMs", "queueTimeoutMs", "allow", "readOnly", "aliases", "passThrough", "localUnit", "cacheTtlMs", "broadcast", "tls", "plain"]);
+  "requestTimeoutMs", "queueTimeoutMs", "allow", "readOnly", "aliases", "passThrough", "localUnit", "cacheTtlMs", "broadcast", "tls", "plain",
+  "maxRequestRate"]);
+
+/** Default requests per second per connection: more than a serial bus carries, little CPU for any host. */
+export const DEFAULT_MAX_REQUEST_RATE = 500;
+/** A connection's burst allowance: this many seconds' worth of its rate (at least 2 × maxPerClient requests). */
+export const REQUEST_BURST_SECONDS = 0.1;
 
 /** Route table value for a TCP unit with no path. */
 export const ROUTE_NONE = 0;
@@ -99,6 +111,11 @@ export class GatewayConfig {
   readonly readOnly: boolean;
   readonly localUnit: number;
   readonly cacheTtlUs: number;
+  readonly maxRequestRate: number;
+  /** µs between requests at maxRequestRate (0: no limit). */
+  readonly requestIntervalUs: number;
+  /** How far ahead of its rate (µs) a connection may run: the burst allowance. */
+  readonly requestBurstUs: number;
   /** TCP unit id → RTU address 1..247, ROUTE_LOCAL, or ROUTE_NONE. */
   readonly route: Uint8Array;
   /** The TLS listener's settings, or null for none. */
@@ -124,6 +141,11 @@ export class GatewayConfig {
     this.queueTimeoutUs = int(o, "queueTimeoutMs", 10, 600000, 5000, path) * 1000;
     this.cacheTtlUs = int(o, "cacheTtlMs", 0, 3600000, 0, path) * 1000;
     this.readOnly = bool(o, "readOnly", false, path);
+    this.maxRequestRate = int(o, "maxRequestRate", 0, 100000, DEFAULT_MAX_REQUEST_RATE, path);
+    const rate = this.maxRequestRate;
+    this.requestIntervalUs = rate === 0 ? 0 : 1000000 / rate;
+    const burst = rate === 0 ? 0 : Math.max(2 * this.maxPerClient, Math.ceil(rate * REQUEST_BURST_SECONDS));
+    this.requestBurstUs = rate === 0 ? 0 : (burst - 1) * this.requestIntervalUs;
     const allow = o.allow === undefined ? [] : o.allow;
     if (!Array.isArray(allow)) throw new TypeError(`${path}.allow must be a list of IPv4 addresses or CIDR blocks such as "192.168.1.0/24"`);
     this.allow = allow.slice() as string[];

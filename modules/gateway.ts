@@ -24,7 +24,13 @@
  *    Requests to the same unit keep their order (a write then a read-back works).
  *  - Fairness: at most busSlots gateway requests sit in the master's queue at once, one per connection; the next one is
  *    taken round robin over connections, and within a connection the oldest waiting request for a unit other than the one
- *    it sent last goes first (one dead unit costs the others one timeout, not one per request queued behind it).
+ *    it sent last goes first (one dead unit costs the others one timeout, not one per request queued behind it). So with
+ *    busSlots 1 a request reaches the bus after at most one transaction of each other connection (plus the one under
+ *    way): answered within N transactions of its arrival, N = connections with requests (docs/gateway.md, "Fairness").
+ *  - Rate budget: each connection may send maxRequestRate requests per second after a burst (GCRA, ITU-T I.371 virtual
+ *    scheduling, one number per connection: paidUntil). A whole request over budget stays in the reassembly buffer and
+ *    the connection is not read (as with a full set of slots) until service() at its time takes it and calls
+ *    link.resume(): answers that need no bus cost CPU, and no connection may take more of it than its rate.
  *  - Results come back by tag (tagBase + slot). OK and device exceptions are relayed as received; any fault after the
  *    master's retries (timeout, CRC, …) is 0B; a full master queue, a bus marked down, or a wait over queueTimeout is 0A.
  *    The response carries the request's transaction id and TCP unit id. A result for a closed connection is dropped.
@@ -104,12 +110,14 @@ export const GW_EX_DATA_VALUE = 19;
 export const GW_BROADCASTS = 20;
 /** Requests refused with 01 because the connection's TLS role does not allow their function or unit. */
 export const GW_DENIED_ROLE = 21;
-export const GW_COUNTERS = 22;
+/** Times a connection was held back for its rate budget (maxRequestRate). */
+export const GW_THROTTLED = 22;
+export const GW_COUNTERS = 23;
 export const GW_COUNTER_NAMES: readonly string[] = Object.freeze([
   "accepted", "refusedAddress", "refusedFull", "closedMalformed", "closedIdle", "disconnected", "requests", "responses",
   "fromBus", "fromLocal", "fromCache", "exceptionPathUnavailable", "exceptionTargetFailed", "exceptionIllegalFunction",
   "orphanedResults", "stalls", "closedSlow", "evicted", "refusedPerAddress", "exceptionIllegalDataValue", "broadcasts",
-  "deniedByRole",
+  "deniedByRole", "throttled",
 ]);
 
 /**
@@ -171,6 +179,13 @@ export class Gateway implements Timed {
   private readonly served: Uint8Array;
   /** 1 while the connection has a request in the master. */
   private readonly busy: Uint8Array;
+  /**
+   * Rate budget (GCRA, ITU-T I.371 virtual scheduling): the time by which the connection's requests so far would have
+   * been taken at exactly maxRequestRate. A request is taken while this is at most requestBurstUs ahead of now.
+   */
+  private readonly paidUntil: Float64Array;
+  /** 1 while a whole request waits in the reassembly buffer for the connection's rate alone (not for a slot). */
+  private readonly throttled: Uint8Array;
   /** RTU route of the connection's last request put on the bus (-1: none yet). */
   private readonly lastRoute: Int16Array;
   /** The peer's address: IPv4 as a number, else -1 and the text in addressText. */
@@ -222,6 +237,8 @@ export class Gateway implements Timed {
     this.used = new Uint8Array(n);
     this.served = new Uint8Array(n);
     this.busy = new Uint8Array(n);
+    this.paidUntil = new Float64Array(n);
+    this.throttled = new Uint8Array(n);
     this.lastRoute = new Int16Array(n).fill(-1);
     this.address = new Float64Array(n);
     this.addressText = new Array<string>(n).fill("");
@@ -307,6 +324,8 @@ export class Gateway implements Timed {
     this.used[c] = 0;
     this.served[c] = 0;
     this.busy[c] = 0;
+    this.paidUntil[c] = 0;
+    this.throttled[c] = 0;
     this.lastRoute[c] = -1;
     this.lastActive[c] = now;
     this.address[c] = ip;
@@ -366,7 +385,7 @@ export class Gateway implements Timed {
         if (!this.enqueue(client, now)) {
           if (this.open[client] !== 1) return length;
           this.blocked[client] = 1;
-          this.counters[GW_STALLS]++;
+          if (this.throttled[client] === 0) this.counters[GW_STALLS]++;
           break;
         }
         if (this.open[client] !== 1) return length;
@@ -485,6 +504,10 @@ export class Gateway implements Timed {
         const r = this.partialSince[k] + c.requestTimeoutUs;
         if (t === NO_DEADLINE || r < t) t = r;
       }
+      if (this.throttled[k] === 1) {
+        const r = this.paidUntil[k] - c.requestBurstUs;
+        if (t === NO_DEADLINE || r < t) t = r;
+      }
       if (t !== NO_DEADLINE && (d === NO_DEADLINE || t < d)) d = t;
     }
     for (let s = 0; s < this.state.length; s++) {
@@ -503,7 +526,16 @@ export class Gateway implements Timed {
         this.drop(k, GW_CLOSED_SLOW, now);
         continue;
       }
-      if (this.used[k] === 0 && c.idleTimeoutUs > 0 && now >= this.lastActive[k] + c.idleTimeoutUs) this.drop(k, GW_CLOSED_IDLE, now);
+      if (this.used[k] === 0 && this.throttled[k] === 0 && c.idleTimeoutUs > 0 && now >= this.lastActive[k] + c.idleTimeoutUs) {
+        this.drop(k, GW_CLOSED_IDLE, now);
+        continue;
+      }
+      if (this.throttled[k] === 1 && now >= this.paidUntil[k] - c.requestBurstUs) {
+        // Back within its rate: take the held request and let the host offer the rest.
+        this.blocked[k] = 0;
+        if (this.enqueue(k, now)) this.link!.resume(k);
+        else if (this.open[k] === 1) this.blocked[k] = 1;
+      }
     }
     for (let s = 0; s < this.state.length; s++) {
       if (this.state[s] === WAITING && this.owner[s] >= 0 && now >= this.arrived[s] + c.queueTimeoutUs) this.answerException(s, EX_GATEWAY_PATH_UNAVAILABLE, now);
@@ -515,14 +547,28 @@ export class Gateway implements Timed {
 
   /**
    * Moves the whole request in the client's reassembly buffer into a free slot and judges it (answering at once when it
-   * need not wait for the bus). False if no slot is free. May close the connection (a link that fails on send).
+   * need not wait for the bus). False if no slot is free, or the connection is ahead of its rate budget (then it is
+   * marked throttled and service() takes the request once the budget allows). May close the connection (a link that
+   * fails on send).
    */
   private enqueue(client: number, now: number): boolean {
     const k = this.perClient;
+    const wasThrottled = this.throttled[client];
+    this.throttled[client] = 0;
     if (this.used[client] === k) return false;
     let s = -1;
     for (let j = client * k, e = j + k; j < e; j++) if (this.state[j] === FREE) { s = j; break; }
     if (s < 0) return false;
+    const interval = this.config.requestIntervalUs;
+    if (interval > 0) {
+      const paid = this.paidUntil[client] > now ? this.paidUntil[client] : now;
+      if (paid - now > this.config.requestBurstUs) {
+        if (wasThrottled === 0) this.counters[GW_THROTTLED]++;
+        this.throttled[client] = 1;
+        return false;
+      }
+      this.paidUntil[client] = paid + interval;
+    }
     const base = client * MAX_TCP_ADU_LENGTH;
     const rx = this.rx;
     const n = mbapLength(rx, base) - 1;
@@ -721,6 +767,7 @@ export class Gateway implements Timed {
     }
     this.open[client] = 0;
     this.blocked[client] = 0;
+    this.throttled[client] = 0;
     this.used[client] = 0;
     this.busy[client] = 0;
     this.rxLength[client] = 0;

@@ -16,7 +16,8 @@ const local: LocalRegisters = {
 const noBus = { submit: () => -1 };
 
 function start(options: { stallTimeoutMs: number; writeHighWater: number }): Promise<{ server: GatewayServer; port: number }> {
-  const gateway = new Gateway({ port: 0, localUnit: 1, idleTimeoutMs: 0, passThrough: false }, noBus, local);
+  // No rate budget: these clients must outrun their answers to reach the write bound.
+  const gateway = new Gateway({ port: 0, localUnit: 1, idleTimeoutMs: 0, passThrough: false, maxRequestRate: 0 }, noBus, local);
   const t0 = process.hrtime.bigint();
   const server = new GatewayServer(gateway, { now: () => Number((process.hrtime.bigint() - t0) / 1000n), ...options });
   return server.listen().then((a) => ({ server, port: a.port }));

@@ -21,6 +21,9 @@
  * - `afterInput()` runs after every call that may have submitted requests to the master (so its host rereads the
  *   master's deadline: SerialHost.poke(), Simulation.poke()).
  * - Refused connections (allowlist, client limit) are destroyed at once; the engine counts them.
+ * - Scheduling between clients is the engine's (round robin onto the bus, maxPerClient, the per-connection rate budget:
+ *   docs/gateway.md, "Fairness"), per client number, whatever carries the bytes: the TLS listener's sockets
+ *   (hosts/node/gateway-tls.ts, through accepted()) share the engine's slots and scheduling with this listener's.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { Gateway, GW_COUNTER_NAMES, REFUSED_ADDRESS, REFUSED_PER_ADDRESS, type GatewayBus, type GatewayLink, type LocalRegisters } from "../../modules/gateway";

@@ -7,10 +7,13 @@
  * Connections are a shared resource: every open socket holds a file descriptor of the process that also runs the bus,
  * the Modbus TCP gateway and MQTT. So the server takes at most `maxConnections` at once (Node closes the rest at accept),
  * gives a client `headersTimeoutMs` to send its request head and closes keep-alive connections idle for 5 s; errors of
- * the listening socket (EMFILE when the process is out of descriptors after all) are logged, never thrown.
+ * the listening socket (EMFILE when the process is out of descriptors after all) are logged, never thrown. CPU is shared
+ * too: requests beyond `ratePerSecond` (after a burst) wait for their turn, and past `maxConnections` waiting are
+ * answered 503 (http-budget.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { HTTP_BURST, HTTP_RATE_PER_SECOND, HttpBudget } from "./http-budget";
 import type { ReadingsStore } from "../../modules/readings";
 import { healthDocument, historyDocument, linksDocument, metersDocument, planDocument, type LinkSource, type PlanSource, type QualitySource } from "../../modules/status-json";
 import { STATUS_CSS, STATUS_HTML, STATUS_ICON, STATUS_JS } from "../../modules/status-page";
@@ -35,6 +38,8 @@ export interface HttpServerOptions {
   readonly maxConnections?: number;
   /** A client must send its whole request head within this, ms (default 10000). */
   readonly headersTimeoutMs?: number;
+  /** Requests per second over all clients before requests wait their turn (default HTTP_RATE_PER_SECOND). */
+  readonly ratePerSecond?: number;
   /** Errors after listening (EMFILE, …), one line each. */
   readonly log?: (line: string) => void;
 }
@@ -71,6 +76,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
   const nowUs = options.nowUs ?? monotonicUs;
   const nowMs = options.nowMs ?? Date.now;
   const store = options.store;
+  const budget = new HttpBudget(options.ratePerSecond ?? HTTP_RATE_PER_SECOND, HTTP_BURST, maxConnections);
 
   const routes: Record<string, () => [string, string]> = {
     "/": () => ["text/html; charset=utf-8", STATUS_HTML],
@@ -86,7 +92,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
     "/api/health": () => json(healthDocument(store, nowMs(), options.health ? options.health() : undefined)),
   };
 
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => budget.admit(req, res, () => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       send(res, 405, "application/json", JSON.stringify({ error: "method not allowed" }), { Allow: "GET, HEAD" });
       return;
@@ -105,7 +111,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
       return;
     }
     send(res, 200, body[0], body[1], undefined, req.method === "HEAD");
-  });
+  }));
 
   server.maxConnections = maxConnections;
   server.headersTimeout = headersTimeoutMs;
@@ -123,7 +129,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
       resolve({
         url: `http://${shown}:${a.port}/`,
         port: a.port,
-        close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+        close: () => new Promise<void>((r) => { budget.stop(); server.closeAllConnections(); server.close(() => r()); }),
       });
     });
   });
