@@ -163,7 +163,11 @@ async function memoryReport(): Promise<string> {
   const steady = await measureSteadyOnXs(10000);
   if (steady.result === null) throw new Error(`the XS steady-state run failed: ${steady.stderr}`);
   const st = steady.result;
+  const whole = await measureSteadyOnXs(10000, "concentrator");
+  if (whole.result === null) throw new Error(`the XS concentrator steady-state run failed: ${whole.stderr}`);
+  const wh = whole.result;
   rows.push("", "| steady state on XS, within the manifest's creation | transactions | live slots change | live chunk bytes change | collections |", "|---|--:|--:|--:|--:|",
+    `| concentrator (SDM120 + NMID30-2, all points): polling, readings store, MQTT payload bytes, a gateway request every tenth (bench/concentrator-loopback.ts) | ${wh.transactions} | ${wh.slots} | ${wh.chunkBytes} | ${wh.collections} |`,
     `| Esp32SerialPort + EngineLoop + Master, 80 registers per read | ${st.transactions} | ${st.slots} | ${st.chunkBytes} | ${st.collections} |`);
   return rows.join("\n") + `\n\nMeasured on XS (${r.bits}-bit build${r.bits === 32 ? ", 16-byte slots as on the ESP32" : ": 64-bit figures, slots are larger than the ESP32's 16 bytes"}) by the memory host (scripts/xs-memory): the bundle's body is the preload step (code and tables, flash on the device), each configuration is built at run time in a machine cloned from it (profiles parsed from their JSON text, site checked, engine constructed) and measured alone as the difference of two full collections: live slots, chunk bytes in use (headers included), keys created at run time. Code and preloaded tables are not counted. Steady state: the live heap between full collections before and after the transactions (the change is the measuring array itself), and the collections XS ran on its own meanwhile.`;
 }

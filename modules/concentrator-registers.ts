@@ -37,10 +37,15 @@ export class ConcentratorRegisters implements LocalRegisters {
   private readonly units: Uint8Array;
 
   /** `units[m]` is meter m's RTU address; `startedAt` the engine time (µs) the concentrator started. */
-  constructor(units: readonly number[], private readonly health: MeterHealth, private readonly startedAt: number) {
+  constructor(units: readonly number[], private readonly health: MeterHealth, private startedAt: number) {
     if (health.state.length !== units.length) throw new RangeError(`health must have one entry per meter (${units.length})`);
     this.units = Uint8Array.from(units);
     this.size = METER_BLOCK_START + METER_BLOCK_SIZE * units.length;
+  }
+
+  /** Lowers the start time by `deltaUs`, as the host lowers its clock (modules/time-rebase.ts). */
+  rebaseTime(deltaUs: number): void {
+    this.startedAt -= deltaUs;
   }
 
   readRegisters(_fc: number, address: number, count: number, into: Uint16Array, now: number): number {

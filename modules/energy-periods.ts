@@ -49,6 +49,8 @@ export class EnergyPeriods {
   /** Minutes east of UTC of the site's local time, for day and month boundaries. */
   readonly utcOffsetMin: number;
   private readonly state: Float64Array;
+  /** Scratch of update(): [total, epoch ms]. */
+  private readonly args = new Float64Array(2);
 
   constructor(meters: readonly MeterMeta[], utcOffsetMin = 0) {
     if (!Number.isInteger(utcOffsetMin) || utcOffsetMin < -840 || utcOffsetMin > 840) throw new RangeError("readings: utcOffsetMin must be an integer from -840 to 840");
@@ -65,6 +67,19 @@ export class EnergyPeriods {
 
   /** A recorded reading of meter m: `total` is its energy total now (NaN: none yet), at wall-clock `epochMs`. */
   update(m: number, total: number, epochMs: number): void {
+    const a = this.args;
+    a[0] = total;
+    a[1] = epochMs;
+    this.updateAt(m, a, 0, a, 1);
+  }
+
+  /**
+   * update(m, values[index], times[timeIndex]) without handing doubles across a call (on V8 each would be boxed: the readings
+   * store records this way).
+   */
+  updateAt(m: number, values: Float64Array, index: number, times: Float64Array, timeIndex: number): void {
+    const total = values[index];
+    const epochMs = times[timeIndex];
     if (total !== total || total === Infinity || total === -Infinity) return;
     const s = this.state;
     const o = m * SLOTS;

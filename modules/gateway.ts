@@ -40,6 +40,7 @@
  *    whose request is incomplete past requestTimeout; waiting requests time out with 0A.
  * Everything is allocated in the constructor; accept/received/completed/service allocate nothing.
  */
+import { rebaseTimes } from "./time-rebase";
 import { GatewayConfig, ROUTE_BROADCAST, ROUTE_LOCAL, ROUTE_NONE, type GatewayOptions } from "./gateway-config";
 import { parseIpv4, type IpAllowlist } from "./ip-allowlist";
 import { checkMbapHeader, MAX_PDU_LENGTH, MAX_TCP_ADU_LENGTH, MBAP_HEADER_LENGTH, MBAP_OK, mbapLength, mbapTransactionId, mbapUnit, writeMbapHeader } from "./mbap";
@@ -251,6 +252,13 @@ export class Gateway implements Timed {
     this.arrived = new Float64Array(n * k);
     this.order = new Float64Array(n * k);
     this.pdu = new Uint8Array(n * k * MAX_PDU_LENGTH);
+  }
+
+  /** Lowers every time the gateway holds by `deltaUs` (modules/time-rebase.ts). */
+  rebaseTime(deltaUs: number): void {
+    rebaseTimes(this.lastActive, deltaUs);
+    rebaseTimes(this.partialSince, deltaUs);
+    rebaseTimes(this.arrived, deltaUs);
   }
 
   /** The host side; call once before accept(). */

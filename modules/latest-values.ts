@@ -14,6 +14,7 @@
  */
 import { responseDataBytes, type Plan } from "./planner";
 import { TotalSanity, VERDICT_ACCEPTED, VERDICT_REBASELINED, VERDICT_INVALID, type SanityOptions } from "./sanity";
+import { rebaseTimes } from "./time-rebase";
 import { readRaw } from "./values";
 
 /** Status of a value's latest reading. */
@@ -58,6 +59,12 @@ export class LatestValues {
         this.sanity.configure(v, mp.profile.limits.ratedPowerW, point.unit);
       }
     }
+  }
+
+  /** Lowers every time held (takenAt, the sanity filter's) by `deltaUs` (modules/time-rebase.ts). */
+  rebaseTime(deltaUs: number): void {
+    rebaseTimes(this.takenAt, deltaUs);
+    this.sanity.rebaseTime(deltaUs);
   }
 
   /**

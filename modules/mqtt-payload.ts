@@ -10,9 +10,11 @@
  * Topic names follow MQTT 3.1.1 §4.7: levels separated by '/', no wildcards ('+', '#') in a published topic, no empty
  * level, no NUL. `prefix` may hold several levels ("site-a/energy"); `site` and meter names are one level of
  * [A-Za-z0-9_-] so they are also valid Home Assistant ids. Values are in engineering units, keyed by point name, with
- * NaN (not available) as null. Topics are built once, in the constructor; a state payload is one string per message.
+ * NaN (not available) as null. Topics are built once, in the constructor; a state payload is written as UTF-8 bytes
+ * into the caller's JsonWriter (modules/json-writer.ts), no string per message; `stateCapacity` bytes always suffice.
  */
-import { digitsFor, formatNumber, isoUtc } from "./json-text";
+import { digitsFor } from "./json-text";
+import { JsonWriter } from "./json-writer";
 import type { MeterMeta } from "./readings";
 
 export const PAYLOAD_ONLINE = "online";
@@ -40,6 +42,13 @@ function checkTopicLevels(field: string, value: string): void {
   }
 }
 
+/** The bytes of ASCII text (point names are [a-z0-9_], as the readings store requires). */
+function asciiBytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
 export class MqttLayout {
   readonly prefix: string;
   readonly site: string;
@@ -53,6 +62,14 @@ export class MqttLayout {
   readonly discoveryTopics: readonly string[];
   readonly meters: readonly MeterMeta[];
   private readonly digits: readonly Uint8Array[];
+  /** Bytes the longest state payload of any meter can take (a JsonWriter of this size never overflows). */
+  readonly stateCapacity: number;
+  /** The payload's constant text as bytes, prepared once: `{"time":"`, `","time_ms":`, and per meter each point's `,"<name>":`. */
+  private readonly head: Uint8Array;
+  private readonly middle: Uint8Array;
+  private readonly keys: readonly Uint8Array[];
+  /** keyEnds[meter][i]: end of point i's key in keys[meter] (it starts at the previous end). */
+  private readonly keyEnds: readonly Uint16Array[];
 
   constructor(config: MqttLayoutConfig, meters: readonly MeterMeta[]) {
     const prefix = config.prefix ?? "rc485";
@@ -70,6 +87,7 @@ export class MqttLayout {
     const nodes: string[] = [];
     const disc: string[] = [];
     const digits: Uint8Array[] = [];
+    let capacity = 0;
     for (const m of meters) {
       if (typeof m.name !== "string" || !LEVEL.test(m.name)) throw new RangeError(`meters: name '${String(m.name)}' must match [A-Za-z0-9_-]{1,64}`);
       if (m.name === "status") throw new RangeError("meters: a meter must not be called 'status' (the concentrator's topic)");
@@ -86,7 +104,21 @@ export class MqttLayout {
       const d = new Uint8Array(m.points.length);
       for (let i = 0; i < d.length; i++) d[i] = digitsFor(m.points[i].type);
       digits.push(d);
+      // {"time":"<24>","time_ms":<at most 16 digits>} and per point ,"<name>":<a number of at most 23 characters, or null>
+      let bytes = 64;
+      for (const p of m.points) bytes += p.name.length + 5 + 23;
+      if (bytes > capacity) capacity = bytes;
     }
+    this.stateCapacity = capacity;
+    this.head = asciiBytes('{"time":"');
+    this.middle = asciiBytes('","time_ms":');
+    this.keys = meters.map((m) => asciiBytes(m.points.map((p) => `,"${p.name}":`).join("")));
+    this.keyEnds = meters.map((m) => {
+      const ends = new Uint16Array(m.points.length);
+      let end = 0;
+      m.points.forEach((p, i) => { end += p.name.length + 4; ends[i] = end; });
+      return ends;
+    });
     this.meters = meters;
     this.stateTopics = state;
     this.availabilityTopics = avail;
@@ -96,14 +128,32 @@ export class MqttLayout {
   }
 
   /**
-   * The state message of one reading: `values` (point order, engineering units) read from `offset`, `count` of them,
-   * taken at `epochMs` (wall clock, UTC).
+   * Writes the state message of one reading into `out` (after out.reset(); check out.overflow): `values` (point order,
+   * engineering units) read from `offset`, taken at `times[timeIndex]` (wall clock, epoch ms, UTC). Allocates nothing
+   * (numbers are handed over in typed arrays: see modules/json-writer.ts).
    */
-  statePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number): string {
-    const m = this.meters[meter];
+  writeStatePayload(meter: number, values: ArrayLike<number>, offset: number, times: Float64Array, timeIndex: number, out: JsonWriter): void {
     const d = this.digits[meter];
-    let s = `{"time":"${isoUtc(epochMs)}","time_ms":${Math.floor(epochMs)}`;
-    for (let i = 0; i < d.length; i++) s += `,"${m.points[i].name}":${formatNumber(values[offset + i], d[i])}`;
-    return s + "}";
+    const keys = this.keys[meter];
+    const ends = this.keyEnds[meter];
+    times[timeIndex] = Math.floor(times[timeIndex]);
+    out.copy(this.head, 0, this.head.length);
+    out.isoUtcAt(times, timeIndex);
+    out.copy(this.middle, 0, this.middle.length);
+    out.unsignedAt(times, timeIndex);
+    let from = 0;
+    for (let i = 0; i < d.length; i++) {
+      out.copy(keys, from, ends[i] - from);
+      from = ends[i];
+      out.numberAt(values, offset + i, d[i]);
+    }
+    out.byte(0x7d);
+  }
+
+  /** The state message as a string (tests and documentation; the session writes bytes). */
+  statePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number): string {
+    const w = new JsonWriter(this.stateCapacity);
+    this.writeStatePayload(meter, values, offset, Float64Array.of(epochMs), 0, w);
+    return w.text();
   }
 }

@@ -14,10 +14,14 @@
  * option, modules/point-quality.ts), each point's availability when it changes (modules/point-availability.ts); with
  * it, each discovery component lists its point's topic too.
  *
- * Memory: the ring is preallocated; per published message the host's client and one payload string are the only
- * allocations (payloads are formatted at send time from the ring's compact Float64 values).
+ * Memory: the ring and the payload buffer are preallocated. A state payload is written at send time from the ring's
+ * compact values into the session's one JsonWriter (modules/json-writer.ts) and handed to the host as bytes
+ * (publishBytes), which the host writes out or copies before returning: the session allocates nothing per reading. A
+ * host that cannot take a message now returns false; the reading stays queued and resume() sends it later. Status,
+ * availability and discovery messages (per connection or per change) are strings.
  */
 import { ForwardRing } from "./forward-ring";
+import { JsonWriter } from "./json-writer";
 import { discoveryMessage, type DiscoveryOrigin } from "./ha-discovery";
 import { PAYLOAD_OFFLINE, PAYLOAD_ONLINE, type MqttLayout } from "./mqtt-payload";
 import { PointAvailability, pointAvailabilityTopic, type QualityBytes } from "./point-availability";
@@ -29,6 +33,12 @@ export interface MqttPublisher {
    * (and never for a message sent on an earlier connection). `token` 0: no acknowledgement wanted.
    */
   publish(topic: string, payload: string, qos: 0 | 1, retain: boolean, token: number): void;
+  /**
+   * Publishes one reading's state message: the first `length` bytes of `payload` (UTF-8 JSON), a buffer the session
+   * reuses: write or copy them before returning. `token` as for publish(). Returns false when the host cannot take the
+   * message now (nothing was sent; the session tries again at resume()).
+   */
+  publishBytes(topic: string, payload: Uint8Array, length: number, qos: 0 | 1, retain: boolean, token: number): boolean;
 }
 
 export interface MqttSessionOptions {
@@ -57,6 +67,10 @@ export class MqttSession {
   private readonly origin: DiscoveryOrigin;
   /** Availability last published per meter: -1 unknown, 0 offline, 1 online. */
   private readonly published: Int8Array;
+  /** The state payload of the reading being sent (sized for the longest one). */
+  private readonly payload: JsonWriter;
+  /** [the reading's wall-clock time, epoch ms], handed to the layout unboxed. */
+  private readonly time = new Float64Array(1);
   private online = false;
   private readonly quality: QualityBytes | null;
   private readonly points: PointAvailability | null;
@@ -77,6 +91,7 @@ export class MqttSession {
     this.discovery = options.discovery ?? true;
     this.origin = options.origin ?? { name: "rc485", sw: "0.1.0" };
     this.published = new Int8Array(store.meters.length).fill(-1);
+    this.payload = new JsonWriter(Math.max(1, layout.stateCapacity));
     const q = options.quality ?? null;
     if (q !== null) {
       let n = 0;
@@ -150,6 +165,11 @@ export class MqttSession {
     this.pump();
   }
 
+  /** The host can take messages again (after publishBytes returned false): send what the window allows. */
+  resume(): void {
+    this.pump();
+  }
+
   private publishAvailability(meter: number, on: number): void {
     this.published[meter] = on;
     this.publisher.publish(this.layout.availabilityTopics[meter], on ? PAYLOAD_ONLINE : PAYLOAD_OFFLINE, 1, true, 0);
@@ -161,9 +181,13 @@ export class MqttSession {
       const seq = ring.nextQueued();
       if (seq === 0) break;
       const meter = ring.meter(seq);
-      const payload = this.layout.statePayload(meter, ring.values, ring.valuesOffset(seq), ring.epochMs(seq));
+      const w = this.payload;
+      w.reset();
+      this.time[0] = ring.epochMs(seq);
+      this.layout.writeStatePayload(meter, ring.values, ring.valuesOffset(seq), this.time, 0, w);
+      if (w.overflow) throw new RangeError("mqtt session: state payload larger than the layout's stateCapacity");
+      if (!this.publisher.publishBytes(this.layout.stateTopics[meter], w.bytes, w.length, 1, this.retainState, seq)) break;
       ring.markSent(seq);
-      this.publisher.publish(this.layout.stateTopics[meter], payload, 1, this.retainState, seq);
     }
   }
 }

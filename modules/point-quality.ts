@@ -16,6 +16,7 @@
  */
 
 import { VALUE_WITHHELD } from "./latest-values";
+import { rebaseTimes } from "./time-rebase";
 
 export const QUALITY_NONE = 0;
 export const QUALITY_FRESH = 1;
@@ -132,6 +133,11 @@ export class PointQuality {
         if (this.quality[k] === QUALITY_FRESH && nowUs - this.refreshedAt[k] > limit) this.set(k, QUALITY_STALE);
       }
     }
+  }
+
+  /** Lowers the refresh times as the host lowers its clock (modules/time-rebase.ts). */
+  rebaseTime(deltaUs: number): void {
+    rebaseTimes(this.refreshedAt, deltaUs);
   }
 
   /** Quality of point i of meter m. */

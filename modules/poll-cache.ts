@@ -10,6 +10,7 @@
  * Fixed memory: `capacity` blocks of up to 125 registers, allocated in the constructor; a new block replaces the record of
  * the same read, else the oldest record. record() and lookup() allocate nothing.
  */
+import { rebaseTimes } from "./time-rebase";
 
 /** What the gateway asks of poll data. */
 export interface PollCache {
@@ -42,6 +43,11 @@ export class RegisterCache implements PollCache {
     this.count = new Uint8Array(capacity);
     this.at = new Float64Array(capacity).fill(-Infinity);
     this.values = new Uint16Array(capacity * BLOCK);
+  }
+
+  /** Lowers every time held by `deltaUs` (modules/time-rebase.ts). */
+  rebaseTime(deltaUs: number): void {
+    rebaseTimes(this.at, deltaUs);
   }
 
   /** Records a successful read of `count` (1..125) registers, e.g. from a MasterResult of the scheduler's poll. */

@@ -124,6 +124,18 @@ export class PollLoop implements PortListener, Timed, MasterListener {
     this.epoch[0] = epochMs - nowUs / 1000;
   }
 
+  /**
+   * Lowers every time the loop and its engines hold (master, scheduler, latest values and sanity filter, readings store)
+   * by `deltaUs`, as the host lowers its clock (modules/time-rebase.ts); readings keep their wall-clock times.
+   */
+  rebaseTime(deltaUs: number): void {
+    this.master.rebaseTime(deltaUs);
+    this.scheduler.rebaseTime(deltaUs);
+    this.readings.rebaseTime(deltaUs);
+    if (this.store !== null) this.store.rebaseTime(deltaUs);
+    this.epoch[0] += deltaUs / 1000;
+  }
+
   /** Starts every meter's polling grid at `now`; the host then rereads nextDeadline(). */
   start(now: number): void {
     this.scheduler.start(now);

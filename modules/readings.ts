@@ -17,6 +17,7 @@
  */
 
 import { EnergyPeriods } from "./energy-periods";
+import { rebasedTime } from "./time-rebase";
 
 /** One point of a meter profile, as far as forwarding needs it (same field names as profiles/<id>.json). */
 export interface PointMeta {
@@ -102,6 +103,11 @@ export class MeterReadings {
   get lastFailureUs(): number { return this.clock[2]; }
   set lastFailureUs(v: number) { this.clock[2] = v; }
   lastFault = -1;
+  /** Lowers the monotonic times by `deltaUs` (ReadingsStore.rebaseTime). */
+  rebaseTime(deltaUs: number): void {
+    this.clock[0] = rebasedTime(this.clock[0], deltaUs);
+    this.clock[2] = rebasedTime(this.clock[2], deltaUs);
+  }
   // History ring: slot = bucket number % length; a slot is valid when histBucket[slot] equals the bucket number.
   readonly histBucket: Float64Array;
   readonly histPowerSum: Float64Array;
@@ -148,6 +154,10 @@ export class ReadingsStore {
   /** Each meter's energy total today and this month. */
   readonly periods: EnergyPeriods;
   private readonly latest = new Float64Array(1);
+  /** [the reading's epoch ms], handed to the energy periods unboxed (EnergyPeriods.updateAt). */
+  private readonly recordTime = new Float64Array(1);
+  /** [µs the host's clock was lowered by, in all]: history buckets count from the clock's first origin. */
+  private readonly origin = new Float64Array(1);
   /** Newest time seen by record()/failure() (µs). */
   get latestUs(): number { return this.latest[0]; }
 
@@ -159,21 +169,19 @@ export class ReadingsStore {
     if (!Number.isInteger(buckets) || buckets < 2 || buckets > 10_000) throw new RangeError("readings: historyBuckets must be an integer 2..10000");
     if (!Number.isInteger(bucketUs) || bucketUs < 1000) throw new RangeError("readings: bucketUs must be an integer >= 1000");
     if (!Number.isInteger(offlineAfter) || offlineAfter < 1) throw new RangeError("readings: offlineAfter must be an integer >= 1");
-    const seen: Record<string, boolean> = {};
+    // Duplicates are found by comparing names, not by using them as property names: on XS every distinct property name
+    // created at run time takes one of the manifest's few runtime keys for good (docs/esp32.md "Memory budget").
     let maxPoints = 0;
     const meters: MeterReadings[] = [];
     config.meters.forEach((m, i) => {
       if (typeof m.name !== "string" || !NAME.test(m.name)) throw new RangeError(`meters[${i}].name: '${String(m.name)}' must match [A-Za-z0-9_-]{1,64}`);
-      if (seen[m.name]) throw new RangeError(`meters[${i}].name: '${m.name}' is used twice`);
-      seen[m.name] = true;
+      for (let j = 0; j < i; j++) if (config.meters[j].name === m.name) throw new RangeError(`meters[${i}].name: '${m.name}' is used twice`);
       if (typeof m.profile !== "string" || m.profile.length === 0) throw new TypeError(`meters[${m.name}].profile: a profile id is required`);
       if (!Array.isArray(m.points) || m.points.length === 0) throw new RangeError(`meters[${m.name}].points: at least one point is required`);
-      const names: Record<string, boolean> = {};
-      for (const p of m.points) {
+      m.points.forEach((p: PointMeta, k: number) => {
         if (typeof p.name !== "string" || !POINT_NAME.test(p.name)) throw new RangeError(`meters[${m.name}].points: name '${String(p.name)}' must match [a-z0-9_]{1,64}`);
-        if (names[p.name]) throw new RangeError(`meters[${m.name}].points: '${p.name}' is listed twice`);
-        names[p.name] = true;
-      }
+        for (let j = 0; j < k; j++) if (m.points[j].name === p.name) throw new RangeError(`meters[${m.name}].points: '${p.name}' is listed twice`);
+      });
       maxPoints = Math.max(maxPoints, m.points.length);
       meters.push(new MeterReadings(i, m, buckets));
     });
@@ -195,7 +203,10 @@ export class ReadingsStore {
   record(meter: number, values: ArrayLike<number>, timeUs: number, epochMs: number): void {
     const m = this.meters[meter];
     const n = m.values.length;
-    for (let i = 0; i < n; i++) m.values[i] = i < values.length ? values[i] : NaN;
+    // Two loops, not `i < values.length ? values[i] : NaN`: V8 boxes every value that such a mixed expression yields.
+    const k = values.length < n ? values.length : n;
+    for (let i = 0; i < k; i++) m.values[i] = values[i];
+    for (let i = k; i < n; i++) m.values[i] = NaN;
     m.hasReading = true;
     m.timeUs = timeUs;
     m.epochMs = epochMs;
@@ -203,7 +214,10 @@ export class ReadingsStore {
     m.polls++;
     m.consecutiveFailures = 0;
     const e = this.periods.point[meter];
-    if (e >= 0) this.periods.update(meter, m.values[e], epochMs);
+    if (e >= 0) {
+      this.recordTime[0] = epochMs;
+      this.periods.updateAt(meter, m.values, e, this.recordTime, 0);
+    }
     if (timeUs > this.latest[0]) this.latest[0] = timeUs;
     const slot = this.bucketSlot(m, timeUs);
     m.histPolls[slot]++;
@@ -237,7 +251,20 @@ export class ReadingsStore {
 
   /** Bucket number holding time `timeUs`. */
   bucketOf(timeUs: number): number {
-    return timeUs > 0 ? Math.floor(timeUs / this.bucketUs) : 0;
+    const t = timeUs + this.origin[0];
+    return t > 0 ? Math.floor(t / this.bucketUs) : 0;
+  }
+
+  /** Host time (µs) at which bucket number `bucket` starts. */
+  bucketStartUs(bucket: number): number {
+    return bucket * this.bucketUs - this.origin[0];
+  }
+
+  /** Lowers every monotonic time held by `deltaUs`, as the host lowers its clock (modules/time-rebase.ts). */
+  rebaseTime(deltaUs: number): void {
+    for (let i = 0; i < this.meters.length; i++) this.meters[i].rebaseTime(deltaUs);
+    this.latest[0] -= deltaUs;
+    this.origin[0] += deltaUs;
   }
 
   /**

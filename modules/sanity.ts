@@ -20,6 +20,7 @@
  *
  * Fixed memory: per-slot typed arrays sized in the constructor; check() allocates nothing. Times are µs.
  */
+import { rebaseTimes } from "./time-rebase";
 
 export const VERDICT_ACCEPTED = 0;
 export const VERDICT_INVALID = 1;
@@ -89,6 +90,12 @@ export class TotalSanity {
     this.backwards = new Uint32Array(slots);
     this.tooFast = new Uint32Array(slots);
     this.rebaselines = new Uint32Array(slots);
+  }
+
+  /** Lowers every time the filter holds by `deltaUs` (modules/time-rebase.ts). */
+  rebaseTime(deltaUs: number): void {
+    rebaseTimes(this.baselineAt, deltaUs);
+    rebaseTimes(this.candidateAt, deltaUs);
   }
 
   /**

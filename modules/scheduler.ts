@@ -24,6 +24,7 @@
  * Fixed memory: typed arrays sized from the plan at construction; next()/complete()/nextDeadline() allocate nothing.
  * Time is integer µs.
  */
+import { rebasedTime, rebaseTimes } from "./time-rebase";
 import { NO_DEADLINE } from "./port";
 import { READ_REQUEST_BYTES, type Plan } from "./planner";
 import { FAULT_CRC, FAULT_NONE, FAULT_TOO_LONG, FAULT_TOO_SHORT } from "./rtu/faults";
@@ -190,6 +191,16 @@ export class Scheduler {
       this.cursor[m] = -1;
     }
     this.started = true;
+  }
+
+  /** Lowers every time the scheduler holds by `deltaUs` (modules/time-rebase.ts). */
+  rebaseTime(deltaUs: number): void {
+    rebaseTimes(this.phase, deltaUs);
+    rebaseTimes(this.deadline, deltaUs);
+    rebaseTimes(this.lastRequestAt, deltaUs);
+    rebaseTimes(this.lastGoodAt, deltaUs);
+    rebaseTimes(this.lastCycleStart, deltaUs);
+    this.lastDoneAt = rebasedTime(this.lastDoneAt, deltaUs);
   }
 
   /** Cost of one failed probe of meter m, µs (for the dead-share bound). */

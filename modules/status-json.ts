@@ -222,7 +222,7 @@ export function historyDocument(store: ReadingsStore, nowUs: number, nowEpochMs:
   const n = store.historyBuckets;
   const last = store.bucketOf(nowUs);
   const first = last - n + 1;
-  const t0Ms = Math.round(nowEpochMs - (nowUs - first * store.bucketUs) / 1000);
+  const t0Ms = Math.round(nowEpochMs - (nowUs - store.bucketStartUs(first)) / 1000);
   const meters: HistoryJson["meters"] = [];
   for (const m of store.meters) {
     const power: (number | null)[] = [];

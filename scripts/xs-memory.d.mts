@@ -10,4 +10,4 @@ export declare function measureEnginesOnXs(creation?: Partial<XsCreationSizes>):
 export interface XsFootprint { label: string; meters: number; seconds: number; error: string; published: number; simulator: [number, number, number] | null; booted: [number, number, number] | null; end: [number, number, number] | null }
 export declare function bootSites(): [string, unknown][];
 export declare function measureBootsOnXs(seconds?: number): Promise<{ label: string; status: number; stderr: string; bits: number; result: XsFootprint | null }[]>;
-export declare function measureSteadyOnXs(count?: number): Promise<{ status: number; stderr: string; bits: number; result: { transactions: number; slots: number; chunkBytes: number; collections: number } | null }>;
+export declare function measureSteadyOnXs(count?: number, what?: "adapter" | "concentrator"): Promise<{ status: number; stderr: string; bits: number; result: { transactions: number; slots: number; chunkBytes: number; collections: number } | null }>;

@@ -167,15 +167,26 @@ export async function measureBootsOnXs(seconds = 120) {
   return rows;
 }
 
+/** The concentrator loopback's meters (bench/concentrator-loopback.ts): one three-phase, one single-phase, all points. */
+const STEADY_PROFILES = ["eastron-sdm120", "nmid30-2"];
+
 /**
- * Steady state on XS within the manifest's creation: `count` master transactions through the ESP32 serial adapter
- * (bench/xs-memory-engines.ts measureSteadyState). Returns the XS-STEADY line ({ transactions, slots, chunkBytes,
+ * Steady state on XS within the manifest's creation. `what` "adapter": `count` master transactions through the ESP32 serial adapter
+ * (bench/xs-memory-engines.ts measureSteadyState); "concentrator": `count` transactions of the whole concentrator path
+ * without a bus (bench/concentrator-loopback.ts: polling, readings store, MQTT session and payload bytes, a gateway
+ * request every tenth). Returns the XS-STEADY line ({ transactions, slots, chunkBytes,
  * collections }) or null, with the run's status.
  */
-export async function measureSteadyOnXs(count = 10000) {
+export async function measureSteadyOnXs(count = 10000, what = "adapter") {
+  const make = what === "concentrator"
+    ? `() => makeConcentratorLoopback(TEXTS.map((t, i) => parseProfile(JSON.parse(t), ${JSON.stringify(STEADY_PROFILES)}[i])))`
+    : "() => adapterLoop(80)";
+  const texts = STEADY_PROFILES.map((id) => readFileSync(`${root}profiles/${id}.json`, "utf8"));
   const entry = `import { measureSteadyState } from "./bench/xs-memory-engines";\nimport { adapterLoop } from "./bench/esp32.bench";\n` +
-    `(globalThis as unknown as { xsmemMain: () => void }).xsmemMain = () => measureSteadyState(${count}, () => adapterLoop(80));\n`;
-  const file = await bundleForXsMemory(entry, `${out}/steady.js`);
+    `import { makeConcentratorLoopback } from "./bench/concentrator-loopback";\nimport { parseProfile } from "./modules/profile";\n` +
+    `const TEXTS: string[] = ${JSON.stringify(texts)};\n` +
+    `(globalThis as unknown as { xsmemMain: () => void }).xsmemMain = () => measureSteadyState(${count}, ${make});\n`;
+  const file = await bundleForXsMemory(entry, `${out}/steady-${what}.js`);
   const r = runXsMemory(file);
   const line = r.stdout.split("\n").find((l) => l.startsWith("XS-STEADY {"));
   return { status: r.status, stderr: r.stderr, bits: r.bits, result: line ? JSON.parse(line.slice(10)) : null };

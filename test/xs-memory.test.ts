@@ -51,6 +51,11 @@ test("the whole firmware on XS: the shipped default site with MQTT forwarding bo
     t.is(r.result?.error, "", `${r.label}: the boot threw`);
     t.true((r.result?.published ?? 0) > 0, `${r.label}: readings were published`);
   }
+  // Keys are budgeted like slots: every site stays within the creation's runtime keys, and twelve meters take no more
+  // keys than one (meter and point names never become property names; the simulator has created the point names'
+  // keys before the boot, so the meter names are what would show).
+  for (const r of rows) t.true(r.result!.booted![2] <= c.keys && r.result!.end![2] <= c.keys, `${r.label}: ${r.result!.end![2]} keys, creation ${c.keys}`);
+  t.is(rows[2].result!.booted![2], rows[0].result!.booted![2], "12 meters use the keys of 1");
   // The shipped site with MQTT on: its ring is sized by the device's byte budget (it took 1,000 readings, 96 KB, before).
   const shipped = rows[0].result!;
   for (const [name, i, limit] of [["slots", 0, c.slots], ["chunk bytes", 1, c.chunkBytes], ["keys", 2, c.keys]] as const) {
@@ -69,5 +74,17 @@ test("steady state on XS: 10,000 master transactions through the ESP32 adapter r
   t.is(r.result.transactions, 10000);
   t.is(r.result.collections, 0);
   // The array xsMemory() returns for the "before" figure is all that changes (5 slots, one small chunk).
+  t.true(r.result.slots <= 8 && r.result.chunkBytes <= 128, JSON.stringify(r.result));
+});
+
+test("steady state on XS: 10,000 transactions of the concentrator (polling, readings store, MQTT payload bytes, a gateway request every tenth) run no collection and leave the live heap unchanged", async (t) => {
+  t.timeout(600_000);
+  const r = await measureSteadyOnXs(10000, "concentrator");
+  t.is(r.status, 0, r.stderr);
+  t.truthy(r.result, "no XS-STEADY line");
+  if (r.result === null) return;
+  t.log(JSON.stringify(r.result));
+  t.is(r.result.transactions, 10000);
+  t.is(r.result.collections, 0);
   t.true(r.result.slots <= 8 && r.result.chunkBytes <= 128, JSON.stringify(r.result));
 });

@@ -5,8 +5,11 @@
  *
  * Theory of operation. connect() builds a client (DNS resolver, TCP or TLS socket classes passed in by the main) with the
  * concentrator status topic as last will ("offline", retained). CONNACK → session.connected(), which publishes the
- * status, discovery and queued readings through publish(). publish() appends to a bounded outbox and writes what the
- * socket takes: the client throws "overflow" when a packet does not fit, and the rest waits for onWritable. Readings
+ * status, discovery and queued readings. publish() (status, availability, discovery: strings) appends to a bounded outbox
+ * and writes what the socket takes: the client throws "overflow" when a packet does not fit, and the rest waits for
+ * onWritable. A reading's state message (publishBytes) comes as bytes in the session's reused buffer and is written at
+ * once through one reused options object, or refused (false) while the outbox is not empty or the socket is full: it
+ * stays in the session's ring, and the session is resumed when the outbox has drained. Readings
  * carry a session token; the packet id given to the client maps back to it when the PUBACK arrives (MQTT 3.1.1 §4.3.2).
  * Without a session (the repeater role) it only carries what the main publishes, with its own status topic and will.
  * A closed or failed connection → session.disconnected() (in-flight readings return to the ring) and a new attempt after
@@ -19,7 +22,7 @@ import { utf8 } from "./utf8";
 
 /** The SDK MQTT client as rc485 uses it (examples/io/tcp/mqttclient; declared in hosts/esp32/types for the device). */
 export interface MqttClientLike {
-  write(data: ArrayBuffer | null, options?: { topic?: string; QoS?: number; retain?: boolean; id?: number; operation?: number }): number;
+  write(data: ArrayBuffer | Uint8Array | null, options?: { topic?: string; QoS?: number; retain?: boolean; id?: number; operation?: number }): number;
   read(count: number): ArrayBuffer;
   close(): void;
 }
@@ -69,6 +72,8 @@ export class MqttForwarder implements MqttPublisher {
   private readonly outbox: { topic: string; payload: string; qos: 0 | 1; retain: boolean; token: number }[] = [];
   private readonly tokenOfId = new Map<number, number>();
   private nextId = 1;
+  /** The client's write options for state messages, reused (the client reads them during write()). */
+  private readonly stateOptions = { topic: "", QoS: 1, retain: false, id: 0 };
 
   constructor(private readonly io: Esp32Io, private readonly platform: MqttPlatform, private readonly settings: MqttSettings,
     private readonly log: (line: string) => void) {
@@ -103,6 +108,28 @@ export class MqttForwarder implements MqttPublisher {
     }
     this.outbox.push({ topic, payload, qos, retain, token });
     this.flush();
+  }
+
+  publishBytes(topic: string, payload: Uint8Array, length: number, qos: 0 | 1, retain: boolean, token: number): boolean {
+    const client = this.client;
+    if (client === null || !this.connected || this.outbox.length > 0) return false;
+    const o = this.stateOptions;
+    o.topic = topic;
+    o.QoS = qos;
+    o.retain = retain;
+    o.id = qos === 1 ? this.nextId : 0;
+    try {
+      // The client sends data.byteLength bytes: a view of exactly the payload (the SDK client allocates per packet anyway).
+      client.write(new Uint8Array(payload.buffer, payload.byteOffset, length), o);
+    } catch {
+      return false; // "overflow": the session keeps the reading; resumed from onWritable
+    }
+    this.stats.published++;
+    if (qos === 1) {
+      if (token > 0) this.tokenOfId.set(this.nextId, token);
+      this.nextId = this.nextId === 65535 ? 1 : this.nextId + 1;
+    }
+    return true;
   }
 
   private connect(): void {
@@ -146,6 +173,7 @@ export class MqttForwarder implements MqttPublisher {
         },
         onWritable() {
           self.flush();
+          if (self.outbox.length === 0 && session !== null) session.resume();
         },
         onClose() {
           self.failed("closed");

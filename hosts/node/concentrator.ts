@@ -60,6 +60,8 @@ export interface NodeConcentrator {
   /** Each point's quality (modules/point-quality.ts). */
   readonly quality: PointQuality;
   links(): LinkStats[];
+  /** Lowers every engine's times by `deltaUs` as the host lowers its clock (modules/time-rebase.ts; SerialHost.onRebase). */
+  rebaseTime(deltaUs: number): void;
   stop(drainMs?: number): Promise<void>;
 }
 
@@ -158,8 +160,9 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
   });
   forwarding = fwd;
   let gateway: RunningGateway | null = null;
+  let local: ConcentratorRegisters | null = null;
   if (gatewayConfig !== null) {
-    const local = gatewayConfig.localUnit >= 0 ? new ConcentratorRegisters(site.meters.map((m) => m.unit), loop.scheduler, o.nowUs()) : null;
+    local = gatewayConfig.localUnit >= 0 ? new ConcentratorRegisters(site.meters.map((m) => m.unit), loop.scheduler, o.nowUs()) : null;
     try {
       gateway = await startGateway(gatewayConfig, {
         bus: loop.master, local, cache, now: o.nowUs, log: o.log,
@@ -178,8 +181,16 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
     gw = gateway.gateway;
   }
   const running = gateway;
+  const registers = local;
+  const rebaseTime = (deltaUs: number) => {
+    loop.rebaseTime(deltaUs);
+    quality.rebaseTime(deltaUs);
+    if (gw !== null) gw.rebaseTime(deltaUs);
+    if (cache !== null) cache.rebaseTime(deltaUs);
+    if (registers !== null) registers.rebaseTime(deltaUs);
+  };
   return {
-    site, plan, loop, store, forwarding: fwd, gateway, links, quality,
+    site, plan, loop, store, forwarding: fwd, gateway, links, quality, rebaseTime,
     stop: async (drainMs) => { if (running) await running.close(); await fwd.stop(drainMs); },
   };
 }

@@ -134,19 +134,23 @@ export class MqttForwarder {
     } catch (e) {
       throw new MqttConfigError((e as Error).message);
     }
+    const send = (topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean, token: number): boolean => {
+      const c = this.client;
+      if (!c) return false;
+      const gen = this.generation;
+      if (token === 0) { c.publish(topic, payload, { qos, retain }); return true; }
+      c.publish(topic, payload, { qos, retain }, (err) => {
+        // A callback from an earlier connection: that reading was requeued when the connection closed.
+        if (gen !== this.generation) return;
+        if (err) { this.stats_.lastError = err.message; return; }
+        this.session.acked(token);
+      });
+      return true;
+    };
     const publisher: MqttPublisher = {
-      publish: (topic, payload, qos, retain, token) => {
-        const c = this.client;
-        if (!c) return;
-        const gen = this.generation;
-        if (token === 0) { c.publish(topic, payload, { qos, retain }); return; }
-        c.publish(topic, payload, { qos, retain }, (err) => {
-          // A callback from an earlier connection: that reading was requeued when the connection closed.
-          if (gen !== this.generation) return;
-          if (err) { this.stats_.lastError = err.message; return; }
-          this.session.acked(token);
-        });
-      },
+      publish: (topic, payload, qos, retain, token) => { send(topic, payload, qos, retain, token); },
+      // The npm client keeps the payload until it is written: a copy of the session's bytes.
+      publishBytes: (topic, payload, length, qos, retain, token) => send(topic, Buffer.from(payload.subarray(0, length)), qos, retain, token),
     };
     this.session = new MqttSession(store, this.layout, publisher, {
       window: opts.window, ring: opts.ring, ringBytes: opts.ringBytes, retainState: opts.retainState, discovery: opts.discovery, origin: opts.origin, quality,

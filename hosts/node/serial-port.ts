@@ -3,7 +3,11 @@
  * port contract of modules/port.ts (docs/architecture.md).
  *
  * - Line: any baud the adapter accepts; framing 8N1, 8E1, 8O1 or 8N2 (Modbus over Serial Line V1.02 §2.5.1).
- * - Time: integer µs from process.hrtime since the host was created (small numbers, one monotonic clock).
+ * - Time: integer µs from process.hrtime since the host was created (small numbers, one monotonic clock). With
+ *   `onRebase` set, the host lowers its clock by REBASE_US (modules/time-rebase.ts) each time it passes that, before it
+ *   calls into the engines, and tells `onRebase`, which lowers every engine's times by the same amount: times stay in
+ *   V8's small-integer range, so passing them around allocates nothing however long `rc485 run` runs. `rebasedUs` says
+ *   how far the clock has been lowered in all (for a wall clock: origin + now() + rebasedUs).
  * - Timer: one setTimeout, re-armed at the engine's nextDeadline() after every call into the engine; service(now) is never
  *   called before the deadline (a timer that fires early is re-armed).
  * - Driver enable: most USB adapters switch direction themselves; with `rts` the host raises RTS before writing and drops
@@ -22,6 +26,7 @@ import { SerialPort } from "serialport";
 import { driverReleaseTimeUs } from "../../modules/driver-enable";
 import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
 import { LineTiming, type Framing } from "../../modules/rtu/timing";
+import { REBASE_US } from "../../modules/time-rebase";
 
 export interface SerialSettings {
   /** Device path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/usb-…. */
@@ -122,6 +127,10 @@ export class SerialHost implements Rs485Port {
   private reopenDelay = 0;
   private closing = false;
   private connected = false;
+  /** µs the clock has been lowered by, in all (see the header). */
+  rebasedUs = 0;
+  /** Lowers the engines' times by `deltaUs` when the host lowers its clock (see the header); null: never rebase. */
+  onRebase: ((deltaUs: number) => void) | null = null;
 
   constructor(settings: SerialSettings) {
     if (typeof settings.path !== "string" || settings.path.length === 0) throw new TypeError("serial: path must be a device path");
@@ -130,9 +139,18 @@ export class SerialHost implements Rs485Port {
     this.timing = new LineTiming(settings.baud, settings.framing);
   }
 
-  /** µs since this host was created. */
+  /** µs since this host was created, less `rebasedUs`. */
   now(): number {
-    return this.settings.clock ? this.settings.clock() : Number((process.hrtime.bigint() - this.origin) / 1000n);
+    return this.settings.clock ? this.settings.clock() : Number((process.hrtime.bigint() - this.origin) / 1000n) - this.rebasedUs;
+  }
+
+  /** Lowers the clock and the engines' times by REBASE_US once it has passed that (before calling into an engine). */
+  private rebaseIfDue(): void {
+    if (this.onRebase === null || this.settings.clock || this.now() < REBASE_US) return;
+    this.rebasedUs += REBASE_US;
+    if (this.timerAt !== NO_DEADLINE) this.timerAt -= REBASE_US;
+    this.releaseAt -= REBASE_US;
+    this.onRebase(REBASE_US);
   }
 
   get isOpen(): boolean {
@@ -257,6 +275,7 @@ export class SerialHost implements Rs485Port {
       if (this.drained || (this.written && !this.settings.echo)) this.release();
     }
     const data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    this.rebaseIfDue();
     this.listener?.received(data, 0, data.length, this.now());
     this.poke();
   }
@@ -280,6 +299,7 @@ export class SerialHost implements Rs485Port {
     this.timer = null;
     const e = this.engine;
     if (!e || this.closing) return;
+    this.rebaseIfDue();
     const d = this.timerAt;
     const now = this.now();
     if (d !== NO_DEADLINE && now < d) { this.timerAt = NO_DEADLINE; this.poke(); return; }

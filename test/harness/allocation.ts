@@ -18,3 +18,24 @@ export function bytesPerOp(op: () => unknown, n = 200000): number {
   }
   return least;
 }
+
+/**
+ * Bytes allocated per call of `op` over `n` calls, and the collections V8 ran meanwhile (PerformanceObserver "gc"
+ * entries). With no collection in between, the heap's growth is exactly what was allocated, whatever the young
+ * generation's size; a collection means the bytes figure is a lower bound, and that something was allocated.
+ */
+export async function allocationOf(op: () => unknown, n: number): Promise<{ bytesPerOp: number; collections: number }> {
+  const { PerformanceObserver } = await import("node:perf_hooks");
+  for (let i = 0; i < 20000; i++) op();
+  gc();
+  await new Promise((r) => setImmediate(r));
+  let collections = 0;
+  const observer = new PerformanceObserver((list) => { collections += list.getEntries().length; });
+  observer.observe({ entryTypes: ["gc"] });
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < n; i++) op();
+  const bytes = process.memoryUsage().heapUsed - before;
+  await new Promise((r) => setTimeout(r, 50));
+  observer.disconnect();
+  return { bytesPerOp: bytes / n, collections };
+}

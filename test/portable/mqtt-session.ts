@@ -8,13 +8,23 @@ const meters: MeterMeta[] = [
   { name: "b", profile: "p", points: [{ name: "power", unit: "W", deviceClass: "power", stateClass: "measurement" }, { name: "energy", unit: "kWh", deviceClass: "energy", stateClass: "total_increasing" }] },
 ];
 
+/** The session's state payloads are ASCII JSON (point names [a-z0-9_], numbers, an ISO time). */
+function ascii(b: Uint8Array, length: number): string {
+  let s = "";
+  for (let i = 0; i < length; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
 interface Sent { topic: string; payload: string; qos: number; retain: boolean; token: number }
 
 function setup(window = 2, ring = 8) {
   const store = new ReadingsStore({ meters, offlineAfter: 1 });
   const layout = new MqttLayout({ site: "s" }, meters);
   const sent: Sent[] = [];
-  const pub: MqttPublisher = { publish: (topic, payload, qos, retain, token) => void sent.push({ topic, payload, qos, retain, token }) };
+  const pub: MqttPublisher = {
+    publish: (topic, payload, qos, retain, token) => void sent.push({ topic, payload, qos, retain, token }),
+    publishBytes: (topic, payload, length, qos, retain, token) => { sent.push({ topic, payload: ascii(payload, length), qos, retain, token }); return true; },
+  };
   const session = new MqttSession(store, layout, pub, { window, ring });
   let k = 0;
   const take = (m: number): void => { k++; store.record(m, [k, k * 10], k * 1_000_000, 1_000_000 + k); session.reading(m); };
@@ -27,7 +37,7 @@ export const cases: Cases = {
   "ringBytes caps the ring at the readings that fit; ring stays the upper bound"(t) {
     const store = new ReadingsStore({ meters, offlineAfter: 1 });
     const layout = new MqttLayout({ site: "s" }, meters);
-    const pub: MqttPublisher = { publish() {} };
+    const pub: MqttPublisher = { publish() {}, publishBytes: () => true };
     t.is(new MqttSession(store, layout, pub, { ring: 1000 }).ring.capacity, 1000);
     t.is(new MqttSession(store, layout, pub, { ring: 1000, ringBytes: 16384 }).ring.capacity, Math.floor(16384 / (8 * store.maxPoints + 13)));
     t.is(new MqttSession(store, layout, pub, { ring: 10, ringBytes: 16384 }).ring.capacity, 10);

@@ -53,7 +53,7 @@ export const cases: Cases = {
     const layout = new MqttLayout({ site: "s" }, meters);
     const quality = new PointQuality(meters.map((m) => ({ intervalMs: 1000, points: m.points })));
     const sent: { topic: string; payload: string; retain: boolean }[] = [];
-    const pub: MqttPublisher = { publish: (topic, payload, _qos, retain) => void sent.push({ topic, payload, retain }) };
+    const pub: MqttPublisher = { publish: (topic, payload, _qos, retain) => void sent.push({ topic, payload, retain }), publishBytes: () => true };
     const session = new MqttSession(store, layout, pub, { quality });
     const points = () => sent.filter((s) => s.topic.split("/").length === 5 && s.topic.endsWith("/availability")).map((s) => `${s.topic.split("/")[2]}.${s.topic.split("/")[3]}=${s.payload}`);
     store.record(0, [100], 1_000_000, 1000);

@@ -62,7 +62,7 @@ const command: Command = {
     let conc: NodeConcentrator;
     try {
       const gateway = { enabled: !o.flags["no-gateway"], port: o.values["gateway-port"] === undefined ? undefined : intOption(o, "gateway-port", 0, 65535, 502) };
-      conc = await startConcentrator(site, host, { nowUs: () => host.now(), nowMs: () => Math.floor(epoch0 + host.now() / 1000), http: httpPort !== undefined ? { port: httpPort } : undefined, log, gateway, poke: () => host.poke(), busUp: () => host.isOpen,
+      conc = await startConcentrator(site, host, { nowUs: () => host.now(), nowMs: () => Math.floor(epoch0 + (host.now() + host.rebasedUs) / 1000), http: httpPort !== undefined ? { port: httpPort } : undefined, log, gateway, poke: () => host.poke(), busUp: () => host.isOpen,
         learned, health: () => ({ learned: learned.toJSON(site.meters.map((m) => m.name)) }) });
     } catch (e) {
       await host.close();
@@ -71,6 +71,7 @@ const command: Command = {
     }
     const url = conc.forwarding.httpUrl;
     log(`${count(site.meters.length, "meter")} on ${host.settings.path} at ${site.bus.baud} ${site.bus.framing}${url ? `; status page ${url}` : ""}`);
+    host.onRebase = (deltaUs) => conc.rebaseTime(deltaUs);
     host.attach(conc.loop, conc.loop);
     conc.loop.start(host.now());
     host.poke();
