@@ -197,7 +197,7 @@ function simulatedCycle(meters: readonly MeterSpec[], emulated: readonly MeterSp
   let requests = 0;
   for (let m = 0; m < plan.meters.length; m++) requests += loop.scheduler.requests[m];
   let decoded = 0;
-  for (let v = 0; v < plan.values.length; v++) if (loop.readings.updates[v] > 0) decoded++;
+  for (let v = 0; v < plan.values.length; v++) if (loop.readings.updates(v) > 0) decoded++;
   return { requests, busUs: sim.now, values: decoded };
 }
 

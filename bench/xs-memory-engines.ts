@@ -1,15 +1,17 @@
 /*
  * The engine configurations of the ESP32 memory budget, measured on XS by the memory host (scripts/xs-memory.mjs):
  * a concentrator's bus side (hosts/esp32/site-poller.ts: plan, scheduler, master, latest values, readings store) for 4
- * meters and for 32 meters with all points, and an R/C repeater. The bundle's body is the preload step (code, tables,
- * the profiles' JSON text: flash on the device); `measureEngines` runs in the machine built with the manifest's
- * `creation` and does at run time what the device does at boot: parse the profiles, check the site, build the engine.
+ * meters with all points, 32 meters with the typical selection of bench/core.bench.ts and with all points, and an R/C
+ * repeater. The bundle's body is the preload step (code, tables,
+ * the compiled profile library: flash on the device); `measureEngines` runs in the machine built with the manifest's
+ * `creation` and does at run time what the device does at boot: look the profiles up, check the site, build the engine.
  * One configuration per run (`only`): a full collection before and after building it, the difference printed as
  * `XS-MEMORY {json}` (live slots, chunk bytes, runtime keys, collections XS ran on its own). Ends with `XS-MEMORY-DONE`.
  */
-import { parseProfile, type Profile } from "../modules/profile";
+import type { Profile } from "../modules/profile";
+import { LIBRARY_LOOKUP, libraryProfile } from "../modules/profile-library";
 import { Repeater } from "../modules/repeater";
-import { checkSite, profileTable } from "../modules/site";
+import { checkSite } from "../modules/site";
 import { sitePoller } from "../hosts/esp32/site-poller";
 
 declare function print(...args: unknown[]): void;
@@ -27,21 +29,39 @@ export interface XsMemoryRow {
 /** The four profiles of the bench's sites, in order. */
 export const MEMORY_PROFILES = ["eastron-sdm630", "eastron-sdm120", "nmid30-2", "ubs-djz1226"];
 
+/**
+ * The typical selection of bench/core.bench.ts by profile (three-phase: phase V/I/P, totals, frequency, energies; DC
+ * meter: 4 values with their decimal-point registers; the others: every point). Names a profile does not map are skipped.
+ */
+const TYPICAL_SELECTION: Record<string, readonly string[]> = {
+  "eastron-sdm630": ["voltage_l1_n", "voltage_l2_n", "voltage_l3_n", "current_l1", "current_l2", "current_l3", "power_active_l1",
+    "power_active_l2", "power_active_l3", "power_active_total", "power_apparent_total", "power_reactive_total", "power_factor_total",
+    "frequency", "energy_active_import_total", "energy_active_export_total", "energy_reactive_import_total", "energy_reactive_export_total",
+    "energy_active_sum_total", "energy_active_import_l1", "energy_active_import_l2", "energy_active_import_l3"],
+  "ubs-djz1226": ["voltage_dc", "current_dc", "power_dc", "energy_active_import_total"],
+};
+
 /** The engine configurations: name → builder (returns what must stay alive). */
 function configurations(profileTexts: readonly string[]): [string, () => unknown][] {
-  const concentrator = (copies: number) => () => {
-    const profiles: Profile[] = profileTexts.map((t, i) => parseProfile(JSON.parse(t), MEMORY_PROFILES[i]));
+  const concentrator = (copies: number, typical: boolean) => () => {
+    // The shipped profiles are preloaded flash data (modules/profile-library.ts): looked up, not parsed.
+    const profiles: Profile[] = MEMORY_PROFILES.map((id) => libraryProfile(id)!);
     const meters: unknown[] = [];
     let unit = 1;
-    for (let c = 0; c < copies; c++) for (const p of profiles) meters.push({ name: `${p.id}-${c}`, profile: p.id, unit: unit++, intervalMs: 10000 });
-    const r = checkSite({ bus: { port: "uart2", baud: 9600, framing: "8N1" }, meters }, profileTable(profiles));
+    for (let c = 0; c < copies; c++) for (const p of profiles) {
+      const wanted = typical ? TYPICAL_SELECTION[p.id] : undefined;
+      const points = wanted === undefined ? undefined : wanted.filter((n) => p.points.some((q) => q.name === n));
+      meters.push({ name: `${p.id}-${c}`, profile: p.id, unit: unit++, intervalMs: 10000, ...(points !== undefined && points.length > 0 ? { points } : {}) });
+    }
+    const r = checkSite({ bus: { port: "uart2", baud: 9600, framing: "8N1" }, meters }, LIBRARY_LOOKUP);
     if (!r.ok) throw new Error(r.errors.join("; "));
     return sitePoller(r.site, { transmit() {} }, 4 * 1042, 1000, null); // rxIdleUs: 4 characters at 9600 8N1
   };
   const line = { baud: 9600, framing: "8N1" as const };
   return [
-    ["concentrator, 4 meters (SDM630, SDM120, NMID30-2, DJZ1226), all points", concentrator(1)],
-    ["concentrator, 32 meters (8 of each), all points", concentrator(8)],
+    ["concentrator, 4 meters (SDM630, SDM120, NMID30-2, DJZ1226), all points", concentrator(1, false)],
+    ["concentrator, 32 meters (8 of each), typical selection (bench/core.bench.ts)", concentrator(8, true)],
+    ["concentrator, 32 meters (8 of each), all points", concentrator(8, false)],
     ["repeater, nroots 4, queue 4 frames per side", () => new Repeater({ nroots: 4, interleave: 1, sideA: line, sideB: line }, { transmit() {} }, { transmit() {} })],
   ];
 }
@@ -51,7 +71,7 @@ function row(name: string, before: readonly number[], after: readonly number[]):
 }
 
 /** The number of configurations (each is run in a fresh machine: keys, once made, are never freed). */
-export const ENGINE_CONFIGURATIONS = 3;
+export const ENGINE_CONFIGURATIONS = 4;
 
 export function measureEngines(profileTexts: readonly string[], only: number): void {
   const boot = xsMemory();

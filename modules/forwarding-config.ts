@@ -6,13 +6,14 @@
  *   "forwarding": {
  *     "mqtt": { "url": "mqtts://broker.lan:8883", "site": "home", "prefix": "rc485", "discoveryPrefix": "homeassistant",
  *               "username": "rc485", "password": "…", "ca": "ca.pem", "cert": "client.pem", "key": "client.key",
- *               "ring": 1000, "window": 16, … },
+ *               "ring": 1000, "ringStore": "/var/lib/rc485/ring", "window": 16, … },
  *     "http": { "host": "127.0.0.1", "port": 8485 }
  *   }
  *
  * URLs are mqtt://host[:port] or mqtts://host[:port] (default ports 1883 and 8883, IANA); credentials go in their own
  * fields, never in the URL (so logs can print the URL). `ca`, `cert` and `key` are PEM file paths on Node; the ESP32 host
- * reads them as names of PEM resources in its manifest.
+ * reads them as names of PEM resources in its manifest. `ringStore` keeps the store-and-forward ring across restarts:
+ * a file path on Node, the name of a flash data partition on the ESP32 (docs/mqtt.md, docs/esp32.md).
  */
 import { isObject } from "./json-check";
 
@@ -36,6 +37,10 @@ export interface MqttSettings {
   readonly ring: number;
   /** Byte budget of the store-and-forward ring (0: no budget, `ring` readings); the ESP32 host defaults it. */
   readonly ringBytes: number;
+  /** Persistent ring: a file path (Node) or a flash partition name (ESP32); absent: the ring lives in RAM. */
+  readonly ringStore?: string;
+  /** Node: fdatasync of the ring file at most this often, ms (0: after every reading). */
+  readonly ringSyncMs: number;
   readonly window: number;
   readonly keepaliveS: number;
   readonly connectTimeoutMs: number;
@@ -56,13 +61,14 @@ export interface ForwardingSettings {
 }
 
 export const MQTT_KEYS = Object.freeze(["url", "username", "password", "ca", "cert", "key", "rejectUnauthorized", "clientId", "prefix", "site", "discoveryPrefix",
-  "discovery", "retainState", "ring", "ringBytes", "window", "keepaliveS", "connectTimeoutMs", "backoffMinMs", "backoffMaxMs", "origin"] as const);
+  "discovery", "retainState", "ring", "ringBytes", "ringStore", "ringSyncMs", "window", "keepaliveS", "connectTimeoutMs", "backoffMinMs", "backoffMaxMs", "origin"] as const);
 const HTTP_KEYS = Object.freeze(["enabled", "host", "port"] as const);
 
 // Integer options: [name, lowest, highest, default].
 const MQTT_INTS: readonly (readonly [string, number, number, number])[] = Object.freeze([
   Object.freeze(["ring", 1, 1_000_000, 1000] as const),
   Object.freeze(["ringBytes", 0, 1 << 30, 0] as const),
+  Object.freeze(["ringSyncMs", 0, 60_000, 200] as const),
   Object.freeze(["window", 1, 1000, 16] as const),
   Object.freeze(["keepaliveS", 0, 65535, 30] as const),
   Object.freeze(["connectTimeoutMs", 100, 600_000, 10_000] as const),
@@ -119,6 +125,10 @@ export function parseMqttSettings(raw: unknown, field = "forwarding.mqtt"): Mqtt
     if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${field}.${k}: ${JSON.stringify(v)} must be an integer ${lo}..${hi}`);
     ints[k] = v;
   }
+  const store = raw.ringStore;
+  if (store !== undefined && (typeof store !== "string" || store.length === 0 || store.length > 1024 || store.indexOf("\u0000") >= 0)) {
+    throw new TypeError(`${field}.ringStore: must be a file path (Node) or a flash partition name (ESP32) of 1..1024 characters`);
+  }
   if (ints.backoffMaxMs < ints.backoffMinMs) throw new RangeError(`${field}.backoffMaxMs: must be >= backoffMinMs`);
   let origin: MqttSettings["origin"];
   if (raw.origin !== undefined) {
@@ -138,7 +148,7 @@ export function parseMqttSettings(raw: unknown, field = "forwarding.mqtt"): Mqtt
     discoveryPrefix: (raw.discoveryPrefix as string | undefined) ?? "homeassistant",
     discovery: (raw.discovery as boolean | undefined) ?? true,
     retainState: (raw.retainState as boolean | undefined) ?? false,
-    ring: ints.ring, ringBytes: ints.ringBytes, window: ints.window, keepaliveS: ints.keepaliveS, connectTimeoutMs: ints.connectTimeoutMs,
+    ring: ints.ring, ringBytes: ints.ringBytes, ringStore: store as string | undefined, ringSyncMs: ints.ringSyncMs, window: ints.window, keepaliveS: ints.keepaliveS, connectTimeoutMs: ints.connectTimeoutMs,
     backoffMinMs: ints.backoffMinMs, backoffMaxMs: ints.backoffMaxMs,
     origin,
   };

@@ -259,6 +259,7 @@ export class Gateway implements Timed {
     rebaseTimes(this.lastActive, deltaUs);
     rebaseTimes(this.partialSince, deltaUs);
     rebaseTimes(this.arrived, deltaUs);
+    rebaseTimes(this.paidUntil, deltaUs);
   }
 
   /** The host side; call once before accept(). */

@@ -4,18 +4,19 @@
  *
  * Theory of operation. A master completes one planned read (modules/planner.ts) and hands over the response's data bytes
  * (the bytes after the byte count of an FC01–FC04 reply, MODBUS Application Protocol V1.1b3 §6.1–§6.4) with the time it
- * received them. update() decodes every value of that read with its compiled ValueCodec, first refreshing the decimal-point
+ * received them. update() decodes every value of that read with its decoding rule (Plan.decode), first refreshing the decimal-point
  * exponents the read carries (a value whose decimal-point register lives in another read uses the exponent from that
  * read's last success, NaN until one arrives). Running totals (state_class total_increasing) pass through the sanity
- * filter (modules/sanity.ts); a withheld total keeps its last accepted value and time.
+ * filter (modules/sanity.ts, one slot per total, not per value); a withheld total keeps its last accepted value and time.
  *
- * Each value carries the time of the response it came from (`takenAt`, µs). Fixed memory: typed arrays sized from the
- * plan; update() allocates nothing.
+ * Each value carries the time of the response it came from (`takenAt(v)`, µs: kept per read, and for a running total
+ * the time of its last accepted value, which the sanity filter holds). Fixed memory: typed arrays sized from the plan
+ * (per value only its latest value, status and two small indices); update() allocates nothing.
  */
 import { responseDataBytes, type Plan } from "./planner";
 import { TotalSanity, VERDICT_ACCEPTED, VERDICT_REBASELINED, VERDICT_INVALID, type SanityOptions } from "./sanity";
 import { rebaseTimes } from "./time-rebase";
-import { readRaw } from "./values";
+import { MAX_EXTRA_EXPONENT, TYPE_S64, TYPE_SENTINEL, TYPE_U64, isDefaultSentinel, readRaw, scalePow10 } from "./values";
 
 /** Status of a value's latest reading. */
 export const VALUE_NONE = 0;
@@ -30,40 +31,53 @@ export class LatestValues {
   readonly plan: Plan;
   /** Latest value per plan value (NaN when none or invalid; last accepted total when withheld). */
   readonly values: Float64Array;
-  /** µs time of the response the value came from; -1 never. */
-  readonly takenAt: Float64Array;
   readonly status: Uint8Array;
-  /** Times each value was updated (any status). */
-  readonly updates: Uint32Array;
-  /** The sanity filter; slot = plan value index (only totals are configured and checked). */
+  /** Per read: µs time of its latest response (-1 never) and responses decoded. */
+  private readonly readAt: Float64Array;
+  private readonly readUpdates: Uint32Array;
+  /** The sanity filter, one slot per running total (sanitySlot maps a plan value to its slot). */
   readonly sanity: TotalSanity;
+  /** Sanity slot of each plan value, or -1 (not a running total). */
+  readonly sanitySlot: Int16Array;
+  /** Latest decimal-point exponent of the values that have one, by exponentSlot. */
   private readonly exponent: Float64Array;
-  private readonly guarded: Uint8Array;
+  /** Per value: its slot in `exponent`, or -1. */
+  private readonly exponentSlot: Int16Array;
 
   constructor(plan: Plan, sanityOptions: SanityOptions = {}) {
-    const n = plan.values.length;
+    const n = plan.valueCount;
     this.plan = plan;
     this.values = new Float64Array(n).fill(NaN);
-    this.takenAt = new Float64Array(n).fill(-1);
     this.status = new Uint8Array(n);
-    this.updates = new Uint32Array(n);
-    this.exponent = new Float64Array(n).fill(NaN);
-    this.guarded = new Uint8Array(n);
-    this.sanity = new TotalSanity(n, sanityOptions);
+    this.readAt = new Float64Array(plan.readCount).fill(-1);
+    this.readUpdates = new Uint32Array(plan.readCount);
+    this.exponentSlot = new Int16Array(n).fill(-1);
+    let exponents = 0;
+    for (let v = 0; v < n; v++) if (plan.valueExponentRead[v] >= 0) this.exponentSlot[v] = exponents++;
+    this.exponent = new Float64Array(exponents).fill(NaN);
+    this.sanitySlot = new Int16Array(n).fill(-1);
+    let totals = 0;
+    for (let v = 0; v < n; v++) if (plan.ruleTotal[plan.valueRule[v]] === 1) this.sanitySlot[v] = totals++;
+    // One bound per distinct (rated power, unit) among the totals: a site of many alike meters shares a few.
+    const kinds: string[] = [];
     for (let v = 0; v < n; v++) {
-      const pv = plan.values[v];
-      const mp = plan.meters[pv.meter];
-      const point = mp.profile.points[pv.point];
-      if (point.stateClass === "total_increasing") {
-        this.guarded[v] = 1;
-        this.sanity.configure(v, mp.profile.limits.ratedPowerW, point.unit);
-      }
+      if (this.sanitySlot[v] < 0) continue;
+      const profile = plan.meters[plan.valueMeter[v]].profile;
+      const kind = `${profile.limits.ratedPowerW} ${profile.points[plan.valuePoint[v]].unit}`;
+      if (kinds.indexOf(kind) < 0) kinds.push(kind);
+    }
+    this.sanity = new TotalSanity(totals, sanityOptions, kinds.length);
+    for (let v = 0; v < n; v++) {
+      const slot = this.sanitySlot[v];
+      if (slot < 0) continue;
+      const profile = plan.meters[plan.valueMeter[v]].profile;
+      this.sanity.configure(slot, profile.limits.ratedPowerW, profile.points[plan.valuePoint[v]].unit);
     }
   }
 
   /** Lowers every time held (takenAt, the sanity filter's) by `deltaUs` (modules/time-rebase.ts). */
   rebaseTime(deltaUs: number): void {
-    rebaseTimes(this.takenAt, deltaUs);
+    rebaseTimes(this.readAt, deltaUs);
     this.sanity.rebaseTime(deltaUs);
   }
 
@@ -73,26 +87,47 @@ export class LatestValues {
    */
   update(read: number, bytes: Uint8Array, offset: number, length: number, now: number): number {
     const plan = this.plan;
-    const rd = plan.reads[read];
-    if (rd === undefined || offset < 0 || length < responseDataBytes(rd.function, rd.count) || offset + length > bytes.length) return -1;
+    if (!(read >= 0 && read < plan.readCount) || offset < 0 || length < responseDataBytes(plan.readFunction[read], plan.readRegisters[read]) || offset + length > bytes.length) return -1;
     for (let i = plan.readExponentStart[read]; i < plan.readExponentStart[read + 1]; i++) {
       const v = plan.exponentValueIndex[i];
-      const pv = plan.values[v];
-      this.exponent[v] = pv.exponentSign * readRaw(pv.exponentType, 0, bytes, offset + pv.exponentOffset);
+      const k = plan.valueRule[v];
+      this.exponent[this.exponentSlot[v]] = plan.ruleExponentSign[k] * readRaw(plan.ruleExponentType[k], 0, bytes, offset + plan.valueExponentOffset[v]);
     }
+    this.readAt[read] = now;
+    this.readUpdates[read]++;
+    // The decoding rule's columns, read once per response (the loop below is ValueCodec.decode inlined for whole values).
+    const valueRule = plan.valueRule, valueOffset = plan.valueOffset, ruleBit = plan.ruleBit, ruleType = plan.ruleType;
+    const ruleOrder = plan.ruleOrder, ruleScale = plan.ruleScale, ruleExponent = plan.ruleExponent;
+    const ruleInvalidStart = plan.ruleInvalidStart, ruleInvalid = plan.ruleInvalid, exponentSlot = this.exponentSlot;
     let n = 0;
     for (let i = plan.readValueStart[read]; i < plan.readValueStart[read + 1]; i++) {
       const v = plan.readValueIndex[i];
-      const pv = plan.values[v];
-      const extra = pv.exponentRead >= 0 ? this.exponent[v] : 0;
-      const x = pv.codec.bit === -2 ? pv.codec.decode(bytes, offset, 0, pv.offset) : pv.codec.decode(bytes, offset + pv.offset, extra);
-      this.updates[v]++;
+      const k = valueRule[v];
+      let x: number;
+      if (ruleBit[k] !== -1) x = plan.decode(v, bytes, offset, 0);
+      else {
+        const e = exponentSlot[v];
+        const extra = e >= 0 ? this.exponent[e] : 0;
+        const type = ruleType[k];
+        const at = offset + valueOffset[v];
+        const raw = readRaw(type, ruleOrder[k], bytes, at);
+        if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT || raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) x = NaN;
+        else if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, ruleOrder[k], bytes, at)) x = NaN;
+        else {
+          x = raw;
+          for (let j = ruleInvalidStart[k]; j < ruleInvalidStart[k + 1]; j++) if (ruleInvalid[j] === raw) { x = NaN; break; }
+          if (x === x) {
+            const scale = ruleScale[k];
+            x = scalePow10(scale === 1 ? raw : raw * scale, ruleExponent[k] + extra);
+          }
+        }
+      }
       n++;
-      if (this.guarded[v] === 1) {
-        const verdict = this.sanity.check(v, x, now);
+      const slot = this.sanitySlot[v];
+      if (slot >= 0) {
+        const verdict = this.sanity.check(slot, x, now);
         if (verdict === VERDICT_ACCEPTED || verdict === VERDICT_REBASELINED) {
           this.values[v] = x;
-          this.takenAt[v] = now;
           this.status[v] = VALUE_OK;
         } else {
           this.status[v] = verdict === VERDICT_INVALID ? VALUE_INVALID : VALUE_WITHHELD;
@@ -100,9 +135,19 @@ export class LatestValues {
         continue;
       }
       this.values[v] = x;
-      this.takenAt[v] = now;
       this.status[v] = x === x ? VALUE_OK : VALUE_INVALID;
     }
     return n;
+  }
+
+  /** µs time of the response value v came from (a running total: the one its accepted value came from); -1 never. */
+  takenAt(v: number): number {
+    const slot = this.sanitySlot[v];
+    return slot >= 0 ? this.sanity.acceptedAt(slot) : this.readAt[this.plan.valueRead[v]];
+  }
+
+  /** Times value v was updated (any status): the responses its read delivered. */
+  updates(v: number): number {
+    return this.readUpdates[this.plan.valueRead[v]];
   }
 }

@@ -108,12 +108,17 @@ export class MasterConfig {
   readonly t35Us: number;
   /** After a full-batch delivery, the wait for more of an unfinished frame before it is judged ended (µs). */
   readonly frameSilenceUs: number;
-  /** Per unit 0..247: fixed response timeout (0 = computed), extra gap, retries. */
-  readonly unitTimeoutUs: Int32Array;
-  readonly unitGapUs: Int32Array;
-  readonly unitRetries: Uint8Array;
-  /** Per unit 0..247: fixed reply window (0 = the global rule). */
-  readonly unitWindowUs: Int32Array;
+  /**
+   * Per unit 0..247: its row in the per-unit settings below (0: the defaults; row i + 1: options.units[i]), so the
+   * settings cost one row per configured unit, not one per possible unit.
+   */
+  readonly unitRow: Uint8Array;
+  /** Per row: fixed response timeout (0 = computed), extra gap, retries. */
+  readonly rowTimeoutUs: Int32Array;
+  readonly rowGapUs: Int32Array;
+  readonly rowRetries: Uint8Array;
+  /** Per row: fixed reply window (0 = the global rule). */
+  readonly rowWindowUs: Int32Array;
   /** Air time of n bytes, n = 0..MAX_ADU (µs), so the byte path never divides. */
   readonly airUs: Int32Array;
 
@@ -151,15 +156,15 @@ export class MasterConfig {
     const batchUs = this.rxBatchBytes > 0 ? this.line.airTimeUs(Math.min(this.rxBatchBytes, MAX_ADU)) : 0;
     this.frameSilenceUs = this.t35Us + this.rxIdleDelayUs + batchUs;
 
-    this.unitTimeoutUs = new Int32Array(MAX_UNIT + 1);
-    this.unitGapUs = new Int32Array(MAX_UNIT + 1);
-    this.unitRetries = new Uint8Array(MAX_UNIT + 1);
-    this.unitWindowUs = new Int32Array(MAX_UNIT + 1);
-    this.unitTimeoutUs.fill(this.responseTimeoutUs);
-    this.unitRetries.fill(this.retries);
-    this.unitWindowUs.fill(this.replyWindowUs);
     const units = options.units === undefined ? [] : options.units;
     if (!Array.isArray(units)) throw new TypeError("units must be an array of { unit, responseTimeoutUs?, gapUs?, retries?, replyWindowUs? }");
+    if (units.length > MAX_UNIT) throw new RangeError(`units lists at most ${MAX_UNIT} units, got ${units.length}`);
+    const rows = units.length + 1;
+    this.unitRow = new Uint8Array(MAX_UNIT + 1);
+    this.rowTimeoutUs = new Int32Array(rows).fill(this.responseTimeoutUs);
+    this.rowGapUs = new Int32Array(rows);
+    this.rowRetries = new Uint8Array(rows).fill(this.retries);
+    this.rowWindowUs = new Int32Array(rows).fill(this.replyWindowUs);
     for (let i = 0; i < units.length; i++) {
       const u = units[i];
       if (typeof u !== "object" || u === null) throw new TypeError(`units[${i}] must be an object`);
@@ -169,27 +174,34 @@ export class MasterConfig {
       const unit = integer(u.unit, `units[${i}].unit`, 1, MAX_UNIT, -1);
       if (unit < 0) throw new RangeError(`units[${i}].unit must be an integer from 1 to ${MAX_UNIT}, got undefined`);
       const timeout = integer(u.responseTimeoutUs, `units[${i}].responseTimeoutUs`, 1000, 60 * SECOND, this.responseTimeoutUs);
-      this.unitTimeoutUs[unit] = timeout;
-      this.unitGapUs[unit] = integer(u.gapUs, `units[${i}].gapUs`, 0, 60 * SECOND, 0);
-      this.unitRetries[unit] = integer(u.retries, `units[${i}].retries`, 0, 15, this.retries);
-      this.unitWindowUs[unit] = integer(u.replyWindowUs, `units[${i}].replyWindowUs`, 0, 120 * SECOND, this.replyWindowUs);
+      const row = i + 1;
+      this.unitRow[unit] = row;
+      this.rowTimeoutUs[row] = timeout;
+      this.rowGapUs[row] = integer(u.gapUs, `units[${i}].gapUs`, 0, 60 * SECOND, 0);
+      this.rowRetries[row] = integer(u.retries, `units[${i}].retries`, 0, 15, this.retries);
+      this.rowWindowUs[row] = integer(u.replyWindowUs, `units[${i}].replyWindowUs`, 0, 120 * SECOND, this.replyWindowUs);
     }
   }
 
   /** Reply window of a request to `unit` whose reply is `expectedLength` bytes: answers to it begin no later than this after it ends. */
   replyWindow(unit: number, expectedLength: number): number {
     const timeout = this.responseTimeout(unit, expectedLength);
-    const fixed = this.unitWindowUs[unit];
+    const fixed = this.rowWindowUs[this.unitRow[unit]];
     const window = fixed > 0 ? fixed : 2 * timeout;
     return window > timeout ? window : timeout;
   }
 
   /** Response timeout for a request to `unit` whose reply is `expectedLength` bytes (0 when not fixed by the request). */
   responseTimeout(unit: number, expectedLength: number): number {
-    const fixed = this.unitTimeoutUs[unit];
+    const fixed = this.rowTimeoutUs[this.unitRow[unit]];
     if (fixed > 0) return fixed;
     const n = expectedLength > 0 && expectedLength <= MAX_ADU ? expectedLength : MAX_ADU;
     return this.turnaroundUs + this.airUs[n] + this.rxIdleDelayUs + this.t35Us;
+  }
+
+  /** Retries after a timeout for a request to `unit`. */
+  retriesFor(unit: number): number {
+    return this.rowRetries[this.unitRow[unit]];
   }
 
   /** Minimum silence before a request to `unit` when the previous request went to `previousUnit` (-1: none). */
@@ -197,7 +209,7 @@ export class MasterConfig {
     let gap = this.t35Us;
     if (this.requestGapUs > gap) gap = this.requestGapUs;
     if (previousUnit >= 0 && previousUnit !== unit && this.unitChangeGapUs > gap) gap = this.unitChangeGapUs;
-    const own = this.unitGapUs[unit] + this.t35Us;
+    const own = this.rowGapUs[this.unitRow[unit]] + this.t35Us;
     if (own > gap) gap = own;
     return gap;
   }

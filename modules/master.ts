@@ -72,14 +72,26 @@ const RX_CAPACITY = MAX_ADU + 8;
 
 /** Transmissions remembered with their reply windows. When every one is still open, the next request waits for the oldest. */
 const WINDOW_SLOTS = 32;
+/** Counter slots beyond the configured units (units only a gateway client addresses). */
+export const SPARE_COUNTER_SLOTS = 16;
 /** A remembered transmission's reply: none heard yet, or a frame that might have been it was dropped (else: its CRC). */
 const REPLY_NONE = -1;
 const REPLY_AMBIGUOUS = -2;
 
 export class Master implements PortListener, Timed {
   readonly config: MasterConfig;
-  /** Per unit 0..247 × COUNTER_KINDS: counters[unit * COUNTER_KINDS + kind] (kinds in master-status.ts). */
+  /**
+   * Counters by unit slot × COUNTER_KINDS (kinds in master-status.ts): read them with counter(unit, kind). A unit gets a
+   * slot when it is first counted, the configured units first; slots are sized from the configuration (its units plus
+   * SPARE_COUNTER_SLOTS for units only a gateway client addresses), and units beyond them share the last slot.
+   */
   readonly counters: Uint32Array;
+  /** Per unit 0..247: its counter slot + 1, or 0 before it was first counted. */
+  private readonly unitSlot: Uint8Array;
+  private slotsUsed = 0;
+  /** Index of the current request's unit's first counter. */
+  private unitCounters = 0;
+  private readonly slotCapacity: number;
   /** Bytes heard that belonged to no frame (idle-line glitches, stray leading bytes, noise while idle). */
   strayBytes = 0;
   /** Echoes that did not match the request sent (collision or noise while transmitting). */
@@ -163,7 +175,11 @@ export class Master implements PortListener, Timed {
     this.queue = new MasterQueue(this.config.queueCapacity);
     this.rx = new Uint8Array(RX_CAPACITY);
     this.result = new MasterResult(this.rx);
-    this.counters = new Uint32Array((MAX_UNIT + 1) * COUNTER_KINDS);
+    const configured = options.units === undefined ? 0 : options.units.length;
+    this.slotCapacity = Math.min(MAX_UNIT + 1, configured + SPARE_COUNTER_SLOTS);
+    this.counters = new Uint32Array(this.slotCapacity * COUNTER_KINDS);
+    this.unitSlot = new Uint8Array(MAX_UNIT + 1);
+    if (options.units !== undefined) for (const u of options.units) this.slotOf(u.unit);
     this.failures = new Uint8Array(MAX_UNIT + 1);
     this.wUnit = new Int16Array(WINDOW_SLOTS).fill(-1);
     this.wFc = new Uint8Array(WINDOW_SLOTS);
@@ -220,7 +236,18 @@ export class Master implements PortListener, Timed {
 
   /** One counter: `kind` is a STATUS_* or COUNT_* index (master-status.ts). */
   counter(unit: number, kind: number): number {
-    return this.counters[unit * COUNTER_KINDS + kind];
+    const s = unit >= 0 && unit <= MAX_UNIT ? this.unitSlot[unit] : 0;
+    return s === 0 ? 0 : this.counters[(s - 1) * COUNTER_KINDS + kind];
+  }
+
+  /** The counter slot of `unit`, given on first use (allocates nothing). */
+  private slotOf(unit: number): number {
+    let s = this.unitSlot[unit];
+    if (s === 0) {
+      s = this.slotsUsed < this.slotCapacity ? ++this.slotsUsed : this.slotCapacity;
+      this.unitSlot[unit] = s;
+    }
+    return s - 1;
   }
 
   resetCounters(): void {
@@ -396,7 +423,7 @@ export class Master implements PortListener, Timed {
     let from = now;
     if (this.unsettled[u] !== 0) {
       for (let k = 0; k < WINDOW_SLOTS; k++) if (this.wUnit[k] === u && this.wReply[k] === REPLY_NONE && this.wEnd[k] > from) from = this.wEnd[k];
-      const latest = now + (1 + this.config.unitRetries[u]) * window;
+      const latest = now + (1 + this.config.rowRetries[this.config.unitRow[u]]) * window;
       if (from > latest) from = latest;
     }
     const i = this.wNext;
@@ -449,11 +476,13 @@ export class Master implements PortListener, Timed {
     this.base = slot * MAX_ADU;
     this.txLength = q.length[slot];
     this.unit = q.adu[this.base];
+    const counterSlot = this.unitSlot[this.unit];
+    this.unitCounters = (counterSlot !== 0 ? counterSlot - 1 : this.slotOf(this.unit)) * COUNTER_KINDS;
     this.fc = q.adu[this.base + 1];
     this.expected = q.expected[slot];
     this.gapUs = this.config.gapBefore(this.unit, this.previousUnit);
     this.attempts = 0;
-    this.maxAttempts = this.unit === 0 || this.isOffline(this.unit) ? 1 : 1 + this.config.unitRetries[this.unit];
+    this.maxAttempts = this.unit === 0 || this.isOffline(this.unit) ? 1 : 1 + this.config.rowRetries[this.config.unitRow[this.unit]];
     this.extraAttempt = false;
     const end = this.base + this.txLength;
     const adu = q.adu;
@@ -476,8 +505,8 @@ export class Master implements PortListener, Timed {
     this.lateFrame = false;
     this.echoAt = this.config.echo ? 0 : -1;
     this.attempts++;
-    this.counters[this.unit * COUNTER_KINDS + COUNT_SENT]++;
-    if (this.attempts > 1) this.counters[this.unit * COUNTER_KINDS + COUNT_RETRIES]++;
+    this.counters[this.unitCounters + COUNT_SENT]++;
+    if (this.attempts > 1) this.counters[this.unitCounters + COUNT_RETRIES]++;
     this.port.transmit(this.queue.adu, this.base, this.txLength);
   }
 
@@ -516,7 +545,7 @@ export class Master implements PortListener, Timed {
   private frameFilled(): void {
     if (this.lateFrame && crcMatches(this.rx, 0, this.frameLength)) {
       // A whole late reply to the last failed attempt: drop it at once, so a reply right behind it starts afresh.
-      this.counters[this.lateUnit * COUNTER_KINDS + COUNT_LATE]++;
+      this.counters[this.slotOf(this.lateUnit) * COUNTER_KINDS + COUNT_LATE]++;
       this.lateUnit = -1;
       this.lateFrame = false;
       this.rxLength = 0;
@@ -563,7 +592,7 @@ export class Master implements PortListener, Timed {
     if (!matchesCurrent && u === this.lateUnit &&
       (f === this.lateFc ? this.lateLength <= 0 || n === this.lateLength : f === (this.lateFc | 0x80) && n === EXCEPTION_REPLY_LENGTH)) {
       // A late reply to an earlier attempt: never attributed to this one.
-      this.counters[u * COUNTER_KINDS + COUNT_LATE]++;
+      this.counters[this.slotOf(u) * COUNTER_KINDS + COUNT_LATE]++;
       this.rxLength = 0;
       this.frameLength = 0;
       this.complete = false;
@@ -593,7 +622,7 @@ export class Master implements PortListener, Timed {
   private lookalike(start: number, n: number, now: number): boolean {
     const rx = this.rx;
     if (this.owns(rx[start + n - 2] | (rx[start + n - 1] << 8), now)) return false;
-    this.counters[this.unit * COUNTER_KINDS + COUNT_LATE]++;
+    this.counters[this.unitCounters + COUNT_LATE]++;
     this.rxLength = 0;
     this.frameLength = 0;
     this.complete = false;
@@ -606,7 +635,7 @@ export class Master implements PortListener, Timed {
 
   /** One attempt is over: count it, then retry or finish. */
   private endAttempt(status: number, now: number): void {
-    this.counters[this.unit * COUNTER_KINDS + status]++;
+    this.counters[this.unitCounters + status]++;
     if (STATUS_RETRYABLE[status] === 1) {
       this.lateUnit = this.unit;
       this.lateFc = this.fc;
@@ -656,7 +685,7 @@ export class Master implements PortListener, Timed {
       if (status === STATUS_OK || status === STATUS_EXCEPTION) this.failures[unit] = 0;
       else {
         if (this.failures[unit] < 255) this.failures[unit]++;
-        this.counters[unit * COUNTER_KINDS + COUNT_FAILED]++;
+        this.counters[this.slotOf(unit) * COUNTER_KINDS + COUNT_FAILED]++;
       }
     }
     this.previousUnit = unit;

@@ -4,7 +4,9 @@
  *   <prefix>/<site>/status               concentrator availability, retained: "online"; last will "offline"
  *   <prefix>/<site>/<meter>/availability meter availability, retained: "online" | "offline" (polls failing)
  *   <prefix>/<site>/<meter>/state        one JSON message per reading, QoS 1:
- *                                          {"time":"<ISO 8601 UTC>","time_ms":<epoch ms>,"<point>":<value|null>,…}
+ *                                          {"time":"<ISO 8601 UTC>","time_ms":<epoch ms>,"seq":<n>,"<point>":<value|null>,…}
+ *   <prefix>/<site>/<meter>/history      a reading replayed from the ring after a restart (never retained): the same
+ *                                          document with "historical":true after "seq" (docs/mqtt.md, "Exactly once")
  *   <discovery>/device/<node>/config     Home Assistant device discovery (modules/ha-discovery.ts), retained
  *
  * Topic names follow MQTT 3.1.1 §4.7: levels separated by '/', no wildcards ('+', '#') in a published topic, no empty
@@ -20,7 +22,7 @@ import type { MeterMeta } from "./readings";
 export const PAYLOAD_ONLINE = "online";
 export const PAYLOAD_OFFLINE = "offline";
 /** Keys of the state payload that are not points; a point with one of these names is refused. */
-export const RESERVED_STATE_KEYS = Object.freeze(["time", "time_ms"] as const);
+export const RESERVED_STATE_KEYS = Object.freeze(["time", "time_ms", "seq", "historical"] as const);
 
 export interface MqttLayoutConfig {
   /** Topic prefix, one or more levels (default "rc485"). */
@@ -56,6 +58,13 @@ export class MqttLayout {
   /** Concentrator availability topic (also the last-will topic). */
   readonly statusTopic: string;
   readonly stateTopics: readonly string[];
+  /** Where readings replayed after a restart go (Home Assistant does not read them). */
+  readonly historyTopics: readonly string[];
+  /**
+   * 16-bit fingerprint of the meters and their points: the store-and-forward ring replays only records written under the
+   * same layout (modules/ring-record.ts), so a changed site never sends a reading under another meter's name.
+   */
+  readonly layoutId: number;
   readonly availabilityTopics: readonly string[];
   /** Home Assistant device node id per meter: rc485_<site>_<meter>. */
   readonly nodeIds: readonly string[];
@@ -67,6 +76,8 @@ export class MqttLayout {
   /** The payload's constant text as bytes, prepared once: `{"time":"`, `","time_ms":`, and per meter each point's `,"<name>":`. */
   private readonly head: Uint8Array;
   private readonly middle: Uint8Array;
+  private readonly seqKey: Uint8Array;
+  private readonly historicalFlag: Uint8Array;
   private readonly keys: readonly Uint8Array[];
   /** keyEnds[meter][i]: end of point i's key in keys[meter] (it starts at the previous end). */
   private readonly keyEnds: readonly Uint16Array[];
@@ -83,6 +94,12 @@ export class MqttLayout {
     this.discoveryPrefix = discoveryPrefix;
     this.statusTopic = `${prefix}/${site}/status`;
     const state: string[] = [];
+    const history: string[] = [];
+    let hash = 0x811c9dc5;
+    const mix = (text: string): void => {
+      for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+      hash = Math.imul(hash ^ 0x2f, 0x01000193);
+    };
     const avail: string[] = [];
     const nodes: string[] = [];
     const disc: string[] = [];
@@ -97,6 +114,9 @@ export class MqttLayout {
         }
       }
       state.push(`${prefix}/${site}/${m.name}/state`);
+      history.push(`${prefix}/${site}/${m.name}/history`);
+      mix(m.name);
+      for (const p of m.points) mix(p.name);
       avail.push(`${prefix}/${site}/${m.name}/availability`);
       const node = `rc485_${site}_${m.name}`;
       nodes.push(node);
@@ -105,13 +125,15 @@ export class MqttLayout {
       for (let i = 0; i < d.length; i++) d[i] = digitsFor(m.points[i].type);
       digits.push(d);
       // {"time":"<24>","time_ms":<at most 16 digits>} and per point ,"<name>":<a number of at most 23 characters, or null>
-      let bytes = 64;
+      let bytes = 64 + 48; // and ,"seq":<at most 16 digits>,"historical":true
       for (const p of m.points) bytes += p.name.length + 5 + 23;
       if (bytes > capacity) capacity = bytes;
     }
     this.stateCapacity = capacity;
     this.head = asciiBytes('{"time":"');
     this.middle = asciiBytes('","time_ms":');
+    this.seqKey = asciiBytes(',"seq":');
+    this.historicalFlag = asciiBytes(',"historical":true');
     this.keys = meters.map((m) => asciiBytes(m.points.map((p) => `,"${p.name}":`).join("")));
     this.keyEnds = meters.map((m) => {
       const ends = new Uint16Array(m.points.length);
@@ -121,6 +143,8 @@ export class MqttLayout {
     });
     this.meters = meters;
     this.stateTopics = state;
+    this.historyTopics = history;
+    this.layoutId = ((hash >>> 16) ^ hash) & 0xffff;
     this.availabilityTopics = avail;
     this.nodeIds = nodes;
     this.discoveryTopics = disc;
@@ -129,18 +153,24 @@ export class MqttLayout {
 
   /**
    * Writes the state message of one reading into `out` (after out.reset(); check out.overflow): `values` (point order,
-   * engineering units) read from `offset`, taken at `times[timeIndex]` (wall clock, epoch ms, UTC). Allocates nothing
+   * engineering units) read from `offset`, taken at `stamp[0]` (wall clock, epoch ms, UTC); `stamp[1]` > 0 is the
+   * reading's sequence number in the store-and-forward ring; `historical`: replayed after a restart. Allocates nothing
    * (numbers are handed over in typed arrays: see modules/json-writer.ts).
    */
-  writeStatePayload(meter: number, values: ArrayLike<number>, offset: number, times: Float64Array, timeIndex: number, out: JsonWriter): void {
+  writeStatePayload(meter: number, values: ArrayLike<number>, offset: number, stamp: Float64Array, out: JsonWriter, historical = false): void {
     const d = this.digits[meter];
     const keys = this.keys[meter];
     const ends = this.keyEnds[meter];
-    times[timeIndex] = Math.floor(times[timeIndex]);
+    stamp[0] = Math.floor(stamp[0]);
     out.copy(this.head, 0, this.head.length);
-    out.isoUtcAt(times, timeIndex);
+    out.isoUtcAt(stamp, 0);
     out.copy(this.middle, 0, this.middle.length);
-    out.unsignedAt(times, timeIndex);
+    out.unsignedAt(stamp, 0);
+    if (stamp.length > 1 && stamp[1] > 0) {
+      out.copy(this.seqKey, 0, this.seqKey.length);
+      out.unsignedAt(stamp, 1);
+    }
+    if (historical) out.copy(this.historicalFlag, 0, this.historicalFlag.length);
     let from = 0;
     for (let i = 0; i < d.length; i++) {
       out.copy(keys, from, ends[i] - from);
@@ -151,9 +181,9 @@ export class MqttLayout {
   }
 
   /** The state message as a string (tests and documentation; the session writes bytes). */
-  statePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number): string {
+  statePayload(meter: number, values: ArrayLike<number>, offset: number, epochMs: number, seq = 0, historical = false): string {
     const w = new JsonWriter(this.stateCapacity);
-    this.writeStatePayload(meter, values, offset, Float64Array.of(epochMs), 0, w);
+    this.writeStatePayload(meter, values, offset, Float64Array.of(epochMs, seq), w, historical);
     return w.text();
   }
 }

@@ -9,12 +9,14 @@
  * (retained), then queued readings. reading(meter) copies the store's latest values into the store-and-forward ring;
  * up to `window` readings are in flight (QoS 1, MQTT 3.1.1 §4.3.2) and each PUBACK releases one and sends the next, so
  * readings leave in the order taken. disconnected() returns the in-flight readings to the queue: the next connection
- * sends them again (at least once: a reading whose PUBACK was lost can arrive twice, never more often than that).
+ * sends them again. Every reading carries its ring sequence number ("seq"), so the subscriber keeps exactly one copy of
+ * each (docs/mqtt.md, "Exactly once"). Readings the ring replays from storage after a restart go to the meter's
+ * history topic, marked "historical": true, never retained, so Home Assistant's state is never set back to an old value.
  * health() publishes meter availability when it changes, and, when the host keeps each point's quality (`quality`
  * option, modules/point-quality.ts), each point's availability when it changes (modules/point-availability.ts); with
  * it, each discovery component lists its point's topic too.
  *
- * Memory: the ring and the payload buffer are preallocated. A state payload is written at send time from the ring's
+ * Memory: the ring keeps compact records (modules/ring-record.ts) on its storage and the payload buffer is preallocated. A state payload is written at send time from the ring's
  * compact values into the session's one JsonWriter (modules/json-writer.ts) and handed to the host as bytes
  * (publishBytes), which the host writes out or copies before returning: the session allocates nothing per reading. A
  * host that cannot take a message now returns false; the reading stays queued and resume() sends it later. Status,
@@ -52,6 +54,11 @@ export interface MqttSessionOptions {
   /** Publish discovery documents on each connection (default true). */
   readonly discovery?: boolean;
   readonly origin?: DiscoveryOrigin;
+  /**
+   * A ring on persistent storage, built by the host with `maxPoints` = the store's and `layoutId` = the layout's
+   * (default: a RAM ring sized by `ring`/`ringBytes`).
+   */
+  readonly forwardRing?: ForwardRing;
   /** Each point's quality, one byte per point in meter order (a PointQuality): enables per-point availability. */
   readonly quality?: QualityBytes;
 }
@@ -69,9 +76,11 @@ export class MqttSession {
   private readonly published: Int8Array;
   /** The state payload of the reading being sent (sized for the longest one). */
   private readonly payload: JsonWriter;
-  /** [the reading's wall-clock time, epoch ms], handed to the layout unboxed. */
-  private readonly time = new Float64Array(1);
+  /** [the reading's wall-clock time (epoch ms), its ring seq], handed to the layout unboxed. */
+  private readonly stamp = new Float64Array(2);
   private online = false;
+  /** Replayed readings skipped because they do not fit the current layout. */
+  discarded = 0;
   private readonly quality: QualityBytes | null;
   private readonly points: PointAvailability | null;
   private readonly publishPoint: (point: number, online: boolean) => void;
@@ -86,7 +95,13 @@ export class MqttSession {
     this.window = window;
     const readings = options.ring ?? 1000;
     const bytes = options.ringBytes ?? 0;
-    this.ring = new ForwardRing(bytes > 0 ? Math.min(readings, ForwardRing.capacityFor(bytes, store.maxPoints)) : readings, store.maxPoints);
+    if (options.forwardRing !== undefined) {
+      const r = options.forwardRing;
+      if (r.maxPoints < store.maxPoints || r.layoutId !== layout.layoutId || r.track < window) throw new RangeError("mqtt session: the ring must be built for this store, layout and window");
+      this.ring = r;
+    } else {
+      this.ring = ForwardRing.inMemory(readings, bytes, { maxPoints: store.maxPoints, track: window, layoutId: layout.layoutId });
+    }
     this.retainState = options.retainState ?? false;
     this.discovery = options.discovery ?? true;
     this.origin = options.origin ?? { name: "rc485", sw: "0.1.0" };
@@ -159,6 +174,12 @@ export class MqttSession {
     if (this.points !== null) this.points.sync(this.quality!.quality, this.publishPoint);
   }
 
+  /** Makes pushed readings durable (a ring file: fsync) and sends them; the host calls it on its sync timer. */
+  sync(): void {
+    this.ring.sync();
+    this.pump();
+  }
+
   /** PUBACK of the reading published with `token`. */
   acked(token: number): void {
     this.ring.ack(token);
@@ -180,13 +201,22 @@ export class MqttSession {
     while (this.online && ring.inFlight < this.window) {
       const seq = ring.nextQueued();
       if (seq === 0) break;
-      const meter = ring.meter(seq);
+      const meter = ring.loadedMeter;
+      if (meter >= this.layout.meters.length || ring.loadedCount !== this.layout.meters[meter].points.length) {
+        ring.markSent(seq);
+        ring.ack(seq);
+        this.discarded++;
+        continue;
+      }
+      const historical = ring.historical(seq);
       const w = this.payload;
       w.reset();
-      this.time[0] = ring.epochMs(seq);
-      this.layout.writeStatePayload(meter, ring.values, ring.valuesOffset(seq), this.time, 0, w);
+      this.stamp[0] = ring.loadedEpochMs;
+      this.stamp[1] = seq;
+      this.layout.writeStatePayload(meter, ring.values, 0, this.stamp, w, historical);
       if (w.overflow) throw new RangeError("mqtt session: state payload larger than the layout's stateCapacity");
-      if (!this.publisher.publishBytes(this.layout.stateTopics[meter], w.bytes, w.length, 1, this.retainState, seq)) break;
+      const topic = historical ? this.layout.historyTopics[meter] : this.layout.stateTopics[meter];
+      if (!this.publisher.publishBytes(topic, w.bytes, w.length, 1, historical ? false : this.retainState, seq)) break;
       ring.markSent(seq);
     }
   }

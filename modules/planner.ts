@@ -16,12 +16,13 @@
  * read; an even start (evenStartOnly: the start moves down one) and an even count (evenCountsOnly: the count grows by one).
  * The result is deterministic: the same site gives the same plan.
  *
- * The plan is built at configuration time (it allocates); its decode tables are flat typed arrays so that a master can
- * decode each response without allocating (see modules/latest-values.ts).
+ * The plan is built at configuration time (it allocates); the plan itself is columns of typed arrays sized from the site
+ * (reads, values, and one decoding rule per profile point used), so that a master can decode each response without
+ * allocating (see modules/latest-values.ts) and a 32-meter site fits the device (docs/esp32.md, memory budget).
  */
 import { paddedSpan, type FunctionCode, type Limits, type Point, type Profile } from "./profile";
 import { LineTiming, type Framing } from "./rtu/timing";
-import { TYPE_S16, TYPE_U16, ValueCodec, orderCode, typeCode } from "./values";
+import { TYPE_S16, TYPE_U16, ValueCodec, decodeRule, orderCode, typeCode } from "./values";
 
 /** One meter of the site as the planner sees it. */
 export interface MeterSpec {
@@ -105,66 +106,262 @@ export interface MeterPlan {
 /** A span of one function code's address space that must be read whole. */
 interface Span { start: number; end: number }
 
-/** A complete plan with flat decode tables (CSR lists of value indices per read). */
 /** "1 read", "2 reads": a count and its noun. */
 function counted(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
+/**
+ * The value columns planSite() fills as it plans (sized from the site up front, so building a plan never holds an
+ * object per value: the device builds it within its fixed heap).
+ */
+class ValueColumns {
+  count = 0;
+  readonly meter: Uint16Array;
+  readonly point: Uint16Array;
+  readonly read: Uint16Array;
+  readonly offset: Uint16Array;
+  readonly exponentRead: Int16Array;
+  readonly exponentOffset: Uint16Array;
+  constructor(capacity: number) {
+    if (capacity > 65535) throw new RangeError(`a plan holds at most 65535 values (got ${capacity})`);
+    this.meter = new Uint16Array(capacity);
+    this.point = new Uint16Array(capacity);
+    this.read = new Uint16Array(capacity);
+    this.offset = new Uint16Array(capacity);
+    this.exponentRead = new Int16Array(capacity);
+    this.exponentOffset = new Uint16Array(capacity);
+  }
+  push(meter: number, point: number, read: number, offset: number, exponentRead: number, exponentOffset: number): void {
+    const i = this.count++;
+    this.meter[i] = meter;
+    this.point[i] = point;
+    this.read[i] = read;
+    this.offset[i] = offset;
+    this.exponentRead[i] = exponentRead;
+    this.exponentOffset[i] = exponentOffset;
+  }
+}
+
+/**
+ * A complete plan. Memory: the reads, the values and their decoding rules are columns of typed arrays sized from the
+ * site (no object per read or per value); decoding rules are shared by every value of the same profile point (a site of
+ * 32 meters of 4 models holds at most the 4 profiles' points' rules). `reads` and `values` give the same data as objects
+ * for configuration-time code (CLI, simulator, tests): built on first use and kept, never touched by the polling path.
+ */
 export class Plan {
   readonly meters: readonly MeterPlan[];
-  readonly reads: readonly PlannedRead[];
-  readonly values: readonly PlannedValue[];
   readonly line: LineTiming;
   readonly turnaroundUs: number;
+  readonly readCount: number;
+  readonly valueCount: number;
+  // Reads, by read index.
+  readonly readMeter: Uint16Array;
+  readonly readUnit: Uint8Array;
+  readonly readFunction: Uint8Array;
+  readonly readStart: Uint16Array;
+  /** Registers (FC03/04) or bits (FC01/02). */
+  readonly readRegisters: Uint16Array;
+  readonly readBusTimeUs: Float64Array;
+  // Values, by value index.
+  readonly valueMeter: Uint16Array;
+  /** Index into the meter's profile.points. */
+  readonly valuePoint: Uint16Array;
+  readonly valueRead: Uint16Array;
+  /** Byte offset of the value in the read's response data (FC01/02: the bit index). */
+  readonly valueOffset: Uint16Array;
+  /** Read holding the decimal-point register, or -1. */
+  readonly valueExponentRead: Int16Array;
+  readonly valueExponentOffset: Uint16Array;
+  /** Decoding rule of the value: index into the rule columns below. */
+  readonly valueRule: Uint16Array;
+  // Decoding rules (one per distinct profile point of the site).
+  readonly ruleType: Uint8Array;
+  readonly ruleOrder: Uint8Array;
+  /** -1 whole value, 0..15 one bit of a register, -2 a packed FC01/FC02 bit. */
+  readonly ruleBit: Int8Array;
+  readonly ruleScale: Float64Array;
+  readonly ruleExponent: Int8Array;
+  /** Decimal-point register: TYPE_S16 or TYPE_U16, and its sign. */
+  readonly ruleExponentType: Uint8Array;
+  readonly ruleExponentSign: Int8Array;
+  /** 1 for running totals (state class total_increasing): the sanity filter guards them. */
+  readonly ruleTotal: Uint8Array;
+  /** The rule's "not available" raws: ruleInvalid[ruleInvalidStart[k] .. ruleInvalidStart[k + 1]). */
+  readonly ruleInvalidStart: Uint16Array;
+  readonly ruleInvalid: Float64Array;
   /** Values decoded from read r: valueIndex[readValueStart[r] .. readValueStart[r + 1]). */
   readonly readValueStart: Int32Array;
-  readonly readValueIndex: Int32Array;
+  readonly readValueIndex: Uint16Array;
   /** Values whose decimal-point register is in read r: exponentValueIndex[readExponentStart[r] .. readExponentStart[r + 1]). */
   readonly readExponentStart: Int32Array;
-  readonly exponentValueIndex: Int32Array;
+  readonly exponentValueIndex: Uint16Array;
   /** Largest response data of any read (for sizing buffers). */
   readonly maxResponseDataBytes: number;
+  private readsView: PlannedRead[] | null = null;
+  private valuesView: PlannedValue[] | null = null;
 
-  constructor(meters: MeterPlan[], reads: PlannedRead[], values: PlannedValue[], line: LineTiming, turnaroundUs: number) {
+  constructor(meters: MeterPlan[], reads: readonly PlannedRead[], values: ValueColumns, line: LineTiming, turnaroundUs: number) {
     this.meters = meters;
-    this.reads = reads;
-    this.values = values;
     this.line = line;
     this.turnaroundUs = turnaroundUs;
-    this.readValueStart = new Int32Array(reads.length + 1);
-    this.readValueIndex = new Int32Array(values.length);
-    this.readExponentStart = new Int32Array(reads.length + 1);
-    const withExponent = values.filter((v) => v.exponentRead >= 0).length;
-    this.exponentValueIndex = new Int32Array(withExponent);
+    const nr = reads.length;
+    const nv = values.count;
+    if (nr > 32767 || nv > 65535) throw new RangeError(`a plan holds at most 32767 reads and 65535 values (got ${nr} and ${nv})`);
+    this.readCount = nr;
+    this.valueCount = nv;
+    this.readMeter = new Uint16Array(nr);
+    this.readUnit = new Uint8Array(nr);
+    this.readFunction = new Uint8Array(nr);
+    this.readStart = new Uint16Array(nr);
+    this.readRegisters = new Uint16Array(nr);
+    this.readBusTimeUs = new Float64Array(nr);
+    let max = 0;
+    reads.forEach((rd, r) => {
+      this.readMeter[r] = rd.meter;
+      this.readUnit[r] = rd.unit;
+      this.readFunction[r] = rd.function;
+      this.readStart[r] = rd.start;
+      this.readRegisters[r] = rd.count;
+      this.readBusTimeUs[r] = rd.busTimeUs;
+      max = Math.max(max, responseDataBytes(rd.function, rd.count));
+    });
+    this.maxResponseDataBytes = max;
+
+    // Decoding rules: one per (profile, point) pair the site uses.
+    // The value columns are the planner's own (ValueColumns, sized to the value count), kept as they are.
+    if (values.meter.length !== nv) throw new RangeError("internal: value columns not filled");
+    this.valueMeter = values.meter;
+    this.valuePoint = values.point;
+    this.valueRead = values.read;
+    this.valueOffset = values.offset;
+    this.valueExponentRead = values.exponentRead;
+    this.valueExponentOffset = values.exponentOffset;
+    this.valueRule = new Uint16Array(nv);
+    const rulePoints: Point[] = [];
+    const seen = new Map<Profile, Map<number, number>>();
+    let invalidCount = 0;
+    for (let v = 0; v < nv; v++) {
+      const profile = meters[this.valueMeter[v]].profile;
+      const point = this.valuePoint[v];
+      let byPoint = seen.get(profile);
+      if (byPoint === undefined) { byPoint = new Map(); seen.set(profile, byPoint); }
+      let k = byPoint.get(point);
+      if (k === undefined) {
+        k = rulePoints.length;
+        byPoint.set(point, k);
+        rulePoints.push(profile.points[point]);
+        invalidCount += profile.points[point].invalid.length;
+      }
+      this.valueRule[v] = k;
+    }
+    const nk = rulePoints.length;
+    this.ruleType = new Uint8Array(nk);
+    this.ruleOrder = new Uint8Array(nk);
+    this.ruleBit = new Int8Array(nk);
+    this.ruleScale = new Float64Array(nk);
+    this.ruleExponent = new Int8Array(nk);
+    this.ruleExponentType = new Uint8Array(nk);
+    this.ruleExponentSign = new Int8Array(nk);
+    this.ruleTotal = new Uint8Array(nk);
+    this.ruleInvalidStart = new Uint16Array(nk + 1);
+    this.ruleInvalid = new Float64Array(invalidCount);
+    let inv = 0;
+    rulePoints.forEach((p, k) => {
+      const codec = codecOf(p); // checks the rule as the ValueCodec constructor does
+      this.ruleType[k] = codec.type;
+      this.ruleOrder[k] = codec.order;
+      this.ruleBit[k] = codec.bit;
+      this.ruleScale[k] = codec.scale;
+      this.ruleExponent[k] = codec.exponent;
+      this.ruleExponentType[k] = p.exponentFrom?.type === "u16" ? TYPE_U16 : TYPE_S16;
+      this.ruleExponentSign[k] = p.exponentFrom?.sign ?? 1;
+      this.ruleTotal[k] = p.stateClass === "total_increasing" ? 1 : 0;
+      this.ruleInvalidStart[k] = inv;
+      for (const x of p.invalid) this.ruleInvalid[inv++] = x;
+    });
+    this.ruleInvalidStart[nk] = inv;
+
+
+    this.readValueStart = new Int32Array(nr + 1);
+    this.readValueIndex = new Uint16Array(nv);
+    this.readExponentStart = new Int32Array(nr + 1);
+    let withExponent = 0;
+    for (let v = 0; v < nv; v++) if (this.valueExponentRead[v] >= 0) withExponent++;
+    this.exponentValueIndex = new Uint16Array(withExponent);
     let k = 0;
     let e = 0;
-    for (let r = 0; r < reads.length; r++) {
+    for (let r = 0; r < nr; r++) {
       this.readValueStart[r] = k;
       this.readExponentStart[r] = e;
-      for (let v = 0; v < values.length; v++) {
-        if (values[v].read === r) this.readValueIndex[k++] = v;
-        if (values[v].exponentRead === r) this.exponentValueIndex[e++] = v;
+      for (let v = 0; v < nv; v++) {
+        if (this.valueRead[v] === r) this.readValueIndex[k++] = v;
+        if (this.valueExponentRead[v] === r) this.exponentValueIndex[e++] = v;
       }
     }
-    this.readValueStart[reads.length] = k;
-    this.readExponentStart[reads.length] = e;
-    let max = 0;
-    for (const r of reads) max = Math.max(max, responseDataBytes(r.function, r.count));
-    this.maxResponseDataBytes = max;
+    this.readValueStart[nr] = k;
+    this.readExponentStart[nr] = e;
+  }
+
+  /** The reads as objects (configuration-time code; built on first use). */
+  get reads(): readonly PlannedRead[] {
+    if (this.readsView === null) {
+      const list: PlannedRead[] = [];
+      for (let r = 0; r < this.readCount; r++) {
+        list.push({ meter: this.readMeter[r], unit: this.readUnit[r], function: this.readFunction[r] as FunctionCode, start: this.readStart[r], count: this.readRegisters[r], busTimeUs: this.readBusTimeUs[r] });
+      }
+      this.readsView = list;
+    }
+    return this.readsView;
+  }
+
+  /** The values as objects (configuration-time code; built on first use). */
+  get values(): readonly PlannedValue[] {
+    if (this.valuesView === null) {
+      const list: PlannedValue[] = [];
+      for (let v = 0; v < this.valueCount; v++) {
+        const m = this.valueMeter[v];
+        const point = this.valuePoint[v];
+        const k = this.valueRule[v];
+        list.push({
+          meter: m, point, name: this.meters[m].profile.points[point].name, read: this.valueRead[v], offset: this.valueOffset[v],
+          codec: codecOf(this.meters[m].profile.points[point]), exponentRead: this.valueExponentRead[v], exponentOffset: this.valueExponentOffset[v],
+          exponentType: this.ruleExponentType[k], exponentSign: this.ruleExponentSign[k],
+        });
+      }
+      this.valuesView = list;
+    }
+    return this.valuesView;
+  }
+
+  /** Name of value v (its profile point's name). */
+  valueName(v: number): string {
+    return this.meters[this.valueMeter[v]].profile.points[this.valuePoint[v]].name;
+  }
+
+  /**
+   * Decodes value v of read data at `offset` of `bytes` (the read's response data), with the decimal-point exponent
+   * `extra` (0 when the value has none). Allocates nothing.
+   */
+  decode(v: number, bytes: Uint8Array, offset: number, extra: number): number {
+    const k = this.valueRule[v];
+    const bit = this.ruleBit[k];
+    if (bit === -2) return decodeRule(this.ruleType[k], this.ruleOrder[k], bit, 1, 0, this.ruleInvalid, 0, 0, bytes, offset, 0, this.valueOffset[v]);
+    return decodeRule(this.ruleType[k], this.ruleOrder[k], bit, this.ruleScale[k], this.ruleExponent[k], this.ruleInvalid,
+      this.ruleInvalidStart[k], this.ruleInvalidStart[k + 1], bytes, offset + this.valueOffset[v], extra, 0);
   }
 
   /** Bus time of one full polling cycle of every meter, µs. */
   get busTimePerCycleUs(): number {
     let t = 0;
-    for (const r of this.reads) t += r.busTimeUs;
+    for (let r = 0; r < this.readCount; r++) t += this.readBusTimeUs[r];
     return t;
   }
 
   /** A human-readable table of the plan. */
   format(): string {
     const lines: string[] = [];
-    lines.push(`plan: ${counted(this.meters.length, "meter")}, ${counted(this.reads.length, "read")}, ${counted(this.values.length, "value")} per cycle; bus ${this.line.baud} ${this.line.framing}, turnaround ${this.turnaroundUs / 1000} ms; ${(this.busTimePerCycleUs / 1000).toFixed(1)} ms of bus time per cycle`);
+    lines.push(`plan: ${counted(this.meters.length, "meter")}, ${counted(this.readCount, "read")}, ${counted(this.valueCount, "value")} per cycle; bus ${this.line.baud} ${this.line.framing}, turnaround ${this.turnaroundUs / 1000} ms; ${(this.busTimePerCycleUs / 1000).toFixed(1)} ms of bus time per cycle`);
     for (let m = 0; m < this.meters.length; m++) {
       const mp = this.meters[m];
       lines.push("");
@@ -172,7 +369,7 @@ export class Plan {
       for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
         const rd = this.reads[r];
         const names: string[] = [];
-        for (let i = this.readValueStart[r]; i < this.readValueStart[r + 1]; i++) names.push(this.values[this.readValueIndex[i]].name);
+        for (let i = this.readValueStart[r]; i < this.readValueStart[r + 1]; i++) names.push(this.valueName(this.readValueIndex[i]));
         const kind = rd.function <= 2 ? "bits" : "registers";
         lines.push(`  FC${String(rd.function).padStart(2, "0")} ${String(rd.start).padStart(5)} +${String(rd.count).padEnd(3)} ${kind.padEnd(9)} ${(rd.busTimeUs / 1000).toFixed(1).padStart(6)} ms  ${names.join(", ")}`);
       }
@@ -189,7 +386,7 @@ export class Plan {
         reads: this.reads.slice(mp.firstRead, mp.firstRead + mp.readCount).map((rd, i) => {
           const r = mp.firstRead + i;
           const names: string[] = [];
-          for (let k = this.readValueStart[r]; k < this.readValueStart[r + 1]; k++) names.push(this.values[this.readValueIndex[k]].name);
+          for (let k = this.readValueStart[r]; k < this.readValueStart[r + 1]; k++) names.push(this.valueName(this.readValueIndex[k]));
           return { function: rd.function, start: rd.start, count: rd.count, busTimeUs: rd.busTimeUs, points: names };
         }),
       })),
@@ -253,7 +450,9 @@ export function planSite(meters: readonly MeterSpec[], options: PlanOptions): Pl
   const siteDelayUs = options.interRequestDelayUs ?? 0;
   if (!(turnaroundUs >= 0) || !(siteDelayUs >= 0)) throw new RangeError("turnaroundUs and interRequestDelayUs must be ≥ 0");
   const reads: PlannedRead[] = [];
-  const values: PlannedValue[] = [];
+  let valueCapacity = 0;
+  for (const m of meters) valueCapacity += m.points.length;
+  const values = new ValueColumns(valueCapacity);
   const meterPlans: MeterPlan[] = [];
 
   meters.forEach((m, mi) => {
@@ -261,7 +460,7 @@ export function planSite(meters: readonly MeterSpec[], options: PlanOptions): Pl
     const delayUs = Math.max(siteDelayUs, Math.round(limits.minDelayMs * 1000));
     const cost = (fn: number, count: number) => readBusTimeUs(line, fn, count, turnaroundUs, delayUs);
     const firstRead = reads.length;
-    const firstValue = values.length;
+    const firstValue = values.count;
     const points = m.points.map((i) => {
       const p = m.profile.points[i];
       if (!p) throw new RangeError(`meters[${mi}] ${m.name}: point index ${i} is not in profile ${m.profile.id}`);
@@ -295,14 +494,11 @@ export function planSite(meters: readonly MeterSpec[], options: PlanOptions): Pl
         exponentRead = find(p.exponentFrom.function, p.exponentFrom.address, 1);
         exponentOffset = 2 * (p.exponentFrom.address - reads[exponentRead].start);
       }
-      values.push({
-        meter: mi, point: pi, name: p.name, read: r, offset: unitSize * (p.address - reads[r].start), codec: codecOf(p),
-        exponentRead, exponentOffset, exponentType: p.exponentFrom?.type === "u16" ? TYPE_U16 : TYPE_S16, exponentSign: p.exponentFrom?.sign ?? 1,
-      });
+      values.push(mi, pi, r, unitSize * (p.address - reads[r].start), exponentRead, exponentOffset);
     });
     let busTimeUs = 0;
     for (let r = firstRead; r < reads.length; r++) busTimeUs += reads[r].busTimeUs;
-    meterPlans.push({ name: m.name, unit: m.unit, profile: m.profile, firstRead, readCount: reads.length - firstRead, firstValue, valueCount: values.length - firstValue, busTimeUs });
+    meterPlans.push({ name: m.name, unit: m.unit, profile: m.profile, firstRead, readCount: reads.length - firstRead, firstValue, valueCount: values.count - firstValue, busTimeUs });
   });
   return new Plan(meterPlans, reads, values, line, turnaroundUs);
 }

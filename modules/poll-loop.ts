@@ -90,8 +90,6 @@ export class PollLoop implements PortListener, Timed, MasterListener {
   private started = false;
 
   private readonly store: ReadingsStore | null;
-  /** Per meter, a view of its values in LatestValues (point order), made once for store.record(). */
-  private readonly meterValues: Float64Array[];
   /** [epoch ms at host time 0 µs]: set by the host when it knows the wall clock (setEpoch); doubles kept unboxed. */
   private readonly epoch = new Float64Array(1);
 
@@ -103,12 +101,11 @@ export class PollLoop implements PortListener, Timed, MasterListener {
     this.listener = options.listener ?? null;
     this.guest = options.guest ?? null;
     this.store = options.store ?? null;
-    this.meterValues = plan.meters.map((m) => this.readings.values.subarray(m.firstValue, m.firstValue + m.valueCount));
     if (this.store !== null) {
       const metas = this.store.meters;
       if (metas.length !== plan.meters.length) throw new RangeError(`store must have the plan's ${plan.meters.length} meters, has ${metas.length}`);
       plan.meters.forEach((m, i) => {
-        if (metas[i].values.length !== m.valueCount) throw new RangeError(`store meter ${metas[i].meta.name} must have ${m.valueCount} points (the plan's), has ${metas[i].values.length}`);
+        if (metas[i].meta.points.length !== m.valueCount) throw new RangeError(`store meter ${metas[i].meta.name} must have ${m.valueCount} points (the plan's), has ${metas[i].meta.points.length}`);
       });
     }
   }
@@ -180,13 +177,13 @@ export class PollLoop implements PortListener, Timed, MasterListener {
       const count = r.frame[r.frameOffset + 2];
       this.readings.update(read, r.frame, r.frameOffset + 3, count, r.completedAt);
     }
-    const m = this.plan.reads[read].meter;
+    const m = this.plan.readMeter[read];
     const cycles = this.scheduler.cyclesDone[m];
     this.scheduler.complete(read, outcome, r.completedAt);
     const store = this.store;
     if (store !== null) {
       if (outcome !== OUTCOME_OK) store.failure(m, STORE_FAULT_OF_OUTCOME[outcome], r.completedAt);
-      else if (this.scheduler.cyclesDone[m] !== cycles) store.record(m, this.meterValues[m], r.completedAt, this.epoch[0] + r.completedAt / 1000);
+      else if (this.scheduler.cyclesDone[m] !== cycles) store.recordFrom(m, this.readings.values, this.plan.meters[m].firstValue, r.completedAt, this.epoch[0] + r.completedAt / 1000);
     }
     if (this.listener !== null && this.listener.polled) this.listener.polled(read, outcome, r);
     this.pump(r.completedAt);
@@ -198,8 +195,8 @@ export class PollLoop implements PortListener, Timed, MasterListener {
     if (!this.started || this.paused || this.master.pending > 0) return;
     const read = this.scheduler.next(now);
     if (read < 0) return;
-    const rd = this.plan.reads[read];
-    if (this.master.submitRead(rd.unit, rd.function, rd.start, rd.count, read) !== SUBMIT_OK) {
+    const plan = this.plan;
+    if (this.master.submitRead(plan.readUnit[read], plan.readFunction[read], plan.readStart[read], plan.readRegisters[read], read) !== SUBMIT_OK) {
       this.refused++;
       this.scheduler.complete(read, OUTCOME_MALFORMED, now);
     }

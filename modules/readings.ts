@@ -7,13 +7,15 @@
  * `unit`, `deviceClass`, `stateClass`), the latest values in engineering units (Float64Array, point order; NaN = not
  * available), the reading time twice (host-monotonic microseconds for ages, wall-clock epoch milliseconds for publishing),
  * health (online/offline, consecutive failures, last good reading, fault counters by kind), and a history ring of fixed
- * time buckets (default 120 × 30 s = the last hour) holding mean active power and poll/failure counts, from which the
+ * time buckets (default here 120 × 30 s; a site's `history` section sets both, default 60 × 60 s = the last hour) holding mean active power
+ * and poll/failure counts as small numbers (HISTORY_BYTES_PER_BUCKET = 9 bytes per bucket per meter), from which the
  * status page draws power and link-error-rate charts.
  *
  * Energy totals also feed the per-day and per-month figures of modules/energy-periods.ts (`periods`).
  *
- * Memory: everything is allocated in the constructor, sized from the meter list and `historyBuckets`; record() and
- * failure() write into typed arrays and allocate nothing. Time is an argument (integer microseconds, one monotonic clock).
+ * Memory: everything is allocated in the constructor, sized from the meter list and `historyBuckets`, in store-wide
+ * typed arrays (a meter's values, clock and fault counters are views into them; its history is a row of the history
+ * columns); record() and failure() write into typed arrays and allocate nothing. Time is an argument (integer microseconds, one monotonic clock).
  */
 
 import { EnergyPeriods } from "./energy-periods";
@@ -73,7 +75,13 @@ export const FAULT_OTHER = 5;
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const POINT_NAME = /^[a-z0-9_]{1,64}$/;
 
-/** What one meter looks like now; typed arrays are owned by the store (read them, never keep them past a record()). */
+/** Bytes one history bucket costs per meter: mean power (Float32, 4), its sample count (Uint8, 1), polls and failures (Uint16, 2 + 2). */
+export const HISTORY_BYTES_PER_BUCKET = 9;
+
+/**
+ * What one meter looks like now; typed arrays are views into the store's own arrays (read them, never keep them past a
+ * record()).
+ */
 export class MeterReadings {
   readonly index: number;
   readonly meta: MeterMeta;
@@ -83,14 +91,18 @@ export class MeterReadings {
   readonly powerIndex: number;
   /** A reading has been recorded at least once. */
   hasReading = false;
-  /** [latest reading µs, latest reading epoch ms, last failure µs]: doubles kept unboxed in a typed array. */
-  private readonly clock = new Float64Array([0, 0, -1]);
+  /**
+   * The store's clocks, [latest reading µs, latest reading epoch ms, last failure µs] per meter from index `at`: doubles
+   * kept unboxed in a typed array shared by every meter (a view per meter would cost slots).
+   */
+  private readonly clock: Float64Array;
+  private readonly at: number;
   /** Host-monotonic time of the latest reading (µs). */
-  get timeUs(): number { return this.clock[0]; }
-  set timeUs(v: number) { this.clock[0] = v; }
+  get timeUs(): number { return this.clock[this.at]; }
+  set timeUs(v: number) { this.clock[this.at] = v; }
   /** Wall-clock time of the latest reading (epoch ms, UTC). */
-  get epochMs(): number { return this.clock[1]; }
-  set epochMs(v: number) { this.clock[1] = v; }
+  get epochMs(): number { return this.clock[this.at + 1]; }
+  set epochMs(v: number) { this.clock[this.at + 1] = v; }
   /** Readings recorded since start. */
   readings = 0;
   /** Polls tried (readings + failures). */
@@ -100,32 +112,23 @@ export class MeterReadings {
   /** Fault counters, indexed by FAULT_KINDS. */
   readonly faults: Uint32Array;
   /** Time of the last failure (µs), or -1. */
-  get lastFailureUs(): number { return this.clock[2]; }
-  set lastFailureUs(v: number) { this.clock[2] = v; }
-  lastFault = -1;
+  get lastFailureUs(): number { return this.clock[this.at + 2]; }
+  set lastFailureUs(v: number) { this.clock[this.at + 2] = v; }
   /** Lowers the monotonic times by `deltaUs` (ReadingsStore.rebaseTime). */
   rebaseTime(deltaUs: number): void {
-    this.clock[0] = rebasedTime(this.clock[0], deltaUs);
-    this.clock[2] = rebasedTime(this.clock[2], deltaUs);
+    this.clock[this.at] = rebasedTime(this.clock[this.at], deltaUs);
+    this.clock[this.at + 2] = rebasedTime(this.clock[this.at + 2], deltaUs);
   }
-  // History ring: slot = bucket number % length; a slot is valid when histBucket[slot] equals the bucket number.
-  readonly histBucket: Float64Array;
-  readonly histPowerSum: Float64Array;
-  readonly histPowerCount: Uint32Array;
-  readonly histPolls: Uint32Array;
-  readonly histFailures: Uint32Array;
+  lastFault = -1;
 
-  constructor(index: number, meta: MeterMeta, buckets: number) {
+  constructor(index: number, meta: MeterMeta, values: Float64Array, clock: Float64Array, faults: Uint32Array) {
     this.index = index;
     this.meta = meta;
-    this.values = new Float64Array(meta.points.length).fill(NaN);
+    this.values = values;
     this.powerIndex = choosePower(meta);
-    this.faults = new Uint32Array(FAULT_KINDS.length);
-    this.histBucket = new Float64Array(buckets).fill(-1);
-    this.histPowerSum = new Float64Array(buckets);
-    this.histPowerCount = new Uint32Array(buckets);
-    this.histPolls = new Uint32Array(buckets);
-    this.histFailures = new Uint32Array(buckets);
+    this.clock = clock;
+    this.at = 3 * index;
+    this.faults = faults;
   }
 }
 
@@ -154,12 +157,21 @@ export class ReadingsStore {
   /** Each meter's energy total today and this month. */
   readonly periods: EnergyPeriods;
   private readonly latest = new Float64Array(1);
+  /** Newest time seen by record()/failure() (µs). */
+  get latestUs(): number { return this.latest[0]; }
   /** [the reading's epoch ms], handed to the energy periods unboxed (EnergyPeriods.updateAt). */
   private readonly recordTime = new Float64Array(1);
   /** [µs the host's clock was lowered by, in all]: history buckets count from the clock's first origin. */
   private readonly origin = new Float64Array(1);
-  /** Newest time seen by record()/failure() (µs). */
-  get latestUs(): number { return this.latest[0]; }
+  /** Every meter's latest values, back to back (meter m's are MeterReadings.values, a view). */
+  private readonly allValues: Float64Array;
+  // History ring, shared clock: slot = bucket number % historyBuckets; slot s of every meter holds bucket histBucket[s]
+  // (all meters' slot s are cleared together when a new bucket number first lands on it). Per meter: [m × buckets + s].
+  private readonly histBucket: Float64Array;
+  readonly histPowerMean: Float32Array;
+  readonly histPowerCount: Uint8Array;
+  readonly histPolls: Uint16Array;
+  readonly histFailures: Uint16Array;
 
   constructor(config: ReadingsConfig) {
     if (!config || !Array.isArray(config.meters)) throw new TypeError("readings: meters must be a list (empty for a gateway-only site)");
@@ -169,27 +181,47 @@ export class ReadingsStore {
     if (!Number.isInteger(buckets) || buckets < 2 || buckets > 10_000) throw new RangeError("readings: historyBuckets must be an integer 2..10000");
     if (!Number.isInteger(bucketUs) || bucketUs < 1000) throw new RangeError("readings: bucketUs must be an integer >= 1000");
     if (!Number.isInteger(offlineAfter) || offlineAfter < 1) throw new RangeError("readings: offlineAfter must be an integer >= 1");
-    // Duplicates are found by comparing names, not by using them as property names: on XS every distinct property name
-    // created at run time takes one of the manifest's few runtime keys for good (docs/esp32.md "Memory budget").
+    // Sets, not objects keyed by name: a name used as a property key becomes an XS runtime key, never freed.
+    const seen = new Set<string>();
     let maxPoints = 0;
-    const meters: MeterReadings[] = [];
+    let totalPoints = 0;
     config.meters.forEach((m, i) => {
       if (typeof m.name !== "string" || !NAME.test(m.name)) throw new RangeError(`meters[${i}].name: '${String(m.name)}' must match [A-Za-z0-9_-]{1,64}`);
-      for (let j = 0; j < i; j++) if (config.meters[j].name === m.name) throw new RangeError(`meters[${i}].name: '${m.name}' is used twice`);
+      if (seen.has(m.name)) throw new RangeError(`meters[${i}].name: '${m.name}' is used twice`);
+      seen.add(m.name);
       if (typeof m.profile !== "string" || m.profile.length === 0) throw new TypeError(`meters[${m.name}].profile: a profile id is required`);
       if (!Array.isArray(m.points) || m.points.length === 0) throw new RangeError(`meters[${m.name}].points: at least one point is required`);
-      m.points.forEach((p: PointMeta, k: number) => {
+      const names = new Set<string>();
+      for (const p of m.points) {
         if (typeof p.name !== "string" || !POINT_NAME.test(p.name)) throw new RangeError(`meters[${m.name}].points: name '${String(p.name)}' must match [a-z0-9_]{1,64}`);
-        for (let j = 0; j < k; j++) if (m.points[j].name === p.name) throw new RangeError(`meters[${m.name}].points: '${p.name}' is listed twice`);
-      });
+        if (names.has(p.name)) throw new RangeError(`meters[${m.name}].points: '${p.name}' is listed twice`);
+        names.add(p.name);
+      }
       maxPoints = Math.max(maxPoints, m.points.length);
-      meters.push(new MeterReadings(i, m, buckets));
+      totalPoints += m.points.length;
+    });
+    const n = config.meters.length;
+    this.allValues = new Float64Array(totalPoints).fill(NaN);
+    const clocks = new Float64Array(3 * n);
+    const faults = new Uint32Array(FAULT_KINDS.length * n);
+    const meters: MeterReadings[] = [];
+    let first = 0;
+    config.meters.forEach((m, i) => {
+      clocks[3 * i + 2] = -1;
+      meters.push(new MeterReadings(i, m, this.allValues.subarray(first, first + m.points.length), clocks,
+        faults.subarray(FAULT_KINDS.length * i, FAULT_KINDS.length * (i + 1))));
+      first += m.points.length;
     });
     this.meters = meters;
     this.historyBuckets = buckets;
     this.bucketUs = bucketUs;
     this.offlineAfter = offlineAfter;
     this.maxPoints = maxPoints;
+    this.histBucket = new Float64Array(buckets).fill(-1);
+    this.histPowerMean = new Float32Array(n * buckets);
+    this.histPowerCount = new Uint8Array(n * buckets);
+    this.histPolls = new Uint16Array(n * buckets);
+    this.histFailures = new Uint16Array(n * buckets);
     this.periods = new EnergyPeriods(config.meters, config.utcOffsetMin ?? 0);
   }
 
@@ -207,6 +239,21 @@ export class ReadingsStore {
     const k = values.length < n ? values.length : n;
     for (let i = 0; i < k; i++) m.values[i] = values[i];
     for (let i = k; i < n; i++) m.values[i] = NaN;
+    this.recorded(m, timeUs, epochMs);
+  }
+
+  /** A good reading whose values are `source[first ..]`, in point order (the poll loop's latest values). */
+  recordFrom(meter: number, source: Float64Array, first: number, timeUs: number, epochMs: number): void {
+    const m = this.meters[meter];
+    const n = m.values.length;
+    const k = source.length - first < n ? source.length - first : n;
+    for (let i = 0; i < k; i++) m.values[i] = source[first + i];
+    for (let i = k < 0 ? 0 : k; i < n; i++) m.values[i] = NaN;
+    this.recorded(m, timeUs, epochMs);
+  }
+
+  private recorded(m: MeterReadings, timeUs: number, epochMs: number): void {
+    const meter = m.index;
     m.hasReading = true;
     m.timeUs = timeUs;
     m.epochMs = epochMs;
@@ -219,11 +266,15 @@ export class ReadingsStore {
       this.periods.updateAt(meter, m.values, e, this.recordTime, 0);
     }
     if (timeUs > this.latest[0]) this.latest[0] = timeUs;
-    const slot = this.bucketSlot(m, timeUs);
-    m.histPolls[slot]++;
+    const at = meter * this.historyBuckets + this.bucketSlot(timeUs);
+    if (this.histPolls[at] < 65535) this.histPolls[at]++;
     if (m.powerIndex >= 0) {
       const p = m.values[m.powerIndex];
-      if (p === p) { m.histPowerSum[slot] += p; m.histPowerCount[slot]++; }
+      if (p === p) {
+        // Running mean; past 255 samples in one bucket the newest weighs 1/255.
+        const c = this.histPowerCount[at] < 255 ? ++this.histPowerCount[at] : 255;
+        this.histPowerMean[at] += (p - this.histPowerMean[at]) / c;
+      }
     }
   }
 
@@ -238,9 +289,8 @@ export class ReadingsStore {
     m.lastFailureUs = timeUs;
     m.lastFault = k;
     if (timeUs > this.latest[0]) this.latest[0] = timeUs;
-    const slot = this.bucketSlot(m, timeUs);
-    m.histPolls[slot]++;
-    m.histFailures[slot]++;
+    const at = meter * this.historyBuckets + this.bucketSlot(timeUs);
+    if (this.histPolls[at] < 65535) { this.histPolls[at]++; this.histFailures[at]++; }
   }
 
   /** Online: has read at least once and fewer than `offlineAfter` polls in a row have failed since. */
@@ -268,27 +318,31 @@ export class ReadingsStore {
   }
 
   /**
-   * History value of `meter` in bucket number `bucket`: mean power (W) or NaN for kind 0; link error rate 0..1 or NaN
-   * (no polls) for kind 1; polls for kind 2.
+   * History value of `meter` in bucket number `bucket`: mean power (W, a Float32: about 7 significant digits) or NaN for
+   * kind 0; link error rate 0..1 or NaN (no polls) for kind 1; polls for kind 2.
    */
   history(meter: number, bucket: number, kind: 0 | 1 | 2): number {
-    const m = this.meters[meter];
     const slot = bucket % this.historyBuckets;
-    if (bucket < 0 || m.histBucket[slot] !== bucket) return kind === 2 ? 0 : NaN;
-    if (kind === 0) return m.histPowerCount[slot] > 0 ? m.histPowerSum[slot] / m.histPowerCount[slot] : NaN;
-    if (kind === 1) return m.histPolls[slot] > 0 ? m.histFailures[slot] / m.histPolls[slot] : NaN;
-    return m.histPolls[slot];
+    if (bucket < 0 || this.histBucket[slot] !== bucket) return kind === 2 ? 0 : NaN;
+    const at = meter * this.historyBuckets + slot;
+    if (kind === 0) return this.histPowerCount[at] > 0 ? this.histPowerMean[at] : NaN;
+    if (kind === 1) return this.histPolls[at] > 0 ? this.histFailures[at] / this.histPolls[at] : NaN;
+    return this.histPolls[at];
   }
 
-  private bucketSlot(m: MeterReadings, timeUs: number): number {
+  /** The ring slot of the bucket holding `timeUs`, cleared for every meter when that bucket first lands on it. */
+  private bucketSlot(timeUs: number): number {
     const bucket = this.bucketOf(timeUs);
     const slot = bucket % this.historyBuckets;
-    if (m.histBucket[slot] !== bucket) {
-      m.histBucket[slot] = bucket;
-      m.histPowerSum[slot] = 0;
-      m.histPowerCount[slot] = 0;
-      m.histPolls[slot] = 0;
-      m.histFailures[slot] = 0;
+    if (this.histBucket[slot] !== bucket) {
+      this.histBucket[slot] = bucket;
+      const n = this.meters.length;
+      for (let m = 0, at = slot; m < n; m++, at += this.historyBuckets) {
+        this.histPowerMean[at] = 0;
+        this.histPowerCount[at] = 0;
+        this.histPolls[at] = 0;
+        this.histFailures[at] = 0;
+      }
     }
     return slot;
   }

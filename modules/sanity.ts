@@ -51,9 +51,14 @@ export class TotalSanity {
   readonly confirmations: number;
   readonly margin: number;
   readonly slackWh: number;
-  /** Units per µs allowed at most (0: no rate bound, direction only) and slack in units, per slot. */
+  /**
+   * Bounds, shared by the slots that have the same (a site's totals have few distinct ones: one per meter model and
+   * unit): units per µs allowed at most (0: no rate bound, direction only) and slack in units, per bound; each slot's
+   * bound index in boundOf.
+   */
   private readonly ratePerUs: Float64Array;
   private readonly slack: Float64Array;
+  private readonly boundOf: Uint16Array;
   private readonly baseline: Float64Array;
   private readonly baselineAt: Float64Array;
   private readonly hasBaseline: Uint8Array;
@@ -66,7 +71,8 @@ export class TotalSanity {
   readonly tooFast: Uint32Array;
   readonly rebaselines: Uint32Array;
 
-  constructor(slots: number, options: SanityOptions = {}) {
+  /** `bounds`: the most distinct bounds configure() will be given (default: one per slot). */
+  constructor(slots: number, options: SanityOptions = {}, bounds = slots) {
     if (!Number.isInteger(slots) || slots < 0) throw new RangeError(`slots must be a non-negative integer, got ${slots}`);
     const confirmations = options.confirmations ?? 3;
     const margin = options.margin ?? 1.5;
@@ -78,8 +84,11 @@ export class TotalSanity {
     this.confirmations = confirmations;
     this.margin = margin;
     this.slackWh = slackWh;
-    this.ratePerUs = new Float64Array(slots);
-    this.slack = new Float64Array(slots);
+    if (!Number.isInteger(bounds) || bounds < 0 || bounds > 65535) throw new RangeError(`bounds must be an integer from 0 to 65535, got ${bounds}`);
+    // Bound 0 is "not configured": no rate bound, no slack.
+    this.ratePerUs = new Float64Array(bounds + 1);
+    this.slack = new Float64Array(bounds + 1);
+    this.boundOf = new Uint16Array(slots);
     this.baseline = new Float64Array(slots);
     this.baselineAt = new Float64Array(slots);
     this.hasBaseline = new Uint8Array(slots);
@@ -105,8 +114,18 @@ export class TotalSanity {
   configure(slot: number, ratedPowerW: number, unit: string): void {
     this.checkSlot(slot);
     const wh = Object.prototype.hasOwnProperty.call(ENERGY_UNIT_WH, unit) ? ENERGY_UNIT_WH[unit] : 0;
-    this.ratePerUs[slot] = wh > 0 && ratedPowerW > 0 ? (ratedPowerW * this.margin) / 3.6e9 / wh : 0;
-    this.slack[slot] = wh > 0 ? this.slackWh / wh : 0;
+    const rate = wh > 0 && ratedPowerW > 0 ? (ratedPowerW * this.margin) / 3.6e9 / wh : 0;
+    const slack = wh > 0 ? this.slackWh / wh : 0;
+    this.boundOf[slot] = 0;
+    let free = -1;
+    for (let k = 0; k < this.ratePerUs.length; k++) {
+      if (this.ratePerUs[k] === rate && this.slack[k] === slack) { this.boundOf[slot] = k; return; }
+      if (free < 0 && k > 0 && this.boundOf.indexOf(k) < 0) free = k;
+    }
+    if (free < 0) throw new RangeError(`more distinct bounds than the ${this.ratePerUs.length - 1} this filter was built for`);
+    this.ratePerUs[free] = rate;
+    this.slack[free] = slack;
+    this.boundOf[slot] = free;
   }
 
   /** Forgets a slot's baseline and chain (e.g. after a meter was swapped on purpose). Counters stay. */
@@ -114,6 +133,11 @@ export class TotalSanity {
     this.checkSlot(slot);
     this.hasBaseline[slot] = 0;
     this.chain[slot] = 0;
+  }
+
+  /** Time (µs) of the last accepted value of a slot, or -1. */
+  acceptedAt(slot: number): number {
+    return this.hasBaseline[slot] === 1 ? this.baselineAt[slot] : -1;
   }
 
   /** The last accepted value of a slot, or NaN. */
@@ -155,10 +179,11 @@ export class TotalSanity {
   /** ACCEPTED, BACKWARDS or TOO_FAST for `value` at `now` against `base` taken at `baseAt`. */
   private judge(slot: number, base: number, baseAt: number, value: number, now: number): number {
     if (value < base) return VERDICT_BACKWARDS;
-    const rate = this.ratePerUs[slot];
+    const bound = this.boundOf[slot];
+    const rate = this.ratePerUs[bound];
     if (rate > 0) {
       const dt = now > baseAt ? now - baseAt : 0;
-      if (value - base > rate * dt + this.slack[slot]) return VERDICT_TOO_FAST;
+      if (value - base > rate * dt + this.slack[bound]) return VERDICT_TOO_FAST;
     }
     return VERDICT_ACCEPTED;
   }

@@ -215,7 +215,7 @@ export class Scheduler {
 
   /** True when the read in flight is a probe of an offline meter (a master may skip its retries). */
   get probingNow(): boolean {
-    return this.inFlight >= 0 && this.probing[this.plan.reads[this.inFlight].meter] === 1;
+    return this.inFlight >= 0 && this.probing[this.plan.readMeter[this.inFlight]] === 1;
   }
 
   /** Earliest time meter m may be sent a request (ignoring whether it is due). */
@@ -290,7 +290,7 @@ export class Scheduler {
   complete(read: number, outcome: number, now: number): void {
     if (read !== this.inFlight) throw new RangeError(`complete(${read}) but the read in flight is ${this.inFlight}`);
     if (!(outcome >= 0 && outcome < OUTCOME_KINDS)) throw new RangeError(`outcome must be 0..${OUTCOME_KINDS - 1}, got ${outcome}`);
-    const m = this.plan.reads[read].meter;
+    const m = this.plan.readMeter[read];
     this.inFlight = -1;
     this.lastDoneAt = now;
     this.lastUnit = this.plan.meters[m].unit;

@@ -15,7 +15,7 @@
  */
 import { GatewayConfig } from "./gateway-config";
 import { FRAMINGS, paddedSpan, pointIndex, type Profile } from "./profile";
-import { planSite, type Plan, type MeterSpec } from "./planner";
+import { planSite, responseDataBytes, type Plan, type MeterSpec } from "./planner";
 import { BAUD_RATES, LineTiming, type Framing } from "./rtu/timing";
 import type { SchedulerOptions } from "./scheduler";
 import type { MasterOptions, UnitOptions } from "./master-config";
@@ -52,9 +52,16 @@ export interface SiteMeter {
   readonly via?: string;
 }
 
+/** The status page's history ring (modules/readings.ts): HISTORY_BYTES_PER_BUCKET bytes per bucket per meter. */
+export interface HistoryConfig {
+  readonly buckets: number;
+  readonly bucketUs: number;
+}
+
 export interface Site {
   readonly bus: BusConfig;
   readonly meters: readonly SiteMeter[];
+  readonly history: HistoryConfig;
   /** Sections validated by the features that own them; null when absent. */
   readonly forwarding: Readonly<Record<string, unknown>> | null;
   readonly gateway: Readonly<Record<string, unknown>> | null;
@@ -69,7 +76,14 @@ export interface ProfileLookup {
   keys(): Iterable<string>;
 }
 
-const TOP_KEYS = Object.freeze(["bus", "meters", "forwarding", "gateway", "repeater"]);
+const TOP_KEYS = Object.freeze(["bus", "meters", "forwarding", "gateway", "repeater", "history"]);
+const HISTORY_KEYS = Object.freeze(["buckets", "bucketSeconds"]);
+/**
+ * The history ring's defaults: 60 buckets of 60 s, the last hour at one point a minute (540 B per meter; 17 KB for a
+ * 32-meter segment, the ESP32 budget in docs/esp32.md).
+ */
+export const DEFAULT_HISTORY_BUCKETS = 60;
+export const DEFAULT_HISTORY_BUCKET_S = 60;
 const BUS_KEYS = Object.freeze(["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"]);
 const METER_KEYS = Object.freeze(["name", "profile", "unit", "intervalMs", "priority", "points", "via"]);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -115,6 +129,7 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
   else {
     const names = new Map<string, number>();
     const units = new Map<number, number>();
+    const selections = new Map<string, number[]>();
     const known = () => Array.from(profiles.keys()).sort().join(", ") || "none loaded";
     json.meters.forEach((m, i) => {
       const path = `$.meters[${i}]`;
@@ -146,14 +161,18 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
         });
       } else if (profile) for (let k = 0; k < profile.points.length; k++) points.push(k);
       if (errors.length > before || !profile) return;
+      // Meters of one profile with the same selection share one list (a site of many alike meters keeps one copy).
+      const key = `${profile.id}:${points.join(",")}`;
+      const same = selections.get(key);
+      if (same === undefined) selections.set(key, points);
       meters.push({
         name: m.name as string, profileId: profile.id, profile, unit: m.unit as number, intervalMs: m.intervalMs as number,
-        priority: (m.priority as number | undefined) ?? 0, points, ...(typeof m.via === "string" ? { via: m.via } : {}),
+        priority: (m.priority as number | undefined) ?? 0, points: same ?? points, ...(typeof m.via === "string" ? { via: m.via } : {}),
       });
     });
   }
 
-  const section = (k: "forwarding" | "gateway" | "repeater"): Record<string, unknown> | null => {
+  const section = (k: "forwarding" | "gateway" | "repeater" | "history"): Record<string, unknown> | null => {
     const v = json[k];
     if (v === undefined) return null;
     if (!isObject(v)) { bad(`$.${k}`, "must be an object", v); return null; }
@@ -167,12 +186,20 @@ export function checkSite(json: unknown, profiles: ProfileLookup): SiteResult {
   }
   const gateway = section("gateway");
   const repeater = section("repeater");
+  const h = section("history");
+  let history: HistoryConfig = { buckets: DEFAULT_HISTORY_BUCKETS, bucketUs: DEFAULT_HISTORY_BUCKET_S * 1_000_000 };
+  if (h !== null) {
+    for (const k of Object.keys(h)) if (!HISTORY_KEYS.includes(k)) bad(`$.history.${k}`, `unknown field; allowed: ${HISTORY_KEYS.join(", ")}`);
+    if (h.buckets !== undefined && !isInt(h.buckets, 2, 10000)) bad("$.history.buckets", "must be an integer from 2 to 10000", h.buckets);
+    if (h.bucketSeconds !== undefined && !isInt(h.bucketSeconds, 1, 86400)) bad("$.history.bucketSeconds", "must be an integer from 1 to 86400", h.bucketSeconds);
+    history = { buckets: (h.buckets as number | undefined) ?? DEFAULT_HISTORY_BUCKETS, bucketUs: ((h.bucketSeconds as number | undefined) ?? DEFAULT_HISTORY_BUCKET_S) * 1_000_000 };
+  }
   // The gateway section's own checker (modules/gateway-config.ts) names its first problem as $.gateway.<field>.
   if (gateway !== null) {
     try { new GatewayConfig(gateway, "$.gateway"); } catch (e) { errors.push(e instanceof Error ? e.message : String(e)); }
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, site: { bus, meters, forwarding, gateway, repeater } };
+  return { ok: true, site: { bus, meters, history, forwarding, gateway, repeater } };
 }
 
 /** A ProfileLookup over a list of profiles. Throws RangeError on a repeated id. */
@@ -226,8 +253,7 @@ export function replyTimeoutUs(site: Site, plan: Plan, m: number): number {
   const mp = plan.meters[m];
   let bytes = 0;
   for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
-    const rd = plan.reads[r];
-    bytes = Math.max(bytes, 5 + (rd.function <= 2 ? (rd.count + 7) >> 3 : 2 * rd.count));
+    bytes = Math.max(bytes, 5 + responseDataBytes(plan.readFunction[r], plan.readRegisters[r]));
   }
   return new LineTiming(site.bus.baud, site.bus.framing).airTimeUs(bytes) + DEFAULT_REPLY_ALLOWANCE_US;
 }
@@ -283,8 +309,7 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
     const mp = plan.meters[m];
     let bytes = 0;
     for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
-      const rd = plan.reads[r];
-      bytes = Math.max(bytes, 5 + (rd.function <= 2 ? (rd.count + 7) >> 3 : 2 * rd.count));
+      bytes = Math.max(bytes, 5 + responseDataBytes(plan.readFunction[r], plan.readRegisters[r]));
     }
     const computed = (host.turnaroundUs ?? 50000) + line.airTimeUs(bytes) + (host.rxIdleDelayUs ?? 0) + line.t35Us;
     // The master's timeout for this unit: the bus's fixed one, else the profile's, else its computed one.
@@ -306,18 +331,23 @@ export interface LearnedTiming {
   readonly gapUs: ArrayLike<number>;
 }
 
-/** The forwarders' view of the site's meters (modules/readings.ts ReadingsStore), points in the plan's order. */
+/**
+ * The forwarders' view of the site's meters (modules/readings.ts ReadingsStore), points in the plan's order. A point's
+ * metadata is its profile point itself (same field names; "" for an absent unit or class), so nothing is copied per
+ * point: a meter polling all its profile's points shares the profile's own list, and meters with the same profile and
+ * selection share one list.
+ */
 export function meterMetaForSite(site: Site, plan: Plan): MeterMeta[] {
+  const shared = new Map<string, readonly PointMeta[]>();
   return plan.meters.map((mp, m) => {
     const sm = site.meters[m];
-    const points: PointMeta[] = [];
-    for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) {
-      const p = sm.profile.points[plan.values[v].point];
-      const meta: { name: string; label: string; type: string; unit?: string; deviceClass?: string; stateClass?: string } = { name: p.name, label: p.label, type: p.type };
-      if (p.unit !== "") meta.unit = p.unit;
-      if (p.deviceClass !== "") meta.deviceClass = p.deviceClass;
-      if (p.stateClass !== "") meta.stateClass = p.stateClass;
-      points.push(meta);
+    const all = sm.points.length === sm.profile.points.length && sm.points.every((p, i) => p === i);
+    let points: readonly PointMeta[] | undefined = all ? sm.profile.points : shared.get(`${sm.profileId}:${sm.points.join(",")}`);
+    if (points === undefined) {
+      const list: PointMeta[] = [];
+      for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) list.push(sm.profile.points[plan.valuePoint[v]]);
+      shared.set(`${sm.profileId}:${sm.points.join(",")}`, list);
+      points = list;
     }
     return { name: sm.name, profile: sm.profileId, manufacturer: sm.profile.manufacturer, model: sm.profile.model, unit: sm.unit, intervalMs: sm.intervalMs, points, ...(sm.via !== undefined ? { via: sm.via } : {}) };
   });

@@ -49,7 +49,7 @@ const TYPE_MIN = Float64Array.of(0, -32768, 0, -2147483648, 0, -9007199254740991
 const TYPE_MAX = Float64Array.of(65535, 32767, 4294967295, 2147483647, 9007199254740991, 9007199254740991, Infinity, Infinity, 1);
 
 /** The default "not available" raw of each type that a double holds exactly (NaN: none, or checked otherwise). */
-const TYPE_SENTINEL = Float64Array.of(65535, 32767, 4294967295, 2147483647, NaN, NaN, Infinity, Infinity, NaN);
+export const TYPE_SENTINEL: Readonly<Float64Array> = Float64Array.of(65535, 32767, 4294967295, 2147483647, NaN, NaN, Infinity, Infinity, NaN);
 
 export const ORDER_ABCD = 0;
 export const ORDER_CDAB = 1;
@@ -361,4 +361,30 @@ export class ValueCodec {
     }
     return writeRaw(this.type, this.order, raw, b, offset);
   }
+}
+
+/**
+ * ValueCodec.decode() on a rule held in columns (modules/planner.ts Plan): type, order, bit, scale and exponent as in
+ * ValueCodec, the rule's "not available" raws at invalid[invalidStart .. invalidEnd). Allocates nothing.
+ */
+export function decodeRule(type: number, order: number, bit: number, scale: number, exponent: number, invalid: Float64Array,
+  invalidStart: number, invalidEnd: number, b: Uint8Array, offset: number, extra: number, bitIndex: number): number {
+  if (bit === -2) {
+    const p = offset + (bitIndex >> 3);
+    if (bitIndex < 0 || p < 0 || p >= b.length) return NaN;
+    return (b[p] >> (bitIndex & 7)) & 1;
+  }
+  if (bit >= 0) {
+    if (!fits(b, offset, 1)) return NaN;
+    return (wordAt(b, offset, 1, order, 0) >> bit) & 1;
+  }
+  if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT) return NaN;
+  const raw = readRaw(type, order, b, offset);
+  // NaN: outside the buffer or a float NaN. The exact sentinel of 16/32-bit integers, and ±Infinity of floats, compare
+  // on the raw number; 64-bit sentinels are checked on their words (a double cannot hold them exactly).
+  if (raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) return NaN;
+  if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, order, b, offset)) return NaN;
+  for (let i = invalidStart; i < invalidEnd; i++) if (invalid[i] === raw) return NaN;
+  const v = scale === 1 ? raw : raw * scale;
+  return scalePow10(v, exponent + extra);
 }

@@ -27,7 +27,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { basename, delimiter, join, resolve } from "node:path";
 
 const ROLES = ["concentrator", "repeater"];
 const PLATFORM = "esp32/nodemcu";
@@ -97,7 +97,10 @@ for (const role of roles) {
   const mc = spawnSync("mcconfig", ["-d", "-p", PLATFORM, "-o", out, "./manifest.json", `role=${role}`], { cwd: root, env, encoding: "utf8" });
   let text = `$ mcconfig -d -p ${PLATFORM} -o ${out} ./manifest.json role=${role}\n${mc.stdout}${mc.stderr}`;
   const debugDir = join(out, "tmp", "esp32", "nodemcu", "debug");
-  const appDir = existsSync(debugDir) ? readdirSync(debugDir).map((d) => join(debugDir, d)).find((d) => existsSync(join(d, "makefile"))) : undefined;
+  // mcconfig names the app's directory after the project's folder; other checkouts may have built beside it in `out`.
+  const own = join(debugDir, basename(root));
+  const appDir = existsSync(join(own, "makefile")) ? own
+    : existsSync(debugDir) ? readdirSync(debugDir).map((d) => join(debugDir, d)).find((d) => existsSync(join(d, "makefile"))) : undefined;
   if (mc.status !== 0 || appDir === undefined) {
     writeFileSync(log, text);
     summaries.push(`check:device ${role}: mcconfig failed (exit ${mc.status}), 1 error — ${(mc.stderr || mc.stdout).trim().split("\n").pop()} (log: ${log})`);

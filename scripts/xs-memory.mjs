@@ -105,11 +105,11 @@ export function xsMemoryRows(stdout) {
 /** The profiles the engine configurations use (bench/xs-memory-engines.ts MEMORY_PROFILES). */
 const ENGINE_PROFILES = ["eastron-sdm630", "eastron-sdm120", "nmid30-2", "ubs-djz1226"];
 /** bench/xs-memory-engines.ts ENGINE_CONFIGURATIONS. */
-const ENGINE_CONFIGURATIONS = 3;
+const ENGINE_CONFIGURATIONS = 4;
 
 /**
- * The engine configurations of bench/xs-memory-engines.ts on the host. The profiles' JSON text is a constant of the
- * bundle (preloaded: flash on the device), parsed at run time as the device parses its resources.
+ * The engine configurations of bench/xs-memory-engines.ts on the host. The profiles come from the compiled library
+ * (modules/profile-library.ts), built in the bundle's body (preloaded: flash on the device) as on the device.
  * Each configuration runs in its own machine. Returns { status, done, rows (empty machine first), bits, creation, runs }.
  */
 export async function measureEnginesOnXs(creation = {}) {

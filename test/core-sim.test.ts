@@ -61,7 +61,7 @@ for (const profile of profiles) {
       const got = readings.values[i];
       t.is(readings.status[i], VALUE_OK, v.name);
       t.true(got === want || Math.abs(got - want) <= 1e-6 * Math.abs(want), `${v.name}: emulator ${want}, decoded ${got}`);
-      t.true(readings.takenAt[i] > 0 && readings.takenAt[i] <= sim.now, `${v.name} carries the time it was taken`);
+      t.true(readings.takenAt(i) > 0 && readings.takenAt(i) <= sim.now, `${v.name} carries the time it was taken`);
     });
   });
 }
@@ -130,5 +130,5 @@ test("simulated bus: a dead meter among five live ones costs ≤ 5% of bus time 
   t.is(store.meters[0].values[0], readings.values[plan.meters[0].firstValue]);
   const v = plan.values.findIndex((x) => x.meter === 0 && x.name === "voltage");
   t.is(readings.status[v], VALUE_OK);
-  t.true(readings.takenAt[v] > HOUR - 2_100_000, "fresh readings at the end");
+  t.true(readings.takenAt(v) > HOUR - 2_100_000, "fresh readings at the end");
 });

@@ -1,6 +1,7 @@
 // manifest.json (the mcconfig build of the ESP32 firmware): valid JSON, every module it maps exists, it preloads only
 // pure modules/ files, and its config defaults build a valid device configuration and site.
 import test from "ava";
+import { libraryProfile } from "../modules/profile-library";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deviceConfig } from "../hosts/esp32/device-config";
@@ -109,8 +110,9 @@ test("the manifest's config defaults give a valid device config, site (with the 
   const r = checkSite(site, profileTable(profiles));
   t.true(r.ok, r.ok ? "" : r.errors.join("\n"));
   t.notThrows(() => resolveRepeaterConfig(site.repeater));
-  // The profiles the site names are shipped as data resources.
-  t.deepEqual(esp32.data["*"], ["./profiles/*"]);
+  // The profiles the site names are shipped as preloaded flash data (modules/profile-library.ts), not as resources.
+  t.true(esp32.preload.includes("modules/profile-library"));
+  for (const m of site.meters) t.truthy(libraryProfile(m.profile), m.profile);
   // Command-line overrides arrive as strings.
   t.deepEqual(deviceConfig({ ...manifest.config, role: "repeater", bTx: "33" }).portB.txPin, 33);
   t.throws(() => deviceConfig({ ...manifest.config, role: "gateway" }), { message: /config.role/ });
@@ -118,7 +120,7 @@ test("the manifest's config defaults give a valid device config, site (with the 
 });
 
 /** Specifiers the SDK provides through the manifest's includes (not files of this repository). */
-const SDK_MODULES = new Set(["mc/config", "mc/ffi", "timer", "time", "preference", "wifi", "sntp", "http", "Resource",
+const SDK_MODULES = new Set(["mc/config", "mc/ffi", "timer", "time", "preference", "flash", "wifi", "sntp", "http", "Resource",
   "embedded:io/serial", "embedded:io/digital", "embedded:io/socket/tcp", "embedded:io/socket/udp", "embedded:io/socket/listener",
   "embedded:io/socket/tcp/tls", "embedded:network/mqtt/client", "embedded:network/dns/resolver/udp"]);
 

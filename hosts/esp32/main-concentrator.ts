@@ -19,13 +19,15 @@ import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import { Server } from "http";
 import Preference from "preference";
-import Resource from "Resource";
+import Flash from "flash";
+import { ForwardRing } from "../../modules/forward-ring";
+import { FlashRingStorage, type FlashLike } from "./ring-flash";
 import WiFi from "wifi";
 import { syncClock } from "./clock-sync";
 import { parseForwarding } from "../../modules/forwarding-config";
 import { MqttLayout } from "../../modules/mqtt-payload";
 import { MqttSession } from "../../modules/mqtt-session";
-import { parseProfile, type Profile } from "../../modules/profile";
+import { LIBRARY_LOOKUP, PROFILE_LIBRARY } from "../../modules/profile-library";
 import { checkSite, minCapFor, type ProfileLookup } from "../../modules/site";
 import { healthDocument, historyDocument, metersDocument, planDocument } from "../../modules/status-json";
 import { EngineLoop } from "./deadline-timer";
@@ -63,29 +65,6 @@ const BODY_HEAP_BYTES = 12800;
 /** Interrupt → message → JS callback delay budgeted for received bytes, µs (not measured on a board: see docs/esp32.md). */
 const CALLBACK_LATENCY_US = 1000;
 
-/**
- * Profiles are build resources (manifest "data": profiles/*.json), parsed on first use. The cached copy drops what only
- * documents the profile (description, sources with their titles, links and notes, each point's source_name; labels come
- * from the preloaded key table, modules/point-keys.ts): nothing reads them at run time, and
- * they are a few KB of chunk heap per profile (docs/esp32.md "Memory budget").
- */
-class ResourceProfiles implements ProfileLookup {
-  private readonly cache = new Map<string, Profile>();
-  get(id: string): Profile | undefined {
-    let p = this.cache.get(id);
-    if (p !== undefined) return p;
-    const name = `${id}.json`;
-    if (!/^[a-z0-9-]+$/.test(id) || !Resource.exists(name)) return undefined;
-    const parsed = parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(name).slice(0))), id);
-    p = { ...parsed, description: "", sources: [], points: parsed.points.map((pt) => ({ ...pt, sourceName: "" })) };
-    this.cache.set(id, p);
-    return p;
-  }
-  keys(): Iterable<string> {
-    return this.cache.keys();
-  }
-}
-
 function siteProblems(json: unknown, profiles: ProfileLookup): readonly string[] {
   const r = checkSite(json, profiles);
   if (!r.ok) return r.errors;
@@ -103,7 +82,8 @@ const LEARNED_SAVE_MS = 30 * 60 * 1000;
 
 export function startConcentrator(): void {
   const device = deviceConfig(config as Record<string, unknown>);
-  const profiles = new ResourceProfiles();
+  // The shipped profiles, compiled into preloaded flash data (modules/profile-library.ts): nothing parsed at boot.
+  const profiles = LIBRARY_LOOKUP;
   const check = (json: unknown) => siteProblems(json, profiles);
   // At boot the gateway section does not decide which site runs (it is checked apart, below); PUT /api/site uses `check`.
   const loaded = loadSite(Preference, device.site, (json) => siteProblems(bootGateway(json, () => {}).site, profiles));
@@ -133,10 +113,10 @@ export function startConcentrator(): void {
   platform.Timer.set(() => { learnedText = saveLearnedPreference(Preference, learned, names, learnedText, log); }, LEARNED_SAVE_MS, LEARNED_SAVE_MS);
   const poller = sitePoller(site, port, port.rxIdleUs, CALLBACK_LATENCY_US, events, gatewayConfig, learned);
   const store = poller.store;
-  // The bus scan job (POST /api/scan) sits between the port and the poll loop; it identifies by the profiles this site
-  // uses (the device cannot list its profile resources).
+  // The bus scan job (POST /api/scan) sits between the port and the poll loop; it identifies by every shipped profile
+  // (the preloaded library).
   const scanJob = new ScanJob(poller.loop, port, { baud: site.bus.baud, framing: site.bus.framing, rxIdleDelayUs: port.rxIdleUs + CALLBACK_LATENCY_US },
-    () => Array.from(profiles.keys(), (id) => profiles.get(id) as Profile));
+    () => PROFILE_LIBRARY);
   port.listener = scanJob;
   port.loop = loop;
   poller.loop.start(platform.now());
@@ -160,7 +140,19 @@ export function startConcentrator(): void {
     const s = forwarding.mqtt;
     mqtt = new MqttForwarder(platform, mqttPlatform([device.dnsServer], s), s, log);
     const layout = new MqttLayout({ prefix: s.prefix, site: s.site, discoveryPrefix: s.discoveryPrefix }, store.meters.map((m) => m.meta));
-    const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, ringBytes: s.ringBytes > 0 ? s.ringBytes : DEVICE_RING_BYTES, retainState: s.retainState, discovery: s.discovery, origin: s.origin, quality: poller.quality });
+    // forwarding.mqtt.ringStore names a flash data partition: the ring survives power cuts (docs/esp32.md, "Persistent ring").
+    let forwardRing: ForwardRing | undefined;
+    if (s.ringStore !== undefined) {
+      try {
+        const storage = new FlashRingStorage(new Flash(s.ringStore) as unknown as FlashLike, s.ringBytes);
+        forwardRing = new ForwardRing(storage, { maxPoints: store.maxPoints, track: s.window, layoutId: layout.layoutId });
+        const r = forwardRing.recovery;
+        log(`mqtt: ring in flash partition ${s.ringStore} (${storage.blockCount} sectors): ${r.replay} readings to replay, ${r.torn} torn records skipped`);
+      } catch (e) {
+        log(`mqtt: ring partition '${s.ringStore}': ${(e as Error).message}; the ring stays in RAM`);
+      }
+    }
+    const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, ringBytes: s.ringBytes > 0 ? s.ringBytes : DEVICE_RING_BYTES, retainState: s.retainState, discovery: s.discovery, origin: s.origin, forwardRing, quality: poller.quality });
     mqtt.session = session;
     events.reading = (m) => session.reading(m);
     // After every poll: meter availability, and point availability (a point of any meter may have aged to stale); only

@@ -86,26 +86,24 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
   // Learned limits (restored from the preference at boot): their caps shape the plan, their timing the master; polling
   // keeps teaching them.
   const plan = planForSite(site, learned !== null ? learned.cap : undefined);
-  const store = new ReadingsStore({ meters: meterMetaForSite(site, plan) });
+  const store = new ReadingsStore({ meters: meterMetaForSite(site, plan), historyBuckets: site.history.buckets, bucketUs: site.history.bucketUs });
   const options = loopOptionsForSite(site, plan, { rxIdleDelayUs: rxIdleUs + latencyUs, rxBatchBytes: RX_FULL_THRESHOLD }, learned ?? undefined);
   const lastRead = new Int32Array(plan.meters.length);
   plan.meters.forEach((m, i) => (lastRead[i] = m.firstRead + m.readCount - 1));
   const guest = gateway === null ? null : new GatewayGuest();
-  const cache = gateway === null || gateway.cacheTtlUs <= 0 ? null : new RegisterCache(Math.max(1, Math.min(1024, plan.reads.length)));
+  const cache = gateway === null || gateway.cacheTtlUs <= 0 ? null : new RegisterCache(Math.max(1, Math.min(1024, plan.readCount)));
   // Each point's quality from the store's readings (with the decoder's status: a withheld total is invalid) and failures.
   const quality = new PointQuality(site.meters.map((m, i) => ({ intervalMs: m.intervalMs, points: store.meters[i].meta.points, ratedPowerW: m.profile.limits.ratedPowerW })));
   let qStatus: Uint8Array[] = [];
   const listener: PollLoopListener = {
     polled(read: number, outcome: number, result: MasterResult): void {
       if (learned !== null) {
-        const rd = plan.reads[read];
-        learned.observe(rd.meter, rd.function, rd.count, result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, plan.line, rxIdleUs + latencyUs) : -1);
+        learned.observe(plan.readMeter[read], plan.readFunction[read], plan.readRegisters[read], result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, plan.line, rxIdleUs + latencyUs) : -1);
       }
       if (cache !== null && outcome === OUTCOME_OK && (result.functionCode === 3 || result.functionCode === 4)) {
-        const rd = plan.reads[read];
-        cache.record(rd.unit, rd.function, rd.start, result.registers, result.registerCount, result.completedAt);
+        cache.record(plan.readUnit[read], plan.readFunction[read], plan.readStart[read], result.registers, result.registerCount, result.completedAt);
       }
-      const m = plan.reads[read].meter;
+      const m = plan.readMeter[read];
       if (outcome !== OUTCOME_OK) quality.failed(m, store.online(m));
       else if (read === lastRead[m]) quality.recorded(m, store.meters[m].values, result.completedAt, qStatus[m]);
       quality.age(result.completedAt);

@@ -87,7 +87,7 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
   const learned = o.learned ?? null;
   const plan = planForSite(site, learned !== null ? learned.cap : undefined);
   // Days and months of the energy figures begin at local midnight (the host's time zone at start).
-  const store = new ReadingsStore({ meters: meterMetaForSite(site, plan), utcOffsetMin: -new Date(o.nowMs()).getTimezoneOffset() });
+  const store = new ReadingsStore({ meters: meterMetaForSite(site, plan), historyBuckets: site.history.buckets, bucketUs: site.history.bucketUs, utcOffsetMin: -new Date(o.nowMs()).getTimezoneOffset() });
   const opts = loopOptionsForSite(site, plan, o.master ?? {}, learned ?? undefined);
   const extra = o.extraTimeoutUs ?? {};
   const line = plan.line;

@@ -96,7 +96,7 @@ function settingsToOptions(s: ForwardingSettings): Record<string, unknown> & { u
   const m = s.mqtt!;
   const o: Record<string, unknown> & { url: string } = { url: m.url };
   for (const k of ["username", "password", "ca", "cert", "key", "rejectUnauthorized", "clientId", "prefix", "site", "discoveryPrefix", "discovery",
-    "retainState", "ring", "ringBytes", "window", "keepaliveS", "connectTimeoutMs", "backoffMinMs", "backoffMaxMs", "origin"] as const) {
+    "retainState", "ring", "ringBytes", "ringStore", "ringSyncMs", "window", "keepaliveS", "connectTimeoutMs", "backoffMinMs", "backoffMaxMs", "origin"] as const) {
     if (m[k] !== undefined) o[k] = m[k];
   }
   return o;

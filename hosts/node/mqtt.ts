@@ -10,7 +10,11 @@
  * in-flight reading returns to the queue, and a new attempt follows after an exponential backoff (min → max). So a
  * reading is published again only if it was in flight without a PUBACK when the connection dropped — QoS 1's "at least
  * once" (MQTT 3.1.1 §4.3.2), nothing more — and readings taken while the broker is unreachable wait in the ring and go
- * out in order after reconnection. When the ring is full the oldest reading is dropped and counted.
+ * out in order after reconnection. When the ring is full the oldest block of readings is dropped and counted.
+ *
+ * With `ringStore` the ring lives in a file (hosts/node/ring-file.ts) and survives a crash: on start it replays what the
+ * broker had not acknowledged, to the history topics. The file is fdatasync'ed at most every `ringSyncMs` by a timer
+ * here, and a reading is published only after that (docs/mqtt.md, "Ring file and fsync").
  *
  * On every connection: the concentrator's status "online" (retained; the last will publishes "offline"), the discovery
  * document of each meter (retained), each meter's availability (retained), then the queued readings.
@@ -22,7 +26,9 @@ import { FileReadError, readBounded } from "./read-bounded";
 import { createSecureContext } from "node:tls";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { UsageError } from "./commands/command";
-import type { ForwardRing } from "../../modules/forward-ring";
+import { ForwardRing } from "../../modules/forward-ring";
+import { readingRecordBytes, BLOCK_HEADER_BYTES } from "../../modules/ring-record";
+import { FileRingStorage, RING_FILE_BLOCK, RingFileError } from "./ring-file";
 import { parseMqttSettings, type MqttSettings } from "../../modules/forwarding-config";
 import type { DiscoveryOrigin } from "../../modules/ha-discovery";
 import { MqttLayout, PAYLOAD_OFFLINE } from "../../modules/mqtt-payload";
@@ -57,6 +63,10 @@ export interface MqttForwarderOptions {
   readonly ring?: number;
   /** Byte budget of the ring: at most the readings that fit (default 0: no budget). */
   readonly ringBytes?: number;
+  /** Ring file path: the ring survives restarts (default: RAM only). */
+  readonly ringStore?: string;
+  /** fdatasync of the ring file at most every this many ms (default 200; 0: after every reading). */
+  readonly ringSyncMs?: number;
   /** Readings in flight at once (default 16). */
   readonly window?: number;
   readonly keepaliveS?: number;
@@ -81,6 +91,10 @@ export interface MqttStats {
   connects: number;
   connectFailures: number;
   disconnects: number;
+  /** Readings found in the ring file at start, not yet acknowledged (replayed as historical). */
+  replayed: number;
+  /** Torn records skipped in the ring file at start. */
+  tornRecords: number;
   lastError: string | null;
 }
 
@@ -123,6 +137,9 @@ export class MqttForwarder {
   private stopped = true;
   private backoffMs: number;
   private timer: NodeJS.Timeout | null = null;
+  private syncTimer: NodeJS.Timeout | null = null;
+  private readonly ringFile: FileRingStorage | null = null;
+  private readonly ringSyncMs: number;
   private readonly stats_: MqttStats;
 
   constructor(store: ReadingsStore, options: MqttForwarderOptions) {
@@ -152,8 +169,23 @@ export class MqttForwarder {
       // The npm client keeps the payload until it is written: a copy of the session's bytes.
       publishBytes: (topic, payload, length, qos, retain, token) => send(topic, Buffer.from(payload.subarray(0, length)), qos, retain, token),
     };
+    let forwardRing: ForwardRing | undefined;
+    if (opts.ringStore !== undefined) {
+      // The file holds `ringBytes` (whole blocks, at least 2), or room for at least `ring` readings.
+      const per = Math.floor((RING_FILE_BLOCK - BLOCK_HEADER_BYTES) / readingRecordBytes(store.maxPoints));
+      if (per < 1) throw new MqttConfigError(`forwarding.mqtt.ringStore: a reading of ${store.maxPoints} values does not fit a ${RING_FILE_BLOCK}-byte ring block`);
+      const blocks = opts.ringBytes > 0 ? Math.max(2, Math.floor(opts.ringBytes / RING_FILE_BLOCK)) : Math.ceil(opts.ring / per) + 1;
+      try {
+        this.ringFile = new FileRingStorage(opts.ringStore, blocks, log ?? ((line) => console.error(line)));
+      } catch (e) {
+        if (e instanceof RingFileError) throw new MqttConfigError(`forwarding.mqtt.ringStore: ${e.message}`);
+        throw e;
+      }
+      forwardRing = new ForwardRing(this.ringFile, { maxPoints: store.maxPoints, track: opts.window, layoutId: this.layout.layoutId });
+    }
+    this.ringSyncMs = opts.ringSyncMs;
     this.session = new MqttSession(store, this.layout, publisher, {
-      window: opts.window, ring: opts.ring, ringBytes: opts.ringBytes, retainState: opts.retainState, discovery: opts.discovery, origin: opts.origin, quality,
+      window: opts.window, ring: opts.ring, ringBytes: opts.ringBytes, retainState: opts.retainState, discovery: opts.discovery, origin: opts.origin, forwardRing, quality,
     });
     this.backoffMinMs = opts.backoffMinMs;
     this.backoffMaxMs = opts.backoffMaxMs;
@@ -184,8 +216,12 @@ export class MqttForwarder {
     }
     this.stats_ = {
       connected: false, url: redact(opts.url), queued: 0, inFlight: 0, pushed: 0, delivered: 0, dropped: 0,
-      connects: 0, connectFailures: 0, disconnects: 0, lastError: null,
+      connects: 0, connectFailures: 0, disconnects: 0, replayed: this.session.ring.recovery.replay, tornRecords: this.session.ring.recovery.torn, lastError: null,
     };
+    const rec = this.session.ring.recovery;
+    if (this.ringFile && (rec.replay > 0 || rec.torn > 0 || rec.foreignBlocks > 0)) {
+      this.log(`mqtt: ring file ${opts.ringStore}: ${rec.replay} readings to replay (historical), ${rec.torn} torn records skipped${rec.foreignBlocks > 0 ? `, ${rec.foreignBlocks} blocks of another site layout not replayed` : ""}`);
+    }
   }
 
   /** The store-and-forward ring (read-only use). */
@@ -197,12 +233,16 @@ export class MqttForwarder {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    if (this.ringFile && this.ringSyncMs > 0) {
+      this.syncTimer = setInterval(() => { if (this.session.ring.needsSync) this.session.sync(); }, this.ringSyncMs);
+    }
     this.connect();
   }
 
   /** Queues the store's latest reading of `meter` and sends what the window allows. Call after store.record(). */
   reading(meter: number): void {
     this.session.reading(meter);
+    if (this.ringFile && this.ringSyncMs === 0) this.session.sync();
   }
 
   /** Publishes changed meter and point availability (call after store.record()/failure() and quality changes; cheap when nothing changed). */
@@ -232,10 +272,17 @@ export class MqttForwarder {
     while (this.session.isConnected && this.session.ring.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.stopped = true;
     if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.syncTimer) { clearInterval(this.syncTimer); this.syncTimer = null; }
     const c = this.client;
     this.client = null;
     this.generation++;
     this.session.disconnected();
+    if (this.ringFile) {
+      this.session.ring.persistAck();
+      this.session.ring.sync();
+      this.ringFile.sync();
+      this.ringFile.close();
+    }
     if (!c) return;
     if (c.connected) {
       // A half-dead connection must not hold the exit: each step gives up after a second, then the socket is dropped.

@@ -442,3 +442,62 @@ export class FakePreference {
     this.map.delete(`${domain}/${key}`);
   }
 }
+
+/**
+ * The SDK's `flash` module on ESP32 (modules/files/flash/esp32/flash.c over ESP-IDF esp_partition_*; Moddable SDK
+ * documentation/files/files.md, "class Flash"): a data partition of `byteLength` bytes in `blockSize` sectors.
+ * erase(sector) sets a sector to 0xFF; write(offset, byteLength, buffer) programs bytes as NOR flash does (a bit can only
+ * go from 1 to 0: the result is old AND new); read(offset, byteLength) returns a copy; map() the partition's bytes
+ * (read-only by contract). An access outside the partition throws as the SDK's range checks do.
+ *
+ * `cutAfterBytes` ≥ 0 is a power cut: that many more bytes are programmed, the write in progress stops there (torn) and
+ * throws, and every later write or erase throws too, until `restore()` (power back). `erases` counts erases per sector.
+ */
+export class FakeFlash {
+  readonly byteLength: number;
+  readonly blockSize: number;
+  readonly bytes: Uint8Array;
+  readonly erases: Uint32Array;
+  cutAfterBytes = -1;
+  private dead = false;
+
+  constructor(byteLength: number, blockSize = 4096) {
+    if (byteLength % blockSize !== 0) throw new RangeError("FakeFlash: byteLength must be a whole number of sectors");
+    this.byteLength = byteLength;
+    this.blockSize = blockSize;
+    this.bytes = new Uint8Array(byteLength).fill(0xff);
+    this.erases = new Uint32Array(byteLength / blockSize);
+  }
+
+  erase(sector: number): void {
+    if (this.dead || this.cutAfterBytes === 0) { this.dead = true; throw new Error("power cut"); }
+    if (!Number.isInteger(sector) || sector < 0 || (sector + 1) * this.blockSize > this.byteLength) throw new Error("erase failed");
+    this.bytes.fill(0xff, sector * this.blockSize, (sector + 1) * this.blockSize);
+    this.erases[sector]++;
+  }
+
+  read(offset: number, byteLength: number): ArrayBuffer {
+    if (offset < 0 || offset + byteLength > this.byteLength) throw new Error("read failed");
+    return this.bytes.slice(offset, offset + byteLength).buffer;
+  }
+
+  write(offset: number, byteLength: number, buffer: ArrayBuffer | ArrayBufferView): void {
+    if (this.dead) throw new Error("power cut");
+    if (offset < 0 || offset + byteLength > this.byteLength) throw new Error("write failed");
+    const src = buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const n = this.cutAfterBytes >= 0 && byteLength > this.cutAfterBytes ? this.cutAfterBytes : byteLength;
+    for (let i = 0; i < n; i++) this.bytes[offset + i] &= src[i];
+    if (this.cutAfterBytes >= 0) this.cutAfterBytes -= n;
+    if (n < byteLength) { this.dead = true; throw new Error("power cut"); }
+  }
+
+  map(): ArrayBuffer {
+    return this.bytes.buffer as ArrayBuffer;
+  }
+
+  /** Power is back: writes work again (the cut's damage stays). */
+  restore(): void {
+    this.dead = false;
+    this.cutAfterBytes = -1;
+  }
+}

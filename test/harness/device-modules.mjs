@@ -15,6 +15,7 @@ const DEVICE = {
   timer: `import { Timer } from ${JSON.stringify(world)}; export default Timer;`,
   time: `import { Time } from ${JSON.stringify(world)}; export default Time;`,
   preference: `export { Preference as default } from ${JSON.stringify(world)};`,
+  flash: `export { Flash as default } from ${JSON.stringify(world)};`,
   Resource: `export { Resource as default } from ${JSON.stringify(world)};`,
   "mc/ffi": `export { FFI as default } from ${JSON.stringify(world)};`,
   sntp: `export { SNTP as default } from ${JSON.stringify(world)};`,
@@ -31,7 +32,7 @@ const DEVICE = {
 export const deviceModulesPlugin = {
   name: "rc485-device-modules",
   setup(build) {
-    build.onResolve({ filter: /^(mc\/config|mc\/ffi|embedded:.*|rc485\/uart-rs485|timer|time|preference|Resource|sntp|wifi|http)$/ }, (args) =>
+    build.onResolve({ filter: /^(mc\/config|mc\/ffi|embedded:.*|rc485\/uart-rs485|timer|time|preference|flash|Resource|sntp|wifi|http)$/ }, (args) =>
       DEVICE[args.path] !== undefined ? { path: args.path, namespace: "device" } : undefined);
     build.onLoad({ filter: /.*/, namespace: "device" }, (args) => ({ contents: DEVICE[args.path], loader: "ts", resolveDir: root }));
     build.onResolve({ filter: /^hosts\/esp32\// }, (args) => ({ path: `${root}${args.path}.ts` }));

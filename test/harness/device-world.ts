@@ -11,7 +11,7 @@
  * when the test says. Callbacks always come later, from the board's timers, never inside a call.
  * Test tooling: no Node API (it runs on XS), allocates freely.
  */
-import type { FakeEsp32 } from "../../hosts/sim/esp32-fakes";
+import type { FakeEsp32, FakeFlash } from "../../hosts/sim/esp32-fakes";
 import { utf8 } from "../../hosts/esp32/utf8";
 
 interface TimerLike { set(cb: (t: unknown) => void, interval?: number, repeat?: number): unknown; schedule(t: unknown, interval?: number, repeat?: number): void; clear(t: unknown): void }
@@ -23,6 +23,7 @@ class World {
   // is frozen there (entries added later are not kept by the run machine's collector).
   resources!: Map<string, string>;
   preferences!: Map<string, string | number | boolean | ArrayBuffer>;
+  flash!: Map<string, FakeFlash>;
   logs!: string[];
   restarts = 0;
   wifi!: { instances: number; joined: boolean; events: string[]; current: FakeWiFi | null; autoJoinMs: number };
@@ -36,6 +37,7 @@ class World {
     this.config = {};
     this.resources = new Map();
     this.preferences = new Map();
+    this.flash = new Map();
     this.logs = [];
     this.restarts = 0;
     this.wifi = { instances: 0, joined: false, events: [], current: null, autoJoinMs: 1000 };
@@ -111,6 +113,15 @@ export const Time = {
   get microseconds(): number { return world.io.now(); },
   set(_seconds: number): void {},
 };
+
+// ---- flash: the data partitions a test puts in world.flash (name → FakeFlash); an unknown name throws as the SDK does ----
+export class Flash {
+  constructor(name: string) {
+    const f = world.flash.get(name);
+    if (f === undefined) throw new Error("can't find partition");
+    return f as unknown as Flash;
+  }
+}
 
 // ---- preference, Resource, mc/ffi, sntp ----
 export class Preference {

@@ -38,6 +38,11 @@ export const cases: Cases = {
     t.is(s.rejectUnauthorized, true);
     t.is(s.backoffMinMs, 500);
     t.is(s.port, 8883);
+    t.is(s.ringStore, undefined, "the ring lives in RAM unless a store is named");
+    t.is(s.ringSyncMs, 200);
+    const p = parseMqttSettings({ url: "mqtt://b", ringStore: "/var/lib/rc485/ring", ringSyncMs: 0 });
+    t.is(p.ringStore, "/var/lib/rc485/ring");
+    t.is(p.ringSyncMs, 0);
     const f = parseForwarding(undefined);
     t.is(f.mqtt, null);
     t.deepEqual(f.http, { enabled: true, host: "127.0.0.1", port: 8485 });
@@ -53,6 +58,10 @@ export const cases: Cases = {
     fails(t, () => parseMqttSettings({ url: "mqtt://b", backoffMinMs: 1000, backoffMaxMs: 100 }), "forwarding.mqtt.backoffMaxMs");
     fails(t, () => parseMqttSettings({ url: "mqtt://b", origin: {} }), "forwarding.mqtt.origin");
     fails(t, () => parseMqttSettings([]), "forwarding.mqtt: must be an object");
+    fails(t, () => parseMqttSettings({ url: "mqtt://b", ringStore: "" }), "forwarding.mqtt.ringStore: must be a file path (Node) or a flash partition name (ESP32)");
+    fails(t, () => parseMqttSettings({ url: "mqtt://b", ringStore: 3 }), "forwarding.mqtt.ringStore: must be a file path");
+    fails(t, () => parseMqttSettings({ url: "mqtt://b", ringSyncMs: -1 }), "forwarding.mqtt.ringSyncMs: -1 must be an integer 0..60000");
+    fails(t, () => parseMqttSettings({ url: "mqtt://b", ringSyncMs: 1.5 }), "forwarding.mqtt.ringSyncMs: 1.5 must be an integer 0..60000");
     fails(t, () => parseForwarding({ http: { port: 70000 } }), "forwarding.http.port: 70000 must be an integer 0..65535");
     fails(t, () => parseForwarding({ http: { host: "my host" } }), "forwarding.http.host");
     fails(t, () => parseForwarding({ smtp: {} }), "forwarding.smtp: unknown option");

@@ -1,6 +1,8 @@
 import { MqttLayout } from "../../modules/mqtt-payload";
 import { MqttSession, type MqttPublisher } from "../../modules/mqtt-session";
 import { FAULT_TIMEOUT, ReadingsStore, type MeterMeta } from "../../modules/readings";
+import { ForwardRing } from "../../modules/forward-ring";
+import { MemoryRingStorage } from "../../modules/ring-storage";
 import type { Cases } from "../harness/check";
 
 const meters: MeterMeta[] = [
@@ -34,13 +36,14 @@ function setup(window = 2, ring = 8) {
 const stateKs = (sent: Sent[]): number[] => sent.filter((s) => s.token > 0).map((s) => JSON.parse(s.payload).time_ms - 1_000_000);
 
 export const cases: Cases = {
-  "ringBytes caps the ring at the readings that fit; ring stays the upper bound"(t) {
+  "ringBytes sizes the RAM ring in bytes; without it the ring holds at least `ring` readings"(t) {
     const store = new ReadingsStore({ meters, offlineAfter: 1 });
     const layout = new MqttLayout({ site: "s" }, meters);
     const pub: MqttPublisher = { publish() {}, publishBytes: () => true };
-    t.is(new MqttSession(store, layout, pub, { ring: 1000 }).ring.capacity, 1000);
-    t.is(new MqttSession(store, layout, pub, { ring: 1000, ringBytes: 16384 }).ring.capacity, Math.floor(16384 / (8 * store.maxPoints + 13)));
-    t.is(new MqttSession(store, layout, pub, { ring: 10, ringBytes: 16384 }).ring.capacity, 10);
+    t.ok(new MqttSession(store, layout, pub, { ring: 1000 }).ring.capacity >= 1000);
+    const r = new MqttSession(store, layout, pub, { ring: 1000, ringBytes: 16384 }).ring;
+    t.ok(r.blockCount * r.blockSize <= 16384);
+    t.is(r.layoutId, layout.layoutId);
   },
   "on connect: status online, one discovery document per meter, availability, then queued readings in order"(t) {
     const { session, sent, take } = setup(10);
@@ -97,12 +100,43 @@ export const cases: Cases = {
     session.health();
     t.deepEqual(avail().slice(2), ["a=offline", "b=online"]);
   },
-  "a full ring drops the oldest while disconnected"(t) {
+  "a full ring drops its oldest block while disconnected; the newest readings leave in order"(t) {
     const { session, sent, take } = setup(2, 4);
     for (let i = 0; i < 10; i++) take(0);
-    t.is(session.ring.dropped, 6);
+    const ring = session.ring;
+    t.ok(ring.dropped > 0);
+    t.ok(ring.length >= ring.capacity && ring.capacity >= 4, `${ring.length} held, capacity ${ring.capacity}`);
     session.connected();
-    for (let i = 0; i < 4; i++) { const s = sent.filter((x) => x.token > 0)[i]; session.acked(s.token); }
-    t.deepEqual(stateKs(sent), [7, 8, 9, 10]);
+    for (let i = 0; i < 10; i++) { const s = sent.filter((x) => x.token > 0)[i]; if (s) session.acked(s.token); }
+    const ks = stateKs(sent);
+    t.is(ks.length, 10 - ring.dropped);
+    t.deepEqual(ks, Array.from({ length: ks.length }, (_, i) => 11 - ks.length + i));
+  },
+  "every reading carries its seq; after a restart the rest is replayed to the history topic, marked historical, not retained"(t) {
+    const store = new ReadingsStore({ meters, offlineAfter: 1 });
+    const layout = new MqttLayout({ site: "s" }, meters);
+    const sent: Sent[] = [];
+    const pub: MqttPublisher = {
+      publish: (topic, payload, qos, retain, token) => void sent.push({ topic, payload, qos, retain, token }),
+      publishBytes: (topic, payload, length, qos, retain, token) => { sent.push({ topic, payload: ascii(payload, length), qos, retain, token }); return true; },
+    };
+    const storage = new MemoryRingStorage(4096, 4);
+    const ring1 = new ForwardRing(storage, { maxPoints: store.maxPoints, track: 4, layoutId: layout.layoutId });
+    const s1 = new MqttSession(store, layout, pub, { window: 4, retainState: true, forwardRing: ring1 });
+    for (let k = 1; k <= 3; k++) { store.record(0, [k, k * 10], k * 1_000_000, 1_000_000 + k); s1.reading(0); }
+    // The process dies; a new one starts on the same storage.
+    const ring2 = new ForwardRing(storage, { maxPoints: store.maxPoints, track: 4, layoutId: layout.layoutId });
+    const s2 = new MqttSession(store, layout, pub, { window: 4, retainState: true, forwardRing: ring2 });
+    store.record(0, [4, 40], 4_000_000, 1_000_004);
+    s2.reading(0);
+    s2.connected();
+    const readings = sent.filter((x) => x.token > 0);
+    t.deepEqual(readings.map((x) => x.topic), ["rc485/s/a/history", "rc485/s/a/history", "rc485/s/a/history", "rc485/s/a/state"]);
+    t.deepEqual(readings.map((x) => x.retain), [false, false, false, true]);
+    const docs = readings.map((x) => JSON.parse(x.payload));
+    t.deepEqual(docs.map((d) => d.seq), [1, 2, 3, 4]);
+    t.deepEqual(docs.map((d) => d.historical), [true, true, true, undefined]);
+    t.deepEqual(docs.map((d) => d.time_ms), [1_000_001, 1_000_002, 1_000_003, 1_000_004]);
+    t.throws(() => new MqttSession(store, layout, pub, { window: 4, forwardRing: new ForwardRing(storage, { maxPoints: store.maxPoints, track: 4, layoutId: layout.layoutId ^ 1 }) }), RangeError);
   },
 };

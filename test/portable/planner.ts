@@ -117,7 +117,7 @@ export const cases: Cases = {
       if (v.read !== 0) continue;
       const i = plan.values.indexOf(v);
       t.is(readings.values[i], want[v.name], v.name);
-      t.is(readings.takenAt[i], 1_000_000);
+      t.is(readings.takenAt(i), 1_000_000);
       t.is(readings.status[i], VALUE_OK);
     }
     t.is(readings.update(0, data, 0, data.length - 1, 2), -1, "short data is refused");

@@ -65,8 +65,8 @@ export const cases: Cases = {
     }
     t.is(loop.readings.values[0], 123.45);
     t.is(loop.readings.status[0], VALUE_OK);
-    t.ok(loop.readings.takenAt[0] >= 49000 && loop.readings.takenAt[0] <= now);
-    t.is(loop.scheduler.lastGoodAt[0], loop.readings.takenAt[0]);
+    t.ok(loop.readings.takenAt(0) >= 49000 && loop.readings.takenAt(0) <= now);
+    t.is(loop.scheduler.lastGoodAt[0], loop.readings.takenAt(0));
     t.is(port.sent[1], withCrc(7, 3, 0x9a, 0, 0, 2), "the next planned read");
     t.is(store.meters[0].readings, 0, "the store records whole cycles only");
     // The second read times out: counted as the store's timeout fault; the cycle ends without a record.

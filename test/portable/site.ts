@@ -55,12 +55,29 @@ export const cases: Cases = {
       '$.meters[1].profile: unknown profile "eastron-sdm999" (known: fixture-dc-meter, fixture-nmid30-2, fixture-sdm120, fixture-sdm630)',
     ]);
   },
+  "history section: sizes the status page's ring (default 60 × 60 s); bad values are named"(t) {
+    const bus = { port: "x", baud: 9600, framing: "8N1" };
+    const meters = [{ name: "m", profile: "fixture-sdm120", unit: 1, intervalMs: 1000 }];
+    const d = checkSite({ bus, meters }, profiles);
+    t.ok(d.ok);
+    if (d.ok) t.deepEqual(d.site.history, { buckets: 60, bucketUs: 60_000_000 });
+    const c = checkSite({ bus, meters, history: { buckets: 240, bucketSeconds: 15 } }, profiles);
+    t.ok(c.ok);
+    if (c.ok) t.deepEqual(c.site.history, { buckets: 240, bucketUs: 15_000_000 });
+    const bad = checkSite({ bus, meters, history: { buckets: 1, bucketSeconds: 0.5, length: 3 } }, profiles);
+    t.ok(!bad.ok);
+    if (!bad.ok) t.deepEqual(bad.errors, [
+      "$.history.length: unknown field; allowed: buckets, bucketSeconds",
+      "$.history.buckets: must be an integer from 2 to 10000 (got 1)",
+      "$.history.bucketSeconds: must be an integer from 1 to 86400 (got 0.5)",
+    ]);
+  },
   "structure errors: missing sections, wrong types, unknown fields"(t) {
     const r = checkSite({ meters: [], extra: 1, gateway: 3 }, profiles);
     t.ok(!r.ok);
     if (r.ok) return;
     t.deepEqual(r.errors, [
-      "$.extra: unknown section; allowed: bus, meters, forwarding, gateway, repeater",
+      "$.extra: unknown section; allowed: bus, meters, forwarding, gateway, repeater, history",
       "$.bus: must be an object {port, baud, framing, ...} (got nothing)",
       "$.meters: must be a non-empty list of meters (or [] with a gateway section) (got [])",
       "$.gateway: must be an object (got 3)",
