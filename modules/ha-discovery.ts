@@ -9,7 +9,9 @@
  *   - shared options every component inherits: `state_topic`, `qos`, `availability` (a list of {topic,
  *     payload_available, payload_not_available}) and `availability_mode`.
  * A meter is available when both the concentrator ("<prefix>/<site>/status", last will "offline") and the meter's own
- * availability topic say "online" (`availability_mode: "all"`).
+ * availability topic say "online" (`availability_mode: "all"`). With per-point availability (modules/point-availability.ts)
+ * each component overrides the shared list with its own (device discovery lets a component override shared options
+ * except `dev` and `o`): the same two topics plus its point's, so a stale or invalid point is unavailable alone.
  *
  * Each numeric point becomes a `sensor` with `device_class`, `state_class`, `unit_of_measurement` from the profile
  * (`deviceClass`, `stateClass`, `unit`; Home Assistant sensor vocabulary) and `value_template` reading the point's key of
@@ -17,6 +19,7 @@
  * `binary_sensor` whose template yields ON/OFF. An empty retained payload on the same topic removes the device.
  */
 import { PAYLOAD_OFFLINE, PAYLOAD_ONLINE, type MqttLayout } from "./mqtt-payload";
+import { pointAvailabilityTopic } from "./point-availability";
 
 /** Who publishes the discovery documents (`o`). */
 export interface DiscoveryOrigin {
@@ -38,6 +41,7 @@ export const HA_SENSOR_DEVICE_CLASSES = Object.freeze([
 /** Keys this module writes in a component; the test checks them against Home Assistant's option names. */
 export const COMPONENT_KEYS = Object.freeze([
   "p", "name", "unique_id", "device_class", "state_class", "unit_of_measurement", "value_template", "payload_on", "payload_off",
+  "availability", "availability_mode",
 ] as const);
 
 export interface DiscoveryComponent {
@@ -50,6 +54,8 @@ export interface DiscoveryComponent {
   value_template: string;
   payload_on?: string;
   payload_off?: string;
+  availability?: DiscoveryAvailability[];
+  availability_mode?: "all";
 }
 
 export interface DiscoveryAvailability {
@@ -75,13 +81,17 @@ function title(name: string): string {
 
 /**
  * The discovery document of meter `meter`. `concentratorId`, when given, is the `ids` of a concentrator device the
- * meters hang off (`via_device`).
+ * meters hang off (`via_device`). `pointAvailability`: each component also waits for its point's availability topic.
  */
-export function discoveryDocument(layout: MqttLayout, meter: number, origin: DiscoveryOrigin, concentratorId?: string): DiscoveryDocument {
+export function discoveryDocument(layout: MqttLayout, meter: number, origin: DiscoveryOrigin, concentratorId?: string, pointAvailability = false): DiscoveryDocument {
   const m = layout.meters[meter];
   if (!origin || typeof origin.name !== "string" || origin.name.length === 0) throw new TypeError("discovery: origin.name is required");
   const node = layout.nodeIds[meter];
   const cmps: Record<string, DiscoveryComponent> = {};
+  const shared: DiscoveryAvailability[] = [
+    { topic: layout.statusTopic, payload_available: PAYLOAD_ONLINE, payload_not_available: PAYLOAD_OFFLINE },
+    { topic: layout.availabilityTopics[meter], payload_available: PAYLOAD_ONLINE, payload_not_available: PAYLOAD_OFFLINE },
+  ];
   for (const p of m.points) {
     const c: DiscoveryComponent = p.type === "bool"
       ? { p: "binary_sensor", name: p.label || title(p.name), unique_id: `${node}_${p.name}`, value_template: `{{ 'ON' if value_json.${p.name} else 'OFF' }}`, payload_on: "ON", payload_off: "OFF" }
@@ -104,6 +114,10 @@ export function discoveryDocument(layout: MqttLayout, meter: number, origin: Dis
       }
       if (p.unit) c.unit_of_measurement = p.unit;
     }
+    if (pointAvailability) {
+      c.availability = [...shared, { topic: pointAvailabilityTopic(layout.prefix, layout.site, m.name, p.name), payload_available: PAYLOAD_ONLINE, payload_not_available: PAYLOAD_OFFLINE }];
+      c.availability_mode = "all";
+    }
     cmps[p.name] = c;
   }
   const dev: DiscoveryDocument["dev"] = { ids: [node], name: m.name };
@@ -119,15 +133,12 @@ export function discoveryDocument(layout: MqttLayout, meter: number, origin: Dis
     cmps,
     state_topic: layout.stateTopics[meter],
     qos: 1,
-    availability: [
-      { topic: layout.statusTopic, payload_available: PAYLOAD_ONLINE, payload_not_available: PAYLOAD_OFFLINE },
-      { topic: layout.availabilityTopics[meter], payload_available: PAYLOAD_ONLINE, payload_not_available: PAYLOAD_OFFLINE },
-    ],
+    availability: shared,
     availability_mode: "all",
   };
 }
 
 /** The retained discovery message of meter `meter`: topic and JSON text. */
-export function discoveryMessage(layout: MqttLayout, meter: number, origin: DiscoveryOrigin, concentratorId?: string): { topic: string; payload: string } {
-  return { topic: layout.discoveryTopics[meter], payload: JSON.stringify(discoveryDocument(layout, meter, origin, concentratorId)) };
+export function discoveryMessage(layout: MqttLayout, meter: number, origin: DiscoveryOrigin, concentratorId?: string, pointAvailability = false): { topic: string; payload: string } {
+  return { topic: layout.discoveryTopics[meter], payload: JSON.stringify(discoveryDocument(layout, meter, origin, concentratorId, pointAvailability)) };
 }

@@ -12,7 +12,9 @@
  * sends them again. Every reading carries its ring sequence number ("seq"), so the subscriber keeps exactly one copy of
  * each (docs/mqtt.md, "Exactly once"). Readings the ring replays from storage after a restart go to the meter's
  * history topic, marked "historical": true, never retained, so Home Assistant's state is never set back to an old value.
- * health() publishes meter availability when it changes.
+ * health() publishes meter availability when it changes, and, when the host keeps each point's quality (`quality`
+ * option, modules/point-quality.ts), each point's availability when it changes (modules/point-availability.ts); with
+ * it, each discovery component lists its point's topic too.
  *
  * Memory: the ring keeps compact records (modules/ring-record.ts) on its storage and the payload buffer is preallocated. A state payload is written at send time from the ring's
  * compact values into the session's one JsonWriter (modules/json-writer.ts) and handed to the host as bytes
@@ -24,6 +26,7 @@ import { ForwardRing } from "./forward-ring";
 import { JsonWriter } from "./json-writer";
 import { discoveryMessage, type DiscoveryOrigin } from "./ha-discovery";
 import { PAYLOAD_OFFLINE, PAYLOAD_ONLINE, type MqttLayout } from "./mqtt-payload";
+import { PointAvailability, pointAvailabilityTopic, type QualityBytes } from "./point-availability";
 import type { ReadingsStore } from "./readings";
 
 export interface MqttPublisher {
@@ -56,6 +59,8 @@ export interface MqttSessionOptions {
    * (default: a RAM ring sized by `ring`/`ringBytes`).
    */
   readonly forwardRing?: ForwardRing;
+  /** Each point's quality, one byte per point in meter order (a PointQuality): enables per-point availability. */
+  readonly quality?: QualityBytes;
 }
 
 export class MqttSession {
@@ -76,6 +81,9 @@ export class MqttSession {
   private online = false;
   /** Replayed readings skipped because they do not fit the current layout. */
   discarded = 0;
+  private readonly quality: QualityBytes | null;
+  private readonly points: PointAvailability | null;
+  private readonly publishPoint: (point: number, online: boolean) => void;
 
   constructor(store: ReadingsStore, layout: MqttLayout, publisher: MqttPublisher, options: MqttSessionOptions = {}) {
     const window = options.window ?? 16;
@@ -99,6 +107,22 @@ export class MqttSession {
     this.origin = options.origin ?? { name: "rc485", sw: "0.1.0" };
     this.published = new Int8Array(store.meters.length).fill(-1);
     this.payload = new JsonWriter(Math.max(1, layout.stateCapacity));
+    const q = options.quality ?? null;
+    if (q !== null) {
+      let n = 0;
+      for (const m of store.meters) n += m.meta.points.length;
+      if (q.quality.length !== n || q.first.length !== store.meters.length + 1) throw new RangeError("mqtt session: the quality must cover the store's points");
+    }
+    this.quality = q;
+    this.points = q === null ? null : new PointAvailability(q.quality.length);
+    this.publishPoint = (k, on) => {
+      const first = this.quality!.first;
+      let m = 0;
+      while (first[m + 1] <= k) m++;
+      const meta = this.layout.meters[m];
+      const topic = pointAvailabilityTopic(this.layout.prefix, this.layout.site, meta.name, meta.points[k - first[m]].name);
+      this.publisher.publish(topic, on ? PAYLOAD_ONLINE : PAYLOAD_OFFLINE, 1, true, 0);
+    };
   }
 
   get isConnected(): boolean {
@@ -112,11 +136,15 @@ export class MqttSession {
     p.publish(this.layout.statusTopic, PAYLOAD_ONLINE, 1, true, 0);
     if (this.discovery) {
       for (let i = 0; i < this.store.meters.length; i++) {
-        const d = discoveryMessage(this.layout, i, this.origin);
+        const d = discoveryMessage(this.layout, i, this.origin, undefined, this.points !== null);
         p.publish(d.topic, d.payload, 1, true, 0);
       }
     }
     for (let i = 0; i < this.published.length; i++) this.publishAvailability(i, this.store.online(i) ? 1 : 0);
+    if (this.points !== null) {
+      this.points.reset();
+      this.points.sync(this.quality!.quality, this.publishPoint);
+    }
     this.pump();
   }
 
@@ -133,13 +161,17 @@ export class MqttSession {
     this.pump();
   }
 
-  /** Publishes meter availability that changed since last published (call after store.record()/failure()). */
+  /**
+   * Publishes meter (and point) availability that changed since last published (call after store.record()/failure(),
+   * and after the quality ages, so a stale point turns offline).
+   */
   health(): void {
     if (!this.online) return;
     for (let i = 0; i < this.published.length; i++) {
       const on = this.store.online(i) ? 1 : 0;
       if (this.published[i] !== on) this.publishAvailability(i, on);
     }
+    if (this.points !== null) this.points.sync(this.quality!.quality, this.publishPoint);
   }
 
   /** Makes pushed readings durable (a ring file: fsync) and sends them; the host calls it on its sync timer. */

@@ -3,9 +3,10 @@
  * say "unavailable" instead of showing an old or impossible number (docs/profiles.md, "Quality per point").
  *
  * Theory of operation. The host tells it about each meter's readings and failures as the readings store hears them:
- *  - recorded(meter, values, nowUs): each point with a finite value inside its plausible range is FRESH (and its
- *    refresh time noted); NaN (a sentinel the profile lists, a total the sanity filter withholds, a value not read) or a
- *    value outside the range is INVALID;
+ *  - recorded(meter, values, nowUs, status?): each point with a finite value inside its plausible range is FRESH (and its
+ *    refresh time noted); NaN (a sentinel the profile lists, a value not read), a value outside the range, or a total
+ *    the sanity filter withheld (`status`, the meter's view of LatestValues.status, says VALUE_WITHHELD: the value is
+ *    the last accepted one, not a new reading) is INVALID;
  *  - failed(meter, online): when the meter has gone offline, all its points are INVALID (a value from a meter offline);
  *  - age(nowUs): a FRESH point not refreshed within `staleCycles` × the meter's interval becomes STALE.
  * Plausible ranges come from the point's device class and the profile's rated power (plausibleRange()): wide physical
@@ -14,6 +15,7 @@
  * availability messages. Fixed memory: typed arrays sized at construction; the three calls allocate nothing.
  */
 
+import { VALUE_WITHHELD } from "./latest-values";
 import { rebaseTimes } from "./time-rebase";
 
 export const QUALITY_NONE = 0;
@@ -101,13 +103,16 @@ export class PointQuality {
     this.first[meters.length] = k;
   }
 
-  /** A reading of meter m: values in point order (NaN = not available). */
-  recorded(meter: number, values: ArrayLike<number>, nowUs: number): void {
+  /**
+   * A reading of meter m: values in point order (NaN = not available); `status`, when given, each value's LatestValues
+   * status in the same order (VALUE_WITHHELD: the sanity filter withheld the total).
+   */
+  recorded(meter: number, values: ArrayLike<number>, nowUs: number, status?: ArrayLike<number>): void {
     const a = this.first[meter];
     const b = this.first[meter + 1];
     for (let k = a; k < b; k++) {
       const v = k - a < values.length ? values[k - a] : NaN;
-      const good = v === v && v >= this.min[k] && v <= this.max[k];
+      const good = v === v && v >= this.min[k] && v <= this.max[k] && (status === undefined || status[k - a] !== VALUE_WITHHELD);
       if (good) this.refreshedAt[k] = nowUs;
       this.set(k, good ? QUALITY_FRESH : QUALITY_INVALID);
     }

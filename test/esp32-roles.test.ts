@@ -18,6 +18,8 @@ import { EngineLoop } from "../hosts/esp32/deadline-timer";
 import { RX_TIMEOUT_CHARACTERS } from "../hosts/esp32/io";
 import { Esp32SerialPort, rxTimeoutCoveringT35, usesNativeUart } from "../hosts/esp32/serial-port";
 import { sitePoller } from "../hosts/esp32/site-poller";
+import { plausibleRange, QUALITY_NAMES } from "../modules/point-quality";
+import { metersDocument } from "../modules/status-json";
 import { FakeEsp32 } from "../hosts/sim/esp32-fakes";
 import { Simulation, type Segment } from "../hosts/sim/index";
 import { bitRateForCharacterRate } from "../hosts/sim/rc-paper";
@@ -100,8 +102,16 @@ for (const [baud, framing, driverEnable] of CONCENTRATOR_BUSES) {
       mr.meta.points.forEach((p, k) => {
         const want = expected.get(`${m.name}.${p.name}`);
         if (want !== undefined) t.is(mr.values[k], want, `${m.name}.${p.name}`);
+        // The device keeps each point's quality (modules/point-quality.ts) and /api/meters carries it.
+        // (The test's values are 100 + …: fresh where plausible for the point, invalid where not, e.g. a power factor.)
+        if (want !== undefined) {
+          const [lo, hi] = plausibleRange(p, m.profile.limits.ratedPowerW);
+          t.is(QUALITY_NAMES[c.quality.of(i, k)], want >= lo && want <= hi ? "fresh" : "invalid", `${m.name}.${p.name} quality`);
+        }
       });
     });
+    const doc = metersDocument(c.store, sim.now, 0, c.quality);
+    t.true(doc.meters.every((m) => m.points.every((p) => typeof p.quality === "string")), "quality in the device's meters JSON");
     t.deepEqual(cleanBus([bus]), { bus: { truncated: 0, collisions: 0 } }, context());
     t.is(board.uart(1).counters.rxOverflow, 0);
     t.is(port.counters.overruns, 0);

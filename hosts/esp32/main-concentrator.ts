@@ -152,13 +152,12 @@ export function startConcentrator(): void {
         log(`mqtt: ring partition '${s.ringStore}': ${(e as Error).message}; the ring stays in RAM`);
       }
     }
-    const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, ringBytes: s.ringBytes > 0 ? s.ringBytes : DEVICE_RING_BYTES, retainState: s.retainState, discovery: s.discovery, origin: s.origin, forwardRing });
+    const session = new MqttSession(store, layout, mqtt, { window: s.window, ring: s.ring, ringBytes: s.ringBytes > 0 ? s.ringBytes : DEVICE_RING_BYTES, retainState: s.retainState, discovery: s.discovery, origin: s.origin, forwardRing, quality: poller.quality });
     mqtt.session = session;
-    events.reading = (m) => {
-      session.reading(m);
-      session.health();
-    };
-    events.failure = () => session.health();
+    events.reading = (m) => session.reading(m);
+    // After every poll: meter availability, and point availability (a point of any meter may have aged to stale); only
+    // changes are sent.
+    events.polled = () => session.health();
   }
   let epochKnown = false;
   const nowMs = () => (epochKnown ? Date.now() : 0);
@@ -186,7 +185,7 @@ export function startConcentrator(): void {
       platform.Timer.set(() => restart(), 500);
     },
     documents: {
-      "/api/meters": () => JSON.stringify(metersDocument(store, platform.now(), nowMs())),
+      "/api/meters": () => JSON.stringify(metersDocument(store, platform.now(), nowMs(), poller.quality)),
       "/api/history": () => JSON.stringify(historyDocument(store, platform.now(), nowMs())),
       "/api/plan": () => JSON.stringify(planDocument({ plan: () => poller.loop.plan.toJSON() }, nowMs())),
       "/api/health": () => JSON.stringify(healthDocument(store, nowMs(), {

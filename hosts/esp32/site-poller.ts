@@ -19,6 +19,7 @@ import type { Plan } from "../../modules/planner";
 import { RegisterCache } from "../../modules/poll-cache";
 import { PollLoop, type PollLoopGuest, type PollLoopListener } from "../../modules/poll-loop";
 import type { Rs485Port } from "../../modules/port";
+import { PointQuality } from "../../modules/point-quality";
 import { ReadingsStore } from "../../modules/readings";
 import { OUTCOME_OK } from "../../modules/scheduler";
 import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
@@ -28,6 +29,8 @@ export interface PollerEvents {
   reading(m: number): void;
   /** A read of meter `m` failed (counted in the store). */
   failure(m: number): void;
+  /** After every poll, once reading/failure ran and each point's quality is updated (it may have aged to stale). */
+  polled?(): void;
 }
 
 /** Something to re-arm after the gateway's state changed (the gateway's EngineLoop). */
@@ -70,6 +73,8 @@ export interface SitePoller {
   readonly guest: GatewayGuest | null;
   /** Recent poll data for the gateway (null unless gateway.cacheTtlMs > 0). */
   readonly cache: RegisterCache | null;
+  /** Each point's quality (fresh, stale, invalid: modules/point-quality.ts), kept while polling. */
+  readonly quality: PointQuality;
 }
 
 /** RX FIFO level at which the ESP32 hands bytes over without waiting for the timeout. */
@@ -90,7 +95,10 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
   let lastPlan = plan;
   const guest = gateway === null ? null : new GatewayGuest();
   const cache = gateway === null || gateway.cacheTtlUs <= 0 ? null : new RegisterCache(Math.max(1, Math.min(1024, plan.readCount)));
-  const listener: PollLoopListener | undefined = events === null && cache === null && learned === null ? undefined : {
+  // Each point's quality from the store's readings (with the decoder's status: a withheld total is invalid) and failures.
+  const quality = new PointQuality(site.meters.map((m, i) => ({ intervalMs: m.intervalMs, points: store.meters[i].meta.points, ratedPowerW: m.profile.limits.ratedPowerW })));
+  let qStatus: Uint8Array[] = [];
+  const listener: PollLoopListener = {
     polled(read: number, outcome: number, result: MasterResult): void {
       // The plan being polled: recomputed while running when a register cap is learned (below).
       const p = loop.plan;
@@ -102,9 +110,13 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
         cache.record(p.readUnit[read], p.readFunction[read], p.readStart[read], result.registers, result.registerCount, result.completedAt);
       }
       const m = p.readMeter[read];
+      if (outcome !== OUTCOME_OK) quality.failed(m, store.online(m));
+      else if (read === lastRead[m]) quality.recorded(m, store.meters[m].values, result.completedAt, qStatus[m]);
+      quality.age(result.completedAt);
       if (events !== null) {
         if (outcome !== OUTCOME_OK) events.failure(m);
         else if (read === lastRead[m]) events.reading(m);
+        if (events.polled) events.polled();
       }
       if (learned !== null) {
         learned.observe(m, p.readFunction[read], p.readRegisters[read], result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, p.line, rxIdleUs + latencyUs) : -1);
@@ -115,5 +127,6 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
     },
   };
   const loop = new PollLoop(plan, port, { ...options, store, listener, guest: guest ?? undefined });
-  return { plan, loop, store, guest, cache };
+  qStatus = plan.meters.map((pm) => loop.readings.status.subarray(pm.firstValue, pm.firstValue + pm.valueCount));
+  return { plan, loop, store, guest, cache, quality };
 }

@@ -2,10 +2,12 @@
  * Forwarding on Node in one call, for `rc485 sim` and `rc485 run`: validates the site's `forwarding` section
  * (modules/forwarding-config.ts), starts the HTTP status server (hosts/node/http.ts) and, when configured, the MQTT
  * forwarder (hosts/node/mqtt.ts), all reading the same ReadingsStore. The polling side calls `reading(meter)` after
- * `store.record(...)` and `failure(meter)` after `store.failure(...)`.
+ * `store.record(...)` and `failure(meter)` after `store.failure(...)`, and `health()` after each point's quality may have
+ * changed (per-point MQTT availability).
  */
 import type { ReadingsStore } from "../../modules/readings";
 import { parseForwarding, type ForwardingSettings } from "../../modules/forwarding-config";
+import type { QualityBytes } from "../../modules/point-availability";
 import type { LinkSource, PlanSource, QualitySource } from "../../modules/status-json";
 import { UsageError } from "./commands/command";
 import { startHttpServer, type StatusServer } from "./http";
@@ -16,8 +18,8 @@ export interface ForwardingOptions {
   readonly section?: unknown;
   readonly links?: LinkSource;
   readonly plan?: PlanSource;
-  /** Each point's quality for /api/meters. */
-  readonly quality?: QualitySource;
+  /** Each point's quality (a PointQuality) for /api/meters and MQTT availability per point. */
+  readonly quality?: QualitySource & QualityBytes;
   /** The clock given to store.record()/failure() (µs); default process.hrtime. The simulator passes its virtual clock. */
   readonly nowUs?: () => number;
   /** Wall clock (epoch ms) matching nowUs; default Date.now. */
@@ -38,6 +40,8 @@ export interface Forwarding {
   reading(meter: number): void;
   /** After store.failure(meter, …). */
   failure(meter: number): void;
+  /** After the points' quality may have changed (e.g. aged to stale): publishes availability that changed. */
+  health(): void;
   mqttStats(): MqttStats | null;
   /** Drains MQTT for up to `drainMs`, says offline, closes the HTTP server. */
   stop(drainMs?: number): Promise<void>;
@@ -52,7 +56,7 @@ export async function startForwarding(store: ReadingsStore, options: ForwardingO
     throw new UsageError((e as Error).message);
   }
   const http = { ...settings.http, ...stripUndefined(options.http ?? {}) };
-  const mqtt = settings.mqtt ? new MqttForwarder(store, { ...settingsToOptions(settings), log: options.log }) : null;
+  const mqtt = settings.mqtt ? new MqttForwarder(store, { ...settingsToOptions(settings), log: options.log, quality: options.quality }) : null;
   let server: StatusServer | null = null;
   if (http.enabled) {
     server = await startHttpServer({
@@ -69,6 +73,9 @@ export async function startForwarding(store: ReadingsStore, options: ForwardingO
       if (mqtt) { mqtt.reading(meter); mqtt.health(); }
     },
     failure() {
+      mqtt?.health();
+    },
+    health() {
       mqtt?.health();
     },
     mqttStats: () => (mqtt ? mqtt.stats() : null),

@@ -33,6 +33,7 @@ import { parseMqttSettings, type MqttSettings } from "../../modules/forwarding-c
 import type { DiscoveryOrigin } from "../../modules/ha-discovery";
 import { MqttLayout, PAYLOAD_OFFLINE } from "../../modules/mqtt-payload";
 import { MqttSession, type MqttPublisher } from "../../modules/mqtt-session";
+import type { QualityBytes } from "../../modules/point-availability";
 import type { ReadingsStore } from "../../modules/readings";
 
 /** A configuration problem: one line naming the field; the command line exits with status 2. */
@@ -73,6 +74,8 @@ export interface MqttForwarderOptions {
   readonly backoffMinMs?: number;
   readonly backoffMaxMs?: number;
   readonly origin?: DiscoveryOrigin;
+  /** Each point's quality (a PointQuality): publishes per-point availability (modules/point-availability.ts). */
+  readonly quality?: QualityBytes;
   /** One-line diagnostics (default: console.error). */
   readonly log?: (line: string) => void;
 }
@@ -140,7 +143,7 @@ export class MqttForwarder {
   private readonly stats_: MqttStats;
 
   constructor(store: ReadingsStore, options: MqttForwarderOptions) {
-    const { log, ...config } = options;
+    const { log, quality, ...config } = options;
     const opts = parseMqttConfig(config);
     this.url = opts.url;
     try {
@@ -182,7 +185,7 @@ export class MqttForwarder {
     }
     this.ringSyncMs = opts.ringSyncMs;
     this.session = new MqttSession(store, this.layout, publisher, {
-      window: opts.window, ring: opts.ring, ringBytes: opts.ringBytes, retainState: opts.retainState, discovery: opts.discovery, origin: opts.origin, forwardRing,
+      window: opts.window, ring: opts.ring, ringBytes: opts.ringBytes, retainState: opts.retainState, discovery: opts.discovery, origin: opts.origin, forwardRing, quality,
     });
     this.backoffMinMs = opts.backoffMinMs;
     this.backoffMaxMs = opts.backoffMaxMs;
@@ -242,7 +245,7 @@ export class MqttForwarder {
     if (this.ringFile && this.ringSyncMs === 0) this.session.sync();
   }
 
-  /** Publishes changed meter availability (call after store.record()/failure(); cheap when nothing changed). */
+  /** Publishes changed meter and point availability (call after store.record()/failure() and quality changes; cheap when nothing changed). */
   health(): void {
     this.session.health();
   }
