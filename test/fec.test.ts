@@ -33,6 +33,8 @@ test("version-2 (adaptive) bursts too: reserved address, failing Modbus CRC, sel
     // A receiver that held a damaged copy reads the settings and the feedback from the burst alone.
     const g = frame.slice();
     g[0] ^= 0x5a;
+    // A damaged copy must fail its CRC to be held (1 random frame in 65,536 still checks after the damage).
+    fc.pre(!crcMatches(g, 0, g.length));
     const rx = new FecReceiver();
     rx.receive(g, 0, g.length);
     const v = rx.receive(out, 3, n);
@@ -50,6 +52,8 @@ test("feedback-only bursts (clean link) too: reserved address, failing Modbus CR
     if (n !== 10 || out[3] < 248 || crcMatches(out, 3, n)) return false;
     const g = frame.slice();
     g[0] ^= 0x5a;
+    // A damaged copy must fail its CRC to be held (1 random frame in 65,536 still checks after the damage).
+    fc.pre(!crcMatches(g, 0, g.length));
     const rx = new FecReceiver();
     rx.receive(g, 0, g.length);
     return rx.receive(out, 3, n) === FEC_FRAME_UNPROTECTED && rx.lastVersion === 3 && rx.lastFeedback === feedback;
