@@ -18,6 +18,8 @@
  *  - Latency. Each good reply's latency (our request's end to its first byte, MasterResult.sentAt to the reply) goes into
  *    a ring of the last `samples`; the unit's timeout is `factor` × the ring's maximum plus `marginUs`, within
  *    [floorUs, ceilingUs], once `minSamples` are in.
+ *    A timeout at a read size the meter has answered doubles the learned timeout (once per applied(), up to ceilingUs)
+ *    and it is never learned below that again: a timeout that proved too short must not keep a meter silent for good.
  *  - Too fast. A meter that answered its previous request and then stays silent for a read size it has answered before
  *    is taken to be polled too fast (meters that reboot or drop requests when polled quickly): its minimum silence
  *    before a request rises by `gapStepUs`, up to `gapCeilingUs`, one step per applied(): the symptoms seen before the
@@ -96,6 +98,9 @@ export class LearnedLimits {
   private readonly okMax: Uint8Array;
   /** A gap raise not yet applied by the host. */
   private readonly gapPending: Uint8Array;
+  /** Per meter: a learned timeout proved too short is widened, and never learned below that again (µs). */
+  private readonly timeoutFloor: Int32Array;
+  private readonly widenPending: Uint8Array;
   /** Smallest count refused as too big, per meter (0 = none). */
   private readonly failMin: Uint8Array;
   /** The meter's previous transaction succeeded. */
@@ -134,6 +139,8 @@ export class LearnedLimits {
     this.lastOk = new Uint8Array(meters);
     this.failMin = new Uint8Array(meters);
     this.gapPending = new Uint8Array(meters);
+    this.timeoutFloor = new Int32Array(meters);
+    this.widenPending = new Uint8Array(meters);
     this.tentative = new Uint8Array(meters);
     this.gaveUp = new Uint8Array(meters);
   }
@@ -194,6 +201,19 @@ export class LearnedLimits {
         this.timingChanged = true;
       }
     }
+    // A learned timeout in force and silence at a read size the meter has answered: the timeout may be what is too
+    // short (a reply latency that grew, or one the host measured low). Double it, once per applied(), and never learn
+    // it below that again; without this a too-short timeout would keep the meter silent, and silence teaches nothing.
+    if (silent && this.timeoutUs[m] > 0 && this.okMax[m] > 0 && this.widenPending[m] === 0 && (!registers || count <= this.okMax[m])) {
+      const w = 2 * this.timeoutUs[m];
+      const next = w > this.ceilingUs ? this.ceilingUs : w;
+      if (next !== this.timeoutUs[m]) {
+        this.timeoutUs[m] = next;
+        this.timeoutFloor[m] = next;
+        this.widenPending[m] = 1;
+        this.timingChanged = true;
+      }
+    }
     this.lastOk[m] = 0;
   }
 
@@ -202,6 +222,7 @@ export class LearnedLimits {
     this.planChanged = false;
     this.timingChanged = false;
     this.gapPending.fill(0);
+    this.widenPending.fill(0);
   }
 
   /** Halfway between the largest count that worked and the smallest refused, never below minCap. */
@@ -220,7 +241,8 @@ export class LearnedLimits {
     this.sampleNext[m] = (this.sampleNext[m] + 1) % this.samples;
     if (this.sampleCount[m] < this.samples) this.sampleCount[m]++;
     if (this.sampleCount[m] < this.minSamples) return;
-    const t = this.timeoutFor(this.highLatency(m));
+    const learned = this.timeoutFor(this.highLatency(m));
+    const t = learned < this.timeoutFloor[m] ? this.timeoutFloor[m] : learned;
     if (t !== this.timeoutUs[m]) {
       this.timeoutUs[m] = t;
       this.timingChanged = true;

@@ -286,7 +286,7 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
     if (site.bus.timeoutMs === 0 && m.profile.limits.responseTimeoutMs > 0) u.responseTimeoutUs = m.profile.limits.responseTimeoutMs * 1000;
     // What polling learned (modules/learned-limits.ts) replaces the profile's timeout and can only add silence.
     if (learned !== undefined) {
-      if (site.bus.timeoutMs === 0 && learned.timeoutUs[i] > 0) u.responseTimeoutUs = learned.timeoutUs[i];
+      if (site.bus.timeoutMs === 0 && learned.timeoutUs[i] > 0) u.responseTimeoutUs = learnedResponseTimeoutUs(plan, i, learned.timeoutUs[i], host.rxIdleDelayUs ?? 0);
       if (learned.gapUs[i] > (u.gapUs ?? 0)) u.gapUs = learned.gapUs[i];
     }
     return u;
@@ -306,11 +306,7 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
   let timeoutUs = 0;
   const perMeter: number[] = [];
   for (let m = 0; m < site.meters.length; m++) {
-    const mp = plan.meters[m];
-    let bytes = 0;
-    for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
-      bytes = Math.max(bytes, 5 + responseDataBytes(plan.readFunction[r], plan.readRegisters[r]));
-    }
+    const bytes = longestReplyBytes(plan, m);
     const computed = (host.turnaroundUs ?? 50000) + line.airTimeUs(bytes) + (host.rxIdleDelayUs ?? 0) + line.t35Us;
     // The master's timeout for this unit: the bus's fixed one, else the profile's, else its computed one.
     const t = site.bus.timeoutMs > 0 ? site.bus.timeoutMs * 1000 : units[m].responseTimeoutUs ?? computed;
@@ -323,6 +319,26 @@ export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterO
     meters: base.meters.map((s, m) => ({ ...s, timeoutUs: perMeter[m] })),
   };
   return { scheduler, master };
+}
+
+/** Bytes of the longest reply among meter m's planned reads. */
+export function longestReplyBytes(plan: Plan, m: number): number {
+  const mp = plan.meters[m];
+  let bytes = 0;
+  for (let r = mp.firstRead; r < mp.firstRead + mp.readCount; r++) {
+    const b = 5 + responseDataBytes(plan.readFunction[r], plan.readRegisters[r]);
+    if (b > bytes) bytes = b;
+  }
+  return bytes;
+}
+
+/**
+ * The master's fixed response timeout for meter m from its learned one: the learned value budgets the meter's reply
+ * latency (request end to the reply's first byte, modules/learned-limits.ts), so the longest planned reply's air time, the
+ * host's hand-over delay and t3.5 are added, as the master adds them to its own turnaround budget.
+ */
+export function learnedResponseTimeoutUs(plan: Plan, m: number, learnedUs: number, rxIdleDelayUs: number): number {
+  return learnedUs + plan.line.airTimeUs(longestReplyBytes(plan, m)) + rxIdleDelayUs + plan.line.t35Us;
 }
 
 /** Learned per-meter timing (modules/learned-limits.ts LearnedLimits), µs; 0 = not learned. */
