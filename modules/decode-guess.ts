@@ -27,11 +27,11 @@ export interface Quantity {
 /** The quantities the wizard knows, with the physical range a meter reports and their usual values. */
 export const QUANTITIES: readonly Quantity[] = Object.freeze([
   // Mains: IEC 60038 nominal voltages 230/400 V and 120/208/240 V; phase-to-neutral or phase-to-phase.
-  { name: "voltage", unit: "V", min: 80, max: 500, typical: [230, 120, 400, 240, 208] },
-  { name: "frequency", unit: "Hz", min: 45, max: 65, typical: [50, 60] },
-  { name: "current", unit: "A", min: 0, max: 2000, typical: [1, 10, 50] },
-  { name: "power", unit: "W", min: -2000000, max: 2000000, typical: [100, 1000, 10000] },
-  { name: "energy", unit: "kWh", min: 0, max: 1000000000, typical: [100, 10000] },
+  Object.freeze({ name: "voltage", unit: "V", min: 80, max: 500, typical: Object.freeze([230, 120, 400, 240, 208]) }),
+  Object.freeze({ name: "frequency", unit: "Hz", min: 45, max: 65, typical: Object.freeze([50, 60]) }),
+  Object.freeze({ name: "current", unit: "A", min: 0, max: 2000, typical: Object.freeze([1, 10, 50]) }),
+  Object.freeze({ name: "power", unit: "W", min: -2000000, max: 2000000, typical: Object.freeze([100, 1000, 10000]) }),
+  Object.freeze({ name: "energy", unit: "kWh", min: 0, max: 1000000000, typical: Object.freeze([100, 10000]) }),
 ]);
 
 export interface Guess {
@@ -46,7 +46,7 @@ export interface Guess {
 /** Score lost by a decoding that leaves registers of the block unused (the block is read to hold one value). */
 const WIDTH_PENALTY = 15;
 
-const TYPES = ["u16", "s16", "u32", "s32", "f32", "u64", "s64", "f64"];
+const TYPES = Object.freeze(["u16", "s16", "u32", "s32", "f32", "u64", "s64", "f64"]);
 
 export function quantityNamed(name: string): Quantity | undefined {
   for (const q of QUANTITIES) if (q.name === name) return q;

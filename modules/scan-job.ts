@@ -26,7 +26,7 @@ const IDLE = 0;
 const WAITING = 1;
 const SCANNING = 2;
 const DONE = 3;
-const STATE_NAMES = ["idle", "waiting", "scanning", "done"];
+const STATE_NAMES = Object.freeze(["idle", "waiting", "scanning", "done"]);
 
 export interface ScanFound {
   unit: number;
