@@ -1,6 +1,6 @@
 /*
- * Applies what polling learned (modules/learned-limits.ts) to a running poll loop, so learned limits take effect within
- * the run rather than at the next start. The host calls applyLearned() after each observe() (from its PollLoopListener's
+ * Applies what polling learned (modules/learned-limits.ts) to a running poll loop, so learned register caps take effect
+ * within the run rather than at the next start. The host calls applyLearned() after each observe() (from its PollLoopListener's
  * polled()); it does nothing unless the learner flagged a change, so the steady state allocates nothing.
  *
  * Theory of operation.
@@ -19,10 +19,9 @@ import { planForSite, type Site } from "./site";
 
 /**
  * Applies `learned`'s pending changes to `loop` (polling `site`): a changed cap replans it; timing waits for the next
- * start (`extraTimeoutUs`, the host's own delivery delay per meter, is kept for when it is applied live). Returns true
- * when the plan was recomputed.
+ * start. Returns true when the plan was recomputed.
  */
-export function applyLearned(site: Site, loop: PollLoop, learned: LearnedLimits, extraTimeoutUs?: ArrayLike<number>): boolean {
+export function applyLearned(site: Site, loop: PollLoop, learned: LearnedLimits): boolean {
   if (!learned.planChanged && !learned.timingChanged) return false;
   const replanned = learned.planChanged;
   if (replanned) loop.replan(planForSite(site, learned.cap));

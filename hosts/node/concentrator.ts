@@ -125,7 +125,6 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
     pump: (now) => { if (gw !== null) gw.pump(now); },
   };
   // A learned timeout gets the same extra as the unit's configured one.
-  const extraPerMeter = Float64Array.from(site.meters, (m) => extra[m.unit] ?? 0);
   const listener: PollLoopListener = {
     polled(read, outcome, result) {
       // The plan being polled: recomputed while running when a register cap is learned (applyLearned, below).
@@ -140,7 +139,7 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
         const rd = reads[read];
         learned.observe(m, rd.function, rd.count, result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, line, opts.master.rxIdleDelayUs ?? 0) : -1);
         // A learned cap recomputes the plan (taken by the loop after this read), learned timing goes to the master.
-        applyLearned(site, loop, learned, extraPerMeter);
+        applyLearned(site, loop, learned);
       }
       if (sm.readings !== qSeen[m]) { qSeen[m] = sm.readings; quality.recorded(m, sm.values, result.completedAt, qStatus[m]); }
       if (sm.failures !== qFailed[m]) { qFailed[m] = sm.failures; quality.failed(m, store.online(m)); }
