@@ -7,8 +7,9 @@
  * emulator holds. Reports, per cycle, the bus time of the plan in force against a plan made with the true caps.
  */
 import { applyLearned } from "../../modules/learned-apply";
-import { LearnedLimits, replyLatencyUs } from "../../modules/learned-limits";
+import { LearnedLimits } from "../../modules/learned-limits";
 import type { Master } from "../../modules/master";
+import type { Plan } from "../../modules/planner";
 import type { MasterResult } from "../../modules/master-result";
 import { PollLoop } from "../../modules/poll-loop";
 import type { Profile } from "../../modules/profile";
@@ -58,6 +59,8 @@ export interface LearningReport {
   site: Site;
   /** The running loop's master (its learned rows: what was applied live). */
   master: Master;
+  /** The plan in force at the end. */
+  plan: Plan;
 }
 
 /** One polling cycle: every meter of the run is due once per interval. */
@@ -98,9 +101,7 @@ export function learningRun(meters: readonly LearningMeter[], cycles: number, se
         // The plan this read was made for (a replan is taken only after this call).
         const p = loop.plan;
         const m = p.readMeter[read];
-        const latency = res.status === 0 ? replyLatencyUs(res, line, 0) : -1;
         learned.observeResult(m, p.readFunction[read], p.readRegisters[read], res, line, 0);
-        if (process.env.LEARN_TRACE) console.error(`t=${res.completedAt} m=${m} n=${p.readRegisters[read]} st=${res.status} att=${res.attempts} lat=${latency} off=${res.unitOffline} cap=${learned.cap[m]} to=${learned.timeoutUs[m]} state=${loop.scheduler.state[m]}`);
         if (res.status !== 0) failures++;
         else {
           reads++;
@@ -137,5 +138,5 @@ export function learningRun(meters: readonly LearningMeter[], cycles: number, se
       reboots, reads,
     });
   }
-  return { trueBusTimeUs, profileBusTimeUs, cycles: out, learned, site, master: loop.master };
+  return { trueBusTimeUs, profileBusTimeUs, cycles: out, learned, site, master: loop.master, plan: loop.plan };
 }
