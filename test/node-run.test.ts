@@ -140,4 +140,8 @@ test.serial("an adapter that disappears is reported and reopened with backoff; p
   const m1 = s.meters.find((m: { name: string }) => m.name === "m1");
   t.true(m1.faults.timeout >= 1, "polls while the device was gone timed out and were counted");
   t.is(m1.state, "online", "polling resumed after the reopen");
+  // Learned timing is applied live (modules/learned-apply.ts): the slave's learned timeout was in force before the
+  // unplug, and a meter that goes away is judged on its configured timing, so it came back within the run.
+  t.true(s.learned.m1.timeoutMs > 0, JSON.stringify(s.learned));
+  t.true(m1.readings > 8, `m1 readings ${m1.readings}: polled before and after the unplug`);
 });
