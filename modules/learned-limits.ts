@@ -2,9 +2,10 @@
  * What polling teaches about each meter beyond its profile: the largest block read it really answers (its register cap),
  * how long it takes to answer (its reply latency, and from it a response timeout), and how much silence it needs before
  * a request (raised when it shows the symptoms of being polled too fast). The host feeds every finished poll to
- * observe(); when `planChanged` is set it replans with the caps (modules/learned-apply.ts, while it runs) and clears the flag; the
- * learned values go into the status JSON and are kept across restarts (toJSON / load: a state file on Node, a
- * preference on the ESP32). docs/profiles.md, "Learned limits".
+ * observeResult()/observe(); when `planChanged` or `timingChanged` is set it applies them to the running loop
+ * (modules/learned-apply.ts: caps replan it, timing goes to the master per unit) and clears the flags; the learned
+ * values go into the status JSON and are kept across restarts (toJSON / load: a state file on Node, a preference on the
+ * ESP32). docs/profiles.md, "Learned limits".
  *
  * Theory of operation.
  *  - Caps. A block read of a meter that has answered before, refused with exception 02, 03 or 04 (MODBUS Application
