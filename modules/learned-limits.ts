@@ -17,7 +17,9 @@
  *    silence alone (a meter that never answered) is tentative: silent even at its smallest read, the meter is taken for
  *    dead, not capped, and its plan goes back to the profile's until it answers.
  *  - Latency. Each good reply's latency (our request's end to its first byte, MasterResult.sentAt to the reply) goes into
- *    a ring of the last `samples`; the unit's learned timeout (a latency budget: the master adds the reply's air time,
+ *    a ring of the last `samples` (a reply that came only after a retry, while no timeout is learned, counts from the
+ *    attempt the master gave it to, MasterResult.answeredSentAt: a meter slower than the configured timeout answers
+ *    the first attempt late; with a timeout learned, such a reply widens it as a timeout does); the unit's learned timeout (a latency budget: the master adds the reply's air time,
  *    its delivery delay and t3.5) is `factor` × the ring's maximum plus `marginUs`, within [floorUs, ceilingUs], once
  *    `minSamples` are in. A timeout of a meter in service at a read size it has answered doubles the learned value
  *    (once per applied(), up to ceilingUs) until its next good reply recomputes it from the samples: if the meter got
