@@ -135,8 +135,10 @@ test.serial("an adapter that disappears is reported and reopened with backoff; p
     const url = statusUrl(run.stderr());
     return url ? meter(((await getJson(`${url}api/meters`)) ?? { meters: [] }).meters, "m1") : undefined;
   };
+  let code: number | null = null;
   try {
-    await waitForAsync(async () => ((await m1())?.readings ?? 0) >= 2, 60000, `m1 polled before the unplug: ${run.stderr()}`);
+    await waitForAsync(async () => ((await m1())?.readings ?? 0) >= 2 || run.child.exitCode !== null, 60000, "m1 polled before the unplug");
+    if (run.child.exitCode !== null) { t.fail(`rc485 run ended before the unplug: ${run.stderr()} (${pty.status()})`); return; }
     slave.stop();
     pty.unplug();
     await waitFor(() => /disconnected \(adapter unplugged\?\); reopening with backoff/.test(run.stderr()), 30000, "the disconnect to be reported");
@@ -147,9 +149,9 @@ test.serial("an adapter that disappears is reported and reopened with backoff; p
     await waitForAsync(async () => { const m = await m1(); return m !== undefined && m.online && m.readings > readingsGone; }, 90000,
       `readings again after the replug: ${run.stderr()}`);
   } finally {
-    await run.stop("SIGTERM");
+    code = await run.stop("SIGTERM");
   }
-  t.is(run.child.exitCode, 0, run.stderr());
+  t.is(code, 0, run.stderr());
   await new Promise<void>((r) => { if (run.child.stdout!.readableEnded) r(); else run.child.stdout!.once("end", () => r()); });
   t.regex(run.stderr(), /disconnected \(adapter unplugged\?\); reopening with backoff/);
   t.regex(run.stderr(), /reopened/);

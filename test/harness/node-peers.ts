@@ -58,6 +58,8 @@ export interface PtyPair {
   unplug(): void;
   replug(): Promise<void>;
   stop(): void;
+  /** socat's state for a failure message: running, or how it ended and what it printed. */
+  status(): string;
 }
 
 /** `socat pty,raw,echo=0,link=A pty,raw,echo=0,link=B`, once both links exist. */
@@ -66,9 +68,13 @@ export async function ptyPair(): Promise<PtyPair> {
   const a = join(dir, "A");
   const b = join(dir, "B");
   let c: ChildProcess;
+  let said = "";
   const start = async () => {
-    c = track(spawn("socat", [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: "ignore" }));
-    await waitFor(() => existsSync(a) && existsSync(b), 5000, "socat links");
+    const s = track(spawn("socat", [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ["ignore", "ignore", "pipe"] }));
+    c = s;
+    s.stderr!.on("data", (d) => { said += String(d); });
+    await waitFor(() => (existsSync(a) && existsSync(b)) || s.exitCode !== null, 30000, "socat links");
+    if (s.exitCode !== null) throw new Error(`socat exited ${s.exitCode}: ${said}`);
   };
   await start();
   return {
@@ -76,6 +82,7 @@ export async function ptyPair(): Promise<PtyPair> {
     unplug: () => { c.kill("SIGTERM"); },
     replug: async () => { await waitFor(() => c.exitCode !== null || c.signalCode !== null, 5000, "socat to exit"); await start(); },
     stop: () => { c.kill("SIGKILL"); rmSync(dir, { recursive: true, force: true }); },
+    status: () => `socat ${c.exitCode === null && c.signalCode === null ? "running" : `ended (${c.exitCode ?? c.signalCode})`}; links ${existsSync(a) ? "A" : "-"}${existsSync(b) ? "B" : "-"}${said ? `; socat said: ${said.trim()}` : ""}`,
   };
 }
 
