@@ -97,7 +97,7 @@ export async function pymodbusSlave(device: string, baud = 9600, delayMs = 0, br
   let out = "";
   c.stdout!.on("data", (d) => { out += String(d); });
   c.stderr!.on("data", (d) => { out += String(d); });
-  await waitFor(() => (out.includes("ready") && holdsOpen(c.pid!, device)) || c.exitCode !== null, 30000, `pymodbus slave to open ${device}: ${out}`);
+  await waitFor(() => (out.includes("ready") && holdsOpen(c.pid!, device)) || c.exitCode !== null, 30000, `pymodbus slave to open ${device}`);
   if (c.exitCode !== null) throw new Error(`pymodbus slave exited: ${out}`);
   return { stop: () => c.kill("SIGKILL"), output: () => out };
 }
