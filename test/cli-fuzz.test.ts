@@ -207,6 +207,8 @@ function fuzzCase(r: Prng): string[] {
 }
 
 test.serial("fuzz: 2,600 seeded command lines in-process and 12 spawned: no stack trace, no hang, exit status 0/1/2", async (t) => {
+  // A minute alone; more than ava's 120 s on a loaded two-core machine (a hang is caught per case, above).
+  t.timeout(10 * 60_000);
   const r = new Prng(20261203);
   const failures: string[] = [];
   const codes = [0, 0, 0];
