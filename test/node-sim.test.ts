@@ -52,13 +52,14 @@ test("rc485 sim: HTTP JSON with readings, the status page in Chromium, and the s
 
     t.true(existsSync(CHROMIUM), `${CHROMIUM} (Debian package chromium)`);
     const profile = mkdtempSync(join(tmpdir(), "rc485-chromium-"));
-    const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 }, timeout: 30_000 });
+    // Chromium's time limits are hang guards: on a loaded two-core machine it takes many seconds to start and render.
+    const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 }, timeout: 120_000 });
     try {
       const page = await ctx.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
-      await page.goto(url!, { waitUntil: "load", timeout: 15_000 });
-      await page.waitForSelector("body[data-rendered]", { timeout: 10_000 });
+      await page.goto(url!, { waitUntil: "load", timeout: 60_000 });
+      await page.waitForSelector("body[data-rendered]", { timeout: 60_000 });
       const rows = await page.$$eval("#meters tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-meter")));
       t.deepEqual(rows, ["house", "heatpump", "workshop", "office", "barn"]);
       const charts = await page.$$eval("#cards svg.chart", (svgs) => svgs.map((s) => Number(s.getAttribute("data-points"))));
