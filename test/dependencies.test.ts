@@ -34,15 +34,15 @@ test("a planted type-only cycle between real files is found (the shape noise.ts 
       mkdirSync(dirname(join(dir, file)), { recursive: true });
       writeFileSync(join(dir, file), text);
     };
-    write("hosts/sim/segment.ts", 'import { NoiseModel } from "./noise";\nimport { Prng } from "../../modules/prng";\nexport class Segment {}\n');
+    write("hosts/sim/segment.ts", 'import { NoiseModel } from "./noise";\nimport { Dice } from "../../modules/lib/dice";\nexport class Segment {}\n');
     write("hosts/sim/noise.ts", '/* import { X } from "./commented-out"; */\nimport type { Segment } from "./segment";\nexport class NoiseModel {}\n');
-    write("modules/prng.ts", "export class Prng {}\n");
-    write("modules/rtu/index.ts", 'export * from "../prng";\nexport { Prng as P } from "../prng.ts";\n');
-    write("modules/lazy.ts", 'const m = import("./rtu");\n');
+    write("modules/lib/dice.ts", "export class Dice {}\n");
+    write("modules/wire/index.ts", 'export * from "../lib/dice";\nexport { Dice as D } from "../lib/dice.ts";\n');
+    write("modules/lib/lazy.ts", 'const m = import("../wire");\n');
     const { graph, unresolved } = importGraph(dir, ["modules", "hosts"]);
     t.deepEqual(unresolved, []);
-    t.deepEqual(graph.get("modules/rtu/index.ts"), ["modules/prng.ts"]);
-    t.deepEqual(graph.get("modules/lazy.ts"), ["modules/rtu/index.ts"]);
+    t.deepEqual(graph.get("modules/wire/index.ts"), ["modules/lib/dice.ts"]);
+    t.deepEqual(graph.get("modules/lib/lazy.ts"), ["modules/wire/index.ts"]);
     t.deepEqual(cyclesOf(graph), [["hosts/sim/noise.ts", "hosts/sim/segment.ts"]]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
