@@ -5,6 +5,15 @@
 // reboots no more.
 import test from "ava";
 import { learningRun, type LearningMeter } from "../hosts/sim/learning-run";
+import { profileMeter } from "../hosts/sim/profile-meter";
+import { Simulation } from "../hosts/sim/simulation";
+import { applyLearned } from "../modules/learned-apply";
+import { LearnedLimits } from "../modules/learned-limits";
+import type { MasterResult } from "../modules/master-result";
+import { STATUS_TIMEOUT } from "../modules/master-status";
+import { PollLoop } from "../modules/poll-loop";
+import { STATE_OFFLINE, STATE_ONLINE } from "../modules/scheduler";
+import { checkSite, loopOptionsForSite, minCapFor, planForSite, profileTable } from "../modules/site";
 import { allProfiles } from "./harness/profiles";
 
 const ps = new Map(allProfiles().map((p) => [p.id, p]));
@@ -61,4 +70,48 @@ test("a meter that reboots when polled too fast gets more silence before its req
     t.is(cy.failures, 0);
   }
   for (const cy of r.cycles) t.is(cy.wrongValues, 0);
+});
+
+test("a meter away for 2.5 s, with a quick learned timeout against its profile's 1.5 s, is polled again as soon as it is back, never offline", (t) => {
+  const base = ps.get("eastron-sdm120")!;
+  const profile = { ...base, id: "sdm120-slow-profile-timeout", limits: { ...base.limits, responseTimeoutMs: 1500 } };
+  const checked = checkSite({ bus: { port: "sim", baud: 9600, framing: "8N1", retries: 1 }, meters: [{ name: "m", profile: profile.id, unit: 2, intervalMs: 500 }] }, profileTable([profile]));
+  if (!checked.ok) throw new Error(checked.errors.join("\n"));
+  const site = checked.site;
+  const sim = new Simulation({ seed: 5, traceCapacity: 16 });
+  const bus = sim.segment({ name: "bus", baud: 9600, framing: "8N1" });
+  const emulator = sim.meter(bus, profileMeter(profile, 2, { voltage_l1_n: 229 }, {}, { turnaroundUs: [3000, 6000] }).options);
+  const host = sim.host({ name: "concentrator", ports: [{ segment: bus, uart: "ideal" }], tick: 1000 });
+  const learned = new LearnedLimits(1);
+  learned.minCap[0] = minCapFor(site.meters[0]);
+  const plan = planForSite(site);
+  let offlineSeen = false;
+  let firstOkAfter = -1;
+  let backAt = Infinity;
+  const loop: PollLoop = new PollLoop(plan, host.port(0), {
+    ...loopOptionsForSite(site, plan, {}),
+    listener: {
+      polled(read: number, _outcome: number, res: MasterResult) {
+        learned.observeResult(0, loop.plan.readFunction[read], loop.plan.readRegisters[read], res, bus.timing, 0);
+        applyLearned(site, loop, learned);
+        if (loop.scheduler.state[0] === STATE_OFFLINE) offlineSeen = true;
+        if (res.status === 0 && res.completedAt > backAt && firstOkAfter < 0) firstOkAfter = res.completedAt;
+      },
+    },
+  });
+  host.attach(loop);
+  loop.start(sim.now);
+  sim.runUntil(4_000_000);
+  const c = loop.master.config;
+  const learnedTimeout = c.learnedTimeout(2, 9);
+  t.true(learnedTimeout > 0 && learnedTimeout < c.responseTimeout(2, 9) / 10, `learned ${learnedTimeout} µs in force, configured ${c.responseTimeout(2, 9)} µs`);
+  emulator.dead = true;
+  sim.runUntil(6_500_000);
+  emulator.dead = false;
+  backAt = sim.now;
+  sim.runUntil(12_000_000);
+  t.false(offlineSeen, "a 2.5 s absence does not make it offline (its polls after the first failed one wait 1.5 s)");
+  t.true(firstOkAfter > 0 && firstOkAfter - backAt <= 3_200_000, `first reply ${(firstOkAfter - backAt) / 1000} ms after its return (simulated)`);
+  t.is(loop.scheduler.state[0], STATE_ONLINE);
+  t.true(loop.master.counter(2, STATUS_TIMEOUT) >= 2, "the absence was noticed");
 });
