@@ -225,6 +225,8 @@ export class ScanJob implements PortListener, Timed {
     }
     const back = this.reopen({ baud: this.base.baud, framing: this.base.framing ?? "8N1" });
     if (back !== null) this.restoreError = back;
+    // The results are copied out: the scanner (its tables, one codec per signature check) goes back to the heap.
+    this.scanner = null;
     this.state = DONE;
     this.loop.paused = false;
   }
