@@ -85,7 +85,7 @@ function rowsOf(scans: readonly SettingScan[]): ScanRow[] {
   return rows;
 }
 
-function summarize(scans: readonly SettingScan[]): ScanSummary {
+export function summarize(scans: readonly SettingScan[]): ScanSummary {
   let busMs = 0;
   const settings = scans.map(({ setting, scanner: s, busUs }) => {
     busMs += busUs / 1000;
