@@ -5,7 +5,9 @@
  * They enforce the ESP32 behaviour read from the Moddable SDK (modules/io/serial/esp32/serial.c,
  * modules/base/timer/mc/timer.c; summed up in design.md §6 and hosts/esp32/io.ts):
  *  - Serial: UART1/UART2 only (UART0 is the console: "port in use"), pins must match the board's wiring, the baud must be
- *    the segment's; 128-byte FIFOs (the simulator's "esp32" UART); onReadable after 4 character times of silence or when
+ *    the segment's (with `otherSegments` wired, one per line setting: opening at a baud and framing attaches the UART to
+ *    that setting's segment, as reopening a real UART at another setting puts it on the same wires); close() frees the
+ *    UART for the next open; 128-byte FIFOs (the simulator's "esp32" UART); onReadable after 4 character times of silence or when
  *    the RX FIFO reaches its full threshold, with the count available; bytes arriving on a full RX FIFO are lost (counted
  *    by the UART, never reported to the script); read(buffer) returns min(byteLength, available) or undefined when empty;
  *    write(view) is all or nothing and throws "output full"; after each write, onWritable(free) once the TX FIFO holds
