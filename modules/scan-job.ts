@@ -12,7 +12,8 @@
  * While it scans, every byte and the transmit hand-over go to the scanner. A scanner ends only after t3.5 of silence or
  * a timeout, so the line is quiet when the next setting starts. After the last setting the port is reopened at the
  * site's own setting and the loop resumes; its schedule catches up with the reads that fell due meanwhile. A second
- * start() while a scan runs is refused with a message. The scanner is built at start() and the results of each setting
+ * start() while a scan runs is refused with a message. Others that submit to the master outside the poll loop (the Modbus
+ * TCP gateway) hear onBusTaken(true) at start() and onBusTaken(false) at the end, and hold off meanwhile. The scanner is built at start() and the results of each setting
  * are copied out when it ends (a user's request, not the polling path).
  */
 import type { PortListener, ReconfigurablePort, Rs485Port, Timed } from "./port";
@@ -122,6 +123,11 @@ export class ScanJob implements PortListener, Timed {
   /** The setting the port is open at. */
   private current: LineSetting;
   private restoreError: string | null = null;
+  /**
+   * Told when a scan takes the line (true, at start()) and gives it back (false, once the port is at the site's setting
+   * again): for whoever else submits to the master outside the poll loop (the Modbus TCP gateway on the ESP32).
+   */
+  onBusTaken: ((taken: boolean, now: number) => void) | null = null;
 
   /**
    * `base` holds the site's own line setting (polling runs at it; the port is put back to it) and the scan defaults;
@@ -162,6 +168,7 @@ export class ScanJob implements PortListener, Timed {
     this.index = 0;
     this.restoreError = null;
     this.loop.paused = true;
+    if (this.onBusTaken !== null) this.onBusTaken(true, now);
     this.state = WAITING;
     this.switchWhenIdle(now);
     return null;
@@ -229,6 +236,7 @@ export class ScanJob implements PortListener, Timed {
     this.scanner = null;
     this.state = DONE;
     this.loop.paused = false;
+    if (this.onBusTaken !== null) this.onBusTaken(false, now);
   }
 
   /** Puts the port at `setting` (nothing to do when it is there); null, or the host's reason. */

@@ -1,7 +1,8 @@
 /*
  * A bus scan at one line setting (baud × framing): which units answer, how fast, and which shipped profile each one is.
  * A sans-I/O engine (PortListener + Timed, modules/port.ts) like the master, shared by `rc485 scan` on Node and the ESP32
- * scan job; the host runs one scan per line setting it tries and reads the results from the typed arrays below.
+ * scan job; the host runs one scan per line setting it tries (a new scanner, or the same one retune()d after it reopened
+ * the port at the next setting) and reads the results from the typed arrays below.
  *
  * Theory of operation.
  *  - It does not go through the master (modules/master.ts): the master treats address 0 as a broadcast that is never

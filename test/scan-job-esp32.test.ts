@@ -5,7 +5,9 @@
 // for 8E1), finds and identifies every meter, reopens it at 9600 8N1 and polling goes on without a failed read. Settings
 // the port cannot open are reported and skipped; bad parameters are 400; the site keeps polling throughout.
 import test, { type ExecutionContext } from "ava";
+import { deviceGatewayConfig } from "../hosts/esp32/gateway-service";
 import { scanTuning } from "../hosts/esp32/http-routes";
+import { Gateway } from "../modules/gateway";
 import type { ScanJobStatus } from "../modules/scan-job";
 import type { Framing } from "../modules/rtu/timing";
 import { esp32ScanSite, SCAN_TOKEN, type Esp32ScanSite } from "./harness/esp32-scan-site";
@@ -86,6 +88,44 @@ test("settings the port cannot open are reported and skipped, the site survives;
   const before = b.polls.ok;
   b.sim.runUntil(b.sim.now + 5_000_000);
   t.true(b.polls.ok >= before + 4, "polling resumed");
+  t.is(b.polls.failed, 0);
+});
+
+test("the Modbus TCP gateway holds off while a scan has the line: its requests get exception 0A, none reaches the reopened port; served again after", (t) => {
+  const b = esp32ScanSite([[9600, "8N1"], [19200, "8E1"]], true, 11, true);
+  traceOnFailure(t, b.sim);
+  const guest = b.poller.guest!;
+  const gw = new Gateway(deviceGatewayConfig({ port: 502 }), b.poller.loop.master);
+  const replies: number[][] = [];
+  gw.attach({ send: (_c, buf, o, n) => { replies.push(Array.from(buf.subarray(o, o + n))); }, close() {}, resume() {} });
+  guest.gateway = gw;
+  const client = gw.accept("192.168.1.9", b.io.now());
+  // MBAP transaction `tid`, unit 1, read 2 input registers at 0 (the SDM630's voltage).
+  const ask = (tid: number) => {
+    gw.received(client, Uint8Array.of(0, tid, 0, 0, 0, 6, 1, 4, 0, 0, 0, 2), 0, 12, b.io.now());
+    b.loop.rearm();
+  };
+  b.sim.runUntil(3_000_000);
+  ask(1);
+  b.sim.runUntil(b.sim.now + 500_000);
+  t.deepEqual(replies.map((r) => [r[1], r[7]]), [[1, 4]], "answered from the bus before the scan");
+  t.is(b.routes.handle("POST", "/api/scan?bauds=9600,19200&framings=8N1,8E1&last=20&timeoutMs=30", `Bearer ${TOKEN}`, "").status, 202);
+  b.sim.runUntil(b.sim.now + 2_000_000);
+  t.true(b.job.running);
+  ask(2);
+  b.sim.runUntil(b.sim.now + 100_000);
+  t.deepEqual(replies.map((r) => [r[1], r[7], r[8]]).slice(1), [[2, 0x84, 0x0a]], "exception 0A while the scan has the line");
+  // A gateway rebuilt while the scan runs (Wi-Fi rejoined) starts held off too.
+  const again = new Gateway(deviceGatewayConfig({ port: 502 }), b.poller.loop.master);
+  guest.gateway = again;
+  t.false(again.busAvailable);
+  guest.gateway = gw;
+  t.true(b.sim.runUntilTrue(() => !b.job.running, b.sim.now + 120_000_000));
+  t.deepEqual(scanStatus(b).found.map((f) => [f.baud, f.unit]), [[9600, 1], [9600, 7], [19200, 5]]);
+  t.true(gw.busAvailable);
+  ask(3);
+  b.sim.runUntil(b.sim.now + 500_000);
+  t.deepEqual(replies.map((r) => [r[1], r[7]]).slice(2), [[3, 4]], "served from the bus again");
   t.is(b.polls.failed, 0);
 });
 

@@ -117,6 +117,9 @@ export function startConcentrator(): void {
   // it tries (and at the site's after), and identifies by every shipped profile (the preloaded library).
   const scanJob = new ScanJob(poller.loop, port, { baud: site.bus.baud, framing: site.bus.framing },
     () => PROFILE_LIBRARY, () => port.rxIdleUs + CALLBACK_LATENCY_US);
+  // The Modbus TCP gateway submits to the master on its own: it is told to hold off (exception 0A) while a scan has the line.
+  const guest = poller.guest;
+  if (guest !== null) scanJob.onBusTaken = (taken, now) => guest.takeBus(taken, now);
   port.listener = scanJob;
   port.loop = loop;
   poller.loop.start(platform.now());

@@ -9,7 +9,8 @@ import { EngineLoop } from "../../hosts/esp32/deadline-timer";
 import { HttpRoutes } from "../../hosts/esp32/http-routes";
 import type { Esp32Io } from "../../hosts/esp32/io";
 import { Esp32SerialPort } from "../../hosts/esp32/serial-port";
-import { sitePoller } from "../../hosts/esp32/site-poller";
+import { deviceGatewayConfig } from "../../hosts/esp32/gateway-service";
+import { sitePoller, type SitePoller } from "../../hosts/esp32/site-poller";
 import { SCAN_DEMO_SITE } from "../../hosts/node/commands/scan";
 import { liveMeterOptions, meterLine, type MeterSim } from "../../hosts/node/sim-meter-options";
 import { readSiteFile } from "../../hosts/node/site-file";
@@ -34,10 +35,14 @@ export interface Esp32ScanSite {
   polls: { ok: number; failed: number };
   /** The meters on the wired segments: their line setting, unit, profile, and whether they answer address 0. */
   expected: { baud: number; framing: string; unit: number; profile: string; zero: boolean }[];
+  poller: SitePoller;
+  io: Esp32Io;
+  /** The bus side's engine loop (rearm after submitting from outside). */
+  loop: EngineLoop;
 }
 
 /** The scan-demo bus on a fake ESP32 with segments at `lines` (others left unwired); `native` false: no native UART class. */
-export function esp32ScanSite(lines: readonly (readonly [number, Framing])[], native = true, seed = 11): Esp32ScanSite {
+export function esp32ScanSite(lines: readonly (readonly [number, Framing])[], native = true, seed = 11, withGateway = false): Esp32ScanSite {
   const sf = readSiteFile(SCAN_DEMO_SITE);
   if (!sf.site) throw new Error(sf.errors.join("\n"));
   const demo = sf.site;
@@ -62,8 +67,12 @@ export function esp32ScanSite(lines: readonly (readonly [number, Framing])[], na
   const port = new Esp32SerialPort(io, { ...WIRING, baud: 9600, framing: "8N1", field: "bus" });
   const loop = new EngineLoop(io);
   const polls = { ok: 0, failed: 0 };
-  const poller = sitePoller(r.site, port, port.rxIdleUs, CALLBACK_LATENCY_US, { reading() { polls.ok++; }, failure() { polls.failed++; } });
+  const gatewayConfig = withGateway ? deviceGatewayConfig({ port: 502 }) : null;
+  const poller = sitePoller(r.site, port, port.rxIdleUs, CALLBACK_LATENCY_US, { reading() { polls.ok++; }, failure() { polls.failed++; } }, gatewayConfig);
   const job = new ScanJob(poller.loop, port, { baud: 9600, framing: "8N1" }, () => sf.profiles, () => port.rxIdleUs + CALLBACK_LATENCY_US);
+  // As main-concentrator.ts wires it: the gateway holds off while a scan has the line.
+  const guest = poller.guest;
+  if (guest !== null) job.onBusTaken = (taken, now) => guest.takeBus(taken, now);
   port.listener = job;
   port.loop = loop;
   poller.loop.start(io.now());
@@ -72,6 +81,6 @@ export function esp32ScanSite(lines: readonly (readonly [number, Framing])[], na
     documents: { "/api/scan": () => JSON.stringify(job.status()) }, adminToken: SCAN_TOKEN, now: io.now, checkSite: () => [], accept: () => {},
     scan: { get running() { return job.running; }, start: (tuning) => { const why = job.start(io.now(), tuning); loop.rearm(); return why; }, status: () => job.status() },
   });
-  return { sim, port, job, routes, polls, expected };
+  return { sim, port, job, routes, polls, expected, poller, io, loop };
 }
 
