@@ -26,7 +26,8 @@ async function browse<T>(fn: (ctx: BrowserContext) => Promise<T>): Promise<T> {
   const profile = mkdtempSync(join(tmpdir(), "rc485-chromium-"));
   let ctx: BrowserContext | undefined;
   try {
-    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 }, timeout: 30_000 });
+    // Chromium's time limits are hang guards: on a loaded two-core machine it takes many seconds to start and render.
+    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 }, timeout: 120_000 });
     return await fn(ctx);
   } finally {
     await ctx?.close().catch(() => {});
@@ -78,8 +79,8 @@ test.serial("a person would rather look at it: table, per-meter power charts and
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
       page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
-      await page.goto(server.url, { waitUntil: "load", timeout: 15_000 });
-      await page.waitForSelector("body[data-rendered]", { timeout: 10_000 });
+      await page.goto(server.url, { waitUntil: "load", timeout: 60_000 });
+      await page.waitForSelector("body[data-rendered]", { timeout: 60_000 });
       const rows = await page.$$eval("#meters tbody tr", (trs) => trs.map((tr) => ({
         meter: tr.getAttribute("data-meter"), stale: tr.classList.contains("stale"), cells: Array.from(tr.children).map((c) => (c.textContent ?? "").trim()),
       })));
@@ -166,8 +167,8 @@ test.serial("names and labels from site and profile files are shown as text, nev
   try {
     await browse(async (ctx) => {
       const page = await ctx.newPage();
-      await page.goto(server.url, { waitUntil: "load", timeout: 15_000 });
-      await page.waitForSelector("body[data-rendered]", { timeout: 10_000 });
+      await page.goto(server.url, { waitUntil: "load", timeout: 60_000 });
+      await page.waitForSelector("body[data-rendered]", { timeout: 60_000 });
       t.is(await page.$$eval("main img, main b, main script", (e) => e.length), 0, "no element was created from data");
       t.is(await page.getAttribute("body", "data-pwned"), null);
       t.true(((await page.textContent(".card .vals")) ?? "").includes(evil), "the label is shown literally");
