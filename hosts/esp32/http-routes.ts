@@ -22,16 +22,22 @@
  *    delay the administrator, but never lets a guesser try more than about one token per 5 minutes.)
  */
 import { STATUS_CSS, STATUS_HTML, STATUS_ICON, STATUS_JS } from "../../modules/status-page";
+import type { JsonPieces } from "../../modules/status-stream";
 
 export interface HttpAnswer {
   status: number;
   type: string;
   body: string;
+  /** A JSON document to write in pieces (modules/status-stream.ts) instead of `body` (then ""). */
+  pieces?: JsonPieces;
 }
 
 export interface RoutesOptions {
-  /** GET routes: path → [content type, body producer]. */
-  readonly documents: Readonly<Record<string, () => string>>;
+  /**
+   * GET routes: path → body producer, JSON text or a document in pieces (modules/status-stream.ts: written into the
+   * server's one buffer as the socket takes it, no text per request).
+   */
+  readonly documents: Readonly<Record<string, () => string | JsonPieces>>;
   /** Admin bearer token; "" disables the site endpoint. */
   readonly adminToken: string;
   /** Monotonic clock, integer µs (Time.microseconds on the device), for the failed-token lock-out. */
@@ -103,7 +109,7 @@ export function tokenMatches(given: string, expected: string): boolean {
 
 export class HttpRoutes {
   private readonly options: RoutesOptions;
-  private readonly pages: Record<string, [string, () => string]>;
+  private readonly pages: Record<string, [string, () => string | JsonPieces]>;
   /** Wrong tokens in a row, and the end of the current lock-out (µs). */
   failures = 0;
   private lockedUntil = 0;
@@ -198,6 +204,7 @@ export class HttpRoutes {
     if (method !== "GET") return answer(405, JSON_TYPE, JSON.stringify({ error: "method not allowed" }));
     const page = this.pages[path];
     if (page === undefined) return answer(404, JSON_TYPE, JSON.stringify({ error: "not found", endpoints: Object.keys(this.pages).filter((p) => p.startsWith("/api/")) }));
-    return answer(200, page[0], page[1]());
+    const produced = page[1]();
+    return typeof produced === "string" ? answer(200, page[0], produced) : { status: 200, type: page[0], body: "", pieces: produced };
   }
 }
