@@ -13,11 +13,12 @@
  *    body not streamed, line 692: no Content-Length header of ours, or the response carries two). Larger bodies are streamed:
  *    `body: true` without a Content-Length makes the SDK send them chunked and ask for each piece with
  *    Server.responseFragment(count), count being the free send space less the chunk framing; the pieces are views of the
- *    UTF-8 bytes. JSON documents (modules/status-stream.ts) are not text: they are written piece by piece into the
- *    server's one JsonWriter of WHOLE_BODY_MAX bytes, and each fragment is sent from it as the SDK asks (the SDK writes
- *    a fragment to the socket before it asks again, so one buffer serves every response); a document that ends within
- *    the first fill goes out whole (a copy: the SDK may write a whole body later), and bytes a fragment could not take
- *    wait in a copy. (Streaming with a Content-Length would leave the SDK waiting for one more acknowledgement after the
+ *    UTF-8 bytes, or of the flash resource for a status page file (the socket writes from any readable buffer). JSON
+ *    documents (modules/status-stream.ts) are not text: they are written piece by piece into the server's one
+ *    JsonWriter of WHOLE_BODY_MAX bytes, and each fragment is sent from it as the SDK asks (the SDK writes a fragment to
+ *    the socket before it asks again, so one buffer serves every response); a document that ends within the first fill
+ *    goes out whole (a copy: the SDK may write a whole body later), and bytes a fragment could not take wait in a copy.
+ *    (Streaming with a Content-Length would leave the SDK waiting for one more acknowledgement after the
  *    last piece; chunked ends with its own terminator, whose acknowledgement closes the connection.)
  *    A fragment of length 0 ends the body for the SDK, so a piece is never empty while bytes remain; the SDK asks only
  *    from its writable event, which lwIP raises when acknowledgements free send space (whole segments in practice).
@@ -168,7 +169,7 @@ export function startHttpServer(routes: HttpRoutes, options: HttpServerOptions):
           x.pieces = a.pieces;
           return { status: a.status, headers, body: true };
         }
-        const bytes = new Uint8Array(utf8(a.body));
+        const bytes = new Uint8Array(a.bytes ?? utf8(a.body));
         if (a.status === 429) headers.push("Retry-After", String((JSON.parse(a.body) as { retryAfterS?: number }).retryAfterS ?? 1));
         if (bytes.length <= WHOLE_BODY_MAX) return { status: a.status, headers, body: bytes.buffer };
         x.bytes = bytes;

@@ -19,6 +19,7 @@ import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import { Server } from "http";
 import Preference from "preference";
+import Resource from "Resource";
 import Flash from "flash";
 import { ForwardRing } from "../../modules/forward-ring";
 import { FlashRingStorage, type FlashLike } from "./ring-flash";
@@ -185,6 +186,7 @@ export function startConcentrator(): void {
       log("site replaced through HTTP; restarting");
       platform.Timer.set(() => restart(), 500);
     },
+    statusFile: (file) => new Resource(file) as unknown as ArrayBuffer,
     documents: {
       // Written in pieces into the HTTP server's one buffer (modules/status-stream.ts); the plan (the planner's own
       // description, asked for rarely) and the scan status stay JSON text.
