@@ -16,7 +16,7 @@
 import { responseDataBytes, type Plan } from "./planner";
 import { TotalSanity, VERDICT_ACCEPTED, VERDICT_REBASELINED, VERDICT_INVALID, type SanityOptions } from "./sanity";
 import { rebaseTimes } from "./time-rebase";
-import { MAX_EXTRA_EXPONENT, TYPE_S64, TYPE_SENTINEL, TYPE_U64, isDefaultSentinel, readRaw, scalePow10 } from "./values";
+import { MAX_EXTRA_EXPONENT, POW10, TYPE_S64, TYPE_SENTINEL, TYPE_U64, isDefaultSentinel, readRaw, readRawInto, scalePow10 } from "./values";
 
 /** Status of a value's latest reading. */
 export const VALUE_NONE = 0;
@@ -44,6 +44,8 @@ export class LatestValues {
   private readonly exponent: Float64Array;
   /** Per value: its slot in `exponent`, or -1. */
   private readonly exponentSlot: Int16Array;
+  /** The value being decoded (update(): decoders write into it rather than return a double V8 would box). */
+  private readonly decoded = new Float64Array(1);
 
   constructor(plan: Plan, sanityOptions: SanityOptions = {}) {
     const n = plan.valueCount;
@@ -132,29 +134,39 @@ export class LatestValues {
     const valueRule = plan.valueRule, valueOffset = plan.valueOffset, ruleBit = plan.ruleBit, ruleType = plan.ruleType;
     const ruleOrder = plan.ruleOrder, ruleScale = plan.ruleScale, ruleExponent = plan.ruleExponent;
     const ruleInvalidStart = plan.ruleInvalidStart, ruleInvalid = plan.ruleInvalid, exponentSlot = this.exponentSlot;
+    const decoded = this.decoded;
     let n = 0;
     for (let i = plan.readValueStart[read]; i < plan.readValueStart[read + 1]; i++) {
       const v = plan.readValueIndex[i];
       const k = valueRule[v];
-      let x: number;
-      if (ruleBit[k] !== -1) x = plan.decode(v, bytes, offset, 0);
+      // Every branch leaves its result in decoded[0] and x is read from there: on V8 a double returned by a call or
+      // merged from branches of different kinds is boxed (16 bytes per value); one loaded from a typed array is not.
+      if (ruleBit[k] !== -1) decoded[0] = plan.decode(v, bytes, offset, 0);
       else {
         const e = exponentSlot[v];
         const extra = e >= 0 ? this.exponent[e] : 0;
         const type = ruleType[k];
         const at = offset + valueOffset[v];
-        const raw = readRaw(type, ruleOrder[k], bytes, at);
-        if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT || raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) x = NaN;
-        else if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, ruleOrder[k], bytes, at)) x = NaN;
+        readRawInto(type, ruleOrder[k], bytes, at, decoded, 0);
+        const raw = decoded[0];
+        if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT || raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) decoded[0] = NaN;
+        else if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, ruleOrder[k], bytes, at)) decoded[0] = NaN;
         else {
-          x = raw;
-          for (let j = ruleInvalidStart[k]; j < ruleInvalidStart[k + 1]; j++) if (ruleInvalid[j] === raw) { x = NaN; break; }
-          if (x === x) {
+          let valid = true;
+          for (let j = ruleInvalidStart[k]; j < ruleInvalidStart[k + 1]; j++) if (ruleInvalid[j] === raw) { valid = false; break; }
+          if (!valid) decoded[0] = NaN;
+          else {
             const scale = ruleScale[k];
-            x = scalePow10(scale === 1 ? raw : raw * scale, ruleExponent[k] + extra);
+            const scaled = scale === 1 ? raw : raw * scale;
+            const p = ruleExponent[k] + extra;
+            // scalePow10 inline (the tables' range; beyond it, the call).
+            if (p === 0) { if (scale !== 1) decoded[0] = scaled; }
+            else if (p > 0) decoded[0] = p < POW10.length ? scaled * POW10[p] : scalePow10(scaled, p);
+            else decoded[0] = -p < POW10.length ? scaled / POW10[-p] : scalePow10(scaled, p);
           }
         }
       }
+      const x = decoded[0];
       n++;
       const slot = this.sanitySlot[v];
       if (slot >= 0) {
