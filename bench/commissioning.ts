@@ -38,9 +38,26 @@ const run = learningRun([
   { profile: ps.get("schneider-iem3000")!, unit: 4, cap: 30, turnaroundUs: [5000, 8000], values: { voltage_l1_n: 230 } },
 ], 6);
 console.log("");
-console.log(`| learning: cycle | plan bus time | true plan ÷ this plan | failed reads | wrong values | caps learned after it | timeouts learned after it (ms) |`);
-console.log("|---|---|---|---|---|---|---|");
+console.log(`| learning: cycle | plan bus time | true plan ÷ this plan | reads ok | failed reads | wrong values | caps learned after it | latency budgets learned (ms) | master's learned timeout at the end, read at the cap (ms) |`);
+console.log("|---|---|---|---|---|---|---|---|---|");
+const applied = (m: number) => {
+  const c = run.master.config;
+  const u = run.site.meters[m].unit;
+  const t = c.learnedTimeout(u, 5 + 2 * (run.learned.cap[m] || 80));
+  return t > 0 ? (t / 1000).toFixed(0) : "-";
+};
 run.cycles.forEach((c, k) => {
-  console.log(`| ${k + 1} | ${(c.busTimeUs / 1000).toFixed(1)} ms | ${(100 * c.ratio).toFixed(1)}% | ${c.failures} | ${c.wrongValues} | ${c.caps.join(", ")} | ${c.timeoutsMs.map((x) => x.toFixed(0)).join(", ")} |`);
+  console.log(`| ${k + 1} | ${(c.busTimeUs / 1000).toFixed(1)} ms | ${(100 * c.ratio).toFixed(1)}% | ${c.reads} | ${c.failures} | ${c.wrongValues} | ${c.caps.join(", ")} | ${c.timeoutsMs.map((x) => x.toFixed(0)).join(", ")} | ${k === run.cycles.length - 1 ? run.site.meters.map((_, m) => applied(m)).join(", ") : ""} |`);
 });
-console.log(`true caps 20, 10, 16, 30; true plan ${(run.trueBusTimeUs / 1000).toFixed(1)} ms per cycle; the profiles' plan ${(run.profileBusTimeUs / 1000).toFixed(1)} ms (its large reads fail)`);
+console.log(`true caps 20, 10, 16, 30; true plan ${(run.trueBusTimeUs / 1000).toFixed(1)} ms per cycle; the profiles' plan ${(run.profileBusTimeUs / 1000).toFixed(1)} ms (its large reads fail); one loop, learned values applied live`);
+
+const quirky = learningRun([
+  { profile: ps.get("eastron-sdm120")!, unit: 2, cap: 80, turnaroundUs: [3000, 6000], values: { voltage_l1_n: 229 }, rebootBelowUs: 30000 },
+  { profile: ps.get("eastron-sdm630")!, unit: 3, cap: 80, turnaroundUs: [3000, 6000], values: { voltage_l1_n: 229 } },
+], 8);
+console.log("");
+console.log("| too fast: cycle | reboots (sdm120 polled too fast, sdm630) | failed reads | gaps learned (ms) | gap in force (ms) |");
+console.log("|---|---|---|---|---|");
+quirky.cycles.forEach((c, k) => {
+  console.log(`| ${k + 1} | ${c.reboots.join(", ")} | ${c.failures} | ${c.gapsMs.join(", ")} | ${k === quirky.cycles.length - 1 ? quirky.site.meters.map((m) => ((quirky.master.config.gapBefore(m.unit, m.unit) - quirky.master.config.t35Us) / 1000).toFixed(0)).join(", ") : ""} |`);
+});

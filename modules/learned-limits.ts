@@ -2,9 +2,10 @@
  * What polling teaches about each meter beyond its profile: the largest block read it really answers (its register cap),
  * how long it takes to answer (its reply latency, and from it a response timeout), and how much silence it needs before
  * a request (raised when it shows the symptoms of being polled too fast). The host feeds every finished poll to
- * observe(); when `planChanged` is set it replans with the caps (modules/learned-apply.ts, while it runs) and clears the flag; the
- * learned values go into the status JSON and are kept across restarts (toJSON / load: a state file on Node, a
- * preference on the ESP32). docs/profiles.md, "Learned limits".
+ * observeResult()/observe(); when `planChanged` or `timingChanged` is set it applies them to the running loop
+ * (modules/learned-apply.ts: caps replan it, timing goes to the master per unit) and clears the flags; the learned
+ * values go into the status JSON and are kept across restarts (toJSON / load: a state file on Node, a preference on the
+ * ESP32). docs/profiles.md, "Learned limits".
  *
  * Theory of operation.
  *  - Caps. A block read of a meter that has answered before, refused with exception 02, 03 or 04 (MODBUS Application
@@ -16,14 +17,23 @@
  *    silence alone (a meter that never answered) is tentative: silent even at its smallest read, the meter is taken for
  *    dead, not capped, and its plan goes back to the profile's until it answers.
  *  - Latency. Each good reply's latency (our request's end to its first byte, MasterResult.sentAt to the reply) goes into
- *    a ring of the last `samples`; the unit's timeout is `factor` × the ring's maximum plus `marginUs`, within
- *    [floorUs, ceilingUs], once `minSamples` are in.
- *    A timeout at a read size the meter has answered doubles the learned timeout (once per applied(), up to ceilingUs)
- *    and it is never learned below that again: a timeout that proved too short must not keep a meter silent for good.
+ *    a ring of the last `samples` (a reply that came only after a retry, while no timeout is learned, counts from the
+ *    attempt the master gave it to, MasterResult.answeredSentAt: a meter slower than the configured timeout answers
+ *    the first attempt late; with a timeout learned, such a reply widens it as a timeout does); the unit's learned timeout (a latency budget: the master adds the reply's air time,
+ *    its delivery delay and t3.5) is `factor` × the ring's maximum plus `marginUs`, within [floorUs, ceilingUs], once
+ *    `minSamples` are in. A timeout of a meter in service at a read size it has answered doubles the learned value
+ *    (once per applied(), up to ceilingUs) until its next good reply recomputes it from the samples: if the meter got
+ *    slower than learned, the widened timeout catches its reply and the slow latency enters the ring.
+ *  - Offline. A transaction that began with the unit offline (MasterResult.unitOffline: a return-to-service probe)
+ *    teaches no timing: its reply is not a latency sample (a meter back from a power cut or an unplugged adapter
+ *    answers as it does then, not as it does in service), and its silence raises no gap and widens no timeout (the
+ *    meter is away; what was learned about it waits for its return). Its silence teaches no cap either once the meter
+ *    has answered before; a meter that never answered keeps its tentative search (below).
  *  - Too fast. A meter that answered its previous request and then stays silent for a read size it has answered before
  *    is taken to be polled too fast (meters that reboot or drop requests when polled quickly): its minimum silence
  *    before a request rises by `gapStepUs`, up to `gapCeilingUs`, one step per applied(): the symptoms seen before the
- *    host applies a raise are the same too-fast polling, not a sign that more is needed. Every rise is counted.
+ *    host applies a raise are the same too-fast polling, not a sign that more is needed. Every rise is counted. Gaps
+ *    only rise while running (a meter that reboots when polled fast does not stop needing the silence).
  * Fixed memory: typed arrays per meter sized at construction; observe() allocates nothing.
  */
 import type { MasterResult } from "./master-result";
@@ -31,11 +41,13 @@ import { STATUS_EXCEPTION, STATUS_OK, STATUS_TIMEOUT } from "./master-status";
 import type { LineTiming } from "./rtu/timing";
 
 /**
- * A good reply's latency estimated from the master's result: from our request's end (sentAt) to the reply's first
- * byte = completion − the reply's air time − the t3.5 that confirmed its end − the host's delivery delay (never < 0).
+ * A good reply's latency estimated from the master's result: from the end of the last attempt's request (sentAt), or
+ * with `answered` from the end of the request the master gave the reply to (answeredSentAt: an earlier attempt's when
+ * the reply came while a retry waited), to the reply's first byte = completion − the reply's air time − the t3.5 that
+ * confirmed its end − the host's delivery delay (never < 0).
  */
-export function replyLatencyUs(r: MasterResult, line: LineTiming, rxIdleDelayUs: number): number {
-  const t = r.completedAt - r.sentAt - line.airTimeUs(r.frameLength) - line.t35Us - rxIdleDelayUs;
+export function replyLatencyUs(r: MasterResult, line: LineTiming, rxIdleDelayUs: number, answered = false): number {
+  const t = r.completedAt - (answered ? r.answeredSentAt : r.sentAt) - line.airTimeUs(r.frameLength) - line.t35Us - rxIdleDelayUs;
   return t > 0 ? t : 0;
 }
 
@@ -98,8 +110,7 @@ export class LearnedLimits {
   private readonly okMax: Uint8Array;
   /** A gap raise not yet applied by the host. */
   private readonly gapPending: Uint8Array;
-  /** Per meter: a learned timeout proved too short is widened, and never learned below that again (µs). */
-  private readonly timeoutFloor: Int32Array;
+  /** Per meter: a widened timeout not yet applied by the host. */
   private readonly widenPending: Uint8Array;
   /** Smallest count refused as too big, per meter (0 = none). */
   private readonly failMin: Uint8Array;
@@ -139,19 +150,36 @@ export class LearnedLimits {
     this.lastOk = new Uint8Array(meters);
     this.failMin = new Uint8Array(meters);
     this.gapPending = new Uint8Array(meters);
-    this.timeoutFloor = new Int32Array(meters);
     this.widenPending = new Uint8Array(meters);
     this.tentative = new Uint8Array(meters);
     this.gaveUp = new Uint8Array(meters);
   }
 
   /**
-   * One finished poll of meter `m`: a read of `count` registers (or bits) with function `fn`, ended with master status
-   * `status` (and `exceptionCode`); `latencyUs` is the good reply's latency (ignored otherwise; < 0 unknown).
+   * One finished poll of meter `m` (a read of `count` registers or bits with function `fn`) from the master's result:
+   * observe() with the latencies of replyLatencyUs. allocates nothing.
    */
-  observe(m: number, fn: number, count: number, status: number, exceptionCode: number, latencyUs: number): void {
+  observeResult(m: number, fn: number, count: number, r: MasterResult, line: LineTiming, rxIdleDelayUs: number): void {
+    const ok = r.status === STATUS_OK;
+    this.observe(m, fn, count, r.status, r.exceptionCode, ok ? replyLatencyUs(r, line, rxIdleDelayUs) : -1, r.unitOffline,
+      ok && r.answeredSentAt < r.sentAt ? replyLatencyUs(r, line, rxIdleDelayUs, true) : -1);
+  }
+
+  /**
+   * One finished poll of meter `m`: a read of `count` registers (or bits) with function `fn`, ended with master status
+   * `status` (and `exceptionCode`); `latencyUs` is the good reply's latency from the last attempt (ignored otherwise;
+   * < 0 unknown); `offline`: the unit was offline when the transaction began (MasterResult.unitOffline), which teaches
+   * no timing; `earlierLatencyUs` (≥ 0 only when a retry was answered and the master gave the reply to an earlier
+   * attempt): the latency counted from that earlier attempt's request.
+   */
+  observe(m: number, fn: number, count: number, status: number, exceptionCode: number, latencyUs: number, offline = false, earlierLatencyUs = -1): void {
     if (m < 0 || m >= this.meters) return;
     const registers = fn === 3 || fn === 4;
+    if (offline && status !== STATUS_OK && this.okMax[m] > 0) {
+      // The meter is away: its silence says nothing about its timing or its cap.
+      this.lastOk[m] = 0;
+      return;
+    }
     if (status === STATUS_OK) {
       if (registers && count > this.okMax[m]) {
         this.okMax[m] = count;
@@ -165,7 +193,19 @@ export class LearnedLimits {
           }
         }
       }
-      if (latencyUs >= 0) this.sample(m, latencyUs);
+      if (latencyUs >= 0 && !offline) {
+        if (earlierLatencyUs > latencyUs && this.timeoutUs[m] === 0) {
+          // Answered only after a retry, before any timeout is learned: the reply may be the first attempt's, late (a
+          // meter slower than the configured timeout). Counted from that attempt: right then, too long otherwise (the
+          // first request was lost), which errs on the safe side and leaves the ring after `samples` replies.
+          this.sample(m, earlierLatencyUs);
+        } else {
+          this.sample(m, latencyUs);
+          // With a learned timeout in force, a reply only after a retry may be a reply the learned timeout cut off:
+          // widen as for a timeout (below); the next reply without a retry recomputes it.
+          if (earlierLatencyUs > latencyUs) this.widen(m);
+        }
+      }
       this.lastOk[m] = 1;
       this.tentative[m] = 0;
       this.gaveUp[m] = 0;
@@ -190,7 +230,7 @@ export class LearnedLimits {
       this.tentative[m] = 0;
       this.gaveUp[m] = 1;
       this.planChanged = true;
-    } else if (silent && this.lastOk[m] === 1 && this.gapPending[m] === 0 && (!registers || count <= this.okMax[m])) {
+    } else if (silent && !offline && this.lastOk[m] === 1 && this.gapPending[m] === 0 && (!registers || count <= this.okMax[m])) {
       const g = this.gapUs[m] + this.gapStepUs;
       const next = g > this.gapCeilingUs ? this.gapCeilingUs : g;
       if (next !== this.gapUs[m]) {
@@ -202,19 +242,31 @@ export class LearnedLimits {
       }
     }
     // A learned timeout in force and silence at a read size the meter has answered: the timeout may be what is too
-    // short (a reply latency that grew, or one the host measured low). Double it, once per applied(), and never learn
-    // it below that again; without this a too-short timeout would keep the meter silent, and silence teaches nothing.
-    if (silent && this.timeoutUs[m] > 0 && this.okMax[m] > 0 && this.widenPending[m] === 0 && (!registers || count <= this.okMax[m])) {
-      const w = 2 * this.timeoutUs[m];
-      const next = w > this.ceilingUs ? this.ceilingUs : w;
-      if (next !== this.timeoutUs[m]) {
-        this.timeoutUs[m] = next;
-        this.timeoutFloor[m] = next;
+    // short (a reply latency that grew, or one the host measured low). Double it, once per applied(), until the next
+    // good reply recomputes it from the samples (which then hold the slower latency the wider timeout caught).
+    if (silent && !offline && this.okMax[m] > 0 && (!registers || count <= this.okMax[m])) this.widen(m);
+    // Silence of a meter that never answered, in service: its cap or its timeout may be too small (a meter slower
+    // than the configured timeout); both are tried. The learned budget starts at twice the floor and doubles once per
+    // applied() until the meter is offline (offlineAfter silences), so a dead meter's probes grow by a bounded factor.
+    if (silent && !offline && never && this.widenPending[m] === 0) {
+      if (this.timeoutUs[m] === 0) {
+        this.timeoutUs[m] = 2 * this.floorUs > this.ceilingUs ? this.ceilingUs : 2 * this.floorUs;
         this.widenPending[m] = 1;
         this.timingChanged = true;
-      }
+      } else this.widen(m);
     }
     this.lastOk[m] = 0;
+  }
+
+  /** Doubles meter m's learned timeout (when one is learned), once per applied(), up to the ceiling. */
+  private widen(m: number): void {
+    if (this.timeoutUs[m] === 0 || this.widenPending[m] !== 0) return;
+    const w = 2 * this.timeoutUs[m];
+    const next = w > this.ceilingUs ? this.ceilingUs : w;
+    if (next === this.timeoutUs[m]) return;
+    this.timeoutUs[m] = next;
+    this.widenPending[m] = 1;
+    this.timingChanged = true;
   }
 
   /** The host has replanned and applied the learned timing: clears planChanged, timingChanged and pending gap raises. */
@@ -241,8 +293,7 @@ export class LearnedLimits {
     this.sampleNext[m] = (this.sampleNext[m] + 1) % this.samples;
     if (this.sampleCount[m] < this.samples) this.sampleCount[m]++;
     if (this.sampleCount[m] < this.minSamples) return;
-    const learned = this.timeoutFor(this.highLatency(m));
-    const t = learned < this.timeoutFloor[m] ? this.timeoutFloor[m] : learned;
+    const t = this.timeoutFor(this.highLatency(m));
     if (t !== this.timeoutUs[m]) {
       this.timeoutUs[m] = t;
       this.timingChanged = true;

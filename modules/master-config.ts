@@ -10,7 +10,12 @@
  *    possible ADU, 256 bytes, when its length is not fixed by the request) + the host's receive delivery delay + t3.5;
  *  - a broadcast expects no reply; the next request waits broadcastTurnaroundUs after our DE dropped;
  *  - a unit's answers to a request (late or repeated ones included) are assumed to begin within the reply window after
- *    the request ended: twice the response timeout unless set per unit or globally (never shorter than the timeout).
+ *    the request ended: twice the response timeout unless set per unit or globally (never shorter than the timeout);
+ *  - learned timing (modules/learned-limits.ts, written while running by modules/learned-apply.ts through learnTiming()):
+ *    a unit's learned reply-latency budget gives a learned timeout = budget + the reply's air time + the host's delivery
+ *    delay + t3.5, which the master uses only while the unit answers as learned (master.ts, "Learned timing"); a
+ *    learned silence only lengthens the unit's gap. The reply window is computed from the longer of the configured and
+ *    the learned timeout, so learning never shortens a window (the late-reply guarantees of docs/master.md hold as without it).
  *
  * Receive delivery: a host with a batching UART (ESP32, design.md §6) hands bytes over only after rxIdleDelayUs of silence
  * or when rxBatchBytes are buffered. The engine uses these two numbers to date the end of a reply (a batch shorter than
@@ -88,7 +93,10 @@ const KNOWN_OPTIONS: readonly string[] = Object.freeze(["baud", "framing", "retr
   "offlineAfter", "replyWindowUs", "units"]);
 const KNOWN_UNIT_OPTIONS: readonly string[] = Object.freeze(["unit", "responseTimeoutUs", "gapUs", "retries", "replyWindowUs"]);
 
-/** Validated master configuration with its derived timing. Immutable after construction. */
+/**
+ * Validated master configuration with its derived timing. Immutable after construction, except the learned timing rows
+ * (rowLearnedUs, rowLearnedGapUs), which only learnTiming() writes.
+ */
 export class MasterConfig {
   readonly line: LineTiming;
   readonly retries: number;
@@ -119,6 +127,12 @@ export class MasterConfig {
   readonly rowRetries: Uint8Array;
   /** Per row: fixed reply window (0 = the global rule). */
   readonly rowWindowUs: Int32Array;
+  /**
+   * Per row: learned reply-latency budget (µs, 0 = none learned) and learned minimum silence before a request (µs),
+   * written by learnTiming() while running. Row 0 (units without their own row) never learns.
+   */
+  readonly rowLearnedUs: Int32Array;
+  readonly rowLearnedGapUs: Int32Array;
   /** Air time of n bytes, n = 0..MAX_ADU (µs), so the byte path never divides. */
   readonly airUs: Int32Array;
 
@@ -165,6 +179,8 @@ export class MasterConfig {
     this.rowGapUs = new Int32Array(rows);
     this.rowRetries = new Uint8Array(rows).fill(this.retries);
     this.rowWindowUs = new Int32Array(rows).fill(this.replyWindowUs);
+    this.rowLearnedUs = new Int32Array(rows);
+    this.rowLearnedGapUs = new Int32Array(rows);
     for (let i = 0; i < units.length; i++) {
       const u = units[i];
       if (typeof u !== "object" || u === null) throw new TypeError(`units[${i}] must be an object`);
@@ -183,15 +199,49 @@ export class MasterConfig {
     }
   }
 
-  /** Reply window of a request to `unit` whose reply is `expectedLength` bytes: answers to it begin no later than this after it ends. */
+  /**
+   * Sets `unit`'s learned timing: its reply-latency budget (µs, 0 = none: the configured timeout) and its learned
+   * minimum silence before a request (µs, only ever lengthens the configured gap). Both 0..60 s. Returns false (and
+   * sets nothing) for a unit without its own row in `units`: only configured units learn.
+   */
+  learnTiming(unit: number, latencyBudgetUs: number, gapUs: number): boolean {
+    integer(latencyBudgetUs, "latencyBudgetUs", 0, 60 * SECOND, 0);
+    integer(gapUs, "gapUs", 0, 60 * SECOND, 0);
+    const row = unit >= 1 && unit <= MAX_UNIT ? this.unitRow[unit] : 0;
+    if (row === 0) return false;
+    this.rowLearnedUs[row] = latencyBudgetUs;
+    this.rowLearnedGapUs[row] = gapUs;
+    return true;
+  }
+
+  /**
+   * Learned response timeout for a request to `unit` whose reply is `expectedLength` bytes (0 when not fixed): the
+   * learned reply-latency budget + the reply's air time + the host's delivery delay + t3.5; 0 when nothing is learned.
+   */
+  learnedTimeout(unit: number, expectedLength: number): number {
+    const budget = this.rowLearnedUs[this.unitRow[unit]];
+    if (budget === 0) return 0;
+    const n = expectedLength > 0 && expectedLength <= MAX_ADU ? expectedLength : MAX_ADU;
+    return budget + this.airUs[n] + this.rxIdleDelayUs + this.t35Us;
+  }
+
+  /**
+   * Reply window of a request to `unit` whose reply is `expectedLength` bytes: answers to it begin no later than this
+   * after it ends. From the longer of the configured and the learned timeout: learning never shortens it.
+   */
   replyWindow(unit: number, expectedLength: number): number {
-    const timeout = this.responseTimeout(unit, expectedLength);
+    const configured = this.responseTimeout(unit, expectedLength);
+    const learned = this.learnedTimeout(unit, expectedLength);
+    const timeout = learned > configured ? learned : configured;
     const fixed = this.rowWindowUs[this.unitRow[unit]];
     const window = fixed > 0 ? fixed : 2 * timeout;
     return window > timeout ? window : timeout;
   }
 
-  /** Response timeout for a request to `unit` whose reply is `expectedLength` bytes (0 when not fixed by the request). */
+  /**
+   * Configured response timeout for a request to `unit` whose reply is `expectedLength` bytes (0 when not fixed by the
+   * request): the unit's or the global fixed one, else computed. Learned timing is not in it (learnedTimeout()).
+   */
   responseTimeout(unit: number, expectedLength: number): number {
     const fixed = this.rowTimeoutUs[this.unitRow[unit]];
     if (fixed > 0) return fixed;
@@ -209,7 +259,9 @@ export class MasterConfig {
     let gap = this.t35Us;
     if (this.requestGapUs > gap) gap = this.requestGapUs;
     if (previousUnit >= 0 && previousUnit !== unit && this.unitChangeGapUs > gap) gap = this.unitChangeGapUs;
-    const own = this.rowGapUs[this.unitRow[unit]] + this.t35Us;
+    const row = this.unitRow[unit];
+    const extra = this.rowLearnedGapUs[row] > this.rowGapUs[row] ? this.rowLearnedGapUs[row] : this.rowGapUs[row];
+    const own = extra + this.t35Us;
     if (own > gap) gap = own;
     return gap;
   }

@@ -22,8 +22,20 @@ export class MasterResult {
   exceptionCode = 0;
   /** Attempts made (1 + retries used). */
   attempts = 0;
+  /**
+   * The unit counted as offline when the transaction began: a return-to-service probe (no retries, the configured
+   * timeout). Its reply tells that the unit is back, not how quickly it answers when polled (modules/learned-limits.ts).
+   */
+  unitOffline = false;
   /** When the last attempt's request left the wire (our DE drop), µs. */
   sentAt = 0;
+  /**
+   * When the request this reply answers left the wire (OK and EXCEPTION; else sentAt), µs: the last attempt's, or an
+   * earlier identical attempt's when the reply came within that one's window while it was still unanswered (the master
+   * gives a reply to the oldest unanswered transmission of the same request: a meter slower than the timeout answers
+   * the first attempt while the retry waits). A reply's latency is measured from here (modules/learned-limits.ts).
+   */
+  answeredSentAt = 0;
   /** When the transaction ended, µs. */
   completedAt = 0;
   /** Register values of a successful 03/04/17 read, `registerCount` of them. */

@@ -30,6 +30,13 @@
  *    identical one), provided units answer only requests addressed to them, with copies of one reply per transmission,
  *    all begun within the window;
  *  - BROADCAST (unit 0): no reply; the next request waits the broadcast turnaround delay (§2.4.1) after our DE drop.
+ *  - LEARNED TIMING (MasterConfig.learnTiming, set while running by modules/learned-apply.ts): the learned timeout is
+ *    trusted only while the unit answers as learned, i.e. for the first attempt of a request to a unit whose last
+ *    transaction succeeded. A retry, and every request after a failed transaction until the unit answers again (its
+ *    return-to-service probes included), waits the longer of the configured and the learned timeout: a unit that
+ *    went silent (unplugged, rebooting, slower than learned) is judged on the configured timing, so a learned quick
+ *    timeout neither cuts off its return nor makes it count as offline sooner than the configured timing would
+ *    (after its first failed transaction). Reply windows never shrink with learning (MasterConfig.replyWindow).
  * Results go to the MasterListener in one reused MasterResult. Nothing is allocated after construction.
  */
 import { crcMatches } from "./crc16";
@@ -115,6 +122,10 @@ export class Master implements PortListener, Timed {
   private readonly wCrc: Uint16Array;
   private readonly wEnd: Float64Array;
   private readonly wReply: Int32Array;
+  /** When each remembered transmission ended (our DE drop), µs. */
+  private readonly wSent: Float64Array;
+  /** When the transmission the current reply was attributed to ended (owns()), µs. */
+  private answeredSentAt = 0;
   private wNext = 0;
   /** Per unit: remembered transmissions whose reply is unknown or ambiguous (open or not), so most lookups skip the scan. */
   private readonly unsettled: Uint8Array;
@@ -142,6 +153,8 @@ export class Master implements PortListener, Timed {
   private gapUs = 0;
   private attempts = 0;
   private maxAttempts = 1;
+  /** The unit counted as offline when the transaction began (a probe: no retries, never the learned timeout). */
+  private probe = false;
   private sentAt = 0;
   private responseDeadline = 0;
   private hardDeadline = 0;
@@ -188,6 +201,7 @@ export class Master implements PortListener, Timed {
     this.wCrc = new Uint16Array(WINDOW_SLOTS);
     this.wEnd = new Float64Array(WINDOW_SLOTS);
     this.wReply = new Int32Array(WINDOW_SLOTS);
+    this.wSent = new Float64Array(WINDOW_SLOTS);
     this.unsettled = new Uint8Array(MAX_UNIT + 1);
   }
 
@@ -278,7 +292,11 @@ export class Master implements PortListener, Timed {
     this.broadcastEnd -= deltaUs;
     this.lastRxAt -= deltaUs;
     this.windowGuard -= deltaUs;
-    for (let i = 0; i < WINDOW_SLOTS; i++) this.wEnd[i] -= deltaUs;
+    this.answeredSentAt -= deltaUs;
+    for (let i = 0; i < WINDOW_SLOTS; i++) {
+      this.wEnd[i] -= deltaUs;
+      this.wSent[i] -= deltaUs;
+    }
   }
 
   nextDeadline(): number {
@@ -373,12 +391,25 @@ export class Master implements PortListener, Timed {
     }
     this.remember(now);
     this.state = RECEIVING;
-    this.responseDeadline = now + this.config.responseTimeout(this.unit, this.expected);
+    this.responseDeadline = now + this.timeoutNow();
     this.hardDeadline = this.responseDeadline + this.config.airUs[MAX_ADU] + this.config.frameSilenceUs;
     if (this.complete && now >= this.nextDeadline()) this.conclude(now);
   }
 
   // ---- internals ----
+
+  /**
+   * The response timeout of the attempt being sent: the learned one for the first attempt to a unit whose last
+   * transaction succeeded, else the longer of the configured and the learned one (see "LEARNED TIMING" above).
+   */
+  private timeoutNow(): number {
+    const c = this.config;
+    const configured = c.responseTimeout(this.unit, this.expected);
+    const learned = c.learnedTimeout(this.unit, this.expected);
+    if (learned === 0) return configured;
+    if (this.attempts === 1 && this.failures[this.unit] === 0) return learned;
+    return learned > configured ? learned : configured;
+  }
 
   private minHard(t: number): number {
     return t < this.hardDeadline ? t : this.hardDeadline;
@@ -436,6 +467,7 @@ export class Master implements PortListener, Timed {
     this.wBody[i] = this.body;
     this.wCrc[i] = this.crc;
     this.wEnd[i] = from + window;
+    this.wSent[i] = now;
     this.wReply[i] = REPLY_NONE;
   }
 
@@ -464,6 +496,7 @@ export class Master implements PortListener, Timed {
     if (oldest >= 0) {
       this.wReply[oldest] = replyCrc;
       this.unsettled[u]--;
+      this.answeredSentAt = this.wSent[oldest];
     }
     return true;
   }
@@ -482,7 +515,8 @@ export class Master implements PortListener, Timed {
     this.expected = q.expected[slot];
     this.gapUs = this.config.gapBefore(this.unit, this.previousUnit);
     this.attempts = 0;
-    this.maxAttempts = this.unit === 0 || this.isOffline(this.unit) ? 1 : 1 + this.config.rowRetries[this.config.unitRow[this.unit]];
+    this.probe = this.unit !== 0 && this.isOffline(this.unit);
+    this.maxAttempts = this.unit === 0 || this.probe ? 1 : 1 + this.config.rowRetries[this.config.unitRow[this.unit]];
     this.extraAttempt = false;
     const end = this.base + this.txLength;
     const adu = q.adu;
@@ -621,6 +655,7 @@ export class Master implements PortListener, Timed {
    */
   private lookalike(start: number, n: number, now: number): boolean {
     const rx = this.rx;
+    this.answeredSentAt = this.sentAt;
     if (this.owns(rx[start + n - 2] | (rx[start + n - 1] << 8), now)) return false;
     this.counters[this.unitCounters + COUNT_LATE]++;
     this.rxLength = 0;
@@ -665,7 +700,9 @@ export class Master implements PortListener, Timed {
     r.status = status;
     if (status !== STATUS_EXCEPTION) r.exceptionCode = 0;
     r.attempts = this.attempts;
+    r.unitOffline = this.probe;
     r.sentAt = this.sentAt;
+    r.answeredSentAt = status === STATUS_OK || status === STATUS_EXCEPTION ? this.answeredSentAt : this.sentAt;
     r.completedAt = now;
     r.registerCount = 0;
     if (status === STATUS_OK && unit !== 0) {

@@ -92,6 +92,8 @@ export class Scheduler {
   private readonly phaseOffset: Float64Array;
   private readonly minDelay: Float64Array;
   private readonly probeCost: Float64Array;
+  /** The master's retries after a timeout (a probe's cost counts them). */
+  private readonly retries: number;
   private readonly interRequestDelayUs: number;
   private readonly interUnitDelayUs: number;
   private readonly offlineAfter: number;
@@ -132,6 +134,7 @@ export class Scheduler {
     if (!options || !Array.isArray(options.meters) || options.meters.length !== n) throw new RangeError(`meters must list one schedule per plan meter (${n})`);
     const timeoutUs = options.timeoutUs ?? 500000;
     const retries = options.retries ?? 0;
+    this.retries = retries;
     this.interRequestDelayUs = options.interRequestDelayUs ?? 0;
     this.interUnitDelayUs = options.interUnitDelayUs ?? 0;
     this.offlineAfter = options.offlineAfter ?? 3;
@@ -218,6 +221,16 @@ export class Scheduler {
     }
     this.plan = plan;
     for (let m = 0; m < this.meterCount; m++) this.cursor[m] = -1;
+  }
+
+  /**
+   * Meter m's probes wait `timeoutUs` for a reply from now on (the master's timeout changed with learned timing,
+   * modules/learned-apply.ts): its probe cost, and so its dead-share floor, follows.
+   */
+  setProbeTimeout(m: number, timeoutUs: number): void {
+    if (!(timeoutUs > 0)) throw new RangeError(`timeoutUs must be > 0, got ${timeoutUs}`);
+    const line = this.plan.line;
+    this.probeCost[m] = (1 + this.retries) * (line.airTimeUs(READ_REQUEST_BYTES) + timeoutUs + line.t35Us);
   }
 
   /** Cost of one failed probe of meter m, µs (for the dead-share bound). */

@@ -277,18 +277,15 @@ export function schedulerOptionsFor(site: Site, plan: Plan): SchedulerOptions {
  * Options for a PollLoop (modules/poll-loop.ts) on this site: the master does all spacing (t3.5, the site's delays, each
  * meter's minDelayMs as its unit gap) and timeouts (the bus's fixed timeout, else each profile's responseTimeoutMs, else
  * its own computed one); the scheduler keeps cadence and priorities. `host` adds what depends on the host's UART and
- * clock (rxIdleDelayUs, rxBatchBytes, echo, turnaroundUs, queueCapacity).
+ * clock (rxIdleDelayUs, rxBatchBytes, echo, turnaroundUs, queueCapacity). Every meter gets its own unit row, where
+ * learned timing is written once the loop runs (modules/learned-apply.ts applyLearnedTiming): the configured timeouts
+ * here stay those of the bus or the profiles, which the master falls back to when a meter stops answering.
  */
-export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterOptions> = {}, learned?: LearnedTiming): { scheduler: SchedulerOptions; master: MasterOptions } {
-  const units: UnitOptions[] = site.meters.map((m, i) => {
+export function loopOptionsForSite(site: Site, plan: Plan, host: Partial<MasterOptions> = {}): { scheduler: SchedulerOptions; master: MasterOptions } {
+  const units: UnitOptions[] = site.meters.map((m) => {
     const u: { unit: number; gapUs?: number; responseTimeoutUs?: number } = { unit: m.unit };
     if (m.profile.limits.minDelayMs > 0) u.gapUs = Math.round(m.profile.limits.minDelayMs * 1000);
     if (site.bus.timeoutMs === 0 && m.profile.limits.responseTimeoutMs > 0) u.responseTimeoutUs = m.profile.limits.responseTimeoutMs * 1000;
-    // What polling learned (modules/learned-limits.ts) replaces the profile's timeout and can only add silence.
-    if (learned !== undefined) {
-      if (site.bus.timeoutMs === 0 && learned.timeoutUs[i] > 0) u.responseTimeoutUs = learnedResponseTimeoutUs(plan, i, learned.timeoutUs[i], host.rxIdleDelayUs ?? 0);
-      if (learned.gapUs[i] > (u.gapUs ?? 0)) u.gapUs = learned.gapUs[i];
-    }
     return u;
   });
   const master: MasterOptions = {
@@ -330,21 +327,6 @@ export function longestReplyBytes(plan: Plan, m: number): number {
     if (b > bytes) bytes = b;
   }
   return bytes;
-}
-
-/**
- * The master's fixed response timeout for meter m from its learned one: the learned value budgets the meter's reply
- * latency (request end to the reply's first byte, modules/learned-limits.ts), so the longest planned reply's air time, the
- * host's hand-over delay and t3.5 are added, as the master adds them to its own turnaround budget.
- */
-export function learnedResponseTimeoutUs(plan: Plan, m: number, learnedUs: number, rxIdleDelayUs: number): number {
-  return learnedUs + plan.line.airTimeUs(longestReplyBytes(plan, m)) + rxIdleDelayUs + plan.line.t35Us;
-}
-
-/** Learned per-meter timing (modules/learned-limits.ts LearnedLimits), µs; 0 = not learned. */
-export interface LearnedTiming {
-  readonly timeoutUs: ArrayLike<number>;
-  readonly gapUs: ArrayLike<number>;
 }
 
 /**

@@ -57,3 +57,15 @@ test("the poller plans with the learned caps", (t) => {
   t.true(Math.max(...capped.plan.reads.map((x) => x.count)) <= 20);
   t.true(capped.plan.reads.length > plain.plan.reads.length);
 });
+
+test("the poller's master has the learned timing restored from the preference before the first poll", (t) => {
+  const r = checkSite({ bus: { port: "uart2", baud: 9600, framing: "8N1" }, meters: [{ name: "house", profile: "eastron-sdm630", unit: 1, intervalMs: 5000 }] }, profileTable(allProfiles()));
+  if (!r.ok) throw new Error(r.errors.join("\n"));
+  const learned = new LearnedLimits(1);
+  t.is(learned.load({ house: { cap: 0, timeoutMs: 120, gapMs: 40, latencyMs: 30 } }, ["house"]), 1);
+  const p = sitePoller(r.site, { transmit() {} }, 4000, 1000, null, null, learned);
+  const c = p.loop.master.config;
+  t.is(c.rowLearnedUs[c.unitRow[1]], 120000);
+  t.is(c.gapBefore(1, 1), 40000 + c.t35Us);
+  t.true(c.learnedTimeout(1, 9) > 120000);
+});

@@ -11,8 +11,8 @@
  * the poller also records each good 03/04 poll in a RegisterCache for the gateway (one block per planned read, at most 1024).
  */
 import type { Gateway } from "../../modules/gateway";
-import { applyLearned } from "../../modules/learned-apply";
-import { replyLatencyUs, type LearnedLimits } from "../../modules/learned-limits";
+import { applyLearned, applyLearnedTiming } from "../../modules/learned-apply";
+import type { LearnedLimits } from "../../modules/learned-limits";
 import type { GatewayConfig } from "../../modules/gateway-config";
 import type { MasterResult } from "../../modules/master-result";
 import type { Plan } from "../../modules/planner";
@@ -115,7 +115,7 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
   // keeps teaching them.
   const plan = planForSite(site, learned !== null ? learned.cap : undefined);
   const store = new ReadingsStore({ meters: meterMetaForSite(site, plan), historyBuckets: site.history.buckets, bucketUs: site.history.bucketUs });
-  const options = loopOptionsForSite(site, plan, { rxIdleDelayUs: rxIdleUs + latencyUs, rxBatchBytes: RX_FULL_THRESHOLD }, learned ?? undefined);
+  const options = loopOptionsForSite(site, plan, { rxIdleDelayUs: rxIdleUs + latencyUs, rxBatchBytes: RX_FULL_THRESHOLD });
   const lastRead = new Int32Array(plan.meters.length);
   plan.meters.forEach((m, i) => (lastRead[i] = m.firstRead + m.readCount - 1));
   let lastPlan = plan;
@@ -145,7 +145,7 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
         if (events.polled) events.polled();
       }
       if (learned !== null) {
-        learned.observe(m, p.readFunction[read], p.readRegisters[read], result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, p.line, rxIdleUs + latencyUs) : -1);
+        learned.observeResult(m, p.readFunction[read], p.readRegisters[read], result, p.line, rxIdleUs + latencyUs);
         // A learned cap recomputes the plan (the loop takes it after this read: modules/learned-apply.ts), learned
         // timing goes to the master. Nothing happens, and nothing is allocated, unless something was learned.
         applyLearned(site, loop, learned);
@@ -154,5 +154,7 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
   };
   const loop = new PollLoop(plan, port, { ...options, store, listener, guest: guest ?? undefined });
   qStatus = plan.meters.map((pm) => loop.readings.status.subarray(pm.firstValue, pm.firstValue + pm.valueCount));
+  // Timing restored from the preference goes to the master's learned rows before the first poll (then live).
+  if (learned !== null) applyLearnedTiming(site, loop.master, learned, loop.scheduler, loop.plan);
   return { plan, loop, store, guest, cache, quality };
 }

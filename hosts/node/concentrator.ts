@@ -11,8 +11,8 @@ import type { Plan } from "../../modules/planner";
 import { PollLoop, type PollLoopListener } from "../../modules/poll-loop";
 import type { Rs485Port } from "../../modules/port";
 import { ReadingsStore } from "../../modules/readings";
-import { LearnedLimits, replyLatencyUs } from "../../modules/learned-limits";
-import { applyLearned } from "../../modules/learned-apply";
+import { LearnedLimits } from "../../modules/learned-limits";
+import { applyLearned, applyLearnedTiming } from "../../modules/learned-apply";
 import { PointQuality } from "../../modules/point-quality";
 import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
 import type { LinkStats } from "../../modules/status-json";
@@ -84,12 +84,12 @@ export function busLink(site: Site, loop: PollLoop): LinkStats {
  * one-line message when the HTTP port is taken.
  */
 export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConcentratorOptions): Promise<NodeConcentrator> {
-  // What earlier runs learned about the meters (rc485 run --state): their caps shape the plan, their timing the loop.
+  // What earlier runs learned about the meters (rc485 run --state): their caps shape the plan, their timing the master.
   const learned = o.learned ?? null;
   const plan = planForSite(site, learned !== null ? learned.cap : undefined);
   // Days and months of the energy figures begin at local midnight (the host's time zone at start).
   const store = new ReadingsStore({ meters: meterMetaForSite(site, plan), historyBuckets: site.history.buckets, bucketUs: site.history.bucketUs, utcOffsetMin: -new Date(o.nowMs()).getTimezoneOffset() });
-  const opts = loopOptionsForSite(site, plan, o.master ?? {}, learned ?? undefined);
+  const opts = loopOptionsForSite(site, plan, o.master ?? {});
   const extra = o.extraTimeoutUs ?? {};
   const line = plan.line;
   const units = (opts.master.units ?? []).map((u, m) => {
@@ -137,7 +137,7 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
       const sm = store.meters[m];
       if (learned !== null) {
         const rd = reads[read];
-        learned.observe(m, rd.function, rd.count, result.status, result.exceptionCode, result.status === 0 ? replyLatencyUs(result, line, opts.master.rxIdleDelayUs ?? 0) : -1);
+        learned.observeResult(m, rd.function, rd.count, result, line, opts.master.rxIdleDelayUs ?? 0);
         // A learned cap recomputes the plan (taken by the loop after this read), learned timing goes to the master.
         applyLearned(site, loop, learned);
       }
@@ -155,6 +155,8 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
   };
   const loop = new PollLoop(plan, port, { scheduler: opts.scheduler, master: { ...opts.master, units }, store, listener, guest: gatewayConfig !== null ? guest : undefined });
   loop.setEpoch(o.nowMs(), o.nowUs());
+  // Timing learned by earlier runs goes to the master's learned rows before the first poll (then live: applyLearned).
+  if (learned !== null) applyLearnedTiming(site, loop.master, learned, loop.scheduler, loop.plan);
   qStatus = plan.meters.map((pm) => loop.readings.status.subarray(pm.firstValue, pm.firstValue + pm.valueCount));
   const links = () => [busLink(site, loop), ...(o.extraLinks ? o.extraLinks() : [])];
   const fwd = await startForwarding(store, {

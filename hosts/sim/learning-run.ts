@@ -1,17 +1,22 @@
 /*
  * A learning run in the simulator, for the test and the bench of learned limits (modules/learned-limits.ts): a site
- * whose meters' real register caps and turnarounds differ from their profiles is polled cycle after cycle by the
- * concentrator's PollLoop; after each cycle the loop is rebuilt from the plan of the caps learned so far (as a host
- * does when `planChanged` is set) and with the learned timing. Every value delivered is compared with what the
- * emulator holds. Reports, per cycle, the plan's bus time against a plan made with the true caps.
+ * whose meters' real register caps and turnarounds differ from their profiles is polled by the concentrator's PollLoop,
+ * which runs without a restart while what it learns is applied live, as the hosts do (modules/learned-apply.ts
+ * applyLearned after every poll: caps replan the loop, learned timeouts and gaps go to the master). A polling cycle is
+ * one interval of the site (every meter is due once per 3 s, more than the bus time of a cycle at 9600 baud). Every value delivered is compared with what the
+ * emulator holds. Reports, per cycle, the bus time of the plan in force against a plan made with the true caps.
  */
-import { LearnedLimits, replyLatencyUs } from "../../modules/learned-limits";
+import { applyLearned } from "../../modules/learned-apply";
+import { LearnedLimits } from "../../modules/learned-limits";
+import type { Master } from "../../modules/master";
+import type { Plan } from "../../modules/planner";
 import type { MasterResult } from "../../modules/master-result";
 import { PollLoop } from "../../modules/poll-loop";
 import type { Profile } from "../../modules/profile";
 import { VALUE_OK } from "../../modules/latest-values";
 import { checkSite, loopOptionsForSite, minCapFor, planForSite, profileTable, type Site } from "../../modules/site";
 import { profileMeter } from "./profile-meter";
+import type { MeterEmulator } from "./meter";
 import { Simulation } from "./simulation";
 
 export interface LearningMeter {
@@ -29,15 +34,21 @@ export interface LearningMeter {
 }
 
 export interface LearningCycle {
-  /** Bus time of one polling cycle with the caps learned before this cycle, µs. */
+  /** Bus time of one polling cycle of the plan in force when this cycle began, µs. */
   busTimeUs: number;
   /** True-plan bus time ÷ this plan's bus time. */
   ratio: number;
+  /** Learned at this cycle's end: caps, timeouts (the latency budget, ms), gaps (ms). */
   caps: number[];
   timeoutsMs: number[];
   gapsMs: number[];
+  /** Reads that failed in this cycle. */
   failures: number;
   wrongValues: number;
+  /** Meter reboots (polled too fast) during this cycle, per meter. */
+  reboots: number[];
+  /** Reads that succeeded in this cycle. */
+  reads: number;
 }
 
 export interface LearningReport {
@@ -46,20 +57,28 @@ export interface LearningReport {
   cycles: LearningCycle[];
   learned: LearnedLimits;
   site: Site;
+  /** The running loop's master (its learned rows: what was applied live). */
+  master: Master;
+  /** The plan in force at the end. */
+  plan: Plan;
 }
+
+/** One polling cycle: every meter of the run is due once per interval. */
+const CYCLE_US = 3_000_000;
 
 export function learningRun(meters: readonly LearningMeter[], cycles: number, seed = 1): LearningReport {
   const r = checkSite({
     bus: { port: "sim", baud: 9600, framing: "8N1", retries: 1 },
-    meters: meters.map((m, i) => ({ name: `m${i}`, profile: m.profile.id, unit: m.unit, intervalMs: 1000 })),
+    meters: meters.map((m, i) => ({ name: `m${i}`, profile: m.profile.id, unit: m.unit, intervalMs: CYCLE_US / 1000 })),
   }, profileTable(meters.map((m) => m.profile).filter((p, i, all) => all.indexOf(p) === i)));
   if (!r.ok) throw new RangeError(r.errors.join("\n"));
   const site = r.site;
   const sim = new Simulation({ seed, traceCapacity: 16 });
   const bus = sim.segment({ name: "bus", baud: 9600, framing: "8N1" });
+  const emulators: MeterEmulator[] = [];
   const expected = meters.map((m) => {
     const pm = profileMeter(m.profile, m.unit, m.values, {}, { maxRegisters: m.cap, limitSilent: m.limitSilent === true, turnaroundUs: m.turnaroundUs as [number, number], rebootBelowUs: m.rebootBelowUs ?? 0 });
-    sim.meter(bus, pm.options);
+    emulators.push(sim.meter(bus, pm.options));
     return pm.values;
   });
   const host = sim.host({ name: "concentrator", ports: [{ segment: bus, uart: "ideal" }], tick: 1000 });
@@ -69,45 +88,55 @@ export function learningRun(meters: readonly LearningMeter[], cycles: number, se
   const trueBusTimeUs = planForSite(site, meters.map((m) => m.cap)).busTimePerCycleUs;
   const profileBusTimeUs = planForSite(site).busTimePerCycleUs;
   const line = bus.timing;
-  const out: LearningCycle[] = [];
-  for (let c = 0; c < cycles; c++) {
-    const plan = planForSite(site, learned.cap);
-    learned.applied();
-    const options = loopOptionsForSite(site, plan, {}, learned);
-    let failures = 0;
-    let wrong = 0;
-    const loop: PollLoop = new PollLoop(plan, port, {
-      ...options,
-      listener: {
-        polled(read: number, _outcome: number, res: MasterResult) {
-          const rd = plan.reads[read];
-          const latency = res.status === 0 ? replyLatencyUs(res, line, 0) : -1;
-          learned.observe(rd.meter, rd.function, rd.count, res.status, res.exceptionCode, latency);
-          if (res.status !== 0) { failures++; return; }
+  const plan = planForSite(site, learned.cap);
+  learned.applied();
+  const options = loopOptionsForSite(site, plan, {});
+  let failures = 0;
+  let wrong = 0;
+  let reads = 0;
+  const loop: PollLoop = new PollLoop(plan, port, {
+    ...options,
+    listener: {
+      polled(read: number, _outcome: number, res: MasterResult) {
+        // The plan this read was made for (a replan is taken only after this call).
+        const p = loop.plan;
+        const m = p.readMeter[read];
+        learned.observeResult(m, p.readFunction[read], p.readRegisters[read], res, line, 0);
+        if (res.status !== 0) failures++;
+        else {
+          reads++;
           // Every value this read delivered must be what the meter holds.
           const lv = loop.readings;
-          for (let k = plan.readValueStart[read]; k < plan.readValueStart[read + 1]; k++) {
-            const v = plan.readValueIndex[k];
+          for (let k = p.readValueStart[read]; k < p.readValueStart[read + 1]; k++) {
+            const v = p.readValueIndex[k];
             if (lv.status[v] !== VALUE_OK) continue;
-            const name = site.meters[rd.meter].profile.points[plan.values[v].point].name;
-            const want = expected[rd.meter].get(name) as number;
+            const name = site.meters[m].profile.points[p.valuePoint[v]].name;
+            const want = expected[m].get(name) as number;
             if (!(lv.values[v] === want || (Number.isNaN(want) && Number.isNaN(lv.values[v])))) wrong++;
           }
-        },
+        }
+        applyLearned(site, loop, learned);
       },
-    });
-    host.attach(loop);
-    const start = sim.now;
-    loop.start(start);
-    sim.runUntilTrue(() => site.meters.every((_, m) => loop.scheduler.cyclesDone[m] >= 1), start + 60_000_000);
-    // Let the read in flight finish before the next plan takes the line.
-    loop.paused = true;
-    sim.runUntilTrue(() => loop.master.pending === 0, sim.now + 10_000_000);
-    sim.runUntil(sim.now + 100_000);
+    },
+  });
+  host.attach(loop);
+  const start = sim.now;
+  loop.start(start);
+  const out: LearningCycle[] = [];
+  const rebootsBefore = emulators.map(() => 0);
+  for (let c = 0; c < cycles; c++) {
+    const busTimeUs = loop.plan.busTimePerCycleUs;
+    failures = 0;
+    wrong = 0;
+    reads = 0;
+    sim.runUntil(start + (c + 1) * CYCLE_US);
+    const reboots = emulators.map((e, i) => e.counters.reboots - rebootsBefore[i]);
+    emulators.forEach((e, i) => { rebootsBefore[i] = e.counters.reboots; });
     out.push({
-      busTimeUs: plan.busTimePerCycleUs, ratio: trueBusTimeUs / plan.busTimePerCycleUs, caps: Array.from(learned.cap),
+      busTimeUs, ratio: trueBusTimeUs / busTimeUs, caps: Array.from(learned.cap),
       timeoutsMs: Array.from(learned.timeoutUs, (t) => t / 1000), gapsMs: Array.from(learned.gapUs, (g) => g / 1000), failures, wrongValues: wrong,
+      reboots, reads,
     });
   }
-  return { trueBusTimeUs, profileBusTimeUs, cycles: out, learned, site };
+  return { trueBusTimeUs, profileBusTimeUs, cycles: out, learned, site, master: loop.master, plan: loop.plan };
 }

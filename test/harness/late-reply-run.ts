@@ -21,6 +21,11 @@ export interface LateRunOptions {
   tick?: number;
   /** Master retries (0 makes every late reply land in the next read's window). */
   retries?: number;
+  /**
+   * A learned reply-latency budget (µs) written into the master for every unit (MasterConfig.learnTiming, as
+   * modules/learned-apply.ts does while running); the faults stay placed by the configured timeout and window.
+   */
+  learnedBudgetUs?: number;
 }
 
 export interface LateRunResult {
@@ -85,7 +90,9 @@ export function lateReplyRun(o: LateRunOptions): LateRunResult {
     // late, and keeps the requests that arrive meanwhile, answering them in turn (so its lateness carries over)
     meterFor(6, { turnaroundUs: [t35, 6000], lateProbability: 0.2, lateUs: [timeout - t35, latest - 6000], queueRequests: true }),
   ];
-  const site = new Site({ baud, uart: o.uart, tick: o.tick ?? 0, seed: o.seed, meters, master, keep: false });
+  const learning = o.learnedBudgetUs !== undefined;
+  const site = new Site({ baud, uart: o.uart, tick: o.tick ?? 0, seed: o.seed, meters, master: learning ? { ...master, units: meters.map((m) => ({ unit: m.unit })) } : master, keep: false });
+  if (learning) for (const m of meters) site.master.config.learnTiming(m.unit, o.learnedBudgetUs!, 0);
   const units = meters.length;
   const plan = units * READS.length;
   let wrong = 0;

@@ -93,4 +93,64 @@ export const cases: Cases = {
     t.is(new LearnedLimits(1).load(null, ["x"]), 0);
     t.throws(() => new LearnedLimits(1, { floorUs: 10 }), RangeError);
   },
+  "an offline unit teaches no timing: its replies are no samples, its silence raises no gap, widens no timeout, lowers no cap"(t: Check) {
+    const l = new LearnedLimits(1, { samples: 4, minSamples: 2, factor: 3, marginUs: 10000, floorUs: 30000 });
+    l.observe(0, 4, 10, STATUS_OK, 0, 5000);
+    l.observe(0, 4, 10, STATUS_OK, 0, 5000);
+    t.is(l.timeoutUs[0], 30000);
+    l.applied();
+    for (let i = 0; i < 5; i++) l.observe(0, 4, 10, STATUS_TIMEOUT, 0, -1, true);
+    l.observe(0, 4, 40, STATUS_TIMEOUT, 0, -1, true);
+    t.is(l.gapUs[0], 0);
+    t.is(l.timeoutUs[0], 30000);
+    t.is(l.cap[0], 0);
+    t.ok(!l.timingChanged && !l.planChanged);
+    // Back: the probe's slow reply (a meter just powered up) is no sample.
+    l.observe(0, 4, 10, STATUS_OK, 0, 900000, true);
+    t.is(l.highLatency(0), 5000);
+    t.is(l.timeoutUs[0], 30000);
+  },
+  "in service, a silence at an answered size doubles the learned timeout once per applied(); the next reply recomputes it"(t: Check) {
+    const l = new LearnedLimits(1, { samples: 4, minSamples: 2, factor: 3, marginUs: 10000, floorUs: 30000, ceilingUs: 100000 });
+    l.observe(0, 4, 10, STATUS_OK, 0, 8000);
+    l.observe(0, 4, 10, STATUS_OK, 0, 8000);
+    t.is(l.timeoutUs[0], 34000);
+    l.applied();
+    l.observe(0, 4, 10, STATUS_TIMEOUT, 0, -1);
+    t.is(l.timeoutUs[0], 68000);
+    l.observe(0, 4, 10, STATUS_TIMEOUT, 0, -1);
+    t.is(l.timeoutUs[0], 68000, "once per applied()");
+    l.applied();
+    l.observe(0, 4, 10, STATUS_TIMEOUT, 0, -1);
+    t.is(l.timeoutUs[0], 100000, "ceiling");
+    l.observe(0, 4, 10, STATUS_OK, 0, 8000);
+    t.is(l.timeoutUs[0], 34000, "not kept as a floor: the reply recomputes it from the samples");
+  },
+  "a reply after a retry: counted from the attempt it answered until a timeout is learned; then the timeout widens"(t: Check) {
+    const l = new LearnedLimits(1, { samples: 4, minSamples: 2, factor: 3, marginUs: 10000, floorUs: 30000 });
+    // A meter slower than the configured timeout: its reply to the first attempt comes while the retry waits.
+    l.observe(0, 4, 10, STATUS_OK, 0, 2000, false, 100000);
+    l.observe(0, 4, 10, STATUS_OK, 0, 15000, false, 110000);
+    t.is(l.highLatency(0), 110000);
+    t.is(l.timeoutUs[0], 340000);
+    l.applied();
+    // With a timeout learned, a retried reply is sampled as measured, and the timeout it may have cut off widens.
+    l.observe(0, 4, 10, STATUS_OK, 0, 3000, false, 400000);
+    t.is(l.highLatency(0), 110000);
+    t.is(l.timeoutUs[0], 680000);
+  },
+  "silence of a meter that never answered, in service: its latency budget is tried wider from twice the floor; offline it stops"(t: Check) {
+    const l = new LearnedLimits(1, { floorUs: 30000 });
+    l.minCap[0] = 2;
+    l.observe(0, 3, 40, STATUS_TIMEOUT, 0, -1);
+    t.is(l.timeoutUs[0], 60000);
+    t.is(l.cap[0], 20, "and its cap halved (tentative)");
+    l.applied();
+    l.observe(0, 3, 20, STATUS_TIMEOUT, 0, -1);
+    t.is(l.timeoutUs[0], 120000);
+    l.applied();
+    l.observe(0, 3, 10, STATUS_TIMEOUT, 0, -1, true);
+    t.is(l.timeoutUs[0], 120000, "offline: no wider");
+    t.is(l.cap[0], 5, "the tentative cap search goes on offline for a meter that never answered");
+  },
 };

@@ -528,4 +528,85 @@ export const cases: Cases = {
     b.step();
     t.is(b.done[0].status, STATUS_OK);
   },
+  "learned timing: learnTiming sets a unit's budget and silence; the learned timeout adds the reply's air time; windows never shrink"(t) {
+    const c = new MasterConfig({ baud: 9600, turnaroundUs: 50000, units: [{ unit: 3, gapUs: 10000 }, { unit: 4 }] });
+    t.is(c.learnedTimeout(3, 9), 0, "nothing learned");
+    t.ok(c.learnTiming(3, 20000, 40000));
+    t.is(c.learnedTimeout(3, 9), 20000 + c.airUs[9] + T35);
+    t.is(c.responseTimeout(3, 9), 50000 + c.airUs[9] + T35, "the configured timeout is untouched");
+    t.is(c.replyWindow(3, 9), 2 * c.responseTimeout(3, 9), "a shorter learned timeout leaves the window as configured");
+    t.ok(c.learnTiming(4, 400000, 0));
+    t.is(c.replyWindow(4, 9), 2 * c.learnedTimeout(4, 9), "a longer one widens it");
+    t.is(c.gapBefore(3, 3), 40000 + T35, "a learned silence over the configured one");
+    c.learnTiming(3, 20000, 5000);
+    t.is(c.gapBefore(3, 3), 10000 + T35, "never below the configured one");
+    t.ok(!c.learnTiming(9, 20000, 0), "a unit without its own row learns nothing");
+    t.is(c.learnedTimeout(9, 9), 0);
+    throwsNaming(t, () => c.learnTiming(3, -1, 0), "latencyBudgetUs");
+    throwsNaming(t, () => c.learnTiming(3, 0, 61000000), "gapUs");
+  },
+  "learned timeout: first attempts while the unit answers; a retry, the polls after a failure and a probe wait the configured one"(t) {
+    const b = new Rig({ retries: 1, offlineAfter: 2, turnaroundUs: 50000, units: [{ unit: 5 }] });
+    const m = b.master;
+    const configured = m.config.responseTimeout(5, 9);
+    m.config.learnTiming(5, 10000, 0);
+    const learned = m.config.learnedTimeout(5, 9);
+    t.ok(learned < configured);
+    /** Sends one read; returns the timeouts its attempts waited (DE drop to the deadline), unanswered. */
+    const silent = (tag: number): number[] => {
+      const waits: number[] = [];
+      m.submitRead(5, 3, 0, 2, tag);
+      while (b.done.length === tag) {
+        b.step();
+        if (b.done.length === tag && m.nextDeadline() === NO_DEADLINE) {
+          b.txDone(b.now + 8 * CHAR);
+          waits.push(m.nextDeadline() - b.now);
+        }
+      }
+      return waits;
+    };
+    // A unit that answered: the first attempt waits the learned timeout.
+    m.submitRead(5, 3, 0, 2, 0);
+    b.step();
+    b.txDone(b.now + 8 * CHAR);
+    t.is(m.nextDeadline() - b.now, learned);
+    b.rx(readReply(5, 2), b.now + 5000);
+    b.step();
+    t.is(b.done[0].status, STATUS_OK);
+    t.is(b.done[0].attempts, 1);
+    // Silent: the first attempt at the learned timeout, its retry at the configured one.
+    t.deepEqual(silent(1), [learned, configured]);
+    // After a failed poll, every attempt waits the configured one; offline (2 failures), a probe without retry.
+    t.deepEqual(silent(2), [configured, configured]);
+    t.ok(m.isOffline(5));
+    t.deepEqual(silent(3), [configured]);
+    // A longer learned timeout is waited by all of them.
+    m.config.learnTiming(5, 300000, 0);
+    t.deepEqual(silent(4), [m.config.learnedTimeout(5, 9)]);
+  },
+  "a reply after a retry is given to the attempt it may answer: answeredSentAt is that attempt's end"(t) {
+    const got: number[] = [];
+    const b = new Rig({ retries: 1, turnaroundUs: 10000 });
+    const m = b.master;
+    const listener = (m as any).listener;
+    const inner = listener.completed;
+    listener.completed = (r: MasterResult) => { got.push(r.sentAt, r.answeredSentAt, r.unitOffline ? 1 : 0); inner.call(listener, r); };
+    m.submitRead(1, 3, 0, 2, 1);
+    b.step();
+    const firstEnd = b.now + 8 * CHAR;
+    b.txDone(firstEnd);
+    b.step(); // timeout; the identical retry goes at once
+    const retryEnd = b.now + 8 * CHAR;
+    b.txDone(retryEnd);
+    b.rx(readReply(1, 2), b.now + 3000);
+    b.step();
+    t.deepEqual(got, [retryEnd, firstEnd, 0], "the oldest unanswered transmission of the request: the first attempt");
+    m.submitRead(1, 4, 0, 2, 2);
+    b.step();
+    const end = b.now + 8 * CHAR;
+    b.txDone(end);
+    b.rx(readReply(1, 2, 4), b.now + 3000);
+    b.step();
+    t.deepEqual(got.slice(3), [end, end, 0]);
+  },
 };

@@ -137,6 +137,20 @@ export const cases: Cases = {
       t.ok(worst <= s.probeCostUs(DEAD) + plan.busTimePerCycleUs, `meter ${m} worst lateness ${worst} µs`);
     }
   },
+  "a probe timeout set while running (learned timing) moves the dead meter's probe cost and so its probe delay"(t) {
+    const plan = sitePlan(2);
+    const s = new Scheduler(plan, options(plan, 1 * S, { timeoutUs: 200000, retries: 1 }));
+    const before = s.probeCostUs(1);
+    t.is(before, 2 * (plan.line.airTimeUs(8) + 200000 + plan.line.t35Us));
+    s.setProbeTimeout(1, 800000);
+    t.is(s.probeCostUs(1), 2 * (plan.line.airTimeUs(8) + 800000 + plan.line.t35Us));
+    t.is(s.probeCostUs(0), before, "the other meter keeps its own");
+    // Dead from the start with the longer timeout: probes never closer than probe cost / 5%.
+    const log = simulate(s, 600 * S, (m) => m === 1, 800000);
+    const probes = log.filter((e) => e.meter === 1).map((e) => e.at);
+    for (let k = 4; k < probes.length; k++) t.ok(probes[k] - probes[k - 1] >= s.probeCostUs(1) / 0.05 - 1, `probe gap ${probes[k] - probes[k - 1]}`);
+    t.throws(() => s.setProbeTimeout(1, 0), RangeError);
+  },
   "a meter that comes back is online again with its grid phase kept"(t) {
     const plan = sitePlan(2);
     const s = new Scheduler(plan, options(plan, 1 * S, { timeoutUs: 200000 }));
