@@ -91,16 +91,27 @@ export interface PlannedValue {
   readonly exponentSign: number;
 }
 
-export interface MeterPlan {
-  readonly name: string;
-  readonly unit: number;
-  readonly profile: Profile;
-  readonly firstRead: number;
-  readonly readCount: number;
-  readonly firstValue: number;
-  readonly valueCount: number;
+/**
+ * One meter of a plan. Memory: three references per meter (its spec, the plan, its index); the numbers are the plan's
+ * meter columns (Plan.meterFirstRead …) read through getters, so a plan holds no object of eight properties per meter.
+ * The spec is the caller's, kept (a site meter: modules/site.ts meterSpecs passes its own).
+ */
+export class MeterPlan {
+  constructor(private readonly spec: MeterSpec, private readonly plan: Plan, readonly index: number) {}
+  get name(): string { return this.spec.name; }
+  get unit(): number { return this.spec.unit; }
+  get profile(): Profile { return this.spec.profile; }
+  get firstRead(): number { return this.plan.meterFirstRead[this.index]; }
+  get readCount(): number { return this.plan.meterReadCount[this.index]; }
+  get firstValue(): number { return this.plan.meterFirstValue[this.index]; }
+  get valueCount(): number { return this.plan.meterValueCount[this.index]; }
   /** Sum of this meter's reads' bus time. */
-  readonly busTimeUs: number;
+  get busTimeUs(): number {
+    let t = 0;
+    const first = this.firstRead;
+    for (let r = first; r < first + this.readCount; r++) t += this.plan.readBusTimeUs[r];
+    return t;
+  }
 }
 
 /** A span of one function code's address space that must be read whole. */
@@ -151,6 +162,12 @@ class ValueColumns {
  */
 export class Plan {
   readonly meters: readonly MeterPlan[];
+  // Meters, by meter index (MeterPlan reads them; the scheduler and the poll loop read them directly).
+  readonly meterFirstRead: Uint16Array;
+  readonly meterReadCount: Uint16Array;
+  readonly meterFirstValue: Uint16Array;
+  readonly meterValueCount: Uint16Array;
+  readonly meterUnit: Uint8Array;
   readonly line: LineTiming;
   readonly turnaroundUs: number;
   readonly readCount: number;
@@ -201,7 +218,25 @@ export class Plan {
   private readsView: PlannedRead[] | null = null;
   private valuesView: PlannedValue[] | null = null;
 
-  constructor(meters: MeterPlan[], reads: readonly PlannedRead[], values: ValueColumns, line: LineTiming, turnaroundUs: number) {
+  constructor(specs: readonly MeterSpec[], meterCounts: readonly number[], reads: readonly PlannedRead[], values: ValueColumns, line: LineTiming, turnaroundUs: number) {
+    const nm = specs.length;
+    if (nm > 65535) throw new RangeError(`a plan holds at most 65535 meters (got ${nm})`);
+    // One buffer for the meter columns (each typed array of its own costs slots on XS).
+    const meterColumns = new Uint16Array(4 * nm);
+    this.meterFirstRead = meterColumns.subarray(0, nm);
+    this.meterReadCount = meterColumns.subarray(nm, 2 * nm);
+    this.meterFirstValue = meterColumns.subarray(2 * nm, 3 * nm);
+    this.meterValueCount = meterColumns.subarray(3 * nm, 4 * nm);
+    this.meterUnit = new Uint8Array(nm);
+    const meters: MeterPlan[] = [];
+    for (let m = 0; m < nm; m++) {
+      this.meterFirstRead[m] = meterCounts[4 * m];
+      this.meterReadCount[m] = meterCounts[4 * m + 1];
+      this.meterFirstValue[m] = meterCounts[4 * m + 2];
+      this.meterValueCount[m] = meterCounts[4 * m + 3];
+      this.meterUnit[m] = specs[m].unit;
+      meters.push(new MeterPlan(specs[m], this, m));
+    }
     this.meters = meters;
     this.line = line;
     this.turnaroundUs = turnaroundUs;
@@ -242,7 +277,7 @@ export class Plan {
     const seen = new Map<Profile, Map<number, number>>();
     let invalidCount = 0;
     for (let v = 0; v < nv; v++) {
-      const profile = meters[this.valueMeter[v]].profile;
+      const profile = specs[this.valueMeter[v]].profile;
       const point = this.valuePoint[v];
       let byPoint = seen.get(profile);
       if (byPoint === undefined) { byPoint = new Map(); seen.set(profile, byPoint); }
@@ -453,7 +488,7 @@ export function planSite(meters: readonly MeterSpec[], options: PlanOptions): Pl
   let valueCapacity = 0;
   for (const m of meters) valueCapacity += m.points.length;
   const values = new ValueColumns(valueCapacity);
-  const meterPlans: MeterPlan[] = [];
+  const meterCounts: number[] = [];
 
   meters.forEach((m, mi) => {
     const limits = m.profile.limits;
@@ -496,11 +531,9 @@ export function planSite(meters: readonly MeterSpec[], options: PlanOptions): Pl
       }
       values.push(mi, pi, r, unitSize * (p.address - reads[r].start), exponentRead, exponentOffset);
     });
-    let busTimeUs = 0;
-    for (let r = firstRead; r < reads.length; r++) busTimeUs += reads[r].busTimeUs;
-    meterPlans.push({ name: m.name, unit: m.unit, profile: m.profile, firstRead, readCount: reads.length - firstRead, firstValue, valueCount: values.count - firstValue, busTimeUs });
+    meterCounts.push(firstRead, reads.length - firstRead, firstValue, values.count - firstValue);
   });
-  return new Plan(meterPlans, reads, values, line, turnaroundUs);
+  return new Plan(meters, meterCounts, reads, values, line, turnaroundUs);
 }
 
 /** The naive plan for comparison: one read per wanted value (and one per decimal-point register). */

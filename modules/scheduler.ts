@@ -213,7 +213,7 @@ export class Scheduler {
     if (this.inFlight >= 0) throw new RangeError(`setPlan while read ${this.inFlight} is in flight`);
     if (plan.meters.length !== this.meterCount) throw new RangeError(`a new plan must have the same ${this.meterCount} meters, has ${plan.meters.length}`);
     for (let m = 0; m < this.meterCount; m++) {
-      if (plan.meters[m].unit !== this.plan.meters[m].unit) throw new RangeError(`a new plan must have the same meters in the same order (meter ${m} differs)`);
+      if (plan.meters[m].unit !== this.plan.meterUnit[m]) throw new RangeError(`a new plan must have the same meters in the same order (meter ${m} differs)`);
       if (plan.meters[m].readCount === 0) throw new RangeError(`meters[${m}] ${plan.meters[m].name} has no reads`);
     }
     this.plan = plan;
@@ -237,7 +237,7 @@ export class Scheduler {
 
   /** Earliest time meter m may be sent a request (ignoring whether it is due). */
   private spacingReady(m: number): number {
-    const unit = this.plan.meters[m].unit;
+    const unit = this.plan.meterUnit[m];
     const gap = unit === this.lastUnit ? this.interRequestDelayUs : Math.max(this.interRequestDelayUs, this.interUnitDelayUs);
     const a = this.lastDoneAt + gap;
     const b = this.lastRequestAt[m] + this.minDelay[m];
@@ -285,7 +285,7 @@ export class Scheduler {
       this.lastCycleStart[m] = now;
       this.lastCycleLateness[m] = now - this.deadline[m];
     }
-    const read = this.plan.meters[m].firstRead + this.cursor[m];
+    const read = this.plan.meterFirstRead[m] + this.cursor[m];
     this.inFlight = read;
     this.lastRequestAt[m] = now;
     this.requests[m]++;
@@ -310,7 +310,7 @@ export class Scheduler {
     const m = this.plan.readMeter[read];
     this.inFlight = -1;
     this.lastDoneAt = now;
-    this.lastUnit = this.plan.meters[m].unit;
+    this.lastUnit = this.plan.meterUnit[m];
     this.faults[m * OUTCOME_KINDS + outcome]++;
     if (outcome === OUTCOME_OK) {
       this.lastGoodAt[m] = now;
@@ -348,7 +348,7 @@ export class Scheduler {
   /** Moves meter m's cursor past a finished read; ends the cycle after its last read. */
   private advance(m: number): void {
     const c = this.cursor[m] + 1;
-    if (c < this.plan.meters[m].readCount) { this.cursor[m] = c; return; }
+    if (c < this.plan.meterReadCount[m]) { this.cursor[m] = c; return; }
     this.cursor[m] = -1;
     this.cyclesDone[m]++;
     this.deadline[m] += this.interval[m];
