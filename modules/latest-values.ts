@@ -13,6 +13,7 @@
  * the time of its last accepted value, which the sanity filter holds). Fixed memory: typed arrays sized from the plan
  * (per value only its latest value, status and two small indices); update() allocates nothing.
  */
+import { ColumnArena, columnBytes } from "./column-arena";
 import { responseDataBytes, type Plan } from "./planner";
 import { TotalSanity, VERDICT_ACCEPTED, VERDICT_REBASELINED, VERDICT_INVALID, type SanityOptions } from "./sanity";
 import { rebaseTimes } from "./time-rebase";
@@ -48,15 +49,19 @@ export class LatestValues {
   constructor(plan: Plan, sanityOptions: SanityOptions = {}) {
     const n = plan.valueCount;
     this.plan = plan;
-    this.values = new Float64Array(n).fill(NaN);
-    this.status = new Uint8Array(n);
-    this.readAt = new Float64Array(plan.readCount).fill(-1);
-    this.readUpdates = new Uint32Array(plan.readCount);
-    this.exponentSlot = new Int16Array(n).fill(-1);
     let exponents = 0;
+    for (let v = 0; v < n; v++) if (plan.valueExponentRead[v] >= 0) exponents++;
+    // Every column is a view of one buffer (modules/column-arena.ts); a replan replaces the per-read ones (setPlan).
+    const arena = new ColumnArena(columnBytes(8 * n, n, 8 * plan.readCount, 4 * plan.readCount, 2 * n, 8 * exponents, 2 * n));
+    this.values = arena.f64(n).fill(NaN);
+    this.status = arena.u8(n);
+    this.readAt = arena.f64(plan.readCount).fill(-1);
+    this.readUpdates = arena.u32(plan.readCount);
+    this.exponentSlot = arena.i16(n).fill(-1);
+    exponents = 0;
     for (let v = 0; v < n; v++) if (plan.valueExponentRead[v] >= 0) this.exponentSlot[v] = exponents++;
-    this.exponent = new Float64Array(exponents).fill(NaN);
-    this.sanitySlot = new Int16Array(n).fill(-1);
+    this.exponent = arena.f64(exponents).fill(NaN);
+    this.sanitySlot = arena.i16(n).fill(-1);
     let totals = 0;
     for (let v = 0; v < n; v++) if (plan.ruleTotal[plan.valueRule[v]] === 1) this.sanitySlot[v] = totals++;
     // One bound per distinct (rated power, unit) among the totals: a site of many alike meters shares a few.

@@ -20,6 +20,7 @@
  * (reads, values, and one decoding rule per profile point used), so that a master can decode each response without
  * allocating (see modules/latest-values.ts) and a 32-meter site fits the device (docs/esp32.md, memory budget).
  */
+import { ColumnArena, columnBytes } from "./column-arena";
 import { paddedSpan, type FunctionCode, type Limits, type Point, type Profile } from "./profile";
 import { LineTiming, type Framing } from "./rtu/timing";
 import { TYPE_S16, TYPE_U16, ValueCodec, decodeRule, orderCode, typeCode } from "./values";
@@ -136,12 +137,13 @@ class ValueColumns {
   readonly exponentOffset: Uint16Array;
   constructor(capacity: number) {
     if (capacity > 65535) throw new RangeError(`a plan holds at most 65535 values (got ${capacity})`);
-    this.meter = new Uint16Array(capacity);
-    this.point = new Uint16Array(capacity);
-    this.read = new Uint16Array(capacity);
-    this.offset = new Uint16Array(capacity);
-    this.exponentRead = new Int16Array(capacity);
-    this.exponentOffset = new Uint16Array(capacity);
+    const arena = new ColumnArena(columnBytes(2 * capacity, 2 * capacity, 2 * capacity, 2 * capacity, 2 * capacity, 2 * capacity));
+    this.meter = arena.u16(capacity);
+    this.point = arena.u16(capacity);
+    this.read = arena.u16(capacity);
+    this.offset = arena.u16(capacity);
+    this.exponentRead = arena.i16(capacity);
+    this.exponentOffset = arena.u16(capacity);
   }
   push(meter: number, point: number, read: number, offset: number, exponentRead: number, exponentOffset: number): void {
     const i = this.count++;
@@ -220,14 +222,38 @@ export class Plan {
 
   constructor(specs: readonly MeterSpec[], meterCounts: readonly number[], reads: readonly PlannedRead[], values: ValueColumns, line: LineTiming, turnaroundUs: number) {
     const nm = specs.length;
+    const nr = reads.length;
+    const nv = values.count;
     if (nm > 65535) throw new RangeError(`a plan holds at most 65535 meters (got ${nm})`);
-    // One buffer for the meter columns (each typed array of its own costs slots on XS).
-    const meterColumns = new Uint16Array(4 * nm);
-    this.meterFirstRead = meterColumns.subarray(0, nm);
-    this.meterReadCount = meterColumns.subarray(nm, 2 * nm);
-    this.meterFirstValue = meterColumns.subarray(2 * nm, 3 * nm);
-    this.meterValueCount = meterColumns.subarray(3 * nm, 4 * nm);
-    this.meterUnit = new Uint8Array(nm);
+    if (nr > 32767 || nv > 65535) throw new RangeError(`a plan holds at most 32767 reads and 65535 values (got ${nr} and ${nv})`);
+    // The value columns are the planner's own (ValueColumns, sized to the value count), kept as they are.
+    if (values.meter.length !== nv) throw new RangeError("internal: value columns not filled");
+    // Decoding rules: one per (profile, point) pair the site uses, counted first so every column is sized at once.
+    const rulePoints: Point[] = [];
+    const seen = new Map<Profile, Map<number, number>>();
+    let invalidCount = 0;
+    let withExponent = 0;
+    for (let v = 0; v < nv; v++) {
+      const profile = specs[values.meter[v]].profile;
+      const point = values.point[v];
+      let byPoint = seen.get(profile);
+      if (byPoint === undefined) { byPoint = new Map(); seen.set(profile, byPoint); }
+      if (!byPoint.has(point)) {
+        byPoint.set(point, rulePoints.length);
+        rulePoints.push(profile.points[point]);
+        invalidCount += profile.points[point].invalid.length;
+      }
+      if (values.exponentRead[v] >= 0) withExponent++;
+    }
+    const nk = rulePoints.length;
+    // Every column of the plan is a view of one buffer (modules/column-arena.ts): meters, reads, rules, indices.
+    const arena = new ColumnArena(columnBytes(2 * nm, 2 * nm, 2 * nm, 2 * nm, nm, 2 * nr, nr, nr, 2 * nr, 2 * nr, 8 * nr, 2 * nv,
+      nk, nk, nk, 8 * nk, nk, nk, nk, nk, 2 * (nk + 1), 8 * invalidCount, 4 * (nr + 1), 2 * nv, 4 * (nr + 1), 2 * withExponent));
+    this.meterFirstRead = arena.u16(nm);
+    this.meterReadCount = arena.u16(nm);
+    this.meterFirstValue = arena.u16(nm);
+    this.meterValueCount = arena.u16(nm);
+    this.meterUnit = arena.u8(nm);
     const meters: MeterPlan[] = [];
     for (let m = 0; m < nm; m++) {
       this.meterFirstRead[m] = meterCounts[4 * m];
@@ -240,17 +266,14 @@ export class Plan {
     this.meters = meters;
     this.line = line;
     this.turnaroundUs = turnaroundUs;
-    const nr = reads.length;
-    const nv = values.count;
-    if (nr > 32767 || nv > 65535) throw new RangeError(`a plan holds at most 32767 reads and 65535 values (got ${nr} and ${nv})`);
     this.readCount = nr;
     this.valueCount = nv;
-    this.readMeter = new Uint16Array(nr);
-    this.readUnit = new Uint8Array(nr);
-    this.readFunction = new Uint8Array(nr);
-    this.readStart = new Uint16Array(nr);
-    this.readRegisters = new Uint16Array(nr);
-    this.readBusTimeUs = new Float64Array(nr);
+    this.readMeter = arena.u16(nr);
+    this.readUnit = arena.u8(nr);
+    this.readFunction = arena.u8(nr);
+    this.readStart = arena.u16(nr);
+    this.readRegisters = arena.u16(nr);
+    this.readBusTimeUs = arena.f64(nr);
     let max = 0;
     reads.forEach((rd, r) => {
       this.readMeter[r] = rd.meter;
@@ -263,44 +286,24 @@ export class Plan {
     });
     this.maxResponseDataBytes = max;
 
-    // Decoding rules: one per (profile, point) pair the site uses.
-    // The value columns are the planner's own (ValueColumns, sized to the value count), kept as they are.
-    if (values.meter.length !== nv) throw new RangeError("internal: value columns not filled");
     this.valueMeter = values.meter;
     this.valuePoint = values.point;
     this.valueRead = values.read;
     this.valueOffset = values.offset;
     this.valueExponentRead = values.exponentRead;
     this.valueExponentOffset = values.exponentOffset;
-    this.valueRule = new Uint16Array(nv);
-    const rulePoints: Point[] = [];
-    const seen = new Map<Profile, Map<number, number>>();
-    let invalidCount = 0;
-    for (let v = 0; v < nv; v++) {
-      const profile = specs[this.valueMeter[v]].profile;
-      const point = this.valuePoint[v];
-      let byPoint = seen.get(profile);
-      if (byPoint === undefined) { byPoint = new Map(); seen.set(profile, byPoint); }
-      let k = byPoint.get(point);
-      if (k === undefined) {
-        k = rulePoints.length;
-        byPoint.set(point, k);
-        rulePoints.push(profile.points[point]);
-        invalidCount += profile.points[point].invalid.length;
-      }
-      this.valueRule[v] = k;
-    }
-    const nk = rulePoints.length;
-    this.ruleType = new Uint8Array(nk);
-    this.ruleOrder = new Uint8Array(nk);
-    this.ruleBit = new Int8Array(nk);
-    this.ruleScale = new Float64Array(nk);
-    this.ruleExponent = new Int8Array(nk);
-    this.ruleExponentType = new Uint8Array(nk);
-    this.ruleExponentSign = new Int8Array(nk);
-    this.ruleTotal = new Uint8Array(nk);
-    this.ruleInvalidStart = new Uint16Array(nk + 1);
-    this.ruleInvalid = new Float64Array(invalidCount);
+    this.valueRule = arena.u16(nv);
+    for (let v = 0; v < nv; v++) this.valueRule[v] = seen.get(specs[this.valueMeter[v]].profile)!.get(this.valuePoint[v])!;
+    this.ruleType = arena.u8(nk);
+    this.ruleOrder = arena.u8(nk);
+    this.ruleBit = arena.i8(nk);
+    this.ruleScale = arena.f64(nk);
+    this.ruleExponent = arena.i8(nk);
+    this.ruleExponentType = arena.u8(nk);
+    this.ruleExponentSign = arena.i8(nk);
+    this.ruleTotal = arena.u8(nk);
+    this.ruleInvalidStart = arena.u16(nk + 1);
+    this.ruleInvalid = arena.f64(invalidCount);
     let inv = 0;
     rulePoints.forEach((p, k) => {
       const codec = codecOf(p); // checks the rule as the ValueCodec constructor does
@@ -317,13 +320,10 @@ export class Plan {
     });
     this.ruleInvalidStart[nk] = inv;
 
-
-    this.readValueStart = new Int32Array(nr + 1);
-    this.readValueIndex = new Uint16Array(nv);
-    this.readExponentStart = new Int32Array(nr + 1);
-    let withExponent = 0;
-    for (let v = 0; v < nv; v++) if (this.valueExponentRead[v] >= 0) withExponent++;
-    this.exponentValueIndex = new Uint16Array(withExponent);
+    this.readValueStart = arena.i32(nr + 1);
+    this.readValueIndex = arena.u16(nv);
+    this.readExponentStart = arena.i32(nr + 1);
+    this.exponentValueIndex = arena.u16(withExponent);
     let k = 0;
     let e = 0;
     for (let r = 0; r < nr; r++) {

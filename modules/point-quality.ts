@@ -20,6 +20,7 @@
  * point of the meter FRESH or INVALID, so one time per meter says when every FRESH point of it was refreshed.
  */
 
+import { ColumnArena, columnBytes } from "./column-arena";
 import { VALUE_WITHHELD } from "./latest-values";
 import { rebasedTime } from "./time-rebase";
 
@@ -89,10 +90,11 @@ export class PointQuality {
     this.staleCycles = staleCycles;
     let n = 0;
     for (const m of meters) n += m.points.length;
-    this.quality = new Uint8Array(n);
-    this.changed = new Uint8Array(n);
-    this.first = new Int32Array(meters.length + 1);
-    this.meterTimes = new Float64Array(2 * meters.length);
+    const arena = new ColumnArena(columnBytes(n, n, 4 * (meters.length + 1), 16 * meters.length));
+    this.quality = arena.u8(n);
+    this.changed = arena.u8(n);
+    this.first = arena.i32(meters.length + 1);
+    this.meterTimes = arena.f64(2 * meters.length);
     // The distinct ranges first (configuration time), then one index per point.
     const lows: number[] = [];
     const highs: number[] = [];
