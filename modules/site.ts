@@ -377,7 +377,7 @@ export function meterMetaForSite(site: Site, plan: Plan): MeterMeta[] {
     let points: readonly PointMeta[] | undefined = all ? sm.profile.points : shared.find((x) => x.selection === sm.points)?.points;
     if (points === undefined) {
       const list: PointMeta[] = [];
-      for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) list.push(sm.profile.points[plan.valuePoint[v]]);
+      for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) list.push(sm.profile.points[plan.pointOf(v)]);
       shared.push({ selection: sm.points, points: list });
       points = list;
     }

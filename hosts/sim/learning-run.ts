@@ -86,8 +86,7 @@ export function learningRun(meters: readonly LearningMeter[], cycles: number, se
           if (res.status !== 0) { failures++; return; }
           // Every value this read delivered must be what the meter holds.
           const lv = loop.readings;
-          for (let k = plan.readValueStart[read]; k < plan.readValueStart[read + 1]; k++) {
-            const v = plan.readValueIndex[k];
+          for (const v of plan.valuesOf(read)) {
             if (lv.status[v] !== VALUE_OK) continue;
             const name = site.meters[rd.meter].profile.points[plan.values[v].point].name;
             const want = expected[rd.meter].get(name) as number;
