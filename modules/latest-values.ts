@@ -165,10 +165,11 @@ export class LatestValues {
     // The decoding rule's columns, read once per response (the loop below is ValueCodec.decode inlined for whole values).
     const lvOffset = plan.lvOffset, lvTotal = plan.lvTotal, ruleBit = plan.ruleBit, ruleType = plan.ruleType;
     const ruleOrder = plan.ruleOrder, ruleScale = plan.ruleScale, ruleExponent = plan.ruleExponent;
-    const ruleInvalidStart = plan.ruleInvalidStart, ruleInvalid = plan.ruleInvalid;
+    const ruleInvalidStart = plan.ruleInvalidStart, ruleInvalid = plan.ruleInvalid, lrValueIndex = plan.lrValueIndex;
+    const values = this.values, status = this.status;
     let n = 0;
-    for (let i = plan.lrValueStart[q]; i < plan.lrValueStart[q + 1]; i++) {
-      const lv = plan.lrValueIndex[i];
+    for (let i = plan.lrValueStart[q], end = plan.lrValueStart[q + 1]; i < end; i++) {
+      const lv = lrValueIndex[i];
       const v = base + lv;
       const k = lvRule[lv];
       let x: number;
@@ -195,15 +196,15 @@ export class LatestValues {
       if (t >= 0) {
         const verdict = this.sanity.check(totalBase + t, x, now);
         if (verdict === VERDICT_ACCEPTED || verdict === VERDICT_REBASELINED) {
-          this.values[v] = x;
-          this.status[v] = VALUE_OK;
+          values[v] = x;
+          status[v] = VALUE_OK;
         } else {
-          this.status[v] = verdict === VERDICT_INVALID ? VALUE_INVALID : VALUE_WITHHELD;
+          status[v] = verdict === VERDICT_INVALID ? VALUE_INVALID : VALUE_WITHHELD;
         }
         continue;
       }
-      this.values[v] = x;
-      this.status[v] = x === x ? VALUE_OK : VALUE_INVALID;
+      values[v] = x;
+      status[v] = x === x ? VALUE_OK : VALUE_INVALID;
     }
     return n;
   }

@@ -7,7 +7,7 @@
  * `unit`, `deviceClass`, `stateClass`), the latest values in engineering units (Float64Array, point order; NaN = not
  * available), the reading time twice (host-monotonic microseconds for ages, wall-clock epoch milliseconds for publishing),
  * health (online/offline, consecutive failures, last good reading, fault counters by kind), and a history ring of fixed
- * time buckets (default here 120 × 30 s; a site's `history` section sets both, default 60 × 60 s = the last hour) holding mean active power
+ * time buckets (default here 120 × 30 s; a site's `history` section sets both, default 30 × 120 s = the last hour) holding mean active power
  * and poll/failure counts as small numbers (HISTORY_BYTES_PER_BUCKET = 9 bytes per bucket per meter), from which the
  * status page draws power and link-error-rate charts.
  *

@@ -79,11 +79,11 @@ export interface ProfileLookup {
 const TOP_KEYS = Object.freeze(["bus", "meters", "forwarding", "gateway", "repeater", "history"]);
 const HISTORY_KEYS = Object.freeze(["buckets", "bucketSeconds"]);
 /**
- * The history ring's defaults: 60 buckets of 60 s, the last hour at one point a minute (540 B per meter; 17 KB for a
+ * The history ring's defaults: 30 buckets of 120 s, the last hour at one point every two minutes (270 B per meter; 8.4 KB for a
  * 32-meter segment, the ESP32 budget in docs/esp32.md).
  */
-export const DEFAULT_HISTORY_BUCKETS = 60;
-export const DEFAULT_HISTORY_BUCKET_S = 60;
+export const DEFAULT_HISTORY_BUCKETS = 30;
+export const DEFAULT_HISTORY_BUCKET_S = 120;
 const BUS_KEYS = Object.freeze(["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"]);
 const METER_KEYS = Object.freeze(["name", "profile", "unit", "intervalMs", "priority", "points", "via"]);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
