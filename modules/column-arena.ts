@@ -31,6 +31,7 @@ export class ColumnArena {
   }
 
   f64(n: number): Float64Array { return new Float64Array(this.buffer, this.take(n * 8), n); }
+  f32(n: number): Float32Array { return new Float32Array(this.buffer, this.take(n * 4), n); }
   u32(n: number): Uint32Array { return new Uint32Array(this.buffer, this.take(n * 4), n); }
   i32(n: number): Int32Array { return new Int32Array(this.buffer, this.take(n * 4), n); }
   u16(n: number): Uint16Array { return new Uint16Array(this.buffer, this.take(n * 2), n); }
