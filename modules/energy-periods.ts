@@ -16,7 +16,14 @@
  */
 import { ColumnArena, columnBytes } from "./column-arena";
 import { civilDate } from "./json-text";
-import type { MeterMeta } from "./readings";
+
+/**
+ * What the periods read of a meter's description (readings.ts's MeterMeta has it): declared here, not imported, so the
+ * readings store depends on its periods and not the other way round.
+ */
+export interface EnergyMeterMeta {
+  readonly points: readonly { readonly name: string; readonly deviceClass?: string; readonly stateClass?: string }[];
+}
 
 const DAY_MS = 86_400_000;
 
@@ -27,7 +34,7 @@ export function monthOfDay(days: number): number {
 }
 
 /** The point index of a meter's energy total, or -1. */
-export function energyPointOf(meta: MeterMeta): number {
+export function energyPointOf(meta: EnergyMeterMeta): number {
   let first = -1;
   for (let i = 0; i < meta.points.length; i++) {
     const p = meta.points[i];
@@ -53,7 +60,7 @@ export class EnergyPeriods {
   /** Scratch of update(): [total, epoch ms]. */
   private readonly args: Float64Array;
 
-  constructor(meters: readonly MeterMeta[], utcOffsetMin = 0) {
+  constructor(meters: readonly EnergyMeterMeta[], utcOffsetMin = 0) {
     if (!Number.isInteger(utcOffsetMin) || utcOffsetMin < -840 || utcOffsetMin > 840) throw new RangeError("readings: utcOffsetMin must be an integer from -840 to 840");
     this.utcOffsetMin = utcOffsetMin;
     // One buffer, the columns its views (modules/column-arena.ts).

@@ -9,7 +9,8 @@
  * runs the manifest's `preload` list at build time and freezes the result) and mc.resources.c (`mcrez` over the data). The
  * C compile and the ESP-IDF link are not done. The esp32 make file only needs IDF_PATH to name a git work tree while it is
  * parsed (it reads the IDF version with `git describe`), so a tiny empty repository in a temporary directory stands in;
- * the sdkconfig.h prerequisite (which runs ESP-IDF's `idf.py reconfigure`) is emptied on the make command line.
+ * the sdkconfig.h prerequisite (which runs ESP-IDF's `idf.py reconfigure`) is emptied on the make command line. The status
+ * page is built first (scripts/build-status-page.mjs): its files are the manifest's resources, which mcrez packs.
  *
  * The TypeScript compiler is the project's own (node_modules/.bin first on PATH), the SDK tools come from
  * $MODDABLE/build/bin/lin/release (docs/esp32.md says how to build them). One summary line per role: modules compiled,
@@ -28,6 +29,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, delimiter, join, resolve } from "node:path";
+import { buildStatusPage } from "./build-status-page.mjs";
 
 const ROLES = ["concentrator", "repeater"];
 const PLATFORM = "esp32/nodemcu";
@@ -86,6 +88,9 @@ function makeList(makefile, name) {
   }
   return out;
 }
+
+// The status page's built files are the manifest's resources (scripts/build-status-page.mjs).
+buildStatusPage();
 
 let failed = false;
 const summaries = [];

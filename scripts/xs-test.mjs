@@ -1,10 +1,10 @@
-// Runs every portable test case (test/portable/*.ts) on the XS engine, bundled with esbuild, and checks XS's summary line.
+// Runs every portable test case (test/portable/**/*.ts, folders mirroring modules/) on the XS engine, bundled with esbuild, and checks XS's summary line.
 import { mkdirSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { bundleForXs, ensureXsnap, runXs } from "./xsnap.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const files = readdirSync(`${root}test/portable`).filter((f) => f.endsWith(".ts")).sort();
+const files = readdirSync(`${root}test/portable`, { recursive: true }).filter((f) => f.endsWith(".ts")).sort();
 if (files.length === 0) throw new Error("no portable tests found");
 const imports = files.map((f, i) => `import { cases as s${i} } from "./test/portable/${f.replace(/\.ts$/, "")}";`).join("\n");
 const table = files.map((f, i) => `${JSON.stringify(f.replace(/\.ts$/, ""))}: s${i}`).join(", ");

@@ -8,6 +8,7 @@ import { checkSite, profileTable } from "../modules/site";
 import { FIXTURE_PROFILES } from "./fixtures/maps";
 import { WifiKeeper } from "../hosts/esp32/wifi-keeper";
 import { FakeEsp32, FakePreference } from "../hosts/sim/esp32-fakes";
+import { statusPageBytes } from "../hosts/node/status-page-files";
 import { Simulation } from "../hosts/sim/index";
 
 /** The SDK's preference on NVS (names ≤ 15 characters, values ≤ 4,000 bytes). */
@@ -29,6 +30,7 @@ function routes(prefs: MemoryPrefs) {
     checkSite: check,
     accept: (text) => { storeSite(prefs, text); accepted.push(text); },
     documents: { "/api/meters": () => JSON.stringify({ meters: [] }) },
+    statusFile: statusPageBytes,
   });
   return { r, accepted };
 }
@@ -38,8 +40,11 @@ test("GET serves the shared status page and the JSON documents; unknown paths li
   const page = r.handle("GET", "/", "", "");
   t.is(page.status, 200);
   t.regex(page.type, /text\/html/);
-  t.regex(page.body, /<!doctype html>/i);
-  t.is(r.handle("GET", "/app.js", "", "").status, 200);
+  t.regex(Buffer.from(page.bytes!).toString("utf8"), /<!doctype html>/i);
+  const script = r.handle("GET", "/app.js", "", "");
+  t.is(script.status, 200);
+  t.regex(script.type, /^text\/javascript/);
+  t.deepEqual(Buffer.from(script.bytes!), Buffer.from(statusPageBytes("app.js.txt")), "the built bundle, as it is");
   t.deepEqual(JSON.parse(r.handle("GET", "/api/meters?x=1", "", "").body), { meters: [] });
   const missing = r.handle("GET", "/nope", "", "");
   t.is(missing.status, 404);

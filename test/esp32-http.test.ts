@@ -8,7 +8,6 @@
 import test from "ava";
 import { parseMqttSettings } from "../modules/forwarding-config";
 import { checkSite, profileTable } from "../modules/site";
-import { STATUS_JS } from "../modules/status-page";
 import { deviceConfig } from "../hosts/esp32/device-config";
 import { deviceGatewayConfig, gatewayWarnings } from "../hosts/esp32/gateway-service";
 import { FREE_FAILURES, HttpRoutes, tokenMatches } from "../hosts/esp32/http-routes";
@@ -18,6 +17,7 @@ import { mqttTlsOptions } from "../hosts/esp32/mqtt-tls";
 import { loadSite, readStoredSite, PREF_DOMAIN, PREF_SITE, SITE_MAX_BYTES, storeSite } from "../hosts/esp32/site-store";
 import { FakeEsp32, FakePreference } from "../hosts/sim/esp32-fakes";
 import { FakeHttpServer, FakeLwipSocket } from "../hosts/sim/esp32-http-fakes";
+import { statusPageBytes } from "../hosts/node/status-page-files";
 import { Simulation } from "../hosts/sim/index";
 import { FIXTURE_PROFILES } from "./fixtures/maps";
 
@@ -50,6 +50,7 @@ function rig(options: { freeHeap?: number; capacity?: number; meters?: string } 
     checkSite: check,
     accept: (text) => { storeSite(prefs, text); stored.push(text); },
     documents: { "/api/meters": () => options.meters ?? "{}" },
+    statusFile: statusPageBytes,
   });
   startHttpServer(routes, { Server: FakeHttpServer as unknown as HttpServerClass, port: 80, freeHeap: () => options.freeHeap ?? 1e6 });
   const server = FakeHttpServer.last!;
@@ -85,8 +86,9 @@ test("bodies larger than the send buffer (/app.js, a 13 KB /api/meters with non-
   const meters = JSON.stringify({ meters: Array.from({ length: 90 }, (_, i) => ({ name: `m${i}`, unit: "°C", value: i * 1.5, pad: "µ".repeat(60) })) });
   t.true(Buffer.byteLength(meters) > 13000);
   const r = rig({ meters });
-  t.true(Buffer.byteLength(STATUS_JS) > 8192, "app.js is larger than the send buffer");
-  for (const [path, expected] of [["/app.js", STATUS_JS], ["/api/meters", meters]]) {
+  const appJs = Buffer.from(statusPageBytes("app.js.txt")).toString("utf8");
+  t.true(Buffer.byteLength(appJs) > 8192, "app.js is larger than the send buffer");
+  for (const [path, expected] of [["/app.js", appJs], ["/api/meters", meters]]) {
     const { c, r: res } = r.send(`GET ${path} HTTP/1.1\r\nHost: esp\r\n\r\n`);
     t.false(c.errored, path);
     t.is(c.socket.refusedWrites, 0);
@@ -105,7 +107,7 @@ test("bodies larger than the send buffer (/app.js, a 13 KB /api/meters with non-
   t.true(slow.response().complete);
   // What the SDK does with such a body given whole: one write, refused by lwIP, the connection closed on error.
   const whole = new FakeHttpServer({ port: 80 });
-  whole.callback = function (m: number) { return m === FakeHttpServer.prepareResponse ? { status: 200, headers: [], body: Buffer.from(STATUS_JS).buffer } : undefined; };
+  whole.callback = function (m: number) { return m === FakeHttpServer.prepareResponse ? { status: 200, headers: [], body: Buffer.from(appJs).buffer } : undefined; };
   const c = whole.connect("GET /app.js HTTP/1.1\r\n\r\n");
   c.run();
   t.true(c.errored);

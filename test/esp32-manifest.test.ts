@@ -8,6 +8,7 @@ import { deviceConfig } from "../hosts/esp32/device-config";
 import { parseProfile } from "../modules/profile";
 import { resolveRepeaterConfig } from "../modules/repeater-config";
 import { checkSite, profileTable } from "../modules/site";
+import { statusPageFiles } from "../modules/status-page";
 
 const root = new URL("..", import.meta.url).pathname;
 const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8"));
@@ -23,6 +24,16 @@ function filesOf(path: string): string[] {
     return readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f)).map((f) => join(dir, f));
   }
   return [".ts", ".js", ".d.ts"].map((e) => p + e).filter((f) => existsSync(f));
+}
+
+/** Every module under modules/, in any folder, as its specifier ("modules/rtu/adu"). */
+function pureModules(dir = "modules"): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+    if (e.isDirectory()) out.push(...pureModules(`${dir}/${e.name}`));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(`${dir}/${e.name.slice(0, -3)}`);
+  }
+  return out;
 }
 
 test("manifest.json is JSON with the includes, creation, config and platforms the build needs", (t) => {
@@ -49,9 +60,20 @@ test("every module file the manifest maps exists", (t) => {
     t.true(files.length > 0, `${specifier} → ${path}: no such file`);
   }
   t.true(filesOf("./hosts/esp32/main").length === 1, "the creation.main module exists");
-  // Every .ts under modules/, modules/rtu/ and hosts/esp32/ is reachable through a wildcard mapping.
-  t.true(filesOf("./modules/*").length >= 30);
+  // Every .ts under modules/ (any folder) and hosts/esp32/ is reachable through a wildcard mapping of its folder.
+  const modules = pureModules();
+  t.true(modules.length >= 30);
+  for (const m of modules) {
+    const dir = m.slice(0, m.lastIndexOf("/"));
+    t.is(esp32.modules[`${dir}/*`], `./${dir}/*`, `${m}.ts: no "${dir}/*" mapping`);
+  }
   t.true(filesOf("./hosts/esp32/*").some((f) => f.endsWith("serial-port.ts")));
+});
+
+test("the status page's built files are the ESP32 build's resources", (t) => {
+  const resources = (esp32.resources["*"] as string[]).map((r) => r.slice(r.lastIndexOf("/") + 1));
+  t.deepEqual(resources.sort(), statusPageFiles().sort());
+  for (const r of esp32.resources["*"] as string[]) t.true(r.startsWith("./build/status-page/"), r);
 });
 
 test("a specific module key comes before any wildcard that also matches its file (mcconfig maps a file once, first key wins)", (t) => {
@@ -92,10 +114,8 @@ test("the manifest preloads only modules/ files, and each exists", (t) => {
     t.regex(specifier, /^modules\//, `${specifier} is not a pure module`);
     t.true(existsSync(join(root, `${specifier}.ts`)), `${specifier}.ts does not exist`);
   }
-  // Every module under modules/ is preloaded (pure modules and their tables go to flash).
-  const all = [...readdirSync(join(root, "modules")).filter((f) => f.endsWith(".ts")).map((f) => `modules/${f.slice(0, -3)}`),
-    ...readdirSync(join(root, "modules/rtu")).filter((f) => f.endsWith(".ts")).map((f) => `modules/rtu/${f.slice(0, -3)}`)];
-  t.deepEqual([...esp32.preload].sort(), all.sort());
+  // Every module under modules/ (any folder) is preloaded (pure modules and their tables go to flash).
+  t.deepEqual([...esp32.preload].sort(), pureModules().sort());
 });
 
 test("the manifest's config defaults give a valid device config, site (with the shipped profiles) and repeater section", (t) => {

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BIN, killAll, ptyPair, pymodbusSlave, ROOT, waitFor, type PtyPair } from "./harness/node-peers";
+import { BIN, killAll, ptyPair, pymodbusSlave, ROOT, waitFor, waitForAsync, type PtyPair } from "./harness/node-peers";
 import { killClients, pymodbus } from "./harness/gateway-peers";
 
 let pty: PtyPair;
@@ -204,22 +204,24 @@ test.serial("a client that pipelines and never reads its answers leaves RSS boun
 });
 
 test.serial("maxClients slow sockets (trickling or silent) never lock out a new client", async (t) => {
-  const r = await runGateway("slow", { maxClients: 4, maxPerAddress: 4, requestTimeoutMs: 1500, idleTimeoutMs: 60000 });
+  // requestTimeoutMs 3 s, the trickle a byte every 500 ms (a request would take 6 s): the check that all four hold a slot
+  // comes about 1.2 s in, with 1.8 s to spare for a loaded machine before the gateway may close a trickler.
+  const r = await runGateway("slow", { maxClients: 4, maxPerAddress: 4, requestTimeoutMs: 3000, idleTimeoutMs: 60000 });
   try {
     const slow: Raw[] = [];
     for (let i = 0; i < 4; i++) { const s = new Raw(r.port); await s.connected(); slow.push(s); }
     const request = adu(1, 1, [0x03, 0, 0, 0, 1]);
     let at = 0;
-    // Two trickle one byte every 300 ms (a request would take 3.6 s), two say nothing.
-    const trickle = setInterval(() => { for (const s of slow.slice(0, 2)) if (!s.closed && at < request.length) s.socket.write(request.subarray(at, at + 1)); at++; }, 300);
+    // Two trickle one byte every 500 ms (a request would take 6 s), two say nothing.
+    const trickle = setInterval(() => { for (const s of slow.slice(0, 2)) if (!s.closed && at < request.length) s.socket.write(request.subarray(at, at + 1)); at++; }, 500);
     try {
-      await new Promise((res) => setTimeout(res, 1200));
+      await waitFor(() => at >= 3, 30000, "the trickle to start");
       t.true(slow.every((s) => !s.closed), "all four hold a slot");
       const first = await pymodbus(r.port, [["rh", 1, 4, 1]]);
       t.deepEqual(first, [{ registers: [1234] }], "a new client is let in at once");
       const second = await pymodbus(r.port, [["rh", 1, 5, 1]]);
       t.deepEqual(second, [{ registers: [65531] }]);
-      await waitFor(() => slow.slice(0, 2).every((s) => s.closed), 5000, "the trickling sockets to be closed");
+      await waitFor(() => slow.slice(0, 2).every((s) => s.closed), 30000, "the trickling sockets to be closed");
       t.regex(r.stderr(), /closedSlow|evicted/);
     } finally {
       clearInterval(trickle);
@@ -261,15 +263,16 @@ test.serial("hundreds of HTTP connections under a low descriptor limit do not ta
       s.on("close", () => { refusedOrClosed++; });
       hogs.push(s);
     }
-    await new Promise((res) => setTimeout(res, 1500));
+    // Until the gateway has turned the excess away (bounded), not a fixed time: a loaded machine takes longer.
+    await waitFor(() => refusedOrClosed >= 300 - 32 - 8 || r.child.exitCode !== null, 30000, `connections beyond the HTTP limit to be closed (${refusedOrClosed})`).catch(() => {});
     t.true(r.child.exitCode === null, "still running");
     t.true(refusedOrClosed >= 300 - 32 - 8, `connections beyond the HTTP limit were closed (${refusedOrClosed} of 300)`);
     const got = await pymodbus(r.port, [["rh", 1, 4, 1], ["rh", 255, 0, 2]]);
     t.deepEqual(got, [{ registers: [1234] }, { registers: [1, 0] }], r.stderr());
     for (const s of hogs) s.destroy();
-    await new Promise((res) => setTimeout(res, 300));
-    const health = await fetch(`http://127.0.0.1:${r.http}/api/health`);
-    t.is(health.status, 200, "the status page serves again");
+    let status = 0;
+    await waitForAsync(async () => { status = await fetch(`http://127.0.0.1:${r.http}/api/health`).then((x) => x.status, () => 0); return status === 200; }, 30000, "the status page").catch(() => {});
+    t.is(status, 200, "the status page serves again");
   } finally {
     for (const s of hogs) s.destroy();
     await stopRun(r);

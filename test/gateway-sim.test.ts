@@ -2,18 +2,21 @@
 // while the concentrator polls the emulated meters in real time, mbpoll and pymodbus read the same meters through the
 // gateway (directly, through an alias) and the concentrator's own status registers on its local unit id 255.
 import test from "ava";
-import { killAll, rc485Background, waitFor } from "./harness/node-peers";
+import { killAll, rc485Background, waitFor, waitForAsync } from "./harness/node-peers";
 import { killClients, mbpoll, mbpollValues, pymodbus } from "./harness/gateway-peers";
 
 test.after.always(() => { killClients(); killAll(); });
 
 test("rc485 sim serves the site's meters and its own registers over Modbus TCP while it polls", async (t) => {
-  const sim = rc485Background(["sim", "--site", "test/fixtures/sites/gateway-sim.json", "--duration", "6", "--no-http", "--json", "--gateway-port", "0"]);
+  // No --duration: the run lasts until the clients below are done (SIGTERM), however long a loaded machine takes them.
+  const sim = rc485Background(["sim", "--site", "test/fixtures/sites/gateway-sim.json", "--no-http", "--json", "--gateway-port", "0"]);
   try {
     await waitFor(() => /Modbus TCP gateway 127\.0\.0\.1:\d+/.test(sim.stderr()) || sim.child.exitCode !== null, 20000, "the gateway address");
     const port = Number(/Modbus TCP gateway 127\.0\.0\.1:(\d+)/.exec(sim.stderr())?.[1]);
     t.true(port > 0, sim.stderr());
-    await new Promise((r) => setTimeout(r, 1500));
+    // Until the concentrator has read both meters (its own registers say so), not a fixed time; bounded.
+    const online = async () => { const r = await mbpoll(port, ["-a", "255", "-0", "-r", "0", "-c", "4", "-t", "3"]); return r.code === 0 && mbpollValues(r.stdout)[2] === 2; };
+    await waitForAsync(online, 60000, "both meters online");
     const volts = await mbpoll(port, ["-a", "2", "-0", "-r", "0", "-c", "1", "-t", "3:float", "-B"]);
     t.is(volts.code, 0, volts.stdout + volts.stderr);
     const v = Number(/\[0\]:\s+([\d.]+)/.exec(volts.stdout)?.[1]);

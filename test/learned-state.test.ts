@@ -5,7 +5,7 @@ import test from "ava";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { killAll, ptyPair, pymodbusSlave, rc485 } from "./harness/node-peers";
+import { killAll, ptyPair, pymodbusSlave, rc485, rc485RunUntil } from "./harness/node-peers";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const PROFILES = join(ROOT, "test/fixtures/node/profiles");
@@ -22,14 +22,18 @@ test.serial("rc485 run --state learns the slave's latency and timeout and writes
     const site = join(dir, "site.json");
     writeFileSync(site, JSON.stringify({ bus: { port: pty.b, baud: 9600, framing: "8N1", retries: 1 }, meters: [{ name: "m1", profile: "pymodbus-test", unit: 1, intervalMs: 300 }] }));
     const state = join(dir, "state.json");
-    const r = await rc485(["run", "--site", site, "--profiles", PROFILES, "--state", state, "--duration", "4", "--http-port", "0", "--json"], 30000);
+    // Polled until m1 has six readings (a timeout is learned from four replies), however long a loaded machine takes;
+    // then stopped with SIGTERM, which writes the state file.
+    const r = await rc485RunUntil(["run", "--site", site, "--profiles", PROFILES, "--state", state, "--json"], (ms) => ms[0].readings >= 6);
+    t.true(r.reached, r.stderr);
     t.is(r.code, 0, r.stderr);
     const saved = JSON.parse(readFileSync(state, "utf8"));
     t.is(saved.version, 1);
     t.true(saved.meters.m1.latencyMs > 0, JSON.stringify(saved));
     t.true(saved.meters.m1.timeoutMs >= 30, JSON.stringify(saved));
     t.deepEqual(JSON.parse(r.stdout).learned.m1.timeoutMs > 0, true);
-    const again = await rc485(["run", "--site", site, "--profiles", PROFILES, "--state", state, "--duration", "1.5", "--http-port", "0", "--json"], 30000);
+    const again = await rc485RunUntil(["run", "--site", site, "--profiles", PROFILES, "--state", state, "--json"], (ms) => ms[0].readings >= 1);
+    t.true(again.reached, again.stderr);
     t.is(again.code, 0, again.stderr);
     t.true(JSON.parse(again.stdout).meters[0].readings > 0);
   } finally {

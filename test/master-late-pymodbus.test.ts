@@ -10,7 +10,7 @@ import { Master } from "../modules/master";
 import { COUNT_LATE, STATUS_OK } from "../modules/master-status";
 import type { MasterResult } from "../modules/master-result";
 import { SerialHost } from "../hosts/node/serial-port";
-import { killAll, ptyPair, ROOT, waitFor, type PtyPair } from "./harness/node-peers";
+import { holdsOpen, killAll, ptyPair, ROOT, waitFor, type PtyPair } from "./harness/node-peers";
 
 const READS: [number, number][] = [[3, 0], [3, 10], [3, 20], [3, 30], [4, 0], [4, 10]];
 const value = (address: number) => 1000 + 7 * address;
@@ -30,8 +30,8 @@ test("a pymodbus slave answering late and twice: no wrong value delivered (same-
   slave.stderr.on("data", (d) => { out += String(d); });
   const host = new SerialHost({ path: pty.b, baud: 9600, framing: "8N1" });
   try {
-    await waitFor(() => out.includes("ready") || slave.exitCode !== null, 10000, "pymodbus slave");
-    await new Promise((r) => setTimeout(r, 1000));
+    // Serving once it holds the pty open ("ready" comes before its server opens the port); bounded wait.
+    await waitFor(() => (out.includes("ready") && holdsOpen(slave.pid!, pty.a)) || slave.exitCode !== null, 30000, `pymodbus slave: ${out}`);
     const total = 120;
     let done = 0;
     let ok = 0;

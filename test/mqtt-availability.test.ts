@@ -15,7 +15,7 @@ async function subscriber(url: string, topics: string[], into: Received[], clien
   c.on("message", (topic, payload, packet) => into.push({ topic, payload: payload.toString(), retain: packet.retain }));
   c.on("error", () => {});
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error("subscriber did not connect")), 5000);
+    const t = setTimeout(() => reject(new Error("subscriber did not connect")), 30_000);
     c.once("connect", () => c.subscribe(topics, { qos: 1 }, (err) => { clearTimeout(t); if (err) reject(err); else resolve(); }));
   });
   return c;
@@ -33,7 +33,7 @@ test("a meter offline in the simulator makes its entities unavailable, and avail
     const site = { ...l.site, forwarding: { mqtt: { url: broker.url, site: "home" } } };
     s = await SimSite.create(site, l.simulation, { seed: 1, epochMs: Date.UTC(2026, 11, 3), http: { enabled: false }, log: () => {} });
     const fwd = s.conc.forwarding.mqtt!;
-    t.true(await until(() => fwd.stats().connected, 5000), "the forwarder connects");
+    t.true(await until(() => fwd.stats().connected, 30_000), "the forwarder connects");
     const meter = s.conc.store.meters[1].meta;
     const pointTopic = (p: string) => `rc485/home/${meter.name}/${p}/availability`;
     const latest = (topic: string) => { for (let i = rx.length - 1; i >= 0; i--) if (rx[i].topic === topic) return rx[i].payload; return undefined; };
@@ -44,7 +44,7 @@ test("a meter offline in the simulator makes its entities unavailable, and avail
     // Points the simulated meter reports as valid: the ones fresh now.
     const live = names.filter((_, i) => s!.conc.quality.of(1, i) === 1);
     t.true(live.length >= names.length - 2, `fresh points: ${live.join(",")}`);
-    t.true(await until(() => all("online", live), 5000), "the meter's live points are online");
+    t.true(await until(() => all("online", live), 30_000), "the meter's live points are online");
 
     const disc = rx.find((r) => r.topic === `homeassistant/device/rc485_home_${meter.name}/config`);
     t.truthy(disc, "discovery document published");
@@ -59,12 +59,12 @@ test("a meter offline in the simulator makes its entities unavailable, and avail
 
     s.meters[1].emulator.dead = true;
     s.runUntil(90_000_000);
-    t.true(await until(() => all("offline", names) && latest(`rc485/home/${meter.name}/availability`) === "offline", 5000),
+    t.true(await until(() => all("offline", names) && latest(`rc485/home/${meter.name}/availability`) === "offline", 30_000),
       names.map((p) => `${p}=${latest(pointTopic(p))}`).join(","));
     // Retained: a client subscribing now learns the state at once (MQTT 3.1.1 §3.3.1.3).
     const late: Received[] = [];
     const lateSub = await subscriber(broker.url, [pointTopic(live[0])], late, "rc485-test-late");
-    t.true(await until(() => late.length > 0, 5000));
+    t.true(await until(() => late.length > 0, 30_000));
     lateSub.end(true);
     t.deepEqual(late.map((r) => [r.payload, r.retain]), [["offline", true]]);
     const other = s.conc.store.meters[0].meta;
@@ -72,7 +72,7 @@ test("a meter offline in the simulator makes its entities unavailable, and avail
 
     s.meters[1].emulator.dead = false;
     s.runUntil(150_000_000);
-    t.true(await until(() => all("online", live), 5000), names.map((p) => `${p}=${latest(pointTopic(p))}`).join(","));
+    t.true(await until(() => all("online", live), 30_000), names.map((p) => `${p}=${latest(pointTopic(p))}`).join(","));
 
     // Only changes are published: no topic gets the same state twice in a row, and the live points saw exactly
     // offline (never read yet at connect), online, offline, online.

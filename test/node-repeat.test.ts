@@ -10,7 +10,7 @@ import test from "ava";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { SerialPort } from "serialport";
-import { killAll, ptyPair, pymodbusSlave, rc485, rc485Background, type PtyPair } from "./harness/node-peers";
+import { killAll, ptyPair, pymodbusSlave, rc485, rc485Background, waitFor, type PtyPair } from "./harness/node-peers";
 
 const pairs: PtyPair[] = [];
 let slave: { stop(): void; output(): string };
@@ -65,7 +65,8 @@ test.before(async () => {
   slave = await pymodbusSlave(s.b, 9600, 30);
   rcA = rc485Background(["repeat", "--site", a, "--every", "0", "--json"]);
   rcB = rc485Background(["repeat", "--site", b, "--every", "0", "--json"]);
-  await new Promise((r) => setTimeout(r, 2500));
+  // Both repeaters have opened both their ports when they print their "side A …, side B …" line (bounded wait).
+  for (const rc of [rcA, rcB]) await waitFor(() => /side A .*, side B /.test(rc.stderr()) || rc.child.exitCode !== null, 30000, `rc485 repeat to open its ports: ${rc.stderr()}`);
 });
 
 test.after.always(async () => {

@@ -2,13 +2,16 @@
 // on the other, with a test profile of the slave's registers (float32 in ABCD and CDAB order, scaled integers, a
 // total), a meter that does not exist (timeouts, offline) and a point the slave does not have (exception 02). Also: a
 // missing device and an unreachable MQTT broker.
+// No run lasts a fixed wall-clock time: each polls until its status page shows what the test needs (rc485RunUntil), then
+// is stopped with SIGTERM and its summary checked; the time limits are hang guards.
 import test from "ava";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { killAll, ptyPair, pymodbusSlave, rc485, ROOT, type PtyPair } from "./harness/node-peers";
+import { getJson, killAll, ptyPair, pymodbusSlave, rc485, rc485Background, rc485RunUntil, ROOT, statusUrl, waitFor, waitForAsync, type MeterStatus, type PtyPair } from "./harness/node-peers";
 
 const PROFILES = join(ROOT, "test/fixtures/node/profiles");
+const meter = (ms: MeterStatus[], name: string) => ms.find((m) => m.name === name);
 let pty: PtyPair;
 let slave: { stop(): void; output(): string };
 let dir: string;
@@ -41,7 +44,11 @@ test.after.always(() => {
 });
 
 test.serial("polls the slave by profile: float32 in two word orders, scaled integers, a total; a silent unit is counted and goes offline", async (t) => {
-  const r = await rc485(["run", "--site", siteFile("site.json", pty.b), "--profiles", PROFILES, "--duration", "6", "--http-port", "0", "--json"], 30000);
+  // Until m1 has six readings (the total needs three consistent ones to pass the sanity filter) and the silent unit has
+  // failed the three polls in a row that take a meter offline.
+  const r = await rc485RunUntil(["run", "--site", siteFile("site.json", pty.b), "--profiles", PROFILES, "--json"],
+    (ms) => (meter(ms, "m1")?.readings ?? 0) >= 6 && (meter(ms, "ghost")?.consecutiveFailures ?? 0) >= 3);
+  t.true(r.reached, r.stderr);
   t.is(r.code, 0, r.stderr + slave.output());
   const s = JSON.parse(r.stdout);
   const m1 = s.meters.find((m: { name: string }) => m.name === "m1");
@@ -61,7 +68,8 @@ test.serial("polls the slave by profile: float32 in two word orders, scaled inte
 });
 
 test.serial("the text summary prints integers exactly and floats to their type's precision", async (t) => {
-  const r = await rc485(["run", "--site", siteFile("text.json", pty.b), "--profiles", PROFILES, "--duration", "2.5", "--http-port", "0"], 30000);
+  const r = await rc485RunUntil(["run", "--site", siteFile("text.json", pty.b), "--profiles", PROFILES], (ms) => (meter(ms, "m1")?.readings ?? 0) >= 1);
+  t.true(r.reached, r.stderr);
   t.is(r.code, 0, r.stderr);
   const line = r.stdout.split("\n").find((l) => l.includes("m1 (unit 1)")) ?? "";
   t.regex(line, / counter=123456789( |$)/, r.stdout);
@@ -75,7 +83,8 @@ test.serial("an exception reply is counted as a fault of that meter, the others 
     bus: { port: pty.b, baud: 9600, framing: "8N1", retries: 0, timeoutMs: 1500 },
     meters: [{ name: "gap", profile: "pymodbus-missing", unit: 1, intervalMs: 500 }],
   }));
-  const r = await rc485(["run", "--site", file, "--profiles", PROFILES, "--duration", "2.5", "--http-port", "0", "--json"], 30000);
+  const r = await rc485RunUntil(["run", "--site", file, "--profiles", PROFILES, "--json"], (ms) => (meter(ms, "gap")?.polls ?? 0) >= 4);
+  t.true(r.reached, r.stderr);
   t.is(r.code, 0, r.stderr);
   const gap = JSON.parse(r.stdout).meters[0];
   t.is(gap.readings, 0);
@@ -88,7 +97,8 @@ test.serial("an exception reply is counted as a fault of that meter, the others 
 
 test.serial("an unreachable MQTT broker is a counted, retried runtime fault: polling goes on", async (t) => {
   const file = siteFile("broker.json", pty.b, { forwarding: { mqtt: { url: "mqtt://127.0.0.1:1" } } });
-  const r = await rc485(["run", "--site", file, "--profiles", PROFILES, "--duration", "3", "--http-port", "0", "--json"], 30000);
+  const r = await rc485RunUntil(["run", "--site", file, "--profiles", PROFILES, "--json"], (ms) => (meter(ms, "m1")?.readings ?? 0) >= 2);
+  t.true(r.reached, r.stderr);
   t.is(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   const m1 = s.meters.find((m: { name: string }) => m.name === "m1");
@@ -116,20 +126,33 @@ test("an unknown profile and a malformed site file: one line each, exit status 2
   t.regex(r2.stderr, /unknown profile "pymodbus-test"/);
 });
 
+// Each step waits for what the previous one caused (the disconnect logged, a timed-out poll counted, the reopen logged,
+// readings again), not for a fixed time: the reopen backoff doubles while the device is gone, and a loaded machine starts
+// the new slave late, so a fixed duration both races the backoff and the slave's start-up.
 test.serial("an adapter that disappears is reported and reopened with backoff; polling resumes", async (t) => {
-  const { rc485Background, pymodbusSlave: slaveOn } = await import("./harness/node-peers");
-  const run = rc485Background(["run", "--site", siteFile("unplug.json", pty.b), "--profiles", PROFILES, "--duration", "15", "--http-port", "0", "--json"]);
-  await new Promise((r) => setTimeout(r, 4000));
-  slave.stop();
-  pty.unplug();
-  await new Promise((r) => setTimeout(r, 2500));
-  await pty.replug();
-  slave = await slaveOn(pty.a);
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => { void run.stop("SIGKILL").then(resolve); }, 25000);
-    run.child.on("exit", (c) => { clearTimeout(timer); resolve(c); });
-  });
+  const run = rc485Background(["run", "--site", siteFile("unplug.json", pty.b), "--profiles", PROFILES, "--http-port", "0", "--json"]);
+  const m1 = async (): Promise<MeterStatus | undefined> => {
+    const url = statusUrl(run.stderr());
+    return url ? meter(((await getJson(`${url}api/meters`)) ?? { meters: [] }).meters, "m1") : undefined;
+  };
+  let code: number | null = null;
+  try {
+    await waitForAsync(async () => ((await m1())?.readings ?? 0) >= 2 || run.child.exitCode !== null, 60000, "m1 polled before the unplug");
+    if (run.child.exitCode !== null) { t.fail(`rc485 run ended before the unplug: ${run.stderr()} (${pty.status()})`); return; }
+    slave.stop();
+    pty.unplug();
+    await waitFor(() => /disconnected \(adapter unplugged\?\); reopening with backoff/.test(run.stderr()), 30000, "the disconnect to be reported");
+    await waitForAsync(async () => ((await m1())?.faults.timeout ?? 0) >= 1, 30000, "a poll of the vanished device to time out");
+    const readingsGone = (await m1())!.readings;
+    await pty.replug();
+    slave = await pymodbusSlave(pty.a);
+    await waitForAsync(async () => { const m = await m1(); return m !== undefined && m.online && m.readings > readingsGone; }, 90000,
+      `readings again after the replug: ${run.stderr()}`);
+  } finally {
+    code = await run.stop("SIGTERM");
+  }
   t.is(code, 0, run.stderr());
+  await new Promise<void>((r) => { if (run.child.stdout!.readableEnded) r(); else run.child.stdout!.once("end", () => r()); });
   t.regex(run.stderr(), /disconnected \(adapter unplugged\?\); reopening with backoff/);
   t.regex(run.stderr(), /reopened/);
   const s = JSON.parse(run.stdout());
@@ -137,7 +160,7 @@ test.serial("an adapter that disappears is reported and reopened with backoff; p
   // that re-enumerates): each disconnect is followed by a reopen, and the run ends with the port open.
   t.true(s.serial.disconnects >= 1);
   t.is(s.serial.opens, s.serial.disconnects + 1);
-  const m1 = s.meters.find((m: { name: string }) => m.name === "m1");
-  t.true(m1.faults.timeout >= 1, "polls while the device was gone timed out and were counted");
-  t.is(m1.state, "online", "polling resumed after the reopen");
+  const m = s.meters.find((x: { name: string }) => x.name === "m1");
+  t.true(m.faults.timeout >= 1, "polls while the device was gone timed out and were counted");
+  t.is(m.state, "online", "polling resumed after the reopen");
 });

@@ -104,7 +104,8 @@ test("a pymodbus slave on a serial line (socat pty) is found at unit 1 and nowhe
   const pty = await ptyPair();
   const slave = await pymodbusSlave(pty.b, 9600);
   try {
-    const r = await rc485(["scan", "--port", pty.a, "--bauds", "9600", "--framings", "8N1", "--units", "1-3", "--timeout", "300", "--json"], 60000);
+    // A 1.5 s response timeout: on a loaded 2-core machine the Python slave can take longer than a meter would.
+    const r = await rc485(["scan", "--port", pty.a, "--bauds", "9600", "--framings", "8N1", "--units", "1-3", "--timeout", "1500", "--json"], 120000);
     t.is(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout) as ScanSummary;
     t.deepEqual(s.found.map((x) => x.unit), [1], r.stdout);

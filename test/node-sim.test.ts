@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { killAll, rc485Background, waitFor } from "./harness/node-peers";
+import { getJson, killAll, rc485Background, waitFor, waitForAsync } from "./harness/node-peers";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -16,13 +16,26 @@ const OUT = new URL("../test-output/", import.meta.url);
 test.after.always(() => killAll());
 
 test("rc485 sim: HTTP JSON with readings, the status page in Chromium, and the summary", async (t) => {
-  const sim = rc485Background(["sim", "--duration", "12", "--speed", "100", "--http-port", "0", "--json", "--seed", "3"]);
+  // Two runs side by side, so that no step races a wall-clock deadline: one serves HTTP until the browser is done
+  // (stopped with SIGTERM; its readings are waited for, not slept for), the other covers the 12 s × 100 site time asked
+  // for with --duration and prints the summary, whatever the browser is doing meanwhile.
+  const timed = rc485Background(["sim", "--duration", "12", "--speed", "100", "--no-http", "--json", "--seed", "3"]);
+  const sim = rc485Background(["sim", "--speed", "100", "--http-port", "0", "--json", "--seed", "3"]);
   try {
-    await waitFor(() => /status page http:\/\/127\.0\.0\.1:\d+\//.test(sim.stderr()) || sim.child.exitCode !== null, 20000, "the status page URL");
+    await waitFor(() => /status page http:\/\/127\.0\.0\.1:\d+\//.test(sim.stderr()) || sim.child.exitCode !== null, 60000, "the status page URL");
     const url = /status page (http:\/\/127\.0\.0\.1:\d+\/)/.exec(sim.stderr())?.[1];
     t.truthy(url, sim.stderr());
-    await new Promise((r) => setTimeout(r, 5000));
-    const meters = (await (await fetch(`${url}api/meters`)).json()) as { meters: { name: string; online: boolean; points: { name: string; value: number | null }[] }[] };
+    type Meters = { meters: { name: string; online: boolean; points: { name: string; value: number | null }[] }[] };
+    // Until every meter has three values and three power history buckets (what the charts draw), and the pacer has run
+    // more than ten slices: site time, however long a loaded machine takes to get there (bounded).
+    await waitForAsync(async () => {
+      const m = (await getJson(`${url}api/meters`)) as Meters | null;
+      const h = (await getJson(`${url}api/health`)) as { sim?: { slices: number } } | null;
+      const hist = (await getJson(`${url}api/history`)) as { meters: { power: (number | null)[] }[] } | null;
+      return m !== null && m.meters.every((x) => x.points.filter((p) => p.value !== null).length >= 3) && (h?.sim?.slices ?? 0) > 10 &&
+        hist !== null && hist.meters.every((x) => x.power.filter((v) => v !== null).length >= 3);
+    }, 90000, "readings and power history from every meter");
+    const meters = (await (await fetch(`${url}api/meters`)).json()) as Meters;
     t.deepEqual(meters.meters.map((m) => m.name), ["house", "heatpump", "workshop", "office", "barn"]);
     for (const m of meters.meters) {
       const values = m.points.filter((p) => p.value !== null);
@@ -39,13 +52,14 @@ test("rc485 sim: HTTP JSON with readings, the status page in Chromium, and the s
 
     t.true(existsSync(CHROMIUM), `${CHROMIUM} (Debian package chromium)`);
     const profile = mkdtempSync(join(tmpdir(), "rc485-chromium-"));
-    const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 }, timeout: 30_000 });
+    // Chromium's time limits are hang guards: on a loaded two-core machine it takes many seconds to start and render.
+    const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 }, timeout: 120_000 });
     try {
       const page = await ctx.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
-      await page.goto(url!, { waitUntil: "load", timeout: 15_000 });
-      await page.waitForSelector("body[data-rendered]", { timeout: 10_000 });
+      await page.goto(url!, { waitUntil: "load", timeout: 60_000 });
+      await page.waitForSelector("body[data-rendered]", { timeout: 60_000 });
       const rows = await page.$$eval("#meters tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-meter")));
       t.deepEqual(rows, ["house", "heatpump", "workshop", "office", "barn"]);
       const charts = await page.$$eval("#cards svg.chart", (svgs) => svgs.map((s) => Number(s.getAttribute("data-points"))));
@@ -62,9 +76,11 @@ test("rc485 sim: HTTP JSON with readings, the status page in Chromium, and the s
       rmSync(profile, { recursive: true, force: true });
     }
 
-    await waitFor(() => sim.child.exitCode !== null, 30000, "rc485 sim to finish");
-    t.is(sim.child.exitCode, 0, sim.stderr());
-    const summary = JSON.parse(sim.stdout());
+    t.is(await sim.stop("SIGTERM"), 0, sim.stderr());
+    await waitFor(() => timed.child.exitCode !== null, 120000, "rc485 sim --duration 12 to finish");
+    t.is(timed.child.exitCode, 0, timed.stderr());
+    await new Promise<void>((r) => { if (timed.child.stdout!.readableEnded) r(); else timed.child.stdout!.once("end", () => r()); });
+    const summary = JSON.parse(timed.stdout());
     t.is(summary.siteTimeS, 1200);
     t.is(summary.requestedSiteTimeS, 1200);
     t.is(summary.pace.speed, 100);
@@ -77,6 +93,7 @@ test("rc485 sim: HTTP JSON with readings, the status page in Chromium, and the s
     t.true(fec.uncorrectable < fec.errors, "fewer frames stay damaged after correction than before");
   } finally {
     await sim.stop("SIGKILL");
+    await timed.stop("SIGKILL");
   }
 });
 

@@ -1,10 +1,11 @@
-// Runs every portable test case (test/portable/*.ts) under ava on Node; scripts/xs-test.mjs runs the same cases on XS.
+// Runs every portable test case (test/portable/**/*.ts, folders mirroring modules/) under ava on Node;
+// scripts/xs-test.mjs runs the same cases on XS.
 import test from "ava";
 import { readdirSync } from "node:fs";
 import type { Cases, Check } from "./harness/check";
 
 const dir = new URL("./portable/", import.meta.url);
-const files = readdirSync(dir).filter((f) => f.endsWith(".ts")).sort();
+const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).sort();
 
 // Every module is loaded before the first test is declared: ava wants all declarations in one synchronous run.
 const suites = await Promise.all(files.map(async (file) => ({ file, cases: ((await import(new URL(file, dir).href)) as { cases: Cases }).cases })));

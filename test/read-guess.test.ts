@@ -15,12 +15,15 @@ test.after.always(() => {
   killAll();
 });
 
+// Generous timeout and one retry: on a loaded 2-core machine the Python slave can be slow to answer.
+const slow = ["--timeout", "3000", "--retries", "1"];
+
 test.serial("a float voltage (ABCD) and a float frequency are found first, with a line for the profile", async (t) => {
-  const v = await rc485(["read", "--port", pty.b, "--address", "0", "--count", "2", "--guess", "voltage", "--json"]);
+  const v = await rc485(["read", "--port", pty.b, ...slow, "--address", "0", "--count", "2", "--guess", "voltage", "--json"]);
   t.is(v.code, 0, v.stderr);
   const g = JSON.parse(v.stdout).guesses;
   t.deepEqual([g[0].type, g[0].order, g[0].exponent, g[0].value], ["f32", "ABCD", 0, 230.5]);
-  const f = await rc485(["read", "--port", pty.b, "--address", "8", "--guess", "frequency"]);
+  const f = await rc485(["read", "--port", pty.b, ...slow, "--address", "8", "--guess", "frequency"]);
   t.is(f.code, 0, f.stderr);
   t.regex(f.stdout, /^\s+1\s+f32\s+ABCD\s+10\^0\s+50\.02 Hz/m);
   t.regex(f.stdout, /profile point: "type": "f32", "order": "ABCD"/);

@@ -1,12 +1,13 @@
-// The HTTP server and status page: JSON endpoints over a real socket, then headless Chromium (Debian chromium driven by
-// playwright-core) loading the page fed by a synthetic hour of a four-meter site; asserts the table and charts have data
-// and saves a screenshot under test-output/.
+// The HTTP server and status page: the page's source (web/status-page/) and its bundle, JSON endpoints over a real
+// socket, then headless Chromium (Debian chromium driven by playwright-core) loading the page fed by a synthetic hour of a
+// four-meter site; asserts the table and charts have data and saves a screenshot under test-output/.
 import test from "ava";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { startHttpServer, type StatusServer } from "../hosts/node/http";
+import { statusPageFile } from "../hosts/node/status-page-files";
 import { ReadingsStore } from "../modules/readings";
 import { syntheticSite } from "./harness/synthetic-site";
 
@@ -26,13 +27,40 @@ async function browse<T>(fn: (ctx: BrowserContext) => Promise<T>): Promise<T> {
   const profile = mkdtempSync(join(tmpdir(), "rc485-chromium-"));
   let ctx: BrowserContext | undefined;
   try {
-    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 }, timeout: 30_000 });
+    // Chromium's time limits are hang guards: on a loaded two-core machine it takes many seconds to start and render.
+    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 }, timeout: 120_000 });
     return await fn(ctx);
   } finally {
     await ctx?.close().catch(() => {});
     rmSync(profile, { recursive: true, force: true });
   }
 }
+
+const SOURCE = new URL("../web/status-page/", import.meta.url);
+const source = (name: string) => readFileSync(new URL(name, SOURCE), "utf8");
+
+test("the page works offline: no external scripts, styles, fonts or images (source and bundle)", (t) => {
+  const html = source("index.html");
+  for (const [name, text] of [["index.html", html], ["app.css", source("app.css")], ["app.ts", source("app.ts")], ["bundle", statusPageFile("app.js.txt").toString("utf8")]]) {
+    const urls = text.match(/(?:https?:)?\/\/[A-Za-z0-9.-]+/g) ?? [];
+    t.deepEqual(urls.filter((u) => u !== "http://www.w3.org"), [], `${name} loads nothing from the network`);
+    t.false(/@import|url\(/.test(text), `${name} pulls in no further resources`);
+  }
+  t.true(html.indexOf('<script src="app.js"></script>') > 0);
+  t.true(html.indexOf('href="app.css"') > 0);
+  t.true(source("icon.svg").startsWith("<svg"));
+});
+
+test("the script never parses data as markup, and the page has no inline script, style or handler", (t) => {
+  for (const [name, text] of [["app.ts", source("app.ts")], ["bundle", statusPageFile("app.js.txt").toString("utf8")]]) {
+    t.false(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/.test(text), name);
+    t.false(/setAttribute\("style"/.test(text), `${name}: inline style attributes would be blocked by the CSP`);
+    for (const ep of ["api/meters", "api/history", "api/links", "api/health"]) t.true(text.indexOf(`("${ep}")`) >= 0, `${name} polls ${ep} with a relative URL (works behind a path prefix)`);
+    t.true(text.indexOf('"/api') < 0, name);
+  }
+  const html = source("index.html");
+  t.true(!/<script>/.test(html) && !/ style="/.test(html) && !/ on[a-z]+="/.test(html), "no inline script, style or handler");
+});
 
 test("JSON endpoints, headers, 404 and 405, loopback by default", async (t) => {
   const server = await serve();
@@ -78,8 +106,8 @@ test.serial("a person would rather look at it: table, per-meter power charts and
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
       page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
-      await page.goto(server.url, { waitUntil: "load", timeout: 15_000 });
-      await page.waitForSelector("body[data-rendered]", { timeout: 10_000 });
+      await page.goto(server.url, { waitUntil: "load", timeout: 60_000 });
+      await page.waitForSelector("body[data-rendered]", { timeout: 60_000 });
       const rows = await page.$$eval("#meters tbody tr", (trs) => trs.map((tr) => ({
         meter: tr.getAttribute("data-meter"), stale: tr.classList.contains("stale"), cells: Array.from(tr.children).map((c) => (c.textContent ?? "").trim()),
       })));
@@ -166,8 +194,8 @@ test.serial("names and labels from site and profile files are shown as text, nev
   try {
     await browse(async (ctx) => {
       const page = await ctx.newPage();
-      await page.goto(server.url, { waitUntil: "load", timeout: 15_000 });
-      await page.waitForSelector("body[data-rendered]", { timeout: 10_000 });
+      await page.goto(server.url, { waitUntil: "load", timeout: 60_000 });
+      await page.waitForSelector("body[data-rendered]", { timeout: 60_000 });
       t.is(await page.$$eval("main img, main b, main script", (e) => e.length), 0, "no element was created from data");
       t.is(await page.getAttribute("body", "data-pwned"), null);
       t.true(((await page.textContent(".card .vals")) ?? "").includes(evil), "the label is shown literally");

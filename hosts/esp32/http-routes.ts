@@ -1,7 +1,8 @@
 /*
  * What the ESP32's HTTP server answers, independent of the server module (so it runs on Node in tests): the same status
  * page and JSON documents as the Node host (modules/status-page.ts, modules/status-json.ts), role statistics, and the
- * authenticated site-replacement endpoint.
+ * authenticated site-replacement endpoint. The page's files are flash resources (manifest.json "resources", built from
+ * web/status-page/), answered as the resource itself: no copy of a file is made in RAM.
  *
  * PUT /api/site with `Authorization: Bearer <token>` (the build's `adminToken` config) and a JSON body: the body is
  * validated by the role's checker before anything changes; a bad one is refused with 400 and the list of problems, and
@@ -21,12 +22,15 @@
  *    right token, gets 429 with Retry-After seconds. A success resets the count. (A device-wide lock-out lets an attacker
  *    delay the administrator, but never lets a guesser try more than about one token per 5 minutes.)
  */
-import { STATUS_CSS, STATUS_HTML, STATUS_ICON, STATUS_JS } from "../../modules/status-page";
+import { STATUS_PAGE_ROUTES } from "../../modules/status-page";
 
 export interface HttpAnswer {
   status: number;
   type: string;
+  /** Text, sent as UTF-8. */
   body: string;
+  /** Bytes sent as they are instead of `body` (a status page file; on the device a flash resource). */
+  bytes?: ArrayBuffer;
 }
 
 export interface RoutesOptions {
@@ -44,6 +48,8 @@ export interface RoutesOptions {
   readonly accept: (text: string) => void;
   /** The bus scan job (absent: POST /api/scan is 404). */
   readonly scan?: ScanControl;
+  /** A built status page file by name (modules/status-page.ts; on the device `new Resource(file)`). Absent: no page. */
+  readonly statusFile?: (file: string) => ArrayBuffer;
 }
 
 /** What the routes need of the scan job. */
@@ -104,21 +110,15 @@ export function tokenMatches(given: string, expected: string): boolean {
 export class HttpRoutes {
   private readonly options: RoutesOptions;
   private readonly pages: Record<string, [string, () => string]>;
+  private readonly files: Record<string, [string, string]> = {};
   /** Wrong tokens in a row, and the end of the current lock-out (µs). */
   failures = 0;
   private lockedUntil = 0;
 
   constructor(options: RoutesOptions) {
     this.options = options;
-    const html = "text/html; charset=utf-8";
-    this.pages = {
-      "/": [html, () => STATUS_HTML],
-      "/index.html": [html, () => STATUS_HTML],
-      "/app.css": ["text/css; charset=utf-8", () => STATUS_CSS],
-      "/app.js": ["text/javascript; charset=utf-8", () => STATUS_JS],
-      "/icon.svg": ["image/svg+xml", () => STATUS_ICON],
-      "/favicon.ico": ["image/svg+xml", () => STATUS_ICON],
-    };
+    this.pages = {};
+    if (options.statusFile !== undefined) for (const r of STATUS_PAGE_ROUTES) this.files[r.path] = [r.type, r.file];
     for (const path of Object.keys(options.documents)) this.pages[path] = [JSON_TYPE, options.documents[path]];
   }
 
@@ -196,6 +196,8 @@ export class HttpRoutes {
       return answer(202, JSON_TYPE, JSON.stringify({ ok: true, note: "scan started; polling pauses until it ends; progress at GET /api/scan", scan: scan.status() }));
     }
     if (method !== "GET") return answer(405, JSON_TYPE, JSON.stringify({ error: "method not allowed" }));
+    const file = Object.prototype.hasOwnProperty.call(this.files, path) ? this.files[path] : undefined;
+    if (file !== undefined && this.options.statusFile !== undefined) return { status: 200, type: file[0], body: "", bytes: this.options.statusFile(file[1]) };
     const page = this.pages[path];
     if (page === undefined) return answer(404, JSON_TYPE, JSON.stringify({ error: "not found", endpoints: Object.keys(this.pages).filter((p) => p.startsWith("/api/")) }));
     return answer(200, page[0], page[1]());

@@ -13,7 +13,7 @@
  *    body not streamed, line 692: no Content-Length header of ours, or the response carries two). Larger bodies are streamed:
  *    `body: true` without a Content-Length makes the SDK send them chunked and ask for each piece with
  *    Server.responseFragment(count), count being the free send space less the chunk framing; the pieces are views of the
- *    UTF-8 bytes. (Streaming with a Content-Length would leave the SDK waiting for one more acknowledgement after the
+ *    UTF-8 bytes, or of the flash resource for a status page file (the socket writes from any readable buffer). (Streaming with a Content-Length would leave the SDK waiting for one more acknowledgement after the
  *    last piece; chunked ends with its own terminator, whose acknowledgement closes the connection.)
  *    A fragment of length 0 ends the body for the SDK, so a piece is never empty while bytes remain; the SDK asks only
  *    from its writable event, which lwIP raises when acknowledgements free send space (whole segments in practice).
@@ -138,7 +138,7 @@ export function startHttpServer(routes: HttpRoutes, options: HttpServerOptions):
         const a = x.answer ?? routes.handle(x.method, x.path, x.authorization, x.body, HttpRoutes.isSiteWrite(x.method, x.path));
         x.body = "";
         release(x);
-        const bytes = new Uint8Array(utf8(a.body));
+        const bytes = new Uint8Array(a.bytes ?? utf8(a.body));
         const headers = ["Content-Type", a.type, "Cache-Control", "no-store"];
         if (a.status === 429) headers.push("Retry-After", String((JSON.parse(a.body) as { retryAfterS?: number }).retryAfterS ?? 1));
         if (bytes.length <= WHOLE_BODY_MAX) return { status: a.status, headers, body: bytes.buffer };

@@ -19,6 +19,7 @@ import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import { Server } from "http";
 import Preference from "preference";
+import Resource from "Resource";
 import Flash from "flash";
 import { ForwardRing } from "../../modules/forward-ring";
 import { FlashRingStorage, type FlashLike } from "./ring-flash";
@@ -184,6 +185,7 @@ export function startConcentrator(): void {
       log("site replaced through HTTP; restarting");
       platform.Timer.set(() => restart(), 500);
     },
+    statusFile: (file) => new Resource(file) as unknown as ArrayBuffer,
     documents: {
       "/api/meters": () => JSON.stringify(metersDocument(store, platform.now(), nowMs(), poller.quality)),
       "/api/history": () => JSON.stringify(historyDocument(store, platform.now(), nowMs())),

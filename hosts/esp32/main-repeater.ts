@@ -9,6 +9,7 @@
 import config from "mc/config";
 import { Server } from "http";
 import Preference from "preference";
+import Resource from "Resource";
 import WiFi from "wifi";
 import { parseMqttSettings } from "../../modules/forwarding-config";
 import { Repeater } from "../../modules/repeater";
@@ -88,6 +89,7 @@ export function startRepeater(): void {
       log("site replaced through HTTP; restarting");
       platform.Timer.set(() => restart(), 500);
     },
+    statusFile: (file) => new Resource(file) as unknown as ArrayBuffer,
     documents: {
       "/api/repeater": () => JSON.stringify({ stats: statsDocument(repeater), portA: portA.counters, portB: portB.counters }),
     },

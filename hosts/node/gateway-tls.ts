@@ -20,7 +20,15 @@ import type { AddressInfo, Socket } from "node:net";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import { CERT_MALFORMED, CERT_ROLE, CertificateRoleReader } from "../../modules/certificate-role";
 import type { GatewayTlsConfig } from "../../modules/gateway-tls-config";
-import type { GatewayServer } from "./gateway-server";
+
+/**
+ * What the TLS listener needs of the gateway's server (gateway-server.ts's GatewayServer): declared here, not imported,
+ * so the server depends on its TLS listener and not the other way round.
+ */
+export interface TlsAcceptor {
+  readonly gateway: { readonly allowlist: { allows(address: string): boolean } };
+  accepted(socket: Socket, role: number): void;
+}
 
 /** Why a client that finished the handshake got no role (ROLE_*: a role number ≥ 0, or one of these). */
 export const NO_ROLE = -1;
@@ -40,13 +48,13 @@ export class GatewayTlsListener {
   refusedMalformed = 0;
   /** Clients handed to the gateway with a role. */
   admitted = 0;
-  private readonly server: GatewayServer;
+  private readonly server: TlsAcceptor;
   private readonly bind: string;
   private readonly log: (line: string) => void;
   private readonly decoder = new TextDecoder("utf-8", { fatal: true });
   private tls: Server | null = null;
 
-  constructor(server: GatewayServer, config: GatewayTlsConfig, bind: string, log?: (line: string) => void) {
+  constructor(server: TlsAcceptor, config: GatewayTlsConfig, bind: string, log?: (line: string) => void) {
     this.server = server;
     this.config = config;
     this.bind = bind;

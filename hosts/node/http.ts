@@ -1,5 +1,6 @@
 /*
- * The concentrator's HTTP server on Node (node:http): the status page and the JSON endpoints of modules/status-json.ts.
+ * The concentrator's HTTP server on Node (node:http): the status page (built from web/status-page/, routes of
+ * modules/status-page.ts, read once at start by status-page-files.ts) and the JSON endpoints of modules/status-json.ts.
  * Binds to 127.0.0.1 unless told otherwise (the page has no authentication). Read-only: GET and HEAD only. Every
  * response carries `X-Content-Type-Options: nosniff`, and the page a Content-Security-Policy allowing only its own
  * script and stylesheet, so nothing that reaches the page as data can run as code.
@@ -14,9 +15,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HTTP_BURST, HTTP_RATE_PER_SECOND, HttpBudget } from "./http-budget";
+import { statusPageRoutes } from "./status-page-files";
 import type { ReadingsStore } from "../../modules/readings";
 import { healthDocument, historyDocument, linksDocument, metersDocument, planDocument, type LinkSource, type PlanSource, type QualitySource } from "../../modules/status-json";
-import { STATUS_CSS, STATUS_HTML, STATUS_ICON, STATUS_JS } from "../../modules/status-page";
 
 export interface HttpServerOptions {
   readonly store: ReadingsStore;
@@ -79,12 +80,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
   const budget = new HttpBudget(options.ratePerSecond ?? HTTP_RATE_PER_SECOND, HTTP_BURST, maxConnections);
 
   const routes: Record<string, () => [string, string]> = {
-    "/": () => ["text/html; charset=utf-8", STATUS_HTML],
-    "/index.html": () => ["text/html; charset=utf-8", STATUS_HTML],
-    "/app.css": () => ["text/css; charset=utf-8", STATUS_CSS],
-    "/app.js": () => ["text/javascript; charset=utf-8", STATUS_JS],
-    "/icon.svg": () => ["image/svg+xml", STATUS_ICON],
-    "/favicon.ico": () => ["image/svg+xml", STATUS_ICON],
+    ...statusPageRoutes(),
     "/api/meters": () => json(metersDocument(store, nowUs(), nowMs(), options.quality)),
     "/api/history": () => json(historyDocument(store, nowUs(), nowMs())),
     "/api/links": () => json(linksDocument(options.links, nowMs())),

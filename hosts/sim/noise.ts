@@ -18,7 +18,24 @@
  * Every draw comes from the segment's own PRNG stream, so adding a node elsewhere does not change this segment's noise.
  */
 import type { Prng } from "../../modules/prng";
-import type { Segment } from "./segment";
+import type { LineTiming } from "../../modules/rtu/timing";
+import type { CharacterCodec } from "./character";
+import type { EventQueue, EventTarget } from "./events";
+
+/**
+ * What the noise model needs of the segment it disturbs (segment.ts implements it). Declared here, not imported from
+ * segment.ts, so the segment depends on its noise and not the other way round: no import cycle.
+ */
+export interface NoisyLine extends EventTarget {
+  readonly timing: LineTiming;
+  readonly codec: CharacterCodec;
+  readonly queue: EventQueue;
+  readonly counters: { bitErrors: number; bursts: number };
+  /** Flips each bit of the character `v` sent from `start` whose middle lies in [from, to) with probability `h` (default 1/2). */
+  scramble(v: number, start: number, from: number, to: number, h?: number): number;
+  /** Starts `count` random characters at `now` if the line is idle. */
+  startNoise(count: number, now: number): void;
+}
 
 export interface NoiseOptions {
   /** Probability that any one bit on the line is inverted (0 ≤ p < 1). */
@@ -55,7 +72,7 @@ export class NoiseModel {
   private burstStart = -1;
   private burstEnd = -1;
 
-  constructor(private readonly segment: Segment, private readonly prng: Prng, options: NoiseOptions) {
+  constructor(private readonly segment: NoisyLine, private readonly prng: Prng, options: NoiseOptions) {
     if (options === null || typeof options !== "object") throw new TypeError("noise must be an object { bitErrorRate?, burstsPerSecond?, burstUs?, spuriousPerSecond? }");
     this.bitErrorRate = rate(options.bitErrorRate, "bitErrorRate", 1);
     this.burstsPerSecond = rate(options.burstsPerSecond, "burstsPerSecond", 1e6);

@@ -77,7 +77,9 @@ export async function mosquitto(extra: string[] = [], port?: number): Promise<Br
       c.stdout?.on("data", (d) => { output += d; });
       c.stderr?.on("data", (d) => { output += d; });
       c.once("exit", () => { if (child === c) child = null; });
-      for (let i = 0; i < 100; i++) {
+      // Bounded by time, not by a count of tries: on a loaded machine each try can take long.
+      const end = Date.now() + 30_000;
+      while (Date.now() < end) {
         if (await canConnect(p)) return;
         if (!child) break;
         await new Promise((r) => setTimeout(r, 50));
@@ -111,7 +113,7 @@ export async function mosquitto(extra: string[] = [], port?: number): Promise<Br
   return broker;
 }
 
-/** Polls `cond` every 20 ms until it holds or `ms` pass; returns whether it held. */
+/** Polls `cond` every 20 ms until it holds or `ms` pass (a hang guard: tests give loaded machines 30 s); returns whether it held. */
 export async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {

@@ -1,24 +1,20 @@
-import { STATUS_CSS, STATUS_HTML, STATUS_ICON, STATUS_JS } from "../../modules/status-page";
+import { STATUS_PAGE_ROUTES, statusPageFiles } from "../../modules/status-page";
 import type { Cases } from "../harness/check";
 
+// The page's route table (the page's own checks, on its source and bundle, are in test/status-page.test.ts).
 export const cases: Cases = {
-  "the page works offline: no external scripts, styles, fonts or images"(t) {
-    for (const [name, text] of [["html", STATUS_HTML], ["css", STATUS_CSS], ["js", STATUS_JS]]) {
-      const urls = text.match(/(?:https?:)?\/\/[A-Za-z0-9.-]+/g) ?? [];
-      t.deepEqual(urls.filter((u) => u !== "http://www.w3.org"), [], `${name} loads nothing from the network`);
-      t.ok(!/@import|url\(/.test(text), `${name} pulls in no further resources`);
-    }
-    t.ok(STATUS_HTML.indexOf('<script src="app.js"></script>') > 0);
-    t.ok(STATUS_HTML.indexOf('href="app.css"') > 0);
-    t.ok(STATUS_ICON.indexOf("<svg") === 0);
+  "every path of the page is served once, from one of the built files"(t) {
+    const paths = STATUS_PAGE_ROUTES.map((r) => r.path);
+    t.deepEqual(paths.filter((p, i) => paths.indexOf(p) !== i), [], "no path twice");
+    for (const p of ["/", "/index.html", "/app.css", "/app.js", "/icon.svg", "/favicon.ico"]) t.ok(paths.indexOf(p) >= 0, p);
+    t.deepEqual(statusPageFiles(), ["index.html", "app.css", "app.js.txt", "icon.svg"]);
+    for (const r of STATUS_PAGE_ROUTES) t.ok(!/\.(js|json)$/.test(r.file), `${r.file}: mcconfig takes no .js or .json file as a resource`);
   },
-  "the script never parses data as markup"(t) {
-    t.ok(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/.test(STATUS_JS));
-    t.ok(!/setAttribute\("style"/.test(STATUS_JS), "inline style attributes would be blocked by the CSP");
-    t.ok(!/<script>/.test(STATUS_HTML) && !/ style="/.test(STATUS_HTML) && !/ on[a-z]+="/.test(STATUS_HTML), "no inline script, style or handler");
-  },
-  "the page polls the JSON endpoints with relative URLs (works behind a path prefix)"(t) {
-    for (const ep of ["api/meters", "api/history", "api/links", "api/health"]) t.ok(STATUS_JS.indexOf(`get("${ep}")`) >= 0, ep);
-    t.ok(STATUS_JS.indexOf('"/api') < 0);
+  "the page and its script are served as what the browser needs"(t) {
+    const typeOf = (path: string) => STATUS_PAGE_ROUTES.filter((r) => r.path === path)[0].type;
+    t.is(typeOf("/"), "text/html; charset=utf-8");
+    t.is(typeOf("/app.js"), "text/javascript; charset=utf-8", "nosniff refuses a script of any other type");
+    t.is(typeOf("/app.css"), "text/css; charset=utf-8", "nosniff refuses a stylesheet of any other type");
+    t.is(typeOf("/favicon.ico"), "image/svg+xml");
   },
 };

@@ -99,6 +99,11 @@ const command: Command = {
     }
     hostA.attach(r, r.a);
     hostB.attach(r, r.b);
+    // Signal handlers before the ready line: a supervisor may send SIGTERM as soon as it reads that line.
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => { stop = resolve; });
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
     log(`side A ${a.port}, side B ${b.port} (FEC: ${r.config.adaptive ? `adaptive up to nroots ${r.config.maxNroots}, interleave ${r.config.maxInterleave}, starting at ` : ""}RS nroots ${r.config.nroots}, interleave ${r.config.interleave})`);
     const stats = () => {
       const out: Record<string, Record<string, number>> = {};
@@ -114,11 +119,8 @@ const command: Command = {
         `damaged ${s.BtoA.crcFailures}, corrected ${s.BtoA.framesCorrected}, uncorrectable ${s.BtoA.uncorrectable}, BER ${(s.BtoA.berPpb / 1e9).toExponential(2)}`;
     };
     const timer = every > 0 ? setInterval(() => log(line()), every * 1000) : null;
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", () => resolve());
-      process.once("SIGTERM", () => resolve());
-      if (duration !== Infinity) setTimeout(resolve, duration * 1000);
-    });
+    if (duration !== Infinity) setTimeout(stop, duration * 1000);
+    await stopped;
     if (timer) clearInterval(timer);
     await hostA.close();
     await hostB.close();

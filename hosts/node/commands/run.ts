@@ -69,6 +69,11 @@ const command: Command = {
       if (e instanceof UsageError) throw new UsageError(`${o.values.site}: ${e.message}`);
       throw new UsageError(String((e as Error).message).split("\n")[0]);
     }
+    // Signal handlers before the ready line: a supervisor may send SIGTERM as soon as it reads that line.
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => { stop = resolve; });
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
     const url = conc.forwarding.httpUrl;
     log(`${count(site.meters.length, "meter")} on ${host.settings.path} at ${site.bus.baud} ${site.bus.framing}${url ? `; status page ${url}` : ""}`);
     host.onRebase = (deltaUs) => conc.rebaseTime(deltaUs);
@@ -81,12 +86,8 @@ const command: Command = {
     };
     const saver = setInterval(save, 60000);
     saver.unref();
-    await new Promise<void>((resolve) => {
-      const done = () => resolve();
-      process.once("SIGINT", done);
-      process.once("SIGTERM", done);
-      if (duration !== Infinity) setTimeout(done, duration * 1000);
-    });
+    if (duration !== Infinity) setTimeout(stop, duration * 1000);
+    await stopped;
     clearInterval(saver);
     save();
     const loop = conc.loop;

@@ -99,14 +99,15 @@ const command: Command = {
     const url = s.conc.forwarding.httpUrl;
     const gwAddr = s.conc.gateway?.address;
     const banner = `rc485 sim: ${file}, seed ${seed}, ${speed}x${url ? `; status page ${url}` : ""}${gwAddr ? `; Modbus TCP gateway ${gwAddr.address}:${gwAddr.port}` : ""}`;
-    if (o.flags.json) console.error(banner); else console.log(banner);
-
-    const pace = new SimPacer(s, { speed, wallMs: () => performance.now() });
-    pacer = pace;
+    // Signal handlers before the banner: a supervisor may send SIGTERM as soon as it reads it.
     let stopping = false;
     const stop = () => { stopping = true; };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+    if (o.flags.json) console.error(banner); else console.log(banner);
+
+    const pace = new SimPacer(s, { speed, wallMs: () => performance.now() });
+    pacer = pace;
     let lastDraw = 0;
     let drawn = false;
     const drawEvery = tty ? 500 : 10000;
