@@ -11,7 +11,8 @@
  *
  * Each value carries the time of the response it came from (`takenAt(v)`, µs: kept per read, and for a running total
  * the time of its last accepted value, which the sanity filter holds). Fixed memory: typed arrays sized from the plan
- * (per value only its latest value, status and two small indices); update() allocates nothing.
+ * (per value only its latest value and status; per meter where its sanity slots and exponents begin, the rest is the
+ * plan's per-layout columns); update() allocates nothing.
  */
 import { ColumnArena, columnBytes } from "./column-arena";
 import { responseDataBytes, type Plan } from "./planner";
