@@ -7,6 +7,8 @@
  * Node, the virtual clock in the simulator).
  */
 
+import type { Framing } from "./rtu/timing";
+
 /** Returned by nextDeadline() when an engine needs no timer callback. */
 export const NO_DEADLINE = -1;
 
@@ -19,6 +21,18 @@ export const NO_DEADLINE = -1;
  */
 export interface Rs485Port {
   transmit(buffer: Uint8Array, offset: number, length: number): void;
+}
+
+/**
+ * A port that can be closed and reopened at another line setting (a bus scan across bauds and framings: modules/scan-job.ts,
+ * `rc485 scan`). Call it only while the line is idle (no transmit() waiting for its transmitted()). The host closes its
+ * UART, opens it again at `baud` and `framing`, and recomputes everything that follows from the line setting (character
+ * time, t1.5/t3.5, the DE release time, the UART's RX timeout). Returns null, or why it could not (one line): a host that
+ * cannot open the new setting reopens the one it had, and says so in the reason. A host whose device opens
+ * asynchronously (Node) returns null at once and holds a transmit() until the device is open.
+ */
+export interface ReconfigurablePort extends Rs485Port {
+  reconfigure(baud: number, framing: Framing): string | null;
 }
 
 /** What a host tells an engine about one port. */

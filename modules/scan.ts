@@ -1,7 +1,8 @@
 /*
  * A bus scan at one line setting (baud × framing): which units answer, how fast, and which shipped profile each one is.
  * A sans-I/O engine (PortListener + Timed, modules/port.ts) like the master, shared by `rc485 scan` on Node and the ESP32
- * scan job; the host runs one scan per line setting it tries and reads the results from the typed arrays below.
+ * scan job; the host runs one scan per line setting it tries (a new scanner, or the same one retune()d after it reopened
+ * the port at the next setting) and reads the results from the typed arrays below.
  *
  * Theory of operation.
  *  - It does not go through the master (modules/master.ts): the master treats address 0 as a broadcast that is never
@@ -99,7 +100,8 @@ const OBJECT_PRODUCT = 1;
 const RX_CAPACITY = 264;
 
 export class BusScanner implements PortListener, Timed {
-  readonly timing: LineTiming;
+  /** The line setting scanned (changed by retune()). */
+  timing: LineTiming;
   readonly firstUnit: number;
   readonly lastUnit: number;
   readonly timeoutUs: number;
@@ -146,7 +148,7 @@ export class BusScanner implements PortListener, Timed {
   private readonly rx = new Uint8Array(RX_CAPACITY);
   private readonly probeFunction: number;
   private readonly probeAddress: number;
-  private readonly rxIdleDelayUs: number;
+  private rxIdleDelayUs: number;
   private readonly requestGapUs: number;
   private readonly probeZero: boolean;
   private rxLength = 0;
@@ -220,6 +222,29 @@ export class BusScanner implements PortListener, Timed {
         k++;
       }
     });
+  }
+
+  /**
+   * Makes the scanner ready for another line setting (the host has reopened the port at it): the results are cleared,
+   * the timing follows `baud` and `framing`, and `rxIdleDelayUs` is the host's delivery delay at that setting. Call
+   * start() next. Allocates only the new LineTiming.
+   */
+  retune(baud: number, framing: Framing, rxIdleDelayUs: number): void {
+    this.timing = new LineTiming(baud, framing);
+    if (!Number.isInteger(rxIdleDelayUs) || rxIdleDelayUs < 0 || rxIdleDelayUs > 1000000) throw new RangeError(`rxIdleDelayUs must be an integer from 0 to 1000000, got ${rxIdleDelayUs}`);
+    this.rxIdleDelayUs = rxIdleDelayUs;
+    this.found.fill(NOT_FOUND);
+    this.latencyUs.fill(0);
+    this.profileOf.fill(UNKNOWN_MODEL);
+    this.score.fill(0);
+    this.byDeviceId.fill(0);
+    this.probeException.fill(0);
+    this.zeroAnswer = ZERO_SILENT;
+    this.stoppedAt = 0;
+    this.requests = this.replies = this.badFrames = 0;
+    this.startedAt = this.finishedAt = -1;
+    this.rxLength = 0;
+    this.state = IDLE;
   }
 
   /** Starts the scan at `now`. */

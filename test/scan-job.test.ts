@@ -52,7 +52,7 @@ test("POST /api/scan pauses polling, scans, identifies, reports, and polling res
   t.is(JSON.parse(routes.handle("GET", "/api/scan", "", "").body).state, "idle");
   t.is(routes.handle("POST", "/api/scan", "", "").status, 401);
   t.is(routes.handle("POST", "/api/scan?first=0", `Bearer ${TOKEN}`, "").status, 400);
-  const started = routes.handle("POST", "/api/scan?first=1&last=20&timeoutMs=40", `Bearer ${TOKEN}`, "");
+  const started = routes.handle("POST", "/api/scan?first=1&last=20&timeoutMs=40&bauds=9600&framings=8N1", `Bearer ${TOKEN}`, "");
   t.is(started.status, 202, started.body);
   t.is(routes.handle("POST", "/api/scan", `Bearer ${TOKEN}`, "").status, 409);
   // Progress is visible while it runs.
@@ -67,7 +67,7 @@ test("POST /api/scan pauses polling, scans, identifies, reports, and polling res
   t.is(done.state, "done");
   t.is(done.progress, 1);
   t.deepEqual(done.found.map((f) => [f.unit, f.profile]), [[1, "eastron-sdm120"], [2, "eastron-sdm630"], [9, "carlo-gavazzi-em340"]]);
-  t.is(done.zeroAnswer, 9);
+  t.is(done.settings[0].zeroAnswer, 9);
   t.true(done.busMs > 0);
   sim.runUntil(sim.now + 10_000_000);
   t.true(outcomes.length >= pollsDuring + 15, `polling resumed: ${outcomes.length - pollsDuring} polls`);

@@ -9,8 +9,9 @@
  * the running configuration stays. A good one is stored (preference) and the device restarts into it (the caller
  * decides). A store that fails answers 413 (too large for NVS) or 507 (NVS refused the write) with the reason.
  *
- * POST /api/scan?first=A&last=B&timeoutMs=T&budgetS=S (the same bearer token; no body) starts a bus scan job
- * (modules/scan-job.ts) at the bus's line setting: 202 when it starts, 409 while one runs, 400 for a bad parameter.
+ * POST /api/scan?first=A&last=B&timeoutMs=T&budgetS=S&bauds=B1,B2&framings=F1,F2 (the same bearer token; no body)
+ * starts a bus scan job (modules/scan-job.ts) at every baud × framing asked for (default the common ones): 202 when it
+ * starts, 409 while one runs, 400 for a bad parameter (budgetS bounds each line setting).
  * Its progress and result are GET /api/scan (and the `scan` field of /api/health).
  *
  * Authentication (authorize(), called by the HTTP server once the headers are in, before any body byte is read):
@@ -22,6 +23,7 @@
  *    right token, gets 429 with Retry-After seconds. A success resets the count. (A device-wide lock-out lets an attacker
  *    delay the administrator, but never lets a guesser try more than about one token per 5 minutes.)
  */
+import { scanSettings, type ScanTuning } from "../../modules/scan-job";
 import { STATUS_PAGE_ROUTES } from "../../modules/status-page";
 
 export interface HttpAnswer {
@@ -55,7 +57,7 @@ export interface RoutesOptions {
 /** What the routes need of the scan job. */
 export interface ScanControl {
   /** Starts a scan; null when started, else why not. */
-  start(tuning: { firstUnit?: number; lastUnit?: number; timeoutUs?: number; budgetUs?: number }): string | null;
+  start(tuning: ScanTuning): string | null;
   readonly running: boolean;
   status(): unknown;
 }
@@ -66,22 +68,37 @@ const SCAN_PARAMETERS: Readonly<Record<string, [string, number, number, number]>
   timeoutMs: ["timeoutUs", 1, 10000, 1000],
   budgetS: ["budgetUs", 1, 3600, 1000000],
 };
+const SCAN_LISTS = ["bauds", "framings"];
 
-/** The scan tuning from a query string (`a=1&b=2`), or the first problem. */
-export function scanTuning(query: string): { tuning: Record<string, number> } | { error: string } {
-  const tuning: Record<string, number> = {};
+/** The scan tuning from a query string (`a=1&b=2`, `bauds=9600,19200&framings=8N1,8E1`), or the first problem. */
+export function scanTuning(query: string): { tuning: ScanTuning } | { error: string } {
+  const tuning: Record<string, unknown> = {};
   if (query === "") return { tuning };
   for (const pair of query.split("&")) {
     const eq = pair.indexOf("=");
     const key = eq >= 0 ? pair.slice(0, eq) : pair;
     const value = eq >= 0 ? pair.slice(eq + 1) : "";
+    if (SCAN_LISTS.indexOf(key) >= 0) {
+      const items = value === "" ? [] : value.split(",");
+      if (key === "bauds") {
+        const bad = items.find((b) => !/^\d{1,7}$/.test(b));
+        if (bad !== undefined) return { error: `bauds: ${JSON.stringify(bad)} is not a number` };
+      }
+      tuning[key] = key === "bauds" ? items.map(Number) : items;
+      continue;
+    }
     const spec = Object.prototype.hasOwnProperty.call(SCAN_PARAMETERS, key) ? SCAN_PARAMETERS[key] : undefined;
-    if (spec === undefined) return { error: `unknown parameter ${JSON.stringify(key)}; allowed: ${Object.keys(SCAN_PARAMETERS).join(", ")}` };
+    if (spec === undefined) return { error: `unknown parameter ${JSON.stringify(key)}; allowed: ${Object.keys(SCAN_PARAMETERS).concat(SCAN_LISTS).join(", ")}` };
     const n = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
     if (!(n >= spec[1] && n <= spec[2])) return { error: `${key} must be an integer from ${spec[1]} to ${spec[2]} (got ${JSON.stringify(value)})` };
     tuning[spec[0]] = n * spec[3];
   }
-  return { tuning };
+  const t = tuning as ScanTuning;
+  if (t.bauds !== undefined || t.framings !== undefined) {
+    const settings = scanSettings(t.bauds, t.framings);
+    if (typeof settings === "string") return { error: settings };
+  }
+  return { tuning: t };
 }
 
 const JSON_TYPE = "application/json";

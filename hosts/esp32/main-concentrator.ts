@@ -114,10 +114,13 @@ export function startConcentrator(): void {
   platform.Timer.set(() => { learnedText = saveLearnedPreference(Preference, learned, names, learnedText, log); }, LEARNED_SAVE_MS, LEARNED_SAVE_MS);
   const poller = sitePoller(site, port, port.rxIdleUs, CALLBACK_LATENCY_US, events, gatewayConfig, learned);
   const store = poller.store;
-  // The bus scan job (POST /api/scan) sits between the port and the poll loop; it identifies by every shipped profile
-  // (the preloaded library).
-  const scanJob = new ScanJob(poller.loop, port, { baud: site.bus.baud, framing: site.bus.framing, rxIdleDelayUs: port.rxIdleUs + CALLBACK_LATENCY_US },
-    () => PROFILE_LIBRARY);
+  // The bus scan job (POST /api/scan) sits between the port and the poll loop; it reopens the port at each line setting
+  // it tries (and at the site's after), and identifies by every shipped profile (the preloaded library).
+  const scanJob = new ScanJob(poller.loop, port, { baud: site.bus.baud, framing: site.bus.framing },
+    () => PROFILE_LIBRARY, () => port.rxIdleUs + CALLBACK_LATENCY_US);
+  // The Modbus TCP gateway submits to the master on its own: it is told to hold off (exception 0A) while a scan has the line.
+  const guest = poller.guest;
+  if (guest !== null) scanJob.onBusTaken = (taken, now) => guest.takeBus(taken, now);
   port.listener = scanJob;
   port.loop = loop;
   poller.loop.start(platform.now());

@@ -29,6 +29,10 @@
  *    fires early) drops DE then, and the listener hears transmitted(now). DE is never dropped before the computed time,
  *    and is held at most one character + one bit + one JS loop pass longer, below t3.5 at every Modbus baud
  *    (checkDriverRelease is run at construction with the Moddable tick as a bound).
+ *  - Reconfigure (a bus scan across bauds and framings: modules/scan-job.ts). reconfigure(baud, framing) closes the UART
+ *    and opens the class the new setting needs at it; the line timing (character time, t1.5/t3.5, DE release) and the
+ *    RX timeout follow. DE keeps its pin and timer. A setting that will not open leaves the port at its old one; if even
+ *    that fails the port is closed and a transmit() ends at its computed time without reaching the line (no throw).
  *  - Configuration errors throw at construction, before any pin is touched: UART0 (the console), pins the ESP32 cannot
  *    drive (GPIO 34–39 are input only; 6–11 belong to the flash), repeated pins, a framing other than 8N1, 8E1, 8O1, 8N2,
  *    a driverEnable other than "gpio" or "rts", an RX timeout the chosen class cannot set, and a configuration that needs
@@ -37,7 +41,7 @@
  * Allocation: buffers, views and callbacks are made in the constructor; the byte path allocates nothing.
  */
 import { checkDriverRelease, driverReleaseTimeUs } from "../../modules/driver-enable";
-import type { PortListener, Rs485Port } from "../../modules/port";
+import type { PortListener, ReconfigurablePort } from "../../modules/port";
 import { FRAMING_BITS, LineTiming, type Framing } from "../../modules/rtu/timing";
 import { DeadlineTimer, type EngineLoop } from "./deadline-timer";
 import {
@@ -83,6 +87,8 @@ export interface Esp32PortCounters {
   txRefused: number;
   /** Receive errors the UART reported (native class: parity or framing errors), each passed to the listener. */
   lineErrors: number;
+  /** Times reconfigure() reopened the UART (at the new setting, or back at the old one). */
+  reopens: number;
 }
 
 /** The native class's parity and stop options for each framing (Modbus over Serial Line V1.02 §2.5.1). */
@@ -145,31 +151,39 @@ export function checkEsp32Port(config: Esp32PortConfig): LineTiming {
   return timing;
 }
 
-export class Esp32SerialPort implements Rs485Port {
-  readonly timing: LineTiming;
-  readonly counters: Esp32PortCounters = { rxBytes: 0, rxBatches: 0, overruns: 0, txFrames: 0, txBytes: 0, txRefills: 0, txRefused: 0, lineErrors: 0 };
+export class Esp32SerialPort implements ReconfigurablePort {
+  readonly counters: Esp32PortCounters = { rxBytes: 0, rxBatches: 0, overruns: 0, txFrames: 0, txBytes: 0, txRefills: 0, txRefused: 0, lineErrors: 0, reopens: 0 };
+  /** The line setting the UART is open at (changed by reconfigure()). */
+  timing: LineTiming;
   /** The native UART class runs this port (framing other than 8N1, or DE on RTS). */
-  readonly native: boolean;
+  native: boolean;
   /** DE is the UART's RTS, dropped by the UART (driverEnable "rts"). */
   readonly hardwareDe: boolean;
   /** RX timeout in characters: the UART hands bytes over after this much silence (or at its full threshold). */
-  readonly rxTimeoutCharacters: number;
+  rxTimeoutCharacters: number;
   listener: PortListener | null = null;
   /** The engine loop to rearm after each call into the listener (null: none). */
   loop: EngineLoop | null = null;
 
   private readonly io: Esp32Io;
-  private readonly serial: SerialIo;
+  private readonly config: Esp32PortConfig;
+  /** The open UART; null only after a reconfigure() that could open neither the new nor the old setting. */
+  private serial: SerialIo | null = null;
   private readonly de: DigitalIo | null;
   private readonly deOn: 0 | 1;
   private readonly deOff: 0 | 1;
-  private readonly deTimer: DeadlineTimer | null;
+  /** Drops DE (GPIO) or, on a port left closed by a failed reconfigure(), ends a transmission that cannot happen. */
+  private readonly deTimer: DeadlineTimer;
   /** Free space of the UART's transmit buffer when idle: the FIFO (ECMA-419) or the driver's ring buffer (native). */
-  private readonly txCapacity: number;
+  private txCapacity: number;
   private readonly rx = new Uint8Array(UART_FIFO_BYTES);
   private readonly staging = new Uint8Array(UART_FIFO_BYTES);
   /** views[k] = the first 2^k bytes of `staging`. */
   private readonly views: Uint8Array[] = [];
+  private readonly onReadable = (): void => this.readable();
+  private readonly onWritable = (count: number): void => this.writable(count);
+  private readonly onTransmitted = (): void => this.uartTransmitted();
+  private readonly onError = (errors: number): void => this.uartError(errors);
 
   private active = false;
   private source: Uint8Array = this.staging;
@@ -182,57 +196,124 @@ export class Esp32SerialPort implements Rs485Port {
   constructor(io: Esp32Io, config: Esp32PortConfig) {
     this.timing = checkEsp32Port(config);
     this.io = io;
+    this.config = config;
     this.native = usesNativeUart(config);
     this.hardwareDe = config.driverEnable === "rts";
     this.rxTimeoutCharacters = config.rxTimeoutCharacters ?? RX_TIMEOUT_CHARACTERS;
-    const UartRs485 = io.UartRs485;
-    if (this.native && UartRs485 === undefined) {
-      const f = config.field ?? "port";
-      throw new RangeError(`${f}: framing ${this.timing.framing}${this.hardwareDe ? ' with driverEnable "rts"' : ""} needs rc485's native UART class (rc485/uart-rs485, hosts/esp32/native/manifest.json), which this platform does not provide`);
-    }
+    this.checkClass(config, this.timing);
     for (let size = 1; size <= UART_FIFO_BYTES; size <<= 1) this.views.push(this.staging.subarray(0, size));
     this.txCapacity = this.native ? UART_RS485_TX_BUFFER : UART_FIFO_BYTES;
     this.free = this.txCapacity;
     this.deOn = config.deActiveLow === true ? 0 : 1;
     this.deOff = config.deActiveLow === true ? 1 : 0;
-    if (this.hardwareDe) {
-      this.de = null;
-      this.deTimer = null;
-    } else {
+    if (this.hardwareDe) this.de = null;
+    else {
       this.de = new io.Digital({ pin: config.dePin, mode: io.Digital.Output });
       this.de.write(this.deOff);
-      this.deTimer = new DeadlineTimer(io, (now) => this.release(now));
     }
+    this.deTimer = new DeadlineTimer(io, (now) => this.release(now));
+    this.serial = this.openUart();
+  }
+
+  /** Throws when the configuration needs the native UART class and the platform lacks it. */
+  private checkClass(config: Esp32PortConfig, timing: LineTiming): void {
+    if (usesNativeUart(config) && this.io.UartRs485 === undefined) {
+      const f = config.field ?? "port";
+      throw new RangeError(`${f}: framing ${timing.framing}${config.driverEnable === "rts" ? ' with driverEnable "rts"' : ""} needs rc485's native UART class (rc485/uart-rs485, hosts/esp32/native/manifest.json), which this platform does not provide`);
+    }
+  }
+
+  /** Opens the UART class the current setting needs (`timing`, `native`, `rxTimeoutCharacters`). */
+  private openUart(): SerialIo {
+    const config = this.config;
+    const UartRs485 = this.io.UartRs485;
     if (this.native && UartRs485 !== undefined) {
       const framing = UART_FRAMING[this.timing.framing];
-      this.serial = new UartRs485({
+      return new UartRs485({
         port: config.uart,
         receive: config.rxPin,
         transmit: config.txPin,
         rts: this.hardwareDe ? config.dePin : undefined,
         rtsInverted: this.hardwareDe && config.deActiveLow === true,
-        baud: config.baud,
+        baud: this.timing.baud,
         parity: framing.parity,
         stop: framing.stop,
         data: 8,
         receiveTimeout: this.rxTimeoutCharacters,
         format: "buffer",
-        onReadable: () => this.readable(),
-        onWritable: (count) => this.writable(count),
-        onTransmitted: this.hardwareDe ? () => this.uartTransmitted() : undefined,
-        onError: (errors) => this.uartError(errors),
-      });
-    } else {
-      this.serial = new io.Serial({
-        port: config.uart,
-        receive: config.rxPin,
-        transmit: config.txPin,
-        baud: config.baud,
-        format: "buffer",
-        onReadable: () => this.readable(),
-        onWritable: (count) => this.writable(count),
+        onReadable: this.onReadable,
+        onWritable: this.onWritable,
+        onTransmitted: this.hardwareDe ? this.onTransmitted : undefined,
+        onError: this.onError,
       });
     }
+    return new this.io.Serial({
+      port: config.uart,
+      receive: config.rxPin,
+      transmit: config.txPin,
+      baud: this.timing.baud,
+      format: "buffer",
+      onReadable: this.onReadable,
+      onWritable: this.onWritable,
+    });
+  }
+
+  /**
+   * Closes the UART and opens it again at `baud` and `framing` (modules/port.ts ReconfigurablePort; the scan job tries
+   * other line settings with it): the UART class follows the framing (ECMA-419 for 8N1 with DE on a GPIO, the native
+   * class otherwise), the RX timeout is the one the concentrator picks at boot (native: covering t3.5; ECMA-419: its
+   * fixed 4 characters), and the character time, t1.5/t3.5 and the DE release time follow from the new LineTiming.
+   * DE stays on its pin. Refused while a frame is being sent. A setting that cannot be opened leaves the port at the one
+   * it had (reopened), and the reason names both; null when the port is open at the new setting.
+   */
+  reconfigure(baud: number, framing: Framing): string | null {
+    if (this.active) return "the port is sending a frame; reconfigure it when the line is idle";
+    const f = this.config.field ?? "port";
+    const next = { ...this.config, baud, framing, rxTimeoutCharacters: undefined };
+    let timing: LineTiming;
+    try {
+      timing = checkEsp32Port(next);
+      this.checkClass(next, timing);
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+    const before = { timing: this.timing, native: this.native, rx: this.rxTimeoutCharacters };
+    this.closeUart();
+    this.setLine(timing);
+    try {
+      this.serial = this.openUart();
+      this.counters.reopens++;
+      return null;
+    } catch (e) {
+      const why = `${f}: cannot open UART${this.config.uart} at ${baud} ${framing}: ${e instanceof Error ? e.message : String(e)}`;
+      this.timing = before.timing;
+      this.native = before.native;
+      this.rxTimeoutCharacters = before.rx;
+      this.txCapacity = this.native ? UART_RS485_TX_BUFFER : UART_FIFO_BYTES;
+      try {
+        this.serial = this.openUart();
+        this.counters.reopens++;
+        return `${why}; the port stays at ${before.timing.baud} ${before.timing.framing}`;
+      } catch (e2) {
+        this.serial = null;
+        return `${why}; reopening at ${before.timing.baud} ${before.timing.framing} failed too (${e2 instanceof Error ? e2.message : String(e2)}): the port is closed`;
+      }
+    }
+  }
+
+  /** The UART setting that follows from a line timing (the rule of reconfigure()). */
+  private setLine(timing: LineTiming): void {
+    this.timing = timing;
+    this.native = timing.framing !== "8N1" || this.hardwareDe;
+    this.rxTimeoutCharacters = this.native ? rxTimeoutCoveringT35(timing) : RX_TIMEOUT_CHARACTERS;
+    this.txCapacity = this.native ? UART_RS485_TX_BUFFER : UART_FIFO_BYTES;
+    this.free = this.txCapacity;
+  }
+
+  private closeUart(): void {
+    const serial = this.serial;
+    this.serial = null;
+    if (serial !== null) serial.close();
   }
 
   /** Silence after the last byte before the UART hands bytes over, µs (the engines' rxIdleDelayUs, less callback latency). */
@@ -263,13 +344,23 @@ export class Esp32SerialPort implements Rs485Port {
 
   /** Releases the UART, the pin and the timer. */
   close(): void {
-    if (this.deTimer !== null) this.deTimer.close();
+    this.deTimer.close();
     if (this.de !== null) this.de.write(this.deOff);
-    this.serial.close();
+    this.closeUart();
     if (this.de !== null) this.de.close();
   }
 
   private fill(): void {
+    const serial = this.serial;
+    if (serial === null) {
+      // Closed by a failed reconfigure(): nothing reaches the line; the transmission ends at its computed time all the
+      // same (the engine times out and counts it, as on a line without meters).
+      this.counters.txRefused++;
+      const bytes = this.remaining;
+      this.remaining = 0;
+      this.deTimer.arm(driverReleaseTimeUs(this.io.now(), bytes, this.timing, 0));
+      return;
+    }
     let n = this.remaining < this.free ? this.remaining : this.free;
     if (n > 0) {
       this.pieces++;
@@ -282,7 +373,7 @@ export class Esp32SerialPort implements Rs485Port {
         const view = this.views[k];
         for (let i = 0; i < size; i++) view[i] = src[at + i];
         try {
-          this.serial.write(view);
+          serial.write(view);
         } catch {
           // "output full": the FIFO holds less than we believed; wait for onWritable and write the rest then.
           this.counters.txRefused++;
@@ -298,7 +389,7 @@ export class Esp32SerialPort implements Rs485Port {
       this.sourceOffset = at;
     }
     if (this.remaining > 0) return; // the rest goes from onWritable
-    if (this.deTimer === null) return; // hardware DE: the UART drops it and onTransmitted follows
+    if (this.hardwareDe) return; // hardware DE: the UART drops it and onTransmitted follows
     const now = this.io.now();
     // Characters whose stop bit has not left: the FIFO, plus the shift register unless this was the only piece (the
     // UART was idle when it started, so the first character is already counted in the FIFO bytes).
@@ -342,9 +433,11 @@ export class Esp32SerialPort implements Rs485Port {
 
   private readable(): void {
     const listener = this.listener;
+    const serial = this.serial;
+    if (serial === null) return;
     const now = this.io.now();
     for (;;) {
-      const n = this.serial.read(this.rx);
+      const n = serial.read(this.rx);
       if (n === undefined || n <= 0) break;
       // A full FIFO read means bytes may have been lost (ECMA-419 class); the native class reports overflows itself.
       if (n >= UART_FIFO_BYTES && !this.native) this.counters.overruns++;

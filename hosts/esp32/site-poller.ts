@@ -44,8 +44,34 @@ export interface Rearmable {
  * a finished request can make the next one the head of its queue, whose queue timeout may be earlier than the armed one.
  */
 export class GatewayGuest implements PollLoopGuest {
-  gateway: Gateway | null = null;
   timers: Rearmable | null = null;
+  private engine: Gateway | null = null;
+  /** A bus scan has the line (modules/scan-job.ts): the gateway's requests are refused with exception 0A meanwhile. */
+  private busTaken = false;
+
+  get gateway(): Gateway | null {
+    return this.engine;
+  }
+
+  /** The gateway, once built; one built while a scan has the line starts with the bus unavailable. */
+  set gateway(gw: Gateway | null) {
+    this.engine = gw;
+    if (gw !== null && this.busTaken) gw.setBusAvailable(false, 0);
+  }
+
+  /**
+   * A bus scan takes the line (true) or gives it back (false). The gateway submits to the master on its own timer, not
+   * through the poll loop, so pausing the loop does not stop it: while the scan runs its requests (waiting ones
+   * included) get exception 0A, gateway path unavailable (MODBUS Application Protocol V1.1b3 §7), and none reaches
+   * the port the scan has reopened at another setting.
+   */
+  takeBus(taken: boolean, now: number): void {
+    this.busTaken = taken;
+    const gw = this.engine;
+    if (gw === null) return;
+    gw.setBusAvailable(!taken, now);
+    if (this.timers !== null) this.timers.rearm();
+  }
 
   owns(tag: number): boolean {
     return this.gateway !== null && this.gateway.owns(tag);

@@ -1,7 +1,8 @@
 // `rc485 scan --sim`: the scan (modules/scan.ts) run over the simulator (hosts/sim) instead of a serial port. The bus is
 // the site file's meters, each an emulator of its profile at its own line setting and with its quirks from the
 // `simulation` section (sim-meter-options.ts). One simulated segment is built per line setting tried, holding the meters
-// that listen at that setting: a meter at another baud or framing never decodes a frame, so it is left off. The time
+// that listen at that setting: a meter at another baud or framing never decodes a frame, so it is left off. The scanner's
+// port is moved from setting to setting with reconfigure(), the port interface's way to reopen a UART. The time
 // reported is virtual bus time, deterministic for a seed.
 import { BusScanner, type ScanOptions } from "../../modules/scan";
 import type { Site } from "../../modules/site";
@@ -31,17 +32,23 @@ export function scanSimulated(site: Site, simulation: Record<string, unknown>, s
   const tickUs = typeof simulation.tickUs === "number" ? simulation.tickUs : 0;
   const metersSim = (simulation.meters ?? {}) as Record<string, MeterSim>;
   const out: SettingScan[] = [];
+  if (settings.length === 0) return out;
+  // One simulated segment per line setting tried, holding the meters that listen at it; the scanner's port moves from
+  // one to the next with reconfigure() (ReconfigurablePort), as a serial port is reopened at each setting.
+  const sim = new Simulation({ seed, traceCapacity: 16 });
+  const segments = settings.map((setting) => sim.segment({ name: `bus@${setting.baud}/${setting.framing}`, baud: setting.baud, framing: setting.framing }));
+  site.meters.forEach((m, i) => {
+    const ms = metersSim[m.name] ?? {};
+    const own = meterLine(ms, site.bus);
+    const k = settings.findIndex((s) => s.baud === own.baud && s.framing === own.framing);
+    if (k >= 0) new LiveMeter(sim, segments[k], m.profile, liveMeterOptions(m, ms, seed * 7919 + i * 104729));
+  });
+  const host = sim.host({ name: "scanner", ports: [{ segment: segments[0], otherSegments: segments.slice(1), uart: "ideal" }], tick: tickUs });
+  const port = host.port(0);
   settings.forEach((setting, index) => {
-    const sim = new Simulation({ seed: seed + index, traceCapacity: 16 });
-    const bus = sim.segment({ name: "bus", baud: setting.baud, framing: setting.framing });
-    site.meters.forEach((m, i) => {
-      const ms = metersSim[m.name] ?? {};
-      const own = meterLine(ms, site.bus);
-      if (own.baud !== setting.baud || own.framing !== setting.framing) return;
-      new LiveMeter(sim, bus, m.profile, liveMeterOptions(m, ms, seed * 7919 + i * 104729));
-    });
-    const host = sim.host({ name: "scanner", ports: [{ segment: bus, uart: "ideal" }], tick: tickUs });
-    const scanner = new BusScanner(host.port(0), { ...tuning, baud: setting.baud, framing: setting.framing, profiles });
+    const why = port.reconfigure(setting.baud, setting.framing);
+    if (why !== null) throw new RangeError(why);
+    const scanner = new BusScanner(port, { ...tuning, baud: setting.baud, framing: setting.framing, profiles });
     host.attach(scanner);
     const start = sim.now;
     scanner.start(start);

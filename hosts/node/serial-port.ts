@@ -20,11 +20,13 @@
  * - Hot-unplug: a port that closes on its own (adapter unplugged, `disconnected`) is reported and reopened with backoff
  *   (0.5 s doubling to 30 s). Meanwhile the engine keeps running: writes are dropped and counted, `transmitted` still
  *   comes at the computed time, so the master times out and the scheduler keeps its grid and backoff.
+ * - Reconfigure: reconfigure(baud, framing) closes the device and opens it at another line setting (`rc485 scan`); the
+ *   timing that follows from the line (DE release, character time) is recomputed, and a transmit() waits for the open.
  * - A device that cannot be opened at start is a one-line SerialOpenError naming the device and the cause.
  */
 import { SerialPort } from "serialport";
 import { driverReleaseTimeUs } from "../../modules/driver-enable";
-import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
+import { NO_DEADLINE, type PortListener, type ReconfigurablePort, type Timed } from "../../modules/port";
 import { LineTiming, type Framing } from "../../modules/rtu/timing";
 import { REBASE_US } from "../../modules/time-rebase";
 
@@ -105,9 +107,10 @@ export interface SerialCounters {
   writeErrors: number;
 }
 
-export class SerialHost implements Rs485Port {
+export class SerialHost implements ReconfigurablePort {
   readonly settings: SerialSettings;
-  readonly timing: LineTiming;
+  /** The line setting the device is (being) opened at: the settings' at first, then reconfigure()'s. */
+  timing: LineTiming;
   readonly counters: SerialCounters = { opens: 0, disconnects: 0, reopenAttempts: 0, rxBytes: 0, txBytes: 0, txDropped: 0, writeErrors: 0 };
   private port: SerialDevice | null = null;
   private engine: Timed | null = null;
@@ -127,6 +130,9 @@ export class SerialHost implements Rs485Port {
   private reopenDelay = 0;
   private closing = false;
   private connected = false;
+  /** A reconfigure() is closing and reopening the device: a transmit() waits in `held` until it is open. */
+  private reopening = false;
+  private held: { buffer: Uint8Array; offset: number; length: number } | null = null;
   /** µs the clock has been lowered by, in all (see the header). */
   rebasedUs = 0;
   /** Lowers the engines' times by `deltaUs` when the host lowers its clock (see the header); null: never rebase. */
@@ -172,9 +178,9 @@ export class SerialHost implements Rs485Port {
 
   private openOnce(): Promise<void> {
     const s = this.settings;
-    const f = FRAMING[s.framing];
+    const f = FRAMING[this.timing.framing];
     return new Promise((resolve, reject) => {
-      const options: DeviceOptions = { path: s.path, baudRate: s.baud, dataBits: 8, parity: f.parity, stopBits: f.stopBits, autoOpen: false, hupcl: false };
+      const options: DeviceOptions = { path: s.path, baudRate: this.timing.baud, dataBits: 8, parity: f.parity, stopBits: f.stopBits, autoOpen: false, hupcl: false };
       const port: SerialDevice = s.createDevice ? s.createDevice(options) : new SerialPort(options);
       port.open((err) => {
         if (err) { reject(new SerialOpenError(describeOpenError(s.path, err))); return; }
@@ -182,9 +188,10 @@ export class SerialHost implements Rs485Port {
         this.connected = true;
         this.counters.opens++;
         this.reopenDelay = 0;
-        port.on("data", (chunk: Buffer) => this.onData(chunk));
+        // Events of a device this host has let go (closed for a reconfigure() or close()) are not its business.
+        port.on("data", (chunk: Buffer) => { if (this.port === port) this.onData(chunk); });
         port.on("error", (e: Error) => { this.counters.writeErrors++; this.log(`serial port ${s.path}: ${e.message}`); });
-        port.on("close", (e: (Error & { disconnected?: boolean }) | null) => this.onClose(e));
+        port.on("close", (e: (Error & { disconnected?: boolean }) | null) => { if (this.port === port) this.onClose(e); });
         if (s.rts) port.set({ rts: !!s.rtsInvert }, () => resolve()); else resolve();
       });
     });
@@ -220,9 +227,50 @@ export class SerialHost implements Rs485Port {
     }, this.reopenDelay);
   }
 
+  /**
+   * Closes the device and opens it again at `baud` and `framing` (ReconfigurablePort, modules/port.ts): `rc485 scan` tries
+   * each line setting on one host. Returns at once (null, or why the setting is refused); the device opens
+   * asynchronously and a transmit() meanwhile waits until it is open. A device that will not open at the new setting is
+   * logged and reopened with backoff, like an unplugged one (transmissions meanwhile are dropped and counted).
+   */
+  reconfigure(baud: number, framing: Framing): string | null {
+    if (this.transmitting || this.held !== null) return `serial port ${this.settings.path}: reconfigure() while sending a frame`;
+    if (!Object.prototype.hasOwnProperty.call(FRAMING, framing)) return `serial: framing must be one of 8N1, 8E1, 8O1, 8N2 (got ${String(framing)})`;
+    let timing: LineTiming;
+    try {
+      timing = new LineTiming(baud, framing);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    this.timing = timing;
+    if (this.closing) return null;
+    if (this.reopenTimer) { clearTimeout(this.reopenTimer); this.reopenTimer = null; }
+    const old = this.port;
+    this.port = null;
+    this.connected = false;
+    this.reopening = true;
+    const reopen = () => this.openOnce().then(
+      () => { this.reopening = false; this.sendHeld(); },
+      (err: Error) => { this.reopening = false; this.log(`${err.message}; retrying with backoff`); this.scheduleReopen(); this.sendHeld(); },
+    );
+    if (old && old.isOpen) old.close(() => { if (!this.closing) reopen(); });
+    else reopen();
+    return null;
+  }
+
+  private sendHeld(): void {
+    const h = this.held;
+    this.held = null;
+    if (h !== null) this.transmit(h.buffer, h.offset, h.length);
+  }
+
   // ---- Rs485Port ----
 
   transmit(buffer: Uint8Array, offset: number, length: number): void {
+    if (this.reopening) {
+      this.held = { buffer, offset, length };
+      return;
+    }
     const start = this.now();
     this.transmitting = true;
     this.drained = false;

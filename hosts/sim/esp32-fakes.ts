@@ -5,7 +5,9 @@
  * They enforce the ESP32 behaviour read from the Moddable SDK (modules/io/serial/esp32/serial.c,
  * modules/base/timer/mc/timer.c; summed up in design.md §6 and hosts/esp32/io.ts):
  *  - Serial: UART1/UART2 only (UART0 is the console: "port in use"), pins must match the board's wiring, the baud must be
- *    the segment's; 128-byte FIFOs (the simulator's "esp32" UART); onReadable after 4 character times of silence or when
+ *    the segment's (with `otherSegments` wired, one per line setting: opening at a baud and framing attaches the UART to
+ *    that setting's segment, as reopening a real UART at another setting puts it on the same wires); close() frees the
+ *    UART for the next open; 128-byte FIFOs (the simulator's "esp32" UART); onReadable after 4 character times of silence or when
  *    the RX FIFO reaches its full threshold, with the count available; bytes arriving on a full RX FIFO are lost (counted
  *    by the UART, never reported to the script); read(buffer) returns min(byteLength, available) or undefined when empty;
  *    write(view) is all or nothing and throws "output full"; after each write, onWritable(free) once the TX FIFO holds
@@ -44,6 +46,13 @@ export interface FakeUartWiring {
   dePin: number;
   /** Name in the trace. */
   name?: string;
+  /**
+   * The same pair of wires as heard at other line settings (a bus whose meters do not all share one baud and framing):
+   * one segment per setting, each holding the meters that listen at it. Opening the UART at a baud and framing attaches
+   * it to the segment of that setting. A meter at another setting never decodes our frame, so it never answers, and
+   * leaving it off the segment is exact for polling and scanning (its idle line is all the UART would hear).
+   */
+  otherSegments?: Segment[];
 }
 
 export interface FakeBoardOptions {
@@ -89,7 +98,8 @@ class FakeTimerRecord {
 /** One simulated ESP32 board: its UART wiring and the platform classes bound to it. */
 export class FakeEsp32 implements EventTarget {
   readonly io: Esp32Io;
-  readonly uarts: Map<number, { wiring: FakeUartWiring; uart: Uart; open: boolean; link: Link }> = new Map();
+  /** Per UART: its wiring, the simulator UART of the line setting it is (or was last) open at, and one per setting wired. */
+  readonly uarts: Map<number, { wiring: FakeUartWiring; uart: Uart; open: boolean; link: Link; lines: Uart[] }> = new Map();
   readonly counters: FakeBoardCounters = { timerFires: 0, serialReadable: 0, serialWritable: 0, outputFull: 0, serialErrors: 0, serialTransmitted: 0 };
   readonly latencyUs: number;
   readonly loopUs: number;
@@ -107,17 +117,34 @@ export class FakeEsp32 implements EventTarget {
     this.loopUs = options.loopUs ?? 20;
     this.rxFullThreshold = options.rxFullThreshold ?? 120;
     for (const w of options.uarts) {
-      const uart = new Uart(queue, w.segment, w.name ?? `${options.name}.uart${w.uart}`, false, {
+      const lines = [w.segment, ...(w.otherSegments ?? [])].map((segment, i) => new Uart(queue, segment, `${w.name ?? `${options.name}.uart${w.uart}`}${i === 0 ? "" : `@${segment.timing.baud}/${segment.timing.framing}`}`, false, {
         kind: "esp32", rxFullThreshold: options.rxFullThreshold ?? 120, latencyUs: this.latencyUs,
-      });
-      this.uarts.set(w.uart, { wiring: w, uart, open: false, link: uart.link });
+      }));
+      this.uarts.set(w.uart, { wiring: w, uart: lines[0], open: false, link: lines[0].link, lines });
       this.dePins.set(w.dePin, w.uart);
     }
+    /** The UART of `entry` on the line at `baud` and `framing` (made current), or the error a mismatched open gives. */
+    const line = (entry: { wiring: FakeUartWiring; uart: Uart; link: Link; lines: Uart[] }, baud: number, framing: string, what: string): Uart => {
+      const u = entry.lines.find((l) => l.segment.timing.baud === baud && l.segment.timing.framing === framing);
+      if (u === undefined) {
+        const w = entry.wiring.segment.timing;
+        if (entry.lines.length === 1 && baud !== w.baud) throw new Error(`UART${entry.wiring.uart}: ${baud} baud on a ${w.baud}-baud bus`);
+        if (entry.lines.length === 1) throw new Error(what === "serial" ? `UART${entry.wiring.uart}: ECMA-419 serial sends 8N1, the bus is ${w.framing}` : `UART${entry.wiring.uart}: ${framing} on a ${w.framing} bus`);
+        throw new Error(`UART${entry.wiring.uart}: no meter line at ${baud} ${framing} on this board's wiring (${entry.lines.map((l) => `${l.segment.timing.baud} ${l.segment.timing.framing}`).join(", ")})`);
+      }
+      if (u !== entry.uart) {
+        entry.uart = u;
+        entry.link = u.link;
+      }
+      u.configure({});
+      return u;
+    };
     const board = this;
 
     class Serial implements SerialIo, UartClient {
       private readonly uart: Uart;
       private readonly options: SerialOptions;
+      private port = 0;
       private closed = false;
       constructor(options: SerialOptions) {
         const entry = board.uarts.get(options.port);
@@ -127,11 +154,10 @@ export class FakeEsp32 implements EventTarget {
         const w = entry.wiring;
         if (options.transmit !== w.txPin || options.receive !== w.rxPin) throw new Error(`UART${w.uart} is wired to TX ${w.txPin} / RX ${w.rxPin}, got TX ${options.transmit} / RX ${options.receive}`);
         if (!Number.isInteger(options.baud) || options.baud <= 0 || options.baud > 20000000) throw new RangeError("invalid baud");
-        if (options.baud !== w.segment.timing.baud) throw new Error(`UART${w.uart}: ${options.baud} baud on a ${w.segment.timing.baud}-baud bus`);
-        if (w.segment.timing.framing !== "8N1") throw new Error(`UART${w.uart}: ECMA-419 serial sends 8N1, the bus is ${w.segment.timing.framing}`);
         if ((options.format ?? "buffer") !== "buffer") throw new RangeError("rc485 uses the buffer format");
+        this.uart = line(entry, options.baud, "8N1", "serial");
         entry.open = true;
-        this.uart = entry.uart;
+        this.port = options.port;
         this.options = options;
         this.uart.client = this;
       }
@@ -152,8 +178,10 @@ export class FakeEsp32 implements EventTarget {
         this.uart.requestWritable();
       }
       close(): void {
+        if (this.closed) return;
         this.closed = true;
         this.uart.client = null;
+        board.uarts.get(this.port)!.open = false;
       }
       uartReadable(): void {
         if (this.closed) return;
@@ -187,7 +215,6 @@ export class FakeEsp32 implements EventTarget {
         const w = entry.wiring;
         if (options.transmit !== w.txPin || options.receive !== w.rxPin) throw new Error(`UART${w.uart} is wired to TX ${w.txPin} / RX ${w.rxPin}, got TX ${options.transmit} / RX ${options.receive}`);
         if (!Number.isInteger(options.baud) || options.baud <= 0 || options.baud > 5000000) throw new RangeError("invalid baud");
-        if (options.baud !== w.segment.timing.baud) throw new Error(`UART${w.uart}: ${options.baud} baud on a ${w.segment.timing.baud}-baud bus`);
         if (options.data !== undefined && options.data !== 8) throw new RangeError("invalid data");
         const parity = options.parity ?? "none";
         const stop = options.stop ?? 1;
@@ -195,7 +222,6 @@ export class FakeEsp32 implements EventTarget {
         if (stop !== 1 && stop !== 2) throw new RangeError("invalid stop");
         const framing = FRAMINGS[`${parity}/${stop}`];
         if (framing === undefined) throw new RangeError(`parity ${parity} with ${stop} stop bits is not a Modbus framing`);
-        if (framing !== w.segment.timing.framing) throw new Error(`UART${w.uart}: ${framing} on a ${w.segment.timing.framing} bus`);
         const timeout = options.receiveTimeout ?? 4;
         if (!Number.isInteger(timeout) || timeout < 1 || timeout > UART_RX_TIMEOUT_MAX) throw new RangeError("invalid receiveTimeout");
         if ((options.format ?? "buffer") !== "buffer") throw new RangeError("invalid format");
@@ -206,10 +232,10 @@ export class FakeEsp32 implements EventTarget {
           if (board.pinsInUse.has(rts)) throw new Error("in use");
           board.pinsInUse.add(rts);
         }
+        this.uart = line(entry, options.baud, framing, "native");
         entry.open = true;
         this.port = options.port;
         this.rts = rts;
-        this.uart = entry.uart;
         this.options = options;
         this.uart.configure({ rxFifo: UART_RS485_RX_BUFFER, txFifo: UART_RS485_TX_BUFFER, rxTimeoutChars: timeout, rxFullThreshold: 120, hardwareDe: rts !== -1 });
         this.uart.client = this;
@@ -287,8 +313,7 @@ export class FakeEsp32 implements EventTarget {
     class Digital implements DigitalIo {
       static readonly Output: unknown = OUTPUT;
       private readonly pin: number;
-      private readonly link: Link;
-      private readonly segment: Segment;
+      private readonly uartNumber: number;
       constructor(options: { pin: number; mode: unknown }) {
         if (options.mode !== OUTPUT) throw new RangeError("rc485 drives DE as Digital.Output");
         const u = board.dePins.get(options.pin);
@@ -296,13 +321,13 @@ export class FakeEsp32 implements EventTarget {
         if (board.pinsInUse.has(options.pin)) throw new Error("in use");
         board.pinsInUse.add(options.pin);
         this.pin = options.pin;
-        const entry = board.uarts.get(u)!;
-        this.link = entry.link;
-        this.segment = entry.wiring.segment;
+        this.uartNumber = u;
       }
       write(value: 0 | 1): void {
         if (value !== 0 && value !== 1) throw new RangeError("invalid value");
-        this.segment.setDe(this.link, value === 1, board.queue.now);
+        // DE drives the line setting the UART is open at (its segment, when the wiring has several).
+        const entry = board.uarts.get(this.uartNumber)!;
+        entry.uart.segment.setDe(entry.link, value === 1, board.queue.now);
       }
       close(): void {
         board.pinsInUse.delete(this.pin);

@@ -17,7 +17,8 @@
  * An engine with N ports (a repeater has two) gets N Rs485Ports and gives N PortListeners.
  */
 import { checkDriverRelease, driverReleaseTimeUs } from "../../modules/driver-enable";
-import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
+import { NO_DEADLINE, type PortListener, type ReconfigurablePort, type Timed } from "../../modules/port";
+import type { Framing } from "../../modules/rtu/timing";
 import type { Prng } from "../../modules/prng";
 import type { EventQueue, EventTarget } from "./events";
 import type { Segment } from "./segment";
@@ -35,6 +36,11 @@ export interface HostPortOptions {
   deAdjustUs?: number;
   /** The UART drives DE (RS-485 half-duplex mode on RTS): released at the last stop bit, no timer (deAdjustUs unused). */
   hardwareDe?: boolean;
+  /**
+   * The same wires at other line settings (meters that do not all share one baud and framing): one segment per setting,
+   * each with the meters that listen at it. reconfigure(baud, framing) moves the port to the segment of that setting.
+   */
+  otherSegments?: Segment[];
 }
 
 export interface HostOptions {
@@ -59,8 +65,10 @@ const TIMER = 1;
 const DE_DROP = 2;
 const MAX_SAME_TIME_SERVICES = 10000;
 
-export class SimPort implements Rs485Port, UartClient {
-  readonly uart: Uart;
+export class SimPort implements ReconfigurablePort, UartClient {
+  /** The UART on the line setting the port is at (one per segment wired: `lines`). */
+  uart: Uart;
+  readonly lines: Uart[];
   listener: PortListener | null = null;
   /** Bytes of this transmission not yet written into the TX FIFO. */
   private pending = 0;
@@ -75,7 +83,9 @@ export class SimPort implements Rs485Port, UartClient {
     if (options === null || typeof options !== "object" || !options.segment) throw new TypeError(`ports[${index}] must be an object with a segment`);
     const uartOptions: UartOptions = typeof options.uart === "string" || options.uart === undefined ? { kind: options.uart ?? "ideal" } : options.uart;
     this.hardwareDe = options.hardwareDe === true;
-    this.uart = new Uart(host.queue, options.segment, name, options.echo === true, { ...uartOptions, hardwareDe: this.hardwareDe });
+    this.lines = [options.segment, ...(options.otherSegments ?? [])].map((segment, i) =>
+      new Uart(host.queue, segment, i === 0 ? name : `${name}@${segment.timing.baud}/${segment.timing.framing}`, options.echo === true, { ...uartOptions, hardwareDe: this.hardwareDe }));
+    this.uart = this.lines[0];
     this.uart.client = this;
     this.rxBuffer = new Uint8Array(this.uart.kind === "esp32" ? 128 : 256);
     const adj = options.deAdjustUs ?? 0;
@@ -90,6 +100,25 @@ export class SimPort implements Rs485Port, UartClient {
   /** True from transmit() until DE has dropped. */
   get transmitting(): boolean {
     return this.active;
+  }
+
+  /** Moves the port to the segment wired at `baud` and `framing` (ReconfigurablePort); its UART starts empty. */
+  reconfigure(baud: number, framing: Framing): string | null {
+    if (this.active) return `${this.uart.name}: reconfigure() while sending a frame`;
+    const next = this.lines.find((u) => u.segment.timing.baud === baud && u.segment.timing.framing === framing);
+    if (next === undefined) return `${this.lines[0].name}: no segment wired at ${baud} ${framing} (${this.lines.map((u) => `${u.segment.timing.baud} ${u.segment.timing.framing}`).join(", ")}); the port stays at ${this.uart.segment.timing.baud} ${this.uart.segment.timing.framing}`;
+    if (this.host.tick > 0 && !this.hardwareDe) {
+      try {
+        checkDriverRelease(next.segment.timing, this.host.tick, this.host.jitter);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    }
+    this.uart.client = null;
+    this.uart = next;
+    next.configure({});
+    next.client = this;
+    return null;
   }
 
   transmit(buffer: Uint8Array, offset: number, length: number): void {

@@ -20,6 +20,7 @@ import { RX_TIMEOUT_CHARACTERS, TIMER_TICK_US } from "../../hosts/esp32/io";
 import { Esp32SerialPort } from "../../hosts/esp32/serial-port";
 import { FakeEsp32 } from "../../hosts/sim/esp32-fakes";
 import { Simulation } from "../../hosts/sim/index";
+import { LiveMeter } from "../../hosts/sim/live-meter";
 import { profileMeter } from "../../hosts/sim/profile-meter";
 import { bitRateForCharacterRate } from "../../hosts/sim/rc-paper";
 import { wifiEvent, world } from "./device-world";
@@ -228,4 +229,74 @@ export function bootFootprint(setup: SetupStep, profiles: Record<string, string>
   const end = heap();
   const diff = (a: number[] | null) => (a === null || before === null ? null : a.map((x, i) => x - before[i]));
   out(`XS-FOOTPRINT ${JSON.stringify({ label, meters: site.meters.length, seconds, error, published: world.mqtt.published, simulator: before, booted: diff(booted), end: diff(end), logs: error ? world.logs.slice(-5) : undefined })}`);
+}
+
+/** The ASCII text of a response body (the JSON documents are ASCII). */
+function text(body: ArrayBuffer): string {
+  const b = new Uint8Array(body);
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+/**
+ * The bus scan job on the booted concentrator (hosts/esp32/main-concentrator.ts): the site polls an SDM120 at 9600 8N1;
+ * an EM340 at 19200 8E1 (not in the site) is on the same wires (the fake board's second segment). POST /api/scan with
+ * the admin token tries 9600 and 19200 × 8N1 and 8E1: the port is closed and reopened at each (the ECMA-419 class for
+ * 8N1, the native class for 8E1) and back at 9600 8N1, both meters are found and identified, polling goes on, nothing
+ * restarts. Prints `XS-SCAN {json}` with `ok`, and the live heap (slots, chunk bytes, keys) before the scan, during it,
+ * at its end and after polling resumed.
+ */
+export function bootScan(setup: SetupStep, profiles: Record<string, string>): void {
+  world.reset();
+  const sim = new Simulation({ seed: 14 });
+  const bus = sim.segment({ name: "bus", baud: 9600, framing: "8N1" });
+  const other = sim.segment({ name: "bus@19200/8E1", baud: 19200, framing: "8E1" });
+  // The same wires heard at the two settings no meter uses: silent.
+  const silent = [sim.segment({ name: "bus@9600/8E1", baud: 9600, framing: "8E1" }), sim.segment({ name: "bus@19200/8N1", baud: 19200, framing: "8N1" })];
+  world.board = new FakeEsp32(sim.queue, { name: "esp", uarts: [{ segment: bus, otherSegments: [other, ...silent], uart: 2, txPin: 17, rxPin: 16, dePin: 4 }] });
+  for (const id of Object.keys(profiles)) world.resources.set(`${id}.json`, profiles[id]);
+  const polled = new LiveMeter(sim, bus, parseProfile(JSON.parse(profiles["eastron-sdm120"]), "eastron-sdm120"), { unit: 1, seed: 1, turnaroundUs: [2000, 6000] });
+  new LiveMeter(sim, other, parseProfile(JSON.parse(profiles["carlo-gavazzi-em340"]), "carlo-gavazzi-em340"), { unit: 12, seed: 2, turnaroundUs: [3000, 8000] });
+  const token = "0123456789abcdef-boot-scan";
+  const site = { bus: { port: "uart2", baud: 9600, framing: "8N1" }, meters: [{ name: "main", profile: "eastron-sdm120", unit: 1, intervalMs: 5000 }] };
+  world.wifi.autoJoinMs = 500;
+  world.config = { role: "concentrator", ssid: "site-wifi", password: "secret", site: JSON.stringify(site), httpPort: 80, adminToken: token, dnsServer: "1.1.1.1", sntp: "pool.ntp.org" };
+  const setupDone = boot(setup);
+  // The Wi-Fi keeper's first join comes at about 21 s; the HTTP server starts then.
+  sim.runUntil(30e6);
+  const server = world.http.length > 0 ? world.http[0] : null;
+  const repliesBefore = polled.emulator.counters.replies;
+  const heapBefore = heap();
+  const refused = server === null ? 0 : server.send("POST", "/api/scan?bauds=9600,19200&framings=8N1,8X1", `Bearer ${token}`).status;
+  const started = server === null ? 0 : server.send("POST", "/api/scan?bauds=9600,19200&framings=8N1,8E1&last=20&timeoutMs=30", `Bearer ${token}`).status;
+  sim.runUntil(31e6);
+  const mid = server === null ? null : JSON.parse(text(server.get("/api/scan").body)) as { state: string; progress: number };
+  const heapDuring = heap();
+  type Status = { state: string; found: { baud: number; framing: string; unit: number; profile: string | null }[]; settings: { state: string; busMs: number }[]; restoreError?: string };
+  const status = (): Status | null => {
+    for (let s = 32; s <= 150 && server !== null; s++) {
+      sim.runUntil(s * 1e6);
+      const st = JSON.parse(text(server.get("/api/scan").body)) as Status;
+      if (st.state === "done") return st;
+    }
+    return null;
+  };
+  const done = status();
+  const heapScanned = heap();
+  const repliesScanEnd = polled.emulator.counters.replies;
+  sim.runUntil(sim.now + 30e6);
+  const repliesAfter = polled.emulator.counters.replies;
+  const found = done === null ? [] : done.found.map((f) => `${f.baud}/${f.framing}/${f.unit}/${f.profile}`);
+  const seen = {
+    setupDone, refused, started, midState: mid === null ? "" : mid.state, found,
+    settings: done === null ? [] : done.settings.map((x) => x.state), busMs: done === null ? [] : done.settings.map((x) => x.busMs),
+    restoreError: done === null ? null : done.restoreError ?? null,
+    pollsAfter: repliesAfter - repliesScanEnd, pollsBefore: repliesBefore,
+    restarts: world.restarts, heapBefore, heapDuring, heapScanned, heapAfter: heap(),
+  };
+  const ok = setupDone === 1 && refused === 400 && started === 202 && seen.midState === "scanning" &&
+    found.join(",") === "9600/8N1/1/eastron-sdm120,19200/8E1/12/carlo-gavazzi-em340" && seen.settings.join(",") === "done,done,done,done" &&
+    seen.restoreError === null && seen.pollsBefore > 0 && seen.pollsAfter > 0 && seen.restarts === 0;
+  out(`XS-SCAN ${JSON.stringify({ ok, ...seen, log: ok ? undefined : world.logs.slice(-40) })}`);
 }

@@ -300,6 +300,16 @@ export class HttpServer {
     cb.call(request, HttpServer.requestComplete);
     return cb.call(request, HttpServer.prepareResponse) as { status: number; body: ArrayBuffer };
   }
+  /** One request without a body (e.g. POST /api/scan) with an Authorization header; returns the prepared response. */
+  send(method: string, path: string, authorization: string): { status: number; body: ArrayBuffer } {
+    const request = {};
+    const cb = this.callback as (this: object, message: number, value?: unknown, value2?: unknown) => unknown;
+    cb.call(request, HttpServer.status, path, method);
+    cb.call(request, HttpServer.header, "authorization", authorization);
+    cb.call(request, HttpServer.headersComplete);
+    cb.call(request, HttpServer.requestComplete);
+    return cb.call(request, HttpServer.prepareResponse) as { status: number; body: ArrayBuffer };
+  }
   close(): void {}
 }
 

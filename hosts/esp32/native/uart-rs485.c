@@ -20,6 +20,10 @@
  *  - Lifetime: the record is shared by the JS object, the task and every message in flight; a reference count frees it
  *    when the last one lets go. close() (or the destructor) queues a stop request; the task deletes the driver (and its
  *    queue) and then itself, so nothing waits on a deleted queue.
+ *  - Reopening (a bus scan closes the port and opens it at another baud or framing at once: hosts/esp32/serial-port.ts):
+ *    the driver of the instance just closed may still be installed until its task has run, so the constructor waits,
+ *    a tick at a time and at most kReopenWaitTicks, for a deletion of ours that is pending on that port before it
+ *    refuses the port as in use.
  */
 
 #include <stddef.h>
@@ -41,6 +45,10 @@
 #define kRxFullThreshold (120)	// RX FIFO level that hands bytes over without waiting for the timeout
 #define kTaskStack (2560)
 #define kTaskPriority (10)
+#define kReopenWaitTicks (20)	// longest wait for a closed instance's driver deletion, FreeRTOS ticks
+
+// Per UART: 1 from close() until the task has deleted the driver (written by the JS thread, cleared by the task).
+static volatile uint8_t gDeleting[UART_NUM_MAX];
 
 // Requests from the JS thread to the task, on the driver's event queue, beyond the driver's own event types.
 #define kRequestTxDone ((int)UART_EVENT_MAX + 1)
@@ -207,6 +215,8 @@ void xs_uart_rs485_constructor(xsMachine *the)
 	if (kIOFormatBuffer != format)
 		xsRangeError("invalid format");
 
+	for (int wait = 0; gDeleting[port] && (wait < kReopenWaitTicks); wait++)
+		vTaskDelay(1);
 	if (uart_is_driver_installed((uart_port_t)port))
 		xsRangeError("port in use");
 
@@ -280,6 +290,7 @@ void xs_uart_rs485_destructor(void *data)
 		return;
 
 	u->closing = 1;
+	gDeleting[u->port] = 1;
 	builtinFreePin(u->transmit);
 	builtinFreePin(u->receive);
 	if ((uint32_t)UART_PIN_NO_CHANGE != u->rts)
@@ -458,6 +469,7 @@ static void uartTask(void *arg)
 	}
 
 	uart_driver_delete((uart_port_t)u->port);
+	gDeleting[u->port] = 0;
 	release(u);
 	vTaskDelete(NULL);
 }

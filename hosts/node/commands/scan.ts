@@ -15,6 +15,7 @@ import { loadProfiles, profileFolders } from "../config";
 import { intOption, parseOptions, withUsage } from "../options";
 import { SerialHost, SerialOpenError } from "../serial-port";
 import { DEMO_SITE, readSiteFile } from "../site-file";
+import { SCAN_BAUDS, SCAN_FRAMINGS } from "../../../modules/scan-job";
 import { scanSimulated, type LineSetting, type ScanTuning, type SettingScan } from "../scan-sim";
 import { UsageError, type Command } from "./command";
 
@@ -84,7 +85,7 @@ function rowsOf(scans: readonly SettingScan[]): ScanRow[] {
   return rows;
 }
 
-function summarize(scans: readonly SettingScan[]): ScanSummary {
+export function summarize(scans: readonly SettingScan[]): ScanSummary {
   let busMs = 0;
   const settings = scans.map(({ setting, scanner: s, busUs }) => {
     busMs += busUs / 1000;
@@ -154,13 +155,18 @@ function progressBar(total: number): (index: number, s: BusScanner, setting: Lin
 
 async function scanSerial(port: string, rts: boolean, settings: readonly LineSetting[], profiles: readonly Profile[], tuning: ScanTuning, bar: ReturnType<typeof progressBar>): Promise<SettingScan[]> {
   const out: SettingScan[] = [];
-  for (let i = 0; i < settings.length; i++) {
-    const setting = settings[i];
-    const host = new SerialHost({ path: port, baud: setting.baud, framing: setting.framing, rts });
-    // A USB adapter hands bytes over in batches a few ms apart: allow that much before calling a frame ended.
-    const scanner = new BusScanner(host, { ...tuning, baud: setting.baud, framing: setting.framing, profiles, rxIdleDelayUs: 2000 });
-    await host.open();
-    try {
+  // One host, reopened at each line setting (ReconfigurablePort, as the ESP32 scan job does); one scanner per setting.
+  const host = new SerialHost({ path: port, baud: settings[0].baud, framing: settings[0].framing, rts });
+  await host.open();
+  try {
+    for (let i = 0; i < settings.length; i++) {
+      const setting = settings[i];
+      if (i > 0) {
+        const why = host.reconfigure(setting.baud, setting.framing);
+        if (why !== null) throw new SerialOpenError(why);
+      }
+      // A USB adapter hands bytes over in batches a few ms apart: allow that much before calling a frame ended.
+      const scanner = new BusScanner(host, { ...tuning, baud: setting.baud, framing: setting.framing, profiles, rxIdleDelayUs: 2000 });
       host.attach(scanner, scanner);
       const start = host.now();
       scanner.start(start);
@@ -172,9 +178,9 @@ async function scanSerial(port: string, rts: boolean, settings: readonly LineSet
         }, 100);
       });
       out.push({ setting, scanner, busUs: scanner.finishedAt - start });
-    } finally {
-      await host.close();
     }
+  } finally {
+    await host.close();
   }
   return out;
 }
@@ -187,12 +193,12 @@ const command: Command = {
     const sim = !!o.flags.sim;
     if (sim === (o.values.port !== undefined)) throw new UsageError("give --port DEVICE or --sim (try rc485 scan --help)");
     if (o.values.site !== undefined && !sim) throw new UsageError("--site describes a simulated bus: use it with --sim");
-    const bauds = list(o, "bauds", "9600,19200,2400,4800,38400").map((b) => {
+    const bauds = list(o, "bauds", SCAN_BAUDS.join(",")).map((b) => {
       const n = Number(b);
       if (!BAUD_RATES.includes(n)) throw new UsageError(`--bauds: ${b} is not one of ${BAUD_RATES.join(", ")}`);
       return n;
     });
-    const framings = list(o, "framings", "8N1,8E1").map((f) => {
+    const framings = list(o, "framings", SCAN_FRAMINGS.join(",")).map((f) => {
       if (!["8N1", "8E1", "8O1", "8N2"].includes(f)) throw new UsageError(`--framings: ${f} is not one of 8N1, 8E1, 8O1, 8N2`);
       return f as Framing;
     });
