@@ -4,7 +4,6 @@
 // on RAM storage (modules/ring-storage.ts): append one reading, and replay one reading (load + send + acknowledge) after
 // a restart; the Node-only report measures replay throughput from a ring file (hosts/node/ring-file.ts).
 import { ForwardRing } from "../modules/forward-ring";
-import { JsonWriter } from "../modules/json-writer";
 import { MemoryRingStorage } from "../modules/ring-storage";
 import { MqttLayout } from "../modules/mqtt-payload";
 import { MqttSession } from "../modules/mqtt-session";
@@ -73,7 +72,7 @@ export const benches: Bench[] = [
     group: "forwarding (one 8-point reading)", name: "MQTT state payload (bytes into a reused JsonWriter)",
     make: () => {
       const layout = new MqttLayout({ site: "home" }, SYNTHETIC_METERS);
-      const out = new JsonWriter(layout.stateCapacity);
+      const out = layout.writer;
       const stamp = new Float64Array(2);
       return () => { out.reset(); stamp[0] = 1_795_240_790_120; stamp[1] = 1; layout.writeStatePayload(house, values, 0, stamp, out); return out.length; };
     },

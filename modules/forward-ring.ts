@@ -132,6 +132,8 @@ export class ForwardRing {
   private readonly posOf: Float64Array;
   private readonly ackedBits: Uint8Array;
   private readonly wbuf: Uint8Array;
+  /** push()'s time, handed on to pushAt() in a typed array. */
+  private readonly stamp = new Float64Array(1);
   private readonly wview: DataView;
   private readonly rbuf: Uint8Array;
   private readonly rview: DataView;
@@ -192,6 +194,15 @@ export class ForwardRing {
 
   /** Appends a reading taken at `epochMs`; returns its seq. Drops the oldest block's readings when the ring is full. */
   push(meter: number, epochMs: number, values: ArrayLike<number>, count: number): number {
+    this.stamp[0] = epochMs;
+    return this.pushAt(meter, this.stamp, 0, values, count);
+  }
+
+  /**
+   * push() with the reading's time taken from `times[index]` (epoch ms): the steady-state caller's form, as on V8 a
+   * double handed to a call that is not inlined is boxed.
+   */
+  pushAt(meter: number, times: Float64Array, index: number, values: ArrayLike<number>, count: number): number {
     const n = count < this.maxPoints ? count : this.maxPoints;
     const len = readingRecordBytes(n);
     const b = this.wbuf;
@@ -200,7 +211,7 @@ export class ForwardRing {
     b[0] = KIND_READING;
     putU32(b, 3, seq);
     b[7] = meter & 0xff; b[8] = (meter >>> 8) & 0xff;
-    v.setFloat64(9, epochMs, true);
+    v.setFloat64(9, times[index], true);
     for (let i = 0; i < n; i++) v.setFloat64(READING_HEADER_BYTES + 8 * i, values[i], true);
     sealRecord(b, len);
     this.append(b, len);

@@ -26,8 +26,15 @@
  */
 import { civilDate } from "./json-text";
 
-const POW10 = Object.freeze([1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]);
+/**
+ * 10^0 .. 10^22, exact. A typed array, not a frozen array: on V8 a frozen array holds its doubles boxed, and an
+ * expression mixing such a load with a computed double boxes the computed one (read-only: built at preload).
+ */
+const POW10: Readonly<Float64Array> = Float64Array.of(1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22);
 const HEX = "0123456789abcdef";
+/** DIGIT_PAIRS[2i], DIGIT_PAIRS[2i + 1]: the two ASCII digits of i = 0..99 (read-only: built at preload). */
+const DIGIT_PAIRS: Readonly<Uint8Array> = new Uint8Array(200);
+for (let i = 0; i < 100; i++) { (DIGIT_PAIRS as Uint8Array)[2 * i] = 0x30 + ((i / 10) | 0); (DIGIT_PAIRS as Uint8Array)[2 * i + 1] = 0x30 + (i % 10); }
 
 function pow10(n: number): number {
   return n >= 0 && n <= 22 ? POW10[n] : Math.pow(10, n);
@@ -65,18 +72,32 @@ function roundScaled(a: number, s: number, out: Float64Array): void {
 }
 
 export class JsonWriter {
-  /** The document's UTF-8 bytes: the first `length` of them. */
+  /** The document's UTF-8 bytes: the first `length` of them (constant text from the constructor after `capacity`). */
   readonly bytes: Uint8Array;
+  /** The room for the document, bytes. */
+  readonly capacity: number;
   length = 0;
   /** A write did not fit: the document is cut and must not be sent. */
   overflow = false;
   private readonly digits = new Uint8Array(24);
   /** [the number being written, its rounded digits]: doubles kept unboxed on V8. */
   private readonly x = new Float64Array(2);
+  /** Where isoUtc's "YYYY-MM-DDT" is kept in `bytes`, and the day number (days since 1970) it spells (NaN: none yet). */
+  private readonly dayAt: number;
+  private readonly dayNumber = Float64Array.of(NaN);
 
-  constructor(capacity: number) {
+  /**
+   * `capacity`: the largest document. `text`: constant text kept in the same buffer after the document's room
+   * (bytes[capacity ..]), so that copy() from `bytes` is one copyWithin (a native call on XS, not a loop of byte stores).
+   */
+  constructor(capacity: number, text?: Uint8Array) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`json writer: capacity must be a positive integer, got ${capacity}`);
-    this.bytes = new Uint8Array(capacity);
+    this.capacity = capacity;
+    // The buffer: the document, the constant text, isoUtc's "YYYY-MM-DDT" of the last day it wrote.
+    const textLength = text !== undefined ? text.length : 0;
+    this.bytes = new Uint8Array(capacity + textLength + 11);
+    if (text !== undefined) this.bytes.set(text, capacity);
+    this.dayAt = capacity + textLength;
   }
 
   /** Starts a new document. */
@@ -86,7 +107,7 @@ export class JsonWriter {
   }
 
   byte(c: number): void {
-    if (this.length >= this.bytes.length) { this.overflow = true; return; }
+    if (this.length >= this.capacity) { this.overflow = true; return; }
     this.bytes[this.length++] = c;
   }
 
@@ -99,13 +120,17 @@ export class JsonWriter {
     }
   }
 
-  /** `count` bytes of `source` from `from` (text prepared as bytes at construction). */
+  /**
+   * `count` bytes of `source` from `from` (text prepared as bytes at construction). From this writer's own `bytes` (its
+   * constant text) it is one copyWithin.
+   */
   copy(source: Uint8Array, from: number, count: number): void {
     const b = this.bytes;
     let p = this.length;
-    if (p + count > b.length) { this.overflow = true; return; }
-    for (let i = 0; i < count; i++) b[p++] = source[from + i];
-    this.length = p;
+    if (p + count > this.capacity) { this.overflow = true; return; }
+    if (source === b) b.copyWithin(p, from, from + count);
+    else for (let i = 0; i < count; i++) b[p + i] = source[from + i];
+    this.length = p + count;
   }
 
   /** A JSON string literal (escaped as json-text jsonString). */
@@ -157,21 +182,49 @@ export class JsonWriter {
   }
 
   private unsignedX(width: number): void {
-    const d = this.digits;
-    let k = 0;
-    let x = this.x[0];
-    do {
-      // Integer division while x fits 31 bits (cheaper on XS than Math.floor), floor above.
-      const q = x < 2147483648 ? (x / 10) | 0 : Math.floor(x / 10);
-      d[k++] = x - q * 10;
-      x = q;
-    } while (x > 0 && k < d.length);
-    while (k < width && k < d.length) d[k++] = 0;
+    const x = this.x[0];
+    let count = x >= 1e8 ? 9 : 1;
+    while (count < 16 && x >= POW10[count]) count++;
+    const size = count < width ? width : count;
+    const at = this.length + size;
+    if (at > this.capacity) { this.overflow = true; return; }
+    this.x[1] = x;
+    this.digitsBefore(count, at);
+    for (let i = at - count - 1; i >= this.length; i--) this.bytes[i] = 0x30;
+    this.length = at;
+  }
+
+  /**
+   * The `count` lowest decimal digits of the integer x[1] (below 2^53; zero-padded), written so that they end before
+   * `end`. From the right, two digits per step from DIGIT_PAIRS; above 2^31 the number is split at 10^8 so that every
+   * step is small-integer arithmetic (cheap on XS).
+   */
+  private digitsBefore(count: number, end: number): void {
     const b = this.bytes;
-    let p = this.length;
-    if (p + k > b.length) { this.overflow = true; return; }
-    while (k > 0) b[p++] = 0x30 + d[--k];
-    this.length = p;
+    let v = this.x[1];
+    let at = end;
+    let left = count;
+    if (v >= 2147483648) {
+      const high = Math.floor(v / 1e8);
+      let low = v - high * 1e8;
+      for (let k = 0; k < 4; k++) {
+        const q = (low / 100) | 0;
+        const r = (low - q * 100) << 1;
+        b[--at] = DIGIT_PAIRS[r + 1];
+        b[--at] = DIGIT_PAIRS[r];
+        low = q;
+      }
+      left -= 8;
+      v = high;
+    }
+    for (; left >= 2; left -= 2) {
+      const q = (v / 100) | 0;
+      const r = (v - q * 100) << 1;
+      b[--at] = DIGIT_PAIRS[r + 1];
+      b[--at] = DIGIT_PAIRS[r];
+      v = q;
+    }
+    if (left === 1) b[at - 1] = 0x30 + v - ((v / 10) | 0) * 10;
   }
 
   /** number(values[index], digits) without handing a double across a call. */
@@ -186,6 +239,12 @@ export class JsonWriter {
     this.numberX(digits);
   }
 
+  /**
+   * The number in x[0]. Every step of the common case is inline (no call takes or returns a double: on V8 that boxes it,
+   * on XS each call costs): the decimal exponent from Math.log10 settled against the powers of ten, the digits rounded
+   * by one scaling (roundScaled's tie check only when the scaled value lands on a tie), trailing zeros dropped
+   * arithmetically, and the digits written from the right straight into place.
+   */
   private numberX(digits: number): void {
     const v = this.x[0];
     if (v !== v || v === Infinity || v === -Infinity) { this.byte(0x6e); this.byte(0x75); this.byte(0x6c); this.byte(0x6c); return; }
@@ -196,45 +255,84 @@ export class JsonWriter {
     const p = digits < 1 ? 1 : digits > 15 ? 15 : digits;
     // e: the decimal exponent of a's leading digit.
     let e = Math.floor(Math.log10(a));
-    if (a >= pow10(e + 1)) e++;
-    else if (a < pow10(e)) e--;
+    if (a >= (e >= -1 && e <= 21 ? POW10[e + 1] : Math.pow(10, e + 1))) e++;
+    else if (a < (e >= 0 && e <= 22 ? POW10[e] : Math.pow(10, e))) e--;
     const s = p - 1 - e;
-    roundScaled(a, s, this.x);
-    let m = this.x[1];
-    if (m >= POW10[p]) { m = Math.round(m / 10); e++; }
-    // Significant digits of m, trailing zeros dropped: digits[0] most significant.
-    const d = this.digits;
-    let k = 0;
-    let x = m;
-    while (x > 0 && k < d.length) { const q = x < 2147483648 ? (x / 10) | 0 : Math.floor(x / 10); d[k++] = x - q * 10; x = q; }
-    let low = 0;
-    while (low < k - 1 && d[low] === 0) low++;
-    const count = k - low;
-    // Number::toString with n = e + 1 (the value is 0.d1d2… × 10^n). At most 23 characters (with the sign written above).
-    const n = e + 1;
-    const b = this.bytes;
-    let at = this.length;
-    if (at + 24 > b.length) { this.overflow = true; return; }
-    if (count <= n && n <= 21) {
-      for (let i = k - 1; i >= low; i--) b[at++] = 0x30 + d[i];
-      for (let i = count; i < n; i++) b[at++] = 0x30;
-      this.length = at;
-    } else if (0 < n && n <= 21) {
-      for (let i = k - 1, j = 0; i >= low; i--, j++) { if (j === n) b[at++] = 0x2e; b[at++] = 0x30 + d[i]; }
-      this.length = at;
-    } else if (-6 < n && n <= 0) {
-      b[at++] = 0x30; b[at++] = 0x2e;
-      for (let i = n; i < 0; i++) b[at++] = 0x30;
-      for (let i = k - 1; i >= low; i--) b[at++] = 0x30 + d[i];
-      this.length = at;
+    let m: number;
+    if (s >= -22 && s <= 22) {
+      const scale = POW10[s >= 0 ? s : -s];
+      const scaled = s >= 0 ? a * scale : a / scale;
+      m = Math.round(scaled);
+      if (m - scaled === 0.5) {
+        // A computed tie: roundScaled settles it by the exact error of the scaling.
+        this.x[0] = a;
+        roundScaled(a, s, this.x);
+        m = this.x[1];
+      }
     } else {
-      this.byte(0x30 + d[k - 1]);
-      if (count > 1) { this.byte(0x2e); for (let i = k - 2; i >= low; i--) this.byte(0x30 + d[i]); }
-      this.byte(0x65);
-      this.byte(n - 1 < 0 ? 0x2d : 0x2b);
-      this.x[0] = n - 1 < 0 ? 1 - n : n - 1;
-      this.unsignedX(1);
+      this.x[0] = a;
+      roundScaled(a, s, this.x);
+      m = this.x[1];
     }
+    if (m >= POW10[p]) { m = Math.round(m / 10); e++; }
+    // Number::toString with n = e + 1 (the value is 0.d1d2… × 10^n): m has `count` digits, p but for a rounding at
+    // the edge of the exponent estimate.
+    let n = e + 1;
+    let count = p;
+    while (count > 1 && m < POW10[count - 1]) { count--; n--; }
+    // Trailing zeros dropped in strides of 8, 4, 2 and 1 digits (at most 14 of them).
+    if (count > 8 && m % 1e8 === 0) { m = m / 1e8; count -= 8; }
+    if (count > 4 && m % 1e4 === 0) { m = m / 1e4; count -= 4; }
+    if (count > 2 && m % 100 === 0) { m = m / 100; count -= 2; }
+    if (count > 1 && m % 10 === 0) { m = m / 10; count -= 1; }
+    if (!(n > -6 && n <= 21)) { this.exponentForm(m, count, n); return; }
+    const b = this.bytes;
+    const start = this.length;
+    if (count <= n) {
+      // Digits, then zeros up to the units.
+      const end = start + n;
+      if (end > this.capacity) { this.overflow = true; return; }
+      this.x[1] = m;
+      this.digitsBefore(count, start + count);
+      for (let i = start + count; i < end; i++) b[i] = 0x30;
+      this.length = end;
+    } else if (n > 0) {
+      // Integer digits, the point, the fraction's digits.
+      const end = start + count + 1;
+      if (end > this.capacity) { this.overflow = true; return; }
+      const f = count - n;
+      const whole = Math.floor(m / POW10[f]);
+      this.x[1] = m - whole * POW10[f];
+      this.digitsBefore(f, end);
+      b[start + n] = 0x2e;
+      this.x[1] = whole;
+      this.digitsBefore(n, start + n);
+      this.length = end;
+    } else {
+      // 0.000digits
+      const end = start + 2 - n + count;
+      if (end > this.capacity) { this.overflow = true; return; }
+      b[start] = 0x30;
+      b[start + 1] = 0x2e;
+      for (let i = start + 2; i < end - count; i++) b[i] = 0x30;
+      this.x[1] = m;
+      this.digitsBefore(count, end);
+      this.length = end;
+    }
+  }
+
+  /** d.ddde±x of the `count`-digit integer m (its trailing zeros dropped), the value 0.d… × 10^n. */
+  private exponentForm(m: number, count: number, n: number): void {
+    const d = this.digits;
+    let x = m;
+    while (count > 1 && x % 10 === 0) { x = x / 10; count--; }
+    for (let k = 0; k < count; k++) { const q = Math.floor(x / 10); d[k] = x - q * 10; x = q; }
+    this.byte(0x30 + d[count - 1]);
+    if (count > 1) { this.byte(0x2e); for (let i = count - 2; i >= 0; i--) this.byte(0x30 + d[i]); }
+    this.byte(0x65);
+    this.byte(n - 1 < 0 ? 0x2d : 0x2b);
+    this.x[0] = n - 1 < 0 ? 1 - n : n - 1;
+    this.unsignedX(1);
   }
 
   /** isoUtc(times[index]) without handing a double across a call. */
@@ -253,28 +351,32 @@ export class JsonWriter {
     const ms = Math.floor(this.x[0]);
     const days = Math.floor(ms / 86_400_000);
     const msOfDay = ms - days * 86_400_000;
-    const date = civilDate(days);
-    const year = (date / 512) | 0;
     const b = this.bytes;
     let p = this.length;
-    if (p + 24 > b.length || year > 9999 || year < 0) { this.overflow = true; return; }
-    const fields = this.digits;
-    fields[0] = (year / 100) | 0; fields[1] = year % 100;
-    fields[2] = ((date / 32) | 0) % 16; fields[3] = date % 32;
-    fields[4] = (msOfDay / 3_600_000) | 0; fields[5] = ((msOfDay % 3_600_000) / 60_000) | 0; fields[6] = ((msOfDay % 60_000) / 1000) | 0;
-    // YYYY-MM-DDTHH:MM:SS: two digits per field, the separators between.
-    for (let f = 0; f < 7; f++) {
-      const v = fields[f];
-      b[p++] = 0x30 + ((v / 10) | 0);
-      b[p++] = 0x30 + (v % 10);
-      if (f < 6) b[p++] = f === 0 ? 0 : f < 3 ? 0x2d : f === 3 ? 0x54 : 0x3a;
-      if (f === 0) p--;
+    if (p + 24 > this.capacity) { this.overflow = true; return; }
+    // "YYYY-MM-DDT" changes once a day: kept as bytes with the day it is for.
+    const d = this.dayAt;
+    if (days !== this.dayNumber[0]) {
+      const date = civilDate(days);
+      const year = (date / 512) | 0;
+      if (year > 9999 || year < 0) { this.overflow = true; return; }
+      const month = ((date / 32) | 0) % 16, dom = date % 32;
+      b[d] = 0x30 + ((year / 1000) | 0); b[d + 1] = 0x30 + (((year / 100) | 0) % 10); b[d + 2] = 0x30 + (((year / 10) | 0) % 10); b[d + 3] = 0x30 + (year % 10);
+      b[d + 4] = 0x2d; b[d + 5] = 0x30 + ((month / 10) | 0); b[d + 6] = 0x30 + (month % 10);
+      b[d + 7] = 0x2d; b[d + 8] = 0x30 + ((dom / 10) | 0); b[d + 9] = 0x30 + (dom % 10); b[d + 10] = 0x54;
+      this.dayNumber[0] = days;
     }
-    const milli = msOfDay % 1000;
-    b[p++] = 0x2e;
-    b[p++] = 0x30 + ((milli / 100) | 0);
-    b[p++] = 0x30 + (((milli / 10) | 0) % 10);
-    b[p++] = 0x30 + (milli % 10);
+    b.copyWithin(p, d, d + 11);
+    p += 11;
+    const hours = (msOfDay / 3_600_000) | 0;
+    const minutes = ((msOfDay - hours * 3_600_000) / 60_000) | 0;
+    const milli = msOfDay % 60_000;
+    const seconds = (milli / 1000) | 0;
+    const ms3 = milli - seconds * 1000;
+    b[p++] = 0x30 + ((hours / 10) | 0); b[p++] = 0x30 + (hours % 10); b[p++] = 0x3a;
+    b[p++] = 0x30 + ((minutes / 10) | 0); b[p++] = 0x30 + (minutes % 10); b[p++] = 0x3a;
+    b[p++] = 0x30 + ((seconds / 10) | 0); b[p++] = 0x30 + (seconds % 10); b[p++] = 0x2e;
+    b[p++] = 0x30 + ((ms3 / 100) | 0); b[p++] = 0x30 + (((ms3 / 10) | 0) % 10); b[p++] = 0x30 + (ms3 % 10);
     b[p++] = 0x5a;
     this.length = p;
   }

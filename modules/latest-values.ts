@@ -18,7 +18,7 @@ import { ColumnArena, columnBytes } from "./column-arena";
 import { responseDataBytes, type Plan } from "./planner";
 import { TotalSanity, VERDICT_ACCEPTED, VERDICT_REBASELINED, VERDICT_INVALID, type SanityOptions } from "./sanity";
 import { rebaseTimes } from "./time-rebase";
-import { MAX_EXTRA_EXPONENT, TYPE_S64, TYPE_SENTINEL, TYPE_U64, isDefaultSentinel, readRaw, scalePow10 } from "./values";
+import { MAX_EXTRA_EXPONENT, POW10, TYPE_S64, TYPE_SENTINEL, TYPE_U64, isDefaultSentinel, readRaw, readRawInto, scalePow10 } from "./values";
 
 /** Status of a value's latest reading. */
 export const VALUE_NONE = 0;
@@ -44,6 +44,8 @@ export class LatestValues {
   /** Latest decimal-point exponents: meter m's from exponentBase[m], in its layout's order (Plan.lvExponent). */
   private readonly exponent: Float64Array;
   private readonly exponentBase: Uint16Array;
+  /** The value being decoded (update(): decoders write into it rather than return a double V8 would box). */
+  private readonly decoded: Float64Array;
 
   constructor(plan: Plan, sanityOptions: SanityOptions = {}) {
     const n = plan.valueCount;
@@ -57,7 +59,8 @@ export class LatestValues {
     }
     if (totals > 65535 || exponents > 65535) throw new RangeError(`a plan holds at most 65535 running totals and 65535 decimal-point values (got ${totals} and ${exponents})`);
     // Every column is a view of one buffer (modules/column-arena.ts); a replan replaces the per-read ones (setPlan).
-    const arena = new ColumnArena(columnBytes(8 * n, n, 8 * plan.readCount, 4 * plan.readCount, 8 * exponents, 2 * meters, 2 * meters));
+    const arena = new ColumnArena(columnBytes(8, 8 * n, n, 8 * plan.readCount, 4 * plan.readCount, 8 * exponents, 2 * meters, 2 * meters));
+    this.decoded = arena.f64(1);
     this.values = arena.f64(n).fill(NaN);
     this.status = arena.u8(n);
     this.readAt = arena.f64(plan.readCount).fill(-1);
@@ -167,31 +170,40 @@ export class LatestValues {
     const lvOffset = plan.lvOffset, lvTotal = plan.lvTotal, ruleBit = plan.ruleBit, ruleType = plan.ruleType;
     const ruleOrder = plan.ruleOrder, ruleScale = plan.ruleScale, ruleExponent = plan.ruleExponent;
     const ruleInvalidStart = plan.ruleInvalidStart, ruleInvalid = plan.ruleInvalid, lrValueIndex = plan.lrValueIndex;
-    const values = this.values, status = this.status;
+    const values = this.values, status = this.status, decoded = this.decoded;
     let n = 0;
     for (let i = plan.lrValueStart[q], end = plan.lrValueStart[q + 1]; i < end; i++) {
       const lv = lrValueIndex[i];
       const v = base + lv;
       const k = lvRule[lv];
-      let x: number;
-      if (ruleBit[k] !== -1) x = plan.decodeLayoutValue(lv, bytes, offset, 0);
+      // Every branch leaves its result in decoded[0] and x is read from there: on V8 a double returned by a call or
+      // merged from branches of different kinds is boxed (16 bytes per value); one loaded from a typed array is not.
+      if (ruleBit[k] !== -1) decoded[0] = plan.decodeLayoutValue(lv, bytes, offset, 0);
       else {
         const e = lvExponent[lv];
         const extra = e >= 0 ? this.exponent[exponentBase + e] : 0;
         const type = ruleType[k];
         const at = offset + lvOffset[lv];
-        const raw = readRaw(type, ruleOrder[k], bytes, at);
-        if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT || raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) x = NaN;
-        else if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, ruleOrder[k], bytes, at)) x = NaN;
+        readRawInto(type, ruleOrder[k], bytes, at, decoded, 0);
+        const raw = decoded[0];
+        if (extra !== extra || extra > MAX_EXTRA_EXPONENT || extra < -MAX_EXTRA_EXPONENT || raw !== raw || raw === TYPE_SENTINEL[type] || raw === -Infinity) decoded[0] = NaN;
+        else if ((type === TYPE_U64 || type === TYPE_S64) && isDefaultSentinel(type, ruleOrder[k], bytes, at)) decoded[0] = NaN;
         else {
-          x = raw;
-          for (let j = ruleInvalidStart[k]; j < ruleInvalidStart[k + 1]; j++) if (ruleInvalid[j] === raw) { x = NaN; break; }
-          if (x === x) {
+          let valid = true;
+          for (let j = ruleInvalidStart[k]; j < ruleInvalidStart[k + 1]; j++) if (ruleInvalid[j] === raw) { valid = false; break; }
+          if (!valid) decoded[0] = NaN;
+          else {
             const scale = ruleScale[k];
-            x = scalePow10(scale === 1 ? raw : raw * scale, ruleExponent[k] + extra);
+            const scaled = scale === 1 ? raw : raw * scale;
+            const p = ruleExponent[k] + extra;
+            // scalePow10 inline (the tables' range; beyond it, the call).
+            if (p === 0) { if (scale !== 1) decoded[0] = scaled; }
+            else if (p > 0) decoded[0] = p < POW10.length ? scaled * POW10[p] : scalePow10(scaled, p);
+            else decoded[0] = -p < POW10.length ? scaled / POW10[-p] : scalePow10(scaled, p);
           }
         }
       }
+      const x = decoded[0];
       n++;
       const t = lvTotal[lv];
       if (t >= 0) {

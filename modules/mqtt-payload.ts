@@ -13,7 +13,8 @@
  * level, no NUL. `prefix` may hold several levels ("site-a/energy"); `site` and meter names are one level of
  * [A-Za-z0-9_-] so they are also valid Home Assistant ids. Values are in engineering units, keyed by point name, with
  * NaN (not available) as null. Topics are built once, in the constructor; a state payload is written as UTF-8 bytes
- * into the caller's JsonWriter (modules/json-writer.ts), no string per message; `stateCapacity` bytes always suffice.
+ * into a JsonWriter (modules/json-writer.ts), no string per message; `stateCapacity` bytes always suffice. The layout's
+ * own `writer` holds the payload's constant text beside the document, so copying it costs one native call per piece.
  */
 import { digitsFor } from "./json-text";
 import { JsonWriter } from "./json-writer";
@@ -73,14 +74,17 @@ export class MqttLayout {
   private readonly digits: readonly Uint8Array[];
   /** Bytes the longest state payload of any meter can take (a JsonWriter of this size never overflows). */
   readonly stateCapacity: number;
-  /** The payload's constant text as bytes, prepared once: `{"time":"`, `","time_ms":`, and per meter each point's `,"<name>":`. */
-  private readonly head: Uint8Array;
-  private readonly middle: Uint8Array;
-  private readonly seqKey: Uint8Array;
-  private readonly historicalFlag: Uint8Array;
-  private readonly keys: readonly Uint8Array[];
-  /** keyEnds[meter][i]: end of point i's key in keys[meter] (it starts at the previous end). */
-  private readonly keyEnds: readonly Uint16Array[];
+  /**
+   * The writer state payloads are best written into (the session's): its buffer holds, after the document's room, the
+   * payload's constant text, prepared once — `{"time":"`, `","time_ms":`, `,"seq":`, `,"historical":true` and per meter
+   * each point's `,"<name>":` — so each piece is one copyWithin. Another writer gets the same text copied byte by byte.
+   */
+  readonly writer: JsonWriter;
+  /** Where each constant piece starts in writer.bytes (HEAD, MIDDLE, SEQ, HISTORICAL, END). */
+  private readonly pieces: Uint32Array;
+  /** keyEnds[meter][i]: end of point i's key in writer.bytes (it starts at the previous end, the first at keyStart[meter]). */
+  private readonly keyStart: Uint32Array;
+  private readonly keyEnds: readonly Uint32Array[];
 
   constructor(config: MqttLayoutConfig, meters: readonly MeterMeta[]) {
     const prefix = config.prefix ?? "rc485";
@@ -130,17 +134,20 @@ export class MqttLayout {
       if (bytes > capacity) capacity = bytes;
     }
     this.stateCapacity = capacity;
-    this.head = asciiBytes('{"time":"');
-    this.middle = asciiBytes('","time_ms":');
-    this.seqKey = asciiBytes(',"seq":');
-    this.historicalFlag = asciiBytes(',"historical":true');
-    this.keys = meters.map((m) => asciiBytes(m.points.map((p) => `,"${p.name}":`).join("")));
-    this.keyEnds = meters.map((m) => {
-      const ends = new Uint16Array(m.points.length);
-      let end = 0;
+    const room = Math.max(1, capacity);
+    const fixed = ['{"time":"', '","time_ms":', ',"seq":', ',"historical":true'];
+    this.pieces = new Uint32Array(fixed.length + 1);
+    let end = room;
+    fixed.forEach((t, i) => { this.pieces[i] = end; end += t.length; });
+    this.pieces[fixed.length] = end;
+    this.keyStart = new Uint32Array(meters.length);
+    this.keyEnds = meters.map((m, k) => {
+      this.keyStart[k] = end;
+      const ends = new Uint32Array(m.points.length);
       m.points.forEach((p, i) => { end += p.name.length + 4; ends[i] = end; });
       return ends;
     });
+    this.writer = new JsonWriter(room, asciiBytes(fixed.join("") + meters.map((m) => m.points.map((p) => `,"${p.name}":`).join("")).join("")));
     this.meters = meters;
     this.stateTopics = state;
     this.historyTopics = history;
@@ -159,21 +166,22 @@ export class MqttLayout {
    */
   writeStatePayload(meter: number, values: ArrayLike<number>, offset: number, stamp: Float64Array, out: JsonWriter, historical = false): void {
     const d = this.digits[meter];
-    const keys = this.keys[meter];
+    const text = this.writer.bytes;
+    const pieces = this.pieces;
     const ends = this.keyEnds[meter];
     stamp[0] = Math.floor(stamp[0]);
-    out.copy(this.head, 0, this.head.length);
+    out.copy(text, pieces[0], pieces[1] - pieces[0]);
     out.isoUtcAt(stamp, 0);
-    out.copy(this.middle, 0, this.middle.length);
+    out.copy(text, pieces[1], pieces[2] - pieces[1]);
     out.unsignedAt(stamp, 0);
     if (stamp.length > 1 && stamp[1] > 0) {
-      out.copy(this.seqKey, 0, this.seqKey.length);
+      out.copy(text, pieces[2], pieces[3] - pieces[2]);
       out.unsignedAt(stamp, 1);
     }
-    if (historical) out.copy(this.historicalFlag, 0, this.historicalFlag.length);
-    let from = 0;
+    if (historical) out.copy(text, pieces[3], pieces[4] - pieces[3]);
+    let from = this.keyStart[meter];
     for (let i = 0; i < d.length; i++) {
-      out.copy(keys, from, ends[i] - from);
+      out.copy(text, from, ends[i] - from);
       from = ends[i];
       out.numberAt(values, offset + i, d[i]);
     }

@@ -106,7 +106,8 @@ export class MqttSession {
     this.discovery = options.discovery ?? true;
     this.origin = options.origin ?? { name: "rc485", sw: "0.1.0" };
     this.published = new Int8Array(store.meters.length).fill(-1);
-    this.payload = new JsonWriter(Math.max(1, layout.stateCapacity));
+    // The layout's writer: its buffer holds the payload's constant text (one copyWithin per key).
+    this.payload = layout.writer;
     const q = options.quality ?? null;
     if (q !== null) {
       let n = 0;
@@ -157,7 +158,8 @@ export class MqttSession {
   /** Queues the store's latest reading of `meter` (call after store.record()) and sends what the window allows. */
   reading(meter: number): void {
     const m = this.store.meters[meter];
-    this.ring.push(meter, m.epochMs, m.values, m.values.length);
+    this.stamp[0] = m.epochMs;
+    this.ring.pushAt(meter, this.stamp, 0, m.values, m.values.length);
     this.pump();
   }
 

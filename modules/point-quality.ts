@@ -129,12 +129,15 @@ export class PointQuality {
     const a = this.first[meter];
     const b = this.first[meter + 1];
     this.meterTimes[2 * meter] = nowUs;
-    for (let k = a; k < b; k++) {
-      const v = k - a < values.length ? values[k - a] : NaN;
+    // Two loops, not `k - a < values.length ? values[k - a] : NaN`: V8 boxes every value such a mixed expression yields.
+    const given = a + values.length < b ? a + values.length : b;
+    for (let k = a; k < given; k++) {
+      const v = values[k - a];
       const r = this.range[k];
       const good = v === v && v >= this.rangeMin[r] && v <= this.rangeMax[r] && (status === undefined || status[statusFirst + k - a] !== VALUE_WITHHELD);
       this.set(k, good ? QUALITY_FRESH : QUALITY_INVALID);
     }
+    for (let k = given; k < b; k++) this.set(k, QUALITY_INVALID);
   }
 
   /** A failed poll of meter m; `online` false when the meter now counts as offline. */

@@ -261,30 +261,36 @@ export class ReadingsStore {
     const k = values.length < n ? values.length : n;
     for (let i = 0; i < k; i++) m.values[i] = values[i];
     for (let i = k; i < n; i++) m.values[i] = NaN;
-    this.recorded(m, timeUs, epochMs);
+    this.recordTime[0] = epochMs;
+    this.recorded(m, timeUs);
   }
 
-  /** A good reading whose values are `source[first ..]`, in point order (the poll loop's latest values). */
-  recordFrom(meter: number, source: Float64Array, first: number, timeUs: number, epochMs: number): void {
+  /**
+   * A good reading whose values are `source[first ..]`, in point order (the poll loop's latest values), taken at host
+   * time `timeUs`; `epoch[0]` is the wall clock (ms since 1970) at host time 0. The wall-clock time is computed here, not
+   * handed over: a fresh double passed to a call V8 does not inline is boxed.
+   */
+  recordFrom(meter: number, source: Float64Array, first: number, timeUs: number, epoch: Float64Array): void {
     const m = this.meters[meter];
     const n = m.values.length;
     const k = source.length - first < n ? source.length - first : n;
     for (let i = 0; i < k; i++) m.values[i] = source[first + i];
     for (let i = k < 0 ? 0 : k; i < n; i++) m.values[i] = NaN;
-    this.recorded(m, timeUs, epochMs);
+    this.recordTime[0] = epoch[0] + timeUs / 1000;
+    this.recorded(m, timeUs);
   }
 
-  private recorded(m: MeterReadings, timeUs: number, epochMs: number): void {
+  /** Bookkeeping of a reading of `m` at host time `timeUs`, wall clock recordTime[0]. */
+  private recorded(m: MeterReadings, timeUs: number): void {
     const meter = m.index;
     m.hasReading = true;
     m.timeUs = timeUs;
-    m.epochMs = epochMs;
+    m.epochMs = this.recordTime[0];
     m.readings++;
     m.polls++;
     m.consecutiveFailures = 0;
     const e = this.periods.point[meter];
     if (e >= 0) {
-      this.recordTime[0] = epochMs;
       this.periods.updateAt(meter, m.values, e, this.recordTime, 0);
     }
     if (timeUs > this.latest[0]) this.latest[0] = timeUs;

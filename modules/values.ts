@@ -70,9 +70,10 @@ export function orderCode(name: string): number {
   return ORDER_NAMES.indexOf(name as OrderName);
 }
 
-const POW10 = new Float64Array(41);
-POW10[0] = 1;
-for (let i = 1; i < POW10.length; i++) POW10[i] = POW10[i - 1] * 10;
+/** POW10[i] = 10^i for i = 0..40 (read-only: built at preload); scalePow10 uses it below |e| = 41, Math.pow beyond. */
+export const POW10: Readonly<Float64Array> = new Float64Array(41);
+(POW10 as Float64Array)[0] = 1;
+for (let i = 1; i < POW10.length; i++) (POW10 as Float64Array)[i] = POW10[i - 1] * 10;
 
 /** x × 10^e; divides for negative e, so 2305 × 10^-1 is exactly 230.5. */
 export function scalePow10(x: number, e: number): number {
@@ -159,6 +160,51 @@ export function readRaw(type: number, order: number, b: Uint8Array, offset: numb
     }
   }
   return NaN;
+}
+
+/**
+ * readRaw() written into `out[slot]` instead of returned: the decode path of every polled value (LatestValues.update).
+ * On V8 a double returned from a call that is not inlined is boxed (a 16-byte HeapNumber per value); one stored into
+ * a typed array is not. The bounds check is inline (no call per value: fewer XS computrons than readRaw), and binary32
+ * patterns of every kind (normal, zero, subnormal, ±Infinity, NaN) are decoded here without a call.
+ */
+export function readRawInto(type: number, order: number, b: Uint8Array, offset: number, out: Float64Array, slot: number): void {
+  const n = TYPE_WORDS[type];
+  if (n === undefined || !(offset >= 0) || offset + 2 * n > b.length || (offset | 0) !== offset) { out[slot] = NaN; return; }
+  switch (type) {
+    case TYPE_F32: {
+      const o = order << 2;
+      const bits = (b[offset + PERM2[o]] << 24) | (b[offset + PERM2[o + 1]] << 16) | (b[offset + PERM2[o + 2]] << 8) | b[offset + PERM2[o + 3]];
+      const e = (bits >> 23) & 0xff;
+      if (e === 0xff) { out[slot] = (bits & 0x7fffff) !== 0 ? NaN : bits < 0 ? -Infinity : Infinity; return; }
+      const m = e === 0 ? bits & 0x7fffff : (bits & 0x7fffff) | 0x800000;
+      out[slot] = bits < 0 ? -(m * F32_SCALE[e]) : m * F32_SCALE[e];
+      return;
+    }
+    case TYPE_U16: case TYPE_BOOL: {
+      const o = order << 1;
+      out[slot] = (b[offset + PERM1[o]] << 8) | b[offset + PERM1[o + 1]];
+      return;
+    }
+    case TYPE_S16: {
+      const o = order << 1;
+      out[slot] = (((b[offset + PERM1[o]] << 8) | b[offset + PERM1[o + 1]]) << 16) >> 16;
+      return;
+    }
+    case TYPE_U32: case TYPE_S32: {
+      const o = order << 2;
+      const v = (b[offset + PERM2[o]] << 24) | (b[offset + PERM2[o + 1]] << 16) | (b[offset + PERM2[o + 2]] << 8) | b[offset + PERM2[o + 3]];
+      out[slot] = type === TYPE_S32 ? v : v >>> 0;
+      return;
+    }
+    default: {
+      const o = order << 3;
+      const hi = (b[offset + PERM4[o]] << 24) | (b[offset + PERM4[o + 1]] << 16) | (b[offset + PERM4[o + 2]] << 8) | b[offset + PERM4[o + 3]];
+      const lo = (b[offset + PERM4[o + 4]] << 24) | (b[offset + PERM4[o + 5]] << 16) | (b[offset + PERM4[o + 6]] << 8) | b[offset + PERM4[o + 7]];
+      if (type === TYPE_F64) out[slot] = float64FromWords(hi, lo);
+      else out[slot] = (type === TYPE_S64 ? hi : hi >>> 0) * 4294967296 + (lo >>> 0);
+    }
+  }
 }
 
 /**

@@ -20,6 +20,9 @@ import { FakeHttpServer, FakeLwipSocket } from "../hosts/sim/esp32-http-fakes";
 import { statusPageBytes } from "../hosts/node/status-page-files";
 import { Simulation } from "../hosts/sim/index";
 import { FIXTURE_PROFILES } from "./fixtures/maps";
+import { JsonWriter } from "../modules/json-writer";
+import { HistoryPieces, MetersPieces, healthPieces, writeAll, type JsonPieces } from "../modules/status-stream";
+import { syntheticSite } from "./harness/synthetic-site";
 
 const TOKEN = "0123456789abcdef-token";
 const profiles = profileTable(FIXTURE_PROFILES);
@@ -112,6 +115,36 @@ test("bodies larger than the send buffer (/app.js, a 13 KB /api/meters with non-
   c.run();
   t.true(c.errored);
   t.is(c.socket.refusedWrites, 1);
+});
+
+test("JSON documents in pieces (/api/meters, /api/history of the synthetic site) go out from the server's one buffer: the same text as written whole, chunked, also when each fragment is small", (t) => {
+  const s = syntheticSite();
+  const pieces: Record<string, () => JsonPieces> = {
+    "/api/meters": () => new MetersPieces(s.store, s.nowUs, s.nowMs),
+    "/api/history": () => new HistoryPieces(s.store, s.nowUs, s.nowMs),
+    "/api/health": () => healthPieces(s.store, s.nowMs, { bus: { frames: 3 } }),
+  };
+  const routes = new HttpRoutes({ adminToken: TOKEN, now: () => 0, checkSite: check, accept: () => {}, documents: pieces });
+  startHttpServer(routes, { Server: FakeHttpServer as unknown as HttpServerClass, port: 80, freeHeap: () => 1e6 });
+  const server = FakeHttpServer.last!;
+  for (const path of Object.keys(pieces)) {
+    const w = new JsonWriter(256 * 1024);
+    t.true(writeAll(pieces[path](), w));
+    const expected = w.text();
+    for (const ackBytes of [undefined, 536]) {
+      const c = server.connect(`GET ${path} HTTP/1.1\r\nHost: esp\r\n\r\n`);
+      c.run(ackBytes);
+      const res = c.response();
+      t.false(c.errored, path);
+      t.is(c.socket.refusedWrites, 0, path);
+      t.is(res.status, 200);
+      t.true(res.complete, path);
+      t.is(res.body, expected, `${path}, acknowledged ${ackBytes ?? "all"} bytes at a time`);
+      if (Buffer.byteLength(expected) > WHOLE_BODY_MAX) t.deepEqual(res.headers.get("transfer-encoding"), ["chunked"], path);
+      else t.deepEqual(res.headers.get("content-length"), [String(Buffer.byteLength(expected))], path);
+    }
+    t.not(JSON.parse(expected), null);
+  }
 });
 
 test("a small response carries exactly one Content-Length, the UTF-8 byte count", (t) => {

@@ -25,6 +25,7 @@
  */
 import { scanSettings, type ScanTuning } from "../../modules/scan-job";
 import { STATUS_PAGE_ROUTES } from "../../modules/status-page";
+import type { JsonPieces } from "../../modules/status-stream";
 
 export interface HttpAnswer {
   status: number;
@@ -33,11 +34,16 @@ export interface HttpAnswer {
   body: string;
   /** Bytes sent as they are instead of `body` (a status page file; on the device a flash resource). */
   bytes?: ArrayBuffer;
+  /** A JSON document to write in pieces (modules/status-stream.ts) instead of `body` (then ""). */
+  pieces?: JsonPieces;
 }
 
 export interface RoutesOptions {
-  /** GET routes: path → [content type, body producer]. */
-  readonly documents: Readonly<Record<string, () => string>>;
+  /**
+   * GET routes: path → body producer, JSON text or a document in pieces (modules/status-stream.ts: written into the
+   * server's one buffer as the socket takes it, no text per request).
+   */
+  readonly documents: Readonly<Record<string, () => string | JsonPieces>>;
   /** Admin bearer token; "" disables the site endpoint. */
   readonly adminToken: string;
   /** Monotonic clock, integer µs (Time.microseconds on the device), for the failed-token lock-out. */
@@ -126,7 +132,7 @@ export function tokenMatches(given: string, expected: string): boolean {
 
 export class HttpRoutes {
   private readonly options: RoutesOptions;
-  private readonly pages: Record<string, [string, () => string]>;
+  private readonly pages: Record<string, [string, () => string | JsonPieces]>;
   private readonly files: Record<string, [string, string]> = {};
   /** Wrong tokens in a row, and the end of the current lock-out (µs). */
   failures = 0;
@@ -217,6 +223,7 @@ export class HttpRoutes {
     if (file !== undefined && this.options.statusFile !== undefined) return { status: 200, type: file[0], body: "", bytes: this.options.statusFile(file[1]) };
     const page = this.pages[path];
     if (page === undefined) return answer(404, JSON_TYPE, JSON.stringify({ error: "not found", endpoints: Object.keys(this.pages).filter((p) => p.startsWith("/api/")) }));
-    return answer(200, page[0], page[1]());
+    const produced = page[1]();
+    return typeof produced === "string" ? answer(200, page[0], produced) : { status: 200, type: page[0], body: "", pieces: produced };
   }
 }

@@ -13,7 +13,12 @@
  *    body not streamed, line 692: no Content-Length header of ours, or the response carries two). Larger bodies are streamed:
  *    `body: true` without a Content-Length makes the SDK send them chunked and ask for each piece with
  *    Server.responseFragment(count), count being the free send space less the chunk framing; the pieces are views of the
- *    UTF-8 bytes, or of the flash resource for a status page file (the socket writes from any readable buffer). (Streaming with a Content-Length would leave the SDK waiting for one more acknowledgement after the
+ *    UTF-8 bytes, or of the flash resource for a status page file (the socket writes from any readable buffer). JSON
+ *    documents (modules/status-stream.ts) are not text: they are written piece by piece into the server's one
+ *    JsonWriter of WHOLE_BODY_MAX bytes, and each fragment is sent from it as the SDK asks (the SDK writes a fragment to
+ *    the socket before it asks again, so one buffer serves every response); a document that ends within the first fill
+ *    goes out whole (a copy: the SDK may write a whole body later), and bytes a fragment could not take wait in a copy.
+ *    (Streaming with a Content-Length would leave the SDK waiting for one more acknowledgement after the
  *    last piece; chunked ends with its own terminator, whose acknowledgement closes the connection.)
  *    A fragment of length 0 ends the body for the SDK, so a piece is never empty while bytes remain; the SDK asks only
  *    from its writable event, which lwIP raises when acknowledgements free send space (whole segments in practice).
@@ -30,6 +35,8 @@
  *    time: a second site upload while one is being received gets 503 (the budget is for one); the slot is freed when
  *    the answer is prepared or the connection ends (Server.error, Server.responseComplete).
  */
+import { JsonWriter } from "../../modules/json-writer";
+import { PIECE_MAX, type JsonPieces } from "../../modules/status-stream";
 import { HttpRoutes, type HttpAnswer } from "./http-routes";
 import { SITE_MAX_BYTES } from "./site-store";
 import { utf8 } from "./utf8";
@@ -67,8 +74,11 @@ interface Exchange {
   body: string;
   /** Decided before the body (refusals), or after it. */
   answer: HttpAnswer | null;
+  /** Bytes to send before anything else (a string body's UTF-8, or what a fragment could not take). */
   bytes: Uint8Array | null;
   sent: number;
+  /** The rest of a JSON document written in pieces. */
+  pieces: JsonPieces | null;
   /** Holds the one body slot. */
   receiving: boolean;
 }
@@ -98,6 +108,16 @@ export function startHttpServer(routes: HttpRoutes, options: HttpServerOptions):
   const S = options.Server;
   const server = new S({ port: options.port });
   const exchanges = new WeakMap<object, Exchange>();
+  // The one buffer JSON documents are written into, piece by piece, for every response (PIECE_MAX ≤ WHOLE_BODY_MAX).
+  const buffer = new JsonWriter(WHOLE_BODY_MAX);
+  /** Writes pieces into `buffer` (emptied first) until about `want` bytes or no room for another; false when done. */
+  const fill = (pieces: JsonPieces, want: number): boolean => {
+    buffer.reset();
+    let more = true;
+    while (more && buffer.length < want && buffer.length + PIECE_MAX <= buffer.capacity) more = pieces.next(buffer);
+    if (buffer.overflow) throw new RangeError(`a JSON piece longer than ${PIECE_MAX} bytes`);
+    return more;
+  };
   let receiving = false;
   const release = (x: Exchange) => {
     if (x.receiving) receiving = x.receiving = false;
@@ -105,7 +125,7 @@ export function startHttpServer(routes: HttpRoutes, options: HttpServerOptions):
   server.callback = function (this: Record<string, unknown>, message: number, value?: unknown, value2?: unknown) {
     let x = exchanges.get(this);
     if (x === undefined) {
-      x = { method: "GET", path: "/", authorization: "", contentLength: undefined, body: "", answer: null, bytes: null, sent: 0, receiving: false };
+      x = { method: "GET", path: "/", authorization: "", contentLength: undefined, body: "", answer: null, bytes: null, sent: 0, pieces: null, receiving: false };
       exchanges.set(this, x);
     }
     switch (message) {
@@ -138,8 +158,18 @@ export function startHttpServer(routes: HttpRoutes, options: HttpServerOptions):
         const a = x.answer ?? routes.handle(x.method, x.path, x.authorization, x.body, HttpRoutes.isSiteWrite(x.method, x.path));
         x.body = "";
         release(x);
-        const bytes = new Uint8Array(a.bytes ?? utf8(a.body));
         const headers = ["Content-Type", a.type, "Cache-Control", "no-store"];
+        if (a.pieces !== undefined) {
+          // A document in pieces: as many as the buffer holds. All of it: given whole (a copy: the SDK may write it
+          // later, and the buffer serves every response). More: chunked, what was written sent first.
+          const more = fill(a.pieces, WHOLE_BODY_MAX);
+          if (!more) return { status: a.status, headers, body: buffer.bytes.slice(0, buffer.length).buffer };
+          x.bytes = buffer.bytes.slice(0, buffer.length);
+          x.sent = 0;
+          x.pieces = a.pieces;
+          return { status: a.status, headers, body: true };
+        }
+        const bytes = new Uint8Array(a.bytes ?? utf8(a.body));
         if (a.status === 429) headers.push("Retry-After", String((JSON.parse(a.body) as { retryAfterS?: number }).retryAfterS ?? 1));
         if (bytes.length <= WHOLE_BODY_MAX) return { status: a.status, headers, body: bytes.buffer };
         x.bytes = bytes;
@@ -147,18 +177,30 @@ export function startHttpServer(routes: HttpRoutes, options: HttpServerOptions):
         return { status: a.status, headers, body: true };
       }
       case S.responseFragment: {
+        const count = Number(value);
+        if (count <= 0) return undefined;
         const bytes = x.bytes;
-        if (bytes === null || x.sent >= bytes.length) return undefined;
-        const n = Math.min(Number(value), bytes.length - x.sent);
-        if (n <= 0) return undefined;
-        const piece = new Uint8Array(bytes.buffer, x.sent, n);
-        x.sent += n;
-        return piece;
+        if (bytes !== null && x.sent < bytes.length) {
+          const n = Math.min(count, bytes.length - x.sent);
+          const piece = new Uint8Array(bytes.buffer, bytes.byteOffset + x.sent, n);
+          x.sent += n;
+          return piece;
+        }
+        x.bytes = null;
+        const pieces = x.pieces;
+        if (pieces === null) return undefined;
+        // The next pieces, written into the one buffer and sent from it at once (the SDK writes a fragment to the
+        // socket before it asks again); what does not fit `count` waits in a copy.
+        if (!fill(pieces, count)) x.pieces = null;
+        const n = Math.min(count, buffer.length);
+        if (n < buffer.length) { x.bytes = buffer.bytes.slice(n, buffer.length); x.sent = 0; }
+        return n > 0 ? new Uint8Array(buffer.bytes.buffer, 0, n) : undefined;
       }
       case S.responseComplete:
       case S.error:
         release(x);
         x.bytes = null;
+        x.pieces = null;
         break;
     }
     return undefined;

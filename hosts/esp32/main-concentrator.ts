@@ -30,7 +30,8 @@ import { MqttLayout } from "../../modules/mqtt-payload";
 import { MqttSession } from "../../modules/mqtt-session";
 import { LIBRARY_LOOKUP, PROFILE_LIBRARY } from "../../modules/profile-library";
 import { checkSite, minCapFor, type ProfileLookup } from "../../modules/site";
-import { healthDocument, historyDocument, metersDocument, planDocument } from "../../modules/status-json";
+import { planDocument } from "../../modules/status-json";
+import { HistoryPieces, MetersPieces, healthPieces } from "../../modules/status-stream";
 import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
 import type { ListenerClass, TcpClass } from "./gateway-listener";
@@ -190,12 +191,14 @@ export function startConcentrator(): void {
     },
     statusFile: (file) => new Resource(file) as unknown as ArrayBuffer,
     documents: {
-      "/api/meters": () => JSON.stringify(metersDocument(store, platform.now(), nowMs(), poller.quality)),
-      "/api/history": () => JSON.stringify(historyDocument(store, platform.now(), nowMs())),
+      // Written in pieces into the HTTP server's one buffer (modules/status-stream.ts); the plan (the planner's own
+      // description, asked for rarely) and the scan status stay JSON text.
+      "/api/meters": () => new MetersPieces(store, platform.now(), nowMs(), poller.quality),
+      "/api/history": () => new HistoryPieces(store, platform.now(), nowMs()),
       "/api/plan": () => JSON.stringify(planDocument({ plan: () => poller.loop.plan.toJSON() }, nowMs())),
-      "/api/health": () => JSON.stringify(healthDocument(store, nowMs(), {
+      "/api/health": () => healthPieces(store, nowMs(), {
         bus: port.counters, mqtt: mqtt !== null ? mqtt.stats : null, wifiJoins: wifi.joins, scan: scanJob.status(), learned: learned.toJSON(names),
-      })),
+      }),
       "/api/scan": () => JSON.stringify(scanJob.status()),
     },
   });

@@ -1,6 +1,7 @@
 /*
  * The concentrator's HTTP server on Node (node:http): the status page (built from web/status-page/, routes of
- * modules/status-page.ts, read once at start by status-page-files.ts) and the JSON endpoints of modules/status-json.ts.
+ * modules/status-page.ts, read once at start by status-page-files.ts) and the JSON endpoints of modules/status-json.ts,
+ * written in pieces into one reusable JsonWriter (modules/status-stream.ts), not built as objects per request.
  * Binds to 127.0.0.1 unless told otherwise (the page has no authentication). Read-only: GET and HEAD only. Every
  * response carries `X-Content-Type-Options: nosniff`, and the page a Content-Security-Policy allowing only its own
  * script and stylesheet, so nothing that reaches the page as data can run as code.
@@ -17,7 +18,9 @@ import type { AddressInfo } from "node:net";
 import { HTTP_BURST, HTTP_RATE_PER_SECOND, HttpBudget } from "./http-budget";
 import { statusPageRoutes } from "./status-page-files";
 import type { ReadingsStore } from "../../modules/readings";
-import { healthDocument, historyDocument, linksDocument, metersDocument, planDocument, type LinkSource, type PlanSource, type QualitySource } from "../../modules/status-json";
+import { JsonWriter } from "../../modules/json-writer";
+import { planDocument, type LinkSource, type PlanSource, type QualitySource } from "../../modules/status-json";
+import { HistoryPieces, MetersPieces, healthPieces, linksPieces, writeGrowing, type JsonPieces } from "../../modules/status-stream";
 
 export interface HttpServerOptions {
   readonly store: ReadingsStore;
@@ -79,13 +82,21 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
   const store = options.store;
   const budget = new HttpBudget(options.ratePerSecond ?? HTTP_RATE_PER_SECOND, HTTP_BURST, maxConnections);
 
-  const routes: Record<string, () => [string, string]> = {
+  // The JSON documents are written into one writer, reused by every request (grown once if a document outgrows it);
+  // the response gets a copy of its bytes, as Node may still hold them when the next request comes.
+  let writer = new JsonWriter(64 * 1024);
+  const document = (make: () => JsonPieces): [string, Buffer] => {
+    writer = writeGrowing(make, writer);
+    return [JSON_TYPE, Buffer.from(writer.bytes.subarray(0, writer.length))];
+  };
+  const routes: Record<string, () => [string, string | Buffer]> = {
     ...statusPageRoutes(),
-    "/api/meters": () => json(metersDocument(store, nowUs(), nowMs(), options.quality)),
-    "/api/history": () => json(historyDocument(store, nowUs(), nowMs())),
-    "/api/links": () => json(linksDocument(options.links, nowMs())),
+    "/api/meters": () => document(() => new MetersPieces(store, nowUs(), nowMs(), options.quality)),
+    "/api/history": () => document(() => new HistoryPieces(store, nowUs(), nowMs())),
+    "/api/links": () => document(() => linksPieces(options.links, nowMs())),
+    // The plan is the planner's own description, asked for rarely: built and stringified.
     "/api/plan": () => json(planDocument(options.plan, nowMs())),
-    "/api/health": () => json(healthDocument(store, nowMs(), options.health ? options.health() : undefined)),
+    "/api/health": () => document(() => healthPieces(store, nowMs(), options.health ? options.health() : undefined)),
   };
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => budget.admit(req, res, () => {
@@ -99,7 +110,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
       send(res, 404, "application/json", JSON.stringify({ error: "not found", endpoints: Object.keys(routes).filter((p) => p.startsWith("/api/")) }));
       return;
     }
-    let body: [string, string];
+    let body: [string, string | Buffer];
     try {
       body = route();
     } catch (e) {
@@ -131,11 +142,13 @@ export function startHttpServer(options: HttpServerOptions): Promise<StatusServe
   });
 }
 
+const JSON_TYPE = "application/json; charset=utf-8";
+
 function json(doc: unknown): [string, string] {
-  return ["application/json; charset=utf-8", JSON.stringify(doc)];
+  return [JSON_TYPE, JSON.stringify(doc)];
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, extra?: Record<string, string>, headOnly = false): void {
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, extra?: Record<string, string>, headOnly = false): void {
   res.writeHead(status, { ...PAGE_HEADERS, "Content-Type": type, "Content-Length": Buffer.byteLength(body), ...extra });
   res.end(headOnly ? undefined : body);
 }

@@ -1,6 +1,6 @@
 // Register value codecs: vectors for every type in all four orders, sentinels, scaling, decimal-point exponents, bits.
 import {
-  bitField, isDefaultSentinel, ORDER_NAMES, orderCode, packedBit, readRaw, scalePow10, setPackedBit, TYPE_NAMES, typeCode,
+  bitField, isDefaultSentinel, ORDER_NAMES, orderCode, packedBit, readRaw, readRawInto, scalePow10, setPackedBit, TYPE_NAMES, typeCode,
   ValueCodec, writeRaw, type OrderName, type ValueTypeName,
 } from "../../modules/values";
 import type { Cases } from "../harness/check";
@@ -163,5 +163,28 @@ export const cases: Cases = {
     t.is(typeCode("f64"), 7);
     t.is(typeCode("f16"), -1);
     t.is(orderCode("DCBA"), 3);
+  },
+  "readRawInto() writes what readRaw() returns, for every type and order, over seeded bytes and every f32 exponent class"(t) {
+    const b = new Uint8Array(12);
+    const out = Float64Array.of(-7, -7);
+    let s = 11;
+    let differ = 0;
+    const first: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      for (let j = 0; j < b.length; j++) { s = (s * 1_103_515_245 + 12_345) % 2_147_483_648; b[j] = s >> 16; }
+      // Every fourth sample forces an f32 exponent of 0 or 255 (zero, subnormal, ±Infinity, NaN) at offset 2.
+      if (i % 4 === 1) { b[2] &= 0x80; b[3] &= 0x7f; } else if (i % 4 === 3) { b[2] |= 0x7f; b[3] |= 0x80; }
+      for (let type = 0; type < TYPE_NAMES.length; type++) {
+        for (let order = 0; order < 4; order++) {
+          for (const offset of [2, 6, 11, -1, 2.5]) {
+            readRawInto(type, order, b, offset, out, 1);
+            const want = readRaw(type, order, b, offset);
+            if (!Object.is(out[1], want)) { differ++; if (first.length < 3) first.push(`${TYPE_NAMES[type]} ${ORDER_NAMES[order]} @${offset}: ${out[1]} vs ${want}`); }
+          }
+        }
+      }
+    }
+    t.is(differ, 0, first.join("; "));
+    t.is(out[0], -7, "only the given slot is written");
   },
 };
