@@ -79,72 +79,57 @@ const POINT_NAME = /^[a-z0-9_]{1,64}$/;
 /** Bytes one history bucket costs per meter: mean power (Float32, 4), its sample count (Uint8, 1), polls and failures (Uint16, 2 + 2). */
 export const HISTORY_BYTES_PER_BUCKET = 9;
 
-/** Per-meter numbers in the store's shared array (MeterReadings reads them through accessors), in this order. */
-const AT_TIME = 0, AT_EPOCH = 1, AT_LAST_FAILURE = 2, AT_READINGS = 3, AT_POLLS = 4, AT_FAILURES = 5, AT_CONSECUTIVE = 6,
-  AT_LAST_FAULT = 7, AT_HAS_READING = 8, AT_POWER = 9;
-/** Numbers per meter in the store's shared array. */
-const METER_NUMBERS = 10;
-
 /**
  * What one meter looks like now; typed arrays are views into the store's own arrays (read them, never keep them past a
- * record()). Memory: five references per meter; its times, counters and flags are doubles in one array shared by every
- * meter (kept unboxed; an object of a dozen number properties per meter cost 14 slots), read and written through
- * accessors.
+ * record()).
  */
 export class MeterReadings {
   readonly index: number;
   readonly meta: MeterMeta;
   /** Latest values, one per point, engineering units; NaN = not available. */
   readonly values: Float64Array;
+  /** Index of the charted power point, or -1. */
+  readonly powerIndex: number;
+  /** A reading has been recorded at least once. */
+  hasReading = false;
+  /**
+   * The store's clocks, [latest reading µs, latest reading epoch ms, last failure µs] per meter from index `at`: doubles
+   * kept unboxed in a typed array shared by every meter (a view per meter would cost slots).
+   */
+  private readonly clock: Float64Array;
+  private readonly at: number;
+  /** Host-monotonic time of the latest reading (µs). */
+  get timeUs(): number { return this.clock[this.at]; }
+  set timeUs(v: number) { this.clock[this.at] = v; }
+  /** Wall-clock time of the latest reading (epoch ms, UTC). */
+  get epochMs(): number { return this.clock[this.at + 1]; }
+  set epochMs(v: number) { this.clock[this.at + 1] = v; }
+  /** Readings recorded since start. */
+  readings = 0;
+  /** Polls tried (readings + failures). */
+  polls = 0;
+  failures = 0;
+  consecutiveFailures = 0;
   /** Fault counters, indexed by FAULT_KINDS. */
   readonly faults: Uint32Array;
-  /** The store's per-meter numbers: METER_NUMBERS per meter from METER_NUMBERS × index. */
-  private readonly numbers: Float64Array;
+  /** Time of the last failure (µs), or -1. */
+  get lastFailureUs(): number { return this.clock[this.at + 2]; }
+  set lastFailureUs(v: number) { this.clock[this.at + 2] = v; }
+  /** Lowers the monotonic times by `deltaUs` (ReadingsStore.rebaseTime). */
+  rebaseTime(deltaUs: number): void {
+    this.clock[this.at] = rebasedTime(this.clock[this.at], deltaUs);
+    this.clock[this.at + 2] = rebasedTime(this.clock[this.at + 2], deltaUs);
+  }
+  lastFault = -1;
 
-  constructor(index: number, meta: MeterMeta, values: Float64Array, numbers: Float64Array, faults: Uint32Array) {
+  constructor(index: number, meta: MeterMeta, values: Float64Array, clock: Float64Array, faults: Uint32Array) {
     this.index = index;
     this.meta = meta;
     this.values = values;
-    this.numbers = numbers;
+    this.powerIndex = choosePower(meta);
+    this.clock = clock;
+    this.at = 3 * index;
     this.faults = faults;
-    const at = METER_NUMBERS * index;
-    numbers[at + AT_LAST_FAILURE] = -1;
-    numbers[at + AT_LAST_FAULT] = -1;
-    numbers[at + AT_POWER] = choosePower(meta);
-  }
-
-  /** Index of the charted power point, or -1. */
-  get powerIndex(): number { return this.numbers[METER_NUMBERS * this.index + AT_POWER]; }
-  /** A reading has been recorded at least once. */
-  get hasReading(): boolean { return this.numbers[METER_NUMBERS * this.index + AT_HAS_READING] === 1; }
-  set hasReading(v: boolean) { this.numbers[METER_NUMBERS * this.index + AT_HAS_READING] = v ? 1 : 0; }
-  /** Host-monotonic time of the latest reading (µs). */
-  get timeUs(): number { return this.numbers[METER_NUMBERS * this.index + AT_TIME]; }
-  set timeUs(v: number) { this.numbers[METER_NUMBERS * this.index + AT_TIME] = v; }
-  /** Wall-clock time of the latest reading (epoch ms, UTC). */
-  get epochMs(): number { return this.numbers[METER_NUMBERS * this.index + AT_EPOCH]; }
-  set epochMs(v: number) { this.numbers[METER_NUMBERS * this.index + AT_EPOCH] = v; }
-  /** Readings recorded since start. */
-  get readings(): number { return this.numbers[METER_NUMBERS * this.index + AT_READINGS]; }
-  set readings(v: number) { this.numbers[METER_NUMBERS * this.index + AT_READINGS] = v; }
-  /** Polls tried (readings + failures). */
-  get polls(): number { return this.numbers[METER_NUMBERS * this.index + AT_POLLS]; }
-  set polls(v: number) { this.numbers[METER_NUMBERS * this.index + AT_POLLS] = v; }
-  get failures(): number { return this.numbers[METER_NUMBERS * this.index + AT_FAILURES]; }
-  set failures(v: number) { this.numbers[METER_NUMBERS * this.index + AT_FAILURES] = v; }
-  get consecutiveFailures(): number { return this.numbers[METER_NUMBERS * this.index + AT_CONSECUTIVE]; }
-  set consecutiveFailures(v: number) { this.numbers[METER_NUMBERS * this.index + AT_CONSECUTIVE] = v; }
-  /** Time of the last failure (µs), or -1. */
-  get lastFailureUs(): number { return this.numbers[METER_NUMBERS * this.index + AT_LAST_FAILURE]; }
-  set lastFailureUs(v: number) { this.numbers[METER_NUMBERS * this.index + AT_LAST_FAILURE] = v; }
-  /** Kind (FAULT_KINDS index) of the last failure, or -1. */
-  get lastFault(): number { return this.numbers[METER_NUMBERS * this.index + AT_LAST_FAULT]; }
-  set lastFault(v: number) { this.numbers[METER_NUMBERS * this.index + AT_LAST_FAULT] = v; }
-  /** Lowers the monotonic times by `deltaUs` (ReadingsStore.rebaseTime). */
-  rebaseTime(deltaUs: number): void {
-    const at = METER_NUMBERS * this.index;
-    this.numbers[at + AT_TIME] = rebasedTime(this.numbers[at + AT_TIME], deltaUs);
-    this.numbers[at + AT_LAST_FAILURE] = rebasedTime(this.numbers[at + AT_LAST_FAILURE], deltaUs);
   }
 }
 
@@ -219,18 +204,19 @@ export class ReadingsStore {
     const n = config.meters.length;
     // Every array of the store is a view of one buffer (modules/column-arena.ts): each typed array of its own costs
     // slots on XS.
-    const arena = new ColumnArena(columnBytes(8, 8, 8, 8 * totalPoints, 8 * METER_NUMBERS * n, 4 * FAULT_KINDS.length * n, 8 * buckets,
+    const arena = new ColumnArena(columnBytes(8, 8, 8, 8 * totalPoints, 8 * 3 * n, 4 * FAULT_KINDS.length * n, 8 * buckets,
       4 * n * buckets, n * buckets, 2 * n * buckets, 2 * n * buckets));
     this.latest = arena.f64(1);
     this.recordTime = arena.f64(1);
     this.origin = arena.f64(1);
     this.allValues = arena.f64(totalPoints).fill(NaN);
-    const numbers = arena.f64(METER_NUMBERS * n);
+    const clocks = arena.f64(3 * n);
     const faults = arena.u32(FAULT_KINDS.length * n);
     const meters: MeterReadings[] = [];
     let first = 0;
     config.meters.forEach((m, i) => {
-      meters.push(new MeterReadings(i, m, this.allValues.subarray(first, first + m.points.length), numbers,
+      clocks[3 * i + 2] = -1;
+      meters.push(new MeterReadings(i, m, this.allValues.subarray(first, first + m.points.length), clocks,
         faults.subarray(FAULT_KINDS.length * i, FAULT_KINDS.length * (i + 1))));
       first += m.points.length;
     });
