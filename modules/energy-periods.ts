@@ -14,6 +14,7 @@
  * Fixed memory: typed arrays sized in the constructor; update() allocates nothing. Civil months come from the day count
  * by the proleptic Gregorian calendar (modules/json-text.ts civilDate).
  */
+import { ColumnArena, columnBytes } from "./column-arena";
 import { civilDate } from "./json-text";
 
 /**
@@ -57,14 +58,17 @@ export class EnergyPeriods {
   readonly utcOffsetMin: number;
   private readonly state: Float64Array;
   /** Scratch of update(): [total, epoch ms]. */
-  private readonly args = new Float64Array(2);
+  private readonly args: Float64Array;
 
   constructor(meters: readonly EnergyMeterMeta[], utcOffsetMin = 0) {
     if (!Number.isInteger(utcOffsetMin) || utcOffsetMin < -840 || utcOffsetMin > 840) throw new RangeError("readings: utcOffsetMin must be an integer from -840 to 840");
     this.utcOffsetMin = utcOffsetMin;
-    this.point = new Int16Array(meters.length);
-    this.exported = new Uint8Array(meters.length);
-    this.state = new Float64Array(meters.length * SLOTS).fill(NaN);
+    // One buffer, the columns its views (modules/column-arena.ts).
+    const arena = new ColumnArena(columnBytes(16, 8 * meters.length * SLOTS, 2 * meters.length, meters.length));
+    this.args = arena.f64(2);
+    this.state = arena.f64(meters.length * SLOTS).fill(NaN);
+    this.point = arena.i16(meters.length);
+    this.exported = arena.u8(meters.length);
     for (let m = 0; m < meters.length; m++) {
       const i = energyPointOf(meters[m]);
       this.point[m] = i;

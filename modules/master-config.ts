@@ -21,6 +21,7 @@
  * or when rxBatchBytes are buffered. The engine uses these two numbers to date the end of a reply (a batch shorter than
  * rxBatchBytes ended rxIdleDelayUs before it was delivered) and to wait long enough before calling a partial frame truncated.
  */
+import { ColumnArena, columnBytes } from "./column-arena";
 import { MAX_ADU_LENGTH, MAX_UNIT } from "./rtu/function-codes";
 import { type Framing, LineTiming } from "./rtu/timing";
 
@@ -165,22 +166,24 @@ export class MasterConfig {
     this.offlineAfter = integer(options.offlineAfter, "offlineAfter", 0, 255, 3);
     this.replyWindowUs = integer(options.replyWindowUs, "replyWindowUs", 0, 120 * SECOND, 0);
 
-    this.airUs = new Int32Array(MAX_ADU + 1);
-    for (let n = 0; n <= MAX_ADU; n++) this.airUs[n] = this.line.airTimeUs(n);
-    const batchUs = this.rxBatchBytes > 0 ? this.line.airTimeUs(Math.min(this.rxBatchBytes, MAX_ADU)) : 0;
-    this.frameSilenceUs = this.t35Us + this.rxIdleDelayUs + batchUs;
-
     const units = options.units === undefined ? [] : options.units;
     if (!Array.isArray(units)) throw new TypeError("units must be an array of { unit, responseTimeoutUs?, gapUs?, retries?, replyWindowUs? }");
     if (units.length > MAX_UNIT) throw new RangeError(`units lists at most ${MAX_UNIT} units, got ${units.length}`);
     const rows = units.length + 1;
-    this.unitRow = new Uint8Array(MAX_UNIT + 1);
-    this.rowTimeoutUs = new Int32Array(rows).fill(this.responseTimeoutUs);
-    this.rowGapUs = new Int32Array(rows);
-    this.rowRetries = new Uint8Array(rows).fill(this.retries);
-    this.rowWindowUs = new Int32Array(rows).fill(this.replyWindowUs);
-    this.rowLearnedUs = new Int32Array(rows);
-    this.rowLearnedGapUs = new Int32Array(rows);
+    // The tables are views of one buffer (modules/column-arena.ts).
+    const arena = new ColumnArena(columnBytes(4 * (MAX_ADU + 1), MAX_UNIT + 1, 4 * rows, 4 * rows, rows, 4 * rows, 4 * rows, 4 * rows));
+    this.airUs = arena.i32(MAX_ADU + 1);
+    for (let n = 0; n <= MAX_ADU; n++) this.airUs[n] = this.line.airTimeUs(n);
+    const batchUs = this.rxBatchBytes > 0 ? this.line.airTimeUs(Math.min(this.rxBatchBytes, MAX_ADU)) : 0;
+    this.frameSilenceUs = this.t35Us + this.rxIdleDelayUs + batchUs;
+
+    this.unitRow = arena.u8(MAX_UNIT + 1);
+    this.rowTimeoutUs = arena.i32(rows).fill(this.responseTimeoutUs);
+    this.rowGapUs = arena.i32(rows);
+    this.rowRetries = arena.u8(rows).fill(this.retries);
+    this.rowWindowUs = arena.i32(rows).fill(this.replyWindowUs);
+    this.rowLearnedUs = arena.i32(rows);
+    this.rowLearnedGapUs = arena.i32(rows);
     for (let i = 0; i < units.length; i++) {
       const u = units[i];
       if (typeof u !== "object" || u === null) throw new TypeError(`units[${i}] must be an object`);

@@ -39,6 +39,7 @@
  *    (after its first failed transaction). Reply windows never shrink with learning (MasterConfig.replyWindow).
  * Results go to the MasterListener in one reused MasterResult. Nothing is allocated after construction.
  */
+import { ColumnArena, columnBytes } from "./column-arena";
 import { crcMatches } from "./crc16";
 import { MAX_ADU, MAX_UNIT, MasterConfig, type MasterOptions } from "./master-config";
 import { MasterQueue } from "./master-queue";
@@ -186,23 +187,26 @@ export class Master implements PortListener, Timed {
     this.port = port;
     this.listener = listener;
     this.queue = new MasterQueue(this.config.queueCapacity);
-    this.rx = new Uint8Array(RX_CAPACITY);
-    this.result = new MasterResult(this.rx);
     const configured = options.units === undefined ? 0 : options.units.length;
     this.slotCapacity = Math.min(MAX_UNIT + 1, configured + SPARE_COUNTER_SLOTS);
-    this.counters = new Uint32Array(this.slotCapacity * COUNTER_KINDS);
-    this.unitSlot = new Uint8Array(MAX_UNIT + 1);
+    // Every buffer of the master is a view of one (modules/column-arena.ts): each typed array of its own costs slots on XS.
+    const arena = new ColumnArena(columnBytes(RX_CAPACITY, 4 * this.slotCapacity * COUNTER_KINDS, MAX_UNIT + 1, MAX_UNIT + 1,
+      2 * WINDOW_SLOTS, WINDOW_SLOTS, 2 * WINDOW_SLOTS, 4 * WINDOW_SLOTS, 2 * WINDOW_SLOTS, 8 * WINDOW_SLOTS, 4 * WINDOW_SLOTS, 8 * WINDOW_SLOTS, MAX_UNIT + 1));
+    this.rx = arena.u8(RX_CAPACITY);
+    this.result = new MasterResult(this.rx);
+    this.counters = arena.u32(this.slotCapacity * COUNTER_KINDS);
+    this.unitSlot = arena.u8(MAX_UNIT + 1);
     if (options.units !== undefined) for (const u of options.units) this.slotOf(u.unit);
-    this.failures = new Uint8Array(MAX_UNIT + 1);
-    this.wUnit = new Int16Array(WINDOW_SLOTS).fill(-1);
-    this.wFc = new Uint8Array(WINDOW_SLOTS);
-    this.wLength = new Uint16Array(WINDOW_SLOTS);
-    this.wBody = new Int32Array(WINDOW_SLOTS);
-    this.wCrc = new Uint16Array(WINDOW_SLOTS);
-    this.wEnd = new Float64Array(WINDOW_SLOTS);
-    this.wReply = new Int32Array(WINDOW_SLOTS);
-    this.wSent = new Float64Array(WINDOW_SLOTS);
-    this.unsettled = new Uint8Array(MAX_UNIT + 1);
+    this.failures = arena.u8(MAX_UNIT + 1);
+    this.wUnit = arena.i16(WINDOW_SLOTS).fill(-1);
+    this.wFc = arena.u8(WINDOW_SLOTS);
+    this.wLength = arena.u16(WINDOW_SLOTS);
+    this.wBody = arena.i32(WINDOW_SLOTS);
+    this.wCrc = arena.u16(WINDOW_SLOTS);
+    this.wEnd = arena.f64(WINDOW_SLOTS);
+    this.wReply = arena.i32(WINDOW_SLOTS);
+    this.wSent = arena.f64(WINDOW_SLOTS);
+    this.unsettled = arena.u8(MAX_UNIT + 1);
   }
 
   // ---- submitting (return SUBMIT_OK or a negative SUBMIT_* code; see master-status.ts) ----

@@ -13,10 +13,16 @@
  * bounds meant to catch decoding garbage (65535 V, a word-swapped float), not to judge the installation.
  * `changed` marks points whose quality changed since the forwarder last took them (takeChanged), for per-entity
  * availability messages. Fixed memory: typed arrays sized at construction; the three calls allocate nothing.
+ *
+ * Memory (docs/esp32.md budget): 3 bytes per point (quality, changed mark, index of its plausible range) and 8 per meter
+ * (the time of its last reading). A site's points have few distinct ranges (one per device class, unit and rated power),
+ * kept once in a small range table. A FRESH point's refresh time is its meter's last reading: every reading marks each
+ * point of the meter FRESH or INVALID, so one time per meter says when every FRESH point of it was refreshed.
  */
 
+import { ColumnArena, columnBytes } from "./column-arena";
 import { VALUE_WITHHELD } from "./latest-values";
-import { rebaseTimes } from "./time-rebase";
+import { rebasedTime } from "./time-rebase";
 
 export const QUALITY_NONE = 0;
 export const QUALITY_FRESH = 1;
@@ -72,50 +78,63 @@ export class PointQuality {
   /** 1 where quality changed since takeChanged(). */
   readonly changed: Uint8Array;
   readonly staleCycles: number;
-  private readonly min: Float64Array;
-  private readonly max: Float64Array;
-  private readonly refreshedAt: Float64Array;
-  private readonly staleAfterUs: Float64Array;
+  /** Each point's plausible range: an index into rangeMin/rangeMax (the site's distinct ranges). */
+  private readonly range: Uint8Array | Uint16Array;
+  private readonly rangeMin: Float64Array;
+  private readonly rangeMax: Float64Array;
+  /** Per meter: [time of its last reading (µs; the refresh time of its FRESH points), stale after (µs)]. */
+  private readonly meterTimes: Float64Array;
 
   constructor(meters: readonly QualityMeter[], staleCycles = 3) {
     if (!Number.isInteger(staleCycles) || staleCycles < 1 || staleCycles > 1000) throw new RangeError(`staleCycles must be 1..1000, got ${staleCycles}`);
     this.staleCycles = staleCycles;
     let n = 0;
     for (const m of meters) n += m.points.length;
-    this.quality = new Uint8Array(n);
-    this.changed = new Uint8Array(n);
-    this.first = new Int32Array(meters.length + 1);
-    this.min = new Float64Array(n);
-    this.max = new Float64Array(n);
-    this.refreshedAt = new Float64Array(n);
-    this.staleAfterUs = new Float64Array(meters.length);
+    const arena = new ColumnArena(columnBytes(n, n, 4 * (meters.length + 1), 16 * meters.length));
+    this.quality = arena.u8(n);
+    this.changed = arena.u8(n);
+    this.first = arena.i32(meters.length + 1);
+    this.meterTimes = arena.f64(2 * meters.length);
+    // The distinct ranges first (configuration time), then one index per point.
+    const lows: number[] = [];
+    const highs: number[] = [];
+    const index: number[] = [];
+    for (const m of meters) {
+      for (const p of m.points) {
+        const [lo, hi] = plausibleRange(p, m.ratedPowerW ?? 0);
+        let r = 0;
+        while (r < lows.length && !(lows[r] === lo && highs[r] === hi)) r++;
+        if (r === lows.length) { lows.push(lo); highs.push(hi); }
+        index.push(r);
+      }
+    }
+    this.rangeMin = Float64Array.from(lows);
+    this.rangeMax = Float64Array.from(highs);
+    this.range = lows.length <= 256 ? Uint8Array.from(index) : Uint16Array.from(index);
     let k = 0;
     meters.forEach((m, i) => {
       this.first[i] = k;
-      this.staleAfterUs[i] = staleCycles * m.intervalMs * 1000;
-      for (const p of m.points) {
-        const [lo, hi] = plausibleRange(p, m.ratedPowerW ?? 0);
-        this.min[k] = lo;
-        this.max[k] = hi;
-        k++;
-      }
+      this.meterTimes[2 * i + 1] = staleCycles * m.intervalMs * 1000;
+      k += m.points.length;
     });
     this.first[meters.length] = k;
   }
 
   /**
    * A reading of meter m: values in point order (NaN = not available); `status`, when given, each value's LatestValues
-   * status in the same order (VALUE_WITHHELD: the sanity filter withheld the total).
+   * status in the same order from index `statusFirst` (VALUE_WITHHELD: the sanity filter withheld the total), so the
+   * caller can pass the decoder's whole status array and the meter's first value instead of a view per meter.
    */
-  recorded(meter: number, values: ArrayLike<number>, nowUs: number, status?: ArrayLike<number>): void {
+  recorded(meter: number, values: ArrayLike<number>, nowUs: number, status?: ArrayLike<number>, statusFirst = 0): void {
     const a = this.first[meter];
     const b = this.first[meter + 1];
+    this.meterTimes[2 * meter] = nowUs;
     // Two loops, not `k - a < values.length ? values[k - a] : NaN`: V8 boxes every value such a mixed expression yields.
     const given = a + values.length < b ? a + values.length : b;
     for (let k = a; k < given; k++) {
       const v = values[k - a];
-      const good = v === v && v >= this.min[k] && v <= this.max[k] && (status === undefined || status[k - a] !== VALUE_WITHHELD);
-      if (good) this.refreshedAt[k] = nowUs;
+      const r = this.range[k];
+      const good = v === v && v >= this.rangeMin[r] && v <= this.rangeMax[r] && (status === undefined || status[statusFirst + k - a] !== VALUE_WITHHELD);
       this.set(k, good ? QUALITY_FRESH : QUALITY_INVALID);
     }
     for (let k = given; k < b; k++) this.set(k, QUALITY_INVALID);
@@ -131,16 +150,18 @@ export class PointQuality {
   age(nowUs: number): void {
     const meters = this.first.length - 1;
     for (let m = 0; m < meters; m++) {
-      const limit = this.staleAfterUs[m];
+      // Every FRESH point of meter m was refreshed by its last reading.
+      if (!(nowUs - this.meterTimes[2 * m] > this.meterTimes[2 * m + 1])) continue;
       for (let k = this.first[m]; k < this.first[m + 1]; k++) {
-        if (this.quality[k] === QUALITY_FRESH && nowUs - this.refreshedAt[k] > limit) this.set(k, QUALITY_STALE);
+        if (this.quality[k] === QUALITY_FRESH) this.set(k, QUALITY_STALE);
       }
     }
   }
 
   /** Lowers the refresh times as the host lowers its clock (modules/time-rebase.ts). */
   rebaseTime(deltaUs: number): void {
-    rebaseTimes(this.refreshedAt, deltaUs);
+    const meters = this.first.length - 1;
+    for (let m = 0; m < meters; m++) this.meterTimes[2 * m] = rebasedTime(this.meterTimes[2 * m], deltaUs);
   }
 
   /** Quality of point i of meter m. */

@@ -213,7 +213,7 @@ export class PollLoop implements PortListener, Timed, MasterListener {
     const store = this.store;
     if (store !== null) {
       if (outcome !== OUTCOME_OK) store.failure(m, STORE_FAULT_OF_OUTCOME[outcome], r.completedAt);
-      else if (this.scheduler.cyclesDone[m] !== cycles) store.recordFrom(m, this.readings.values, this.plan.meters[m].firstValue, r.completedAt, this.epoch);
+      else if (this.scheduler.cyclesDone[m] !== cycles) store.recordFrom(m, this.readings.values, this.plan.meterFirstValue[m], r.completedAt, this.epoch);
     }
     if (this.listener !== null && this.listener.polled) {
       this.completing = true;

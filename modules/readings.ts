@@ -7,7 +7,7 @@
  * `unit`, `deviceClass`, `stateClass`), the latest values in engineering units (Float64Array, point order; NaN = not
  * available), the reading time twice (host-monotonic microseconds for ages, wall-clock epoch milliseconds for publishing),
  * health (online/offline, consecutive failures, last good reading, fault counters by kind), and a history ring of fixed
- * time buckets (default here 120 × 30 s; a site's `history` section sets both, default 60 × 60 s = the last hour) holding mean active power
+ * time buckets (default here 120 × 30 s; a site's `history` section sets both, default 30 × 120 s = the last hour) holding mean active power
  * and poll/failure counts as small numbers (HISTORY_BYTES_PER_BUCKET = 9 bytes per bucket per meter), from which the
  * status page draws power and link-error-rate charts.
  *
@@ -18,6 +18,7 @@
  * columns); record() and failure() write into typed arrays and allocate nothing. Time is an argument (integer microseconds, one monotonic clock).
  */
 
+import { ColumnArena, columnBytes } from "./column-arena";
 import { EnergyPeriods } from "./energy-periods";
 import { rebasedTime } from "./time-rebase";
 
@@ -156,13 +157,13 @@ export class ReadingsStore {
   readonly maxPoints: number;
   /** Each meter's energy total today and this month. */
   readonly periods: EnergyPeriods;
-  private readonly latest = new Float64Array(1);
+  private readonly latest: Float64Array;
   /** Newest time seen by record()/failure() (µs). */
   get latestUs(): number { return this.latest[0]; }
   /** [the reading's epoch ms], handed to the energy periods unboxed (EnergyPeriods.updateAt). */
-  private readonly recordTime = new Float64Array(1);
+  private readonly recordTime: Float64Array;
   /** [µs the host's clock was lowered by, in all]: history buckets count from the clock's first origin. */
-  private readonly origin = new Float64Array(1);
+  private readonly origin: Float64Array;
   /** Every meter's latest values, back to back (meter m's are MeterReadings.values, a view). */
   private readonly allValues: Float64Array;
   // History ring, shared clock: slot = bucket number % historyBuckets; slot s of every meter holds bucket histBucket[s]
@@ -201,9 +202,16 @@ export class ReadingsStore {
       totalPoints += m.points.length;
     });
     const n = config.meters.length;
-    this.allValues = new Float64Array(totalPoints).fill(NaN);
-    const clocks = new Float64Array(3 * n);
-    const faults = new Uint32Array(FAULT_KINDS.length * n);
+    // Every array of the store is a view of one buffer (modules/column-arena.ts): each typed array of its own costs
+    // slots on XS.
+    const arena = new ColumnArena(columnBytes(8, 8, 8, 8 * totalPoints, 8 * 3 * n, 4 * FAULT_KINDS.length * n, 8 * buckets,
+      4 * n * buckets, n * buckets, 2 * n * buckets, 2 * n * buckets));
+    this.latest = arena.f64(1);
+    this.recordTime = arena.f64(1);
+    this.origin = arena.f64(1);
+    this.allValues = arena.f64(totalPoints).fill(NaN);
+    const clocks = arena.f64(3 * n);
+    const faults = arena.u32(FAULT_KINDS.length * n);
     const meters: MeterReadings[] = [];
     let first = 0;
     config.meters.forEach((m, i) => {
@@ -217,11 +225,11 @@ export class ReadingsStore {
     this.bucketUs = bucketUs;
     this.offlineAfter = offlineAfter;
     this.maxPoints = maxPoints;
-    this.histBucket = new Float64Array(buckets).fill(-1);
-    this.histPowerMean = new Float32Array(n * buckets);
-    this.histPowerCount = new Uint8Array(n * buckets);
-    this.histPolls = new Uint16Array(n * buckets);
-    this.histFailures = new Uint16Array(n * buckets);
+    this.histBucket = arena.f64(buckets).fill(-1);
+    this.histPowerMean = arena.f32(n * buckets);
+    this.histPowerCount = arena.u8(n * buckets);
+    this.histPolls = arena.u16(n * buckets);
+    this.histFailures = arena.u16(n * buckets);
     this.periods = new EnergyPeriods(config.meters, config.utcOffsetMin ?? 0);
   }
 

@@ -20,6 +20,7 @@
  *
  * Fixed memory: per-slot typed arrays sized in the constructor; check() allocates nothing. Times are µs.
  */
+import { ColumnArena, columnBytes } from "./column-arena";
 import { rebaseTimes } from "./time-rebase";
 
 export const VERDICT_ACCEPTED = 0;
@@ -86,19 +87,22 @@ export class TotalSanity {
     this.slackWh = slackWh;
     if (!Number.isInteger(bounds) || bounds < 0 || bounds > 65535) throw new RangeError(`bounds must be an integer from 0 to 65535, got ${bounds}`);
     // Bound 0 is "not configured": no rate bound, no slack.
-    this.ratePerUs = new Float64Array(bounds + 1);
-    this.slack = new Float64Array(bounds + 1);
-    this.boundOf = new Uint16Array(slots);
-    this.baseline = new Float64Array(slots);
-    this.baselineAt = new Float64Array(slots);
-    this.hasBaseline = new Uint8Array(slots);
-    this.candidate = new Float64Array(slots);
-    this.candidateAt = new Float64Array(slots);
-    this.chain = new Uint16Array(slots);
-    this.invalid = new Uint32Array(slots);
-    this.backwards = new Uint32Array(slots);
-    this.tooFast = new Uint32Array(slots);
-    this.rebaselines = new Uint32Array(slots);
+    // Every column is a view of one buffer (modules/column-arena.ts).
+    const arena = new ColumnArena(columnBytes(8 * (bounds + 1), 8 * (bounds + 1), 2 * slots, 8 * slots, 8 * slots, slots, 8 * slots, 8 * slots,
+      2 * slots, 4 * slots, 4 * slots, 4 * slots, 4 * slots));
+    this.ratePerUs = arena.f64(bounds + 1);
+    this.slack = arena.f64(bounds + 1);
+    this.boundOf = arena.u16(slots);
+    this.baseline = arena.f64(slots);
+    this.baselineAt = arena.f64(slots);
+    this.hasBaseline = arena.u8(slots);
+    this.candidate = arena.f64(slots);
+    this.candidateAt = arena.f64(slots);
+    this.chain = arena.u16(slots);
+    this.invalid = arena.u32(slots);
+    this.backwards = arena.u32(slots);
+    this.tooFast = arena.u32(slots);
+    this.rebaselines = arena.u32(slots);
   }
 
   /** Lowers every time the filter holds by `deltaUs` (modules/time-rebase.ts). */

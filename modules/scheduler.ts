@@ -24,6 +24,7 @@
  * Fixed memory: typed arrays sized from the plan at construction; next()/complete()/nextDeadline() allocate nothing.
  * Time is integer µs.
  */
+import { ColumnArena, columnBytes } from "./column-arena";
 import { rebasedTime, rebaseTimes } from "./time-rebase";
 import { NO_DEADLINE } from "./port";
 import { READ_REQUEST_BYTES, type Plan } from "./planner";
@@ -147,11 +148,14 @@ export class Scheduler {
     if (!(this.maxDeadShare > 0 && this.maxDeadShare <= 1)) throw new RangeError(`maxDeadShare must be in (0, 1], got ${this.maxDeadShare}`);
     this.plan = plan;
     this.meterCount = n;
-    this.interval = new Float64Array(n);
-    this.priority = new Int32Array(n);
-    this.phaseOffset = new Float64Array(n);
-    this.minDelay = new Float64Array(n);
-    this.probeCost = new Float64Array(n);
+    // Every column is a view of one buffer (modules/column-arena.ts): 11 of doubles, 7 of 32-bit counters and the
+    // fault counters, 2 of bytes.
+    const arena = new ColumnArena(columnBytes(...new Array<number>(11).fill(8 * n), ...new Array<number>(7).fill(4 * n), 4 * n * OUTCOME_KINDS, n, n));
+    this.interval = arena.f64(n);
+    this.priority = arena.i32(n);
+    this.phaseOffset = arena.f64(n);
+    this.minDelay = arena.f64(n);
+    this.probeCost = arena.f64(n);
     const line = plan.line;
     for (let m = 0; m < n; m++) {
       const s = options.meters[m];
@@ -169,22 +173,22 @@ export class Scheduler {
       if (!(mt > 0)) throw new RangeError(`meters[${m}].timeoutUs must be > 0, got ${mt}`);
       this.probeCost[m] = (1 + retries) * (line.airTimeUs(READ_REQUEST_BYTES) + mt + line.t35Us);
     }
-    this.phase = new Float64Array(n);
-    this.deadline = new Float64Array(n);
-    this.cursor = new Int32Array(n).fill(-1);
-    this.lastRequestAt = new Float64Array(n).fill(-Infinity);
-    this.backoff = new Float64Array(n);
-    this.probing = new Uint8Array(n);
-    this.state = new Uint8Array(n);
-    this.lastGoodAt = new Float64Array(n).fill(-1);
-    this.consecutiveFailures = new Uint32Array(n);
-    this.requests = new Uint32Array(n);
-    this.faults = new Uint32Array(n * OUTCOME_KINDS);
-    this.cyclesDone = new Uint32Array(n);
-    this.cyclesSkipped = new Uint32Array(n);
-    this.probes = new Uint32Array(n);
-    this.lastCycleStart = new Float64Array(n).fill(-1);
-    this.lastCycleLateness = new Float64Array(n);
+    this.phase = arena.f64(n);
+    this.deadline = arena.f64(n);
+    this.cursor = arena.i32(n).fill(-1);
+    this.lastRequestAt = arena.f64(n).fill(-Infinity);
+    this.backoff = arena.f64(n);
+    this.probing = arena.u8(n);
+    this.state = arena.u8(n);
+    this.lastGoodAt = arena.f64(n).fill(-1);
+    this.consecutiveFailures = arena.u32(n);
+    this.requests = arena.u32(n);
+    this.faults = arena.u32(n * OUTCOME_KINDS);
+    this.cyclesDone = arena.u32(n);
+    this.cyclesSkipped = arena.u32(n);
+    this.probes = arena.u32(n);
+    this.lastCycleStart = arena.f64(n).fill(-1);
+    this.lastCycleLateness = arena.f64(n);
   }
 
   /** Starts every meter's grid at `now` + its phase. */
@@ -216,7 +220,7 @@ export class Scheduler {
     if (this.inFlight >= 0) throw new RangeError(`setPlan while read ${this.inFlight} is in flight`);
     if (plan.meters.length !== this.meterCount) throw new RangeError(`a new plan must have the same ${this.meterCount} meters, has ${plan.meters.length}`);
     for (let m = 0; m < this.meterCount; m++) {
-      if (plan.meters[m].unit !== this.plan.meters[m].unit) throw new RangeError(`a new plan must have the same meters in the same order (meter ${m} differs)`);
+      if (plan.meters[m].unit !== this.plan.meterUnit[m]) throw new RangeError(`a new plan must have the same meters in the same order (meter ${m} differs)`);
       if (plan.meters[m].readCount === 0) throw new RangeError(`meters[${m}] ${plan.meters[m].name} has no reads`);
     }
     this.plan = plan;
@@ -250,7 +254,7 @@ export class Scheduler {
 
   /** Earliest time meter m may be sent a request (ignoring whether it is due). */
   private spacingReady(m: number): number {
-    const unit = this.plan.meters[m].unit;
+    const unit = this.plan.meterUnit[m];
     const gap = unit === this.lastUnit ? this.interRequestDelayUs : Math.max(this.interRequestDelayUs, this.interUnitDelayUs);
     const a = this.lastDoneAt + gap;
     const b = this.lastRequestAt[m] + this.minDelay[m];
@@ -298,7 +302,7 @@ export class Scheduler {
       this.lastCycleStart[m] = now;
       this.lastCycleLateness[m] = now - this.deadline[m];
     }
-    const read = this.plan.meters[m].firstRead + this.cursor[m];
+    const read = this.plan.meterFirstRead[m] + this.cursor[m];
     this.inFlight = read;
     this.lastRequestAt[m] = now;
     this.requests[m]++;
@@ -323,7 +327,7 @@ export class Scheduler {
     const m = this.plan.readMeter[read];
     this.inFlight = -1;
     this.lastDoneAt = now;
-    this.lastUnit = this.plan.meters[m].unit;
+    this.lastUnit = this.plan.meterUnit[m];
     this.faults[m * OUTCOME_KINDS + outcome]++;
     if (outcome === OUTCOME_OK) {
       this.lastGoodAt[m] = now;
@@ -361,7 +365,7 @@ export class Scheduler {
   /** Moves meter m's cursor past a finished read; ends the cycle after its last read. */
   private advance(m: number): void {
     const c = this.cursor[m] + 1;
-    if (c < this.plan.meters[m].readCount) { this.cursor[m] = c; return; }
+    if (c < this.plan.meterReadCount[m]) { this.cursor[m] = c; return; }
     this.cursor[m] = -1;
     this.cyclesDone[m]++;
     this.deadline[m] += this.interval[m];

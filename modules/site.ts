@@ -79,11 +79,11 @@ export interface ProfileLookup {
 const TOP_KEYS = Object.freeze(["bus", "meters", "forwarding", "gateway", "repeater", "history"]);
 const HISTORY_KEYS = Object.freeze(["buckets", "bucketSeconds"]);
 /**
- * The history ring's defaults: 60 buckets of 60 s, the last hour at one point a minute (540 B per meter; 17 KB for a
+ * The history ring's defaults: 30 buckets of 120 s, the last hour at one point every two minutes (270 B per meter; 8.4 KB for a
  * 32-meter segment, the ESP32 budget in docs/esp32.md).
  */
-export const DEFAULT_HISTORY_BUCKETS = 60;
-export const DEFAULT_HISTORY_BUCKET_S = 60;
+export const DEFAULT_HISTORY_BUCKETS = 30;
+export const DEFAULT_HISTORY_BUCKET_S = 120;
 const BUS_KEYS = Object.freeze(["port", "baud", "framing", "retries", "timeoutMs", "interRequestDelayMs", "interUnitDelayMs", "turnaroundMs"]);
 const METER_KEYS = Object.freeze(["name", "profile", "unit", "intervalMs", "priority", "points", "via"]);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -219,7 +219,8 @@ export function profileTable(list: readonly Profile[]): ProfileLookup {
 export function meterSpecs(site: Site, caps?: ArrayLike<number>): MeterSpec[] {
   return site.meters.map((m, i) => {
     const cap = caps !== undefined && i < caps.length ? caps[i] : 0;
-    const profile = cap > 0 && cap < m.profile.limits.maxRegisters ? { ...m.profile, limits: { ...m.profile.limits, maxRegisters: Math.max(cap, minCapFor(m)) } } : m.profile;
+    if (!(cap > 0 && cap < m.profile.limits.maxRegisters)) return m; // the site meter itself (the plan keeps it: no copy per meter)
+    const profile = { ...m.profile, limits: { ...m.profile.limits, maxRegisters: Math.max(cap, minCapFor(m)) } };
     return { name: m.name, unit: m.unit, profile, points: m.points };
   });
 }
@@ -330,23 +331,39 @@ export function longestReplyBytes(plan: Plan, m: number): number {
 }
 
 /**
+/**
+ * The forwarders' view of one site meter (modules/readings.ts MeterMeta): its fields read through getters from the site
+ * meter, so the store holds two references per meter, not a copy of eight fields.
+ */
+class SiteMeterMeta implements MeterMeta {
+  constructor(private readonly meter: SiteMeter, readonly points: readonly PointMeta[]) {}
+  get name(): string { return this.meter.name; }
+  get profile(): string { return this.meter.profileId; }
+  get manufacturer(): string { return this.meter.profile.manufacturer; }
+  get model(): string { return this.meter.profile.model; }
+  get unit(): number { return this.meter.unit; }
+  get intervalMs(): number { return this.meter.intervalMs; }
+  get via(): string | undefined { return this.meter.via; }
+}
+
+/**
  * The forwarders' view of the site's meters (modules/readings.ts ReadingsStore), points in the plan's order. A point's
  * metadata is its profile point itself (same field names; "" for an absent unit or class), so nothing is copied per
  * point: a meter polling all its profile's points shares the profile's own list, and meters with the same profile and
- * selection share one list.
+ * selection share one list (the site's own shared selection: modules/site.ts checkSite).
  */
 export function meterMetaForSite(site: Site, plan: Plan): MeterMeta[] {
-  const shared = new Map<string, readonly PointMeta[]>();
+  const shared: { selection: readonly number[]; points: readonly PointMeta[] }[] = [];
   return plan.meters.map((mp, m) => {
     const sm = site.meters[m];
     const all = sm.points.length === sm.profile.points.length && sm.points.every((p, i) => p === i);
-    let points: readonly PointMeta[] | undefined = all ? sm.profile.points : shared.get(`${sm.profileId}:${sm.points.join(",")}`);
+    let points: readonly PointMeta[] | undefined = all ? sm.profile.points : shared.find((x) => x.selection === sm.points)?.points;
     if (points === undefined) {
       const list: PointMeta[] = [];
-      for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) list.push(sm.profile.points[plan.valuePoint[v]]);
-      shared.set(`${sm.profileId}:${sm.points.join(",")}`, list);
+      for (let v = mp.firstValue; v < mp.firstValue + mp.valueCount; v++) list.push(sm.profile.points[plan.pointOf(v)]);
+      shared.push({ selection: sm.points, points: list });
       points = list;
     }
-    return { name: sm.name, profile: sm.profileId, manufacturer: sm.profile.manufacturer, model: sm.profile.model, unit: sm.unit, intervalMs: sm.intervalMs, points, ...(sm.via !== undefined ? { via: sm.via } : {}) };
+    return new SiteMeterMeta(sm, points);
   });
 }

@@ -23,6 +23,15 @@ test("XS memory host: engine configurations measured on XS, and the manifest's c
   t.true(empty.slots < 100 && empty.chunkBytes < 1024, JSON.stringify(empty));
   for (const r of [four, typical, thirtyTwo, repeater]) t.true(r.slots > 100 && r.chunkBytes > 1000, JSON.stringify(r));
   t.true(thirtyTwo.chunkBytes > 2 * four.chunkBytes && thirtyTwo.chunkBytes > typical.chunkBytes);
+  // The engine budget of issue 21 (slots × 16 B + chunk bytes, 32-bit XS): 32 meters with all points within 96 KB (met:
+  // 90.1 KB when this was written); the 4-meter and 32-meter typical figures are held below what this change reached
+  // plus a little room (33.3 KB and 85.8 KB measured; targets 24 KB and 64 KB not met yet: docs/esp32.md).
+  if (roomy.bits === 32) {
+    const total = (r: { slots: number; chunkBytes: number }) => r.slots * 16 + r.chunkBytes;
+    t.true(total(thirtyTwo) <= 96 * 1024, `${thirtyTwo.name}: ${total(thirtyTwo)} bytes, target 96 KB`);
+    t.true(total(typical) <= 88 * 1024, `${typical.name}: ${total(typical)} bytes`);
+    t.true(total(four) <= 34 * 1024, `${four.name}: ${total(four)} bytes`);
+  }
   // The repeater and the 4-meter concentrator with all points fit the manifest's creation.
   const c = manifestCreation();
   for (const r of [four, repeater]) {
@@ -56,11 +65,14 @@ test("the whole firmware on XS: the shipped default site with MQTT forwarding bo
   // keys before the boot, so the meter names are what would show).
   for (const r of rows) t.true(r.result!.booted![2] <= c.keys && r.result!.end![2] <= c.keys, `${r.label}: ${r.result!.end![2]} keys, creation ${c.keys}`);
   t.is(rows[2].result!.booted![2], rows[0].result!.booted![2], "12 meters use the keys of 1");
-  // The shipped site with MQTT on: its ring is sized by the device's byte budget (it took 1,000 readings, 96 KB, before).
-  const shipped = rows[0].result!;
-  for (const [name, i, limit] of [["slots", 0, c.slots], ["chunk bytes", 1, c.chunkBytes], ["keys", 2, c.keys]] as const) {
-    t.true(shipped.booted![i] <= limit, `at boot: ${shipped.booted![i]} ${name}, creation ${limit}`);
-    t.true(shipped.end![i] <= limit, `after ${shipped.seconds} s (with the simulator's own growth): ${shipped.end![i]} ${name}, creation ${limit}`);
+  // Each of the three sites (the shipped one with MQTT on, 4 meters with all points, 12 meters) boots and polls within
+  // the creation; the ring is sized by the device's byte budget (it took 1,000 readings, 96 KB, before).
+  for (const r of rows) {
+    const x = r.result!;
+    for (const [name, i, limit] of [["slots", 0, c.slots], ["chunk bytes", 1, c.chunkBytes], ["keys", 2, c.keys]] as const) {
+      t.true(x.booted![i] <= limit, `${r.label} at boot: ${x.booted![i]} ${name}, creation ${limit}`);
+      t.true(x.end![i] <= limit, `${r.label} after ${x.seconds} s (with the simulator's own growth): ${x.end![i]} ${name}, creation ${limit}`);
+    }
   }
 });
 

@@ -123,7 +123,6 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
   const cache = gateway === null || gateway.cacheTtlUs <= 0 ? null : new RegisterCache(Math.max(1, Math.min(1024, plan.readCount)));
   // Each point's quality from the store's readings (with the decoder's status: a withheld total is invalid) and failures.
   const quality = new PointQuality(site.meters.map((m, i) => ({ intervalMs: m.intervalMs, points: store.meters[i].meta.points, ratedPowerW: m.profile.limits.ratedPowerW })));
-  let qStatus: Uint8Array[] = [];
   const listener: PollLoopListener = {
     polled(read: number, outcome: number, result: MasterResult): void {
       // The plan being polled: recomputed while running when a register cap is learned (below).
@@ -137,7 +136,7 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
       }
       const m = p.readMeter[read];
       if (outcome !== OUTCOME_OK) quality.failed(m, store.online(m));
-      else if (read === lastRead[m]) quality.recorded(m, store.meters[m].values, result.completedAt, qStatus[m]);
+      else if (read === lastRead[m]) quality.recorded(m, store.meters[m].values, result.completedAt, loop.readings.status, p.meters[m].firstValue);
       quality.age(result.completedAt);
       if (events !== null) {
         if (outcome !== OUTCOME_OK) events.failure(m);
@@ -153,7 +152,6 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
     },
   };
   const loop = new PollLoop(plan, port, { ...options, store, listener, guest: guest ?? undefined });
-  qStatus = plan.meters.map((pm) => loop.readings.status.subarray(pm.firstValue, pm.firstValue + pm.valueCount));
   // Timing restored from the preference goes to the master's learned rows before the first poll (then live).
   if (learned !== null) applyLearnedTiming(site, loop.master, learned, loop.scheduler, loop.plan);
   return { plan, loop, store, guest, cache, quality };

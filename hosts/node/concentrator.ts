@@ -109,8 +109,6 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
   const quality = new PointQuality(store.meters.map((sm, m) => ({ intervalMs: site.meters[m].intervalMs, points: sm.meta.points, ratedPowerW: site.meters[m].profile.limits.ratedPowerW })));
   const qSeen = new Float64Array(store.meters.length);
   const qFailed = new Float64Array(store.meters.length);
-  // Each meter's view of the decoder's value status (a total the sanity filter withheld is invalid): set once the loop exists.
-  let qStatus: Uint8Array[] = [];
   const failed = new Float64Array(store.meters.length);
   const inner = o.listener;
   // The gateway section (already checked by checkSite; errors name $.gateway.<field>), its poll-data cache, and the
@@ -141,7 +139,7 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
         // A learned cap recomputes the plan (taken by the loop after this read), learned timing goes to the master.
         applyLearned(site, loop, learned);
       }
-      if (sm.readings !== qSeen[m]) { qSeen[m] = sm.readings; quality.recorded(m, sm.values, result.completedAt, qStatus[m]); }
+      if (sm.readings !== qSeen[m]) { qSeen[m] = sm.readings; quality.recorded(m, sm.values, result.completedAt, loop.readings.status, loop.plan.meters[m].firstValue); }
       if (sm.failures !== qFailed[m]) { qFailed[m] = sm.failures; quality.failed(m, store.online(m)); }
       quality.age(result.completedAt);
       if (forwarding !== null) {
@@ -157,7 +155,6 @@ export async function startConcentrator(site: Site, port: Rs485Port, o: NodeConc
   loop.setEpoch(o.nowMs(), o.nowUs());
   // Timing learned by earlier runs goes to the master's learned rows before the first poll (then live: applyLearned).
   if (learned !== null) applyLearnedTiming(site, loop.master, learned, loop.scheduler, loop.plan);
-  qStatus = plan.meters.map((pm) => loop.readings.status.subarray(pm.firstValue, pm.firstValue + pm.valueCount));
   const links = () => [busLink(site, loop), ...(o.extraLinks ? o.extraLinks() : [])];
   const fwd = await startForwarding(store, {
     section: site.forwarding ?? undefined,

@@ -107,10 +107,9 @@ export function learningRun(meters: readonly LearningMeter[], cycles: number, se
           reads++;
           // Every value this read delivered must be what the meter holds.
           const lv = loop.readings;
-          for (let k = p.readValueStart[read]; k < p.readValueStart[read + 1]; k++) {
-            const v = p.readValueIndex[k];
+          for (const v of p.valuesOf(read)) {
             if (lv.status[v] !== VALUE_OK) continue;
-            const name = site.meters[m].profile.points[p.valuePoint[v]].name;
+            const name = site.meters[m].profile.points[p.pointOf(v)].name;
             const want = expected[m].get(name) as number;
             if (!(lv.values[v] === want || (Number.isNaN(want) && Number.isNaN(lv.values[v])))) wrong++;
           }

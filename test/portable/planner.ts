@@ -45,6 +45,23 @@ function checkInvariants(t: Check, plan: Plan): void {
 }
 
 export const cases: Cases = {
+  "meters of one profile and selection share a layout: the same reads at their own unit, values decoded per meter"(t) {
+    const some = [0, 1, 2];
+    const specs = [meter(SDM120, 1), meter(SDM630, 2), meter(SDM120, 3), meter(SDM120, 4, some), meter(SDM630, 5)];
+    const plan = planSite(specs, LINE);
+    checkInvariants(t, plan);
+    t.is(plan.layoutCount, 3, "SDM120 all points, SDM630 all points, SDM120 three points");
+    t.deepEqual(Array.from(plan.meterLayout), [0, 1, 0, 2, 1]);
+    const reads = (m: number) => plan.reads.slice(plan.meters[m].firstRead, plan.meters[m].firstRead + plan.meters[m].readCount);
+    t.deepEqual(reads(2).map((r) => [r.function, r.start, r.count]), reads(0).map((r) => [r.function, r.start, r.count]));
+    t.ok(reads(2).every((r) => r.unit === 3 && r.meter === 2));
+    // Each value's meter, point and read are its own meter's, as with one layout per meter.
+    for (const v of plan.values) {
+      t.is(plan.meterOf(plan.values.indexOf(v)), v.meter);
+      t.is(specs[v.meter].points[plan.values.indexOf(v) - plan.meters[v.meter].firstValue], v.point);
+      t.is(plan.reads[v.read].meter, v.meter);
+    }
+  },
   "request cost: 8 bytes out, 5 + data back, two t3.5, turnaround, delay"(t) {
     const line = new LineTiming(9600, "8N1");
     // 8 chars = 8334 µs, t3.5 = 3646 µs, 7 chars = 7292 µs.

@@ -2,6 +2,7 @@
 // impossible value or a meter offline, stale when not refreshed within staleCycles intervals; changes are reported once.
 // Portable: runs on Node and on XS.
 import { plausibleRange, PointQuality, QUALITY_FRESH, QUALITY_INVALID, QUALITY_NONE, QUALITY_STALE } from "../../modules/point-quality";
+import { VALUE_OK, VALUE_WITHHELD } from "../../modules/latest-values";
 import type { Cases, Check } from "../harness/check";
 
 function two(): PointQuality {
@@ -61,5 +62,12 @@ export const cases: Cases = {
     t.deepEqual(plausibleRange({ deviceClass: "voltage", unit: "kV" }), [-1.5, 1.5]);
     t.deepEqual(plausibleRange({ deviceClass: "power_factor", unit: "%" }), [-100, 100]);
     t.throws(() => new PointQuality([], 0), RangeError);
+  },
+  "a meter's status may be passed as the decoder's whole status array and the meter's first value"(t: Check) {
+    const q = two();
+    // Two values of another meter first, then this meter's three: the withheld total at index 4 makes point 2 invalid.
+    const status = new Uint8Array([VALUE_OK, VALUE_WITHHELD, VALUE_OK, VALUE_OK, VALUE_WITHHELD]);
+    q.recorded(0, [230, 100, 1], 1_000_000, status, 2);
+    t.deepEqual([q.of(0, 0), q.of(0, 1), q.of(0, 2)], [QUALITY_FRESH, QUALITY_FRESH, QUALITY_INVALID]);
   },
 };

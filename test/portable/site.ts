@@ -55,12 +55,12 @@ export const cases: Cases = {
       '$.meters[1].profile: unknown profile "eastron-sdm999" (known: fixture-dc-meter, fixture-nmid30-2, fixture-sdm120, fixture-sdm630)',
     ]);
   },
-  "history section: sizes the status page's ring (default 60 × 60 s); bad values are named"(t) {
+  "history section: sizes the status page's ring (default 30 × 120 s: the last hour); bad values are named"(t) {
     const bus = { port: "x", baud: 9600, framing: "8N1" };
     const meters = [{ name: "m", profile: "fixture-sdm120", unit: 1, intervalMs: 1000 }];
     const d = checkSite({ bus, meters }, profiles);
     t.ok(d.ok);
-    if (d.ok) t.deepEqual(d.site.history, { buckets: 60, bucketUs: 60_000_000 });
+    if (d.ok) t.deepEqual(d.site.history, { buckets: 30, bucketUs: 120_000_000 });
     const c = checkSite({ bus, meters, history: { buckets: 240, bucketSeconds: 15 } }, profiles);
     t.ok(c.ok);
     if (c.ok) t.deepEqual(c.site.history, { buckets: 240, bucketUs: 15_000_000 });
