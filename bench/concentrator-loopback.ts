@@ -9,19 +9,19 @@
  * decodes, and the energy totals stay put (the sanity filter accepts them). Time is a Float64Array clock, the host's.
  *
  * `rebaseAt` > 0 makes the host rebase time (PollLoop.rebaseTime, Gateway.rebaseTime) each time its clock passes that
- * many µs, as the Node serial host does (modules/time-rebase.ts); 0 leaves the clock running (XS keeps numbers inline: nothing to rebase there).
+ * many µs, as the Node serial host does (modules/port/time-rebase.ts); 0 leaves the clock running (XS keeps numbers inline: nothing to rebase there).
  * No simulator and no Node API: it runs on XS too (scripts/xs-memory.mjs measureSteadyOnXs) and on V8
  * (test/concentrator-alloc.test.ts).
  */
-import { appendCrc } from "../modules/crc16";
-import { Gateway, type GatewayLink } from "../modules/gateway";
-import { GatewayConfig } from "../modules/gateway-config";
-import { writeMbapHeader } from "../modules/mbap";
-import { MqttLayout } from "../modules/mqtt-payload";
-import { MqttSession, type MqttPublisher } from "../modules/mqtt-session";
-import { NO_DEADLINE, type Rs485Port } from "../modules/port";
-import type { Profile } from "../modules/profile";
-import { checkSite, profileTable } from "../modules/site";
+import { appendCrc } from "../modules/rtu/crc16";
+import { Gateway, type GatewayLink } from "../modules/gateway/engine";
+import { GatewayConfig } from "../modules/gateway/config";
+import { writeMbapHeader } from "../modules/gateway/mbap";
+import { MqttLayout } from "../modules/forwarding/mqtt-payload";
+import { MqttSession, type MqttPublisher } from "../modules/forwarding/mqtt-session";
+import { NO_DEADLINE, type Rs485Port } from "../modules/port/contract";
+import type { Profile } from "../modules/concentrator/profile";
+import { checkSite, profileTable } from "../modules/site/site";
 import { sitePoller } from "../hosts/esp32/site-poller";
 
 /** One gateway request per this many transactions. */

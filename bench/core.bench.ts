@@ -1,16 +1,16 @@
 // Concentrator core: XS computrons (and Node ns, bytes) per decoded value, and the bus efficiency of the planner on a
 // 30-meter mixed site against a naive poller that reads one value per request.
-import { checkProfile, pointIndex, type Profile } from "../modules/profile";
-import { planSite, readBusTimeUs, type MeterSpec } from "../modules/planner";
-import { paddedSpan } from "../modules/profile";
-import { LatestValues } from "../modules/latest-values";
-import { ValueCodec, readRaw, TYPE_S16 } from "../modules/values";
+import { checkProfile, pointIndex, type Profile } from "../modules/concentrator/profile";
+import { planSite, readBusTimeUs, type MeterSpec } from "../modules/concentrator/planner";
+import { paddedSpan } from "../modules/concentrator/profile";
+import { LatestValues } from "../modules/concentrator/latest-values";
+import { ValueCodec, readRaw, TYPE_S16 } from "../modules/concentrator/values";
 import type { Bench, Report } from "./harness";
-import { PollLoop } from "../modules/poll-loop";
-import { OUTCOME_OK, Scheduler } from "../modules/scheduler";
-import { TotalSanity } from "../modules/sanity";
-import { codecOf } from "../modules/planner";
-import { writeRaw, typeCode } from "../modules/values";
+import { PollLoop } from "../modules/concentrator/poll-loop";
+import { OUTCOME_OK, Scheduler } from "../modules/concentrator/scheduler";
+import { TotalSanity } from "../modules/concentrator/sanity";
+import { codecOf } from "../modules/concentrator/planner";
+import { writeRaw, typeCode } from "../modules/concentrator/values";
 import { Simulation } from "../hosts/sim/index";
 import { profileMeter } from "../hosts/sim/profile-meter";
 import { DC_METER, NMID30_2, SDM120, SDM630 } from "../test/fixtures/maps";
@@ -162,7 +162,7 @@ export const reports: Report[] = [
         }
       }
       rows.push("");
-      rows.push(`Maps: ${shipped ? "shipped profiles where present (profiles/*.json), test fixtures otherwise" : "test fixtures shaped like SDM630 / SDM120 / NMID30-2 / DJZ1226 (test/fixtures/profiles)"}. Typical selection: 22 points of each three-phase meter (fewer where a shipped profile maps fewer) (phase V/I/P, totals, frequency, energies), every point of the single-phase and NMID30-2 meters, 4 of each DC meter (with their decimal-point registers). Bus time per request = request + response air time + 2 × t3.5 + turnaround (the meter's reply latency, an assumption: 5 ms is fast, many meters take 20 ms or more) + meter minimum delay (modules/planner.ts readBusTimeUs). Targets: ≥ 5× fewer requests, ≥ 3× less bus time.`);
+      rows.push(`Maps: ${shipped ? "shipped profiles where present (profiles/*.json), test fixtures otherwise" : "test fixtures shaped like SDM630 / SDM120 / NMID30-2 / DJZ1226 (test/fixtures/profiles)"}. Typical selection: 22 points of each three-phase meter (fewer where a shipped profile maps fewer) (phase V/I/P, totals, frequency, energies), every point of the single-phase and NMID30-2 meters, 4 of each DC meter (with their decimal-point registers). Bus time per request = request + response air time + 2 × t3.5 + turnaround (the meter's reply latency, an assumption: 5 ms is fast, many meters take 20 ms or more) + meter minimum delay (modules/concentrator/planner.ts readBusTimeUs). Targets: ≥ 5× fewer requests, ≥ 3× less bus time.`);
       return rows.join("\n");
     },
   },

@@ -4,7 +4,7 @@
 import crcCrc16Modbus from "crc/crc16modbus";
 import crcCalculatorCrc16Modbus from "crc/calculators/crc16modbus";
 import modbusSerialCrc16 from "modbus-serial/utils/crc16.js";
-import { crc16 } from "../modules/crc16";
+import { crc16 } from "../modules/rtu/crc16";
 import type { Bench } from "./harness";
 
 function frame(n: number): Uint8Array {

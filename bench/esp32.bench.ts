@@ -5,9 +5,9 @@
 //  - the memory a concentrator and a repeater hold after construction, measured on XS by the memory host
 //    (scripts/xs-memory.mjs, bench/xs-memory-engines.ts): live slots, chunk bytes and runtime keys, and what the
 //    manifest's `creation` leaves free beside them.
-import { appendCrc } from "../modules/crc16";
-import { Master } from "../modules/master";
-import type { MasterResult } from "../modules/master-result";
+import { appendCrc } from "../modules/rtu/crc16";
+import { Master } from "../modules/master/engine";
+import type { MasterResult } from "../modules/master/result";
 import { EngineLoop } from "../hosts/esp32/deadline-timer";
 import type { DigitalClass, Esp32Io, SerialClass, SerialOptions, TimerApi, TimerId, UartRs485Class, UartRs485Options } from "../hosts/esp32/io";
 import { Esp32SerialPort } from "../hosts/esp32/serial-port";

@@ -3,12 +3,12 @@
 // roots), on frames of 8, 89 and 256 bytes. Frames over 251 bytes are two interleaved codewords (rc485 rule); the peers
 // then code the two halves as two codewords as well. Decode benches re-insert the same errors each operation.
 import zxing from "reedsolomon";
-import { appendCrc } from "../modules/crc16";
-import { FecReceiver, FecTransmitter } from "../modules/fec-link";
-import { ReedSolomon } from "../modules/reed-solomon";
+import { appendCrc } from "../modules/rtu/crc16";
+import { FecReceiver, FecTransmitter } from "../modules/fec/link";
+import { ReedSolomon } from "../modules/fec/reed-solomon";
 import { adaptiveReport } from "../scripts/fec-adaptive";
 import { monteCarloReport } from "../scripts/fec-montecarlo";
-import { encodeFeedback, FecStrengthChooser } from "../modules/fec-adapt";
+import { encodeFeedback, FecStrengthChooser } from "../modules/fec/adapt";
 import type { Bench, Report } from "./harness";
 import { TextbookReedSolomon } from "./peers/rs-textbook";
 

@@ -1,18 +1,18 @@
 // Forwarding costs per reading: recording into the readings store and the store-and-forward ring (both must allocate
 // nothing), formatting one MQTT state payload into the session's byte buffer (nothing allocated), and a whole session
 // cycle (reading → publish → PUBACK) with a publisher that drops the message. The ring rows are the compact-record ring
-// on RAM storage (modules/ring-storage.ts): append one reading, and replay one reading (load + send + acknowledge) after
+// on RAM storage (modules/forwarding/ring-storage.ts): append one reading, and replay one reading (load + send + acknowledge) after
 // a restart; the Node-only report measures replay throughput from a ring file (hosts/node/ring-file.ts).
-import { ForwardRing } from "../modules/forward-ring";
-import { MemoryRingStorage } from "../modules/ring-storage";
-import { MqttLayout } from "../modules/mqtt-payload";
-import { MqttSession } from "../modules/mqtt-session";
-import { ReadingsStore } from "../modules/readings";
+import { ForwardRing } from "../modules/forwarding/ring";
+import { MemoryRingStorage } from "../modules/forwarding/ring-storage";
+import { MqttLayout } from "../modules/forwarding/mqtt-payload";
+import { MqttSession } from "../modules/forwarding/mqtt-session";
+import { ReadingsStore } from "../modules/concentrator/readings";
 import { SYNTHETIC_METERS } from "../test/harness/synthetic-site";
 import { makeConcentratorLoopback } from "./concentrator-loopback";
-import { REBASE_US } from "../modules/time-rebase";
+import { REBASE_US } from "../modules/port/time-rebase";
 import { SDM120, SDM630 } from "../test/fixtures/maps";
-import { readingRecordBytes } from "../modules/ring-record";
+import { readingRecordBytes } from "../modules/forwarding/ring-record";
 import type { Bench, Report } from "./harness";
 
 const house = 0; // the eight-point three-phase meter of the synthetic site

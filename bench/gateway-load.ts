@@ -12,10 +12,10 @@
 //    handed to the client), summed and divided by requests. This is CPU time on this machine's Node, spent between bus
 //    transactions (in the t3.5 gap before the next request, which the bus needs anyway); it is added to the bus time above,
 //    so the "added per request" column is an upper bound.
-import { Gateway, type GatewayLink } from "../modules/gateway";
-import { writeMbapHeader } from "../modules/mbap";
-import { STATUS_OK } from "../modules/master-status";
-import { Prng } from "../modules/prng";
+import { Gateway, type GatewayLink } from "../modules/gateway/engine";
+import { writeMbapHeader } from "../modules/gateway/mbap";
+import { STATUS_OK } from "../modules/master/status";
+import { Prng } from "../modules/common/prng";
 import { Site } from "../test/harness/master-site";
 
 const CLIENTS = 16;

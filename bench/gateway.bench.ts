@@ -2,11 +2,11 @@
 // reply out, against an in-memory bus and link), and a Node-only report of 16 clients on the simulated bus: the bus busy
 // share while requests are queued and the time the gateway adds per request (bench/gateway-load.ts).
 import type { Bench, Report } from "./harness";
-import { CERT_ROLE, CertificateRoleReader } from "../modules/certificate-role";
-import { Gateway, type GatewayLink } from "../modules/gateway";
-import { writeMbapHeader } from "../modules/mbap";
-import { MasterResult } from "../modules/master-result";
-import { STATUS_OK, SUBMIT_OK } from "../modules/master-status";
+import { CERT_ROLE, CertificateRoleReader } from "../modules/gateway/certificate-role";
+import { Gateway, type GatewayLink } from "../modules/gateway/engine";
+import { writeMbapHeader } from "../modules/gateway/mbap";
+import { MasterResult } from "../modules/master/result";
+import { STATUS_OK, SUBMIT_OK } from "../modules/master/status";
 
 /** A Modbus/TCP Security section whose role "operator" may read and write units 1-10 (files are not read here). */
 const TLS = { certificate: "gw.crt", key: "gw.key", ca: "ca.crt", roles: { operator: { functions: [3, 4, 6, 16], units: ["1-10"] } } };

@@ -3,7 +3,7 @@
 // Efficiency = achieved transactions/s ÷ the theoretical maximum, where one transaction at best takes the request's air
 // time + the meter's answer delay (its turnaround, never under t3.5: a slave finds the request's end by t3.5 of silence)
 // + the reply's air time + the t3.5 the master must leave before its next request.
-import { STATUS_KINDS, STATUS_TIMEOUT } from "../modules/master-status";
+import { STATUS_KINDS, STATUS_TIMEOUT } from "../modules/master/status";
 import { Site } from "../test/harness/master-site";
 
 const METERS = 10;
@@ -72,7 +72,7 @@ export function busEfficiency(): string {
   rows.push("", `${METERS} meters (turnaround 0: each answers t3.5 after the request), ${REGISTERS} holding registers per read ` +
     `(8-byte request, ${5 + 2 * REGISTERS}-byte reply), ${MEASURED} transactions measured after ${WARMUP} of warm-up, simulated ` +
     "time. ESP32 UART: 128-byte FIFOs, RX handed over after 4 character times of silence or at 120 bytes; the host drops DE " +
-    "at the time modules/driver-enable.ts computes, rounded up to the host's timer tick. esp32-native: rc485's native UART " +
+    "at the time modules/port/driver-enable.ts computes, rounded up to the host's timer tick. esp32-native: rc485's native UART " +
     "class (hosts/esp32/native) with DE on RTS, dropped by the UART at the last stop bit (the engine hears transmitted() " +
     "then, no timer), 1 KB RX / 512 B TX ring buffers and the RX timeout at t3.5 (so the reply's hand-over is also the " +
     "end of the silence the next request waits for: no timer tick on the transaction's path).");

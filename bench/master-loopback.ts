@@ -2,10 +2,10 @@
 // builds the request and asks the port to transmit it, DE drops, the prepared 165-byte reply arrives in one piece, the
 // silence confirms it, the engine checks the CRC and hands the 80 values to the listener). No simulator and no Node API,
 // so it runs on XS too (bench meter counts) and allocates nothing per transaction.
-import { appendCrc } from "../modules/crc16";
-import { Master } from "../modules/master";
-import type { MasterResult } from "../modules/master-result";
-import type { Rs485Port } from "../modules/port";
+import { appendCrc } from "../modules/rtu/crc16";
+import { Master } from "../modules/master/engine";
+import type { MasterResult } from "../modules/master/result";
+import type { Rs485Port } from "../modules/port/contract";
 
 const REBASE_AT = 1 << 29;
 

@@ -1,10 +1,10 @@
 // The R/C repeater: cost per forwarded frame on both engines (XS computrons, Node ns, bytes allocated), and the Node-only
 // reports: the paper's three layouts (Urrea & Morales 2019 §5, Tables 2–3), the noisy-segment target of issue 6, and the
 // latency per hop. `npm run bench -- repeater`.
-import { appendCrc } from "../modules/crc16";
-import type { Rs485Port } from "../modules/port";
-import { Repeater } from "../modules/repeater";
-import { FecLinkCodec } from "../modules/repeater-link";
+import { appendCrc } from "../modules/rtu/crc16";
+import type { Rs485Port } from "../modules/port/contract";
+import { Repeater } from "../modules/repeater/engine";
+import { FecLinkCodec } from "../modules/repeater/link";
 import { binomialFailure, measureLatency, paperTable, runPaper, runPair, type Topology } from "../hosts/sim/rc-paper";
 import type { Bench, Report } from "./harness";
 

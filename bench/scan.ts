@@ -14,8 +14,8 @@ import { SCAN_DEMO_SITE, sitesFromScan, summarize } from "../hosts/node/commands
 import { scanSimulated } from "../hosts/node/scan-sim";
 import { SimSite } from "../hosts/node/sim-site";
 import { readSiteFile } from "../hosts/node/site-file";
-import { planForSite } from "../modules/site";
-import type { ScanJobStatus } from "../modules/scan-job";
+import { planForSite } from "../modules/site/site";
+import type { ScanJobStatus } from "../modules/commissioning/scan-job";
 import { esp32ScanSite, SCAN_TOKEN } from "../test/harness/esp32-scan-site";
 
 const sf = readSiteFile(SCAN_DEMO_SITE);

@@ -8,10 +8,10 @@
  * One configuration per run (`only`): a full collection before and after building it, the difference printed as
  * `XS-MEMORY {json}` (live slots, chunk bytes, runtime keys, collections XS ran on its own). Ends with `XS-MEMORY-DONE`.
  */
-import type { Profile } from "../modules/profile";
-import { LIBRARY_LOOKUP, libraryProfile } from "../modules/profile-library";
-import { Repeater } from "../modules/repeater";
-import { checkSite } from "../modules/site";
+import type { Profile } from "../modules/concentrator/profile";
+import { LIBRARY_LOOKUP, libraryProfile } from "../modules/concentrator/profile-library";
+import { Repeater } from "../modules/repeater/engine";
+import { checkSite } from "../modules/site/site";
 import { sitePoller } from "../hosts/esp32/site-poller";
 
 declare function print(...args: unknown[]): void;
@@ -44,7 +44,7 @@ const TYPICAL_SELECTION: Record<string, readonly string[]> = {
 /** The engine configurations: name → builder (returns what must stay alive). */
 function configurations(profileTexts: readonly string[]): [string, () => unknown][] {
   const concentrator = (copies: number, typical: boolean) => () => {
-    // The shipped profiles are preloaded flash data (modules/profile-library.ts): looked up, not parsed.
+    // The shipped profiles are preloaded flash data (modules/concentrator/profile-library.ts): looked up, not parsed.
     const profiles: Profile[] = MEMORY_PROFILES.map((id) => libraryProfile(id)!);
     const meters: unknown[] = [];
     let unit = 1;

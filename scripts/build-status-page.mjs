@@ -6,7 +6,7 @@
  * Theory of operation. index.html, app.css and icon.svg are copied as they are; app.ts is bundled by esbuild into one
  * classic script (an IIFE: the page loads it with <script src="app.js">, no module loader), not minified, so the served
  * script stays readable in a browser's developer tools. The built file names are the `file` column of
- * modules/status-page.ts: the script is written as `app.js.txt` because mcconfig takes no .js or .json file as a
+ * modules/forwarding/status-page.ts: the script is written as `app.js.txt` because mcconfig takes no .js or .json file as a
  * resource (the Moddable SDK's tools/mcmanifest.js skips its `moduleExtensions` in the resources rule), and the ESP32
  * build takes build/status-page/* as flash resources (manifest.json "resources"). The Node host serves the same files
  * (hosts/node/status-page-files.ts), rebuilding them first when a source is newer than the build.

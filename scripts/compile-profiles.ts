@@ -1,7 +1,7 @@
 /*
- * The profile compiler: profiles/*.json → modules/profile-library.ts, the shipped profiles as preloaded flash data.
+ * The profile compiler: profiles/*.json → modules/concentrator/profile-library.ts, the shipped profiles as preloaded flash data.
  *
- * Each file is checked (modules/profile.ts checkProfile: a broken profile stops the build with its messages) and written
+ * Each file is checked (modules/concentrator/profile.ts checkProfile: a broken profile stops the build with its messages) and written
  * out as its normalised profile (addresses 0-based, defaults filled in), plus every field of the file the checker does not
  * normalise (documentation such as a point's `notes`, or fields a newer format adds), unchanged: the compiler knows no
  * field by name, so a new field or a new profile needs no change here. The generated module builds the profiles at
@@ -13,10 +13,10 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { checkProfile } from "../modules/profile";
+import { checkProfile } from "../modules/concentrator/profile";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-export const LIBRARY_PATH = `${root}modules/profile-library.ts`;
+export const LIBRARY_PATH = `${root}modules/concentrator/profile-library.ts`;
 
 /** The normalised profile with the file's other fields carried over (points too, by index). */
 function compiled(raw: Record<string, unknown>, id: string): Record<string, unknown> {
@@ -58,7 +58,7 @@ export function libraryProfile(id: string): Profile | undefined {
   return undefined;
 }
 
-/** The shipped profiles as a lookup (modules/site.ts ProfileLookup). */
+/** The shipped profiles as a lookup (modules/site/site.ts ProfileLookup). */
 export const LIBRARY_LOOKUP = frozen({
   get: libraryProfile,
   keys(): Iterable<string> {
@@ -71,9 +71,9 @@ export const LIBRARY_LOOKUP = frozen({
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const text = libraryText();
   if (process.argv.includes("--check")) {
-    if (readFileSync(LIBRARY_PATH, "utf8") !== text) { console.error("modules/profile-library.ts is stale: run npm run profiles"); process.exit(1); }
+    if (readFileSync(LIBRARY_PATH, "utf8") !== text) { console.error("modules/concentrator/profile-library.ts is stale: run npm run profiles"); process.exit(1); }
   } else {
     writeFileSync(LIBRARY_PATH, text);
-    console.log(`wrote modules/profile-library.ts`);
+    console.log(`wrote modules/concentrator/profile-library.ts`);
   }
 }

@@ -27,11 +27,11 @@
  * outcome, given the setting chosen before it, is an independent Bernoulli(f_s): the channel restarts from its stationary
  * state every frame).
  */
-import { appendCrc, crcMatches } from "../modules/crc16";
-import { FEC_FORMAT_VERSION, FEC_FORMAT_VERSION_ADAPTIVE } from "../modules/fec-link";
-import { codewordsFor } from "../modules/fec-adapt";
-import { FecLinkCodec } from "../modules/repeater-link";
-import { Prng } from "../modules/prng";
+import { appendCrc, crcMatches } from "../modules/rtu/crc16";
+import { FEC_FORMAT_VERSION, FEC_FORMAT_VERSION_ADAPTIVE } from "../modules/fec/link";
+import { codewordsFor } from "../modules/fec/adapt";
+import { FecLinkCodec } from "../modules/repeater/link";
+import { Prng } from "../modules/common/prng";
 
 export interface ChannelOptions {
   baud: number;

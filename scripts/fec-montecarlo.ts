@@ -7,8 +7,8 @@
  * hit, P = 1 − Σ_{k ≤ t} C(n+r, k) p^k (1−p)^(n+r−k). Miscorrections (decoder "succeeds" with a wrong frame) are split by
  * whether the Modbus CRC caught them. Seeded and deterministic; pure (no Node APIs).
  */
-import { appendCrc, crcMatches } from "../modules/crc16";
-import { ReedSolomon } from "../modules/reed-solomon";
+import { appendCrc, crcMatches } from "../modules/rtu/crc16";
+import { ReedSolomon } from "../modules/fec/reed-solomon";
 
 export interface MonteCarloRow {
   p: number; n: number; nroots: number; trials: number;

@@ -1,5 +1,5 @@
 // Regenerates the generated parts of docs/profiles.md (the catalogue) and docs/profile-points.md (the standard keys)
-// from profiles/*.json and modules/point-keys.ts: `npm run docs:profiles`. test/profile-catalogue.test.ts fails when
+// from profiles/*.json and modules/concentrator/point-keys.ts: `npm run docs:profiles`. test/profile-catalogue.test.ts fails when
 // the documents differ from what this writes.
 import { readFileSync, writeFileSync } from "node:fs";
 import { loadProfiles, PROFILES_DIR } from "../hosts/node/config";

@@ -109,7 +109,7 @@ const ENGINE_CONFIGURATIONS = 4;
 
 /**
  * The engine configurations of bench/xs-memory-engines.ts on the host. The profiles come from the compiled library
- * (modules/profile-library.ts), built in the bundle's body (preloaded: flash on the device) as on the device.
+ * (modules/concentrator/profile-library.ts), built in the bundle's body (preloaded: flash on the device) as on the device.
  * Each configuration runs in its own machine. Returns { status, done, rows (empty machine first), bits, creation, runs }.
  */
 export async function measureEnginesOnXs(creation = {}) {
@@ -183,7 +183,7 @@ export async function measureSteadyOnXs(count = 10000, what = "adapter") {
     : "() => adapterLoop(80)";
   const texts = STEADY_PROFILES.map((id) => readFileSync(`${root}profiles/${id}.json`, "utf8"));
   const entry = `import { measureSteadyState } from "./bench/xs-memory-engines";\nimport { adapterLoop } from "./bench/esp32.bench";\n` +
-    `import { makeConcentratorLoopback } from "./bench/concentrator-loopback";\nimport { parseProfile } from "./modules/profile";\n` +
+    `import { makeConcentratorLoopback } from "./bench/concentrator-loopback";\nimport { parseProfile } from "./modules/concentrator/profile";\n` +
     `const TEXTS: string[] = ${JSON.stringify(texts)};\n` +
     `(globalThis as unknown as { xsmemMain: () => void }).xsmemMain = () => measureSteadyState(${count}, ${make});\n`;
   const file = await bundleForXsMemory(entry, `${out}/steady-${what}.js`);

@@ -13,9 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { main } from "../hosts/node/cli";
-import { show } from "../modules/json-check";
-import { checkSite, profileTable } from "../modules/site";
-import { Prng } from "../modules/prng";
+import { show } from "../modules/common/json-check";
+import { checkSite, profileTable } from "../modules/site/site";
+import { Prng } from "../modules/common/prng";
 import { BIN, ROOT } from "./harness/node-peers";
 
 const dir = mkdtempSync(join(tmpdir(), "rc485-cli-fuzz-"));

@@ -7,11 +7,11 @@
 // own noise. Before: about 180 bytes per transaction (docs/benchmarks.md, "Allocation per transaction"). Deterministic
 // figures, no wall clock. Serial: a collection caused by another test's warm-up must not count against this one.
 import test from "ava";
-import { MqttLayout } from "../modules/mqtt-payload";
-import { MqttSession } from "../modules/mqtt-session";
-import { ReadingsStore } from "../modules/readings";
+import { MqttLayout } from "../modules/forwarding/mqtt-payload";
+import { MqttSession } from "../modules/forwarding/mqtt-session";
+import { ReadingsStore } from "../modules/concentrator/readings";
 import { makeConcentratorLoopback } from "../bench/concentrator-loopback";
-import { REBASE_US } from "../modules/time-rebase";
+import { REBASE_US } from "../modules/port/time-rebase";
 import { allocationOf } from "./harness/allocation";
 import { SDM120, SDM630 } from "./fixtures/maps";
 import { SYNTHETIC_METERS } from "./harness/synthetic-site";

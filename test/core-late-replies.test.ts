@@ -5,10 +5,10 @@
 import test from "ava";
 import { profileMeter } from "../hosts/sim/profile-meter";
 import { Simulation } from "../hosts/sim/index";
-import { planSite } from "../modules/planner";
-import { PollLoop } from "../modules/poll-loop";
-import { VALUE_OK } from "../modules/latest-values";
-import { COUNT_LATE } from "../modules/master-status";
+import { planSite } from "../modules/concentrator/planner";
+import { PollLoop } from "../modules/concentrator/poll-loop";
+import { VALUE_OK } from "../modules/concentrator/latest-values";
+import { COUNT_LATE } from "../modules/master/status";
 import { allProfiles } from "./harness/profiles";
 
 for (const id of ["schneider-iem3000", "eastron-sdm72"]) {

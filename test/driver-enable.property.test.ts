@@ -1,9 +1,9 @@
-// Property test of modules/driver-enable.ts (fast-check): for every standard baud rate, framing, tick and UART state, the
+// Property test of modules/port/driver-enable.ts (fast-check): for every standard baud rate, framing, tick and UART state, the
 // computed DE release is never before the last stop bit and stays within the documented bound; the bound is below t3.5
 // whenever checkDriverRelease accepts the configuration.
 import test from "ava";
 import fc from "fast-check";
-import { checkDriverRelease, driverHoldBoundUs, driverReleaseTimeUs } from "../modules/driver-enable";
+import { checkDriverRelease, driverHoldBoundUs, driverReleaseTimeUs } from "../modules/port/driver-enable";
 import { BAUD_RATES, LineTiming, type Framing } from "../modules/rtu/timing";
 
 const FRAMINGS: Framing[] = ["8N1", "8E1", "8O1", "8N2"];

@@ -4,7 +4,7 @@
 import test from "ava";
 import { HttpRoutes, tokenMatches } from "../hosts/esp32/http-routes";
 import { loadSite, readStoredSite, PREF_DOMAIN, PREF_SITE, storeSite, type PreferenceStore } from "../hosts/esp32/site-store";
-import { checkSite, profileTable } from "../modules/site";
+import { checkSite, profileTable } from "../modules/site/site";
 import { FIXTURE_PROFILES } from "./fixtures/maps";
 import { WifiKeeper } from "../hosts/esp32/wifi-keeper";
 import { FakeEsp32, FakePreference } from "../hosts/sim/esp32-fakes";

@@ -5,9 +5,9 @@
 // Also: a parity error on the wire reaches the master as a fault (never a good reading), and the bus efficiency with
 // hardware DE at 115200 on the ESP32 UART model (deterministic, simulated time). Virtual time only.
 import test from "ava";
-import { Master } from "../modules/master";
-import type { MasterResult } from "../modules/master-result";
-import { STATUS_CRC, STATUS_OK, SUBMIT_OK } from "../modules/master-status";
+import { Master } from "../modules/master/engine";
+import type { MasterResult } from "../modules/master/result";
+import { STATUS_CRC, STATUS_OK, SUBMIT_OK } from "../modules/master/status";
 import { LineTiming, type Framing } from "../modules/rtu/timing";
 import { EngineLoop } from "../hosts/esp32/deadline-timer";
 import { Esp32SerialPort, rxTimeoutCoveringT35, usesNativeUart } from "../hosts/esp32/serial-port";

@@ -8,9 +8,9 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { GW_FROM_CACHE } from "../modules/gateway";
-import type { MasterResult } from "../modules/master-result";
-import { checkSite, profileTable } from "../modules/site";
+import { GW_FROM_CACHE } from "../modules/gateway/engine";
+import type { MasterResult } from "../modules/master/result";
+import { checkSite, profileTable } from "../modules/site/site";
 import { EngineLoop } from "../hosts/esp32/deadline-timer";
 import type { ListenerOptions } from "../hosts/esp32/gateway-listener";
 import { bootGateway, deviceGatewayConfig, gatewayProblems, gatewayWarnings, GatewayService } from "../hosts/esp32/gateway-service";

@@ -6,8 +6,8 @@
 // rate-limited, sites over one NVS value stored and read back, torn writes detected, the admin token's build rules, and
 // the repeater's MQTT TLS options.
 import test from "ava";
-import { parseMqttSettings } from "../modules/forwarding-config";
-import { checkSite, profileTable } from "../modules/site";
+import { parseMqttSettings } from "../modules/forwarding/config";
+import { checkSite, profileTable } from "../modules/site/site";
 import { deviceConfig } from "../hosts/esp32/device-config";
 import { deviceGatewayConfig, gatewayWarnings } from "../hosts/esp32/gateway-service";
 import { FREE_FAILURES, HttpRoutes, tokenMatches } from "../hosts/esp32/http-routes";
@@ -20,8 +20,8 @@ import { FakeHttpServer, FakeLwipSocket } from "../hosts/sim/esp32-http-fakes";
 import { statusPageBytes } from "../hosts/node/status-page-files";
 import { Simulation } from "../hosts/sim/index";
 import { FIXTURE_PROFILES } from "./fixtures/maps";
-import { JsonWriter } from "../modules/json-writer";
-import { HistoryPieces, MetersPieces, healthPieces, writeAll, type JsonPieces } from "../modules/status-stream";
+import { JsonWriter } from "../modules/forwarding/json-writer";
+import { HistoryPieces, MetersPieces, healthPieces, writeAll, type JsonPieces } from "../modules/forwarding/status-stream";
 import { syntheticSite } from "./harness/synthetic-site";
 
 const TOKEN = "0123456789abcdef-token";

@@ -5,9 +5,9 @@ import test from "ava";
 import { loadLearnedPreference, saveLearnedPreference, PREF_LEARNED } from "../hosts/esp32/learned-store";
 import { sitePoller } from "../hosts/esp32/site-poller";
 import { PREF_DOMAIN, type PreferenceStore } from "../hosts/esp32/site-store";
-import { LearnedLimits } from "../modules/learned-limits";
-import { STATUS_EXCEPTION, STATUS_OK } from "../modules/master-status";
-import { checkSite, profileTable } from "../modules/site";
+import { LearnedLimits } from "../modules/commissioning/learned-limits";
+import { STATUS_EXCEPTION, STATUS_OK } from "../modules/master/status";
+import { checkSite, profileTable } from "../modules/site/site";
 import { allProfiles } from "./harness/profiles";
 
 function prefs(): PreferenceStore & { map: Map<string, unknown>; sets: number } {

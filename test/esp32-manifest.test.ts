@@ -1,14 +1,14 @@
 // manifest.json (the mcconfig build of the ESP32 firmware): valid JSON, every module it maps exists, it preloads only
 // pure modules/ files, and its config defaults build a valid device configuration and site.
 import test from "ava";
-import { libraryProfile } from "../modules/profile-library";
+import { libraryProfile } from "../modules/concentrator/profile-library";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deviceConfig } from "../hosts/esp32/device-config";
-import { parseProfile } from "../modules/profile";
-import { resolveRepeaterConfig } from "../modules/repeater-config";
-import { checkSite, profileTable } from "../modules/site";
-import { statusPageFiles } from "../modules/status-page";
+import { parseProfile } from "../modules/concentrator/profile";
+import { resolveRepeaterConfig } from "../modules/repeater/config";
+import { checkSite, profileTable } from "../modules/site/site";
+import { statusPageFiles } from "../modules/forwarding/status-page";
 
 const root = new URL("..", import.meta.url).pathname;
 const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8"));
@@ -130,8 +130,8 @@ test("the manifest's config defaults give a valid device config, site (with the 
   const r = checkSite(site, profileTable(profiles));
   t.true(r.ok, r.ok ? "" : r.errors.join("\n"));
   t.notThrows(() => resolveRepeaterConfig(site.repeater));
-  // The profiles the site names are shipped as preloaded flash data (modules/profile-library.ts), not as resources.
-  t.true(esp32.preload.includes("modules/profile-library"));
+  // The profiles the site names are shipped as preloaded flash data (modules/concentrator/profile-library.ts), not as resources.
+  t.true(esp32.preload.includes("modules/concentrator/profile-library"));
   for (const m of site.meters) t.truthy(libraryProfile(m.profile), m.profile);
   // Command-line overrides arrive as strings.
   t.deepEqual(deviceConfig({ ...manifest.config, role: "repeater", bTx: "33" }).portB.txPin, 33);
@@ -197,5 +197,5 @@ test("every import of every firmware module resolves to a mapped module or an SD
     }
   }
   t.true(checked > 50, `${checked} imports checked`);
-  t.true(seen.has("hosts/esp32/serial-port") && seen.has("modules/poll-loop") && seen.has("modules/repeater"));
+  t.true(seen.has("hosts/esp32/serial-port") && seen.has("modules/concentrator/poll-loop") && seen.has("modules/repeater/engine"));
 });

@@ -4,10 +4,10 @@
 // the fake ESP32's. Checked: readings are published in order, each PUBACK releases one, a dropped connection re-sends
 // the unacknowledged readings after the backoff, and the last will is registered.
 import test from "ava";
-import { parseMqttSettings } from "../modules/forwarding-config";
-import { MqttLayout } from "../modules/mqtt-payload";
-import { MqttSession } from "../modules/mqtt-session";
-import { ReadingsStore } from "../modules/readings";
+import { parseMqttSettings } from "../modules/forwarding/config";
+import { MqttLayout } from "../modules/forwarding/mqtt-payload";
+import { MqttSession } from "../modules/forwarding/mqtt-session";
+import { ReadingsStore } from "../modules/concentrator/readings";
 import { MqttForwarder, type MqttClientOptionsLike, type MqttPlatform } from "../hosts/esp32/mqtt-forwarder";
 import { utf8 } from "../hosts/esp32/utf8";
 import { FakeEsp32 } from "../hosts/sim/esp32-fakes";

@@ -2,11 +2,11 @@
 // wired to simulated RS-485 segments: an RTU master against meter emulators with frames longer than the FIFOs, and the
 // timer's never-early guarantee. Virtual time only; deterministic for a seed.
 import test from "ava";
-import { Master } from "../modules/master";
-import type { MasterResult } from "../modules/master-result";
-import { STATUS_OK, SUBMIT_OK } from "../modules/master-status";
-import { NO_DEADLINE } from "../modules/port";
-import { Prng } from "../modules/prng";
+import { Master } from "../modules/master/engine";
+import type { MasterResult } from "../modules/master/result";
+import { STATUS_OK, SUBMIT_OK } from "../modules/master/status";
+import { NO_DEADLINE } from "../modules/port/contract";
+import { Prng } from "../modules/common/prng";
 import { EngineLoop, DeadlineTimer } from "../hosts/esp32/deadline-timer";
 import { checkEsp32Port, Esp32SerialPort } from "../hosts/esp32/serial-port";
 import { RX_TIMEOUT_CHARACTERS } from "../hosts/esp32/io";

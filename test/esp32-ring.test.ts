@@ -4,11 +4,11 @@
 // readings while the broker is sometimes reachable, and loses power again. What the broker's subscriber keeps with the
 // seq rule (docs/mqtt.md, "Exactly once") must be every reading taken, once, in order; torn records are skipped.
 import test from "ava";
-import { ForwardRing } from "../modules/forward-ring";
-import { MqttLayout } from "../modules/mqtt-payload";
-import { MqttSession, type MqttPublisher } from "../modules/mqtt-session";
-import { Prng } from "../modules/prng";
-import { ReadingsStore, type MeterMeta } from "../modules/readings";
+import { ForwardRing } from "../modules/forwarding/ring";
+import { MqttLayout } from "../modules/forwarding/mqtt-payload";
+import { MqttSession, type MqttPublisher } from "../modules/forwarding/mqtt-session";
+import { Prng } from "../modules/common/prng";
+import { ReadingsStore, type MeterMeta } from "../modules/concentrator/readings";
 import { FlashRingStorage } from "../hosts/esp32/ring-flash";
 import { FakeFlash } from "../hosts/sim/esp32-fakes";
 

@@ -1,25 +1,25 @@
 // Both ESP32 roles' bus sides on fake ESP32 boards (hosts/sim/esp32-fakes.ts) over simulated segments: the concentrator's
-// poll loop (hosts/esp32/site-poller.ts over modules/poll-loop.ts) polling profile-built meter emulators, and an R/C repeater pair across a noisy segment,
+// poll loop (hosts/esp32/site-poller.ts over modules/concentrator/poll-loop.ts) polling profile-built meter emulators, and an R/C repeater pair across a noisy segment,
 // each at 9600, 19200 and 115200 baud (the concentrator also on 8E1 and 8O1 buses through the native UART class with DE on
 // RTS), through the real hosts/esp32 adapters. Asserted: every frame whole (no truncated
 // characters), no DE collision, no RX overrun, and correct data. Virtual time only; deterministic for a seed.
 import test from "ava";
 import { readFileSync } from "node:fs";
-import { Master } from "../modules/master";
-import type { MasterResult } from "../modules/master-result";
-import { STATUS_OK } from "../modules/master-status";
-import { Repeater } from "../modules/repeater";
-import { repeaterTimeoutBudgetUs, resolveRepeaterConfig, type RepeaterConfig } from "../modules/repeater-config";
-import { burstLengthFor } from "../modules/repeater-link";
-import { DIRECTION_BA, STAT_FRAMES_CORRECTED } from "../modules/repeater-stats";
-import { checkSite, profileTable } from "../modules/site";
+import { Master } from "../modules/master/engine";
+import type { MasterResult } from "../modules/master/result";
+import { STATUS_OK } from "../modules/master/status";
+import { Repeater } from "../modules/repeater/engine";
+import { repeaterTimeoutBudgetUs, resolveRepeaterConfig, type RepeaterConfig } from "../modules/repeater/config";
+import { burstLengthFor } from "../modules/repeater/link";
+import { DIRECTION_BA, STAT_FRAMES_CORRECTED } from "../modules/repeater/stats";
+import { checkSite, profileTable } from "../modules/site/site";
 import { LineTiming, type Framing } from "../modules/rtu/timing";
 import { EngineLoop } from "../hosts/esp32/deadline-timer";
 import { RX_TIMEOUT_CHARACTERS } from "../hosts/esp32/io";
 import { Esp32SerialPort, rxTimeoutCoveringT35, usesNativeUart } from "../hosts/esp32/serial-port";
 import { sitePoller } from "../hosts/esp32/site-poller";
-import { plausibleRange, QUALITY_NAMES } from "../modules/point-quality";
-import { metersDocument } from "../modules/status-json";
+import { plausibleRange, QUALITY_NAMES } from "../modules/concentrator/point-quality";
+import { metersDocument } from "../modules/forwarding/status-json";
 import { FakeEsp32 } from "../hosts/sim/esp32-fakes";
 import { Simulation, type Segment } from "../hosts/sim/index";
 import { bitRateForCharacterRate } from "../hosts/sim/rc-paper";
@@ -102,7 +102,7 @@ for (const [baud, framing, driverEnable] of CONCENTRATOR_BUSES) {
       mr.meta.points.forEach((p, k) => {
         const want = expected.get(`${m.name}.${p.name}`);
         if (want !== undefined) t.is(mr.values[k], want, `${m.name}.${p.name}`);
-        // The device keeps each point's quality (modules/point-quality.ts) and /api/meters carries it.
+        // The device keeps each point's quality (modules/concentrator/point-quality.ts) and /api/meters carries it.
         // (The test's values are 100 + …: fresh where plausible for the point, invalid where not, e.g. a power factor.)
         if (want !== undefined) {
           const [lo, hi] = plausibleRange(p, m.profile.limits.ratedPowerW);

@@ -1,13 +1,13 @@
 // Node-only fast-check properties of the Reed–Solomon codec and the FEC link (docs/fec.md).
 import test from "ava";
 import fc from "fast-check";
-import { crcMatches } from "../modules/crc16";
+import { crcMatches } from "../modules/rtu/crc16";
 import {
   FEC_BURST_ADDRESS, FEC_BURST_UNNEEDED, FEC_FRAME_CORRECTED, FEC_FRAME_CRC_FAILED, FEC_FRAME_GOOD, FEC_FRAME_HELD,
   FEC_FRAME_UNCORRECTABLE, FEC_FRAME_UNPROTECTED, FecReceiver, FecTransmitter,
-} from "../modules/fec-link";
-import { ReedSolomon } from "../modules/reed-solomon";
-import { FecStrengthChooser } from "../modules/fec-adapt";
+} from "../modules/fec/link";
+import { ReedSolomon } from "../modules/fec/reed-solomon";
+import { FecStrengthChooser } from "../modules/fec/adapt";
 
 const settings = fc.record({
   nroots: fc.constantFrom(2, 4, 6, 8, 10, 12, 14, 16),
@@ -151,7 +151,7 @@ function crc16Of(b: Uint8Array): number {
   return c;
 }
 
-test("prediction table (modules/fec-adapt-table.ts): every entry is the sweep's code (regenerate with scripts/fec-adapt-table.ts)", (t) => {
+test("prediction table (modules/fec/adapt-table.ts): every entry is the sweep's code (regenerate with scripts/fec-adapt-table.ts)", (t) => {
   const swept = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4, table: false }).sweepTable();
   const tabled = new FecStrengthChooser({ maxNroots: 8, maxDepth: 4 });
   t.true(tabled.usesTable);

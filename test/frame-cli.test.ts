@@ -3,7 +3,7 @@ import test from "ava";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import frame from "../hosts/node/commands/frame";
-import { vectors } from "./portable/rtu-vectors";
+import { vectors } from "./portable/rtu/vectors";
 
 const bin = fileURLToPath(new URL("../bin/rc485.mjs", import.meta.url));
 

@@ -147,7 +147,7 @@ test.serial("gateway-only site: reads, 03 for PDUs that break their rules (conne
 
 test.serial("a client that pipelines and never reads its answers leaves RSS bounded; a well-behaved client is still served", async (t) => {
   // No rate budget here (maxRequestRate 0): the flood must outrun its answers to reach the write bound under test. With
-  // the default budget it is taken at 500 requests/s and never gets there (test/portable/gateway-fairness.ts).
+  // the default budget it is taken at 500 requests/s and never gets there (test/portable/gateway/fairness.ts).
   const r = await runGateway("backpressure", { localUnit: 255, idleTimeoutMs: 3000, maxPerClient: 4, maxRequestRate: 0 });
   try {
     await new Promise((res) => setTimeout(res, 500));

@@ -5,7 +5,7 @@
 //    idle timer off.
 import test from "ava";
 import { connect, type Socket } from "node:net";
-import { Gateway, type LocalRegisters } from "../modules/gateway";
+import { Gateway, type LocalRegisters } from "../modules/gateway/engine";
 import { GatewayServer } from "../hosts/node/gateway-server";
 import { waitFor } from "./harness/node-peers";
 

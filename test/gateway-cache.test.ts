@@ -3,7 +3,7 @@
 // pymodbus read of a polled range within the TTL is answered from it without a bus transaction, one outside the polled
 // ranges still goes to the meter.
 import test from "ava";
-import { GW_FROM_BUS, GW_FROM_CACHE } from "../modules/gateway";
+import { GW_FROM_BUS, GW_FROM_CACHE } from "../modules/gateway/engine";
 import { readSiteFile } from "../hosts/node/site-file";
 import { SimSite } from "../hosts/node/sim-site";
 import { ROOT, killClients, pymodbus } from "./harness/gateway-peers";

@@ -1,10 +1,10 @@
-// Real Modbus TCP clients through the gateway (hosts/node/gateway-server.ts + modules/gateway.ts): mbpoll 1.4 and
+// Real Modbus TCP clients through the gateway (hosts/node/gateway-server.ts + modules/gateway/engine.ts): mbpoll 1.4 and
 // pymodbus 3.0.0 read emulated meters on a simulated RS-485 bus run in real time (test/harness/gateway-site.ts); read-only
 // mode refuses a write; the allowlist refuses a client; a garbage-sending client and one that leaves mid-request do not
 // disturb another client's reads.
 import test from "ava";
 import { connect } from "node:net";
-import { GW_CLOSED_MALFORMED, GW_DISCONNECTED, GW_FROM_BUS, GW_FROM_LOCAL, GW_REFUSED_ADDRESS, type LocalRegisters } from "../modules/gateway";
+import { GW_CLOSED_MALFORMED, GW_DISCONNECTED, GW_FROM_BUS, GW_FROM_LOCAL, GW_REFUSED_ADDRESS, type LocalRegisters } from "../modules/gateway/engine";
 import { GatewaySite } from "./harness/gateway-site";
 import { killClients, mbpoll, mbpollValues, pymodbus, type PyResult } from "./harness/gateway-peers";
 

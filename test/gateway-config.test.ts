@@ -1,9 +1,9 @@
-// The site's `gateway` section goes through the gateway's own checker when the site is checked (modules/site.ts), so a
+// The site's `gateway` section goes through the gateway's own checker when the site is checked (modules/site/site.ts), so a
 // mistake there stops rc485 before anything listens, with the field named like every other site error.
 import test from "ava";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkSite, profileTable } from "../modules/site";
+import { checkSite, profileTable } from "../modules/site/site";
 import { FIXTURE_PROFILES } from "./fixtures/maps";
 import { ROOT } from "./harness/gateway-peers";
 

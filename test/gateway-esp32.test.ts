@@ -5,7 +5,7 @@
 import test from "ava";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { GW_CLOSED_MALFORMED, GW_STALLS } from "../modules/gateway";
+import { GW_CLOSED_MALFORMED, GW_STALLS } from "../modules/gateway/engine";
 import { GatewaySite } from "./harness/gateway-site";
 import { killClients, mbpoll, mbpollValues, pymodbus, ROOT, run } from "./harness/gateway-peers";
 

@@ -8,7 +8,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { GW_CLOSED_MALFORMED, GW_COUNTER_NAMES, GW_FROM_BUS, GW_RESPONSES, type LocalRegisters } from "../modules/gateway";
+import { GW_CLOSED_MALFORMED, GW_COUNTER_NAMES, GW_FROM_BUS, GW_RESPONSES, type LocalRegisters } from "../modules/gateway/engine";
 import { GatewaySite } from "./harness/gateway-site";
 import { killClients, ROOT, run } from "./harness/gateway-peers";
 

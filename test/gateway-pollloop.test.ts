@@ -1,11 +1,11 @@
-// The gateway as the poll loop's guest (modules/poll-loop.ts `guest`), on the simulator with the real PollLoop and
+// The gateway as the poll loop's guest (modules/concentrator/poll-loop.ts `guest`), on the simulator with the real PollLoop and
 // profile-driven meters: 16 clients keep the bus saturated with TCP reads for a minute of virtual time, and the site's
 // polls keep their cadence (every cycle done, none skipped) while every TCP request is answered with the right data.
 import test from "ava";
-import { Gateway, type GatewayLink } from "../modules/gateway";
-import { writeMbapHeader } from "../modules/mbap";
-import { PollLoop } from "../modules/poll-loop";
-import { loopOptionsForSite, planForSite } from "../modules/site";
+import { Gateway, type GatewayLink } from "../modules/gateway/engine";
+import { writeMbapHeader } from "../modules/gateway/mbap";
+import { PollLoop } from "../modules/concentrator/poll-loop";
+import { loopOptionsForSite, planForSite } from "../modules/site/site";
 import { Simulation } from "../hosts/sim/index";
 import { LiveMeter } from "../hosts/sim/live-meter";
 import { readSiteFile } from "../hosts/node/site-file";

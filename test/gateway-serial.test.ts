@@ -2,7 +2,7 @@
 // one end of a socat pseudo-terminal pair, rc485's serial host (hosts/node/serial-port.ts) and master on the other, and
 // the gateway started through startGateway() (the hook `rc485 run` uses). Clients: mbpoll and pymodbus over TCP.
 import test from "ava";
-import { Master } from "../modules/master";
+import { Master } from "../modules/master/engine";
 import { SerialHost } from "../hosts/node/serial-port";
 import { startGateway, type RunningGateway } from "../hosts/node/gateway-server";
 import { killAll, ptyPair, pymodbusSlave, type PtyPair } from "./harness/node-peers";

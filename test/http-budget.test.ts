@@ -5,7 +5,7 @@ import test from "ava";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpBudget } from "../hosts/node/http-budget";
 import { startHttpServer } from "../hosts/node/http";
-import { ReadingsStore } from "../modules/readings";
+import { ReadingsStore } from "../modules/concentrator/readings";
 import { waitFor } from "./harness/node-peers";
 
 function fakeExchange(): { req: IncomingMessage; res: ServerResponse; status: () => number } {

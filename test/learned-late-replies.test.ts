@@ -2,7 +2,7 @@
 // test/master-late-replies.test.ts (meters answering late, twice, slowly, late while queueing requests) with a learned
 // reply-latency budget in force for every unit, shorter than the configured turnaround budget (first attempts of a
 // unit that answers wait less) and longer than it. A late or repeated reply is still never delivered as another read's
-// reply: reply windows are computed from the longer of the configured and the learned timeout (modules/master-config.ts).
+// reply: reply windows are computed from the longer of the configured and the learned timeout (modules/master/config.ts).
 import test from "ava";
 import { lateReplyRun } from "./harness/late-reply-run";
 

@@ -7,13 +7,13 @@ import test from "ava";
 import { learningRun, type LearningMeter } from "../hosts/sim/learning-run";
 import { profileMeter } from "../hosts/sim/profile-meter";
 import { Simulation } from "../hosts/sim/simulation";
-import { applyLearned } from "../modules/learned-apply";
-import { LearnedLimits } from "../modules/learned-limits";
-import type { MasterResult } from "../modules/master-result";
-import { STATUS_TIMEOUT } from "../modules/master-status";
-import { PollLoop } from "../modules/poll-loop";
-import { STATE_OFFLINE, STATE_ONLINE } from "../modules/scheduler";
-import { checkSite, loopOptionsForSite, minCapFor, planForSite, profileTable } from "../modules/site";
+import { applyLearned } from "../modules/commissioning/learned-apply";
+import { LearnedLimits } from "../modules/commissioning/learned-limits";
+import type { MasterResult } from "../modules/master/result";
+import { STATUS_TIMEOUT } from "../modules/master/status";
+import { PollLoop } from "../modules/concentrator/poll-loop";
+import { STATE_OFFLINE, STATE_ONLINE } from "../modules/concentrator/scheduler";
+import { checkSite, loopOptionsForSite, minCapFor, planForSite, profileTable } from "../modules/site/site";
 import { allProfiles } from "./harness/profiles";
 
 const ps = new Map(allProfiles().map((p) => [p.id, p]));
@@ -47,7 +47,7 @@ test("caps and turnarounds unlike the profiles, learned live by one running loop
   t.true(c.rowLearnedUs[c.unitRow[3]] >= 3 * 80000 && c.rowLearnedUs[c.unitRow[3]] <= 2000000, `em340 budget ${c.rowLearnedUs[c.unitRow[3]]} µs`);
   t.true(c.learnedTimeout(3, reply) > c.responseTimeout(3, reply));
   t.true(c.learnedTimeout(2, reply) > 0 && c.learnedTimeout(2, reply) < c.responseTimeout(2, reply), "fast meter, shorter timeout");
-  // Reply windows never shrink with learning (the late-reply guard of modules/master.ts).
+  // Reply windows never shrink with learning (the late-reply guard of modules/master/engine.ts).
   for (const u of [1, 2, 3, 4]) t.true(c.replyWindow(u, reply) >= 2 * c.responseTimeout(u, reply));
 });
 

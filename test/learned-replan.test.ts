@@ -1,4 +1,4 @@
-// Learned caps take effect within the run (modules/learned-apply.ts, PollLoop.replan): the concentrator's poller
+// Learned caps take effect within the run (modules/commissioning/learned-apply.ts, PollLoop.replan): the concentrator's poller
 // (hosts/esp32/site-poller.ts; the Node host's concentrator applies them the same way) polls simulated meters whose
 // real register caps are below their profiles' (one refuses bigger reads with exception 03, one stays silent). One loop,
 // never rebuilt: it gets new plans while it runs, its failed reads stop, and every value it delivers is the meter's.
@@ -6,9 +6,9 @@ import test from "ava";
 import { sitePoller } from "../hosts/esp32/site-poller";
 import { profileMeter } from "../hosts/sim/profile-meter";
 import { Simulation } from "../hosts/sim/simulation";
-import { LearnedLimits } from "../modules/learned-limits";
-import type { Profile } from "../modules/profile";
-import { checkSite, minCapFor, profileTable } from "../modules/site";
+import { LearnedLimits } from "../modules/commissioning/learned-limits";
+import type { Profile } from "../modules/concentrator/profile";
+import { checkSite, minCapFor, profileTable } from "../modules/site/site";
 import { allProfiles } from "./harness/profiles";
 
 const ps = new Map(allProfiles().map((p) => [p.id, p]));
@@ -60,7 +60,7 @@ test("a cap learned while polling replans the running loop: failed reads stop, 0
   t.true(cycles(2));
   t.true(failures[0] > 0 && failures[1] > 0, `the real caps were met: ${failures}`);
   t.true(loop.replans >= 1, "replanned within the first cycles");
-  // The cap search (modules/learned-limits.ts) settles within a few more cycles.
+  // The cap search (modules/commissioning/learned-limits.ts) settles within a few more cycles.
   t.true(cycles(12));
   t.true(loop.replans >= 2, `replans ${loop.replans}`);
   t.not(loop.plan, first);

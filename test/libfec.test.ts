@@ -8,8 +8,8 @@ import test from "ava";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { FecTransmitter } from "../modules/fec-link";
-import { ReedSolomon, RS_OUTSIDE_CODEWORD } from "../modules/reed-solomon";
+import { FecTransmitter } from "../modules/fec/link";
+import { ReedSolomon, RS_OUTSIDE_CODEWORD } from "../modules/fec/reed-solomon";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const helper = `${root}build/libfec-helper`;

@@ -4,10 +4,10 @@
 // values of a frame with a good CRC from the unit asked.
 import test from "ava";
 import fc from "fast-check";
-import { appendCrc } from "../modules/crc16";
-import { Master } from "../modules/master";
-import { STATUS_KINDS, STATUS_OK, SUBMIT_OK } from "../modules/master-status";
-import { NO_DEADLINE } from "../modules/port";
+import { appendCrc } from "../modules/rtu/crc16";
+import { Master } from "../modules/master/engine";
+import { STATUS_KINDS, STATUS_OK, SUBMIT_OK } from "../modules/master/status";
+import { NO_DEADLINE } from "../modules/port/contract";
 
 const event = fc.oneof(
   fc.record({ kind: fc.constant("bytes" as const), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 40 }), dt: fc.integer({ min: 0, max: 20000 }) }),

@@ -6,9 +6,9 @@
 import test from "ava";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { Master } from "../modules/master";
-import { COUNT_LATE, STATUS_OK } from "../modules/master-status";
-import type { MasterResult } from "../modules/master-result";
+import { Master } from "../modules/master/engine";
+import { COUNT_LATE, STATUS_OK } from "../modules/master/status";
+import type { MasterResult } from "../modules/master/result";
 import { SerialHost } from "../hosts/node/serial-port";
 import { holdsOpen, killAll, ptyPair, ROOT, waitFor, type PtyPair } from "./harness/node-peers";
 

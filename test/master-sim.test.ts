@@ -3,7 +3,7 @@
 import test from "ava";
 import {
   COUNT_FAILED, COUNT_LATE, COUNT_RETRIES, COUNT_SENT, STATUS_CRC, STATUS_EXCEPTION, STATUS_OK, STATUS_TIMEOUT, SUBMIT_OK,
-} from "../modules/master-status";
+} from "../modules/master/status";
 import type { MeterOptions } from "../hosts/sim/index";
 import { Site, type Outcome, type SiteOptions } from "./harness/master-site";
 

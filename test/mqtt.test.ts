@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { MqttConfigError, MqttForwarder, parseMqttConfig } from "../hosts/node/mqtt";
-import { ReadingsStore, type MeterMeta } from "../modules/readings";
+import { ReadingsStore, type MeterMeta } from "../modules/concentrator/readings";
 import { mosquitto, MOSQUITTO, until } from "./harness/mosquitto";
 
 const METERS: MeterMeta[] = [

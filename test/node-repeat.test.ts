@@ -61,7 +61,7 @@ test.before(async () => {
   writeFileSync(a, JSON.stringify({ repeater: { sideA: { port: m.b, baud: 9600, framing: "8N1" }, sideB: { port: n1.a, baud: 9600, framing: "8N1" }, nroots: 4, rxLatencyUs: 10000 } }));
   writeFileSync(b, JSON.stringify({ repeater: { sideA: { port: s.a, baud: 9600, framing: "8N1" }, sideB: { port: n2.b, baud: 9600, framing: "8N1" }, nroots: 4, rxLatencyUs: 10000 } }));
   // The slave answers after 30 ms, as meters do: a reply must not start before the request's parity burst has crossed
-  // the noisy segment (design.md §5; modules/repeater-config.ts checkSlaveTurnaround).
+  // the noisy segment (design.md §5; modules/repeater/config.ts checkSlaveTurnaround).
   slave = await pymodbusSlave(s.b, 9600, 30);
   rcA = rc485Background(["repeat", "--site", a, "--every", "0", "--json"]);
   rcB = rc485Background(["repeat", "--site", b, "--every", "0", "--json"]);

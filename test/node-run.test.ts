@@ -163,7 +163,7 @@ test.serial("an adapter that disappears is reported and reopened with backoff; p
   const m = s.meters.find((x: { name: string }) => x.name === "m1");
   t.true(m.faults.timeout >= 1, "polls while the device was gone timed out and were counted");
   t.is(m.state, "online", "polling resumed after the reopen");
-  // Learned timing is applied live (modules/learned-apply.ts): the slave's learned timeout was in force before the
-  // unplug; a meter that goes away is judged on its configured timing (modules/master.ts, "LEARNED TIMING").
+  // Learned timing is applied live (modules/commissioning/learned-apply.ts): the slave's learned timeout was in force before the
+  // unplug; a meter that goes away is judged on its configured timing (modules/master/engine.ts, "LEARNED TIMING").
   t.true(s.learned.m1.timeoutMs > 0, JSON.stringify(s.learned));
 });

@@ -1,4 +1,4 @@
-// `rc485 scan` (hosts/node/commands/scan.ts over modules/scan.ts): the simulated bench bus of 8 meters of 4 models at
+// `rc485 scan` (hosts/node/commands/scan.ts over modules/commissioning/scan.ts): the simulated bench bus of 8 meters of 4 models at
 // 2 bauds × 2 framings is found and identified, the meter that answers address 0 is reported, and every site file the
 // scan writes passes `rc485 plan` and is polled without a fault in the simulator; on a real serial line (socat pty) a
 // pymodbus slave is found at its unit; bad usage is one line with exit status 2.
@@ -6,7 +6,7 @@ import test from "ava";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkSite, profileTable } from "../modules/site";
+import { checkSite, profileTable } from "../modules/site/site";
 import { SCAN_DEMO_SITE, sitesFromScan, type ScanSummary } from "../hosts/node/commands/scan";
 import { scanSimulated } from "../hosts/node/scan-sim";
 import { SimSite } from "../hosts/node/sim-site";

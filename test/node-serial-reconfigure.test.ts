@@ -1,4 +1,4 @@
-// The Node serial host's reconfigure() (ReconfigurablePort, modules/port.ts): the device is closed and opened again with
+// The Node serial host's reconfigure() (ReconfigurablePort, modules/port/contract.ts): the device is closed and opened again with
 // the new baud, parity and stop bits; the line timing follows; a transmit() made while the device reopens waits for it
 // and then goes out; events of the closed device are ignored; a refused setting changes nothing.
 import test from "ava";

@@ -3,10 +3,10 @@
 // emitted; then against the real pymodbus slave on a socat pseudo-terminal pair, a loop of 1,000 reads with no timeout.
 import test from "ava";
 import { EventEmitter } from "node:events";
-import { appendCrc, crcMatches } from "../modules/crc16";
-import { Master } from "../modules/master";
-import type { MasterResult } from "../modules/master-result";
-import { STATUS_OK, statusName } from "../modules/master-status";
+import { appendCrc, crcMatches } from "../modules/rtu/crc16";
+import { Master } from "../modules/master/engine";
+import type { MasterResult } from "../modules/master/result";
+import { STATUS_OK, statusName } from "../modules/master/status";
 import { SerialHost, type DeviceOptions, type SerialDevice } from "../hosts/node/serial-port";
 import { killAll, ptyPair, pymodbusSlave, type PtyPair } from "./harness/node-peers";
 

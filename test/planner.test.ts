@@ -2,8 +2,8 @@
 // to group the values into reads, and every plan respects the meter's limits and never splits a value.
 import test from "ava";
 import fc from "fast-check";
-import { checkProfile } from "../modules/profile";
-import { planSite, readBusTimeUs } from "../modules/planner";
+import { checkProfile } from "../modules/concentrator/profile";
+import { planSite, readBusTimeUs } from "../modules/concentrator/planner";
 import { LineTiming } from "../modules/rtu/timing";
 
 const line = new LineTiming(9600, "8N1");
@@ -60,7 +60,7 @@ function bruteForce(spans: { start: number; end: number }[], max: number, evenCo
 test("plan bus time equals the brute-force optimum; limits and values respected", (t) => {
   fc.assert(fc.property(arbMeter, (m) => {
     const checked = profileOf(m);
-    // A value wider than one padded read is a profile error (tested in test/portable/profile.ts): skip those draws.
+    // A value wider than one padded read is a profile error (tested in test/portable/concentrator/profile.ts): skip those draws.
     fc.pre(checked.ok);
     if (!checked.ok) return true;
     const profile = checked.profile;

@@ -4,7 +4,7 @@
 import test from "ava";
 import { SimSite } from "../hosts/node/sim-site";
 import { DEMO_SITE, readSiteFile } from "../hosts/node/site-file";
-import { metersDocument } from "../modules/status-json";
+import { metersDocument } from "../modules/forwarding/status-json";
 
 test("fresh while polled, invalid once the meter is offline", async (t) => {
   const l = readSiteFile(DEMO_SITE);

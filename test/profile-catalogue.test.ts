@@ -7,10 +7,10 @@ import { readFileSync } from "node:fs";
 import { loadProfiles, PROFILES_DIR } from "../hosts/node/config";
 import { catalogueMarkdown, pointKeysMarkdown, replaceBetween } from "../hosts/node/profile-catalogue";
 import { rc485 } from "./harness/node-peers";
-import { checkSite, meterMetaForSite, planForSite, profileTable } from "../modules/site";
-import { MqttLayout } from "../modules/mqtt-payload";
-import { discoveryDocument } from "../modules/ha-discovery";
-import { POINT_KEYS, pointKeyIndex } from "../modules/point-keys";
+import { checkSite, meterMetaForSite, planForSite, profileTable } from "../modules/site/site";
+import { MqttLayout } from "../modules/forwarding/mqtt-payload";
+import { discoveryDocument } from "../modules/forwarding/ha-discovery";
+import { POINT_KEYS, pointKeyIndex } from "../modules/concentrator/point-keys";
 
 const { profiles } = loadProfiles([PROFILES_DIR]);
 const doc = (name: string) => readFileSync(new URL(`../docs/${name}`, import.meta.url), "utf8");

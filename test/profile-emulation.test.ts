@@ -8,11 +8,11 @@
 import test from "ava";
 import { profileMeter } from "../hosts/sim/profile-meter";
 import { Simulation } from "../hosts/sim/index";
-import type { Point } from "../modules/profile";
-import { planSite } from "../modules/planner";
-import { PollLoop } from "../modules/poll-loop";
-import { VALUE_OK } from "../modules/latest-values";
-import { POINT_KEYS, pointKeyIndex } from "../modules/point-keys";
+import type { Point } from "../modules/concentrator/profile";
+import { planSite } from "../modules/concentrator/planner";
+import { PollLoop } from "../modules/concentrator/poll-loop";
+import { VALUE_OK } from "../modules/concentrator/latest-values";
+import { POINT_KEYS, pointKeyIndex } from "../modules/concentrator/point-keys";
 import { loadProfiles, PROFILES_DIR } from "../hosts/node/config";
 import { traceOnFailure } from "./harness/sim";
 

@@ -1,12 +1,12 @@
-// schemas/profile.schema.json (run by ajv) and the portable checker in modules/profile.ts agree on valid and invalid
+// schemas/profile.schema.json (run by ajv) and the portable checker in modules/concentrator/profile.ts agree on valid and invalid
 // profiles. A few rules need cross-field logic JSON Schema cannot state; those fixtures are marked `checkerOnly` and the
 // test asserts that ajv indeed lets them through, so the list of checker-only rules in the schema description stays true.
 // Every shipped profile (profiles/*.json) and test fixture must pass both.
 import test from "ava";
 import Ajv2020 from "ajv/dist/2020.js";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { checkProfile } from "../modules/profile";
-import { sampleProfile, standardProfile } from "./portable/profile";
+import { checkProfile } from "../modules/concentrator/profile";
+import { sampleProfile, standardProfile } from "./portable/concentrator/profile";
 
 const root = new URL("../", import.meta.url);
 const schema = JSON.parse(readFileSync(new URL("schemas/profile.schema.json", root), "utf8"));
@@ -14,7 +14,7 @@ const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, str
 const validate = ajv.compile(schema);
 
 // The format fixtures use a user's own point names (checked with standardKeys false); the standard-key fixtures (first)
-// are checked as shipped profiles are: the key table is the checker's (modules/point-keys.ts), the schema only knows the field.
+// are checked as shipped profiles are: the key table is the checker's (modules/concentrator/point-keys.ts), the schema only knows the field.
 type Fixture = { name: string; json: unknown; valid: boolean; checkerOnly?: boolean; shipped?: boolean };
 const fixtures: Fixture[] = [
   { name: "shipped-style profile on standard keys", json: standardProfile(), valid: true, shipped: true },

@@ -1,10 +1,10 @@
 // Checks every shipped meter profile (profiles/*.json) against the agreed format and the standard point keys
-// (modules/point-keys.ts, listed in docs/profile-points.md), and checks that the checker itself catches each kind of defect.
+// (modules/concentrator/point-keys.ts, listed in docs/profile-points.md), and checks that the checker itself catches each kind of defect.
 import test from "ava";
 import { readdirSync, readFileSync } from "node:fs";
 import { checkProfile, parsePointTable } from "./harness/profile-format";
-import { checkProfile as checkLoaded, pointIndex } from "../modules/profile";
-import { POINT_KEYS } from "../modules/point-keys";
+import { checkProfile as checkLoaded, pointIndex } from "../modules/concentrator/profile";
+import { POINT_KEYS } from "../modules/concentrator/point-keys";
 
 const root = new URL("../", import.meta.url);
 const dir = new URL("profiles/", root);
@@ -18,7 +18,7 @@ const REQUIRED = [
   "schneider-iem3000", "schneider-pm5100",
 ];
 
-test("docs/profile-points.md lists exactly the keys of modules/point-keys.ts, with their labels, units and classes", (t) => {
+test("docs/profile-points.md lists exactly the keys of modules/concentrator/point-keys.ts, with their labels, units and classes", (t) => {
   t.deepEqual([...names.keys()], POINT_KEYS.map((k) => k.key));
   for (const k of POINT_KEYS) t.deepEqual(names.get(k.key), { label: k.label, unit: k.unit, deviceClass: k.deviceClass, stateClass: k.stateClass }, k.key);
   for (const n of ["voltage_l1_n", "current_l2", "power_active_total", "energy_active_import_total", "frequency", "power_factor_total"]) {
@@ -143,7 +143,7 @@ test("distinct bits of one register may share it; the same bit may not", (t) => 
   t.true(checkProfile(p, "x-meter").some((m) => /overlaps/.test(m)));
 });
 
-// The loader (modules/profile.ts) accepts every shipped profile, and its 0-based addresses agree with the protocol
+// The loader (modules/concentrator/profile.ts) accepts every shipped profile, and its 0-based addresses agree with the protocol
 // addresses that public integrations read (volkszaehler/mbmd and others, cited in each file's sources): this is where a
 // wrong addressBase or an off-by-one in a manual's numbering would show.
 const CROSS_CHECKED: { [id: string]: { [point: string]: number } } = {
@@ -157,7 +157,7 @@ const CROSS_CHECKED: { [id: string]: { [point: string]: number } } = {
 };
 
 for (const file of files) {
-  test(`profile ${file} loads through modules/profile.ts`, (t) => {
+  test(`profile ${file} loads through modules/concentrator/profile.ts`, (t) => {
     const id = file.replace(/\.json$/, "");
     const result = checkLoaded(load(file), id);
     t.deepEqual(result.ok ? [] : result.errors, []);

@@ -18,8 +18,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, fstatSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
-import { Prng } from "../modules/prng";
-import { BLOCK_HEADER_BYTES, BLOCK_OURS, KIND_ERASED, KIND_READING, blockHeaderState, getU32, recordIntact, recordLength } from "../modules/ring-record";
+import { Prng } from "../modules/common/prng";
+import { BLOCK_HEADER_BYTES, BLOCK_OURS, KIND_ERASED, KIND_READING, blockHeaderState, getU32, recordIntact, recordLength } from "../modules/forwarding/ring-record";
 import { mosquitto, until, type Broker } from "./harness/mosquitto";
 import { killAll, ptyPair, pymodbusSlave, rc485Background, ROOT, type PtyPair } from "./harness/node-peers";
 
@@ -47,7 +47,7 @@ test.after.always(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The highest reading seq in the ring file, read record by record with the format of modules/ring-record.ts. */
+/** The highest reading seq in the ring file, read record by record with the format of modules/forwarding/ring-record.ts. */
 function maxSeqInFile(path: string): number {
   const fd = openSync(path, "r");
   try {

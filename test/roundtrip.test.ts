@@ -3,9 +3,9 @@
 // originals within the type's precision. Seeded, so a failure is reproducible.
 import test from "ava";
 import fc from "fast-check";
-import { planSite } from "../modules/planner";
-import { LatestValues, VALUE_OK } from "../modules/latest-values";
-import { TYPE_S16, TYPE_U16, writeRaw } from "../modules/values";
+import { planSite } from "../modules/concentrator/planner";
+import { LatestValues, VALUE_OK } from "../modules/concentrator/latest-values";
+import { TYPE_S16, TYPE_U16, writeRaw } from "../modules/concentrator/values";
 import { allProfiles } from "./harness/profiles";
 
 const profiles = allProfiles();

@@ -2,7 +2,7 @@
 // outside their window, and either reject with a fault code or yield a frame that writeFrame re-encodes byte for byte.
 import test from "ava";
 import fc from "fast-check";
-import { appendCrc } from "../modules/crc16";
+import { appendCrc } from "../modules/rtu/crc16";
 import * as rtu from "../modules/rtu/index";
 
 const FAULTS = new Set([rtu.FAULT_NONE, rtu.FAULT_TOO_SHORT, rtu.FAULT_TOO_LONG, rtu.FAULT_CRC, rtu.FAULT_BAD_LENGTH,

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as rtu from "../modules/rtu/index";
 import { fromHex } from "./harness/hex";
-import { vectors } from "./portable/rtu-vectors";
+import { vectors } from "./portable/rtu/vectors";
 
 const script = fileURLToPath(new URL("./peers/pymodbus-rtu-vectors.py", import.meta.url));
 

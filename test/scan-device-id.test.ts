@@ -1,12 +1,12 @@
 // Identification by Read Device Identification (function 43 / MEI 14, basic objects: MODBUS Application Protocol
-// Specification V1.1b3 §6.21) in the bus scan (modules/scan.ts): simulated meters (hosts/sim/meter.ts `deviceId`) whose
+// Specification V1.1b3 §6.21) in the bus scan (modules/commissioning/scan.ts): simulated meters (hosts/sim/meter.ts `deviceId`) whose
 // register signatures cannot decide between two profiles are told apart by their VendorName and ProductCode; a meter
 // without function 43 stays ambiguous, and a profile naming only the vendor loses to one that names the product too.
 import test from "ava";
 import { profileMeter } from "../hosts/sim/profile-meter";
 import { Simulation } from "../hosts/sim/simulation";
-import type { Profile } from "../modules/profile";
-import { AMBIGUOUS, BusScanner, FOUND } from "../modules/scan";
+import type { Profile } from "../modules/concentrator/profile";
+import { AMBIGUOUS, BusScanner, FOUND } from "../modules/commissioning/scan";
 import { allProfiles } from "./harness/profiles";
 
 const sdm120 = allProfiles().find((p) => p.id === "eastron-sdm120")!;

@@ -7,8 +7,8 @@
 import test, { type ExecutionContext } from "ava";
 import { deviceGatewayConfig } from "../hosts/esp32/gateway-service";
 import { scanTuning } from "../hosts/esp32/http-routes";
-import { Gateway } from "../modules/gateway";
-import type { ScanJobStatus } from "../modules/scan-job";
+import { Gateway } from "../modules/gateway/engine";
+import type { ScanJobStatus } from "../modules/commissioning/scan-job";
 import type { Framing } from "../modules/rtu/timing";
 import { esp32ScanSite, SCAN_TOKEN, type Esp32ScanSite } from "./harness/esp32-scan-site";
 import { traceOnFailure } from "./harness/sim";

@@ -1,14 +1,14 @@
-// The ESP32 scan job (modules/scan-job.ts behind hosts/esp32/http-routes.ts): on a polling concentrator in the simulator,
+// The ESP32 scan job (modules/commissioning/scan-job.ts behind hosts/esp32/http-routes.ts): on a polling concentrator in the simulator,
 // POST /api/scan (bearer token) pauses polling once the read in flight is done, scans the bus, reports progress and the
 // result in GET /api/scan, and polling resumes; no poll fails because of the scan. A second POST while it runs is 409.
 import test from "ava";
 import { HttpRoutes, scanTuning } from "../hosts/esp32/http-routes";
 import { LiveMeter } from "../hosts/sim/live-meter";
 import { Simulation } from "../hosts/sim/index";
-import { PollLoop } from "../modules/poll-loop";
-import { OUTCOME_OK } from "../modules/scheduler";
-import { ScanJob, type ScanJobStatus } from "../modules/scan-job";
-import { checkSite, loopOptionsForSite, planForSite, profileTable } from "../modules/site";
+import { PollLoop } from "../modules/concentrator/poll-loop";
+import { OUTCOME_OK } from "../modules/concentrator/scheduler";
+import { ScanJob, type ScanJobStatus } from "../modules/commissioning/scan-job";
+import { checkSite, loopOptionsForSite, planForSite, profileTable } from "../modules/site/site";
 import { allProfiles } from "./harness/profiles";
 import { traceOnFailure } from "./harness/sim";
 

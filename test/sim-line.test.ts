@@ -1,7 +1,7 @@
 // Simulator: character timing on a segment, DE truncation and collisions, determinism.
 import test from "ava";
-import { appendCrc } from "../modules/crc16";
-import { NO_DEADLINE } from "../modules/port";
+import { appendCrc } from "../modules/rtu/crc16";
+import { NO_DEADLINE } from "../modules/port/contract";
 import { ScriptedNode, Simulation } from "../hosts/sim/index";
 import { Poller, traceOnFailure } from "./harness/sim";
 

@@ -1,7 +1,7 @@
 // Meter emulator: answers valid requests, exceptions, broadcasts, garbage and other units, and the faults it can be told
 // to show (dead, late, stray zeros, turnaround).
 import test from "ava";
-import { appendCrc, crcMatches } from "../modules/crc16";
+import { appendCrc, crcMatches } from "../modules/rtu/crc16";
 import { ScriptedNode, Simulation, type MeterOptions } from "../hosts/sim/index";
 import { traceOnFailure } from "./harness/sim";
 

@@ -2,7 +2,7 @@
 // address 0, a register cap below the profile's that times out instead of refusing, a reboot when polled too fast, a
 // word order other than the manual's, a slow turnaround — each shown on the wire.
 import test from "ava";
-import { appendCrc } from "../modules/crc16";
+import { appendCrc } from "../modules/rtu/crc16";
 import { ScriptedNode, Simulation, type MeterOptions } from "../hosts/sim/index";
 import { profileMeter } from "../hosts/sim/profile-meter";
 import { traceOnFailure } from "./harness/sim";

@@ -1,6 +1,6 @@
 // Simulator UARTs: ESP32 RX FIFO batching and overflow, TX FIFO refusal and piecewise writes, local echo, hardware DE, receive errors.
 import test from "ava";
-import { appendCrc } from "../modules/crc16";
+import { appendCrc } from "../modules/rtu/crc16";
 import { ScriptedNode, Simulation } from "../hosts/sim/index";
 import { traceOnFailure } from "./harness/sim";
 

@@ -1,4 +1,4 @@
-// Site configuration on Node: schemas/site.schema.json (ajv) agrees with modules/site.ts on structure, and the
+// Site configuration on Node: schemas/site.schema.json (ajv) agrees with modules/site/site.ts on structure, and the
 // `rc485 plan` command prints a plan, or one line per problem with exit status 2.
 import test from "ava";
 import Ajv2020 from "ajv/dist/2020.js";
@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkSite, profileTable } from "../modules/site";
+import { checkSite, profileTable } from "../modules/site/site";
 import { FIXTURE_PROFILES } from "./fixtures/maps";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -23,7 +23,7 @@ function variant(patch: (s: any) => void): unknown {
 }
 
 // Structural fixtures: the schema and the checker must agree. (Unknown profiles/points and repeated names or units need
-// the loaded profiles or cross-item logic: checker only, tested in test/portable/site.ts.)
+// the loaded profiles or cross-item logic: checker only, tested in test/portable/site/site.ts.)
 const fixtures: [string, unknown, boolean][] = [
   ["small site", small, true],
   ["minimal", { bus: { port: "COM1", baud: 19200, framing: "8E1" }, meters: [{ name: "m", profile: "fixture-sdm120", unit: 1, intervalMs: 1000 }] }, true],

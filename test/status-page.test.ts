@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { startHttpServer, type StatusServer } from "../hosts/node/http";
 import { statusPageFile } from "../hosts/node/status-page-files";
-import { ReadingsStore } from "../modules/readings";
+import { ReadingsStore } from "../modules/concentrator/readings";
 import { syntheticSite } from "./harness/synthetic-site";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -2,7 +2,7 @@
 // independent reference built on Node's DataView/BigInt, and decode never reads outside its buffer.
 import test from "ava";
 import fc from "fast-check";
-import { readRaw, TYPE_NAMES, TYPE_WORDS, ValueCodec, writeRaw } from "../modules/values";
+import { readRaw, TYPE_NAMES, TYPE_WORDS, ValueCodec, writeRaw } from "../modules/concentrator/values";
 
 // Reference encoder: big-endian bytes of the value, then the order applied as word reversal / byte swap.
 function reference(type: string, raw: number, order: number): Uint8Array {

@@ -1,10 +1,10 @@
 /*
- * Bench peer: a generic, textbook Reed–Solomon codec over the same code as modules/reed-solomon.ts (GF(2^8)/0x11D,
+ * Bench peer: a generic, textbook Reed–Solomon codec over the same code as modules/fec/reed-solomon.ts (GF(2^8)/0x11D,
  * roots α^0..α^(nroots−1)): LFSR encoder through a gfMul function, syndromes by Horner over the whole received codeword,
  * Berlekamp–Massey, a Chien search over all 255 positions of the mother code, and Forney. Scratch preallocated, so it
  * allocates nothing either; it is what rc485's closed-form fast path is measured against. Not used by the firmware.
  */
-import { GF_EXP, gfDiv, gfMul } from "../../modules/gf256";
+import { GF_EXP, gfDiv, gfMul } from "../../modules/fec/gf256";
 
 export class TextbookReedSolomon {
   private readonly gen: Uint8Array; // g_0..g_r

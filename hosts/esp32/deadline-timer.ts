@@ -9,10 +9,10 @@
  * one loop pass after it once the last millisecond has been waited. The timer is created once and rescheduled
  * (Timer.schedule), never re-created: no allocation per arm.
  *
- * EngineLoop is the host loop of modules/port.ts `Timed`: after every call into the engine (by this loop or by a port
+ * EngineLoop is the host loop of modules/port/contract.ts `Timed`: after every call into the engine (by this loop or by a port
  * adapter) the host calls rearm(), which rereads nextDeadline() and moves the single timer there.
  */
-import { NO_DEADLINE, type Timed } from "../../modules/port";
+import { NO_DEADLINE, type Timed } from "../../modules/port/contract";
 import type { Esp32Io, TimerId } from "./io";
 
 /** Repeat interval that keeps the timer alive between arms (about 12 days; int32-safe in the timer's arithmetic). */

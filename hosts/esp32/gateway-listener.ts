@@ -1,6 +1,6 @@
 /*
  * The Modbus TCP gateway's listener on the ESP32: ECMA-419 `embedded:io/socket/listener` and `embedded:io/socket/tcp`
- * (Moddable SDK, lwIP build) carrying the I/O of the sans-I/O engine in modules/gateway.ts (docs/gateway.md).
+ * (Moddable SDK, lwIP build) carrying the I/O of the sans-I/O engine in modules/gateway/engine.ts (docs/gateway.md).
  *
  * What the adapter relies on (Moddable SDK modules/io/socket/lwip/tcp.c):
  *  - Listener({ port, address?, onReadable(count) }): read() hands over one accepted connection, which
@@ -20,8 +20,8 @@
  * The engine's timers (idle connections, queue timeouts) are the host's: attach `gateway` (a Timed engine) to an
  * EngineLoop like the poll loop, and call `afterInput` work (rereading the serial loop's deadline) from `onInput`.
  */
-import { Gateway, GW_COUNTER_NAMES, type GatewayLink } from "../../modules/gateway";
-import { MAX_TCP_ADU_LENGTH } from "../../modules/mbap";
+import { Gateway, GW_COUNTER_NAMES, type GatewayLink } from "../../modules/gateway/engine";
+import { MAX_TCP_ADU_LENGTH } from "../../modules/gateway/mbap";
 
 /** The accepted-connection handle Listener.read() returns (opaque to the adapter). */
 export type SocketHandle = object;

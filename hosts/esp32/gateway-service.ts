@@ -5,14 +5,14 @@
  *
  * Theory of operation:
  *  - Configuration. The site's `gateway` section is checked at boot on its own (deviceGatewayConfig): the same rules as
- *    on Node (modules/gateway-config.ts, errors name $.gateway.<field>) plus the device's: `bind` defaults to 0.0.0.0
+ *    on Node (modules/gateway/config.ts, errors name $.gateway.<field>) plus the device's: `bind` defaults to 0.0.0.0
  *    (every interface) instead of Node's 127.0.0.1, and a loopback or non-IPv4 bind is refused, since nothing on the
  *    network could reach it; maxClients and maxPerClient default to 4 and 2 (DEVICE_DEFAULTS: heap). A bad section is refused with one log line and the bus runs without the gateway
  *    (bootGateway); PUT /api/site refuses it like any other site error (gatewayProblems).
  *  - Sharing the master. The site poller (hosts/esp32/site-poller.ts) was built with the configuration, so its PollLoop
  *    has a GatewayGuest: results tagged for the gateway go to it, and after each poll it may queue its next request
  *    (MODBUS Messaging on TCP/IP Implementation Guide V1.0b §4.4.1: the gateway is one more user of the serial master).
- *  - Start. The first start() (after Wi-Fi is up) builds the engine (modules/gateway.ts) on the poll loop's master,
+ *  - Start. The first start() (after Wi-Fi is up) builds the engine (modules/gateway/engine.ts) on the poll loop's master,
  *    the concentrator's own registers for `localUnit`, the poller's cache for `cacheTtlMs`; the ECMA-419 listener
  *    adapter (hosts/esp32/gateway-listener.ts); and one more EngineLoop for the engine's timers (idle connections, queue
  *    timeouts). Everything is allocated then, once. Each start() opens one listening socket.
@@ -22,10 +22,10 @@
  *    answers are dropped as orphans); start() after the next "gotIP" listens again. start() and stop() are idempotent, so
  *    repeated Wi-Fi events never leave a second listening socket behind.
  */
-import { ConcentratorRegisters } from "../../modules/concentrator-registers";
-import { Gateway } from "../../modules/gateway";
-import { GatewayConfig, type GatewayOptions } from "../../modules/gateway-config";
-import type { Timed } from "../../modules/port";
+import { ConcentratorRegisters } from "../../modules/gateway/concentrator-registers";
+import { Gateway } from "../../modules/gateway/engine";
+import { GatewayConfig, type GatewayOptions } from "../../modules/gateway/config";
+import type { Timed } from "../../modules/port/contract";
 import { EngineLoop } from "./deadline-timer";
 import { GatewayListener, type ListenerClass, type TcpClass } from "./gateway-listener";
 import type { Esp32Io } from "./io";
@@ -72,7 +72,7 @@ export function deviceGatewayConfig(section: unknown): GatewayConfig {
  * What the device cannot do that the section asks for: the SDK's lwIP listener (modules/io/socket/lwip/tcp.c,
  * xs_listener_constructor: the address is set to IP_ADDR_ANY at line 673 and the `address` option is an unimplemented
  * "//@@ address" at line 687) binds every interface whatever `bind` says, so a specific address restricts nothing;
- * client access is enforced by the app through `allow` (modules/gateway.ts accept()).
+ * client access is enforced by the app through `allow` (modules/gateway/engine.ts accept()).
  */
 export function gatewayWarnings(config: GatewayConfig): string[] {
   if (config.bind === DEVICE_BIND) return [];

@@ -1,6 +1,6 @@
 /*
  * What the ESP32's HTTP server answers, independent of the server module (so it runs on Node in tests): the same status
- * page and JSON documents as the Node host (modules/status-page.ts, modules/status-json.ts), role statistics, and the
+ * page and JSON documents as the Node host (modules/forwarding/status-page.ts, modules/forwarding/status-json.ts), role statistics, and the
  * authenticated site-replacement endpoint. The page's files are flash resources (manifest.json "resources", built from
  * web/status-page/), answered as the resource itself: no copy of a file is made in RAM.
  *
@@ -10,7 +10,7 @@
  * decides). A store that fails answers 413 (too large for NVS) or 507 (NVS refused the write) with the reason.
  *
  * POST /api/scan?first=A&last=B&timeoutMs=T&budgetS=S&bauds=B1,B2&framings=F1,F2 (the same bearer token; no body)
- * starts a bus scan job (modules/scan-job.ts) at every baud × framing asked for (default the common ones): 202 when it
+ * starts a bus scan job (modules/commissioning/scan-job.ts) at every baud × framing asked for (default the common ones): 202 when it
  * starts, 409 while one runs, 400 for a bad parameter (budgetS bounds each line setting).
  * Its progress and result are GET /api/scan (and the `scan` field of /api/health).
  *
@@ -23,9 +23,9 @@
  *    right token, gets 429 with Retry-After seconds. A success resets the count. (A device-wide lock-out lets an attacker
  *    delay the administrator, but never lets a guesser try more than about one token per 5 minutes.)
  */
-import { scanSettings, type ScanTuning } from "../../modules/scan-job";
-import { STATUS_PAGE_ROUTES } from "../../modules/status-page";
-import type { JsonPieces } from "../../modules/status-stream";
+import { scanSettings, type ScanTuning } from "../../modules/commissioning/scan-job";
+import { STATUS_PAGE_ROUTES } from "../../modules/forwarding/status-page";
+import type { JsonPieces } from "../../modules/forwarding/status-stream";
 
 export interface HttpAnswer {
   status: number;
@@ -34,13 +34,13 @@ export interface HttpAnswer {
   body: string;
   /** Bytes sent as they are instead of `body` (a status page file; on the device a flash resource). */
   bytes?: ArrayBuffer;
-  /** A JSON document to write in pieces (modules/status-stream.ts) instead of `body` (then ""). */
+  /** A JSON document to write in pieces (modules/forwarding/status-stream.ts) instead of `body` (then ""). */
   pieces?: JsonPieces;
 }
 
 export interface RoutesOptions {
   /**
-   * GET routes: path → body producer, JSON text or a document in pieces (modules/status-stream.ts: written into the
+   * GET routes: path → body producer, JSON text or a document in pieces (modules/forwarding/status-stream.ts: written into the
    * server's one buffer as the socket takes it, no text per request).
    */
   readonly documents: Readonly<Record<string, () => string | JsonPieces>>;
@@ -56,7 +56,7 @@ export interface RoutesOptions {
   readonly accept: (text: string) => void;
   /** The bus scan job (absent: POST /api/scan is 404). */
   readonly scan?: ScanControl;
-  /** A built status page file by name (modules/status-page.ts; on the device `new Resource(file)`). Absent: no page. */
+  /** A built status page file by name (modules/forwarding/status-page.ts; on the device `new Resource(file)`). Absent: no page. */
   readonly statusFile?: (file: string) => ArrayBuffer;
 }
 

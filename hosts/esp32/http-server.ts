@@ -14,7 +14,7 @@
  *    `body: true` without a Content-Length makes the SDK send them chunked and ask for each piece with
  *    Server.responseFragment(count), count being the free send space less the chunk framing; the pieces are views of the
  *    UTF-8 bytes, or of the flash resource for a status page file (the socket writes from any readable buffer). JSON
- *    documents (modules/status-stream.ts) are not text: they are written piece by piece into the server's one
+ *    documents (modules/forwarding/status-stream.ts) are not text: they are written piece by piece into the server's one
  *    JsonWriter of WHOLE_BODY_MAX bytes, and each fragment is sent from it as the SDK asks (the SDK writes a fragment to
  *    the socket before it asks again, so one buffer serves every response); a document that ends within the first fill
  *    goes out whole (a copy: the SDK may write a whole body later), and bytes a fragment could not take wait in a copy.
@@ -35,8 +35,8 @@
  *    time: a second site upload while one is being received gets 503 (the budget is for one); the slot is freed when
  *    the answer is prepared or the connection ends (Server.error, Server.responseComplete).
  */
-import { JsonWriter } from "../../modules/json-writer";
-import { PIECE_MAX, type JsonPieces } from "../../modules/status-stream";
+import { JsonWriter } from "../../modules/forwarding/json-writer";
+import { PIECE_MAX, type JsonPieces } from "../../modules/forwarding/status-stream";
 import { HttpRoutes, type HttpAnswer } from "./http-routes";
 import { SITE_MAX_BYTES } from "./site-store";
 import { utf8 } from "./utf8";

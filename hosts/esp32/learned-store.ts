@@ -1,10 +1,10 @@
 /*
- * The ESP32's learned limits (modules/learned-limits.ts) in a preference: read at boot (the plan then uses the learned
+ * The ESP32's learned limits (modules/commissioning/learned-limits.ts) in a preference: read at boot (the plan then uses the learned
  * register caps, the master the learned timing), written back by the concentrator every 30 minutes when they changed
  * (NVS pages wear: no write per poll). One NVS string, at most PIECE_BYTES: `{"version":1,"meters":{NAME:{cap,...}}}`;
  * a value too long for it (a very large site) is not stored, and said so. No Moddable import: tests run it on Node.
  */
-import type { LearnedLimits } from "../../modules/learned-limits";
+import type { LearnedLimits } from "../../modules/commissioning/learned-limits";
 import { PIECE_BYTES, PREF_DOMAIN, type PreferenceStore } from "./site-store";
 
 export const PREF_LEARNED = "learned";

@@ -1,11 +1,11 @@
 /*
- * The concentrator role on an ESP32 (docs/esp32.md): one RS-485 bus polled by profile (modules/poll-loop.ts) on the
- * ECMA-419 serial/DE adapter, readings forwarded over MQTT (modules/mqtt-session.ts through the SDK's MQTT client) and
+ * The concentrator role on an ESP32 (docs/esp32.md): one RS-485 bus polled by profile (modules/concentrator/poll-loop.ts) on the
+ * ECMA-419 serial/DE adapter, readings forwarded over MQTT (modules/forwarding/mqtt-session.ts through the SDK's MQTT client) and
  * served over HTTP (status page and JSON, shared with the Node host). The bus starts first, at boot, whatever Wi-Fi
  * does; Wi-Fi is joined and re-joined by the app (WifiKeeper), and the forwarders start when it is up.
  *
  * The site comes from the build (config.site) or from a replacement stored through PUT /api/site; it is validated
- * before use (modules/site.ts + the forwarding section) and a bad one is refused while the running one is kept. An
+ * before use (modules/site/site.ts + the forwarding section) and a bad one is refused while the running one is kept. An
  * accepted site is stored and the device restarts into it.
  *
  * Modbus TCP gateway (docs/gateway.md): when the site has a `gateway` section, the poll loop is built with a guest slot
@@ -21,24 +21,24 @@ import { Server } from "http";
 import Preference from "preference";
 import Resource from "Resource";
 import Flash from "flash";
-import { ForwardRing } from "../../modules/forward-ring";
+import { ForwardRing } from "../../modules/forwarding/ring";
 import { FlashRingStorage, type FlashLike } from "./ring-flash";
 import WiFi from "wifi";
 import { syncClock } from "./clock-sync";
-import { parseForwarding } from "../../modules/forwarding-config";
-import { MqttLayout } from "../../modules/mqtt-payload";
-import { MqttSession } from "../../modules/mqtt-session";
-import { LIBRARY_LOOKUP, PROFILE_LIBRARY } from "../../modules/profile-library";
-import { checkSite, minCapFor, type ProfileLookup } from "../../modules/site";
-import { planDocument } from "../../modules/status-json";
-import { HistoryPieces, MetersPieces, healthPieces } from "../../modules/status-stream";
+import { parseForwarding } from "../../modules/forwarding/config";
+import { MqttLayout } from "../../modules/forwarding/mqtt-payload";
+import { MqttSession } from "../../modules/forwarding/mqtt-session";
+import { LIBRARY_LOOKUP, PROFILE_LIBRARY } from "../../modules/concentrator/profile-library";
+import { checkSite, minCapFor, type ProfileLookup } from "../../modules/site/site";
+import { planDocument } from "../../modules/forwarding/status-json";
+import { HistoryPieces, MetersPieces, healthPieces } from "../../modules/forwarding/status-stream";
 import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
 import type { ListenerClass, TcpClass } from "./gateway-listener";
 import { bootGateway, deviceGatewayConfig, gatewayProblems, gatewayWarnings, GatewayService } from "./gateway-service";
 import { HttpRoutes } from "./http-routes";
-import { ScanJob } from "../../modules/scan-job";
-import { LearnedLimits } from "../../modules/learned-limits";
+import { ScanJob } from "../../modules/commissioning/scan-job";
+import { LearnedLimits } from "../../modules/commissioning/learned-limits";
 import { loadLearnedPreference, saveLearnedPreference } from "./learned-store";
 import { startHttpServer, type HttpServerClass } from "./http-server";
 import { MqttForwarder } from "./mqtt-forwarder";
@@ -84,7 +84,7 @@ const LEARNED_SAVE_MS = 30 * 60 * 1000;
 
 export function startConcentrator(): void {
   const device = deviceConfig(config as Record<string, unknown>);
-  // The shipped profiles, compiled into preloaded flash data (modules/profile-library.ts): nothing parsed at boot.
+  // The shipped profiles, compiled into preloaded flash data (modules/concentrator/profile-library.ts): nothing parsed at boot.
   const profiles = LIBRARY_LOOKUP;
   const check = (json: unknown) => siteProblems(json, profiles);
   // At boot the gateway section does not decide which site runs (it is checked apart, below); PUT /api/site uses `check`.
@@ -191,7 +191,7 @@ export function startConcentrator(): void {
     },
     statusFile: (file) => new Resource(file) as unknown as ArrayBuffer,
     documents: {
-      // Written in pieces into the HTTP server's one buffer (modules/status-stream.ts); the plan (the planner's own
+      // Written in pieces into the HTTP server's one buffer (modules/forwarding/status-stream.ts); the plan (the planner's own
       // description, asked for rarely) and the scan status stay JSON text.
       "/api/meters": () => new MetersPieces(store, platform.now(), nowMs(), poller.quality),
       "/api/history": () => new HistoryPieces(store, platform.now(), nowMs()),

@@ -1,9 +1,9 @@
 /*
  * The R/C repeater role on an ESP32 (docs/esp32.md): two UARTs with two MAX485 transceivers, side A plain Modbus and
- * side B the Reed–Solomon link (modules/repeater.ts), statistics served over HTTP (/api/repeater) and, with an MQTT
+ * side B the Reed–Solomon link (modules/repeater/engine.ts), statistics served over HTTP (/api/repeater) and, with an MQTT
  * broker configured, published every 60 s. The bus sides start at boot; Wi-Fi is joined and re-joined by the app.
  *
- * The configuration is the site's `repeater` section (modules/repeater-config.ts): from the build (config.site) or
+ * The configuration is the site's `repeater` section (modules/repeater/config.ts): from the build (config.site) or
  * replaced through PUT /api/site, validated by resolveRepeaterConfig before use.
  */
 import config from "mc/config";
@@ -11,10 +11,10 @@ import { Server } from "http";
 import Preference from "preference";
 import Resource from "Resource";
 import WiFi from "wifi";
-import { parseMqttSettings } from "../../modules/forwarding-config";
-import { Repeater } from "../../modules/repeater";
-import { resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater-config";
-import { DIRECTION_AB, DIRECTION_BA, STAT_COUNT, STAT_NAMES } from "../../modules/repeater-stats";
+import { parseMqttSettings } from "../../modules/forwarding/config";
+import { Repeater } from "../../modules/repeater/engine";
+import { resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater/config";
+import { DIRECTION_AB, DIRECTION_BA, STAT_COUNT, STAT_NAMES } from "../../modules/repeater/stats";
 import { EngineLoop } from "./deadline-timer";
 import { deviceConfig } from "./device-config";
 import { HttpRoutes } from "./http-routes";

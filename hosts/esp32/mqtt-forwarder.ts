@@ -1,6 +1,6 @@
 /*
  * MQTT on the device: the ECMA-419 MQTT client the Moddable SDK ships in its examples (examples/io/tcp/mqttclient;
- * TLS through examples/io/tcp/tlssocket) carrying the shared sans-I/O session (modules/mqtt-session.ts: topics, state
+ * TLS through examples/io/tcp/tlssocket) carrying the shared sans-I/O session (modules/forwarding/mqtt-session.ts: topics, state
  * payloads, Home Assistant discovery and the store-and-forward ring, the same code as the Node host).
  *
  * Theory of operation. connect() builds a client (DNS resolver, TCP or TLS socket classes passed in by the main) with the
@@ -15,8 +15,8 @@
  * A closed or failed connection → session.disconnected() (in-flight readings return to the ring) and a new attempt after
  * a delay doubling from backoffMinMs to backoffMaxMs. While Wi-Fi is down the forwarder stays closed.
  */
-import { MqttSession, type MqttPublisher } from "../../modules/mqtt-session";
-import type { MqttSettings } from "../../modules/forwarding-config";
+import { MqttSession, type MqttPublisher } from "../../modules/forwarding/mqtt-session";
+import type { MqttSettings } from "../../modules/forwarding/config";
 import type { Esp32Io, TimerId } from "./io";
 import { utf8 } from "./utf8";
 

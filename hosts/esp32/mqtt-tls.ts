@@ -5,7 +5,7 @@
  * verification off. Plain mqtt:// needs none (undefined). Kept free of Moddable imports (the resource lookup is passed
  * in) so the tests run it; hosts/esp32/network.ts gives it the SDK's Resource class.
  */
-import type { MqttSettings } from "../../modules/forwarding-config";
+import type { MqttSettings } from "../../modules/forwarding/config";
 
 export interface ResourceLookup {
   exists(name: string): boolean;

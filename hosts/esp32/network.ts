@@ -9,7 +9,7 @@ import UDP from "embedded:io/socket/udp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Resolver from "embedded:network/dns/resolver/udp";
 import Resource from "Resource";
-import type { MqttSettings } from "../../modules/forwarding-config";
+import type { MqttSettings } from "../../modules/forwarding/config";
 import type { MqttClientLike, MqttClientOptionsLike, MqttPlatform } from "./mqtt-forwarder";
 import { mqttTlsOptions } from "./mqtt-tls";
 

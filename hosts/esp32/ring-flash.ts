@@ -2,14 +2,14 @@
  * The store-and-forward ring's storage on the ESP32: a flash data partition through the Moddable SDK's `flash` module
  * (modules/files/flash; Moddable SDK documentation/files/files.md, "class Flash": erase(block), read(offset, byteLength),
  * write(offset, byteLength, buffer), map(), blockSize, byteLength). The partition is named by forwarding.mqtt.ringStore
- * and must exist in the build's partition table (docs/esp32.md, "Persistent ring"). The ring (modules/forward-ring.ts)
+ * and must exist in the build's partition table (docs/esp32.md, "Persistent ring"). The ring (modules/forwarding/ring.ts)
  * uses the partition's sectors in turn, so wear spreads evenly over every sector of the region.
  *
  * A write is durable when flash.write() returns (ESP-IDF esp_partition_write programs the chip before it returns), so
  * nothing waits for a sync. Reads go through map() (the partition mapped into the address space: no copy, no allocation)
  * when the host supports it, else through read(), which allocates an ArrayBuffer per call.
  */
-import type { RingStorage } from "../../modules/ring-storage";
+import type { RingStorage } from "../../modules/forwarding/ring-storage";
 
 /** The part of the SDK's Flash class the ring uses. */
 export interface FlashLike {

@@ -1,5 +1,5 @@
 /*
- * One half-duplex RS-485 port on an ESP32: a UART plus the MAX485 DE/RE line. Implements Rs485Port (modules/port.ts) and
+ * One half-duplex RS-485 port on an ESP32: a UART plus the MAX485 DE/RE line. Implements Rs485Port (modules/port/contract.ts) and
  * feeds a PortListener.
  *
  * Two UART classes, chosen from the configuration (docs/esp32.md, "Framing and driver enable"):
@@ -24,12 +24,12 @@
  *    write() takes a whole buffer view, so pieces go through a preallocated staging buffer and fixed views of it of 1, 2,
  *    4 … 128 bytes (a piece of n bytes is at most 8 writes): no view is created per frame.
  *  - DE release. There is no transmit-complete event. After the last write the characters still to leave are the ones
- *    queued in the FIFO (128 − free space) plus the one in the shift register, and modules/driver-enable.ts gives the time
+ *    queued in the FIFO (128 − free space) plus the one in the shift register, and modules/port/driver-enable.ts gives the time
  *    their last stop bit is gone. A DeadlineTimer (1 ms Moddable timer, corrected with Time.microseconds so it never
  *    fires early) drops DE then, and the listener hears transmitted(now). DE is never dropped before the computed time,
  *    and is held at most one character + one bit + one JS loop pass longer, below t3.5 at every Modbus baud
  *    (checkDriverRelease is run at construction with the Moddable tick as a bound).
- *  - Reconfigure (a bus scan across bauds and framings: modules/scan-job.ts). reconfigure(baud, framing) closes the UART
+ *  - Reconfigure (a bus scan across bauds and framings: modules/commissioning/scan-job.ts). reconfigure(baud, framing) closes the UART
  *    and opens the class the new setting needs at it; the line timing (character time, t1.5/t3.5, DE release) and the
  *    RX timeout follow. DE keeps its pin and timer. A setting that will not open leaves the port at its old one; if even
  *    that fails the port is closed and a transmit() ends at its computed time without reaching the line (no throw).
@@ -40,8 +40,8 @@
  *
  * Allocation: buffers, views and callbacks are made in the constructor; the byte path allocates nothing.
  */
-import { checkDriverRelease, driverReleaseTimeUs } from "../../modules/driver-enable";
-import type { PortListener, ReconfigurablePort } from "../../modules/port";
+import { checkDriverRelease, driverReleaseTimeUs } from "../../modules/port/driver-enable";
+import type { PortListener, ReconfigurablePort } from "../../modules/port/contract";
 import { FRAMING_BITS, LineTiming, type Framing } from "../../modules/rtu/timing";
 import { DeadlineTimer, type EngineLoop } from "./deadline-timer";
 import {
@@ -259,7 +259,7 @@ export class Esp32SerialPort implements ReconfigurablePort {
   }
 
   /**
-   * Closes the UART and opens it again at `baud` and `framing` (modules/port.ts ReconfigurablePort; the scan job tries
+   * Closes the UART and opens it again at `baud` and `framing` (modules/port/contract.ts ReconfigurablePort; the scan job tries
    * other line settings with it): the UART class follows the framing (ECMA-419 for 8N1 with DE on a GPIO, the native
    * class otherwise), the RX timeout is the one the concentrator picks at boot (native: covering t3.5; ECMA-419: its
    * fixed 4 characters), and the character time, t1.5/t3.5 and the DE release time follow from the new LineTiming.

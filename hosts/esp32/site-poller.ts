@@ -1,28 +1,28 @@
 /*
- * The concentrator's bus side for one site on an ESP32 port: the shared PollLoop (modules/poll-loop.ts: scheduler,
- * master, decoder, sanity filter) recording into the forwarders' ReadingsStore (modules/readings.ts), with the master's
+ * The concentrator's bus side for one site on an ESP32 port: the shared PollLoop (modules/concentrator/poll-loop.ts: scheduler,
+ * master, decoder, sanity filter) recording into the forwarders' ReadingsStore (modules/concentrator/readings.ts), with the master's
  * host options for the ESP32 UART: bytes arrive after the UART's RX timeout of silence after the last one (the port's
  * rxIdleUs, plus the interrupt-to-script latency), or when the RX FIFO holds its full threshold. `events` hears finished cycles and failed
  * reads, for the MQTT session. No Moddable import: the tests build it on the fake board.
  *
  * With a gateway configuration (the site's `gateway` section, checked: hosts/esp32/gateway-service.ts) the loop gets a
- * guest (modules/poll-loop.ts `guest`): a GatewayGuest that forwards to the Modbus TCP gateway once it is built, so TCP
+ * guest (modules/concentrator/poll-loop.ts `guest`): a GatewayGuest that forwards to the Modbus TCP gateway once it is built, so TCP
  * requests share this master and alternate with the polls (busSlots 1, docs/gateway.md "Fairness"). With `cacheTtlMs`
  * the poller also records each good 03/04 poll in a RegisterCache for the gateway (one block per planned read, at most 1024).
  */
-import type { Gateway } from "../../modules/gateway";
-import { applyLearned, applyLearnedTiming } from "../../modules/learned-apply";
-import type { LearnedLimits } from "../../modules/learned-limits";
-import type { GatewayConfig } from "../../modules/gateway-config";
-import type { MasterResult } from "../../modules/master-result";
-import type { Plan } from "../../modules/planner";
-import { RegisterCache } from "../../modules/poll-cache";
-import { PollLoop, type PollLoopGuest, type PollLoopListener } from "../../modules/poll-loop";
-import type { Rs485Port } from "../../modules/port";
-import { PointQuality } from "../../modules/point-quality";
-import { ReadingsStore } from "../../modules/readings";
-import { OUTCOME_OK } from "../../modules/scheduler";
-import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
+import type { Gateway } from "../../modules/gateway/engine";
+import { applyLearned, applyLearnedTiming } from "../../modules/commissioning/learned-apply";
+import type { LearnedLimits } from "../../modules/commissioning/learned-limits";
+import type { GatewayConfig } from "../../modules/gateway/config";
+import type { MasterResult } from "../../modules/master/result";
+import type { Plan } from "../../modules/concentrator/planner";
+import { RegisterCache } from "../../modules/gateway/poll-cache";
+import { PollLoop, type PollLoopGuest, type PollLoopListener } from "../../modules/concentrator/poll-loop";
+import type { Rs485Port } from "../../modules/port/contract";
+import { PointQuality } from "../../modules/concentrator/point-quality";
+import { ReadingsStore } from "../../modules/concentrator/readings";
+import { OUTCOME_OK } from "../../modules/concentrator/scheduler";
+import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site/site";
 
 export interface PollerEvents {
   /** Meter `m` finished a cycle: its values are in the store. */
@@ -46,7 +46,7 @@ export interface Rearmable {
 export class GatewayGuest implements PollLoopGuest {
   timers: Rearmable | null = null;
   private engine: Gateway | null = null;
-  /** A bus scan has the line (modules/scan-job.ts): the gateway's requests are refused with exception 0A meanwhile. */
+  /** A bus scan has the line (modules/commissioning/scan-job.ts): the gateway's requests are refused with exception 0A meanwhile. */
   private busTaken = false;
 
   get gateway(): Gateway | null {
@@ -99,7 +99,7 @@ export interface SitePoller {
   readonly guest: GatewayGuest | null;
   /** Recent poll data for the gateway (null unless gateway.cacheTtlMs > 0). */
   readonly cache: RegisterCache | null;
-  /** Each point's quality (fresh, stale, invalid: modules/point-quality.ts), kept while polling. */
+  /** Each point's quality (fresh, stale, invalid: modules/concentrator/point-quality.ts), kept while polling. */
   readonly quality: PointQuality;
 }
 
@@ -145,7 +145,7 @@ export function sitePoller(site: Site, port: Rs485Port, rxIdleUs: number, latenc
       }
       if (learned !== null) {
         learned.observeResult(m, p.readFunction[read], p.readRegisters[read], result, p.line, rxIdleUs + latencyUs);
-        // A learned cap recomputes the plan (the loop takes it after this read: modules/learned-apply.ts), learned
+        // A learned cap recomputes the plan (the loop takes it after this read: modules/commissioning/learned-apply.ts), learned
         // timing goes to the master. Nothing happens, and nothing is allocated, unless something was learned.
         applyLearned(site, loop, learned);
       }

@@ -17,7 +17,7 @@
  * the build default and logs why. The previous stored site is lost in that case, never half-applied.
  * A value in `site` that is itself JSON (firmware before this format) is still read.
  */
-import { crc16 } from "../../modules/crc16";
+import { crc16 } from "../../modules/rtu/crc16";
 import { utf8 } from "./utf8";
 
 export interface PreferenceStore {

@@ -1,36 +1,36 @@
 /*
  * The concentrator on Node, shared by `rc485 sim` and `rc485 run`. Glue only; the engines do the work: a checked site
- * (modules/site.ts) → plan (modules/planner.ts) → the poll loop (modules/poll-loop.ts: scheduler, master, decoding and the
- * sanity filter, recording finished cycles in the readings store, modules/readings.ts) → forwarding
+ * (modules/site/site.ts) → plan (modules/concentrator/planner.ts) → the poll loop (modules/concentrator/poll-loop.ts: scheduler, master, decoding and the
+ * sanity filter, recording finished cycles in the readings store, modules/concentrator/readings.ts) → forwarding
  * (hosts/node/forwarding.ts: the HTTP status page and JSON always, MQTT when the site configures it). The host that owns
  * the port (the simulator or the serial host) attaches `loop` and calls `loop.start(now)`.
  */
-import type { MasterOptions } from "../../modules/master-config";
-import { COUNT_SENT, STATUS_CRC, STATUS_KINDS, STATUS_TIMEOUT } from "../../modules/master-status";
-import type { Plan } from "../../modules/planner";
-import { PollLoop, type PollLoopListener } from "../../modules/poll-loop";
-import type { Rs485Port } from "../../modules/port";
-import { ReadingsStore } from "../../modules/readings";
-import { LearnedLimits } from "../../modules/learned-limits";
-import { applyLearned, applyLearnedTiming } from "../../modules/learned-apply";
-import { PointQuality } from "../../modules/point-quality";
-import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site";
-import type { LinkStats } from "../../modules/status-json";
+import type { MasterOptions } from "../../modules/master/config";
+import { COUNT_SENT, STATUS_CRC, STATUS_KINDS, STATUS_TIMEOUT } from "../../modules/master/status";
+import type { Plan } from "../../modules/concentrator/planner";
+import { PollLoop, type PollLoopListener } from "../../modules/concentrator/poll-loop";
+import type { Rs485Port } from "../../modules/port/contract";
+import { ReadingsStore } from "../../modules/concentrator/readings";
+import { LearnedLimits } from "../../modules/commissioning/learned-limits";
+import { applyLearned, applyLearnedTiming } from "../../modules/commissioning/learned-apply";
+import { PointQuality } from "../../modules/concentrator/point-quality";
+import { loopOptionsForSite, meterMetaForSite, planForSite, type Site } from "../../modules/site/site";
+import type { LinkStats } from "../../modules/forwarding/status-json";
 import { startForwarding, type Forwarding } from "./forwarding";
-import { ConcentratorRegisters } from "../../modules/concentrator-registers";
-import type { Gateway } from "../../modules/gateway";
-import { GatewayConfig } from "../../modules/gateway-config";
-import type { PollLoopGuest } from "../../modules/poll-loop";
-import { RegisterCache } from "../../modules/poll-cache";
+import { ConcentratorRegisters } from "../../modules/gateway/concentrator-registers";
+import type { Gateway } from "../../modules/gateway/engine";
+import { GatewayConfig } from "../../modules/gateway/config";
+import type { PollLoopGuest } from "../../modules/concentrator/poll-loop";
+import { RegisterCache } from "../../modules/gateway/poll-cache";
 import { startGateway, type RunningGateway } from "./gateway-server";
 
 export interface NodeConcentratorOptions {
   /** Host clock (µs) and the matching wall clock (epoch ms). */
   readonly nowUs: () => number;
   readonly nowMs: () => number;
-  /** The host's hand-over rules and anything else the master should know about it (modules/master-config.ts). */
+  /** The host's hand-over rules and anything else the master should know about it (modules/master/config.ts). */
   readonly master?: Partial<MasterOptions>;
-  /** Extra response time per unit, µs (e.g. an R/C repeater pair's budget, modules/repeater-config.ts). */
+  /** Extra response time per unit, µs (e.g. an R/C repeater pair's budget, modules/repeater/config.ts). */
   readonly extraTimeoutUs?: Readonly<Record<number, number>>;
   /** Overrides of forwarding.http (--http-port, --no-http). */
   readonly http?: { readonly host?: string; readonly port?: number; readonly enabled?: boolean };
@@ -46,7 +46,7 @@ export interface NodeConcentratorOptions {
   readonly busUp?: () => boolean;
   /** Extra fields for /api/health (rc485 sim: how the simulation keeps pace). */
   readonly health?: () => Record<string, unknown>;
-  /** Learned limits to plan with and to keep learning into (modules/learned-limits.ts; rc485 run --state). */
+  /** Learned limits to plan with and to keep learning into (modules/commissioning/learned-limits.ts; rc485 run --state). */
   readonly learned?: LearnedLimits;
 }
 
@@ -58,10 +58,10 @@ export interface NodeConcentrator {
   readonly forwarding: Forwarding;
   /** The Modbus TCP gateway (docs/gateway.md) when the site has a `gateway` section. */
   readonly gateway: RunningGateway | null;
-  /** Each point's quality (modules/point-quality.ts). */
+  /** Each point's quality (modules/concentrator/point-quality.ts). */
   readonly quality: PointQuality;
   links(): LinkStats[];
-  /** Lowers every engine's times by `deltaUs` as the host lowers its clock (modules/time-rebase.ts; SerialHost.onRebase). */
+  /** Lowers every engine's times by `deltaUs` as the host lowers its clock (modules/port/time-rebase.ts; SerialHost.onRebase). */
   rebaseTime(deltaUs: number): void;
   stop(drainMs?: number): Promise<void>;
 }

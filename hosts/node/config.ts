@@ -4,11 +4,11 @@
 // `--profiles DIR` means the same for every command (profileFolders()): the shipped profiles first, then each folder given,
 // in order; a profile whose id is already loaded from an earlier folder replaces it (so a folder can override a shipped
 // profile by name), while two files with the same id in one folder are an error. The shipped folder is checked with the
-// standard point keys enforced (modules/point-keys.ts); a user's own folder may also name points outside the table.
+// standard point keys enforced (modules/concentrator/point-keys.ts); a user's own folder may also name points outside the table.
 import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkProfile, type Profile } from "../../modules/profile";
+import { checkProfile, type Profile } from "../../modules/concentrator/profile";
 import { FileReadError, readJsonFile } from "./read-bounded";
 
 /** The profiles shipped with rc485. */

@@ -1,14 +1,14 @@
 /*
  * Forwarding on Node in one call, for `rc485 sim` and `rc485 run`: validates the site's `forwarding` section
- * (modules/forwarding-config.ts), starts the HTTP status server (hosts/node/http.ts) and, when configured, the MQTT
+ * (modules/forwarding/config.ts), starts the HTTP status server (hosts/node/http.ts) and, when configured, the MQTT
  * forwarder (hosts/node/mqtt.ts), all reading the same ReadingsStore. The polling side calls `reading(meter)` after
  * `store.record(...)` and `failure(meter)` after `store.failure(...)`, and `health()` after each point's quality may have
  * changed (per-point MQTT availability).
  */
-import type { ReadingsStore } from "../../modules/readings";
-import { parseForwarding, type ForwardingSettings } from "../../modules/forwarding-config";
-import type { QualityBytes } from "../../modules/point-availability";
-import type { LinkSource, PlanSource, QualitySource } from "../../modules/status-json";
+import type { ReadingsStore } from "../../modules/concentrator/readings";
+import { parseForwarding, type ForwardingSettings } from "../../modules/forwarding/config";
+import type { QualityBytes } from "../../modules/forwarding/point-availability";
+import type { LinkSource, PlanSource, QualitySource } from "../../modules/forwarding/status-json";
 import { UsageError } from "./commands/command";
 import { startHttpServer, type StatusServer } from "./http";
 import { MqttForwarder, type MqttStats } from "./mqtt";

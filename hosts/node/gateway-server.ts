@@ -1,6 +1,6 @@
 /*
  * The Node host of the Modbus TCP gateway: a `net` listener that carries out the I/O of the sans-I/O engine in
- * modules/gateway.ts (docs/gateway.md). One socket per client number the engine hands out; bytes go in with
+ * modules/gateway/engine.ts (docs/gateway.md). One socket per client number the engine hands out; bytes go in with
  * gateway.received(), responses come out through send(), and the engine's own decisions (malformed header, idle) come
  * back as close().
  *
@@ -26,12 +26,12 @@
  *   (hosts/node/gateway-tls.ts, through accepted()) share the engine's slots and scheduling with this listener's.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { Gateway, GW_COUNTER_NAMES, REFUSED_ADDRESS, REFUSED_PER_ADDRESS, type GatewayBus, type GatewayLink, type LocalRegisters } from "../../modules/gateway";
-import { GatewayConfig, type GatewayOptions } from "../../modules/gateway-config";
-import type { MasterResult } from "../../modules/master-result";
-import { MAX_TCP_ADU_LENGTH } from "../../modules/mbap";
-import type { PollCache } from "../../modules/poll-cache";
-import { NO_DEADLINE } from "../../modules/port";
+import { Gateway, GW_COUNTER_NAMES, REFUSED_ADDRESS, REFUSED_PER_ADDRESS, type GatewayBus, type GatewayLink, type LocalRegisters } from "../../modules/gateway/engine";
+import { GatewayConfig, type GatewayOptions } from "../../modules/gateway/config";
+import type { MasterResult } from "../../modules/master/result";
+import { MAX_TCP_ADU_LENGTH } from "../../modules/gateway/mbap";
+import type { PollCache } from "../../modules/gateway/poll-cache";
+import { NO_DEADLINE } from "../../modules/port/contract";
 import { GatewayTlsListener } from "./gateway-tls";
 
 export interface GatewayServerOptions {

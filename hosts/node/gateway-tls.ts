@@ -9,7 +9,7 @@
  *    client never gets a socket the gateway reads from ('tlsClientError', counted in handshakeFailures).
  *  - The IPv4 allowlist is checked on the raw TCP connection, before the handshake costs anything.
  *  - After the handshake the role is settled before a single byte of Modbus is read: the role extension of the client's
- *    certificate (OID 1.3.6.1.4.1.50316.802.1, read from the DER by modules/certificate-role.ts), else the subject's
+ *    certificate (OID 1.3.6.1.4.1.50316.802.1, read from the DER by modules/gateway/certificate-role.ts), else the subject's
  *    common name in `roleBySubject`. No role, a role the site does not define, or a malformed role extension: the
  *    socket is destroyed (counted). Otherwise the socket goes to GatewayServer.accepted(socket, role) and follows the
  *    plain listener's request path (the engine applies the role to every request: exception 01 outside it).
@@ -18,8 +18,8 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo, Socket } from "node:net";
 import { createServer, type Server, type TLSSocket } from "node:tls";
-import { CERT_MALFORMED, CERT_ROLE, CertificateRoleReader } from "../../modules/certificate-role";
-import type { GatewayTlsConfig } from "../../modules/gateway-tls-config";
+import { CERT_MALFORMED, CERT_ROLE, CertificateRoleReader } from "../../modules/gateway/certificate-role";
+import type { GatewayTlsConfig } from "../../modules/gateway/tls-config";
 
 /**
  * What the TLS listener needs of the gateway's server (gateway-server.ts's GatewayServer): declared here, not imported,

@@ -1,7 +1,7 @@
 /*
  * The concentrator's HTTP server on Node (node:http): the status page (built from web/status-page/, routes of
- * modules/status-page.ts, read once at start by status-page-files.ts) and the JSON endpoints of modules/status-json.ts,
- * written in pieces into one reusable JsonWriter (modules/status-stream.ts), not built as objects per request.
+ * modules/forwarding/status-page.ts, read once at start by status-page-files.ts) and the JSON endpoints of modules/forwarding/status-json.ts,
+ * written in pieces into one reusable JsonWriter (modules/forwarding/status-stream.ts), not built as objects per request.
  * Binds to 127.0.0.1 unless told otherwise (the page has no authentication). Read-only: GET and HEAD only. Every
  * response carries `X-Content-Type-Options: nosniff`, and the page a Content-Security-Policy allowing only its own
  * script and stylesheet, so nothing that reaches the page as data can run as code.
@@ -17,10 +17,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { HTTP_BURST, HTTP_RATE_PER_SECOND, HttpBudget } from "./http-budget";
 import { statusPageRoutes } from "./status-page-files";
-import type { ReadingsStore } from "../../modules/readings";
-import { JsonWriter } from "../../modules/json-writer";
-import { planDocument, type LinkSource, type PlanSource, type QualitySource } from "../../modules/status-json";
-import { HistoryPieces, MetersPieces, healthPieces, linksPieces, writeGrowing, type JsonPieces } from "../../modules/status-stream";
+import type { ReadingsStore } from "../../modules/concentrator/readings";
+import { JsonWriter } from "../../modules/forwarding/json-writer";
+import { planDocument, type LinkSource, type PlanSource, type QualitySource } from "../../modules/forwarding/status-json";
+import { HistoryPieces, MetersPieces, healthPieces, linksPieces, writeGrowing, type JsonPieces } from "../../modules/forwarding/status-stream";
 
 export interface HttpServerOptions {
   readonly store: ReadingsStore;
@@ -30,7 +30,7 @@ export interface HttpServerOptions {
   readonly port?: number;
   readonly links?: LinkSource;
   readonly plan?: PlanSource;
-  /** Each point's quality for /api/meters (modules/point-quality.ts). */
+  /** Each point's quality for /api/meters (modules/concentrator/point-quality.ts). */
   readonly quality?: QualitySource;
   /** Extra fields for /api/health (e.g. the MQTT forwarder's stats()). */
   readonly health?: () => Record<string, unknown>;

@@ -1,11 +1,11 @@
-// The Node host's state file of learned limits (modules/learned-limits.ts): `rc485 run --state FILE` loads it at start
+// The Node host's state file of learned limits (modules/commissioning/learned-limits.ts): `rc485 run --state FILE` loads it at start
 // (the plan then uses the learned caps, the master the learned timing), keeps learning while it polls, and writes it
 // back every minute and at exit; `rc485 plan --learned FILE` shows the plan it gives. The file is JSON:
 // { "version": 1, "meters": { NAME: { cap, timeoutMs, gapMs, latencyMs } } }. A missing file starts from the profiles;
 // a broken one is one line naming it (exit status 2), never a silent reset.
 import { existsSync, renameSync, writeFileSync } from "node:fs";
-import { LearnedLimits } from "../../modules/learned-limits";
-import { minCapFor, type Site } from "../../modules/site";
+import { LearnedLimits } from "../../modules/commissioning/learned-limits";
+import { minCapFor, type Site } from "../../modules/site/site";
 import { UsageError } from "./commands/command";
 import { FileReadError, readJsonFile } from "./read-bounded";
 

@@ -1,7 +1,7 @@
 /*
  * MQTT forwarding on Node over the npm package `mqtt` (docs/mqtt.md). What is published and when is the portable
- * session of modules/mqtt-session.ts (topics and payloads: modules/mqtt-payload.ts, discovery: modules/ha-discovery.ts,
- * store-and-forward: modules/forward-ring.ts); this file owns the socket:
+ * session of modules/forwarding/mqtt-session.ts (topics and payloads: modules/forwarding/mqtt-payload.ts, discovery: modules/forwarding/ha-discovery.ts,
+ * store-and-forward: modules/forwarding/ring.ts); this file owns the socket:
  *
  *   reading(meter) ─▶ ForwardRing (bounded, in order) ─▶ up to `window` QoS 1 publishes in flight ─▶ PUBACK releases them
  *
@@ -26,15 +26,15 @@ import { FileReadError, readBounded } from "./read-bounded";
 import { createSecureContext } from "node:tls";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { UsageError } from "./commands/command";
-import { ForwardRing } from "../../modules/forward-ring";
-import { readingRecordBytes, BLOCK_HEADER_BYTES } from "../../modules/ring-record";
+import { ForwardRing } from "../../modules/forwarding/ring";
+import { readingRecordBytes, BLOCK_HEADER_BYTES } from "../../modules/forwarding/ring-record";
 import { FileRingStorage, RING_FILE_BLOCK, RingFileError } from "./ring-file";
-import { parseMqttSettings, type MqttSettings } from "../../modules/forwarding-config";
-import type { DiscoveryOrigin } from "../../modules/ha-discovery";
-import { MqttLayout, PAYLOAD_OFFLINE } from "../../modules/mqtt-payload";
-import { MqttSession, type MqttPublisher } from "../../modules/mqtt-session";
-import type { QualityBytes } from "../../modules/point-availability";
-import type { ReadingsStore } from "../../modules/readings";
+import { parseMqttSettings, type MqttSettings } from "../../modules/forwarding/config";
+import type { DiscoveryOrigin } from "../../modules/forwarding/ha-discovery";
+import { MqttLayout, PAYLOAD_OFFLINE } from "../../modules/forwarding/mqtt-payload";
+import { MqttSession, type MqttPublisher } from "../../modules/forwarding/mqtt-session";
+import type { QualityBytes } from "../../modules/forwarding/point-availability";
+import type { ReadingsStore } from "../../modules/concentrator/readings";
 
 /** A configuration problem: one line naming the field; the command line exits with status 2. */
 export class MqttConfigError extends UsageError {}
@@ -74,7 +74,7 @@ export interface MqttForwarderOptions {
   readonly backoffMinMs?: number;
   readonly backoffMaxMs?: number;
   readonly origin?: DiscoveryOrigin;
-  /** Each point's quality (a PointQuality): publishes per-point availability (modules/point-availability.ts). */
+  /** Each point's quality (a PointQuality): publishes per-point availability (modules/forwarding/point-availability.ts). */
   readonly quality?: QualityBytes;
   /** One-line diagnostics (default: console.error). */
   readonly log?: (line: string) => void;
@@ -98,7 +98,7 @@ export interface MqttStats {
   lastError: string | null;
 }
 
-/** Validates the site file's `forwarding.mqtt` section (modules/forwarding-config.ts); errors become MqttConfigError. */
+/** Validates the site file's `forwarding.mqtt` section (modules/forwarding/config.ts); errors become MqttConfigError. */
 export function parseMqttConfig(raw: unknown): MqttSettings {
   try {
     return parseMqttSettings(raw);

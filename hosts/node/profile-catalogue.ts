@@ -2,8 +2,8 @@
 // Markdown tables of docs/profiles.md (the catalogue) and docs/profile-points.md (the standard point keys).
 // test/profile-catalogue.test.ts checks both documents still hold what these functions produce (regenerate with
 // `npm run docs:profiles`), so the catalogue cannot drift from the profiles.
-import type { Point, Profile } from "../../modules/profile";
-import { POINT_KEYS } from "../../modules/point-keys";
+import type { Point, Profile } from "../../modules/concentrator/profile";
+import { POINT_KEYS } from "../../modules/concentrator/point-keys";
 
 const FN_NAMES: Record<number, string> = { 1: "coil", 2: "discrete input", 3: "holding", 4: "input" };
 

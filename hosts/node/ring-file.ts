@@ -1,6 +1,6 @@
 /*
  * The store-and-forward ring's storage on Node: one file of 4096-byte blocks (forwarding.mqtt.ringStore; the format is
- * modules/ring-record.ts, the ring modules/forward-ring.ts). The file behaves as flash does for the ring: a new file is
+ * modules/forwarding/ring-record.ts, the ring modules/forwarding/ring.ts). The file behaves as flash does for the ring: a new file is
  * filled with 0xFF, erase() writes a block of 0xFF, and the ring only appends into erased bytes.
  *
  * Durability (docs/mqtt.md, "Ring file and fsync"): write() is one pwrite(2) into the page cache, so a process crash
@@ -9,7 +9,7 @@
  * readings of the last `ringSyncMs` that were never published — and nothing the broker has seen.
  */
 import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
-import type { RingStorage } from "../../modules/ring-storage";
+import type { RingStorage } from "../../modules/forwarding/ring-storage";
 
 export const RING_FILE_BLOCK = 4096;
 

@@ -1,13 +1,13 @@
-// `rc485 scan --sim`: the scan (modules/scan.ts) run over the simulator (hosts/sim) instead of a serial port. The bus is
+// `rc485 scan --sim`: the scan (modules/commissioning/scan.ts) run over the simulator (hosts/sim) instead of a serial port. The bus is
 // the site file's meters, each an emulator of its profile at its own line setting and with its quirks from the
 // `simulation` section (sim-meter-options.ts). One simulated segment is built per line setting tried, holding the meters
 // that listen at that setting: a meter at another baud or framing never decodes a frame, so it is left off. The scanner's
 // port is moved from setting to setting with reconfigure(), the port interface's way to reopen a UART. The time
 // reported is virtual bus time, deterministic for a seed.
-import { BusScanner, type ScanOptions } from "../../modules/scan";
-import type { Site } from "../../modules/site";
+import { BusScanner, type ScanOptions } from "../../modules/commissioning/scan";
+import type { Site } from "../../modules/site/site";
 import type { Framing } from "../../modules/rtu/timing";
-import type { Profile } from "../../modules/profile";
+import type { Profile } from "../../modules/concentrator/profile";
 import { Simulation } from "../sim/index";
 import { LiveMeter } from "../sim/live-meter";
 import { liveMeterOptions, meterLine, type MeterSim } from "./sim-meter-options";

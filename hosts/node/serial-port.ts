@@ -1,17 +1,17 @@
 /*
  * The Node serial host: one RS-485 port over the npm `serialport` package (v13), running one sans-I/O engine through the
- * port contract of modules/port.ts (docs/architecture.md).
+ * port contract of modules/port/contract.ts (docs/architecture.md).
  *
  * - Line: any baud the adapter accepts; framing 8N1, 8E1, 8O1 or 8N2 (Modbus over Serial Line V1.02 §2.5.1).
  * - Time: integer µs from process.hrtime since the host was created (small numbers, one monotonic clock). With
- *   `onRebase` set, the host lowers its clock by REBASE_US (modules/time-rebase.ts) each time it passes that, before it
+ *   `onRebase` set, the host lowers its clock by REBASE_US (modules/port/time-rebase.ts) each time it passes that, before it
  *   calls into the engines, and tells `onRebase`, which lowers every engine's times by the same amount: times stay in
  *   V8's small-integer range, so passing them around allocates nothing however long `rc485 run` runs. `rebasedUs` says
  *   how far the clock has been lowered in all (for a wall clock: origin + now() + rebasedUs).
  * - Timer: one setTimeout, re-armed at the engine's nextDeadline() after every call into the engine; service(now) is never
  *   called before the deadline (a timer that fires early is re-armed).
  * - Driver enable: most USB adapters switch direction themselves; with `rts` the host raises RTS before writing and drops
- *   it at the time modules/driver-enable.ts computes from the bytes written, the baud and the timer tick (1 ms), and not
+ *   it at the time modules/port/driver-enable.ts computes from the bytes written, the baud and the timer tick (1 ms), and not
  *   before the kernel reports the bytes drained. The engine hears `transmitted(now)` at that time either way, so its
  *   silence rules see the line as a real one. A peer that answers before that time (a pseudo-terminal has no baud rate)
  *   proves the line free: the transmission is ended at once and the bytes are delivered. Without `echo` that holds even
@@ -25,10 +25,10 @@
  * - A device that cannot be opened at start is a one-line SerialOpenError naming the device and the cause.
  */
 import { SerialPort } from "serialport";
-import { driverReleaseTimeUs } from "../../modules/driver-enable";
-import { NO_DEADLINE, type PortListener, type ReconfigurablePort, type Timed } from "../../modules/port";
+import { driverReleaseTimeUs } from "../../modules/port/driver-enable";
+import { NO_DEADLINE, type PortListener, type ReconfigurablePort, type Timed } from "../../modules/port/contract";
 import { LineTiming, type Framing } from "../../modules/rtu/timing";
-import { REBASE_US } from "../../modules/time-rebase";
+import { REBASE_US } from "../../modules/port/time-rebase";
 
 export interface SerialSettings {
   /** Device path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/usb-…. */
@@ -228,7 +228,7 @@ export class SerialHost implements ReconfigurablePort {
   }
 
   /**
-   * Closes the device and opens it again at `baud` and `framing` (ReconfigurablePort, modules/port.ts): `rc485 scan` tries
+   * Closes the device and opens it again at `baud` and `framing` (ReconfigurablePort, modules/port/contract.ts): `rc485 scan` tries
    * each line setting on one host. Returns at once (null, or why the setting is refused); the device opens
    * asynchronously and a transmit() meanwhile waits until it is open. A device that will not open at the new setting is
    * logged and reopened with backoff, like an unplugged one (transmissions meanwhile are dropped and counted).

@@ -3,8 +3,8 @@
 // `rc485 scan --sim` (scan-sim.ts). A meter set to another baud or framing than the bus it is polled on never decodes a
 // request: it is emulated as silent there (`onOtherLine`).
 import type { Framing } from "../../modules/rtu/timing";
-import type { OrderName } from "../../modules/values";
-import type { SiteMeter } from "../../modules/site";
+import type { OrderName } from "../../modules/concentrator/values";
+import type { SiteMeter } from "../../modules/site/site";
 import type { LiveMeterOptions } from "../sim/live-meter";
 
 export interface MeterSim {

@@ -2,8 +2,8 @@
  * A site file brought to life in the simulator (hosts/sim) for `rc485 sim`: one bus segment with the concentrator's port
  * (ideal UART, the host timer given by `tickUs`), one profile-driven meter emulator per site meter
  * (hosts/sim/profile-meter.ts), and — for meters marked `behindRepeater` in the `simulation` section — an R/C repeater pair
- * (modules/repeater.ts) across a noisy segment, with those meters on the far segment. The master's response timeout for
- * them grows by the pair's budget (modules/repeater-config.ts). A passive sniffer on the bus measures the master's bus
+ * (modules/repeater/engine.ts) across a noisy segment, with those meters on the far segment. The master's response timeout for
+ * them grows by the pair's budget (modules/repeater/config.ts). A passive sniffer on the bus measures the master's bus
  * efficiency: for every transaction answered at the first attempt, the least time it could take (request air time, the
  * meter's actual answer delay, reply air time, the t3.5 that confirms the frame end) against that plus how late the
  * request left after it was due and the line had been quiet for t3.5 (timer ticks, engine delays; not the time a request
@@ -12,12 +12,12 @@
  * `simulation` section (all optional): { seed, tickUs, meters: { NAME: { loadShare, turnaroundMs: [min, max], energyKwh,
  * behindRepeater } }, repeater: { nroots, interleave, noise: { bitErrorRate, burstsPerSecond, burstUs, spuriousPerSecond } } }.
  */
-import { Repeater } from "../../modules/repeater";
-import { repeaterTimeoutBudgetUs, resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater-config";
-import { burstLengthFor } from "../../modules/repeater-link";
-import type { MasterResult } from "../../modules/master-result";
-import type { Site } from "../../modules/site";
-import type { LinkStats } from "../../modules/status-json";
+import { Repeater } from "../../modules/repeater/engine";
+import { repeaterTimeoutBudgetUs, resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater/config";
+import { burstLengthFor } from "../../modules/repeater/link";
+import type { MasterResult } from "../../modules/master/result";
+import type { Site } from "../../modules/site/site";
+import type { LinkStats } from "../../modules/forwarding/status-json";
 import { Simulation, type NoiseOptions, type Segment } from "../sim/index";
 import { LiveMeter } from "../sim/live-meter";
 import { UsageError } from "./commands/command";

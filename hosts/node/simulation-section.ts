@@ -8,7 +8,7 @@
  *                                     maxRegisters, limitSilent, answerBroadcast, rebootBelowMs, wordOrder } },
  *     repeater: { nroots, interleave, noise: { bitErrorRate, burstsPerSecond, burstUs, spuriousPerSecond } } }
  */
-import { isObject, show } from "../../modules/json-check";
+import { isObject, show } from "../../modules/common/json-check";
 
 const TOP = ["seed", "tickUs", "meters", "repeater"];
 const METER = ["loadShare", "turnaroundMs", "energyKwh", "behindRepeater", "baud", "framing", "maxRegisters", "limitSilent", "answerBroadcast", "rebootBelowMs", "wordOrder"];

@@ -1,11 +1,11 @@
 // Reading a site file for `rc485 sim`, `run` and `plan`: the optional `simulation` section (used only by the simulator,
-// ignored by the real hosts) is taken out and checked by simulation-section.ts, the rest is checked by modules/site.ts
+// ignored by the real hosts) is taken out and checked by simulation-section.ts, the rest is checked by modules/site/site.ts
 // against the profiles (the shipped ones plus each --profiles folder, later ones overriding by id: config.ts). The file
 // is read with a size bound and a nesting bound (read-bounded.ts). Every problem is one line `FILE: $.path: message`;
 // nothing throws for a bad file.
 import { fileURLToPath } from "node:url";
-import type { Profile } from "../../modules/profile";
-import { checkSite, profileTable, type Site } from "../../modules/site";
+import type { Profile } from "../../modules/concentrator/profile";
+import { checkSite, profileTable, type Site } from "../../modules/site/site";
 import { loadProfiles, profileFolders } from "./config";
 import { FileReadError, readJsonFile } from "./read-bounded";
 import { checkSimulationSection } from "./simulation-section";

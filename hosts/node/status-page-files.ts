@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { STATUS_PAGE_ROUTES } from "../../modules/status-page";
+import { STATUS_PAGE_ROUTES } from "../../modules/forwarding/status-page";
 import { buildStatusPage, statusPageBuild, statusPageIsCurrent } from "../../scripts/build-status-page.mjs";
 
 /** The built status page folder, rebuilt first if it is missing or older than its sources. */
@@ -15,7 +15,7 @@ export function statusPageFolder(): string {
   return statusPageBuild;
 }
 
-/** One built file of the page (a `file` of modules/status-page.ts). */
+/** One built file of the page (a `file` of modules/forwarding/status-page.ts). */
 export function statusPageFile(file: string): Buffer {
   return readFileSync(join(statusPageFolder(), file));
 }

@@ -1,10 +1,10 @@
 /*
- * The simulator's host adapter: runs any sans-I/O engine (modules/port.ts) on simulated UARTs, the way the ESP32 host does.
+ * The simulator's host adapter: runs any sans-I/O engine (modules/port/contract.ts) on simulated UARTs, the way the ESP32 host does.
  *
  * Theory of operation:
  *  - Each port is a UART on a segment plus a DE line. transmit() raises DE, writes as much of the frame as the TX FIFO
  *    takes, writes the rest piece by piece when the UART says it has room (onWritable), and after the last piece arms a
- *    timer to drop DE at the time modules/driver-enable.ts computes from the characters still queued, the baud and the
+ *    timer to drop DE at the time modules/port/driver-enable.ts computes from the characters still queued, the baud and the
  *    timer tick. When DE drops the engine hears transmitted(now). A port with `hardwareDe` models the ESP32 UART in RS-485
  *    half-duplex mode (DE on RTS, rc485's native UART class): the UART raises DE when it starts sending and drops it at the
  *    end of the last stop bit, and the engine hears transmitted(now) then, with no timer and no tick.
@@ -16,10 +16,10 @@
  *    the same model.
  * An engine with N ports (a repeater has two) gets N Rs485Ports and gives N PortListeners.
  */
-import { checkDriverRelease, driverReleaseTimeUs } from "../../modules/driver-enable";
-import { NO_DEADLINE, type PortListener, type ReconfigurablePort, type Timed } from "../../modules/port";
+import { checkDriverRelease, driverReleaseTimeUs } from "../../modules/port/driver-enable";
+import { NO_DEADLINE, type PortListener, type ReconfigurablePort, type Timed } from "../../modules/port/contract";
 import type { Framing } from "../../modules/rtu/timing";
-import type { Prng } from "../../modules/prng";
+import type { Prng } from "../../modules/common/prng";
 import type { EventQueue, EventTarget } from "./events";
 import type { Segment } from "./segment";
 import { Uart, type UartClient, type UartKind, type UartOptions } from "./uart";

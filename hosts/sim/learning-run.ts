@@ -1,20 +1,20 @@
 /*
- * A learning run in the simulator, for the test and the bench of learned limits (modules/learned-limits.ts): a site
+ * A learning run in the simulator, for the test and the bench of learned limits (modules/commissioning/learned-limits.ts): a site
  * whose meters' real register caps and turnarounds differ from their profiles is polled by the concentrator's PollLoop,
- * which runs without a restart while what it learns is applied live, as the hosts do (modules/learned-apply.ts
+ * which runs without a restart while what it learns is applied live, as the hosts do (modules/commissioning/learned-apply.ts
  * applyLearned after every poll: caps replan the loop, learned timeouts and gaps go to the master). A polling cycle is
  * one interval of the site (every meter is due once per 3 s, more than the bus time of a cycle at 9600 baud). Every value delivered is compared with what the
  * emulator holds. Reports, per cycle, the bus time of the plan in force against a plan made with the true caps.
  */
-import { applyLearned } from "../../modules/learned-apply";
-import { LearnedLimits } from "../../modules/learned-limits";
-import type { Master } from "../../modules/master";
-import type { Plan } from "../../modules/planner";
-import type { MasterResult } from "../../modules/master-result";
-import { PollLoop } from "../../modules/poll-loop";
-import type { Profile } from "../../modules/profile";
-import { VALUE_OK } from "../../modules/latest-values";
-import { checkSite, loopOptionsForSite, minCapFor, planForSite, profileTable, type Site } from "../../modules/site";
+import { applyLearned } from "../../modules/commissioning/learned-apply";
+import { LearnedLimits } from "../../modules/commissioning/learned-limits";
+import type { Master } from "../../modules/master/engine";
+import type { Plan } from "../../modules/concentrator/planner";
+import type { MasterResult } from "../../modules/master/result";
+import { PollLoop } from "../../modules/concentrator/poll-loop";
+import type { Profile } from "../../modules/concentrator/profile";
+import { VALUE_OK } from "../../modules/concentrator/latest-values";
+import { checkSite, loopOptionsForSite, minCapFor, planForSite, profileTable, type Site } from "../../modules/site/site";
 import { profileMeter } from "./profile-meter";
 import type { MeterEmulator } from "./meter";
 import { Simulation } from "./simulation";

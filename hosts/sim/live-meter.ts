@@ -2,7 +2,7 @@
  * A live meter emulator built from a meter profile (profiles/<id>.json), for `rc485 sim`: a MeterEmulator
  * (hosts/sim/meter.ts; the static register image for tests is hosts/sim/profile-meter.ts) with the profile's
  * limits (largest read, even counts, function codes) whose registers hold plausible, slowly varying values encoded with
- * the profile's own codecs (type, word order, scale, exponent; modules/values.ts). Every register from the lowest to the
+ * the profile's own codecs (type, word order, scale, exponent; modules/concentrator/values.ts). Every register from the lowest to the
  * highest address a profile point uses is present (zero-filled), so reads that bridge gaps between points succeed.
  *
  * The load model: active power per phase follows a seeded slow wander (a few percent of rated power, a daily-looking
@@ -10,9 +10,9 @@
  * power factor, apparent and reactive power follow from it. update(nowUs) re-encodes every point; call it every few
  * seconds of virtual time.
  */
-import type { Profile, Point } from "../../modules/profile";
-import { Prng } from "../../modules/prng";
-import { ValueCodec, orderCode, typeCode, type OrderName } from "../../modules/values";
+import type { Profile, Point } from "../../modules/concentrator/profile";
+import { Prng } from "../../modules/common/prng";
+import { ValueCodec, orderCode, typeCode, type OrderName } from "../../modules/concentrator/values";
 import type { Simulation } from "./simulation";
 import type { Segment } from "./segment";
 import type { MeterEmulator, MeterOptions } from "./meter";

@@ -27,12 +27,12 @@
  *    meter is `turnaroundUs`; a word order other than the profile's is written by profile-meter.ts / live-meter.ts.
  * Registers live in Maps (address → value); tests may read and change them at any time.
  */
-import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
-import type { Prng } from "../../modules/prng";
+import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port/contract";
+import type { Prng } from "../../modules/common/prng";
 import { EX_ILLEGAL_DATA_ADDRESS, EX_ILLEGAL_FUNCTION } from "../../modules/rtu/exceptions";
 import { expectedRequestLength } from "../../modules/rtu/expected-length";
 import { FAULT_CRC, FAULT_NONE, FAULT_UNKNOWN_FUNCTION } from "../../modules/rtu/faults";
-import { appendCrc } from "../../modules/crc16";
+import { appendCrc } from "../../modules/rtu/crc16";
 import { FrameView } from "../../modules/rtu/frame-view";
 import { TABLE_COILS, TABLE_DISCRETE_INPUTS, TABLE_HOLDING_REGISTERS, TABLE_INPUT_REGISTERS } from "../../modules/rtu/function-codes";
 import { buildExceptionResponse, buildReadBitsResponse, buildReadRegistersResponse, buildWriteMultipleCoilsResponse, buildWriteMultipleRegistersResponse, buildWriteSingleCoilResponse, buildWriteSingleRegisterResponse } from "../../modules/rtu/build-response";

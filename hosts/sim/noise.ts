@@ -17,7 +17,7 @@
  *    (a driven line is low impedance, so such a spike only matters when no one drives).
  * Every draw comes from the segment's own PRNG stream, so adding a node elsewhere does not change this segment's noise.
  */
-import type { Prng } from "../../modules/prng";
+import type { Prng } from "../../modules/common/prng";
 import type { LineTiming } from "../../modules/rtu/timing";
 import type { CharacterCodec } from "./character";
 import type { EventQueue, EventTarget } from "./events";

@@ -2,7 +2,7 @@
  * A scripted node for tests: sends given bytes at given times through a SimHost port (so DE, FIFO and pacing are the
  * host adapter's) and records every batch it receives with its hand-over time. Test tooling: it allocates freely.
  */
-import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
+import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port/contract";
 
 export interface ReceivedBatch {
   time: number;

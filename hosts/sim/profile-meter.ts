@@ -6,9 +6,9 @@
  * another word order than the profile's (a meter whose firmware differs from its manual): `values` then holds what the
  * profile's decoding gives, and `trueValues` what the meter meant.
  */
-import type { Profile } from "../../modules/profile";
-import { codecOf } from "../../modules/planner";
-import { TYPE_S16, TYPE_U16, ValueCodec, orderCode, typeCode, writeRaw, type OrderName } from "../../modules/values";
+import type { Profile } from "../../modules/concentrator/profile";
+import { codecOf } from "../../modules/concentrator/planner";
+import { TYPE_S16, TYPE_U16, ValueCodec, orderCode, typeCode, writeRaw, type OrderName } from "../../modules/concentrator/values";
 import type { MeterOptions } from "./meter";
 
 export interface ProfileMeter {

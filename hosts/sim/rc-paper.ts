@@ -14,14 +14,14 @@
  *
  * Test tooling for benches and tests (Node only); it allocates freely outside the engines.
  */
-import { appendCrc } from "../../modules/crc16";
-import { Master } from "../../modules/master";
-import type { MasterResult } from "../../modules/master-result";
-import { STATUS_TIMEOUT } from "../../modules/master-status";
-import { Repeater } from "../../modules/repeater";
-import { repeaterTimeoutBudgetUs, resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater-config";
-import { burstLengthFor } from "../../modules/repeater-link";
-import { DIRECTION_AB, DIRECTION_BA, STAT_COUNT, STAT_NAMES, type RepeaterStats } from "../../modules/repeater-stats";
+import { appendCrc } from "../../modules/rtu/crc16";
+import { Master } from "../../modules/master/engine";
+import type { MasterResult } from "../../modules/master/result";
+import { STATUS_TIMEOUT } from "../../modules/master/status";
+import { Repeater } from "../../modules/repeater/engine";
+import { repeaterTimeoutBudgetUs, resolveRepeaterConfig, type RepeaterConfig } from "../../modules/repeater/config";
+import { burstLengthFor } from "../../modules/repeater/link";
+import { DIRECTION_AB, DIRECTION_BA, STAT_COUNT, STAT_NAMES, type RepeaterStats } from "../../modules/repeater/stats";
 import { LineTiming } from "../../modules/rtu/timing";
 import { ScriptedNode } from "./probe";
 import type { Segment } from "./segment";

@@ -19,7 +19,7 @@
  * Timing follows modules/rtu/timing.ts: a character is bits/baud seconds; transmitters place character k of a back-to-back
  * run at origin + ceil(k × bits × 10^6 / baud) µs.
  */
-import { Prng } from "../../modules/prng";
+import { Prng } from "../../modules/common/prng";
 import { LineTiming, type Framing } from "../../modules/rtu/timing";
 import { CharacterCodec, RX_COLLISION, RX_FRAMING, RX_NOISE, RX_PARITY, RX_SPURIOUS, RX_TRUNCATED } from "./character";
 import type { EventQueue, EventTarget } from "./events";

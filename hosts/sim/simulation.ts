@@ -3,7 +3,7 @@
  * Deterministic for a seed: every component draws from its own PRNG stream, forked from the seed in creation order.
  * See docs/simulator.md for the API and the trace format.
  */
-import { Prng } from "../../modules/prng";
+import { Prng } from "../../modules/common/prng";
 import { EventQueue } from "./events";
 import { SimHost, type HostOptions } from "./host";
 import { MeterEmulator, type MeterOptions } from "./meter";

@@ -7,7 +7,7 @@
  * t3.5 of silence between them (a gap over t1.5 inside it is marked). Bytes are as the line carried them (after noise,
  * collision and truncation). Format: docs/simulator.md.
  */
-import { crc16 } from "../../modules/crc16";
+import { crc16 } from "../../modules/rtu/crc16";
 import { RX_COLLISION, RX_FRAMING, RX_NOISE, RX_PARITY, RX_SPURIOUS, RX_TRUNCATED } from "./character";
 
 /** Bytes kept per frame record (an RTU ADU is at most 256; longer runs are cut in the record, not on the line). */

@@ -3,7 +3,7 @@
  * §2.5.1, §2.5.1.2). Multi-byte fields in a PDU are big-endian (Application Protocol V1.1b3 §4.2). Argument checks here
  * are for programmer errors and throw RangeError naming the field and the allowed values.
  */
-import { appendCrc } from "../crc16";
+import { appendCrc } from "./crc16";
 import { DIAG_RETURN_QUERY_DATA, FC_DIAGNOSTICS, FC_MASK_WRITE_REGISTER, MAX_ADU_LENGTH, MAX_UNIT } from "./function-codes";
 
 export function getU16(b: Uint8Array, i: number): number {

@@ -7,7 +7,7 @@
  * ranges are the slave's judgement (judge-request.ts), because the spec answers those with exceptions 02/03, not silence.
  * Never throws on wire data, never reads outside the window, allocates nothing. Returns a FAULT_* code (0 = ok).
  */
-import { crcMatches } from "../crc16";
+import { crcMatches } from "./crc16";
 import { checkWindow, getU16 } from "./adu";
 import { FAULT_BAD_LENGTH, FAULT_CRC, FAULT_NONE, FAULT_TOO_LONG, FAULT_TOO_SHORT, FAULT_UNKNOWN_FUNCTION, FAULT_UNSUPPORTED_MEI } from "./faults";
 import { DIRECTION_REQUEST, type FrameView } from "./frame-view";

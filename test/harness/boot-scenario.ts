@@ -9,11 +9,11 @@
  * directly) and a meter on the far side; the master's reads must come back through both, while Wi-Fi drops and rejoins.
  * Each prints one line `XS-BOOT {json}` whose `ok` says whether every expectation held, and what was seen.
  */
-import { parseProfile } from "../../modules/profile";
-import { Master } from "../../modules/master";
-import type { MasterResult } from "../../modules/master-result";
-import { STATUS_OK } from "../../modules/master-status";
-import { Repeater } from "../../modules/repeater";
+import { parseProfile } from "../../modules/concentrator/profile";
+import { Master } from "../../modules/master/engine";
+import type { MasterResult } from "../../modules/master/result";
+import { STATUS_OK } from "../../modules/master/status";
+import { Repeater } from "../../modules/repeater/engine";
 import { LineTiming } from "../../modules/rtu/timing";
 import { EngineLoop } from "../../hosts/esp32/deadline-timer";
 import { RX_TIMEOUT_CHARACTERS, TIMER_TICK_US } from "../../hosts/esp32/io";

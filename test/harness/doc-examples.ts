@@ -1,8 +1,8 @@
 // The examples shown in docs/mqtt.md, produced by the code itself (test/docs.test.ts checks the document still matches).
-import { discoveryDocument } from "../../modules/ha-discovery";
-import { MqttLayout } from "../../modules/mqtt-payload";
-import type { MeterMeta } from "../../modules/readings";
-import { metersDocument } from "../../modules/status-json";
+import { discoveryDocument } from "../../modules/forwarding/ha-discovery";
+import { MqttLayout } from "../../modules/forwarding/mqtt-payload";
+import type { MeterMeta } from "../../modules/concentrator/readings";
+import { metersDocument } from "../../modules/forwarding/status-json";
 import { syntheticSite } from "./synthetic-site";
 
 export const DOC_METER: MeterMeta = {

@@ -2,7 +2,7 @@
  * The scan bench bus on the ESP32 host (test/scan-job-esp32.test.ts, bench/scan.ts): sites/scan-demo.json's meters on a
  * fake ESP32 board (hosts/sim/esp32-fakes.ts) whose UART is wired to one simulated segment per line setting given, a
  * concentrator (hosts/esp32: Esp32SerialPort, EngineLoop, sitePoller, HttpRoutes) polling the meters at the site's own
- * 9600 8N1, and the scan job (modules/scan-job.ts) between the port and the poll loop, as main-concentrator.ts wires it.
+ * 9600 8N1, and the scan job (modules/commissioning/scan-job.ts) between the port and the poll loop, as main-concentrator.ts wires it.
  * Test and bench tooling (Node only).
  */
 import { EngineLoop } from "../../hosts/esp32/deadline-timer";
@@ -18,9 +18,9 @@ import { FakeEsp32 } from "../../hosts/sim/esp32-fakes";
 import { Simulation } from "../../hosts/sim/index";
 import { LiveMeter } from "../../hosts/sim/live-meter";
 import type { Segment } from "../../hosts/sim/segment";
-import { ScanJob } from "../../modules/scan-job";
+import { ScanJob } from "../../modules/commissioning/scan-job";
 import type { Framing } from "../../modules/rtu/timing";
-import { checkSite, profileTable } from "../../modules/site";
+import { checkSite, profileTable } from "../../modules/site/site";
 
 export const SCAN_TOKEN = "0123456789abcdef-scan";
 const WIRING = { uart: 2 as const, txPin: 17, rxPin: 16, dePin: 4 };

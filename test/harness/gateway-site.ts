@@ -6,11 +6,11 @@
 // deadlines are served on the same virtual clock. Holding and input register i of unit u hold (u × 1000 + i) & 0xFFFF
 // (test/harness/master-site.ts).
 import type { AddressInfo } from "node:net";
-import { Gateway, type LocalRegisters } from "../../modules/gateway";
-import type { GatewayOptions } from "../../modules/gateway-config";
-import type { MasterOptions } from "../../modules/master-config";
-import type { PollCache } from "../../modules/poll-cache";
-import { NO_DEADLINE } from "../../modules/port";
+import { Gateway, type LocalRegisters } from "../../modules/gateway/engine";
+import type { GatewayOptions } from "../../modules/gateway/config";
+import type { MasterOptions } from "../../modules/master/config";
+import type { PollCache } from "../../modules/gateway/poll-cache";
+import { NO_DEADLINE } from "../../modules/port/contract";
 import type { MeterOptions } from "../../hosts/sim/index";
 import { GatewayServer } from "../../hosts/node/gateway-server";
 import { GatewayListener } from "../../hosts/esp32/gateway-listener";

@@ -8,7 +8,7 @@
  * answers (docs/master.md, "Late and repeated replies"): that is the meter behaviour the master's guarantee assumes.
  * Portable (simulator and engines only, no Node APIs): the same run goes on Node (long) and on XS (short).
  */
-import { STATUS_EXCEPTION, STATUS_OK, COUNT_LATE } from "../../modules/master-status";
+import { STATUS_EXCEPTION, STATUS_OK, COUNT_LATE } from "../../modules/master/status";
 import type { MeterOptions } from "../../hosts/sim/meter";
 import { Site } from "./master-site";
 
@@ -23,7 +23,7 @@ export interface LateRunOptions {
   retries?: number;
   /**
    * A learned reply-latency budget (µs) written into the master for every unit (MasterConfig.learnTiming, as
-   * modules/learned-apply.ts does while running); the faults stay placed by the configured timeout and window.
+   * modules/commissioning/learned-apply.ts does while running); the faults stay placed by the configured timeout and window.
    */
   learnedBudgetUs?: number;
 }

@@ -1,8 +1,8 @@
 // A simulated site for master tests and benches: one segment, meter emulators, and a Master on a simulated host (ideal or
 // ESP32 UART, exact or ticking timer). Node-only (uses hosts/sim).
-import { Master, type MasterListener } from "../../modules/master";
-import type { MasterOptions } from "../../modules/master-config";
-import type { MasterResult } from "../../modules/master-result";
+import { Master, type MasterListener } from "../../modules/master/engine";
+import type { MasterOptions } from "../../modules/master/config";
+import type { MasterResult } from "../../modules/master/result";
 import { UART_RS485_RX_BUFFER, UART_RS485_TX_BUFFER } from "../../hosts/esp32/io";
 import { rxTimeoutCoveringT35 } from "../../hosts/esp32/serial-port";
 import { Simulation, type MeterEmulator, type MeterOptions, type NoiseOptions, type Segment, type SimHost } from "../../hosts/sim/index";

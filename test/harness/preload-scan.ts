@@ -26,7 +26,7 @@ import { join, relative } from "node:path";
 import ts from "typescript";
 
 export interface PreloadFinding {
-  /** The module specifier as the manifest names it (e.g. "modules/values"). */
+  /** The module specifier as the manifest names it (e.g. "modules/concentrator/values"). */
   readonly module: string;
   /** 1-based line of the write. */
   readonly line: number;

@@ -1,6 +1,6 @@
 /*
  * A structural check of meter-profile data (profiles/<id>.json) against the agreed profile format
- * (docs/profile-points.md / modules/point-keys.ts for the point names; the format itself is the one the loader in modules/profile.ts enforces).
+ * (docs/profile-points.md / modules/concentrator/point-keys.ts for the point names; the format itself is the one the loader in modules/concentrator/profile.ts enforces).
  * It is test code: it returns every problem as a readable string instead of stopping at the first, so that one run of
  * test/profiles.test.ts lists all the defects of all the files. It checks what the data must satisfy whatever the loader
  * does: unique names, addresses inside the 16-bit register space after the address base, valid types and orders,
@@ -182,7 +182,7 @@ export function checkProfile(profile: unknown, fileId: string, names?: Map<strin
       bad(at, "invalid must be a list of numbers");
     }
 
-    // Standard keys (modules/point-keys.ts, listed in docs/profile-points.md): a shipped point's unit and classes are its
+    // Standard keys (modules/concentrator/point-keys.ts, listed in docs/profile-points.md): a shipped point's unit and classes are its
     // key's; the profile may repeat them but not differ, and keeps the manual's own name in source_name.
     const std = names !== undefined && typeof pt.name === "string" ? names.get(pt.name) : undefined;
     if (names !== undefined && typeof pt.name === "string") {

@@ -1,6 +1,6 @@
 // Node-only helpers for simulator tests: print the sim trace when a test fails, and a minimal polling engine.
 import type { ExecutionContext } from "ava";
-import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port";
+import { NO_DEADLINE, type PortListener, type Rs485Port, type Timed } from "../../modules/port/contract";
 import type { Simulation } from "../../hosts/sim/index";
 
 /** On failure, logs the last `last` trace records and the counters. */

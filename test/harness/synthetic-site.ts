@@ -4,12 +4,12 @@
  * and a barn meter behind an R/C repeater pair on a noisy segment that drops out for the last few minutes. Seeded, so
  * every run yields the same store.
  */
-import type { MeterMeta, PointMeta } from "../../modules/readings";
-import { FAULT_CRC, FAULT_TIMEOUT, ReadingsStore } from "../../modules/readings";
-import type { LinkSource, LinkStats, PlanSource } from "../../modules/status-json";
-import { POINT_KEYS, pointKeyIndex } from "../../modules/point-keys";
+import type { MeterMeta, PointMeta } from "../../modules/concentrator/readings";
+import { FAULT_CRC, FAULT_TIMEOUT, ReadingsStore } from "../../modules/concentrator/readings";
+import type { LinkSource, LinkStats, PlanSource } from "../../modules/forwarding/status-json";
+import { POINT_KEYS, pointKeyIndex } from "../../modules/concentrator/point-keys";
 
-/** A point of a shipped profile: its standard key's label, unit and classes (modules/point-keys.ts). */
+/** A point of a shipped profile: its standard key's label, unit and classes (modules/concentrator/point-keys.ts). */
 const std = (name: string): PointMeta => {
   const k = POINT_KEYS[pointKeyIndex(name)];
   return { name, label: k.label, ...(k.unit ? { unit: k.unit } : {}), deviceClass: k.deviceClass, stateClass: k.stateClass, type: "f32" };

@@ -10,7 +10,7 @@
 // 200 holding and input registers; TCP unit 105 aliased to RTU 5; local unit 0 with register i = 0xA000 + i; unit 250
 // unrouted. Client c owns holding registers 150 + 2c and 151 + 2c of unit 5.
 import { connect, type Socket } from "node:net";
-import { Prng } from "../../modules/prng";
+import { Prng } from "../../modules/common/prng";
 
 const [portText, clientsText, requestsText, seedText] = process.argv.slice(2);
 const port = Number(portText);

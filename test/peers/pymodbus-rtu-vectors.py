@@ -1,5 +1,5 @@
 # Prints, one per line, "<name>\t<hex ADU>" for the rc485 RTU fixture frames as pymodbus 3.0.0's RTU framer encodes them
-# (unit 0x11). test/rtu-pymodbus.test.ts compares them with test/portable/rtu-vectors.ts. Run with /usr/bin/python3.
+# (unit 0x11). test/rtu-pymodbus.test.ts compares them with test/portable/rtu/vectors.ts. Run with /usr/bin/python3.
 from pymodbus.framer.rtu_framer import ModbusRtuFramer
 from pymodbus.factory import ClientDecoder
 from pymodbus.bit_read_message import ReadCoilsRequest, ReadCoilsResponse, ReadDiscreteInputsRequest, ReadDiscreteInputsResponse

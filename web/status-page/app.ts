@@ -3,7 +3,7 @@
  * scripts/build-status-page.mjs into the app.js both hosts serve).
  *
  * Theory of operation. The page holds no data: every REFRESH_MS it fetches the JSON endpoints (/api/meters, /api/history,
- * /api/links, /api/health; modules/status-json.ts writes them) with relative URLs, so it also works behind a path prefix,
+ * /api/links, /api/health; modules/forwarding/status-json.ts writes them) with relative URLs, so it also works behind a path prefix,
  * and rebuilds the DOM with textContent and SVG elements only: no value from a meter, profile or site file is ever parsed
  * as markup, and the server can send Content-Security-Policy "default-src 'self'". Charts are inline SVG drawn here (no
  * library, no CDN: it works offline): per meter, mean active power over the last hour; for all meters, the link error
@@ -17,7 +17,7 @@
  * After each render the body's data-rendered attribute counts up (the Chromium test waits for it).
  */
 
-// What the page reads of the JSON documents (the server's side: modules/status-json.ts).
+// What the page reads of the JSON documents (the server's side: modules/forwarding/status-json.ts).
 type Direction = "import" | "export";
 type TotalKey = "powerKw" | "todayKwh" | "monthKwh";
 
@@ -277,7 +277,7 @@ function pointRows(list: readonly PointView[]): HTMLElement {
   list.forEach((p) => {
     const r = el("tr");
     r.appendChild(el("td", "", p.label));
-    // A point that is stale or invalid (modules/point-quality.ts) shows its quality, never a number taken for current.
+    // A point that is stale or invalid (modules/concentrator/point-quality.ts) shows its quality, never a number taken for current.
     r.appendChild(el("td", "v", p.quality === "stale" || p.quality === "invalid" ? p.quality : fmt(p.value)));
     r.appendChild(el("td", "u", p.unit || ""));
     t.appendChild(r);

@@ -1,10 +1,10 @@
 // `rc485 fec`: compute the parity burst of a frame, or repair a frame from its burst (docs/fec.md).
-import { crcMatches } from "../../../modules/crc16";
+import { crcMatches } from "../../../modules/rtu/crc16";
 import {
   FEC_BURST_ORPHAN, FEC_BURST_UNNEEDED, FEC_FRAME_CORRECTED, FEC_FRAME_CRC_FAILED, FEC_FRAME_GOOD, FEC_FRAME_UNCORRECTABLE,
   FEC_MAX_DEPTH, FEC_MAX_FRAME, FecReceiver, FecTransmitter,
-} from "../../../modules/fec-link";
-import { ReedSolomon } from "../../../modules/reed-solomon";
+} from "../../../modules/fec/link";
+import { ReedSolomon } from "../../../modules/fec/reed-solomon";
 import { UsageError, type Command } from "./command";
 import { count } from "../plural";
 

@@ -6,7 +6,7 @@
  * 2 bad usage or bad input (not hex, odd digit count, under 4 or over 256 bytes, not a valid frame of the direction(s)
  * tried).
  */
-import { crc16 } from "../../../modules/crc16";
+import { crc16 } from "../../../modules/rtu/crc16";
 import * as rtu from "../../../modules/rtu/index";
 import { UsageError, type Command } from "./command";
 

@@ -2,10 +2,10 @@
 // (the block reads per meter and the bus time of one cycle). Bad usage or an invalid site/profile: one line per problem on
 // stderr, exit status 2.
 import { readSiteFile } from "../site-file";
-import { planForSite } from "../../../modules/site";
+import { planForSite } from "../../../modules/site/site";
 import { UsageError, type Command } from "./command";
 import { existsSync } from "node:fs";
-import type { LearnedLimits } from "../../../modules/learned-limits";
+import type { LearnedLimits } from "../../../modules/commissioning/learned-limits";
 import { loadLearned } from "../learned-state";
 
 const HELP = `usage: rc485 plan --site FILE [--learned STATE] [--json] [--profiles DIR]...

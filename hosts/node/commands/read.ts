@@ -1,7 +1,7 @@
 /*
  * `rc485 read`: one read from one device on a real serial port, like mbpoll, through the same master engine
- * (modules/master.ts) and serial host (hosts/node/serial-port.ts) the concentrator uses. Registers are decoded as the
- * chosen type and word order (modules/values.ts). Exit status: 0 values read, 1 the device answered with an exception or
+ * (modules/master/engine.ts) and serial host (hosts/node/serial-port.ts) the concentrator uses. Registers are decoded as the
+ * chosen type and word order (modules/concentrator/values.ts). Exit status: 0 values read, 1 the device answered with an exception or
  * did not answer (timeout) or the reply was damaged, 2 bad usage or a device that cannot be opened.
  *
  * Addresses: the request carries a 0-based PDU address (Modbus Application Protocol V1.1b3 §4.4: in the PDU each data
@@ -9,14 +9,14 @@
  * take with -r (modpoll -h: "-r # Start reference (1-65536, 1 is default). Use -0 for 0-based references"): PDU address
  * = reference - 1, so `--register N` reads exactly what `modpoll -r N` / `mbpoll -r N` read.
  */
-import { Master } from "../../../modules/master";
-import { STATUS_EXCEPTION, STATUS_OK, STATUS_TIMEOUT, SUBMIT_OK, statusName } from "../../../modules/master-status";
-import type { MasterResult } from "../../../modules/master-result";
+import { Master } from "../../../modules/master/engine";
+import { STATUS_EXCEPTION, STATUS_OK, STATUS_TIMEOUT, SUBMIT_OK, statusName } from "../../../modules/master/status";
+import type { MasterResult } from "../../../modules/master/result";
 import { exceptionName } from "../../../modules/rtu/exceptions";
 import type { Framing } from "../../../modules/rtu/timing";
-import { readRaw, orderCode, typeCode, TYPE_NAMES, TYPE_WORDS, ORDER_NAMES, TYPE_BOOL, TYPE_F32, type ValueTypeName, type OrderName } from "../../../modules/values";
+import { readRaw, orderCode, typeCode, TYPE_NAMES, TYPE_WORDS, ORDER_NAMES, TYPE_BOOL, TYPE_F32, type ValueTypeName, type OrderName } from "../../../modules/concentrator/values";
 import { choiceOption, intOption, parseOptions, withUsage } from "../options";
-import { QUANTITIES, quantityNamed, rankDecodings, type Guess, type Quantity } from "../../../modules/decode-guess";
+import { QUANTITIES, quantityNamed, rankDecodings, type Guess, type Quantity } from "../../../modules/commissioning/decode-guess";
 import { SerialHost, SerialOpenError } from "../serial-port";
 import { UsageError, type Command } from "./command";
 

@@ -1,5 +1,5 @@
 /*
- * `rc485 repeat --site FILE`: the R/C repeater (modules/repeater.ts, docs/fec.md) on two real serial ports: side A plain
+ * `rc485 repeat --site FILE`: the R/C repeater (modules/repeater/engine.ts, docs/fec.md) on two real serial ports: side A plain
  * Modbus RTU, side B the FEC link across the noisy segment, each through the serial host (hosts/node/serial-port.ts) on
  * one shared clock. The configuration is the site file's `repeater` section (other sections are not needed):
  *
@@ -12,12 +12,12 @@
  * at the end (SIGINT/SIGTERM or --duration). Exit status: 0 stopped, 2 bad usage, a bad section or a port that cannot be
  * opened at start.
  */
-import { Repeater } from "../../../modules/repeater";
-import { resolveRepeaterConfig, type RepeaterConfig } from "../../../modules/repeater-config";
-import { DIRECTION_AB, DIRECTION_BA, STAT_NAMES } from "../../../modules/repeater-stats";
+import { Repeater } from "../../../modules/repeater/engine";
+import { resolveRepeaterConfig, type RepeaterConfig } from "../../../modules/repeater/config";
+import { DIRECTION_AB, DIRECTION_BA, STAT_NAMES } from "../../../modules/repeater/stats";
 import { BAUD_RATES, type Framing } from "../../../modules/rtu/timing";
-import { show } from "../../../modules/json-check";
-import { FRAMINGS } from "../../../modules/profile";
+import { show } from "../../../modules/common/json-check";
+import { FRAMINGS } from "../../../modules/concentrator/profile";
 import { FileReadError, readJsonFile } from "../read-bounded";
 import { numberOption, parseOptions, withUsage } from "../options";
 import { SerialHost, SerialOpenError } from "../serial-port";

@@ -5,9 +5,9 @@
  * disappears is reported and reopened with backoff while the schedule keeps running. Exit status: 0 stopped normally,
  * 2 bad usage, a bad site file or a device that cannot be opened at start.
  */
-import { STATE_NAMES } from "../../../modules/scheduler";
-import { digitsFor, formatNumber } from "../../../modules/json-text";
-import { FAULT_KINDS } from "../../../modules/readings";
+import { STATE_NAMES } from "../../../modules/concentrator/scheduler";
+import { digitsFor, formatNumber } from "../../../modules/common/json-text";
+import { FAULT_KINDS } from "../../../modules/concentrator/readings";
 import { startConcentrator, type NodeConcentrator } from "../concentrator";
 import { intOption, numberOption, parseOptions, withUsage } from "../options";
 import { SerialHost, SerialOpenError } from "../serial-port";

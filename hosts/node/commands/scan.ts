@@ -1,21 +1,21 @@
 /*
  * `rc485 scan`: finds the devices on a bus and names their models. For each line setting (baud × framing) it runs the
- * portable scan engine (modules/scan.ts) on the serial port (--port) or on the simulator (--sim, the site file's meters
+ * portable scan engine (modules/commissioning/scan.ts) on the serial port (--port) or on the simulator (--sim, the site file's meters
  * emulated at their own settings: scan-sim.ts), prints a table (with a progress bar on a terminal) and can write a site
  * file per line setting that `rc485 plan` and `rc485 run` accept (--write). Exit status: 0 scanned (found or not), 2 bad
  * usage or a port that cannot be opened.
  */
 import { writeFileSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
-import { AMBIGUOUS, BusScanner, FOUND_LATE, ZERO_GARBLED, ZERO_SILENT } from "../../../modules/scan";
-import type { Profile } from "../../../modules/profile";
+import { AMBIGUOUS, BusScanner, FOUND_LATE, ZERO_GARBLED, ZERO_SILENT } from "../../../modules/commissioning/scan";
+import type { Profile } from "../../../modules/concentrator/profile";
 import type { Framing } from "../../../modules/rtu/timing";
 import { BAUD_RATES } from "../../../modules/rtu/timing";
 import { loadProfiles, profileFolders } from "../config";
 import { intOption, parseOptions, withUsage } from "../options";
 import { SerialHost, SerialOpenError } from "../serial-port";
 import { DEMO_SITE, readSiteFile } from "../site-file";
-import { SCAN_BAUDS, SCAN_FRAMINGS } from "../../../modules/scan-job";
+import { SCAN_BAUDS, SCAN_FRAMINGS } from "../../../modules/commissioning/scan-job";
 import { scanSimulated, type LineSetting, type ScanTuning, type SettingScan } from "../scan-sim";
 import { UsageError, type Command } from "./command";
 

@@ -9,10 +9,10 @@
  * summary and /api/health say how far behind it is instead of the process freezing to catch up.
  */
 import { performance } from "node:perf_hooks";
-import { STATE_NAMES } from "../../../modules/scheduler";
-import { VALUE_WITHHELD } from "../../../modules/latest-values";
-import { FAULT_KINDS, type ReadingsStore } from "../../../modules/readings";
-import type { LinkStats } from "../../../modules/status-json";
+import { STATE_NAMES } from "../../../modules/concentrator/scheduler";
+import { VALUE_WITHHELD } from "../../../modules/concentrator/latest-values";
+import { FAULT_KINDS, type ReadingsStore } from "../../../modules/concentrator/readings";
+import type { LinkStats } from "../../../modules/forwarding/status-json";
 import { intOption, numberOption, parseOptions, withUsage } from "../options";
 import { SimPacer, type PaceReport } from "../sim-pacer";
 import { SimSite } from "../sim-site";
