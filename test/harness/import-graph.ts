@@ -101,3 +101,42 @@ export function cyclesOf(graph: ImportGraph): string[][] {
   for (const v of graph.keys()) if (!indexOf.has(v)) visit(v);
   return cycles.sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
+
+/** The subsystem folder of a file: "modules/master" for modules/master/engine.ts, "hosts/node" for hosts/node/commands/x.ts. */
+export function folderOf(file: string): string {
+  const parts = file.split("/");
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+/**
+ * The layer rule: a file may import files of its own folder and of folders on a lower level, nothing else. So a lower
+ * layer importing a higher one fails, and two folders on one level may not import each other at all. A folder missing
+ * from the table fails too (a new folder gets a level on purpose).
+ */
+export function layerViolations(graph: ImportGraph, levels: Readonly<Record<string, number>>): string[] {
+  const out: string[] = [];
+  const unknown = new Set<string>();
+  for (const [from, edges] of graph) {
+    const a = folderOf(from);
+    if (!(a in levels)) unknown.add(a);
+    for (const to of edges) {
+      const b = folderOf(to);
+      if (a === b || !(a in levels) || !(b in levels)) continue;
+      if (levels[b] >= levels[a]) out.push(`${from} imports ${to}: ${a} (level ${levels[a]}) may only import lower levels, ${b} is level ${levels[b]}`);
+    }
+  }
+  for (const f of [...unknown].sort()) out.push(`${f}: folder not in the layer table`);
+  return out;
+}
+
+/** Pairs of folders that import each other (directly), "a ⇄ b", sorted. */
+export function mutualFolders(graph: ImportGraph): string[] {
+  const edges = new Set<string>();
+  for (const [from, to] of graph) for (const t of to) if (folderOf(from) !== folderOf(t)) edges.add(`${folderOf(from)} ${folderOf(t)}`);
+  const out = new Set<string>();
+  for (const e of edges) {
+    const [a, b] = e.split(" ");
+    if (edges.has(`${b} ${a}`)) out.add(a < b ? `${a} ⇄ ${b}` : `${b} ⇄ ${a}`);
+  }
+  return [...out].sort();
+}
