@@ -17,84 +17,24 @@
  * After each render the body's data-rendered attribute counts up (the Chromium test waits for it).
  */
 
-// What the page reads of the JSON documents (the server's side: modules/forwarding/status-json.ts).
-type Direction = "import" | "export";
+// What the page reads of the JSON documents: the server's own types (modules/forwarding/status-json.ts), imported for
+// their types only (the bundle takes no code from there), so a field the server renames breaks this file's type check.
+import type { HistoryJson, LinkStats, MeterJson, TotalsJson } from "../../modules/forwarding/status-json";
+
 type TotalKey = "powerKw" | "todayKwh" | "monthKwh";
-
-interface DirectionTotals {
-  readonly powerKw: number | null;
-  readonly todayKwh: number | null;
-  readonly monthKwh: number | null;
-  readonly meters: readonly string[];
-  readonly missing: Readonly<Record<TotalKey, readonly string[]>>;
-}
-
-interface PointView {
-  readonly name: string;
-  readonly label: string;
-  readonly unit?: string | null;
-  readonly deviceClass?: string | null;
-  readonly value: number | null;
-  readonly quality?: string;
-}
-
-interface EnergyView {
-  readonly point: string;
-  readonly unit?: string | null;
-  readonly direction: Direction;
-  readonly total: number | null;
-  readonly today: number | null;
-  readonly month: number | null;
-  readonly todayFrom?: string | null;
-  readonly monthFrom?: string | null;
-}
-
-interface MeterView {
-  readonly name: string;
-  readonly profile: string;
-  readonly manufacturer?: string | null;
-  readonly model?: string | null;
-  readonly unit: number | null;
-  readonly online: boolean;
-  readonly hasReading: boolean;
-  readonly stale: boolean;
-  readonly ageS: number | null;
-  readonly via?: string | null;
-  readonly power: number | null;
-  readonly powerUnit?: string | null;
-  readonly energy: EnergyView | null;
-  readonly errorRate: number | null;
-  readonly polls: number;
-  readonly lastFault?: string | null;
-  readonly points: readonly PointView[];
-}
+type PointView = MeterJson["points"][number];
+type MeterView = MeterJson;
 
 interface MetersDocument {
   readonly time: number | string;
   readonly meters: readonly MeterView[];
-  readonly totals: Readonly<Record<Direction, DirectionTotals>>;
+  readonly totals: TotalsJson;
 }
 
-interface HistoryDocument {
-  readonly meters: readonly {
-    readonly name: string;
-    readonly powerPoint?: string | null;
-    readonly powerUnit?: string | null;
-    readonly power: readonly (number | null)[];
-    readonly errorRate: readonly (number | null)[];
-  }[];
-}
+type HistoryDocument = HistoryJson;
 
 interface LinksDocument {
-  readonly links: readonly {
-    readonly name: string;
-    readonly kind: string;
-    readonly frames: number;
-    readonly errors: number;
-    readonly corrected: number;
-    readonly uncorrectable: number;
-    readonly timeouts: number;
-  }[];
+  readonly links: readonly LinkStats[];
 }
 
 interface HealthDocument {
